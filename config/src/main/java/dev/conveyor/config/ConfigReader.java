@@ -1,0 +1,84 @@
+package dev.conveyor.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.util.Locale;
+
+/** Reads typed values under one path and turns every failure into a {@link SettingsException}. */
+final class ConfigReader {
+  private final Config config;
+  private final String prefix;
+
+  ConfigReader(Config config, String prefix) {
+    this.config = config.getConfig(prefix);
+    this.prefix = prefix;
+  }
+
+  String key(String name) {
+    return prefix + "." + name;
+  }
+
+  String string(String name) {
+    return read(name, () -> config.getString(name));
+  }
+
+  boolean bool(String name) {
+    return read(name, () -> config.getBoolean(name));
+  }
+
+  double positiveDouble(String name) {
+    double v = read(name, () -> config.getDouble(name));
+    if (!(v > 0)) {
+      throw new SettingsException(key(name), "must be greater than 0, got " + v);
+    }
+    return v;
+  }
+
+  long longAtLeast(String name, long min) {
+    long v = read(name, () -> config.getLong(name));
+    if (v < min) {
+      throw new SettingsException(key(name), "must be at least " + min + ", got " + v);
+    }
+    return v;
+  }
+
+  int intAtLeast(String name, int min) {
+    int v = read(name, () -> config.getInt(name));
+    if (v < min) {
+      throw new SettingsException(key(name), "must be at least " + min + ", got " + v);
+    }
+    return v;
+  }
+
+  long bytesAtLeast(String name, long min) {
+    long v = read(name, () -> config.getBytes(name));
+    if (v < min) {
+      throw new SettingsException(key(name), "must be at least " + min + " bytes, got " + v);
+    }
+    return v;
+  }
+
+  <E extends Enum<E>> E enumValue(String name, Class<E> type) {
+    String raw = string(name);
+    for (E e : type.getEnumConstants()) {
+      if (e.name().toLowerCase(Locale.ROOT).replace('_', '-').equals(raw)) {
+        return e;
+      }
+    }
+    StringBuilder allowed = new StringBuilder();
+    for (E e : type.getEnumConstants()) {
+      allowed.append(allowed.length() == 0 ? "" : " | ").append(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    }
+    throw new SettingsException(key(name), "must be one of " + allowed + ", got \"" + raw + "\"");
+  }
+
+  private <T> T read(String name, java.util.function.Supplier<T> getter) {
+    try {
+      return getter.get();
+    } catch (ConfigException.Missing e) {
+      throw new SettingsException(key(name), "is missing (every key has a default in reference.conf: is it on the class path?)");
+    } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+      throw new SettingsException(key(name), "has the wrong type or value: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.conveyor.config;
+
+import com.typesafe.config.Config;
+import java.util.OptionalInt;
+
+/**
+ * What a job reads and how it batches: the {@code conveyor.job} section.
+ *
+ * @param rank the one rank this process serves, or empty to serve all ranks of {@code worldSize}
+ * @param maxSteps batches per rank after which the job stops; 0 means no limit
+ */
+public record JobSettings(
+    String shards,
+    String manifest,
+    int batchSize,
+    int epochs,
+    long seed,
+    int worldSize,
+    OptionalInt rank,
+    Decode decode,
+    OnBadSample onBadSample,
+    long maxSteps,
+    String checkpointDir,
+    long maxMemberBytes) {
+
+  public static final String PATH = "conveyor.job";
+
+  /** How samples are decoded. */
+  public enum Decode { NONE, AUTO }
+
+  /** What a bad sample does to the job. */
+  public enum OnBadSample { SKIP, FAIL }
+
+  public static JobSettings fromConfig(Config config) {
+    ConfigReader r = new ConfigReader(config, PATH);
+    String shards = r.string("shards");
+    if (shards.isBlank()) {
+      throw new SettingsException(r.key("shards"),
+          "is required: name the shards, e.g. shards = \"s3://bucket/train/part-{000000..000015}.tar\" (or --shards)");
+    }
+    int world = r.intAtLeast("world-size", 1);
+    int rank = r.intAtLeast("rank", -1);
+    if (rank >= world) {
+      throw new SettingsException(r.key("rank"), "must be below world-size " + world + " (or -1 for all ranks), got " + rank);
+    }
+    Decode decode = r.enumValue("decode", Decode.class);
+    if (decode == Decode.AUTO) {
+      throw new SettingsException(r.key("decode"),
+          "\"auto\" is not available in this version (the decoder stage is not built yet): use \"none\"");
+    }
+    return new JobSettings(
+        shards,
+        r.string("manifest"),
+        r.intAtLeast("batch-size", 1),
+        r.intAtLeast("epochs", 1),
+        r.longAtLeast("seed", Long.MIN_VALUE),
+        world,
+        rank < 0 ? OptionalInt.empty() : OptionalInt.of(rank),
+        decode,
+        r.enumValue("on-bad-sample", OnBadSample.class),
+        r.longAtLeast("max-steps", 0),
+        r.string("checkpoint-dir"),
+        r.bytesAtLeast("max-member-size", 1));
+  }
+
+}

@@ -1,0 +1,105 @@
+package dev.conveyor.orchestrator.cli;
+
+import com.typesafe.config.Config;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code conveyor demo}: the main job with nothing to set up. Starts the embedded S3 server on
+ * a temporary folder, generates a small dataset into it, runs one epoch for two ranks over
+ * S3 and prints the summary. Everything it made is deleted when it ends.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Runs the main job with embedded defaults: an embedded S3 server on a temporary folder,",
+        "a generated dataset (200 JPEGs and 20 H.264 clips by default), one epoch for 2 ranks, and a summary."})
+final class DemoCommand implements Callable<Integer> {
+  static final String BUCKET = "demo";
+  static final String PREFIX = "train";
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--images", paramLabel = "N", defaultValue = "200")
+  int images;
+
+  @Option(names = "--videos", paramLabel = "N", defaultValue = "20")
+  int videos;
+
+  @Option(names = "--world", paramLabel = "W", defaultValue = "2")
+  int world;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "16")
+  int batchSize;
+
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "1MB")
+  String shardSize;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0")
+  long seed;
+
+  @Option(names = "--keep", paramLabel = "DIR", description = "Keep the generated dataset in DIR instead of deleting it.")
+  Path keep;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Path root = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("conveyor-demo-");
+    try (EmbeddedS3 s3 = EmbeddedS3.start(root.resolve("s3"), 0)) {
+      out.println("demo: embedded S3 at " + s3.endpoint() + " serving " + s3.dir());
+      out.flush();
+      S3Settings base = S3Settings.fromConfig(new ConfigOverlay(Optional.empty()).config());
+      S3Settings local = s3.settings(base);
+      URI data = URI.create("s3://" + BUCKET + "/" + PREFIX);
+      DatasetSpec ds = new DatasetSpec(images, videos, DatagenCommand.parseSize(shardSize), seed);
+      long t0 = System.nanoTime();
+      Manifest m = DatagenCommand.generate(data, ds, local, Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr());
+      out.printf(Locale.ROOT, "demo: generated %d samples in %d shards (%.1f MB) in %.1f s%n",
+          m.samples(), m.shards().size(), m.bytes() / 1e6, (System.nanoTime() - t0) / 1e9);
+      String shards = String.format(Locale.ROOT, "%s/part-{000000..%06d}.tar", data, m.shards().size() - 1);
+      Config config = new ConfigOverlay(Optional.empty())
+          .set(List.of())
+          .flag("conveyor.s3.endpoint", s3.endpoint().toString())
+          .flag("conveyor.s3.access-key-id", EmbeddedS3.ACCESS_KEY_ID)
+          .flag("conveyor.s3.secret-access-key", EmbeddedS3.SECRET_ACCESS_KEY)
+          .flag("conveyor.job.shards", shards)
+          .flag("conveyor.job.world-size", world)
+          .flag("conveyor.job.batch-size", batchSize)
+          .flag("conveyor.job.seed", seed)
+          .config();
+      out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize);
+      JobLauncher.launch(config, new JobLauncher.RecordFiles(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
+          Optional.empty(), out, "demo");
+    } finally {
+      if (keep == null) {
+        deleteTree(root);
+      }
+    }
+    return ConveyorCli.EXIT_OK;
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> files = Files.walk(root)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a temp folder left behind is harmless; the OS cleans it
+    }
+  }
+}

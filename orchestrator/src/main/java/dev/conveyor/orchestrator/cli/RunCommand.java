@@ -1,0 +1,114 @@
+package dev.conveyor.orchestrator.cli;
+
+import dev.conveyor.config.JobSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code conveyor run [JOB.conf] [flags]}: runs a job; flags override the job file. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Runs a job: reads its shards, groups samples, forms batches for each rank and prints a summary.",
+        "All ranks run in this process unless --rank is given. Flags override the job file, which overrides",
+        "reference.conf. The last line printed is 'cursor: TOKEN'."})
+final class RunCommand implements Callable<Integer> {
+  private static final String J = JobSettings.PATH + ".";
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "JOB.conf", description = "A HOCON job file (see config/example-job.conf).")
+  Path jobFile;
+
+  @Option(names = "--shards", paramLabel = "PATTERN", description = "Shard URIs with brace expansion, s3:// or file:///.")
+  String shards;
+
+  @Option(names = "--manifest", paramLabel = "URI|auto|none", description = "The shards.json to check sample counts against.")
+  String manifest;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
+  Integer batchSize;
+
+  @Option(names = "--epochs", paramLabel = "N")
+  Integer epochs;
+
+  @Option(names = "--seed", paramLabel = "S")
+  Long seed;
+
+  @Option(names = "--world", paramLabel = "W", description = "Number of ranks.")
+  Integer world;
+
+  @Option(names = "--rank", paramLabel = "R", description = "Serve only this rank (default: all ranks in this process).")
+  Integer rank;
+
+  @Option(names = "--decode", paramLabel = "none|auto")
+  String decode;
+
+  @Option(names = "--on-bad-sample", paramLabel = "skip|fail")
+  String onBadSample;
+
+  @Option(names = "--max-steps", paramLabel = "N", description = "Stop each rank after N batches in this run (0: no limit).")
+  Long maxSteps;
+
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save the cursor here when the run stops.")
+  String checkpointDir;
+
+  @Option(names = "--resume", paramLabel = "CURSOR|latest", description = "Continue from a cursor token, or the latest in --checkpoint-dir.")
+  String resume;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--digest-out", paramLabel = "FILE", description = "One line per batch: epoch step rank sha256(batch) sha256(keys).")
+  Path digestOut;
+
+  @Option(names = "--keys-out", paramLabel = "FILE", description = "One line per sample: epoch rank step key.")
+  Path keysOut;
+
+  @Option(names = "--dead-letter", paramLabel = "FILE", description = "One line per skipped sample: shard key reason.")
+  Path deadLetter;
+
+  @Option(names = "--summary-json", paramLabel = "FILE", description = "The summary as one JSON object.")
+  Path summaryJson;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, Object> flags = new LinkedHashMap<>();
+    flags.put(J + "shards", shards);
+    flags.put(J + "manifest", manifest);
+    flags.put(J + "batch-size", batchSize);
+    flags.put(J + "epochs", epochs);
+    flags.put(J + "seed", seed);
+    flags.put(J + "world-size", world);
+    flags.put(J + "rank", rank);
+    flags.put(J + "decode", decode);
+    flags.put(J + "on-bad-sample", onBadSample);
+    flags.put(J + "max-steps", maxSteps);
+    flags.put(J + "checkpoint-dir", checkpointDir);
+    var config = new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
+
+    Optional<String> token = Optional.ofNullable(resume);
+    if (token.isPresent() && token.get().equals("latest")) {
+      String dir = config.getString(J + "checkpoint-dir");
+      if (dir.isEmpty()) {
+        throw new ConveyorCli.UsageException("--resume latest needs --checkpoint-dir (or checkpoint-dir in the job file)");
+      }
+      token = Optional.of(dev.conveyor.orchestrator.job.CheckpointDir.of(dir).latest());
+    }
+    JobLauncher.launch(config,
+        new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
+            Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson)),
+        token, spec.commandLine().getOut(), "run");
+    return ConveyorCli.EXIT_OK;
+  }
+}

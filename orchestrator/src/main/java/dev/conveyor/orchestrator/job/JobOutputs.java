@@ -1,0 +1,85 @@
+package dev.conveyor.orchestrator.job;
+
+import dev.conveyor.streams.batch.BatchDigest;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The per-batch and per-sample record files of a run, each optional: digests
+ * ({@code epoch step rank sha256(batch bytes) sha256(sample keys)}), keys
+ * ({@code epoch rank step key}) and dead letters ({@code shard key reason}).
+ * Written by the one thread that consumes the merged stream.
+ */
+public final class JobOutputs implements AutoCloseable {
+  private final Writer digests;
+  private final Writer keys;
+  private final Writer deadLetters;
+
+  public JobOutputs(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetterOut) {
+    this.digests = open(digestOut);
+    this.keys = open(keysOut);
+    this.deadLetters = open(deadLetterOut);
+  }
+
+  /** No files at all. */
+  public static JobOutputs none() {
+    return new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty());
+  }
+
+  void batch(RawBatch b) {
+    try {
+      if (digests != null) {
+        BatchDigest d = BatchDigest.of(b);
+        digests.write(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256() + "\n");
+      }
+      if (keys != null) {
+        for (RawSample s : b.samples()) {
+          keys.write(b.epoch() + " " + b.rank() + " " + b.step() + " " + s.key() + "\n");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  void deadLetter(DeadLetter d) {
+    if (deadLetters != null) {
+      try {
+        deadLetters.write(d.line() + "\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (Writer w : new Writer[] {digests, keys, deadLetters}) {
+      if (w != null) {
+        w.close();
+      }
+    }
+  }
+
+  private static Writer open(Optional<Path> path) {
+    if (path.isEmpty()) {
+      return null;
+    }
+    try {
+      Path p = path.get().toAbsolutePath();
+      Files.createDirectories(p.getParent());
+      return new BufferedWriter(Files.newBufferedWriter(p, StandardCharsets.UTF_8), 1 << 16);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + path.get() + ": " + e.getMessage(), e);
+    }
+  }
+}

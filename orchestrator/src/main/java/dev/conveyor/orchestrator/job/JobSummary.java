@@ -1,0 +1,39 @@
+package dev.conveyor.orchestrator.job;
+
+import java.util.Locale;
+
+/** What a job did: the figures printed at its end and written by {@code --summary-json}. */
+public record JobSummary(
+    int ranks,
+    int shards,
+    long samples,
+    long batches,
+    long bytes,
+    long badSamples,
+    double seconds,
+    String cursor) {
+
+  public double samplesPerSecond() {
+    return seconds > 0 ? samples / seconds : 0;
+  }
+
+  public double megabytesPerSecond() {
+    return seconds > 0 ? bytes / 1e6 / seconds : 0;
+  }
+
+  /** The human summary, a few aligned lines (without the final cursor line). */
+  public String text() {
+    return String.format(Locale.ROOT,
+        "ranks %d, shards %d%n"
+            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d%n"
+            + "  %,.0f samples/s   %.1f MB/s   wall %.2f s",
+        ranks, shards, samples, batches, bytes / 1e6, badSamples, samplesPerSecond(), megabytesPerSecond(), seconds);
+  }
+
+  public String json() {
+    return String.format(Locale.ROOT,
+        "{\"ranks\": %d, \"shards\": %d, \"samples\": %d, \"batches\": %d, \"bytes\": %d, \"bad_samples\": %d, "
+            + "\"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, \"cursor\": \"%s\"}%n",
+        ranks, shards, samples, batches, bytes, badSamples, seconds, samplesPerSecond(), megabytesPerSecond(), cursor);
+  }
+}

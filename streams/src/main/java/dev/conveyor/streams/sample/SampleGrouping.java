@@ -1,0 +1,152 @@
+package dev.conveyor.streams.sample;
+
+import dev.conveyor.streams.tar.TarRecord;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+
+/**
+ * Groups the members of one shard into {@link RawSample}s by the WebDataset rule (see
+ * {@link WebDatasetKeys}): consecutive members with the same key form one sample.
+ *
+ * <p>Nothing is dropped silently. A stray member, a key that reappears after other keys (which
+ * WebDataset would merge or split without a word), a duplicate extension, and a shard whose
+ * read fails all become {@link DeadLetter}s; a failure ends this shard's records with one dead
+ * letter instead of failing the stream, so a job can decide whether to go on. When the
+ * manifest gives the shard's sample count, a shard that ends short is reported as truncated.
+ */
+public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardRecord>> {
+  private final Inlet<TarRecord> in = Inlet.create("SampleGrouping.in");
+  private final Outlet<ShardRecord> out = Outlet.create("SampleGrouping.out");
+  private final FlowShape<TarRecord, ShardRecord> shape = FlowShape.of(in, out);
+  private final String shard;
+  private final OptionalLong expectedSamples;
+
+  private SampleGrouping(String shard, OptionalLong expectedSamples) {
+    this.shard = shard;
+    this.expectedSamples = expectedSamples;
+  }
+
+  /** Groups the records of {@code shard}; {@code expectedSamples} is the manifest's count, if any. */
+  public static Flow<TarRecord, ShardRecord, NotUsed> flow(String shard, OptionalLong expectedSamples) {
+    return Flow.fromGraph(new SampleGrouping(shard, expectedSamples));
+  }
+
+  @Override
+  public FlowShape<TarRecord, ShardRecord> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new GraphStageLogic(shape) {
+      private final Set<String> finishedKeys = new HashSet<>();
+      private String key;
+      private boolean keyRejected;
+      private final List<Member> members = new ArrayList<>();
+      private long keysSeen;
+
+      {
+        setHandler(in, new AbstractInHandler() {
+          @Override
+          public void onPush() {
+            List<ShardRecord> emitted = accept(grab(in));
+            if (emitted.isEmpty()) {
+              pull(in);
+            } else {
+              emitMultiple(out, emitted.iterator());
+            }
+          }
+
+          @Override
+          public void onUpstreamFinish() {
+            List<ShardRecord> last = new ArrayList<>(2);
+            flush(last);
+            if (expectedSamples.isPresent() && keysSeen != expectedSamples.getAsLong()) {
+              last.add(new DeadLetter(shard, DeadLetter.WHOLE_SHARD, "shard holds " + keysSeen
+                  + " samples but the manifest lists " + expectedSamples.getAsLong()
+                  + (keysSeen < expectedSamples.getAsLong() ? ": truncated" : ": manifest is stale")));
+            }
+            emitMultiple(out, last.iterator());
+            complete(out);
+          }
+
+          @Override
+          public void onUpstreamFailure(Throwable ex) {
+            // The sample being assembled may be missing members: it is reported, not delivered.
+            String lost = key != null && !keyRejected ? key : DeadLetter.WHOLE_SHARD;
+            emit(out, new DeadLetter(shard, lost, ReadFailures.describe(ex)));
+            complete(out);
+          }
+        });
+        setHandler(out, new AbstractOutHandler() {
+          @Override
+          public void onPull() {
+            if (!hasBeenPulled(in) && !isClosed(in)) {
+              pull(in);
+            }
+          }
+        });
+      }
+
+      private List<ShardRecord> accept(TarRecord record) {
+        List<ShardRecord> emitted = new ArrayList<>(2);
+        if (record instanceof TarRecord.Skipped s) {
+          emitted.add(new DeadLetter(shard, s.path(), s.reason()));
+          return emitted;
+        }
+        TarRecord.File f = (TarRecord.File) record;
+        StringBuilder whyNot = new StringBuilder();
+        var split = WebDatasetKeys.split(f.path(), whyNot);
+        if (split.isEmpty()) {
+          emitted.add(new DeadLetter(shard, f.path(), whyNot.toString()));
+          return emitted;
+        }
+        String k = split.get().key();
+        String ext = split.get().ext();
+        if (!k.equals(key)) {
+          flush(emitted);
+          key = k;
+          keysSeen++;
+          keyRejected = !finishedKeys.add(k);
+          if (keyRejected) {
+            keysSeen--;
+            emitted.add(new DeadLetter(shard, k, "key appears again after other keys (members not adjacent): later members skipped"));
+          }
+        }
+        if (keyRejected) {
+          return emitted;
+        }
+        for (Member m : members) {
+          if (m.ext().equals(ext)) {
+            emitted.add(new DeadLetter(shard, k, "duplicate member ." + ext + " in one sample: second copy skipped"));
+            return emitted;
+          }
+        }
+        members.add(new Member(ext, f.data()));
+        return emitted;
+      }
+
+      private void flush(List<ShardRecord> emitted) {
+        if (key != null && !keyRejected) {
+          emitted.add(new RawSample(shard, key, members));
+        }
+        members.clear();
+        key = null;
+        keyRejected = false;
+      }
+    };
+  }
+}

@@ -1,0 +1,8 @@
+package dev.conveyor.streams.sample;
+
+/** What reading a shard yields, in shard order: samples, and dead letters for what could not be read. */
+public sealed interface ShardRecord permits RawSample, DeadLetter {
+
+  /** The shard this record came from, as its URI string. */
+  String shard();
+}

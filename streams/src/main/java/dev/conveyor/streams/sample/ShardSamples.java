@@ -1,0 +1,23 @@
+package dev.conveyor.streams.sample;
+
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.tar.TarParser;
+import java.net.URI;
+import java.util.OptionalLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/** The records of one shard: its bytes from the store, parsed as a tar and grouped into samples. */
+public final class ShardSamples {
+  private ShardSamples() {}
+
+  /**
+   * Never fails: a shard that cannot be read, or stops being readable, ends with a
+   * {@link DeadLetter} after the samples read before the failure.
+   */
+  public static Source<ShardRecord, NotUsed> read(ShardStore store, URI shard, OptionalLong expectedSamples, long maxMemberBytes) {
+    return store.read(shard)
+        .via(TarParser.flow(maxMemberBytes))
+        .via(SampleGrouping.flow(shard.toString(), expectedSamples));
+  }
+}

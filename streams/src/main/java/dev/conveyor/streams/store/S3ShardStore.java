@@ -1,0 +1,174 @@
+package dev.conveyor.streams.store;
+
+import dev.conveyor.config.S3Settings;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.async.ResponsePublisher;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Shards in S3 ({@code s3://bucket/key}), read through the AWS SDK's CRT-based async client. A
+ * read is the SDK's response publisher bridged into Pekko Streams, so demand flows back to
+ * the client; the client's own buffer per GET is bounded by {@code read-buffer-size}.
+ *
+ * <p>Uploads stay single-part: the multipart threshold is set to the 5 GiB limit of one PUT,
+ * which also keeps the embedded S3Proxy server (which refuses CRT multipart uploads) usable.
+ */
+public final class S3ShardStore implements ShardStore {
+  private static final long MAX_SINGLE_PUT = 5L * 1024 * 1024 * 1024;
+
+  private final S3AsyncClient client;
+
+  public S3ShardStore(S3Settings settings) {
+    this.client = buildClient(settings);
+  }
+
+  private static S3AsyncClient buildClient(S3Settings s) {
+    S3CrtAsyncClientBuilder b = S3AsyncClient.crtBuilder()
+        .region(Region.of(s.region()))
+        .forcePathStyle(s.pathStyle())
+        .minimumPartSizeInBytes(s.partSizeBytes())
+        .thresholdInBytes(MAX_SINGLE_PUT)
+        .maxConcurrency(s.maxConcurrency())
+        .targetThroughputInGbps(s.targetThroughputGbps())
+        .initialReadBufferSizeInBytes(s.readBufferBytes())
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    s.endpoint().ifPresent(b::endpointOverride);
+    if (s.hasStaticCredentials()) {
+      b.credentialsProvider(StaticCredentialsProvider.create(
+          AwsBasicCredentials.create(s.accessKeyId(), s.secretAccessKey())));
+    } else {
+      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+    }
+    return b.build();
+  }
+
+  @Override
+  public Source<ByteString, NotUsed> read(URI shard) {
+    return get(shard, null);
+  }
+
+  @Override
+  public Source<ByteString, NotUsed> read(URI shard, long offset, long length) {
+    if (length <= 0) {
+      return Source.empty();
+    }
+    return get(shard, "bytes=" + offset + "-" + (offset + length - 1));
+  }
+
+  private Source<ByteString, NotUsed> get(URI shard, String range) {
+    S3Location loc = S3Location.of(shard);
+    GetObjectRequest request = GetObjectRequest.builder().bucket(loc.bucket()).key(loc.key()).range(range).build();
+    return Source.lazyCompletionStageSource(() -> client
+            .getObject(request, AsyncResponseTransformer.<GetObjectResponse>toPublisher())
+            .thenApply(S3ShardStore::bytes)
+            .exceptionally(e -> {
+              throw failure(shard, e);
+            }))
+        .mapMaterializedValue(f -> NotUsed.getInstance())
+        .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
+            .match(ShardReadException.class, e -> e)
+            .match(Throwable.class, e -> failure(shard, e))
+            .build());
+  }
+
+  private static Source<ByteString, NotUsed> bytes(ResponsePublisher<GetObjectResponse> publisher) {
+    return Source.<ByteBuffer>fromPublisher(publisher).map(ByteString::fromByteBuffer);
+  }
+
+  @Override
+  public CompletionStage<Done> write(URI target, Path from) {
+    S3Location loc = S3Location.of(target);
+    PutObjectRequest put = PutObjectRequest.builder().bucket(loc.bucket()).key(loc.key()).build();
+    return client.putObject(put, AsyncRequestBody.fromFile(from))
+        .handle((ok, e) -> {
+          if (e != null) {
+            throw failure(target, e);
+          }
+          return Done.getInstance();
+        });
+  }
+
+  /** Creates the bucket if it does not exist yet (for datagen and demos on a fresh server). */
+  public CompletionStage<Done> ensureBucket(String bucket) {
+    return client.headBucket(r -> r.bucket(bucket))
+        .<CompletionStage<Done>>handle((ok, e) -> {
+          if (e == null) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+          return client.createBucket(r -> r.bucket(bucket)).thenApply(x -> Done.getInstance());
+        })
+        .thenCompose(x -> x);
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+
+  /** Maps an SDK failure to one readable line. Never includes credentials: the SDK's messages do not. */
+  static ShardReadException failure(URI shard, Throwable e) {
+    Throwable t = e;
+    while ((t instanceof CompletionException || t instanceof SdkClientException && t.getCause() instanceof S3Exception)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof ShardReadException r) {
+      return r;
+    }
+    String reason;
+    if (t instanceof NoSuchKeyException) {
+      reason = "not found (HTTP 404 NoSuchKey)";
+    } else if (t instanceof NoSuchBucketException) {
+      reason = "bucket not found (HTTP 404 NoSuchBucket)";
+    } else if (t instanceof S3Exception s3) {
+      String code = s3.awsErrorDetails() != null ? s3.awsErrorDetails().errorCode() : null;
+      int status = s3.statusCode();
+      if (status == 403) {
+        reason = "access denied (HTTP 403" + (code == null ? "" : " " + code) + "): check the credentials and their permissions";
+      } else if (status == 404) {
+        reason = "not found (HTTP 404" + (code == null ? "" : " " + code) + ")";
+      } else {
+        reason = "S3 error (HTTP " + status + (code == null ? "" : " " + code) + ")";
+      }
+    } else if (t instanceof SdkClientException) {
+      reason = "S3 client error: " + firstLine(t.getMessage());
+    } else {
+      reason = t.getClass().getSimpleName() + ": " + firstLine(t.getMessage());
+    }
+    return new ShardReadException(shard, reason, e);
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

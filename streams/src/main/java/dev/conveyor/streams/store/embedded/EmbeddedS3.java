@@ -1,0 +1,106 @@
+package dev.conveyor.streams.store.embedded;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.conveyor.config.S3Settings;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.filesystem.FilesystemApiMetadata;
+
+/**
+ * An S3 protocol server over a local folder (S3Proxy with the jclouds filesystem blob store),
+ * bound to 127.0.0.1. Each top-level folder of {@code dir} is a bucket and each file below it
+ * an object, so shards written with {@code file://} are servable as {@code s3://} unchanged.
+ * Used by {@code conveyor demo}, {@code conveyor serve-s3}, the tests and the simulations.
+ *
+ * <p>Requires S3Proxy on the class path (an optional dependency of conveyor-streams).
+ */
+public final class EmbeddedS3 implements AutoCloseable {
+  /** Fixed test credentials: this server is for loopback use only. */
+  public static final String ACCESS_KEY_ID = "conveyor";
+  public static final String SECRET_ACCESS_KEY = "conveyor-local-secret";
+
+  private static final long MAX_OBJECT = 5L * 1024 * 1024 * 1024;
+
+  private final Path dir;
+  private final BlobStoreContext context;
+  private final S3Proxy proxy;
+
+  private EmbeddedS3(Path dir, BlobStoreContext context, S3Proxy proxy) {
+    this.dir = dir;
+    this.context = context;
+    this.proxy = proxy;
+  }
+
+  /** Starts a server over {@code dir} (created if missing) on {@code port}; 0 picks a free port. */
+  public static EmbeddedS3 start(Path dir, int port) throws Exception {
+    requireNonNull(dir, "dir is null");
+    Files.createDirectories(dir);
+    Properties props = new Properties();
+    props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+    BlobStoreContext context = ContextBuilder.newBuilder(new FilesystemApiMetadata())
+        .overrides(props)
+        .buildView(BlobStoreContext.class);
+    S3Proxy proxy = S3Proxy.builder()
+        .blobStore(context.getBlobStore())
+        .endpoint(URI.create("http://127.0.0.1:" + port))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        .maxSinglePartObjectSize(MAX_OBJECT)
+        .v4MaxNonChunkedRequestSize(MAX_OBJECT)
+        .build();
+    try {
+      proxy.start();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!"STARTED".equals(proxy.getState())) {
+        if (System.nanoTime() > deadline || "FAILED".equals(proxy.getState())) {
+          throw new IOException("embedded S3 server did not start on 127.0.0.1:" + port + " (state " + proxy.getState() + ")");
+        }
+        Thread.sleep(5);
+      }
+    } catch (Exception e) {
+      context.close();
+      throw e;
+    }
+    return new EmbeddedS3(dir, context, proxy);
+  }
+
+  /** Creates a bucket (a folder under the served directory) if it is missing. */
+  public void createBucket(String bucket) throws IOException {
+    Files.createDirectories(dir.resolve(bucket));
+  }
+
+  public int port() {
+    return proxy.getPort();
+  }
+
+  public URI endpoint() {
+    return URI.create("http://127.0.0.1:" + port());
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** {@code base} pointed at this server, with its credentials. */
+  public S3Settings settings(S3Settings base) {
+    return base.withEndpoint(endpoint(), ACCESS_KEY_ID, SECRET_ACCESS_KEY);
+  }
+
+  @Override
+  public void close() {
+    try {
+      proxy.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("embedded S3 server did not stop cleanly", e);
+    } finally {
+      context.close();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package dev.conveyor.streams.synth;
+
+import dev.conveyor.streams.plan.Seeds;
+import dev.conveyor.streams.store.ShardStore;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+
+/**
+ * Generates a synthetic WebDataset: shards {@code part-000000.tar}, ... of samples
+ * {@code KEY.jpg|KEY.mp4} + {@code KEY.json}, and {@code shards.json}, written through a
+ * {@link ShardStore}. Samples are encoded in parallel but written in key order, and each
+ * depends only on (seed, index): the same spec gives the same bytes.
+ */
+public final class DatasetGenerator {
+  private final ShardStore store;
+  private final Path scratch;
+  private final int threads;
+
+  /** {@code scratch} holds one shard (and one clip per thread) at a time while it is written. */
+  public DatasetGenerator(ShardStore store, Path scratch, int threads) {
+    this.store = store;
+    this.scratch = scratch;
+    this.threads = Math.max(1, threads);
+  }
+
+  /** Writes the dataset under {@code base} (an {@code s3://bucket/prefix} or {@code file:///dir}). */
+  public Manifest generate(DatasetSpec spec, URI base, LongConsumer onSample) throws IOException, InterruptedException {
+    Files.createDirectories(scratch);
+    List<ShardInfo> shards = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "conveyor-datagen");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      ArrayDeque<Future<Sample>> window = new ArrayDeque<>();
+      int next = 0;
+      ShardWriter writer = null;
+      for (int i = 0; i < spec.samples(); i++) {
+        while (next < spec.samples() && window.size() < 2 * threads) {
+          int idx = next++;
+          window.add(pool.submit(() -> make(spec, idx)));
+        }
+        Sample s = await(window.poll());
+        if (writer != null && writer.samples() > 0 && writer.bytesWritten() + s.size() > spec.shardBytes()) {
+          shards.add(publish(writer, base));
+          writer = null;
+        }
+        if (writer == null) {
+          String name = String.format(Locale.ROOT, "part-%06d.tar", shards.size());
+          writer = new ShardWriter(name, Files.createTempFile(scratch, "shard-", ".tar"));
+        }
+        writer.member(s.key + "." + s.ext, s.body);
+        writer.member(s.key + ".json", s.json);
+        writer.endSample();
+        onSample.accept(i + 1);
+      }
+      if (writer != null) {
+        shards.add(publish(writer, base));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Manifest manifest = new Manifest(shards);
+    Path json = Files.createTempFile(scratch, "shards-", ".json");
+    try {
+      Files.writeString(json, manifest.toJson(), StandardCharsets.UTF_8);
+      store.write(child(base, Manifest.FILE_NAME), json).toCompletableFuture().join();
+    } finally {
+      Files.deleteIfExists(json);
+    }
+    return manifest;
+  }
+
+  /** {@code base/name}. */
+  public static URI child(URI base, String name) {
+    String b = base.toString();
+    return URI.create(b.endsWith("/") ? b + name : b + "/" + name);
+  }
+
+  private ShardInfo publish(ShardWriter writer, URI base) throws IOException {
+    ShardInfo info = writer.finish();
+    try {
+      store.write(child(base, info.name()), writer.file()).toCompletableFuture().join();
+    } finally {
+      Files.deleteIfExists(writer.file());
+    }
+    return info;
+  }
+
+  private record Sample(String key, String ext, byte[] body, byte[] json) {
+    long size() {
+      return body.length + json.length + 2048L; // two headers and padding, roughly
+    }
+  }
+
+  private Sample make(DatasetSpec spec, int i) {
+    String key = String.format(Locale.ROOT, "%06d", i);
+    var rnd = Seeds.random(spec.seed(), i);
+    boolean video = spec.isVideo(i);
+    SyntheticMedia.Encoded e = video ? SyntheticMedia.mp4(rnd, scratch) : SyntheticMedia.jpeg(rnd);
+    String json = "{\"key\": " + Json.quote(key)
+        + ", \"caption\": " + Json.quote(e.caption())
+        + ", \"label\": " + e.label()
+        + ", \"width\": " + e.width()
+        + ", \"height\": " + e.height()
+        + ", \"frames\": " + e.frames()
+        + (video ? ", \"fps\": " + (int) e.fps() : "")
+        + "}\n";
+    return new Sample(key, video ? "mp4" : "jpg", e.bytes(), json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Sample await(Future<Sample> f) throws IOException, InterruptedException {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException("sample generation failed", c);
+    }
+  }
+}
