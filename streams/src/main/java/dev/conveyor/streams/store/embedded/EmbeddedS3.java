@@ -7,7 +7,13 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Properties;
+import java.util.stream.Stream;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -27,6 +33,8 @@ public final class EmbeddedS3 implements AutoCloseable {
   public static final String ACCESS_KEY_ID = "conveyor";
   public static final String SECRET_ACCESS_KEY = "conveyor-local-secret";
 
+  /** The extended attribute in which the jclouds filesystem blob store keeps an object's MD5. */
+  private static final String MD5_ATTRIBUTE = "user.content-md5";
   private static final long MAX_OBJECT = 5L * 1024 * 1024 * 1024;
 
   private final Path dir;
@@ -43,6 +51,7 @@ public final class EmbeddedS3 implements AutoCloseable {
   public static EmbeddedS3 start(Path dir, int port) throws Exception {
     requireNonNull(dir, "dir is null");
     Files.createDirectories(dir);
+    addMissingETags(dir);
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
     BlobStoreContext context = ContextBuilder.newBuilder(new FilesystemApiMetadata())
@@ -69,6 +78,40 @@ public final class EmbeddedS3 implements AutoCloseable {
       throw e;
     }
     return new EmbeddedS3(dir, context, proxy);
+  }
+
+  /**
+   * Gives every file under {@code dir} the MD5 attribute the blob store serves as its ETag.
+   * Files put there by S3 PUTs have it; files copied in (say by {@code datagen --out file://})
+   * do not, and the CRT client refuses a split GET of an object without an ETag. Runs at start;
+   * call it again after copying files into a running server's folder.
+   */
+  public static void addMissingETags(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(f, UserDefinedFileAttributeView.class);
+        if (view == null || view.list().contains(MD5_ATTRIBUTE)) {
+          continue;
+        }
+        view.write(MD5_ATTRIBUTE, ByteBuffer.wrap(md5(f)));
+      }
+    }
+  }
+
+  private static byte[] md5(Path f) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has MD5", e);
+    }
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = Files.newInputStream(f)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+    }
+    return md.digest();
   }
 
   /** Creates a bucket (a folder under the served directory) if it is missing. */
