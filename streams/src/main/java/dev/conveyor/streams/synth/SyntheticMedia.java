@@ -63,6 +63,7 @@ final class SyntheticMedia {
         rec.setGopSize(fps * 2);
         rec.setVideoBitrate(w * h * 4);
         rec.setVideoOption("threads", "1"); // one thread: the same bytes on every machine
+        rec.setOption("movflags", "+faststart"); // index first, so a clip decodes as it streams
         rec.start();
         for (int t = 0; t < frames; t++) {
           rec.record(conv.convert(scene.render(t)));

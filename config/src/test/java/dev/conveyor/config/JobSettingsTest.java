@@ -1,0 +1,59 @@
+package dev.conveyor.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+class JobSettingsTest {
+  static Config with(String hocon) {
+    return ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()).resolve();
+  }
+
+  @Test
+  void defaultsAreThoseOfReferenceConf() {
+    JobSettings j = JobSettings.fromConfig(with("conveyor.job.shards = \"file:///d/x.tar\""));
+    assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, 1, 0, 1, OptionalInt.empty(),
+        JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0, "", 256L * 1024 * 1024));
+  }
+
+  @Test
+  void everyKeyMapsToItsField() {
+    JobSettings j = JobSettings.fromConfig(with("""
+        conveyor.job {
+          shards = "s3://b/p-{0..3}.tar"
+          manifest = none
+          batch-size = 8
+          epochs = 3
+          seed = -5
+          world-size = 4
+          rank = 2
+          decode = none
+          on-bad-sample = fail
+          max-steps = 10
+          checkpoint-dir = /tmp/ck
+          max-member-size = 1MiB
+        }"""));
+    assertThat(j).isEqualTo(new JobSettings("s3://b/p-{0..3}.tar", "none", 8, 3, -5, 4, OptionalInt.of(2),
+        JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 10, "/tmp/ck", 1024 * 1024));
+  }
+
+  @Test
+  void invalidValuesFailNamingTheKeyAndTheFix() {
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("")))
+        .isInstanceOf(SettingsException.class).hasMessageStartingWith("conveyor.job.shards: is required");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, batch-size = 0 }")))
+        .hasMessage("conveyor.job.batch-size: must be at least 1, got 0");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, world-size = 2, rank = 2 }")))
+        .hasMessageStartingWith("conveyor.job.rank: must be below world-size 2");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, on-bad-sample = ignore }")))
+        .hasMessage("conveyor.job.on-bad-sample: must be one of skip | fail, got \"ignore\"");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, decode = auto }")))
+        .hasMessageStartingWith("conveyor.job.decode: \"auto\" is not available");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, epochs = many }")))
+        .isInstanceOf(SettingsException.class).hasMessageStartingWith("conveyor.job.epochs: has the wrong type");
+  }
+}
