@@ -120,7 +120,8 @@ final class DatagenCommand implements Callable<Integer> {
 
   static long parseSize(String size) {
     try {
-      return ConfigFactory.parseString("s = " + size).getBytes("s");
+      // HOCON spells a kilobyte "kB"; accept the common "KB" too
+      return ConfigFactory.parseString("s = \"" + size.trim().replaceAll("KB$", "kB") + "\"").getBytes("s");
     } catch (ConfigException e) {
       throw new ConveyorCli.UsageException("--shard-size must be a size like 64MB or 1GiB, got \"" + size + "\"");
     }

@@ -1,5 +1,6 @@
 package dev.conveyor.streams.sample;
 
+import dev.conveyor.streams.tar.TarFormatException;
 import dev.conveyor.streams.tar.TarRecord;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -85,9 +86,15 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
 
           @Override
           public void onUpstreamFailure(Throwable ex) {
-            // The sample being assembled may be missing members: it is reported, not delivered.
-            String lost = key != null && !keyRejected ? key : DeadLetter.WHOLE_SHARD;
-            emit(out, new DeadLetter(shard, lost, ReadFailures.describe(ex)));
+            List<ShardRecord> last = new ArrayList<>(2);
+            String broken = brokenKey(ex);
+            if (broken != null && !broken.equals(key)) {
+              flush(last); // the archive broke in the next sample: the one assembled is whole
+            }
+            // otherwise the sample being assembled may be missing members: reported, not delivered
+            String lost = broken != null ? broken : key != null && !keyRejected ? key : DeadLetter.WHOLE_SHARD;
+            last.add(new DeadLetter(shard, lost, ReadFailures.describe(ex)));
+            emitMultiple(out, last.iterator());
             complete(out);
           }
         });
@@ -137,6 +144,14 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
         }
         members.add(new Member(ext, f.data()));
         return emitted;
+      }
+
+      /** The key of the member a tar broke inside, when the failure names one with a usable key. */
+      private String brokenKey(Throwable ex) {
+        if (ex instanceof TarFormatException t && t.member().isPresent()) {
+          return WebDatasetKeys.split(t.member().get(), new StringBuilder()).map(WebDatasetKeys.Split::key).orElse(null);
+        }
+        return null;
       }
 
       private void flush(List<ShardRecord> emitted) {

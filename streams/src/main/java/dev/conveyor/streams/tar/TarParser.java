@@ -112,7 +112,8 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
           completeStage();
         } else if (state == State.BODY) {
           failStage(new TarFormatException("truncated mid-member '" + name + "': archive ends "
-              + remaining + " bytes before the member does (at byte " + (offset + buf.size()) + ")"));
+              + (remaining + padding) + " bytes before the member's last block does (at byte " + (offset + buf.size()) + ")",
+              body == Body.FILE || body == Body.DISCARD ? name : null));
         } else if (offset == 0 && buf.isEmpty()) {
           failStage(new TarFormatException("empty object: zero bytes, not a tar archive"));
         } else if (buf.nonEmpty()) {

@@ -86,6 +86,18 @@ class SampleGroupingTest {
   }
 
   @Test
+  void aShardCutInsideTheNextSampleDeliversTheWholeSampleBeforeIt() {
+    byte[] tar = Tars.builder().file("1.jpg", new byte[512]).file("1.json", new byte[512]).file("2.jpg", new byte[512]).bytes();
+    byte[] cut = Arrays.copyOf(tar, 2 * 1024 + 512 + 100); // inside 2.jpg's data
+    List<ShardRecord> r = group(cut, OptionalLong.empty());
+    assertThat(keys(r)).containsExactly("1");
+    assertThat(deadLetters(r)).singleElement().satisfies(d -> {
+      assertThat(d.key()).isEqualTo("2");
+      assertThat(d.reason()).contains("truncated mid-member '2.jpg'");
+    });
+  }
+
+  @Test
   void aShardShorterThanItsManifestEntryIsReportedAsTruncated() {
     List<ShardRecord> r = group(Tars.builder().file("1.jpg", "a").file("2.jpg", "b").bytes(), OptionalLong.of(3));
     assertThat(keys(r)).containsExactly("1", "2");

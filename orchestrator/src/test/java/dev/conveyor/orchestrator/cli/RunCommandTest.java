@@ -1,0 +1,142 @@
+package dev.conveyor.orchestrator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.streams.store.S3ShardStore;
+import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code conveyor run} end to end over the embedded S3 server: real HTTP on 127.0.0.1, real shards. */
+class RunCommandTest {
+  static final int IMAGES = 40;
+  static final int VIDEOS = 4;
+
+  @TempDir
+  static Path dir;
+
+  static EmbeddedS3 s3;
+  static Manifest manifest;
+  static String shards;
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = EmbeddedS3.start(dir.resolve("s3"), 0);
+    S3Settings settings = s3.settings(S3Settings.fromConfig(ConfigFactory.defaultReference()));
+    try (S3ShardStore store = new S3ShardStore(settings)) {
+      store.ensureBucket("data").toCompletableFuture().join();
+      manifest = new DatasetGenerator(store, dir.resolve("scratch"), 2)
+          .generate(new DatasetSpec(IMAGES, VIDEOS, 96 * 1024, 7), java.net.URI.create("s3://data/train"), n -> { });
+    }
+    shards = "s3://data/train/part-{000000..%06d}.tar".formatted(manifest.shards().size() - 1);
+  }
+
+  @AfterAll
+  static void stop() {
+    s3.close();
+  }
+
+  static List<String> s3Flags() {
+    return List.of("--set", "conveyor.s3.endpoint=" + s3.endpoint(),
+        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
+        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
+  }
+
+  static CliResult run(String... flags) {
+    List<String> args = new ArrayList<>(List.of("run"));
+    args.addAll(s3Flags());
+    args.addAll(List.of(flags));
+    return CliResult.run(args.toArray(String[]::new));
+  }
+
+  @Test
+  void everySampleIsDeliveredOnceAcrossRanksAndTwoRunsWriteIdenticalDigests() throws Exception {
+    Path d1 = dir.resolve("d1.txt");
+    Path d2 = dir.resolve("d2.txt");
+    Path keys = dir.resolve("keys.txt");
+    Path summary = dir.resolve("summary.json");
+    CliResult first = run("--shards", shards, "--world", "2", "--batch-size", "4",
+        "--digest-out", d1.toString(), "--keys-out", keys.toString(), "--summary-json", summary.toString());
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.lastLine()).startsWith("cursor: cv0.");
+    CliResult second = run("--shards", shards, "--world", "2", "--batch-size", "4", "--digest-out", d2.toString());
+    assertThat(second.code()).isZero();
+
+    assertThat(Files.readAllLines(d1)).isNotEmpty().isEqualTo(Files.readAllLines(d2));
+    List<String> delivered = Files.readAllLines(keys).stream().map(l -> l.split(" ")[3]).sorted().toList();
+    assertThat(delivered).isEqualTo(IntStream.range(0, IMAGES + VIDEOS).mapToObj("%06d"::formatted).toList());
+    var json = ConfigFactory.parseFile(summary.toFile());
+    assertThat(json.getLong("samples")).isEqualTo(manifest.samples());
+    assertThat(json.getLong("bad_samples")).isZero();
+    assertThat(json.getString("cursor")).isEqualTo(first.lastLine().substring("cursor: ".length()));
+    assertThat(first.out()).contains("samples 44");
+  }
+
+  @Test
+  void digestLinesFollowTheContractAndRanksInterleaveInLockstep() throws Exception {
+    Path d = dir.resolve("contract.txt");
+    assertThat(run("--shards", shards, "--world", "2", "--batch-size", "5", "--digest-out", d.toString()).code()).isZero();
+    List<String> lines = Files.readAllLines(d);
+    assertThat(lines).allMatch(l -> l.matches("0 \\d+ [01] [0-9a-f]{64} [0-9a-f]{64}"));
+    assertThat(lines.get(0)).startsWith("0 0 0 ");
+    assertThat(lines.get(1)).startsWith("0 0 1 ");
+  }
+
+  @Test
+  void aRunStoppedByMaxStepsAndResumedFromItsCheckpointDeliversExactlyTheRest() throws Exception {
+    Path full = dir.resolve("full.txt");
+    Path head = dir.resolve("head.txt");
+    Path tail = dir.resolve("tail.txt");
+    Path ck = dir.resolve("ck");
+    assertThat(run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2", "--digest-out", full.toString()).code()).isZero();
+    CliResult stopped = run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2", "--max-steps", "9",
+        "--checkpoint-dir", ck.toString(), "--digest-out", head.toString());
+    assertThat(stopped.code()).isZero();
+    CliResult resumed = run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2",
+        "--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString());
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(Files.readAllLines(head)).hasSize(18);
+    for (String rank : List.of("0", "1")) {
+      List<String> joined = new ArrayList<>(ofRank(head, rank));
+      joined.addAll(ofRank(tail, rank));
+      assertThat(joined).as("rank " + rank).isEqualTo(ofRank(full, rank));
+    }
+  }
+
+  /** The digest lines of one rank, in order: that rank's batch sequence. */
+  static List<String> ofRank(Path digests, String rank) throws java.io.IOException {
+    return Files.readAllLines(digests).stream().filter(l -> l.split(" ")[2].equals(rank)).toList();
+  }
+
+  @Test
+  void aCursorOfAnotherRecipeIsRefusedWithExitCode2() {
+    CliResult one = run("--shards", shards, "--max-steps", "1");
+    String token = one.lastLine().substring("cursor: ".length());
+    CliResult other = run("--shards", shards, "--seed", "99", "--resume", token);
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("--resume: the cursor belongs to another recipe");
+  }
+
+  @Test
+  void badSettingsExitWith2AndNameTheKey() {
+    CliResult r = run("--shards", shards, "--batch-size", "0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("conveyor run: configuration error: conveyor.job.batch-size: must be at least 1, got 0");
+    assertThat(run().err()).contains("conveyor.job.shards: is required");
+    assertThat(run("--shards", "s3://data/x-{1..}.tar").err()).contains("conveyor.job.shards");
+    assertThat(CliResult.run("run", "--no-such-flag").code()).isEqualTo(2);
+    assertThat(CliResult.run("run", dir.resolve("missing.conf").toString()).err()).contains("does not exist");
+  }
+}
