@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
     name = "datagen",
     mixinStandardHelpOptions = true,
     description = {
-        "Writes synthetic WebDataset shards part-000000.tar, ... and shards.json under --out.",
+        "Writes a synthetic WebDataset: shards part-000000.tar, ... and shards.json under --out.",
         "Each sample is KEY.jpg or KEY.mp4 (H.264) plus KEY.json (caption, label, width, height, frames).",
         "The same seed gives the same bytes."})
 final class DatagenCommand implements Callable<Integer> {
@@ -51,7 +51,7 @@ final class DatagenCommand implements Callable<Integer> {
   @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}).")
   String shardSize;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "0")
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Same seed, same bytes (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--threads", paramLabel = "N", description = "Encoder threads (default: available processors).")

@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs the main job with embedded defaults: an embedded S3 server on a temporary folder,",
-        "a generated dataset (200 JPEGs and 20 H.264 clips by default), one epoch for 2 ranks, and a summary."})
+        "Runs the main job with nothing to set up, and prints its summary.",
+        "Starts an embedded S3 server on a temporary folder, generates a dataset into it (200 JPEGs and",
+        "20 H.264 clips by default), reads one epoch for 2 ranks over S3, and deletes everything after."})
 final class DemoCommand implements Callable<Integer> {
   static final String BUCKET = "demo";
   static final String PREFIX = "train";
@@ -37,22 +38,22 @@ final class DemoCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--images", paramLabel = "N", defaultValue = "200")
+  @Option(names = "--images", paramLabel = "N", defaultValue = "200", description = "JPEG samples (default: ${DEFAULT-VALUE}).")
   int images;
 
-  @Option(names = "--videos", paramLabel = "N", defaultValue = "20")
+  @Option(names = "--videos", paramLabel = "N", defaultValue = "20", description = "MP4 samples (default: ${DEFAULT-VALUE}).")
   int videos;
 
-  @Option(names = "--world", paramLabel = "W", defaultValue = "2")
+  @Option(names = "--world", paramLabel = "W", defaultValue = "2", description = "Ranks (default: ${DEFAULT-VALUE}).")
   int world;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "16")
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "16", description = "Samples per batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "1MB")
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "1MB", description = "Target shard size (default: ${DEFAULT-VALUE}).")
   String shardSize;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "0")
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of data and recipe (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--keep", paramLabel = "DIR", description = "Keep the generated dataset in DIR instead of deleting it.")
@@ -86,7 +87,7 @@ final class DemoCommand implements Callable<Integer> {
           .config();
       out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize);
       JobLauncher.launch(config, new JobLauncher.RecordFiles(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
-          Optional.empty(), out, "demo");
+          Optional.empty(), out, spec.commandLine().getErr(), "demo");
     } finally {
       if (keep == null) {
         deleteTree(root);

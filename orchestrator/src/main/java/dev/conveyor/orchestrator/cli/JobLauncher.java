@@ -25,12 +25,15 @@ final class JobLauncher {
   /** Where the run's record files go, each optional. */
   record RecordFiles(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetter, Optional<Path> summaryJson) {}
 
-  static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, PrintWriter out, String title)
+  static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, PrintWriter out, PrintWriter err, String title)
       throws IOException, InterruptedException {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
     ActorSystem system = ActorSystem.create("conveyor", config.withFallback(ConfigFactory.load()));
     try (JobOutputs outputs = new JobOutputs(files.digestOut(), files.keysOut(), files.deadLetter())) {
-      JobSummary summary = new JobRunner(Materializer.createMaterializer(system)).run(settings, outputs, resume);
+      JobSummary summary = new JobRunner(Materializer.createMaterializer(system), line -> {
+        err.println(title + ": " + line);
+        err.flush();
+      }).run(settings, outputs, resume);
       out.println(title + ": " + summary.text());
       if (files.summaryJson().isPresent()) {
         Path p = files.summaryJson().get().toAbsolutePath();

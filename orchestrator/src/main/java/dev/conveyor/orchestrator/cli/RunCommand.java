@@ -18,9 +18,9 @@ import picocli.CommandLine.Parameters;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs a job: reads its shards, groups samples, forms batches for each rank and prints a summary.",
-        "All ranks run in this process unless --rank is given. Flags override the job file, which overrides",
-        "reference.conf. The last line printed is 'cursor: TOKEN'."})
+        "Runs a job: reads its shards, forms batches for each rank, and prints a summary.",
+        "All ranks run in this process unless --rank is given. Flags override the job file, which",
+        "overrides reference.conf. The last line printed is 'cursor: TOKEN'."})
 final class RunCommand implements Callable<Integer> {
   private static final String J = JobSettings.PATH + ".";
 
@@ -39,10 +39,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
   Integer batchSize;
 
-  @Option(names = "--epochs", paramLabel = "N")
+  @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data.")
   Integer epochs;
 
-  @Option(names = "--seed", paramLabel = "S")
+  @Option(names = "--seed", paramLabel = "S", description = "The recipe seed.")
   Long seed;
 
   @Option(names = "--world", paramLabel = "W", description = "Number of ranks.")
@@ -51,10 +51,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--rank", paramLabel = "R", description = "Serve only this rank (default: all ranks in this process).")
   Integer rank;
 
-  @Option(names = "--decode", paramLabel = "none|auto")
+  @Option(names = "--decode", paramLabel = "none|auto", description = "none: raw member bytes (auto arrives with the decoder stage).")
   String decode;
 
-  @Option(names = "--on-bad-sample", paramLabel = "skip|fail")
+  @Option(names = "--on-bad-sample", paramLabel = "skip|fail", description = "skip: record bad samples and go on; fail: exit 3 at the first.")
   String onBadSample;
 
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop each rank after N batches in this run (0: no limit).")
@@ -108,7 +108,7 @@ final class RunCommand implements Callable<Integer> {
     JobLauncher.launch(config,
         new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
             Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson)),
-        token, spec.commandLine().getOut(), "run");
+        token, spec.commandLine().getOut(), spec.commandLine().getErr(), "run");
     return ConveyorCli.EXIT_OK;
   }
 }

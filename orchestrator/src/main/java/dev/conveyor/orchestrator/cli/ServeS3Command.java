@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
     name = "serve-s3",
     mixinStandardHelpOptions = true,
     description = {
-        "Serves a local folder over the S3 protocol on 127.0.0.1 (S3Proxy): each top-level folder is a bucket.",
-        "Credentials are fixed, for local use only. Stops on Ctrl-C."})
+        "Serves a local folder over the S3 protocol on 127.0.0.1 until stopped.",
+        "Each top-level folder is a bucket (S3Proxy). Credentials are fixed, for local use only. Ctrl-C stops it."})
 final class ServeS3Command implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

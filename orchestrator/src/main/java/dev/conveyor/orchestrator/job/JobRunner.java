@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -44,10 +45,16 @@ public final class JobRunner {
       .thenComparingInt(RankEvent::rank)
       .thenComparingInt(e -> e instanceof Skipped ? 0 : 1);
 
-  private final Materializer mat;
+  /** How often a long run reports progress. */
+  static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
 
-  public JobRunner(Materializer mat) {
+  private final Materializer mat;
+  private final Consumer<String> progress;
+
+  /** {@code progress} receives a one-line report every few seconds while a run lasts. */
+  public JobRunner(Materializer mat, Consumer<String> progress) {
     this.mat = mat;
+    this.progress = progress;
   }
 
   /**
@@ -80,8 +87,8 @@ public final class JobRunner {
         merged = merged == null ? rank : merged.mergeSorted(rank, LOCKSTEP);
       }
 
-      Tally tally = new Tally(new CursorTracker(start), outputs, job.onBadSample() == JobSettings.OnBadSample.FAIL);
       long t0 = System.nanoTime();
+      Tally tally = new Tally(new CursorTracker(start), outputs, job.onBadSample() == JobSettings.OnBadSample.FAIL, t0, progress);
       try {
         merged.runWith(Sink.foreach(tally::accept), mat).toCompletableFuture().get();
       } catch (ExecutionException e) {
@@ -156,15 +163,31 @@ public final class JobRunner {
     final CursorTracker cursors;
     final JobOutputs outputs;
     final boolean failOnBad;
+    final long t0;
+    final Consumer<String> progress;
+    long nextReport;
     long samples;
     long batches;
     long bytes;
     long bad;
 
-    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad) {
+    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, long t0, Consumer<String> progress) {
       this.cursors = cursors;
       this.outputs = outputs;
       this.failOnBad = failOnBad;
+      this.t0 = t0;
+      this.progress = progress;
+      this.nextReport = t0 + PROGRESS_INTERVAL_NANOS;
+    }
+
+    private void report() {
+      long now = System.nanoTime();
+      if (now >= nextReport) {
+        nextReport = now + PROGRESS_INTERVAL_NANOS;
+        double s = (now - t0) / 1e9;
+        progress.accept(String.format(java.util.Locale.ROOT, "%,d samples, %,d batches, %.1f MB, %,d bad, %,.0f samples/s after %.0f s",
+            samples, batches, bytes / 1e6, bad, samples / s, s));
+      }
     }
 
     void accept(RankEvent e) {
@@ -180,6 +203,7 @@ public final class JobRunner {
         bytes += b.bytes();
         outputs.batch(b);
         cursors.delivered(b);
+        report();
       }
     }
   }

@@ -121,6 +121,17 @@ class RunCommandTest {
   }
 
   @Test
+  void aProcessServingOneRankDeliversExactlyThatRanksBatchesOfTheAllRanksRun() throws Exception {
+    Path all = dir.resolve("all.txt");
+    Path one = dir.resolve("one.txt");
+    assertThat(run("--shards", shards, "--world", "3", "--batch-size", "4", "--digest-out", all.toString()).code()).isZero();
+    CliResult r = run("--shards", shards, "--world", "3", "--rank", "1", "--batch-size", "4", "--digest-out", one.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("ranks 1,");
+    assertThat(Files.readAllLines(one)).isNotEmpty().isEqualTo(ofRank(all, "1"));
+  }
+
+  @Test
   void aCursorOfAnotherRecipeIsRefusedWithExitCode2() {
     CliResult one = run("--shards", shards, "--max-steps", "1");
     String token = one.lastLine().substring("cursor: ".length());

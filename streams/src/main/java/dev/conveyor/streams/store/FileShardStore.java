@@ -33,7 +33,7 @@ public final class FileShardStore implements ShardStore {
   public Source<ByteString, NotUsed> read(URI shard, long offset, long length) {
     Path path = path(shard);
     return Source.<ByteString, RangeReader>unfoldResource(
-            () -> RangeReader.open(shard, path, offset, length),
+            () -> new RangeReader(shard, path, offset, length),
             RangeReader::next,
             RangeReader::close)
         .withAttributes(ActorAttributes.dispatcher("pekko.stream.materializer.blocking-io-dispatcher"));
@@ -65,39 +65,49 @@ public final class FileShardStore implements ShardStore {
     return Path.of(shard);
   }
 
-  /** An open file channel positioned in a byte range; one per materialized read. */
+  /**
+   * A byte range of one file, one per materialized read. The file is opened by the first read,
+   * not on creation, so that a missing file fails the stream like any read error instead of
+   * failing the stage's start (which Pekko logs with a stack trace).
+   */
   private static final class RangeReader {
     private final URI shard;
-    private final FileChannel channel;
+    private final Path path;
+    private final long offset;
+    private FileChannel channel;
     private long remaining;
 
-    private RangeReader(URI shard, FileChannel channel, long remaining) {
+    RangeReader(URI shard, Path path, long offset, long length) {
       this.shard = shard;
-      this.channel = channel;
-      this.remaining = remaining;
+      this.path = path;
+      this.offset = offset;
+      this.remaining = length;
     }
 
-    static RangeReader open(URI shard, Path path, long offset, long length) {
-      try {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
-        ch.position(offset);
-        return new RangeReader(shard, ch, length);
-      } catch (NoSuchFileException e) {
-        throw new ShardReadException(shard, "not found (no such file)", e);
-      } catch (AccessDeniedException e) {
-        throw new ShardReadException(shard, "access denied (file permissions)", e);
-      } catch (IOException e) {
-        throw new ShardReadException(shard, "cannot open: " + e.getMessage(), e);
+    private FileChannel channel() {
+      if (channel == null) {
+        try {
+          channel = FileChannel.open(path, StandardOpenOption.READ);
+          channel.position(offset);
+        } catch (NoSuchFileException e) {
+          throw new ShardReadException(shard, "not found (no such file)", e);
+        } catch (AccessDeniedException e) {
+          throw new ShardReadException(shard, "access denied (file permissions)", e);
+        } catch (IOException e) {
+          throw new ShardReadException(shard, "cannot open: " + e.getMessage(), e);
+        }
       }
+      return channel;
     }
 
     Optional<ByteString> next() {
+      FileChannel ch = channel();
       if (remaining <= 0) {
         return Optional.empty();
       }
       ByteBuffer bb = ByteBuffer.allocate((int) Math.min(CHUNK, remaining));
       try {
-        int n = channel.read(bb);
+        int n = ch.read(bb);
         if (n < 0) {
           return Optional.empty();
         }
@@ -110,7 +120,9 @@ public final class FileShardStore implements ShardStore {
     }
 
     void close() throws IOException {
-      channel.close();
+      if (channel != null) {
+        channel.close();
+      }
     }
   }
 }
