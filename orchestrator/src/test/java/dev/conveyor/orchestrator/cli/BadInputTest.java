@@ -75,12 +75,9 @@ class BadInputTest {
   }
 
   static CliResult run(String... more) {
-    List<String> args = new java.util.ArrayList<>(List.of("run", "--shards", SHARDS,
-        "--set", "conveyor.s3.endpoint=" + s3.endpoint(),
-        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
-        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY));
+    List<String> args = new java.util.ArrayList<>(List.of("--shards", SHARDS));
     args.addAll(List.of(more));
-    return CliResult.run(args.toArray(String[]::new));
+    return CliResult.runAgainst(s3, "run", args);
   }
 
   @Test
@@ -113,11 +110,7 @@ class BadInputTest {
     Files.writeString(bucket.resolve("shards.json"), new Manifest(List.of(new ShardInfo("part-000000.tar", full.length, 4, "-"))).toJson());
     EmbeddedS3.addMissingETags(bucket);
     Path dead = dir.resolve("dead-short.txt");
-    CliResult r = CliResult.run("run", "--shards", "s3://short/part-000000.tar",
-        "--set", "conveyor.s3.endpoint=" + s3.endpoint(),
-        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
-        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY,
-        "--dead-letter", dead.toString());
+    CliResult r = CliResult.runAgainst(s3, "run", List.of("--shards", "s3://short/part-000000.tar", "--dead-letter", dead.toString()));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.readAllLines(dead)).containsExactly(
         "s3://short/part-000000.tar * shard holds 2 samples but the manifest lists 4: truncated");

@@ -48,17 +48,8 @@ class RunCommandTest {
     s3.close();
   }
 
-  static List<String> s3Flags() {
-    return List.of("--set", "conveyor.s3.endpoint=" + s3.endpoint(),
-        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
-        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
-  }
-
   static CliResult run(String... flags) {
-    List<String> args = new ArrayList<>(List.of("run"));
-    args.addAll(s3Flags());
-    args.addAll(List.of(flags));
-    return CliResult.run(args.toArray(String[]::new));
+    return CliResult.runAgainst(s3, "run", List.of(flags));
   }
 
   @Test
