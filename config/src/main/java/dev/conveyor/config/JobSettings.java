@@ -13,6 +13,8 @@ public record JobSettings(
     String shards,
     String manifest,
     int batchSize,
+    boolean dropLast,
+    Shuffle shuffle,
     int epochs,
     long seed,
     int worldSize,
@@ -21,7 +23,14 @@ public record JobSettings(
     OnBadSample onBadSample,
     long maxSteps,
     String checkpointDir,
+    int checkpointEvery,
+    int checkpointKeep,
+    int readerParallelism,
+    int stageParallelism,
     long maxMemberBytes) {
+
+  /** The {@code shuffle} section. */
+  public record Shuffle(boolean enabled, int windowShards, int buffer) {}
 
   public static final String PATH = "conveyor.job";
 
@@ -52,6 +61,8 @@ public record JobSettings(
         shards,
         r.string("manifest"),
         r.intAtLeast("batch-size", 1),
+        r.bool("drop-last"),
+        new Shuffle(r.bool("shuffle.enabled"), r.intAtLeast("shuffle.window-shards", 1), r.intAtLeast("shuffle.buffer", 0)),
         r.intAtLeast("epochs", 1),
         r.longAtLeast("seed", Long.MIN_VALUE),
         world,
@@ -60,7 +71,15 @@ public record JobSettings(
         r.enumValue("on-bad-sample", OnBadSample.class),
         r.longAtLeast("max-steps", 0),
         r.string("checkpoint-dir"),
+        r.intAtLeast("checkpoint-every", 0),
+        r.intAtLeast("checkpoint-keep", 1),
+        r.intAtLeast("reader-parallelism", 1),
+        stageParallelism(r.intAtLeast("stage-parallelism", 0)),
         r.bytesAtLeast("max-member-size", 1));
+  }
+
+  private static int stageParallelism(int configured) {
+    return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
   }
 
 }

@@ -16,8 +16,9 @@ class JobSettingsTest {
   @Test
   void defaultsAreThoseOfReferenceConf() {
     JobSettings j = JobSettings.fromConfig(with("conveyor.job.shards = \"file:///d/x.tar\""));
-    assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, 1, 0, 1, OptionalInt.empty(),
-        JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0, "", 256L * 1024 * 1024));
+    assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, false, new JobSettings.Shuffle(true, 4, 1000),
+        1, 0, 1, OptionalInt.empty(), JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0, "", 100, 3, 2,
+        Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024));
   }
 
   @Test
@@ -27,6 +28,8 @@ class JobSettingsTest {
           shards = "s3://b/p-{0..3}.tar"
           manifest = none
           batch-size = 8
+          drop-last = true
+          shuffle { enabled = false, window-shards = 2, buffer = 10 }
           epochs = 3
           seed = -5
           world-size = 4
@@ -35,10 +38,14 @@ class JobSettingsTest {
           on-bad-sample = fail
           max-steps = 10
           checkpoint-dir = /tmp/ck
+          checkpoint-every = 7
+          checkpoint-keep = 5
+          reader-parallelism = 3
+          stage-parallelism = 6
           max-member-size = 1MiB
         }"""));
-    assertThat(j).isEqualTo(new JobSettings("s3://b/p-{0..3}.tar", "none", 8, 3, -5, 4, OptionalInt.of(2),
-        JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 10, "/tmp/ck", 1024 * 1024));
+    assertThat(j).isEqualTo(new JobSettings("s3://b/p-{0..3}.tar", "none", 8, true, new JobSettings.Shuffle(false, 2, 10),
+        3, -5, 4, OptionalInt.of(2), JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 10, "/tmp/ck", 7, 5, 3, 6, 1024 * 1024));
   }
 
   @Test

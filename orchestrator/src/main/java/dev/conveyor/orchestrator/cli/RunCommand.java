@@ -98,13 +98,6 @@ final class RunCommand implements Callable<Integer> {
     var config = new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
 
     Optional<String> token = Optional.ofNullable(resume);
-    if (token.isPresent() && token.get().equals("latest")) {
-      String dir = config.getString(J + "checkpoint-dir");
-      if (dir.isEmpty()) {
-        throw new ConveyorCli.UsageException("--resume latest needs --checkpoint-dir (or checkpoint-dir in the job file)");
-      }
-      token = Optional.of(dev.conveyor.orchestrator.job.CheckpointDir.of(dir).latest());
-    }
     JobLauncher.launch(config,
         new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
             Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson)),

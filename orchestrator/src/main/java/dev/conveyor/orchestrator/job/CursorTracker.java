@@ -3,29 +3,35 @@ package dev.conveyor.orchestrator.job;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.cursor.Cursor;
 
-/** Follows delivered batches and knows the cursor after the last one. Single-threaded. */
+/**
+ * Follows delivered batches and knows the cursor after the last one. A process that serves one
+ * rank of a lockstep job records that rank's count for every rank. Single-threaded.
+ */
 final class CursorTracker {
-  private final String fingerprint;
-  private final int worldSize;
-  private int epoch;
-  private long[] delivered;
+  private final int world;
+  private final boolean oneRank;
+  private Cursor cursor;
 
-  CursorTracker(Cursor start) {
-    this.fingerprint = start.fingerprint();
-    this.worldSize = start.worldSize();
-    this.epoch = start.epoch();
-    this.delivered = start.batchesDelivered();
+  CursorTracker(Cursor start, boolean oneRank) {
+    this.cursor = start;
+    this.world = start.world();
+    this.oneRank = oneRank;
   }
 
   void delivered(RawBatch b) {
-    if (b.epoch() > epoch) {
-      epoch = b.epoch();
-      delivered = new long[worldSize];
+    if (b.epoch() > cursor.epoch()) {
+      cursor = cursor.atEpoch(b.epoch(), world);
     }
-    delivered[b.rank()] = b.step() + 1;
+    if (oneRank) {
+      for (int r = 0; r < world; r++) {
+        cursor = cursor.withDelivered(r, b.index() + 1);
+      }
+    } else {
+      cursor = cursor.withDelivered(b.rank(), b.index() + 1);
+    }
   }
 
   Cursor cursor() {
-    return new Cursor(fingerprint, epoch, worldSize, delivered);
+    return cursor;
   }
 }

@@ -8,25 +8,23 @@ import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.pipeline.RankPipeline;
-import dev.conveyor.streams.plan.ShardAssignment;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
-import dev.conveyor.streams.synth.Manifest;
-import dev.conveyor.streams.synth.ShardInfo;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
@@ -34,9 +32,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Runs a job in this process: one stream per served rank, merged in lockstep order
- * (epoch, step, rank) so that the record files are the same on every run, then consumed here,
- * where batches are counted, recorded and the cursor advanced.
+ * Runs a job in this process: the recipe's {@link DataPlan}, one stream per served rank, merged
+ * in lockstep order (epoch, step, rank) so that the record files are the same on every run, and
+ * consumed here, where batches are counted, recorded and the cursor advanced and saved.
  */
 public final class JobRunner {
   /** Orders the ranks' events as a lockstep trainer would take them; skips precede their step's batch. */
@@ -51,7 +49,7 @@ public final class JobRunner {
   private final Materializer mat;
   private final Consumer<String> progress;
 
-  /** {@code progress} receives a one-line report every few seconds while a run lasts. */
+  /** {@code progress} receives notices and, every few seconds while a run lasts, a one-line report. */
   public JobRunner(Materializer mat, Consumer<String> progress) {
     this.mat = mat;
     this.progress = progress;
@@ -59,47 +57,101 @@ public final class JobRunner {
 
   /**
    * Runs {@code settings}' job to its end (or {@code max-steps}), resuming from {@code resume}
-   * when given. Throws {@link SettingsException} for a bad recipe or cursor and
-   * {@link BadSampleException} when a bad sample meets {@code on-bad-sample = fail}.
+   * (a cursor token, or "latest") when given. Throws {@link SettingsException} for a bad recipe
+   * or cursor and {@link BadSampleException} when a bad sample meets {@code on-bad-sample = fail}.
    */
   public JobSummary run(ConveyorSettings settings, JobOutputs outputs, Optional<String> resume) throws InterruptedException {
     JobSettings job = settings.job();
     ShardList shards = parseShards(job.shards());
-    String fingerprint = fingerprint(shards, job);
-    Cursor start = resume.map(token -> checkCursor(token, fingerprint, job)).orElse(Cursor.start(fingerprint, job.worldSize()));
-    Optional<CheckpointDir> checkpoints = job.checkpointDir().isEmpty() ? Optional.empty() : Optional.of(CheckpointDir.of(job.checkpointDir()));
+    try (ShardStore store = ShardStores.forScheme(shards.scheme(), settings.s3());
+         ShardStore cursorFiles = cursorFiles(job, settings)) {
+      Optional<CursorStore> checkpoints = cursorFiles == null ? Optional.empty()
+          : Optional.of(new CursorStore(CursorStore.parse(job.checkpointDir()), cursorFiles, job.checkpointKeep()));
+      RecipeLoader.Loaded loaded = RecipeLoader.load(job, shards, store, mat, progress);
+      Recipe recipe = loaded.recipe();
+      DataPlan plan = new DataPlan(recipe);
+      Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
+          .orElse(Cursor.start(recipe.fingerprint(), job.worldSize()));
 
-    try (ShardStore store = ShardStores.forScheme(shards.scheme(), settings.s3())) {
-      Optional<Manifest> manifest = ManifestLoader.load(job.manifest(), shards, store, mat);
-      Map<String, ShardInfo> byName = manifest.map(Manifest::byName).orElse(Map.of());
       List<Integer> ranks = new ArrayList<>();
       job.rank().ifPresentOrElse(ranks::add, () -> {
         for (int r = 0; r < job.worldSize(); r++) {
           ranks.add(r);
         }
       });
+      RankPipeline.Settings pipeline = new RankPipeline.Settings(job.readerParallelism(), job.stageParallelism(),
+          job.maxMemberBytes(), CompletableFuture::completedFuture);
+      AtomicLong dropped = new AtomicLong();
       Source<RankEvent, NotUsed> merged = null;
       for (int r : ranks) {
-        RankPipeline.Spec spec = new RankPipeline.Spec(r, ShardAssignment.forRank(shards.shards(), job.worldSize(), r),
-            job.epochs(), job.batchSize(), job.maxMemberBytes(), uri -> expected(byName, uri));
-        Source<RankEvent, NotUsed> rank = RankPipeline.events(store, spec, start.epoch(), start.batchesDelivered(r))
+        boolean reportsDrops = r == ranks.get(0);
+        Source<RankEvent, NotUsed> rank = Source.range(start.epoch(), job.epochs() - 1)
+            .flatMapConcat(e -> {
+              RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.worldSize()), job.worldSize(), r);
+              if (reportsDrops && seg.firstBatch() == 0) {
+                dropped.addAndGet(seg.dropped());
+              }
+              return RankPipeline.events(store, plan, seg, pipeline);
+            })
             .via(RankPipeline.limitBatches(job.maxSteps()));
         merged = merged == null ? rank : merged.mergeSorted(rank, LOCKSTEP);
       }
 
       long t0 = System.nanoTime();
-      Tally tally = new Tally(new CursorTracker(start), outputs, job.onBadSample() == JobSettings.OnBadSample.FAIL, t0, progress);
+      Tally tally = new Tally(new CursorTracker(start, job.rank().isPresent()), outputs,
+          job.onBadSample() == JobSettings.OnBadSample.FAIL, t0, progress, checkpoints, job.checkpointEvery(),
+          ranks.get(ranks.size() - 1));
       try {
+        if (resume.isEmpty()) {
+          loaded.problems().forEach(tally::problem); // found while counting; a resumed run reported them already
+        }
         merged.runWith(Sink.foreach(tally::accept), mat).toCompletableFuture().get();
       } catch (ExecutionException e) {
         throw unwrap(e);
       } finally {
-        checkpoints.ifPresent(c -> c.save(tally.cursors.cursor()));
+        checkpoints.ifPresent(c -> c.save(tally.cursors.cursor(), tally.lastStep));
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       return new JobSummary(ranks.size(), shards.shards().size(), tally.samples, tally.batches, tally.bytes,
-          tally.bad, seconds, tally.cursors.cursor().encode());
+          tally.bad, dropped.get(), seconds, tally.cursors.cursor().encode());
     }
+  }
+
+  /** The store that holds the cursor directory, if one is configured. */
+  private static ShardStore cursorFiles(JobSettings job, ConveyorSettings settings) {
+    if (job.checkpointDir().isEmpty()) {
+      return null;
+    }
+    URI dir = CursorStore.parse(job.checkpointDir());
+    return ShardStores.forUri(dir, settings.s3());
+  }
+
+  private Cursor startFrom(String token, Optional<CursorStore> checkpoints, Recipe recipe, JobSettings job) {
+    String t = token;
+    if (token.equals("latest")) {
+      t = checkpoints.orElseThrow(() -> new SettingsException("--resume",
+          "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or checkpoint-dir in the job file)")).latest(mat);
+    }
+    Cursor c;
+    try {
+      c = Cursor.decode(t);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("--resume", e.getMessage());
+    }
+    if (!c.fingerprint().equals(recipe.fingerprint())) {
+      throw new SettingsException("--resume", "the cursor belongs to another recipe (fingerprint " + c.fingerprint()
+          + ", this job's is " + recipe.fingerprint() + "): shards, sample counts, seed, batch size, drop-last, shuffle"
+          + " and decode settings must match the run that saved it");
+    }
+    if (c.epoch() >= job.epochs()) {
+      throw new SettingsException("--resume", "the cursor is in epoch " + c.epoch() + " but the job has only "
+          + job.epochs() + " epoch(s): raise epochs to go on");
+    }
+    if (c.world() != job.worldSize()) {
+      progress.accept(String.format(Locale.ROOT, "elastic resume: the cursor was saved at world size %d, this run has %d;"
+          + " the rest of epoch %d is re-split among %d ranks", c.world(), job.worldSize(), c.epoch(), job.worldSize()));
+    }
+    return c.resumedAt(job.worldSize());
   }
 
   private static ShardList parseShards(String pattern) {
@@ -107,46 +159,6 @@ public final class JobRunner {
       return ShardList.parse(pattern);
     } catch (IllegalArgumentException e) {
       throw new SettingsException(JobSettings.PATH + ".shards", e.getMessage());
-    }
-  }
-
-  private static OptionalLong expected(Map<String, ShardInfo> byName, URI shard) {
-    ShardInfo info = byName.get(ShardList.name(shard));
-    return info == null ? OptionalLong.empty() : OptionalLong.of(info.samples());
-  }
-
-  private static Cursor checkCursor(String token, String fingerprint, JobSettings job) {
-    Cursor c;
-    try {
-      c = Cursor.decode(token);
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException("--resume", e.getMessage());
-    }
-    if (!c.fingerprint().equals(fingerprint)) {
-      throw new SettingsException("--resume", "the cursor belongs to another recipe (fingerprint " + c.fingerprint()
-          + ", this job's is " + fingerprint + "): shards, seed, batch size and decode must match the run that saved it");
-    }
-    if (c.worldSize() != job.worldSize()) {
-      throw new SettingsException("--resume", "the cursor was saved at world size " + c.worldSize() + " and this job has "
-          + job.worldSize() + ": resuming at another world size is not supported by cursor version cv0");
-    }
-    if (c.epoch() >= job.epochs()) {
-      throw new SettingsException("--resume", "the cursor is in epoch " + c.epoch() + " but the job has only " + job.epochs() + " epochs");
-    }
-    return c;
-  }
-
-  /** A fingerprint of what determines the batches: the shard list, seed, batch size and decoding. */
-  static String fingerprint(ShardList shards, JobSettings job) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (URI s : shards.shards()) {
-        sha.update((s + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      sha.update(("seed=" + job.seed() + ";batch=" + job.batchSize() + ";decode=" + job.decode()).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(sha.digest(), 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
   }
 
@@ -158,26 +170,60 @@ public final class JobRunner {
     return t instanceof RuntimeException re ? re : new IllegalStateException(t);
   }
 
-  /** Counts and records what the merged stream delivers; runs on one thread at a time. */
+  /** Counts, records and checkpoints what the merged stream delivers; runs on one thread at a time. */
   private static final class Tally {
     final CursorTracker cursors;
     final JobOutputs outputs;
     final boolean failOnBad;
     final long t0;
     final Consumer<String> progress;
+    final Optional<CursorStore> checkpoints;
+    final int every;
+    final int lastRank;
     long nextReport;
     long samples;
     long batches;
     long bytes;
     long bad;
+    long lastStep;
 
-    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, long t0, Consumer<String> progress) {
+    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, long t0, Consumer<String> progress,
+          Optional<CursorStore> checkpoints, int every, int lastRank) {
       this.cursors = cursors;
       this.outputs = outputs;
       this.failOnBad = failOnBad;
       this.t0 = t0;
       this.progress = progress;
+      this.checkpoints = checkpoints;
+      this.every = every;
+      this.lastRank = lastRank;
       this.nextReport = t0 + PROGRESS_INTERVAL_NANOS;
+    }
+
+    void problem(DeadLetter d) {
+      bad++;
+      outputs.deadLetter(d);
+      if (failOnBad) {
+        throw new BadSampleException(d);
+      }
+    }
+
+    void accept(RankEvent e) {
+      if (e instanceof Skipped s) {
+        problem(s.deadLetter());
+      } else if (e instanceof RawBatch b) {
+        batches++;
+        samples += b.samples().size();
+        bytes += b.bytes();
+        outputs.batch(b);
+        cursors.delivered(b);
+        lastStep = b.step();
+        // in lockstep order the last served rank's batch closes the step for every rank
+        if (every > 0 && b.rank() == lastRank && (b.step() + 1) % every == 0) {
+          checkpoints.ifPresent(c -> c.save(cursors.cursor(), b.step()));
+        }
+        report();
+      }
     }
 
     private void report() {
@@ -185,25 +231,8 @@ public final class JobRunner {
       if (now >= nextReport) {
         nextReport = now + PROGRESS_INTERVAL_NANOS;
         double s = (now - t0) / 1e9;
-        progress.accept(String.format(java.util.Locale.ROOT, "%,d samples, %,d batches, %.1f MB, %,d bad, %,.0f samples/s after %.0f s",
+        progress.accept(String.format(Locale.ROOT, "%,d samples, %,d batches, %.1f MB, %,d bad, %,.0f samples/s after %.0f s",
             samples, batches, bytes / 1e6, bad, samples / s, s));
-      }
-    }
-
-    void accept(RankEvent e) {
-      if (e instanceof Skipped s) {
-        bad++;
-        outputs.deadLetter(s.deadLetter());
-        if (failOnBad) {
-          throw new BadSampleException(s.deadLetter());
-        }
-      } else if (e instanceof RawBatch b) {
-        batches++;
-        samples += b.samples().size();
-        bytes += b.bytes();
-        outputs.batch(b);
-        cursors.delivered(b);
-        report();
       }
     }
   }

@@ -10,6 +10,7 @@ public record JobSummary(
     long batches,
     long bytes,
     long badSamples,
+    long droppedRemainder,
     double seconds,
     String cursor) {
 
@@ -25,15 +26,15 @@ public record JobSummary(
   public String text() {
     return String.format(Locale.ROOT,
         "ranks %d, shards %d%n"
-            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d%n"
+            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d   drop-last remainder %,d%n"
             + "  %,.0f samples/s   %.1f MB/s   wall %.2f s",
-        ranks, shards, samples, batches, bytes / 1e6, badSamples, samplesPerSecond(), megabytesPerSecond(), seconds);
+        ranks, shards, samples, batches, bytes / 1e6, badSamples, droppedRemainder, samplesPerSecond(), megabytesPerSecond(), seconds);
   }
 
   public String json() {
     return String.format(Locale.ROOT,
         "{\"ranks\": %d, \"shards\": %d, \"samples\": %d, \"batches\": %d, \"bytes\": %d, \"bad_samples\": %d, "
-            + "\"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, \"cursor\": \"%s\"}%n",
-        ranks, shards, samples, batches, bytes, badSamples, seconds, samplesPerSecond(), megabytesPerSecond(), cursor);
+            + "\"dropped_remainder\": %d, \"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, \"cursor\": \"%s\"}%n",
+        ranks, shards, samples, batches, bytes, badSamples, droppedRemainder, seconds, samplesPerSecond(), megabytesPerSecond(), cursor);
   }
 }

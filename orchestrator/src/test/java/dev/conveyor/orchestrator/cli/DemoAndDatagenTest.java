@@ -21,7 +21,7 @@ class DemoAndDatagenTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat((System.nanoTime() - t0) / 1e9).isLessThan(60);
     assertThat(r.out()).contains("demo: generated 220 samples").contains("samples 220").contains("bad samples 0");
-    assertThat(r.lastLine()).startsWith("cursor: cv0.");
+    assertThat(r.lastLine()).startsWith("cursor: cv1.");
   }
 
   @Test

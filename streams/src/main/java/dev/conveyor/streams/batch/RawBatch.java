@@ -4,10 +4,13 @@ import dev.conveyor.streams.sample.RawSample;
 import java.util.List;
 
 /**
- * Batch {@code step} (0-based within {@code epoch}) of one rank: samples with undecoded bytes,
- * in delivery order. Immutable; the member bytes are shared, never copied.
+ * One batch of one rank: samples with undecoded bytes, in plan order. {@code step} numbers it
+ * within the epoch for record files; {@code index} is its place in the rank's current plan
+ * segment, which is what a cursor counts ({@code index + 1} batches delivered). A batch covers
+ * a fixed range of plan positions: samples skipped as bad leave it shorter, never shifted.
+ * Immutable; the member bytes are shared, never copied.
  */
-public record RawBatch(int epoch, int rank, long step, List<RawSample> samples) implements RankEvent {
+public record RawBatch(int epoch, int rank, long step, long index, List<RawSample> samples) implements RankEvent {
   public RawBatch {
     samples = List.copyOf(samples);
   }

@@ -1,60 +1,56 @@
 package dev.conveyor.streams.pipeline;
 
-import dev.conveyor.streams.batch.Batcher;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
-import dev.conveyor.streams.sample.ShardSamples;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.store.ShardStore;
-import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The stream graph of one rank: for each epoch, its shards read in order, grouped into samples
- * and batched. Pure: nothing runs until the caller materializes it.
+ * The stream graph of one rank for one plan segment: its window slices read (several at once,
+ * concatenated in order), each slot passed through the per-sample stage with
+ * {@code stageParallelism} in flight (order restored: ordered {@code mapAsync}), then
+ * checked against plan order and cut into batches. Pure: nothing runs until materialized.
  */
 public final class RankPipeline {
-  /** Records buffered between shard reading and batching: lets the next shard start early. */
-  static final int READ_AHEAD_RECORDS = 64;
-
   private RankPipeline() {}
 
-  /** What one rank reads. {@code expected} gives a shard's manifest sample count, if known. */
-  public record Spec(
-      int rank,
-      List<URI> shards,
-      int epochs,
-      int batchSize,
-      long maxMemberBytes,
-      Function<URI, OptionalLong> expected) {
-    public Spec {
-      shards = List.copyOf(shards);
+  /**
+   * @param readerParallelism windows read at the same time (each opens its shard pieces)
+   * @param stageParallelism  slots in the per-sample stage at the same time
+   * @param stage             the per-sample stage (decoding, later); identity with raw bytes
+   */
+  public record Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
+                         Function<ReadEvent, CompletionStage<ReadEvent>> stage) {
+    public Settings {
+      if (readerParallelism < 1 || stageParallelism < 1) {
+        throw new IllegalArgumentException("parallelism must be at least 1");
+      }
     }
   }
 
-  /**
-   * The rank's events over all epochs, starting after {@code skipBatches} batches of
-   * {@code startEpoch} (a resumed run), with everything before that dropped.
-   */
-  public static Source<RankEvent, NotUsed> events(ShardStore store, Spec spec, int startEpoch, long skipBatches) {
-    return Source.range(startEpoch, spec.epochs() - 1)
-        .flatMapConcat(epoch -> epoch(store, spec, epoch).via(dropBefore(epoch == startEpoch ? skipBatches : 0)));
-  }
-
-  private static Source<RankEvent, NotUsed> epoch(ShardStore store, Spec spec, int epoch) {
-    return Source.from(spec.shards())
-        .flatMapConcat(shard -> ShardSamples.read(store, shard, spec.expected().apply(shard), spec.maxMemberBytes()))
-        .buffer(READ_AHEAD_RECORDS, org.apache.pekko.stream.OverflowStrategy.backpressure())
-        .via(Batcher.flow(epoch, spec.rank(), spec.batchSize()));
-  }
-
-  /** Drops the events of steps before {@code step}: those a resumed run already delivered. */
-  static Flow<RankEvent, RankEvent, NotUsed> dropBefore(long step) {
-    return Flow.<RankEvent>create().filter(e -> e.step() >= step);
+  /** The events of {@code seg}: its batches from {@code seg.firstBatch()} on, with skips in place. */
+  public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
+    List<Pair<WindowSlice, Long>> slices = new ArrayList<>();
+    long position = seg.batchStart(seg.firstBatch());
+    for (WindowSlice w : seg.toRead()) {
+      slices.add(Pair.create(w, position));
+      position += w.size();
+    }
+    return Source.from(slices)
+        .flatMapConcat(s.readerParallelism(),
+            p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()))
+        .mapAsync(s.stageParallelism(), e -> s.stage().apply(e))
+        .via(PlanBatcher.flow(seg));
   }
 
   /**

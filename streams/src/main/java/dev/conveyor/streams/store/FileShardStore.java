@@ -54,6 +54,16 @@ public final class FileShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<Done> delete(URI target) {
+    try {
+      Files.deleteIfExists(path(target));
+      return CompletableFuture.completedFuture(Done.getInstance());
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new ShardReadException(target, "cannot delete: " + e, e));
+    }
+  }
+
+  @Override
   public void close() {
     // nothing is held open between reads
   }

@@ -114,6 +114,18 @@ public final class S3ShardStore implements ShardStore {
         });
   }
 
+  @Override
+  public CompletionStage<Done> delete(URI target) {
+    S3Location loc = S3Location.of(target);
+    return client.deleteObject(r -> r.bucket(loc.bucket()).key(loc.key()))
+        .handle((ok, e) -> {
+          if (e != null) {
+            throw failure(target, e);
+          }
+          return Done.getInstance();
+        });
+  }
+
   /** Creates the bucket if it does not exist yet (for datagen and demos on a fresh server). */
   public CompletionStage<Done> ensureBucket(String bucket) {
     return client.headBucket(r -> r.bucket(bucket))

@@ -25,6 +25,9 @@ public interface ShardStore extends AutoCloseable {
   /** Stores the file {@code from} as {@code target}, replacing any object there. */
   CompletionStage<Done> write(URI target, Path from);
 
+  /** Removes {@code target}; removing what is not there succeeds. */
+  CompletionStage<Done> delete(URI target);
+
   @Override
   void close();
 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class BatchDigestTest {
   static RawBatch batch(RawSample... s) {
-    return new RawBatch(0, 0, 0, List.of(s));
+    return new RawBatch(0, 0, 0, 0, List.of(s));
   }
 
   static RawSample sample(String key, String ext, String data) {

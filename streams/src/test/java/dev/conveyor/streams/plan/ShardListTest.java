@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ShardListTest {
@@ -25,11 +24,4 @@ class ShardListTest {
     assertThatThrownBy(() -> ShardList.parse("s3://bucket-only")).hasMessageContaining("s3://bucket/key");
   }
 
-  @Test
-  void everyRankGetsEveryWorldSizethShardAndTogetherTheyCoverAllOnce() {
-    List<Integer> all = List.of(0, 1, 2, 3, 4, 5, 6);
-    assertThat(ShardAssignment.forRank(all, 3, 0)).containsExactly(0, 3, 6);
-    assertThat(ShardAssignment.forRank(all, 3, 1)).containsExactly(1, 4);
-    assertThat(ShardAssignment.forRank(all, 3, 2)).containsExactly(2, 5);
-  }
 }

@@ -1,0 +1,120 @@
+package dev.conveyor.streams.pipeline;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.batch.Skipped;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+
+/**
+ * Cuts a rank's plan-ordered slots into the segment's batches: batch {@code k} is exactly the
+ * positions {@code [k*B, min((k+1)*B, size))}; a bad slot leaves its batch shorter and becomes
+ * a {@link Skipped}. Every one of the segment's batches is emitted, empty ones too, so ranks
+ * step in lockstep. A slot out of plan order fails the stream: order is checked, not assumed.
+ */
+final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
+  private final Inlet<ReadEvent> in = Inlet.create("PlanBatcher.in");
+  private final Outlet<RankEvent> out = Outlet.create("PlanBatcher.out");
+  private final FlowShape<ReadEvent, RankEvent> shape = FlowShape.of(in, out);
+  private final RankSegment seg;
+
+  private PlanBatcher(RankSegment seg) {
+    this.seg = seg;
+  }
+
+  static Flow<ReadEvent, RankEvent, NotUsed> flow(RankSegment seg) {
+    return Flow.fromGraph(new PlanBatcher(seg));
+  }
+
+  @Override
+  public FlowShape<ReadEvent, RankEvent> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new GraphStageLogic(shape) {
+      private long k = seg.firstBatch();
+      private long expected = seg.batchStart(seg.firstBatch());
+      private List<RawSample> pending = new ArrayList<>();
+
+      {
+        setHandler(in, new AbstractInHandler() {
+          @Override
+          public void onPush() {
+            List<RankEvent> events = new ArrayList<>(2);
+            ReadEvent e = grab(in);
+            if (e instanceof ReadEvent.Report r) {
+              events.add(skipped(r.deadLetter()));
+            } else {
+              ReadEvent.Slot s = (ReadEvent.Slot) e;
+              if (s.position() != expected) {
+                failStage(new IllegalStateException("plan order broken on rank " + seg.rank() + ": position "
+                    + s.position() + " arrived where " + expected + " was due"));
+                return;
+              }
+              expected++;
+              if (s.record() instanceof RawSample sample) {
+                pending.add(sample);
+              } else {
+                events.add(skipped((DeadLetter) s.record()));
+              }
+              completeBatches(events);
+            }
+            if (events.isEmpty()) {
+              pull(in);
+            } else {
+              emitMultiple(out, events.iterator());
+            }
+          }
+
+          @Override
+          public void onUpstreamFinish() {
+            if (expected != seg.size()) {
+              failStage(new IllegalStateException("rank " + seg.rank() + " read " + expected + " of " + seg.size() + " planned positions"));
+              return;
+            }
+            List<RankEvent> events = new ArrayList<>();
+            completeBatches(events);
+            emitMultiple(out, events.iterator());
+            complete(out);
+          }
+        });
+        setHandler(out, new AbstractOutHandler() {
+          @Override
+          public void onPull() {
+            if (!hasBeenPulled(in) && !isClosed(in)) {
+              pull(in);
+            }
+          }
+        });
+      }
+
+      /** Emits every batch whose last position has arrived, and empty batches that follow. */
+      private void completeBatches(List<RankEvent> events) {
+        while (k < seg.steps() && seg.batchEnd(k) <= expected) {
+          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending));
+          pending = new ArrayList<>();
+          k++;
+        }
+      }
+
+      private Skipped skipped(DeadLetter d) {
+        return new Skipped(seg.epoch(), seg.rank(), seg.stepBase() + k, d);
+      }
+    };
+  }
+}

@@ -1,0 +1,61 @@
+package dev.conveyor.streams.plan;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Everything that decides which samples a run delivers, and in which order and batches: the
+ * shards with their sample counts, the seed, the batch size, the drop-last rule, the shuffle
+ * settings and the decode settings. World size is not part of it: a cursor from one world
+ * size resumes at another.
+ */
+public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
+
+  /**
+   * @param enabled       shuffle shard order per epoch and samples within windows; off gives recipe order
+   * @param windowShards  consecutive shard pieces a rank holds open and interleaves at random
+   * @param bufferSamples samples in the seeded shuffle buffer applied after interleaving (0: none)
+   */
+  public record Shuffle(boolean enabled, int windowShards, int bufferSamples) {
+    public Shuffle {
+      if (windowShards < 1 || bufferSamples < 0) {
+        throw new IllegalArgumentException("window-shards must be at least 1 and buffer at least 0");
+      }
+    }
+  }
+
+  public Recipe {
+    requireNonNull(shards, "shards is null");
+    requireNonNull(shuffle, "shuffle is null");
+    requireNonNull(decode, "decode is null");
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+    }
+  }
+
+  /** A short hash of everything in the recipe; cursors carry it, and resume refuses a mismatch. */
+  public String fingerprint() {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+    ByteBuffer n = ByteBuffer.allocate(8);
+    for (int i = 0; i < shards.size(); i++) {
+      sha.update(shards.name(i).getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      n.clear();
+      n.putInt(shards.count(i)).flip();
+      sha.update(n);
+    }
+    sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
+        + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode).getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(sha.digest(), 0, 8);
+  }
+}
