@@ -16,7 +16,7 @@ class JobSettingsTest {
   @Test
   void defaultsAreThoseOfReferenceConf() {
     JobSettings j = JobSettings.fromConfig(with("conveyor.job.shards = \"file:///d/x.tar\""));
-    assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, false, new JobSettings.Shuffle(true, 4, 1000),
+    assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, false, new JobSettings.Shuffle(true, 8, 1000),
         1, 0, 1, OptionalInt.empty(), JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0, "", 100, 3, 2,
         Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024));
   }

@@ -1,0 +1,88 @@
+package dev.conveyor.orchestrator.cli;
+
+import dev.conveyor.streams.plan.PlanBenchmark;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.ShardSet;
+import dev.conveyor.streams.plan.ShuffleQuality;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code conveyor bench plan}: the plan's seek time and heap at scale, and shuffle quality. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Benchmarks. 'plan': seek time and heap of a plan of --shards x --per-shard samples (500M by default),",
+        "and shuffle quality of Conveyor's order against WebDataset's shard shuffle + 1,000-sample buffer."})
+final class BenchCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan")
+  String what;
+
+  @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
+  int shards;
+
+  @Option(names = "--per-shard", defaultValue = "1000", description = "Samples per shard (default: ${DEFAULT-VALUE}).")
+  int perShard;
+
+  @Option(names = "--world", defaultValue = "8", description = "Ranks (default: ${DEFAULT-VALUE}).")
+  int world;
+
+  @Option(names = "--rounds", defaultValue = "5", description = "Seeks measured; the median is reported (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--json", description = "One JSON object instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    if (!"plan".equals(what)) {
+      throw new ConveyorCli.UsageException("bench knows 'plan' (read, decode and pipeline benchmarks come with their issues), got \"" + what + "\"");
+    }
+    if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
+      throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PlanBenchmark.Result r = PlanBenchmark.run(shards, perShard, world, rounds, 7);
+    int[] counts = new int[200];
+    Arrays.fill(counts, 500);
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < counts.length; i++) {
+      names.add("s3://quality/part-" + i + ".tar");
+    }
+    Recipe q = new Recipe(new ShardSet(names, counts), 7, 32, false, new Recipe.Shuffle(true, 8, 1000), "none");
+    long[] ours = ShuffleQuality.conveyor(q, 0);
+    long[] wds = ShuffleQuality.webDataset(counts, 1000, 7);
+    ShuffleQuality a = ShuffleQuality.of(ours);
+    ShuffleQuality b = ShuffleQuality.of(wds);
+    double sa = ShuffleQuality.sameShardNeighbours(ours, counts);
+    double sb = ShuffleQuality.sameShardNeighbours(wds, counts);
+    if (json) {
+      out.printf(Locale.ROOT, "{\"plan\": %s, \"shuffle\": {\"samples\": %d, \"conveyor\": {\"mean_displacement\": %.4f, "
+              + "\"correlation\": %.4f, \"same_shard_neighbours\": %.4f}, \"webdataset_buffer_1000\": {\"mean_displacement\": %.4f, "
+              + "\"correlation\": %.4f, \"same_shard_neighbours\": %.4f}}}%n",
+          r.json(), ours.length, a.meanDisplacement(), a.correlation(), sa, b.meanDisplacement(), b.correlation(), sb);
+      return ConveyorCli.EXIT_OK;
+    }
+    out.printf(Locale.ROOT, "plan: %,d samples in %,d shards, world %d%n", r.samples(), r.shards(), r.world());
+    out.printf(Locale.ROOT, "  seek to a random mid-epoch cursor: %.1f ms (median of %d; goal < 1 s)%n", r.seekSeconds() * 1e3, rounds);
+    out.printf(Locale.ROOT, "  elastic seek (resume at another world size): %.1f ms%n", r.elasticSeekSeconds() * 1e3);
+    out.printf(Locale.ROOT, "  heap held by recipe and plan: %.1f MB (goal < 200 MB)%n", r.heapMb());
+    out.printf(Locale.ROOT, "shuffle quality over %,d samples in 200 shards (ids = original positions)%n", ours.length);
+    out.printf(Locale.ROOT, "  %-44s %-18s %-12s %s%n", "", "mean |displacement|/N", "correlation", "same-shard neighbours");
+    out.printf(Locale.ROOT, "  %-44s %-18.4f %-12.4f %.4f%n", "conveyor (8-shard windows, 1,000 buffer)", a.meanDisplacement(), a.correlation(), sa);
+    out.printf(Locale.ROOT, "  %-44s %-18.4f %-12.4f %.4f%n", "webdataset (shard shuffle, 1,000 buffer)", b.meanDisplacement(), b.correlation(), sb);
+    out.printf(Locale.ROOT, "  %-44s %-18s %-12s %.4f%n", "ideal (uniform shuffle)", "0.3333", "0.0000", 1.0 / counts.length);
+    return ConveyorCli.EXIT_OK;
+  }
+}
