@@ -3,11 +3,6 @@ package dev.conveyor.orchestrator.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
-import dev.conveyor.config.S3Settings;
-import dev.conveyor.streams.store.S3ShardStore;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
-import dev.conveyor.streams.synth.DatasetGenerator;
-import dev.conveyor.streams.synth.DatasetSpec;
 import dev.conveyor.streams.synth.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,29 +22,24 @@ class RunCommandTest {
   @TempDir
   static Path dir;
 
-  static EmbeddedS3 s3;
+  static S3Dataset data;
   static Manifest manifest;
   static String shards;
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = EmbeddedS3.start(dir.resolve("s3"), 0);
-    S3Settings settings = s3.settings(S3Settings.fromConfig(ConfigFactory.defaultReference()));
-    try (S3ShardStore store = new S3ShardStore(settings)) {
-      store.ensureBucket("data").toCompletableFuture().join();
-      manifest = new DatasetGenerator(store, dir.resolve("scratch"), 2)
-          .generate(new DatasetSpec(IMAGES, VIDEOS, 96 * 1024, 7), java.net.URI.create("s3://data/train"), n -> { });
-    }
-    shards = "s3://data/train/part-{000000..%06d}.tar".formatted(manifest.shards().size() - 1);
+    data = new S3Dataset(dir, IMAGES, VIDEOS, 96 * 1024);
+    manifest = data.manifest;
+    shards = data.shards;
   }
 
   @AfterAll
   static void stop() {
-    s3.close();
+    data.close();
   }
 
   static CliResult run(String... flags) {
-    return CliResult.runAgainst(s3, "run", List.of(flags));
+    return CliResult.runAgainst(data.s3, "run", List.of(flags));
   }
 
   @Test
