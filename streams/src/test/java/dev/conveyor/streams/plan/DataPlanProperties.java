@@ -154,6 +154,49 @@ class DataPlanProperties {
     assertThat(total).isLessThanOrEqualTo(k.recipe().shards().total());
   }
 
+  @Property(tries = 300)
+  void twoElasticResumesInOneEpochStillDeliverEachRemainingSampleOnce(@ForAll("cases") Case k,
+      @ForAll @IntRange(min = 1, max = 16) int second, @ForAll @IntRange(min = 1, max = 16) int third,
+      @ForAll @IntRange(max = 1000) int stop) {
+    DataPlan plan = new DataPlan(k.recipe());
+    Cursor c = Cursor.start(k.recipe().fingerprint(), k.world());
+    Set<PlannedSample> consumed = new HashSet<>();
+    Set<PlannedSample> all = new HashSet<>();
+    for (int r = 0; r < k.world(); r++) {
+      all.addAll(all(plan, c, k.world(), r));
+    }
+    int[] worlds = {k.world(), second, third};
+    for (int step = 0; step < 2; step++) {
+      int w = worlds[step];
+      Cursor at = c;
+      long steps = plan.rank(at, w, 0).steps();
+      for (int r = 0; r < w; r++) {
+        RankSegment seg = plan.rank(at, w, r);
+        long f = seg.firstBatch(); // delivered already (the world did not change)
+        long d = f + (stop * 17L + r * 3L + step) % (steps - f + 1);
+        List<PlannedSample> s = plan.samples(seg);
+        consumed.addAll(s.subList(0, (int) Math.min((d - f) * k.recipe().batchSize(), s.size())));
+        c = c.withDelivered(r, d);
+      }
+      c = c.resumedAt(worlds[step + 1]);
+    }
+    List<PlannedSample> rest = new ArrayList<>();
+    for (int r = 0; r < third; r++) {
+      RankSegment seg = plan.rank(c, third, r);
+      rest.addAll(plan.samples(seg));
+    }
+    Set<PlannedSample> restSet = new HashSet<>(rest);
+    assertThat(restSet).hasSize(rest.size());
+    assertThat(restSet.stream().filter(consumed::contains).toList()).isEmpty();
+    assertThat(restSet.size() + consumed.size()).isLessThanOrEqualTo(all.size());
+    if (!k.recipe().dropLast()) {
+      assertThat(restSet.size() + consumed.size()).as("without drop-last nothing is lost").isEqualTo(all.size());
+    } else {
+      assertThat((long) all.size() - restSet.size() - consumed.size()).as("at most two re-splits' remainders")
+          .isLessThanOrEqualTo(2L * 16 * k.recipe().batchSize());
+    }
+  }
+
   @Property(tries = 1000)
   void thePlanIsIdenticalWhenRebuiltFromTheSameRecipe(@ForAll("cases") Case k) {
     Cursor start = Cursor.start(k.recipe().fingerprint(), k.world()).atEpoch(k.epochs() - 1, k.world());
