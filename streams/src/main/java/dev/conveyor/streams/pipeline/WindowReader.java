@@ -9,24 +9,29 @@ import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.sample.ShardRecord;
 import dev.conveyor.streams.sample.ShardSamples;
 import dev.conveyor.streams.store.ShardStore;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.UniformFanInShape;
+import org.apache.pekko.stream.javadsl.GraphDSL;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * Reads one window slice: opens the window's shard pieces at once (each a back-pressured
- * stream), runs the window's {@link WindowShuffle} over their samples — pulling from whichever
- * piece the shuffle names, never from whichever arrived first — and emits the slice's
- * positions in plan order. Holds at most the shuffle buffer plus one sample per piece.
+ * Reads one window slice: the window's shard pieces are opened at once (each a back-pressured
+ * stream), and one stage runs the window's {@link WindowShuffle} over their samples — pulling
+ * from whichever piece the shuffle names, never from whichever arrived first — and emits the
+ * slice's positions in plan order. Holds at most the shuffle buffer plus what the pieces'
+ * streams buffer.
  *
  * <p>A piece that ends before its planned samples (a truncated or corrupt shard) fills the
  * rest of its positions with dead letters, so positions never shift.
@@ -36,137 +41,156 @@ final class WindowReader {
 
   /** Reads {@code slice}; its first position is rank position {@code firstPosition}. */
   static Source<ReadEvent, NotUsed> read(ShardStore store, DataPlan plan, WindowSlice slice, long firstPosition, long maxMemberBytes) {
-    return Source.<ReadEvent, NotUsed>fromMaterializer((mat, attrs) -> Source
-            .unfoldResourceAsync(
-                () -> CompletableFuture.completedFuture(new State(store, plan, slice, firstPosition, maxMemberBytes, mat)),
-                State::next,
-                State::close)
-            .mapConcat(list -> list))
-        .mapMaterializedValue(f -> NotUsed.getInstance());
+    List<ShardTask> tasks = plan.tasks(slice.window());
+    List<String> names = new ArrayList<>(tasks.size());
+    tasks.forEach(t -> names.add(plan.recipe().shards().name(t.shard())));
+    WindowMerge merge = new WindowMerge(plan, slice, tasks, names, firstPosition);
+    return Source.fromGraph(GraphDSL.create(b -> {
+      UniformFanInShape<ShardRecord, ReadEvent> m = b.add(merge);
+      for (int i = 0; i < tasks.size(); i++) {
+        var piece = ShardSamples.read(store, plan.recipe().shards().uri(tasks.get(i).shard()), OptionalLong.empty(), maxMemberBytes);
+        b.from(b.add(piece).out()).toInlet(m.in(i));
+      }
+      return SourceShape.of(m.out());
+    }));
   }
 
-  /** One window's read in progress: the shuffle machine and a pull queue per shard piece. */
-  private static final class State {
+  /** The stage that interleaves a window's pieces by its shuffle. */
+  private static final class WindowMerge extends GraphStage<UniformFanInShape<ShardRecord, ReadEvent>> {
+    private final DataPlan plan;
     private final WindowSlice slice;
-    private final long firstPosition;
     private final List<ShardTask> tasks;
-    private final WindowShuffle<ShardRecord> shuffle;
-    private final List<SinkQueueWithCancel<ShardRecord>> queues = new ArrayList<>();
-    private final int[] seen; // samples of each piece's shard read so far, in shard order
-    private final boolean[] ended;
-    private final int[] readable; // samples a piece's shard held, once it ended
-    private final String[] shardNames;
-    private long emitted; // window positions emitted by the shuffle so far
+    private final List<String> names;
+    private final long firstPosition;
+    private final UniformFanInShape<ShardRecord, ReadEvent> shape;
 
-    State(ShardStore store, DataPlan plan, WindowSlice slice, long firstPosition, long maxMemberBytes, Materializer mat) {
+    WindowMerge(DataPlan plan, WindowSlice slice, List<ShardTask> tasks, List<String> names, long firstPosition) {
+      this.plan = plan;
       this.slice = slice;
+      this.tasks = tasks;
+      this.names = names;
       this.firstPosition = firstPosition;
-      this.tasks = plan.tasks(slice.window());
-      this.shuffle = plan.shuffle(slice.window(), tasks);
-      this.seen = new int[tasks.size()];
-      this.ended = new boolean[tasks.size()];
-      this.readable = new int[tasks.size()];
-      this.shardNames = new String[tasks.size()];
+      List<Inlet<ShardRecord>> ins = new ArrayList<>();
       for (int i = 0; i < tasks.size(); i++) {
-        var uri = plan.recipe().shards().uri(tasks.get(i).shard());
-        shardNames[i] = uri.toString();
-        queues.add(ShardSamples.read(store, uri, OptionalLong.empty(), maxMemberBytes).runWith(Sink.queue(), mat));
+        ins.add(Inlet.create("WindowMerge.in" + i));
       }
+      this.shape = UniformFanInShape.create(Outlet.<ReadEvent>create("WindowMerge.out"), ins);
     }
 
-    /** The next events, or empty when the slice is done. */
-    CompletionStage<Optional<List<ReadEvent>>> next() {
-      List<ReadEvent> out = new ArrayList<>(2);
-      if (emitted >= slice.to()) {
-        return CompletableFuture.completedFuture(Optional.empty());
-      }
-      if (shuffle.needsInput()) {
-        int t = shuffle.chooseTask();
-        return slot(t, out).thenApply(record -> {
-          ShardRecord e = shuffle.offer(record);
-          if (e != null) {
-            emit(e, out);
+    @Override
+    public UniformFanInShape<ShardRecord, ReadEvent> shape() {
+      return shape;
+    }
+
+    @Override
+    public GraphStageLogic createLogic(Attributes attrs) {
+      return new GraphStageLogic(shape) {
+        private final WindowShuffle<ShardRecord> shuffle = plan.shuffle(slice.window(), tasks);
+        private final ArrayDeque<ReadEvent> ready = new ArrayDeque<>();
+        private final int[] seen = new int[tasks.size()];
+        private final int[] readable = new int[tasks.size()];
+        private final boolean[] ended = new boolean[tasks.size()];
+        private int awaiting = -1; // the piece whose next sample the shuffle asked for
+        private long emitted; // window positions the shuffle has emitted
+
+        {
+          for (int i = 0; i < tasks.size(); i++) {
+            int t = i;
+            setHandler(shape.in(t), new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                accept(t, grab(shape.in(t)));
+              }
+
+              @Override
+              public void onUpstreamFinish() {
+                ended[t] = true;
+                readable[t] = seen[t];
+                if (awaiting == t) {
+                  filled(missing(t));
+                }
+              }
+            });
           }
-          return Optional.of(out);
-        });
-      }
-      if (!shuffle.isEmpty()) {
-        emit(shuffle.drainOne(), out);
-        return CompletableFuture.completedFuture(Optional.of(out));
-      }
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
-
-    private void emit(ShardRecord e, List<ReadEvent> out) {
-      if (emitted >= slice.from() && emitted < slice.to()) {
-        out.add(new ReadEvent.Slot(firstPosition + emitted - slice.from(), e));
-      }
-      emitted++;
-    }
-
-    /** The next planned sample of piece {@code t}, collecting the piece's reports on the way. */
-    private CompletionStage<ShardRecord> slot(int t, List<ReadEvent> reports) {
-      CompletableFuture<ShardRecord> result = new CompletableFuture<>();
-      pull(t, reports, result);
-      return result;
-    }
-
-    /** Pulls until {@code result} is complete; loops while pulls complete at once, so long skips use no stack. */
-    private void pull(int t, List<ReadEvent> reports, CompletableFuture<ShardRecord> result) {
-      while (true) {
-        if (ended[t]) {
-          result.complete(missing(t));
-          return;
-        }
-        CompletableFuture<Optional<ShardRecord>> f = queues.get(t).pull().toCompletableFuture();
-        if (!f.isDone()) {
-          f.whenComplete((v, e) -> {
-            if (e != null) {
-              result.completeExceptionally(e);
-            } else if (!accept(t, v, reports, result)) {
-              pull(t, reports, result);
+          setHandler(shape.out(), new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              drive();
             }
           });
-          return;
         }
-        if (accept(t, f.join(), reports, result)) {
-          return;
+
+        /** Does what it can towards the next output: asks a piece for input, or emits. */
+        private void drive() {
+          while (isAvailable(shape.out())) {
+            if (!ready.isEmpty()) {
+              push(shape.out(), ready.poll());
+              continue;
+            }
+            if (emitted >= slice.to()) {
+              completeStage();
+              return;
+            }
+            if (awaiting >= 0) {
+              return; // waiting for a piece
+            }
+            if (shuffle.needsInput()) {
+              int t = shuffle.chooseTask();
+              if (ended[t]) {
+                place(shuffle.offer(missing(t)));
+              } else {
+                awaiting = t;
+                pull(shape.in(t));
+                return;
+              }
+            } else if (!shuffle.isEmpty()) {
+              place(shuffle.drainOne());
+            } else {
+              completeStage();
+              return;
+            }
+          }
         }
-      }
-    }
 
-    /** Handles one pulled record; true when it completed {@code result}. */
-    private boolean accept(int t, Optional<ShardRecord> next, List<ReadEvent> reports, CompletableFuture<ShardRecord> result) {
-      if (next.isEmpty()) {
-        ended[t] = true;
-        readable[t] = seen[t];
-        result.complete(missing(t));
-        return true;
-      }
-      ShardRecord r = next.get();
-      if (r instanceof RawSample s) {
-        if (seen[t]++ < tasks.get(t).from()) {
-          return false; // before this piece: another rank's samples
+        private void accept(int t, ShardRecord r) {
+          if (r instanceof RawSample s) {
+            if (seen[t]++ < tasks.get(t).from()) {
+              pull(shape.in(t)); // before this piece: another rank's samples
+              return;
+            }
+            filled(s);
+            return;
+          }
+          if (seen[t] >= tasks.get(t).from()) {
+            ready.add(new ReadEvent.Report((DeadLetter) r));
+          }
+          pull(shape.in(t));
+          drive();
         }
-        result.complete(s);
-        return true;
-      }
-      if (seen[t] >= tasks.get(t).from()) {
-        reports.add(new ReadEvent.Report((DeadLetter) r));
-      }
-      return false;
-    }
 
-    private DeadLetter missing(int t) {
-      int index = seen[t]++;
-      return new DeadLetter(shardNames[t], "#" + index, "sample " + index + " is missing: the shard ended after "
-          + readable[t] + " readable samples but the plan counts at least " + tasks.get(t).to()
-          + " (shards.json out of date, or the shard is damaged)");
-    }
+        private void filled(ShardRecord r) {
+          awaiting = -1;
+          place(shuffle.offer(r));
+          drive();
+        }
 
-    CompletionStage<Done> close() {
-      queues.forEach(SinkQueueWithCancel::cancel);
-      return CompletableFuture.completedFuture(Done.getInstance());
+        private void place(ShardRecord e) {
+          if (e == null) {
+            return;
+          }
+          if (emitted >= slice.from() && emitted < slice.to()) {
+            ready.add(new ReadEvent.Slot(firstPosition + emitted - slice.from(), e));
+          }
+          emitted++;
+        }
+
+        private DeadLetter missing(int t) {
+          int index = seen[t]++;
+          return new DeadLetter(names.get(t), "#" + index, "sample " + index + " is missing: the shard ended after "
+              + readable[t] + " readable samples but the plan counts at least " + tasks.get(t).to()
+              + " (shards.json out of date, or the shard is damaged)");
+        }
+      };
     }
   }
 }
