@@ -2,12 +2,8 @@ package dev.conveyor.orchestrator.cli;
 
 import dev.conveyor.streams.plan.PlanBenchmark;
 import dev.conveyor.streams.plan.Recipe;
-import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.plan.ShuffleQuality;
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -54,13 +50,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PlanBenchmark.Result r = PlanBenchmark.run(shards, perShard, world, rounds, 7);
-    int[] counts = new int[200];
-    Arrays.fill(counts, 500);
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < counts.length; i++) {
-      names.add("s3://quality/part-" + i + ".tar");
-    }
-    Recipe q = new Recipe(new ShardSet(names, counts), 7, 32, false, new Recipe.Shuffle(true, 8, 1000), "none");
+    Recipe q = ShuffleQuality.uniformRecipe(200, 500, 7, new Recipe.Shuffle(true, 8, 1000));
+    int[] counts = ShuffleQuality.counts(q);
     long[] ours = ShuffleQuality.conveyor(q, 0);
     long[] wds = ShuffleQuality.webDataset(counts, 1000, 7);
     ShuffleQuality a = ShuffleQuality.of(ours);

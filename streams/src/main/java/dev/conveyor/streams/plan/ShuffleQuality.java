@@ -52,6 +52,26 @@ public record ShuffleQuality(double meanDisplacement, double correlation) {
     return new ShuffleQuality(n == 0 ? 0 : disp / n / n, varA == 0 ? 0 : cov / Math.sqrt(varA * varB));
   }
 
+  /** A recipe of {@code shards} shards of {@code perShard} samples each, for measuring orders. */
+  public static Recipe uniformRecipe(int shards, int perShard, long seed, Recipe.Shuffle shuffle) {
+    List<String> names = new ArrayList<>(shards);
+    int[] counts = new int[shards];
+    for (int i = 0; i < shards; i++) {
+      names.add("s3://quality/part-" + i + ".tar");
+      counts[i] = perShard;
+    }
+    return new Recipe(new ShardSet(names, counts), seed, 32, false, shuffle, "none");
+  }
+
+  /** The sample counts of a recipe's shards. */
+  public static int[] counts(Recipe recipe) {
+    int[] c = new int[recipe.shards().size()];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = recipe.shards().count(i);
+    }
+    return c;
+  }
+
   /** Conveyor's order of one epoch at one rank, as original positions (samples numbered in recipe order). */
   public static long[] conveyor(Recipe recipe, int epoch) {
     DataPlan plan = new DataPlan(recipe);

@@ -2,9 +2,7 @@ package dev.conveyor.streams.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ShuffleQualityTest {
@@ -24,13 +22,8 @@ class ShuffleQualityTest {
 
   @Test
   void conveyorMixesMoreThanShardShufflePlusAThousandSampleBufferOnTheSameRecipe() {
-    int[] counts = new int[200];
-    Arrays.fill(counts, 500);
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < counts.length; i++) {
-      names.add("s3://q/part-" + i + ".tar");
-    }
-    Recipe r = new Recipe(new ShardSet(names, counts), 5, 32, false, new Recipe.Shuffle(true, 8, 1000), "none");
+    Recipe r = ShuffleQuality.uniformRecipe(200, 500, 5, new Recipe.Shuffle(true, 8, 1000));
+    int[] counts = ShuffleQuality.counts(r);
     long[] ours = ShuffleQuality.conveyor(r, 0);
     assertThat(Arrays.stream(ours).sorted().toArray()).isEqualTo(java.util.stream.LongStream.range(0, 100_000).toArray());
     ShuffleQuality conveyor = ShuffleQuality.of(ours);
