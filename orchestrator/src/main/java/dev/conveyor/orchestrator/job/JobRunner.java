@@ -73,29 +73,9 @@ public final class JobRunner {
       Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
           .orElse(Cursor.start(recipe.fingerprint(), job.worldSize()));
 
-      List<Integer> ranks = new ArrayList<>();
-      job.rank().ifPresentOrElse(ranks::add, () -> {
-        for (int r = 0; r < job.worldSize(); r++) {
-          ranks.add(r);
-        }
-      });
-      RankPipeline.Settings pipeline = new RankPipeline.Settings(job.readerParallelism(), job.stageParallelism(),
-          job.maxMemberBytes(), CompletableFuture::completedFuture);
+      List<Integer> ranks = servedRanks(job);
       AtomicLong dropped = new AtomicLong();
-      Source<RankEvent, NotUsed> merged = null;
-      for (int r : ranks) {
-        boolean reportsDrops = r == ranks.get(0);
-        Source<RankEvent, NotUsed> rank = Source.range(start.epoch(), job.epochs() - 1)
-            .flatMapConcat(e -> {
-              RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.worldSize()), job.worldSize(), r);
-              if (reportsDrops && seg.firstBatch() == 0) {
-                dropped.addAndGet(seg.dropped());
-              }
-              return RankPipeline.events(store, plan, seg, pipeline);
-            })
-            .via(RankPipeline.limitBatches(job.maxSteps()));
-        merged = merged == null ? rank : merged.mergeSorted(rank, LOCKSTEP);
-      }
+      Source<RankEvent, NotUsed> merged = merged(job, store, plan, start, ranks, dropped);
 
       long t0 = System.nanoTime();
       Tally tally = new Tally(new CursorTracker(start, job.rank().isPresent()), outputs,
@@ -115,6 +95,41 @@ public final class JobRunner {
       return new JobSummary(ranks.size(), shards.shards().size(), tally.samples, tally.batches, tally.bytes,
           tally.bad, dropped.get(), seconds, tally.cursors.cursor().encode());
     }
+  }
+
+  private static List<Integer> servedRanks(JobSettings job) {
+    List<Integer> ranks = new ArrayList<>();
+    job.rank().ifPresentOrElse(ranks::add, () -> {
+      for (int r = 0; r < job.worldSize(); r++) {
+        ranks.add(r);
+      }
+    });
+    return ranks;
+  }
+
+  /**
+   * The served ranks' streams from {@code start} to the last epoch, merged in lockstep order;
+   * {@code dropped} collects the drop-last remainders of the segments that start in this run.
+   */
+  private static Source<RankEvent, NotUsed> merged(JobSettings job, ShardStore store, DataPlan plan, Cursor start,
+      List<Integer> ranks, AtomicLong dropped) {
+    RankPipeline.Settings pipeline = new RankPipeline.Settings(job.readerParallelism(), job.stageParallelism(),
+        job.maxMemberBytes(), CompletableFuture::completedFuture);
+    Source<RankEvent, NotUsed> merged = null;
+    for (int r : ranks) {
+      boolean reportsDrops = r == ranks.get(0);
+      Source<RankEvent, NotUsed> rank = Source.range(start.epoch(), job.epochs() - 1)
+          .flatMapConcat(e -> {
+            RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.worldSize()), job.worldSize(), r);
+            if (reportsDrops && seg.firstBatch() == 0) {
+              dropped.addAndGet(seg.dropped());
+            }
+            return RankPipeline.events(store, plan, seg, pipeline);
+          })
+          .via(RankPipeline.limitBatches(job.maxSteps()));
+      merged = merged == null ? rank : merged.mergeSorted(rank, LOCKSTEP);
+    }
+    return merged;
   }
 
   /** The store that holds the cursor directory, if one is configured. */
