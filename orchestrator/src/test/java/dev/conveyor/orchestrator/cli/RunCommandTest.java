@@ -75,25 +75,6 @@ class RunCommandTest {
     assertThat(lines.get(1)).startsWith("0 0 1 ");
   }
 
-  @Test
-  void aRunStoppedByMaxStepsAndResumedFromItsCheckpointDeliversExactlyTheRest() throws Exception {
-    Path full = dir.resolve("full.txt");
-    Path head = dir.resolve("head.txt");
-    Path tail = dir.resolve("tail.txt");
-    Path ck = dir.resolve("ck");
-    assertThat(run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2", "--digest-out", full.toString()).code()).isZero();
-    CliResult stopped = run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2", "--max-steps", "9",
-        "--checkpoint-dir", ck.toString(), "--digest-out", head.toString());
-    assertThat(stopped.code()).isZero();
-    CliResult resumed = run("--shards", shards, "--world", "2", "--batch-size", "3", "--epochs", "2",
-        "--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString());
-    assertThat(resumed.code()).as(resumed.err()).isZero();
-    assertThat(Files.readAllLines(head)).hasSize(18);
-    List<String> joined = new ArrayList<>(Files.readAllLines(head));
-    joined.addAll(Files.readAllLines(tail));
-    assertThat(joined).isEqualTo(Files.readAllLines(full));
-  }
-
   /** The digest lines of one rank, in order: that rank's batch sequence. */
   static List<String> ofRank(Path digests, String rank) throws java.io.IOException {
     return Files.readAllLines(digests).stream().filter(l -> l.split(" ")[2].equals(rank)).toList();
@@ -108,15 +89,6 @@ class RunCommandTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("ranks 1,");
     assertThat(Files.readAllLines(one)).isNotEmpty().isEqualTo(ofRank(all, "1"));
-  }
-
-  @Test
-  void aCursorOfAnotherRecipeIsRefusedWithExitCode2() {
-    CliResult one = run("--shards", shards, "--max-steps", "1");
-    String token = one.lastLine().substring("cursor: ".length());
-    CliResult other = run("--shards", shards, "--seed", "99", "--resume", token);
-    assertThat(other.code()).isEqualTo(2);
-    assertThat(other.err()).contains("--resume: the cursor belongs to another recipe");
   }
 
   @Test
