@@ -15,6 +15,7 @@ import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.streams.synth.Manifest;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -62,12 +63,14 @@ public final class JobRunner {
    */
   public JobSummary run(ConveyorSettings settings, JobOutputs outputs, Optional<String> resume) throws InterruptedException {
     JobSettings job = settings.job();
-    ShardList shards = parseShards(job.shards());
-    try (ShardStore store = ShardStores.forScheme(shards.scheme(), settings.s3());
+    ShardList named = parseShards(job.shards());
+    try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3());
          ShardStore cursorFiles = cursorFiles(job, settings)) {
+      Optional<Manifest> listed = namedByManifest(named, store);
+      ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
       Optional<CursorStore> checkpoints = cursorFiles == null ? Optional.empty()
           : Optional.of(new CursorStore(CursorStore.parse(job.checkpointDir()), cursorFiles, job.checkpointKeep()));
-      RecipeLoader.Loaded loaded = RecipeLoader.load(job, shards, store, mat, progress);
+      RecipeLoader.Loaded loaded = RecipeLoader.load(job, shards, listed, store, mat, progress);
       Recipe recipe = loaded.recipe();
       DataPlan plan = new DataPlan(recipe);
       Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
@@ -167,6 +170,24 @@ public final class JobRunner {
           + " the rest of epoch %d is re-split among %d ranks", c.world(), job.worldSize(), c.epoch(), job.worldSize()));
     }
     return c.resumedAt(job.worldSize());
+  }
+
+  /** {@code shards = "…/shards.json"} names the shards by a manifest: its entries, beside it. */
+  private Optional<Manifest> namedByManifest(ShardList named, ShardStore store) {
+    if (named.shards().size() != 1 || !named.shards().get(0).getPath().endsWith(".json")) {
+      return Optional.empty();
+    }
+    Manifest m = ManifestLoader.read(named.shards().get(0), store, mat, JobSettings.PATH + ".shards", false).orElseThrow();
+    if (m.shards().isEmpty()) {
+      throw new SettingsException(JobSettings.PATH + ".shards", named.shards().get(0) + " lists no shards");
+    }
+    return Optional.of(m);
+  }
+
+  private static ShardList fromManifest(URI manifest, Manifest m) {
+    List<URI> uris = new ArrayList<>(m.shards().size());
+    m.shards().forEach(s -> uris.add(manifest.resolve(s.name())));
+    return new ShardList(manifest.getScheme(), uris);
   }
 
   private static ShardList parseShards(String pattern) {

@@ -40,6 +40,14 @@ final class ManifestLoader {
         throw new SettingsException(key, "must use the shards' scheme " + shards.scheme() + "://, got " + setting);
       }
     }
+    return read(uri, store, mat, key, auto);
+  }
+
+  /**
+   * Reads the manifest at {@code uri}; a failure names {@code key}. When {@code optional}, an
+   * unreadable manifest means none.
+   */
+  static Optional<Manifest> read(URI uri, ShardStore store, Materializer mat, String key, boolean optional) {
     String json;
     try {
       ByteString bytes = store.read(uri)
@@ -48,7 +56,7 @@ final class ManifestLoader {
           .toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       json = bytes.decodeString(StandardCharsets.UTF_8);
     } catch (ExecutionException e) {
-      if (auto) {
+      if (optional) {
         return Optional.empty(); // no manifest beside the shards: nothing to compare against
       }
       String why = e.getCause() instanceof ShardReadException r ? r.reason() : String.valueOf(e.getCause());

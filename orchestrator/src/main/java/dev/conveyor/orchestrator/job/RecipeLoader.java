@@ -35,9 +35,10 @@ final class RecipeLoader {
   /** The recipe, and what counting found wrong with shards the manifest does not list (reported by the run). */
   record Loaded(Recipe recipe, List<DeadLetter> problems) {}
 
-  static Loaded load(JobSettings job, ShardList shards, ShardStore store, Materializer mat, Consumer<String> notice)
-      throws InterruptedException {
-    Optional<Manifest> manifest = ManifestLoader.load(job.manifest(), shards, store, mat);
+  /** {@code listed} is the manifest the shards were named by, if they were named by one. */
+  static Loaded load(JobSettings job, ShardList shards, Optional<Manifest> listed, ShardStore store, Materializer mat,
+      Consumer<String> notice) throws InterruptedException {
+    Optional<Manifest> manifest = listed.isPresent() ? listed : ManifestLoader.load(job.manifest(), shards, store, mat);
     Map<String, ShardInfo> byName = manifest.map(Manifest::byName).orElse(Map.of());
     List<URI> uris = shards.shards();
     int[] counts = new int[uris.size()];

@@ -66,6 +66,17 @@ class RunCommandTest {
   }
 
   @Test
+  void shardsNamedByTheirManifestAreTheSameRecipeAsShardsNamedByAPattern() throws Exception {
+    Path byPattern = dir.resolve("by-pattern.txt");
+    Path byManifest = dir.resolve("by-manifest.txt");
+    CliResult a = run("--shards", shards, "--world", "2", "--digest-out", byPattern.toString());
+    CliResult b = run("--shards", "s3://data/train/shards.json", "--world", "2", "--digest-out", byManifest.toString());
+    assertThat(b.code()).as(b.err()).isZero();
+    assertThat(Files.readAllLines(byManifest)).isNotEmpty().isEqualTo(Files.readAllLines(byPattern));
+    assertThat(b.lastLine()).isEqualTo(a.lastLine());
+  }
+
+  @Test
   void digestLinesFollowTheContractAndRanksInterleaveInLockstep() throws Exception {
     Path d = dir.resolve("contract.txt");
     assertThat(run("--shards", shards, "--world", "2", "--batch-size", "5", "--digest-out", d.toString()).code()).isZero();
