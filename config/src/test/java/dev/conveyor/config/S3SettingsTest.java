@@ -13,7 +13,7 @@ class S3SettingsTest {
   @Test
   void defaultsAreThoseOfReferenceConf() {
     S3Settings s = S3Settings.fromConfig(ConfigFactory.defaultReference());
-    assertThat(s).isEqualTo(new S3Settings(Optional.empty(), "us-east-1", true, "", "", 8L << 20, 16, 10.0, 16L << 20));
+    assertThat(s).isEqualTo(new S3Settings(Optional.empty(), "us-east-1", true, "", "", 8L << 20, 16, 10.0, 8L << 20));
     assertThat(s.hasStaticCredentials()).isFalse();
   }
 
