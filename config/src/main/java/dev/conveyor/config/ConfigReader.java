@@ -58,6 +58,14 @@ final class ConfigReader {
     return v;
   }
 
+  long durationMillisAtLeast(String name, long min) {
+    long v = read(name, () -> config.getDuration(name, java.util.concurrent.TimeUnit.MILLISECONDS));
+    if (v < min) {
+      throw new SettingsException(key(name), "must be at least " + min + " ms, got " + v);
+    }
+    return v;
+  }
+
   <E extends Enum<E>> E enumValue(String name, Class<E> type) {
     String raw = string(name);
     for (E e : type.getEnumConstants()) {

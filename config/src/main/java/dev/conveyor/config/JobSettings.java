@@ -53,10 +53,6 @@ public record JobSettings(
       throw new SettingsException(r.key("rank"), "must be below world-size " + world + " (or -1 for all ranks), got " + rank);
     }
     Decode decode = r.enumValue("decode", Decode.class);
-    if (decode == Decode.AUTO) {
-      throw new SettingsException(r.key("decode"),
-          "\"auto\" is not available in this version (the decoder stage is not built yet): use \"none\"");
-    }
     return new JobSettings(
         shards,
         r.string("manifest"),

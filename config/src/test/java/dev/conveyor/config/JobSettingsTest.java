@@ -58,8 +58,8 @@ class JobSettingsTest {
         .hasMessageStartingWith("conveyor.job.rank: must be below world-size 2");
     assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, on-bad-sample = ignore }")))
         .hasMessage("conveyor.job.on-bad-sample: must be one of skip | fail, got \"ignore\"");
-    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, decode = auto }")))
-        .hasMessageStartingWith("conveyor.job.decode: \"auto\" is not available");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, decode = gpu }")))
+        .hasMessage("conveyor.job.decode: must be one of none | auto, got \"gpu\"");
     assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, epochs = many }")))
         .isInstanceOf(SettingsException.class).hasMessageStartingWith("conveyor.job.epochs: has the wrong type");
   }

@@ -7,7 +7,13 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.decode.HwAccel;
+import dev.conveyor.streams.batch.TensorBatch;
+import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
@@ -22,7 +28,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,7 +75,9 @@ public final class JobRunner {
       ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
       Optional<CursorStore> checkpoints = cursorFiles == null ? Optional.empty()
           : Optional.of(new CursorStore(CursorStore.parse(job.checkpointDir()), cursorFiles, job.checkpointKeep()));
-      RecipeLoader.Loaded loaded = RecipeLoader.load(job, shards, listed, store, mat, progress);
+      boolean decoding = job.decode() == JobSettings.Decode.AUTO;
+      String decode = decoding ? "auto:" + settings.decode().canonical() : "none";
+      RecipeLoader.Loaded loaded = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
       Recipe recipe = loaded.recipe();
       DataPlan plan = new DataPlan(recipe);
       Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
@@ -78,7 +85,12 @@ public final class JobRunner {
 
       List<Integer> ranks = servedRanks(job);
       AtomicLong dropped = new AtomicLong();
-      Source<RankEvent, NotUsed> merged = merged(job, store, plan, start, ranks, dropped);
+      DecoderStage decoder = decoding ? new DecoderStage(settings.decode(), job.seed(), job.stageParallelism()) : null;
+      if (decoding) {
+        HwAccel.check(settings.decode(), progress);
+      }
+      Source<RankEvent, NotUsed> merged = merged(job, store, plan, start, ranks, dropped,
+          decoder == null ? RankPipeline::identity : decoder::apply);
 
       long t0 = System.nanoTime();
       Tally tally = new Tally(new CursorTracker(start, job.rank().isPresent()), outputs,
@@ -93,6 +105,9 @@ public final class JobRunner {
         throw unwrap(e);
       } finally {
         checkpoints.ifPresent(c -> c.save(tally.cursors.cursor(), tally.lastStep));
+        if (decoder != null) {
+          decoder.close();
+        }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       return new JobSummary(ranks.size(), shards.shards().size(), tally.samples, tally.batches, tally.bytes,
@@ -115,9 +130,9 @@ public final class JobRunner {
    * {@code dropped} collects the drop-last remainders of the segments that start in this run.
    */
   private static Source<RankEvent, NotUsed> merged(JobSettings job, ShardStore store, DataPlan plan, Cursor start,
-      List<Integer> ranks, AtomicLong dropped) {
+      List<Integer> ranks, AtomicLong dropped, BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
     RankPipeline.Settings pipeline = new RankPipeline.Settings(job.readerParallelism(), job.stageParallelism(),
-        job.maxMemberBytes(), CompletableFuture::completedFuture);
+        job.maxMemberBytes(), stage);
     Source<RankEvent, NotUsed> merged = null;
     for (int r : ranks) {
       boolean reportsDrops = r == ranks.get(0);
@@ -250,7 +265,12 @@ public final class JobRunner {
       } else if (e instanceof RawBatch b) {
         batches++;
         samples += b.samples().size();
-        bytes += b.bytes();
+        if (!b.samples().isEmpty() && b.samples().get(0).decoded().isPresent()) {
+          TensorBatch t = TensorBatch.of(b); // collated as a trainer receives it
+          bytes += t.images().capacity() + t.videos().capacity();
+        } else {
+          bytes += b.bytes();
+        }
         outputs.batch(b);
         cursors.delivered(b);
         lastStep = b.step();

@@ -36,8 +36,8 @@ final class RecipeLoader {
   record Loaded(Recipe recipe, List<DeadLetter> problems) {}
 
   /** {@code listed} is the manifest the shards were named by, if they were named by one. */
-  static Loaded load(JobSettings job, ShardList shards, Optional<Manifest> listed, ShardStore store, Materializer mat,
-      Consumer<String> notice) throws InterruptedException {
+  static Loaded load(JobSettings job, String decode, ShardList shards, Optional<Manifest> listed, ShardStore store,
+      Materializer mat, Consumer<String> notice) throws InterruptedException {
     Optional<Manifest> manifest = listed.isPresent() ? listed : ManifestLoader.load(job.manifest(), shards, store, mat);
     Map<String, ShardInfo> byName = manifest.map(Manifest::byName).orElse(Map.of());
     List<URI> uris = shards.shards();
@@ -61,7 +61,7 @@ final class RecipeLoader {
     uris.forEach(u -> names.add(u.toString()));
     return new Loaded(new Recipe(new ShardSet(names, counts), job.seed(), job.batchSize(), job.dropLast(),
         new Recipe.Shuffle(job.shuffle().enabled(), job.shuffle().windowShards(), job.shuffle().buffer()),
-        job.decode().name().toLowerCase(java.util.Locale.ROOT)), problems);
+        decode), problems);
   }
 
   /** Counts the samples of the shards {@code which} into {@code counts}; returns the dead letters met, in shard order. */

@@ -9,7 +9,7 @@ import dev.conveyor.streams.store.ShardStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -27,15 +27,20 @@ public final class RankPipeline {
   /**
    * @param readerParallelism windows read at the same time (each opens its shard pieces)
    * @param stageParallelism  slots in the per-sample stage at the same time
-   * @param stage             the per-sample stage (decoding, later); identity with raw bytes
+   * @param stage             the per-sample stage, given the epoch: the {@link DecoderStage}, or identity for raw bytes
    */
   public record Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
-                         Function<ReadEvent, CompletionStage<ReadEvent>> stage) {
+                         BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
     public Settings {
       if (readerParallelism < 1 || stageParallelism < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1");
       }
     }
+  }
+
+  /** A per-sample stage that passes every event through unchanged (raw bytes). */
+  public static CompletionStage<ReadEvent> identity(int epoch, ReadEvent e) {
+    return java.util.concurrent.CompletableFuture.completedFuture(e);
   }
 
   /** The events of {@code seg}: its batches from {@code seg.firstBatch()} on, with skips in place. */
@@ -49,7 +54,7 @@ public final class RankPipeline {
     return Source.from(slices)
         .flatMapConcat(s.readerParallelism(),
             p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()))
-        .mapAsync(s.stageParallelism(), e -> s.stage().apply(e))
+        .mapAsync(s.stageParallelism(), e -> s.stage().apply(seg.epoch(), e))
         .via(PlanBatcher.flow(seg));
   }
 

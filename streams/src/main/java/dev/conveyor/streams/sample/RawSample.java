@@ -6,14 +6,25 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A WebDataset sample as it was stored: the consecutive tar members that share a key, in
- * archive order, with their bytes undecoded.
+ * A WebDataset sample: the consecutive tar members that share a key, in archive order, with
+ * their stored bytes, and — once the decoder stage has run — what they decoded to.
  */
-public record RawSample(String shard, String key, List<Member> members) implements ShardRecord {
+public record RawSample(String shard, String key, List<Member> members, Optional<Decoded> decoded) implements ShardRecord {
   public RawSample {
     requireNonNull(shard, "shard is null");
     requireNonNull(key, "key is null");
     members = List.copyOf(members);
+    requireNonNull(decoded, "decoded is null");
+  }
+
+  /** A sample as read, not decoded. */
+  public RawSample(String shard, String key, List<Member> members) {
+    this(shard, key, members, Optional.empty());
+  }
+
+  /** The same sample with its decoded content. */
+  public RawSample withDecoded(Decoded d) {
+    return new RawSample(shard, key, members, Optional.of(d));
   }
 
   /** The total size of the members' bytes. */

@@ -67,7 +67,7 @@ class RankPipelineTest {
 
   static List<RankEvent> run(ShardStore store, RankSegment seg, int readers, int stage, boolean delays) {
     RankPipeline.Settings s = new RankPipeline.Settings(readers, stage, 1 << 24,
-        e -> delays ? CompletableFuture.supplyAsync(() -> e,
+        (epoch, e) -> delays ? CompletableFuture.supplyAsync(() -> e,
             CompletableFuture.delayedExecutor(ThreadLocalRandom.current().nextInt(3), TimeUnit.MILLISECONDS))
             : CompletableFuture.completedFuture(e));
     return kit.collect(RankPipeline.events(store, plan, seg, s));

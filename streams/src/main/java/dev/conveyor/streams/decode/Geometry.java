@@ -1,0 +1,58 @@
+package dev.conveyor.streams.decode;
+
+import java.util.SplittableRandom;
+
+/**
+ * Where a decoded picture is resized to and cut: the shorter side scaled to {@code shortSide}
+ * (aspect kept), then a {@code cropHeight x cropWidth} window, centred or at a seeded random
+ * offset. A crop larger than the resized picture on one side is padded with black there.
+ */
+record Geometry(int scaledWidth, int scaledHeight, int cropX, int cropY, int cropWidth, int cropHeight, boolean flip) {
+
+  static Geometry of(int width, int height, int shortSide, int cropHeight, int cropWidth, SplittableRandom rnd,
+      boolean randomCrop, boolean flip) {
+    int sw;
+    int sh;
+    if (width <= height) {
+      sw = shortSide;
+      sh = (int) Math.max(1, Math.round((double) height * shortSide / width));
+    } else {
+      sh = shortSide;
+      sw = (int) Math.max(1, Math.round((double) width * shortSide / height));
+    }
+    int freeX = Math.max(0, sw - cropWidth);
+    int freeY = Math.max(0, sh - cropHeight);
+    int x = randomCrop ? rnd.nextInt(freeX + 1) : freeX / 2;
+    int y = randomCrop ? rnd.nextInt(freeY + 1) : freeY / 2;
+    boolean f = flip && rnd.nextBoolean();
+    return new Geometry(sw, sh, x, y, cropWidth, cropHeight, f);
+  }
+
+  /** Copies the crop of one RGB24 picture (rows {@code stride} bytes apart) into {@code out} at {@code offset}. */
+  void copy(java.nio.ByteBuffer src, int stride, byte[] out, int offset) {
+    int rowBytes = cropWidth * 3;
+    byte[] row = new byte[scaledWidth * 3];
+    for (int y = 0; y < cropHeight; y++) {
+      int dst = offset + y * rowBytes;
+      int sy = y + cropY;
+      if (sy >= scaledHeight) {
+        java.util.Arrays.fill(out, dst, dst + rowBytes, (byte) 0);
+        continue;
+      }
+      src.get(sy * stride, row, 0, scaledWidth * 3);
+      for (int x = 0; x < cropWidth; x++) {
+        int sx = flip ? cropX + cropWidth - 1 - x : x + cropX;
+        int d = dst + x * 3;
+        if (sx >= scaledWidth) {
+          out[d] = 0;
+          out[d + 1] = 0;
+          out[d + 2] = 0;
+        } else {
+          out[d] = row[sx * 3];
+          out[d + 1] = row[sx * 3 + 1];
+          out[d + 2] = row[sx * 3 + 2];
+        }
+      }
+    }
+  }
+}

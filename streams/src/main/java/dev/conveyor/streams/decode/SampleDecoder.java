@@ -1,0 +1,104 @@
+package dev.conveyor.streams.decode;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.Member;
+import dev.conveyor.streams.sample.RawSample;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Decodes a sample's members by extension (the part after the last dot: {@code seg.jpg} is an
+ * image): images and the first video to RGB tensors, text strictly as UTF-8 (JSON reduced to
+ * the configured fields), anything else passed through as bytes. Thread-safe: one instance
+ * serves a whole decoder pool.
+ */
+public final class SampleDecoder {
+  static final Set<String> IMAGES = Set.of("jpg", "jpeg", "png", "webp");
+  static final Set<String> VIDEOS = Set.of("mp4", "webm", "mkv", "mov");
+  static final Set<String> TEXTS = Set.of("json", "txt", "cls");
+
+  private final DecodeSettings settings;
+  private final ImageDecoder images;
+  private final VideoDecoder videos;
+
+  public SampleDecoder(DecodeSettings settings) {
+    this.settings = settings;
+    this.images = new ImageDecoder(settings);
+    this.videos = new VideoDecoder(settings);
+  }
+
+  /** {@code raw} with its decoded content; {@code rnd} is the sample's seeded randomness. */
+  public RawSample decode(RawSample raw, SplittableRandom rnd) throws DecodeException {
+    Decoded.Picture picture = null;
+    Decoded.Clip clip = null;
+    Map<String, String> text = new LinkedHashMap<>();
+    for (Member m : raw.members()) {
+      String kind = kind(m.ext());
+      try {
+        if (IMAGES.contains(kind) && picture == null) {
+          var d = images.decode(m.data().toArray(), rnd);
+          picture = new Decoded.Picture(d.rgb(), d.height(), d.width(), d.originalWidth(), d.originalHeight());
+        } else if (VIDEOS.contains(kind) && clip == null) {
+          var d = videos.decode(m.data().toArray(), rnd);
+          clip = new Decoded.Clip(d.rgb(), d.frames(), d.height(), d.width(), d.originalWidth(), d.originalHeight(), d.frameIndices());
+        } else if (TEXTS.contains(kind)) {
+          String s = utf8(m.data().toArray());
+          text.put(m.ext(), kind.equals("json") ? fields(s) : s);
+        }
+      } catch (DecodeException e) {
+        throw new DecodeException("." + m.ext() + ": " + e.getMessage(), e);
+      }
+    }
+    return raw.withDecoded(new Decoded(Optional.ofNullable(picture), Optional.ofNullable(clip), text));
+  }
+
+  static String kind(String ext) {
+    return ext.substring(ext.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+  }
+
+  private static String utf8(byte[] b) throws DecodeException {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b)).toString();
+    } catch (CharacterCodingException e) {
+      throw new DecodeException("not valid UTF-8 text");
+    }
+  }
+
+  private String fields(String json) throws DecodeException {
+    if (settings.textFields().isEmpty()) {
+      return json;
+    }
+    Config c;
+    try {
+      c = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
+    } catch (ConfigException e) {
+      throw new DecodeException("not valid JSON: " + e.getMessage());
+    }
+    StringBuilder b = new StringBuilder("{");
+    for (String f : settings.textFields()) {
+      if (c.hasPath(f)) {
+        b.append(b.length() > 1 ? "," : "").append('"').append(f).append("\":")
+            .append(c.getValue(f).render(ConfigRenderOptions.concise()));
+      }
+    }
+    return b.append('}').toString();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.conveyor.streams.pipeline;
+
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.plan.Seeds;
+import dev.conveyor.streams.plan.StableHash;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The decoder pool: decodes each slot's sample on one of {@code threads} threads, seeded by
+ * (recipe seed, epoch, shard, key), so a sample decodes to the same bytes whichever thread
+ * takes it and whenever. A sample that fails to decode, or takes longer than
+ * {@code limits.timeout}, becomes a dead letter in its slot; the run goes on. (A timed-out
+ * native decode cannot be interrupted: its thread finishes it and the result is dropped.)
+ */
+public final class DecoderStage implements AutoCloseable {
+  private final SampleDecoder decoder;
+  private final long seed;
+  private final long timeoutMillis;
+  private final ExecutorService pool;
+
+  public DecoderStage(DecodeSettings settings, long recipeSeed, int threads) {
+    this.decoder = new SampleDecoder(settings);
+    this.seed = recipeSeed;
+    this.timeoutMillis = settings.limits().timeoutMillis();
+    AtomicInteger n = new AtomicInteger();
+    this.pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "conveyor-decoder-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The per-sample stage function for {@link RankPipeline.Settings}. */
+  public CompletionStage<ReadEvent> apply(int epoch, ReadEvent e) {
+    if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
+      return CompletableFuture.completedFuture(e);
+    }
+    SplittableRandom rnd = Seeds.random(seed, epoch, StableHash.of(raw.shard()), StableHash.of(raw.key()));
+    return CompletableFuture.supplyAsync(() -> decode(slot, raw, rnd), pool)
+        .completeOnTimeout(new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(),
+            "decoding took longer than limits.timeout (" + timeoutMillis + " ms): abandoned")), timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private ReadEvent decode(ReadEvent.Slot slot, RawSample raw, SplittableRandom rnd) {
+    try {
+      return new ReadEvent.Slot(slot.position(), decoder.decode(raw, rnd));
+    } catch (DecodeException ex) {
+      return new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), ex.getMessage()));
+    } catch (RuntimeException | LinkageError ex) {
+      return new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), "decoder failed: " + ex));
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}
