@@ -16,13 +16,16 @@ import picocli.CommandLine.Parameters;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-        "Benchmarks. 'plan': seek time and heap of a plan of --shards x --per-shard samples (500M by default),",
-        "and shuffle quality of Conveyor's order against WebDataset's shard shuffle + 1,000-sample buffer."})
+        "Benchmarks, per ../shared/BENCH.md.",
+        "plan: seek time and heap of a plan of --shards x --per-shard samples (500M by default), and shuffle",
+        "  quality of Conveyor's order against WebDataset's shard shuffle + 1,000-sample buffer.",
+        "decode --in URI: H.264 and JPEG to RGB, 1 and 2 threads, against the ffmpeg CLI on the same files",
+        "  (the reference corpus: --in file:///DIR/shards from ../shared/bench/make-reference-corpus.sh DIR)."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -40,10 +43,62 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object instead of text.")
   boolean json;
 
+  @Option(names = "--in", paramLabel = "URI", description = "decode: a folder of shards (file:///DIR) or a shard pattern.")
+  String in;
+
+  @Option(names = "--clips", defaultValue = "200", description = "decode: clips to decode (default: ${DEFAULT-VALUE}).")
+  int clips;
+
+  @Option(names = "--images", defaultValue = "2000", description = "decode: JPEGs to decode (default: ${DEFAULT-VALUE}).")
+  int images;
+
+  private Integer decode() throws Exception {
+    if (in == null) {
+      throw new ConveyorCli.UsageException("bench decode needs --in: e.g. --in file:///tmp/ref/shards (make it with"
+          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+    }
+    java.util.List<java.net.URI> shards = inputs(in);
+    PrintWriter err = spec.commandLine().getErr();
+    org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("bench",
+        com.typesafe.config.ConfigFactory.load());
+    try (var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
+        dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
+      var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds,
+          org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
+            err.println("bench: " + line);
+            err.flush();
+          });
+      spec.commandLine().getOut().println(json ? r.json() : r.text());
+      return ConveyorCli.EXIT_OK;
+    } finally {
+      system.terminate();
+    }
+  }
+
+  private static java.util.List<java.net.URI> inputs(String in) throws java.io.IOException {
+    if (in.startsWith("file:") && java.nio.file.Files.isDirectory(java.nio.file.Path.of(java.net.URI.create(in)))) {
+      try (var files = java.nio.file.Files.list(java.nio.file.Path.of(java.net.URI.create(in)))) {
+        java.util.List<java.net.URI> l = files.filter(p -> p.toString().endsWith(".tar")).sorted().map(java.nio.file.Path::toUri).toList();
+        if (l.isEmpty()) {
+          throw new ConveyorCli.UsageException("no .tar shards in " + in);
+        }
+        return l;
+      }
+    }
+    try {
+      return dev.conveyor.streams.plan.ShardList.parse(in).shards();
+    } catch (IllegalArgumentException e) {
+      throw new ConveyorCli.UsageException("--in: " + e.getMessage());
+    }
+  }
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    if ("decode".equals(what)) {
+      return decode();
+    }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan' (read, decode and pipeline benchmarks come with their issues), got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan' and 'decode' (read and pipeline benchmarks come with their issues), got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

@@ -31,7 +31,8 @@ record Geometry(int scaledWidth, int scaledHeight, int cropX, int cropY, int cro
   /** Copies the crop of one RGB24 picture (rows {@code stride} bytes apart) into {@code out} at {@code offset}. */
   void copy(java.nio.ByteBuffer src, int stride, byte[] out, int offset) {
     int rowBytes = cropWidth * 3;
-    byte[] row = new byte[scaledWidth * 3];
+    int inside = Math.max(0, Math.min(cropWidth, scaledWidth - cropX)); // crop columns the picture covers
+    byte[] row = flip ? new byte[scaledWidth * 3] : null;
     for (int y = 0; y < cropHeight; y++) {
       int dst = offset + y * rowBytes;
       int sy = y + cropY;
@@ -39,20 +40,16 @@ record Geometry(int scaledWidth, int scaledHeight, int cropX, int cropY, int cro
         java.util.Arrays.fill(out, dst, dst + rowBytes, (byte) 0);
         continue;
       }
-      src.get(sy * stride, row, 0, scaledWidth * 3);
-      for (int x = 0; x < cropWidth; x++) {
-        int sx = flip ? cropX + cropWidth - 1 - x : x + cropX;
-        int d = dst + x * 3;
-        if (sx >= scaledWidth) {
-          out[d] = 0;
-          out[d + 1] = 0;
-          out[d + 2] = 0;
-        } else {
-          out[d] = row[sx * 3];
-          out[d + 1] = row[sx * 3 + 1];
-          out[d + 2] = row[sx * 3 + 2];
+      if (!flip) {
+        src.get(sy * stride + cropX * 3, out, dst, inside * 3); // one bulk copy per row
+      } else {
+        src.get(sy * stride, row, 0, scaledWidth * 3);
+        for (int x = 0; x < inside; x++) {
+          int sx = cropX + inside - 1 - x;
+          System.arraycopy(row, sx * 3, out, dst + x * 3, 3);
         }
       }
+      java.util.Arrays.fill(out, dst + inside * 3, dst + rowBytes, (byte) 0);
     }
   }
 }
