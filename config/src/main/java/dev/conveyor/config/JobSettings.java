@@ -21,6 +21,7 @@ public record JobSettings(
     OptionalInt rank,
     Decode decode,
     OnBadSample onBadSample,
+    double maxBadFraction,
     long maxSteps,
     String checkpointDir,
     int checkpointEvery,
@@ -65,6 +66,7 @@ public record JobSettings(
         rank < 0 ? OptionalInt.empty() : OptionalInt.of(rank),
         decode,
         r.enumValue("on-bad-sample", OnBadSample.class),
+        maxBadFraction(r),
         r.longAtLeast("max-steps", 0),
         r.string("checkpoint-dir"),
         r.intAtLeast("checkpoint-every", 0),
@@ -72,6 +74,14 @@ public record JobSettings(
         r.intAtLeast("reader-parallelism", 1),
         stageParallelism(r.intAtLeast("stage-parallelism", 0)),
         r.bytesAtLeast("max-member-size", 1));
+  }
+
+  private static double maxBadFraction(ConfigReader r) {
+    double f = r.positiveDouble("max-bad-fraction");
+    if (f > 1) {
+      throw new SettingsException(r.key("max-bad-fraction"), "is a fraction: at most 1.0 (which never fails), got " + f);
+    }
+    return f;
   }
 
   private static int stageParallelism(int configured) {

@@ -94,13 +94,14 @@ public final class JobRunner {
 
       long t0 = System.nanoTime();
       Tally tally = new Tally(new CursorTracker(start, job.rank().isPresent()), outputs,
-          job.onBadSample() == JobSettings.OnBadSample.FAIL, t0, progress, checkpoints, job.checkpointEvery(),
-          ranks.get(ranks.size() - 1));
+          job.onBadSample() == JobSettings.OnBadSample.FAIL, job.maxBadFraction(), t0, progress, checkpoints,
+          job.checkpointEvery(), ranks.get(ranks.size() - 1));
       try {
         if (resume.isEmpty()) {
           loaded.problems().forEach(tally::problem); // found while counting; a resumed run reported them already
         }
         merged.runWith(Sink.foreach(tally::accept), mat).toCompletableFuture().get();
+        tally.checkBound(true);
       } catch (ExecutionException e) {
         throw unwrap(e);
       } finally {
@@ -226,6 +227,7 @@ public final class JobRunner {
     final CursorTracker cursors;
     final JobOutputs outputs;
     final boolean failOnBad;
+    final double maxBadFraction;
     final long t0;
     final Consumer<String> progress;
     final Optional<CursorStore> checkpoints;
@@ -238,11 +240,12 @@ public final class JobRunner {
     long bad;
     long lastStep;
 
-    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, long t0, Consumer<String> progress,
-          Optional<CursorStore> checkpoints, int every, int lastRank) {
+    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, double maxBadFraction, long t0,
+          Consumer<String> progress, Optional<CursorStore> checkpoints, int every, int lastRank) {
       this.cursors = cursors;
       this.outputs = outputs;
       this.failOnBad = failOnBad;
+      this.maxBadFraction = maxBadFraction;
       this.t0 = t0;
       this.progress = progress;
       this.checkpoints = checkpoints;
@@ -251,11 +254,23 @@ public final class JobRunner {
       this.nextReport = t0 + PROGRESS_INTERVAL_NANOS;
     }
 
+    DeadLetter last;
+
     void problem(DeadLetter d) {
       bad++;
+      last = d;
       outputs.deadLetter(d);
       if (failOnBad) {
         throw new BadSampleException(d);
+      }
+      checkBound(false);
+    }
+
+    /** Fails the run when dead letters pass max-bad-fraction: from 100 samples consumed on, or at the end. */
+    void checkBound(boolean atEnd) {
+      long consumed = samples + bad;
+      if (bad > 0 && (atEnd || consumed >= 100) && bad > maxBadFraction * consumed) {
+        throw new BadSampleException(bad, consumed, maxBadFraction, last);
       }
     }
 

@@ -84,7 +84,8 @@ class BadInputTest {
   void withSkipTheRunGoesOnAndEveryBadShardHasALineNamingItAndTheReason() throws Exception {
     Path dead = dir.resolve("dead.txt");
     Path summary = dir.resolve("summary.json");
-    CliResult r = run("--on-bad-sample", "skip", "--dead-letter", dead.toString(), "--summary-json", summary.toString());
+    CliResult r = run("--on-bad-sample", "skip", "--set", "conveyor.job.max-bad-fraction=1.0",
+        "--dead-letter", dead.toString(), "--summary-json", summary.toString());
     assertThat(r.code()).as(r.err()).isZero();
     List<String> lines = Files.readAllLines(dead);
     // shards no manifest lists are counted first: their problems come first, in shard order
@@ -118,13 +119,23 @@ class BadInputTest {
     Files.writeString(bucket.resolve("shards.json"), new Manifest(List.of(new ShardInfo("part-000000.tar", full.length, 4, "-"))).toJson());
     EmbeddedS3.addMissingETags(bucket);
     Path dead = dir.resolve("dead-short.txt");
-    CliResult r = CliResult.runAgainst(s3, "run", List.of("--shards", "s3://short/part-000000.tar", "--dead-letter", dead.toString()));
+    CliResult r = CliResult.runAgainst(s3, "run", List.of("--shards", "s3://short/part-000000.tar",
+        "--set", "conveyor.job.max-bad-fraction=1.0", "--dead-letter", dead.toString()));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.readAllLines(dead)).containsExactlyInAnyOrder(
         "s3://short/part-000000.tar #2 sample 2 is missing: the shard ended after 2 readable samples but the plan counts"
             + " at least 4 (shards.json out of date, or the shard is damaged)",
         "s3://short/part-000000.tar #3 sample 3 is missing: the shard ended after 2 readable samples but the plan counts"
             + " at least 4 (shards.json out of date, or the shard is damaged)");
+  }
+
+  @Test
+  void whenDeadLettersPassMaxBadFractionTheRunFailsWithExitCode3AndSaysWhy() {
+    CliResult r = run("--on-bad-sample", "skip");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err().lines().filter(l -> l.startsWith("conveyor run:"))).singleElement().satisfies(l -> assertThat(l)
+        .startsWith("conveyor run: 10 of 16 samples consumed were bad (62.5%), over max-bad-fraction 0.100; the last: ")
+        .endsWith("(see --dead-letter for all; raise conveyor.job.max-bad-fraction to go on)"));
   }
 
   @Test

@@ -1,0 +1,80 @@
+package dev.conveyor.orchestrator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code run --decode auto} end to end over the embedded S3 server. */
+class DecodeRunTest {
+  static final String SMALL = "conveyor.decode { image { short-side = 64, crop-height = 56, crop-width = 56 },"
+      + " video { frames = 4, short-side = 64, crop-height = 56, crop-width = 56 }, augment.horizontal-flip = true }";
+
+  @TempDir
+  static Path dir;
+
+  static S3Dataset data;
+  static Path job;
+
+  @BeforeAll
+  static void start() throws Exception {
+    data = new S3Dataset(dir, 24, 3, 64 * 1024);
+    job = Files.writeString(dir.resolve("decode.conf"), SMALL);
+  }
+
+  @AfterAll
+  static void stop() {
+    data.close();
+  }
+
+  CliResult run(String... flags) {
+    String[] all = new String[flags.length + 1];
+    all[0] = job.toString();
+    System.arraycopy(flags, 0, all, 1, flags.length);
+    return data.run(all);
+  }
+
+  @Test
+  void decodedBatchesAreTheSameWhateverTheDecoderPoolSize() throws Exception {
+    Path one = dir.resolve("pool1.txt");
+    Path four = dir.resolve("pool4.txt");
+    Path summary = dir.resolve("summary.json");
+    CliResult a = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.stage-parallelism=1",
+        "--digest-out", one.toString(), "--summary-json", summary.toString());
+    assertThat(a.code()).as(a.err()).isZero();
+    CliResult b = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.stage-parallelism=4",
+        "--digest-out", four.toString());
+    assertThat(b.code()).as(b.err()).isZero();
+    assertThat(Files.readAllLines(four)).isNotEmpty().isEqualTo(Files.readAllLines(one));
+    var json = ConfigFactory.parseFile(summary.toFile());
+    assertThat(json.getLong("samples")).isEqualTo(27);
+    assertThat(json.getLong("bad_samples")).isZero();
+    // 24 pictures of 56 x 56 x 3 and 3 clips of 4 x 56 x 56 x 3, collated
+    assertThat(json.getLong("bytes")).isEqualTo(24L * 56 * 56 * 3 + 3L * 4 * 56 * 56 * 3);
+  }
+
+  @Test
+  void decodedAndRawRunsAreDifferentRecipes() {
+    String raw = data.run("--world", "2", "--max-steps", "1").lastLine();
+    String decoded = run("--decode", "auto", "--world", "2", "--max-steps", "1").lastLine();
+    assertThat(decoded).startsWith("cursor: cv1.").isNotEqualTo(raw);
+    CliResult wrong = run("--decode", "auto", "--world", "2", "--resume", raw.substring("cursor: ".length()));
+    assertThat(wrong.code()).isEqualTo(2);
+  }
+
+  @Test
+  void askingForCudaWithoutADeviceWarnsOnceAndDecodesOnTheCpuToTheSameBytes() throws Exception {
+    Path cpu = dir.resolve("cpu.txt");
+    Path cuda = dir.resolve("cuda.txt");
+    assertThat(run("--decode", "auto", "--digest-out", cpu.toString()).code()).isZero();
+    CliResult r = run("--decode", "auto", "--set", "conveyor.decode.hwaccel=cuda", "--digest-out", cuda.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err().lines().filter(l -> l.contains("no CUDA device"))).hasSize(1);
+    assertThat(Files.readAllLines(cuda)).isEqualTo(Files.readAllLines(cpu));
+  }
+}
