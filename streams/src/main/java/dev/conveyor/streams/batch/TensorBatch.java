@@ -18,9 +18,14 @@ import java.util.Map;
  * hand-off to trainer processes will add an explicit release to a ring slot).
  */
 public final class TensorBatch {
-  /** Where one sample's data is: its rows in the tensors (-1: none) and what describes it. */
-  public record SampleMeta(String shard, String key, int imageRow, int videoRow, int originalWidth, int originalHeight,
-                           int[] frameIndices, Map<String, String> text) {}
+  /**
+   * Where one sample's data is — its rows in the tensors (-1: none) — and what describes it: its
+   * label and caption (from a {@code json} member's "label" and "caption" fields, when present),
+   * original size, sampled frame indices and text members.
+   */
+  public record SampleMeta(String shard, String key, int imageRow, int videoRow, java.util.OptionalLong label,
+                           java.util.Optional<String> caption, int originalWidth, int originalHeight, int[] frameIndices,
+                           Map<String, String> text) {}
 
   private final RawBatch batch;
   private final ByteBuffer images;
@@ -52,7 +57,12 @@ public final class TensorBatch {
       int ow = d.image().map(Decoded.Picture::originalWidth).orElse(d.video().map(Decoded.Clip::originalWidth).orElse(0));
       int oh = d.image().map(Decoded.Picture::originalHeight).orElse(d.video().map(Decoded.Clip::originalHeight).orElse(0));
       int[] frames = d.video().map(Decoded.Clip::frameIndices).orElse(new int[0]);
-      meta.add(new SampleMeta(s.shard(), s.key(), imageRow, videoRow, ow, oh, frames, d.text()));
+      com.typesafe.config.Config json = json(d.text().get("json"));
+      java.util.OptionalLong label = json.hasPath("label") && json.getValue("label").valueType() == com.typesafe.config.ConfigValueType.NUMBER
+          ? java.util.OptionalLong.of(json.getLong("label")) : java.util.OptionalLong.empty();
+      java.util.Optional<String> caption = json.hasPath("caption") && json.getValue("caption").valueType() == com.typesafe.config.ConfigValueType.STRING
+          ? java.util.Optional.of(json.getString("caption")) : java.util.Optional.empty();
+      meta.add(new SampleMeta(s.shard(), s.key(), imageRow, videoRow, label, caption, ow, oh, frames, d.text()));
     }
     int[] is = pics.isEmpty() ? new int[] {0, 0, 0, 3} : new int[] {pics.size(), pics.get(0).height(), pics.get(0).width(), 3};
     ByteBuffer images = ByteBuffer.allocateDirect(is[0] * is[1] * is[2] * 3);
@@ -62,6 +72,18 @@ public final class TensorBatch {
     ByteBuffer videos = ByteBuffer.allocateDirect(vs[0] * vs[1] * vs[2] * vs[3] * 3);
     clips.forEach(c -> videos.put(c.rgb()));
     return new TensorBatch(batch, images.flip(), is, videos.flip(), vs, meta);
+  }
+
+  private static com.typesafe.config.Config json(String text) {
+    if (text == null) {
+      return com.typesafe.config.ConfigFactory.empty();
+    }
+    try {
+      return com.typesafe.config.ConfigFactory.parseString(text,
+          com.typesafe.config.ConfigParseOptions.defaults().setSyntax(com.typesafe.config.ConfigSyntax.JSON));
+    } catch (com.typesafe.config.ConfigException e) {
+      return com.typesafe.config.ConfigFactory.empty(); // decoding already checked it is UTF-8; not every json is an object
+    }
   }
 
   public RawBatch batch() {

@@ -93,6 +93,16 @@ class DecodePipelineTest {
     TensorBatch first = one.get(0);
     assertThat(first.videoShape()[1]).isEqualTo(4);
     assertThat(first.imageShape()[1]).isEqualTo(32);
+    for (TensorBatch t : one) {
+      for (TensorBatch.SampleMeta m : t.samples()) {
+        assertThat(m.label()).hasValue(Long.parseLong(m.key())); // {"label": i} for sample i
+        assertThat(m.imageRow() >= 0 || m.videoRow() >= 0).isTrue();
+        if (m.videoRow() >= 0) {
+          assertThat(m.frameIndices()).hasSize(4);
+          assertThat(m.originalWidth()).isEqualTo(64);
+        }
+      }
+    }
   }
 
   @Test
