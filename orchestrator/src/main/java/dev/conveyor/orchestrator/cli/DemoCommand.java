@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
     description = {
         "Runs the main job with nothing to set up, and prints its summary.",
         "Starts an embedded S3 server on a temporary folder, generates a dataset into it (200 JPEGs and",
-        "20 H.264 clips by default), reads one epoch for 2 ranks over S3, and deletes everything after."})
+        "20 H.264 clips by default), reads and decodes one epoch for 2 ranks over S3, and deletes everything after."})
 final class DemoCommand implements Callable<Integer> {
   static final String BUCKET = "demo";
   static final String PREFIX = "train";
@@ -55,6 +55,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of data and recipe (default: ${DEFAULT-VALUE}).")
   long seed;
+
+  @Option(names = "--decode", paramLabel = "none|auto", defaultValue = "auto",
+      description = "Decode images and clips to RGB tensors, or deliver raw bytes (default: ${DEFAULT-VALUE}).")
+  String decode;
 
   @Option(names = "--keep", paramLabel = "DIR", description = "Keep the generated dataset in DIR instead of deleting it.")
   Path keep;
@@ -84,8 +88,10 @@ final class DemoCommand implements Callable<Integer> {
           .flag("conveyor.job.world-size", world)
           .flag("conveyor.job.batch-size", batchSize)
           .flag("conveyor.job.seed", seed)
+          .flag("conveyor.job.decode", decode)
           .config();
-      out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize);
+      out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize
+          + ("auto".equals(decode) ? ", decoding to RGB tensors" : ", raw bytes"));
       JobLauncher.launch(config, new JobLauncher.RecordFiles(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
           Optional.empty(), out, spec.commandLine().getErr(), "demo");
     } finally {
