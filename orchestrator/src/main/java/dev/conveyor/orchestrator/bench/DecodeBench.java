@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,7 +75,7 @@ public final class DecodeBench {
     List<byte[]> clips = new ArrayList<>();
     List<byte[]> jpegs = new ArrayList<>();
     for (URI shard : shards) {
-      for (ShardRecord r : ShardSamples.read(store, shard, OptionalLong.empty(), 1 << 28).runWith(Sink.seq(), mat)
+      for (ShardRecord r : ShardSamples.read(store, shard, 1 << 28).runWith(Sink.seq(), mat)
           .toCompletableFuture().get(10, TimeUnit.MINUTES)) {
         if (r instanceof RawSample s) {
           for (Member m : s.members()) {

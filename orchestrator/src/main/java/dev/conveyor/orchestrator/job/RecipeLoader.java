@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import org.apache.pekko.japi.Pair;
@@ -70,7 +69,7 @@ final class RecipeLoader {
     List<DeadLetter> problems = new ArrayList<>();
     try {
       Source.from(which)
-          .mapAsync(COUNTING_PARALLELISM, i -> ShardSamples.read(store, uris.get(i), OptionalLong.empty(), maxMember)
+          .mapAsync(COUNTING_PARALLELISM, i -> ShardSamples.read(store, uris.get(i), maxMember)
               .runWith(Sink.fold(Pair.create(0, List.<DeadLetter>of()), (acc, r) -> {
                 if (r instanceof DeadLetter d) {
                   List<DeadLetter> l = new ArrayList<>(acc.second());

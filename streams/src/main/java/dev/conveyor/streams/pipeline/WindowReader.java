@@ -12,7 +12,6 @@ import dev.conveyor.streams.store.ShardStore;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Inlet;
@@ -48,7 +47,7 @@ final class WindowReader {
     return Source.fromGraph(GraphDSL.create(b -> {
       UniformFanInShape<ShardRecord, ReadEvent> m = b.add(merge);
       for (int i = 0; i < tasks.size(); i++) {
-        var piece = ShardSamples.read(store, plan.recipe().shards().uri(tasks.get(i).shard()), OptionalLong.empty(), maxMemberBytes);
+        var piece = ShardSamples.read(store, plan.recipe().shards().uri(tasks.get(i).shard()), maxMemberBytes);
         b.from(b.add(piece).out()).toInlet(m.in(i));
       }
       return SourceShape.of(m.out());

@@ -5,7 +5,6 @@ import dev.conveyor.streams.tar.TarRecord;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
@@ -25,24 +24,22 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * <p>Nothing is dropped silently. A stray member, a key that reappears after other keys (which
  * WebDataset would merge or split without a word), a duplicate extension, and a shard whose
  * read fails all become {@link DeadLetter}s; a failure ends this shard's records with one dead
- * letter instead of failing the stream, so a job can decide whether to go on. When the
- * manifest gives the shard's sample count, a shard that ends short is reported as truncated.
+ * letter instead of failing the stream, so a job can decide whether to go on. (A shard that
+ * ends short of its planned samples is the plan reader's to report.)
  */
 public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardRecord>> {
   private final Inlet<TarRecord> in = Inlet.create("SampleGrouping.in");
   private final Outlet<ShardRecord> out = Outlet.create("SampleGrouping.out");
   private final FlowShape<TarRecord, ShardRecord> shape = FlowShape.of(in, out);
   private final String shard;
-  private final OptionalLong expectedSamples;
 
-  private SampleGrouping(String shard, OptionalLong expectedSamples) {
+  private SampleGrouping(String shard) {
     this.shard = shard;
-    this.expectedSamples = expectedSamples;
   }
 
-  /** Groups the records of {@code shard}; {@code expectedSamples} is the manifest's count, if any. */
-  public static Flow<TarRecord, ShardRecord, NotUsed> flow(String shard, OptionalLong expectedSamples) {
-    return Flow.fromGraph(new SampleGrouping(shard, expectedSamples));
+  /** Groups the records of {@code shard}. */
+  public static Flow<TarRecord, ShardRecord, NotUsed> flow(String shard) {
+    return Flow.fromGraph(new SampleGrouping(shard));
   }
 
   @Override
@@ -53,11 +50,10 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new GraphStageLogic(shape) {
-      private final Set<String> finishedKeys = new HashSet<>();
+      private final Set<String> seenKeys = new HashSet<>();
       private String key;
       private boolean keyRejected;
       private final List<Member> members = new ArrayList<>();
-      private long keysSeen;
 
       {
         setHandler(in, new AbstractInHandler() {
@@ -73,13 +69,8 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
 
           @Override
           public void onUpstreamFinish() {
-            List<ShardRecord> last = new ArrayList<>(2);
+            List<ShardRecord> last = new ArrayList<>(1);
             flush(last);
-            if (expectedSamples.isPresent() && keysSeen != expectedSamples.getAsLong()) {
-              last.add(new DeadLetter(shard, DeadLetter.WHOLE_SHARD, "shard holds " + keysSeen
-                  + " samples but the manifest lists " + expectedSamples.getAsLong()
-                  + (keysSeen < expectedSamples.getAsLong() ? ": truncated" : ": manifest is stale")));
-            }
             emitMultiple(out, last.iterator());
             complete(out);
           }
@@ -126,10 +117,8 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
         if (!k.equals(key)) {
           flush(emitted);
           key = k;
-          keysSeen++;
-          keyRejected = !finishedKeys.add(k);
+          keyRejected = !seenKeys.add(k);
           if (keyRejected) {
-            keysSeen--;
             emitted.add(new DeadLetter(shard, k, "key appears again after other keys (members not adjacent): later members skipped"));
           }
         }

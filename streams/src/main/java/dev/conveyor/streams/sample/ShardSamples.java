@@ -3,7 +3,6 @@ package dev.conveyor.streams.sample;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.tar.TarParser;
 import java.net.URI;
-import java.util.OptionalLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -15,9 +14,9 @@ public final class ShardSamples {
    * Never fails: a shard that cannot be read, or stops being readable, ends with a
    * {@link DeadLetter} after the samples read before the failure.
    */
-  public static Source<ShardRecord, NotUsed> read(ShardStore store, URI shard, OptionalLong expectedSamples, long maxMemberBytes) {
+  public static Source<ShardRecord, NotUsed> read(ShardStore store, URI shard, long maxMemberBytes) {
     return store.read(shard)
         .via(TarParser.flow(maxMemberBytes))
-        .via(SampleGrouping.flow(shard.toString(), expectedSamples));
+        .via(SampleGrouping.flow(shard.toString()));
   }
 }

@@ -21,7 +21,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -83,7 +82,7 @@ class DatasetGeneratorTest {
           expected.put(e.getName(), ByteString.fromArray(tar.readAllBytes()));
         }
       }
-      List<ShardRecord> records = kit.collect(ShardSamples.read(new FileShardStore(), shard.toUri(), OptionalLong.of(s.samples()), 1 << 24));
+      List<ShardRecord> records = kit.collect(ShardSamples.read(new FileShardStore(), shard.toUri(), 1 << 24));
       Map<String, ByteString> actual = new LinkedHashMap<>();
       for (ShardRecord r : records) {
         RawSample sample = (RawSample) r;
@@ -109,7 +108,7 @@ class DatasetGeneratorTest {
     int videos = 0;
     for (ShardInfo s : manifest.shards()) {
       for (ShardRecord r : kit.collect(ShardSamples.read(new FileShardStore(),
-          dir.resolve("a/data").resolve(s.name()).toUri(), OptionalLong.empty(), 1 << 24))) {
+          dir.resolve("a/data").resolve(s.name()).toUri(), 1 << 24))) {
         RawSample sample = (RawSample) r;
         Config json = ConfigFactory.parseString(sample.member("json").orElseThrow().data().utf8String());
         assertThat(json.getString("key")).isEqualTo(sample.key());

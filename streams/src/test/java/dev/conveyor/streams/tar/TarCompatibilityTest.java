@@ -11,7 +11,6 @@ import dev.conveyor.streams.testing.Tars;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,7 +33,7 @@ class TarCompatibilityTest {
       bytes = in.readAllBytes();
     }
     return kit.collect(Tars.chunked(bytes, chunk).via(TarParser.flow(1 << 20))
-        .via(SampleGrouping.flow("shard", OptionalLong.of(5))));
+        .via(SampleGrouping.flow("shard")));
   }
 
   @ParameterizedTest

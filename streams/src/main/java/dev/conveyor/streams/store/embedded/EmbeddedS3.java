@@ -114,11 +114,6 @@ public final class EmbeddedS3 implements AutoCloseable {
     return md.digest();
   }
 
-  /** Creates a bucket (a folder under the served directory) if it is missing. */
-  public void createBucket(String bucket) throws IOException {
-    Files.createDirectories(dir.resolve(bucket));
-  }
-
   public int port() {
     return proxy.getPort();
   }
