@@ -14,6 +14,11 @@ final class Grabbers {
 
   private Grabbers() {}
 
+  /** Loads this class, and so turns FFmpeg's log off. */
+  static void quiet() {
+    // the static initializer does the work
+  }
+
   /** A grabber over {@code bytes}, not started; {@code decoder} names a specific FFmpeg decoder, or null. */
   static FFmpegFrameGrabber open(byte[] bytes, String decoder) {
     FFmpegFrameGrabber g = new FFmpegFrameGrabber(new ByteArrayInputStream(bytes), bytes.length);

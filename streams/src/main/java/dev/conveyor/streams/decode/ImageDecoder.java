@@ -2,10 +2,8 @@ package dev.conveyor.streams.decode;
 
 import dev.conveyor.config.DecodeSettings;
 import java.util.SplittableRandom;
-import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.Frame;
 
-/** Images (jpg, jpeg, png, webp) to RGB uint8 H x W x 3, resized and cropped, with FFmpeg's decoders. */
+/** Images (jpg, jpeg, png, webp) to RGB uint8 H x W x 3, resized and cropped, with FFmpeg's codecs (see {@link StillDecoder}). */
 final class ImageDecoder {
   private final DecodeSettings settings;
 
@@ -23,36 +21,20 @@ final class ImageDecoder {
       throw new DecodeException("image declares " + dims.get()[0] + "x" + dims.get()[1] + " pixels, over limits.max-pixels "
           + settings.limits().maxPixels() + ": not decoded");
     }
-    FFmpegFrameGrabber g = Grabbers.open(bytes, null);
-    try {
-      g.start();
-      int w = g.getImageWidth();
-      int h = g.getImageHeight();
-      if (w <= 0 || h <= 0) {
-        throw new DecodeException("no picture in the image member");
-      }
+    DecodeSettings.Image s = settings.image();
+    byte[] out = new byte[s.cropHeight() * s.cropWidth() * 3];
+    int codec = StillDecoder.codecOf(bytes);
+    if (codec < 0) {
+      throw new DecodeException("not a decodable image: not JPEG, PNG or WebP");
+    }
+    int[] size = StillDecoder.decode(bytes, codec, (w, h) -> {
       if ((long) w * h > settings.limits().maxPixels()) {
         throw new DecodeException("image is " + w + "x" + h + " pixels, over limits.max-pixels " + settings.limits().maxPixels());
       }
-      DecodeSettings.Image s = settings.image();
-      Geometry geo = Geometry.of(w, h, s.shortSide(), s.cropHeight(), s.cropWidth(), rnd,
+      return Geometry.of(w, h, s.shortSide(), s.cropHeight(), s.cropWidth(), rnd,
           settings.augment().randomCrop(), settings.augment().horizontalFlip());
-      g.setImageWidth(geo.scaledWidth());
-      g.setImageHeight(geo.scaledHeight());
-      Frame f = g.grabImage();
-      if (f == null || f.image == null) {
-        throw new DecodeException("image member holds no decodable picture");
-      }
-      byte[] out = new byte[s.cropHeight() * s.cropWidth() * 3];
-      geo.copy((java.nio.ByteBuffer) f.image[0], f.imageStride, out, 0);
-      return new DecodedImage(out, s.cropHeight(), s.cropWidth(), w, h);
-    } catch (DecodeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new DecodeException("not a decodable image: " + firstLine(e), e);
-    } finally {
-      Grabbers.close(g);
-    }
+    }, out);
+    return new DecodedImage(out, s.cropHeight(), s.cropWidth(), size[0], size[1]);
   }
 
   static String firstLine(Exception e) {
