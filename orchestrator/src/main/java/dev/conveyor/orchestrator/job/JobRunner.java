@@ -4,17 +4,12 @@ import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.streams.batch.RankEvent;
-import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.HwAccel;
-import dev.conveyor.streams.batch.TensorBatch;
 import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.ReadEvent;
-import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
-import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
@@ -29,8 +24,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
@@ -220,91 +217,5 @@ public final class JobRunner {
       t = t.getCause();
     }
     return t instanceof RuntimeException re ? re : new IllegalStateException(t);
-  }
-
-  /** Counts, records and checkpoints what the merged stream delivers; runs on one thread at a time. */
-  private static final class Tally {
-    final CursorTracker cursors;
-    final JobOutputs outputs;
-    final boolean failOnBad;
-    final double maxBadFraction;
-    final long t0;
-    final Consumer<String> progress;
-    final Optional<CursorStore> checkpoints;
-    final int every;
-    final int lastRank;
-    long nextReport;
-    long samples;
-    long batches;
-    long bytes;
-    long bad;
-    long lastStep;
-
-    Tally(CursorTracker cursors, JobOutputs outputs, boolean failOnBad, double maxBadFraction, long t0,
-          Consumer<String> progress, Optional<CursorStore> checkpoints, int every, int lastRank) {
-      this.cursors = cursors;
-      this.outputs = outputs;
-      this.failOnBad = failOnBad;
-      this.maxBadFraction = maxBadFraction;
-      this.t0 = t0;
-      this.progress = progress;
-      this.checkpoints = checkpoints;
-      this.every = every;
-      this.lastRank = lastRank;
-      this.nextReport = t0 + PROGRESS_INTERVAL_NANOS;
-    }
-
-    DeadLetter last;
-
-    void problem(DeadLetter d) {
-      bad++;
-      last = d;
-      outputs.deadLetter(d);
-      if (failOnBad) {
-        throw new BadSampleException(d);
-      }
-      checkBound(false);
-    }
-
-    /** Fails the run when dead letters pass max-bad-fraction: from 100 samples consumed on, or at the end. */
-    void checkBound(boolean atEnd) {
-      long consumed = samples + bad;
-      if (bad > 0 && (atEnd || consumed >= 100) && bad > maxBadFraction * consumed) {
-        throw new BadSampleException(bad, consumed, maxBadFraction, last);
-      }
-    }
-
-    void accept(RankEvent e) {
-      if (e instanceof Skipped s) {
-        problem(s.deadLetter());
-      } else if (e instanceof RawBatch b) {
-        batches++;
-        samples += b.samples().size();
-        if (!b.samples().isEmpty() && b.samples().get(0).decoded().isPresent()) {
-          TensorBatch t = TensorBatch.of(b); // collated as a trainer receives it
-          bytes += t.images().capacity() + t.videos().capacity();
-        } else {
-          bytes += b.bytes();
-        }
-        outputs.batch(b);
-        cursors.delivered(b);
-        lastStep = b.step();
-        // in lockstep order the last served rank's batch closes the step for every rank
-        if (every > 0 && b.rank() == lastRank && (b.step() + 1) % every == 0) {
-          checkpoints.ifPresent(c -> c.save(cursors.cursor(), b.step()));
-        }
-        report();
-      }
-    }
-
-    private void report() {
-      long now = System.nanoTime();
-      if (now >= nextReport) {
-        nextReport = now + PROGRESS_INTERVAL_NANOS;
-        double s = (now - t0) / 1e9;
-        progress.accept(String.format(Locale.ROOT, "%,d samples, %,d batches, %.1f MB, %,d bad, %,.0f samples/s after %.0f s",
-            samples, batches, bytes / 1e6, bad, samples / s, s));
-      }
-    }
   }
 }
