@@ -33,7 +33,7 @@ final class Grabbers {
 
   static void close(FFmpegFrameGrabber g) {
     try {
-      g.close();
+      g.releaseUnsafe(); // close() would take the same process-wide lock as start()
     } catch (Exception e) {
       // releasing a grabber that failed to start can fail again; nothing is left to free
     }

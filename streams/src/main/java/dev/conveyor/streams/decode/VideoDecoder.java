@@ -29,7 +29,7 @@ final class VideoDecoder {
     DecodeSettings.Video v = settings.video();
     FFmpegFrameGrabber g = Grabbers.open(bytes, null);
     try {
-      g.start();
+      g.startUnsafe(); // start() holds a process-wide lock (for old FFmpeg); FFmpeg 7 opens decoders concurrently
       String hw = HwAccel.decoderFor(settings, g.getVideoCodecName());
       if (hw != null) {
         g = onDevice(g, bytes, hw);
@@ -85,7 +85,7 @@ final class VideoDecoder {
   private static FFmpegFrameGrabber onDevice(FFmpegFrameGrabber cpu, byte[] bytes, String decoder) {
     FFmpegFrameGrabber gpu = Grabbers.open(bytes, decoder);
     try {
-      gpu.start();
+      gpu.startUnsafe();
       Grabbers.close(cpu);
       return gpu;
     } catch (Exception e) {
