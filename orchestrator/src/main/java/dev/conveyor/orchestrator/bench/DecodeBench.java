@@ -69,9 +69,12 @@ public final class DecodeBench {
 
   private DecodeBench() {}
 
-  /** Reads up to {@code maxClips} clips and {@code maxImages} JPEGs from {@code shards} and measures. */
-  public static Result run(ShardStore store, List<URI> shards, int maxClips, int maxImages, int rounds, Materializer mat,
-      Consumer<String> notice) throws Exception {
+  /**
+   * Reads up to {@code maxClips} clips and {@code maxImages} JPEGs from {@code shards} and measures;
+   * the files the CLI decodes are written under {@code dir}, which the caller owns.
+   */
+  public static Result run(ShardStore store, List<URI> shards, int maxClips, int maxImages, int rounds, Path dir,
+      Materializer mat, Consumer<String> notice) throws Exception {
     List<byte[]> clips = new ArrayList<>();
     List<byte[]> jpegs = new ArrayList<>();
     for (URI shard : shards) {
@@ -92,44 +95,37 @@ public final class DecodeBench {
       throw new IllegalArgumentException("bench decode needs .mp4 and .jpg samples in the shards; found " + clips.size()
           + " clips and " + jpegs.size() + " JPEGs");
     }
-    Path dir = Files.createTempDirectory("conveyor-bench-decode-");
-    try {
-      Path list = writeFiles(dir, clips, jpegs);
-      Optional<String> ffmpeg = ffmpeg();
-      if (ffmpeg.isEmpty()) {
-        notice.accept("ffmpeg is not installed, so there is no baseline: apt-get install -y ffmpeg");
-      }
-      SampleDecoder video = decoder(60, 256);
-      SampleDecoder image = decoder(1, 256);
-      long frames = 0;
-      double[] v1 = new double[rounds];
-      double[] v2 = new double[rounds];
-      double[] i1 = new double[rounds];
-      double[] fv = new double[rounds];
-      double[] fi = new double[rounds];
-      decodeAll(video, clips, "mp4", 1); // warm-up: JIT and native libraries, not timed
-      decodeAll(image, jpegs, "jpg", 1);
-      for (int r = 0; r < rounds; r++) {
-        if (ffmpeg.isPresent()) {
-          fv[r] = frameCount(clips) / timeCli(ffmpeg.get(), "-f", "concat", "-safe", "0", "-i", list.toString());
-        }
-        double t = decodeAll(video, clips, "mp4", 1);
-        frames = frameCount(clips);
-        v1[r] = frames / t;
-        if (ffmpeg.isPresent()) {
-          fi[r] = jpegs.size() / timeCli(ffmpeg.get(), "-f", "image2", "-i", dir.resolve("img/%06d.jpg").toString());
-        }
-        i1[r] = jpegs.size() / decodeAll(image, jpegs, "jpg", 1);
-        v2[r] = frames / decodeAll(video, clips, "mp4", 2);
-        notice.accept(String.format(Locale.ROOT, "round %d/%d: video %,.0f / %,.0f frames/s (conveyor / ffmpeg), 2 threads %,.0f;"
-            + " JPEG %,.0f / %,.0f images/s", r + 1, rounds, v1[r], fv[r], v2[r], i1[r], fi[r]));
-      }
-      return new Result(clips.size(), frames, jpegs.size(), median(v1), median(v2), median(i1), median(fv), median(fi), rounds);
-    } finally {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+    Path list = writeFiles(dir, clips, jpegs);
+    Optional<String> ffmpeg = ffmpeg();
+    if (ffmpeg.isEmpty()) {
+      notice.accept("ffmpeg is not installed, so there is no baseline: apt-get install -y ffmpeg");
     }
+    SampleDecoder video = decoder(60, 256);
+    SampleDecoder image = decoder(1, 256);
+    long frames = 0;
+    double[] v1 = new double[rounds];
+    double[] v2 = new double[rounds];
+    double[] i1 = new double[rounds];
+    double[] fv = new double[rounds];
+    double[] fi = new double[rounds];
+    decodeAll(video, clips, "mp4", 1); // warm-up: JIT and native libraries, not timed
+    decodeAll(image, jpegs, "jpg", 1);
+    for (int r = 0; r < rounds; r++) {
+      if (ffmpeg.isPresent()) {
+        fv[r] = frameCount(clips) / timeCli(ffmpeg.get(), "-f", "concat", "-safe", "0", "-i", list.toString());
+      }
+      double t = decodeAll(video, clips, "mp4", 1);
+      frames = frameCount(clips);
+      v1[r] = frames / t;
+      if (ffmpeg.isPresent()) {
+        fi[r] = jpegs.size() / timeCli(ffmpeg.get(), "-f", "image2", "-i", dir.resolve("img/%06d.jpg").toString());
+      }
+      i1[r] = jpegs.size() / decodeAll(image, jpegs, "jpg", 1);
+      v2[r] = frames / decodeAll(video, clips, "mp4", 2);
+      notice.accept(String.format(Locale.ROOT, "round %d/%d: video %,.0f / %,.0f frames/s (conveyor / ffmpeg), 2 threads %,.0f;"
+          + " JPEG %,.0f / %,.0f images/s", r + 1, rounds, v1[r], fv[r], v2[r], i1[r], fi[r]));
+    }
+    return new Result(clips.size(), frames, jpegs.size(), median(v1), median(v2), median(i1), median(fv), median(fi), rounds);
   }
 
   /** Every frame of each clip (as the CLI does), at 256 x 256, no augmentation. */

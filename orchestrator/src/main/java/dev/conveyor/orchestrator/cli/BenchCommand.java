@@ -61,9 +61,10 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("bench",
         com.typesafe.config.ConfigFactory.load());
-    try (var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
+    try (Scratch scratch = Scratch.create("conveyor-bench-decode-");
+         var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
         dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
-      var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds,
+      var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds, scratch.dir,
           org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
             err.println("bench: " + line);
             err.flush();

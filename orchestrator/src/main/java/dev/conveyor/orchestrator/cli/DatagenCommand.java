@@ -82,8 +82,8 @@ final class DatagenCommand implements Callable<Integer> {
 
   /** Generates {@code ds} under {@code base} with a progress bar on {@code progress}. */
   static Manifest generate(URI base, DatasetSpec ds, S3Settings s3, int threads, PrintWriter progress) throws Exception {
-    Path scratch = Files.createTempDirectory("conveyor-datagen-");
-    try (ShardStore store = ShardStores.forUri(base, s3);
+    try (Scratch scratch = Scratch.create("conveyor-datagen-");
+         ShardStore store = ShardStores.forUri(base, s3);
          ProgressBar bar = new ProgressBarBuilder()
              .setTaskName("datagen")
              .setInitialMax(ds.samples())
@@ -95,11 +95,7 @@ final class DatagenCommand implements Callable<Integer> {
       if (store instanceof S3ShardStore s) {
         s.ensureBucket(base.getHost()).toCompletableFuture().join();
       }
-      return new DatasetGenerator(store, scratch, threads).generate(ds, base, bar::stepTo);
-    } finally {
-      try (var files = Files.walk(scratch)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      return new DatasetGenerator(store, scratch.dir, threads).generate(ds, base, bar::stepTo);
     }
   }
 

@@ -9,12 +9,10 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -96,17 +94,9 @@ final class DemoCommand implements Callable<Integer> {
           Optional.empty(), out, spec.commandLine().getErr(), "demo");
     } finally {
       if (keep == null) {
-        deleteTree(root);
+        Scratch.deleteTree(root);
       }
     }
     return ConveyorCli.EXIT_OK;
-  }
-
-  private static void deleteTree(Path root) {
-    try (Stream<Path> files = Files.walk(root)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      // a temp folder left behind is harmless; the OS cleans it
-    }
   }
 }

@@ -3,7 +3,6 @@ package dev.conveyor.orchestrator.job;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
-import dev.conveyor.streams.batch.TensorBatch;
 import dev.conveyor.streams.sample.DeadLetter;
 import java.util.Locale;
 import java.util.Optional;
@@ -67,11 +66,9 @@ final class Tally {
     } else if (e instanceof RawBatch b) {
       batches++;
       samples += b.samples().size();
-      if (!b.samples().isEmpty() && b.samples().get(0).decoded().isPresent()) {
-        TensorBatch t = TensorBatch.of(b); // collated as a trainer receives it
-        bytes += t.images().capacity() + t.videos().capacity();
-      } else {
-        bytes += b.bytes();
+      for (var sample : b.samples()) {
+        // decoded: the tensor bytes a trainer receives; raw: the member bytes
+        bytes += sample.decoded().map(d -> d.tensorBytes()).orElseGet(sample::bytes);
       }
       outputs.batch(b);
       cursors.delivered(b);

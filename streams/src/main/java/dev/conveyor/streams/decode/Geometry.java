@@ -9,6 +9,14 @@ import java.util.SplittableRandom;
  */
 record Geometry(int scaledWidth, int scaledHeight, int cropX, int cropY, int cropWidth, int cropHeight, boolean flip) {
 
+  /** Refuses a picture of more than {@code limits.max-pixels}; {@code what} starts the reason. */
+  static void checkPixels(String what, long width, long height, dev.conveyor.config.DecodeSettings settings) throws DecodeException {
+    long max = settings.limits().maxPixels();
+    if (width * height > max) {
+      throw new DecodeException(what + " " + width + "x" + height + " pixels, over limits.max-pixels " + max);
+    }
+  }
+
   static Geometry of(int width, int height, int shortSide, int cropHeight, int cropWidth, SplittableRandom rnd,
       boolean randomCrop, boolean flip) {
     int sw;

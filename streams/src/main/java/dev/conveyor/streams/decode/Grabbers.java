@@ -3,21 +3,14 @@ package dev.conveyor.streams.decode;
 import java.io.ByteArrayInputStream;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.FFmpegLogCallback;
 
 /** FFmpeg grabbers over bytes in memory, set up the same way everywhere: one thread, RGB24, bilinear scaling. */
 final class Grabbers {
   static {
-    avutil.av_log_set_level(avutil.AV_LOG_QUIET); // broken media is reported as dead letters, not as FFmpeg noise
-    FFmpegLogCallback.setLevel(avutil.AV_LOG_QUIET);
+    FFmpegLog.quiet();
   }
 
   private Grabbers() {}
-
-  /** Loads this class, and so turns FFmpeg's log off. */
-  static void quiet() {
-    // the static initializer does the work
-  }
 
   /** A grabber over {@code bytes}, not started; {@code decoder} names a specific FFmpeg decoder, or null. */
   static FFmpegFrameGrabber open(byte[] bytes, String decoder) {

@@ -17,9 +17,8 @@ final class ImageDecoder {
       throw new DecodeException("empty image member (0 bytes)");
     }
     var dims = MediaHeaders.dimensions(bytes);
-    if (dims.isPresent() && (long) dims.get()[0] * dims.get()[1] > settings.limits().maxPixels()) {
-      throw new DecodeException("image declares " + dims.get()[0] + "x" + dims.get()[1] + " pixels, over limits.max-pixels "
-          + settings.limits().maxPixels() + ": not decoded");
+    if (dims.isPresent()) {
+      Geometry.checkPixels("image declares", dims.get()[0], dims.get()[1], settings); // before a byte is decoded
     }
     DecodeSettings.Image s = settings.image();
     byte[] out = new byte[s.cropHeight() * s.cropWidth() * 3];
@@ -28,22 +27,11 @@ final class ImageDecoder {
       throw new DecodeException("not a decodable image: not JPEG, PNG or WebP");
     }
     int[] size = StillDecoder.decode(bytes, codec, (w, h) -> {
-      if ((long) w * h > settings.limits().maxPixels()) {
-        throw new DecodeException("image is " + w + "x" + h + " pixels, over limits.max-pixels " + settings.limits().maxPixels());
-      }
+      Geometry.checkPixels("image is", w, h, settings);
       return Geometry.of(w, h, s.shortSide(), s.cropHeight(), s.cropWidth(), rnd,
           settings.augment().randomCrop(), settings.augment().horizontalFlip());
     }, out);
     return new DecodedImage(out, s.cropHeight(), s.cropWidth(), size[0], size[1]);
-  }
-
-  static String firstLine(Exception e) {
-    String m = e.getMessage();
-    if (m == null) {
-      return e.getClass().getSimpleName();
-    }
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
   }
 
   /** H x W x 3 RGB bytes and the picture's original size. */

@@ -36,7 +36,7 @@ import org.bytedeco.javacpp.PointerPointer;
  */
 final class StillDecoder {
   static {
-    Grabbers.quiet(); // FFmpeg's log off before the first decode
+    FFmpegLog.quiet();
   }
 
   private StillDecoder() {}

@@ -39,9 +39,7 @@ final class VideoDecoder {
       }
       int w = g.getImageWidth();
       int h = g.getImageHeight();
-      if ((long) w * h > settings.limits().maxPixels()) {
-        throw new DecodeException("video is " + w + "x" + h + " pixels, over limits.max-pixels " + settings.limits().maxPixels());
-      }
+      Geometry.checkPixels("video is", w, h, settings);
       int n = g.getLengthInVideoFrames();
       if (n > settings.limits().maxFrames()) {
         throw new DecodeException("clip has " + n + " frames, over limits.max-frames " + settings.limits().maxFrames());
@@ -75,7 +73,7 @@ final class VideoDecoder {
     } catch (DecodeException e) {
       throw e;
     } catch (Exception e) {
-      throw new DecodeException("not a decodable clip: " + ImageDecoder.firstLine(e), e);
+      throw new DecodeException("not a decodable clip: " + DecodeException.firstLine(e), e);
     } finally {
       Grabbers.close(g);
     }

@@ -47,6 +47,10 @@ public final class DataPlan {
     int b = recipe.batchSize();
     int w0 = segs.get(0).world();
     Split split = Split.of(order(epoch).total(), w0, b, recipe.dropLast());
+    if (segs.size() == 1 && w0 == world) { // no elastic re-split: only this rank's part is needed
+      return new RankSegment(epoch, rank, world, windows(epoch, split.start(rank), split.size(rank)), split.size(rank),
+          split.steps(), Math.min(segs.get(0).batches(rank), split.steps()), 0, b, split.dropped());
+    }
     List<List<WindowSlice>> seqs = new ArrayList<>(w0);
     for (int r = 0; r < w0; r++) {
       seqs.add(windows(epoch, split.start(r), split.size(r)));

@@ -13,6 +13,11 @@ public record Decoded(Optional<Picture> image, Optional<Clip> video, Map<String,
     text = Map.copyOf(text);
   }
 
+  /** Bytes of the picture and clip tensors. */
+  public long tensorBytes() {
+    return image.map(p -> (long) p.rgb().length).orElse(0L) + video.map(c -> (long) c.rgb().length).orElse(0L);
+  }
+
   /** RGB uint8, {@code height x width x 3}, and the picture's size before resizing. */
   public record Picture(byte[] rgb, int height, int width, int originalWidth, int originalHeight) {}
 
