@@ -30,11 +30,6 @@ public final class JobOutputs implements AutoCloseable {
     this.deadLetters = open(deadLetterOut);
   }
 
-  /** No files at all. */
-  public static JobOutputs none() {
-    return new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty());
-  }
-
   void batch(RawBatch b) {
     try {
       if (digests != null) {

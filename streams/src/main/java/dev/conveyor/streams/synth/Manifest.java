@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * {@code shards.json}: every shard of a dataset with its size, sample count and SHA-256,
@@ -28,11 +27,6 @@ public record Manifest(List<ShardInfo> shards) {
 
   public long bytes() {
     return shards.stream().mapToLong(ShardInfo::bytes).sum();
-  }
-
-  /** The entry for a shard file name, if listed. */
-  public Optional<ShardInfo> shard(String name) {
-    return shards.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
   /** Entries by name, for many look-ups. */
