@@ -28,7 +28,8 @@ public record JobSettings(
     int checkpointKeep,
     int readerParallelism,
     int stageParallelism,
-    long maxMemberBytes) {
+    long maxMemberBytes,
+    long readAheadBytes) {
 
   /** The {@code shuffle} section. */
   public record Shuffle(boolean enabled, int windowShards, int buffer) {}
@@ -73,7 +74,8 @@ public record JobSettings(
         r.intAtLeast("checkpoint-keep", 1),
         r.intAtLeast("reader-parallelism", 1),
         stageParallelism(r.intAtLeast("stage-parallelism", 0)),
-        r.bytesAtLeast("max-member-size", 1));
+        r.bytesAtLeast("max-member-size", 1),
+        r.bytesAtLeast("read-ahead", 0));
   }
 
   private static double maxBadFraction(ConfigReader r) {

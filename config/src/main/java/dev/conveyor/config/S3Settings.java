@@ -21,7 +21,41 @@ public record S3Settings(
     long partSizeBytes,
     int maxConcurrency,
     double targetThroughputGbps,
-    long readBufferBytes) {
+    long readBufferBytes,
+    Reads reads) {
+
+  /**
+   * How shards are read: the loader's own ranged GETs, retries, watchdog, breaker and
+   * concurrency control (the SDK's retries are off, so every retry is counted here).
+   *
+   * @param partsInFlight        ranged GETs of one shard in flight at once
+   * @param memoryBudgetBytes    bytes all shards' extra parts (beyond one per shard) may hold at once
+   * @param stallTimeoutMillis   a GET that receives no byte for this long is cut off and resumed
+   * @param maxAttempts          attempts of one part in a row that bring no byte, before the read fails
+   * @param baseDelayMillis      first backoff; it doubles each attempt, and a uniformly drawn part of it is slept (full jitter)
+   * @param maxDelayMillis       cap of the backoff
+   * @param breakerFailures      failures in a row (over all reads) that open the circuit breaker
+   * @param breakerOpenMillis    how long the breaker stays open before one probe request is let through
+   * @param maxOutageMillis      how long a read waits on an open breaker before it fails
+   * @param minConcurrency       floor of the adaptive concurrency (AIMD: halved on throttling, +1 per window of successes)
+   */
+  public record Reads(int partsInFlight, long memoryBudgetBytes, long stallTimeoutMillis, int maxAttempts,
+                      long baseDelayMillis, long maxDelayMillis, int breakerFailures, long breakerOpenMillis,
+                      long maxOutageMillis, int minConcurrency) {
+    static Reads fromConfig(ConfigReader r) {
+      return new Reads(
+          r.intAtLeast("read.parts-in-flight", 1),
+          r.bytesAtLeast("read.memory-budget", 0),
+          r.durationMillisAtLeast("read.stall-timeout", 1),
+          r.intAtLeast("retry.max-attempts", 1),
+          r.durationMillisAtLeast("retry.base-delay", 1),
+          r.durationMillisAtLeast("retry.max-delay", 1),
+          r.intAtLeast("breaker.failures", 1),
+          r.durationMillisAtLeast("breaker.open-time", 1),
+          r.durationMillisAtLeast("breaker.max-outage", 1),
+          r.intAtLeast("min-concurrency", 1));
+    }
+  }
 
   public static final String PATH = "conveyor.s3";
 
@@ -40,10 +74,11 @@ public record S3Settings(
         r.bool("path-style"),
         r.string("access-key-id"),
         r.string("secret-access-key"),
-        r.bytesAtLeast("part-size", 5L * 1024 * 1024),
+        r.bytesAtLeast("part-size", 64 * 1024),
         r.intAtLeast("max-concurrency", 1),
         r.positiveDouble("target-throughput-gbps"),
-        r.bytesAtLeast("read-buffer-size", 64 * 1024));
+        r.bytesAtLeast("read-buffer-size", 64 * 1024),
+        Reads.fromConfig(r));
   }
 
   /** True when static credentials are configured. */
@@ -54,7 +89,13 @@ public record S3Settings(
   /** The same settings with another endpoint and static credentials, as the embedded server needs. */
   public S3Settings withEndpoint(URI uri, String keyId, String secret) {
     return new S3Settings(Optional.of(uri), region, true, keyId, secret,
-        partSizeBytes, maxConcurrency, targetThroughputGbps, readBufferBytes);
+        partSizeBytes, maxConcurrency, targetThroughputGbps, readBufferBytes, reads);
+  }
+
+  /** The same settings with other read rules (tests tighten timeouts with it). */
+  public S3Settings withReads(Reads r) {
+    return new S3Settings(endpoint, region, pathStyle, accessKeyId, secretAccessKey,
+        partSizeBytes, maxConcurrency, targetThroughputGbps, readBufferBytes, r);
   }
 
   private static Optional<URI> endpoint(ConfigReader r) {
@@ -79,6 +120,6 @@ public record S3Settings(
         + ", pathStyle=" + pathStyle + ", accessKeyId=" + (accessKeyId.isEmpty() ? "<default chain>" : accessKeyId)
         + ", secretAccessKey=" + (secretAccessKey.isEmpty() ? "" : "****") + ", partSizeBytes=" + partSizeBytes
         + ", maxConcurrency=" + maxConcurrency + ", targetThroughputGbps=" + targetThroughputGbps
-        + ", readBufferBytes=" + readBufferBytes + "]";
+        + ", readBufferBytes=" + readBufferBytes + ", reads=" + reads + "]";
   }
 }

@@ -105,7 +105,7 @@ public final class DecodeBench {
           + " clips and " + jpegs.size() + " JPEGs");
     }
     Path list = writeFiles(dir, clips, jpegs);
-    Optional<String> ffmpeg = ffmpeg();
+    Optional<String> ffmpeg = Measure.onPath("ffmpeg");
     if (ffmpeg.isEmpty()) {
       notice.accept("ffmpeg is not installed, so there is no baseline: apt-get install -y ffmpeg");
     }
@@ -136,8 +136,8 @@ public final class DecodeBench {
       notice.accept(String.format(Locale.ROOT, "round %d/%d: video %,.0f / %,.0f frames/s (conveyor / ffmpeg), 2 threads %,.0f;"
           + " JPEG %,.0f / %,.0f images/s", r + 1, rounds, v1[r], fv[r], v2[r], i1[r], fi[r]));
     }
-    return new Result(clips.size(), FRAMES_PER_CLIP * clips.size(), jpegs.size(), median(v1), median(v2), median(i1),
-        median(fv), median(fi), rounds);
+    return new Result(clips.size(), FRAMES_PER_CLIP * clips.size(), jpegs.size(), Measure.median(v1), Measure.median(v2), Measure.median(i1),
+        Measure.median(fv), Measure.median(fi), rounds);
   }
 
   /** Every frame of each clip (as the CLI does), at 256 x 256, no augmentation. */
@@ -202,15 +202,6 @@ public final class DecodeBench {
     return Files.writeString(dir.resolve("vid_concat.txt"), list.toString());
   }
 
-  private static Optional<String> ffmpeg() {
-    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-      if (Files.isExecutable(Path.of(d, "ffmpeg"))) {
-        return Optional.of(Path.of(d, "ffmpeg").toString());
-      }
-    }
-    return Optional.empty();
-  }
-
   /** Seconds the CLI takes to decode its input to RGB with one thread, minus its start-up (measured with no input). */
   private static double timeCli(String ffmpeg, String... input) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(ffmpeg, "-hide_banner", "-loglevel", "error", "-threads", "1"));
@@ -237,14 +228,8 @@ public final class DecodeBench {
         p.waitFor(1, TimeUnit.MINUTES);
         s[i] = (System.nanoTime() - t0) / 1e9;
       }
-      startupSeconds = median(s);
+      startupSeconds = Measure.median(s);
     }
     return startupSeconds;
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s[s.length / 2];
   }
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code conveyor bench plan}: the plan's seek time and heap at scale, and shuffle quality. */
+/** {@code conveyor bench plan|decode|read}: figures per ../shared/BENCH.md. */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
@@ -20,12 +20,15 @@ import picocli.CommandLine.Parameters;
         "plan: seek time and heap of a plan of --shards x --per-shard samples (500M by default), and shuffle",
         "  quality of Conveyor's order against WebDataset's shard shuffle + 1,000-sample buffer.",
         "decode --in URI: H.264 and JPEG to RGB, 1 and 2 threads, against the ffmpeg CLI on the same files",
-        "  (the reference corpus: --in file:///DIR/shards from ../shared/bench/make-reference-corpus.sh DIR)."})
+        "  (the reference corpus: --in file:///DIR/shards from ../shared/bench/make-reference-corpus.sh DIR).",
+        "read [--in URI]: the shard reader from the embedded S3 server against a plain SDK GET loop and cat of",
+        "  the same shards, and tar parsing from local disk against GNU tar; without --in it generates 6 shards",
+        "  of 96 MiB in a temporary folder."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -37,13 +40,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--world", defaultValue = "8", description = "Ranks (default: ${DEFAULT-VALUE}).")
   int world;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Seeks measured; the median is reported (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "5", description = "Rounds (plan: seeks) measured; the median is reported (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--json", description = "One JSON object instead of text.")
   boolean json;
 
-  @Option(names = "--in", paramLabel = "URI", description = "decode: a folder of shards (file:///DIR) or a shard pattern.")
+  @Option(names = "--in", paramLabel = "URI", description = "decode, read: a folder of shards (file:///DIR) or a file:// shard pattern.")
   String in;
 
   @Option(names = "--clips", defaultValue = "200", description = "decode: clips to decode (default: ${DEFAULT-VALUE}).")
@@ -65,6 +68,33 @@ final class BenchCommand implements Callable<Integer> {
          var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
         dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
       var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds, scratch.dir,
+          org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
+            err.println("bench: " + line);
+            err.flush();
+          });
+      spec.commandLine().getOut().println(json ? r.json() : r.text());
+      return ConveyorCli.EXIT_OK;
+    } finally {
+      system.terminate();
+    }
+  }
+
+  private Integer read() throws Exception {
+    java.util.List<java.nio.file.Path> shards = new java.util.ArrayList<>();
+    if (in != null) {
+      for (java.net.URI u : inputs(in)) {
+        if (!"file".equals(u.getScheme())) {
+          throw new ConveyorCli.UsageException("bench read --in takes local shards (file://), which it serves from the"
+              + " embedded S3 server; got " + u);
+        }
+        shards.add(java.nio.file.Path.of(u));
+      }
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("bench",
+        com.typesafe.config.ConfigFactory.load());
+    try (Scratch scratch = Scratch.create("conveyor-bench-read-")) {
+      var r = dev.conveyor.orchestrator.bench.ReadBench.run(shards, rounds, scratch.dir,
           org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
             err.println("bench: " + line);
             err.flush();
@@ -98,8 +128,14 @@ final class BenchCommand implements Callable<Integer> {
     if ("decode".equals(what)) {
       return decode();
     }
+    if ("read".equals(what)) {
+      if (rounds < 1) {
+        throw new ConveyorCli.UsageException("--rounds must be at least 1");
+      }
+      return read();
+    }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan' and 'decode' (read and pipeline benchmarks come with their issues), got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode' and 'read' (the pipeline benchmark comes with its issue), got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

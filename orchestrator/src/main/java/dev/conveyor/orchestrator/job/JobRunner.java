@@ -21,6 +21,8 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import dev.conveyor.streams.store.ShardCheck;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -87,7 +89,7 @@ public final class JobRunner {
         HwAccel.check(settings.decode(), progress);
       }
       Source<RankEvent, NotUsed> merged = merged(job, store, plan, start, ranks, dropped,
-          decoder == null ? RankPipeline::identity : decoder::apply);
+          decoder == null ? RankPipeline::identity : decoder::apply, loaded.checks());
 
       long t0 = System.nanoTime();
       Tally tally = new Tally(new CursorTracker(start, job.rank().isPresent()), outputs,
@@ -109,7 +111,7 @@ public final class JobRunner {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       return new JobSummary(ranks.size(), shards.shards().size(), tally.samples, tally.batches, tally.bytes,
-          tally.bad, dropped.get(), seconds, tally.cursors.cursor().encode());
+          tally.bad, dropped.get(), seconds, tally.cursors.cursor().encode(), store.metrics().snapshot());
     }
   }
 
@@ -128,9 +130,11 @@ public final class JobRunner {
    * {@code dropped} collects the drop-last remainders of the segments that start in this run.
    */
   private static Source<RankEvent, NotUsed> merged(JobSettings job, ShardStore store, DataPlan plan, Cursor start,
-      List<Integer> ranks, AtomicLong dropped, BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
+      List<Integer> ranks, AtomicLong dropped, BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage,
+      Map<String, ShardCheck> checks) {
+    // each served rank reads ahead within its own share of the budget
     RankPipeline.Settings pipeline = new RankPipeline.Settings(job.readerParallelism(), job.stageParallelism(),
-        job.maxMemberBytes(), stage);
+        job.maxMemberBytes(), stage, job.readAheadBytes() / ranks.size(), checks);
     Source<RankEvent, NotUsed> merged = null;
     for (int r : ranks) {
       boolean reportsDrops = r == ranks.get(0);

@@ -11,7 +11,9 @@ import dev.conveyor.streams.synth.Manifest;
 import dev.conveyor.streams.synth.ShardInfo;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import dev.conveyor.streams.store.ShardCheck;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -32,7 +34,7 @@ final class RecipeLoader {
   private RecipeLoader() {}
 
   /** The recipe, and what counting found wrong with shards the manifest does not list (reported by the run). */
-  record Loaded(Recipe recipe, List<DeadLetter> problems) {}
+  record Loaded(Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks) {}
 
   /** {@code listed} is the manifest the shards were named by, if they were named by one. */
   static Loaded load(JobSettings job, String decode, ShardList shards, Optional<Manifest> listed, ShardStore store,
@@ -43,12 +45,14 @@ final class RecipeLoader {
     int[] counts = new int[uris.size()];
     List<Integer> unknown = new ArrayList<>();
     List<DeadLetter> problems = List.of();
+    Map<String, ShardCheck> checks = new HashMap<>();
     for (int i = 0; i < uris.size(); i++) {
       ShardInfo info = byName.get(ShardList.name(uris.get(i)));
       if (info == null) {
         unknown.add(i);
       } else {
         counts[i] = Math.toIntExact(info.samples());
+        checks.put(uris.get(i).toString(), new ShardCheck(info.bytes(), info.sha256()));
       }
     }
     if (!unknown.isEmpty()) {
@@ -60,7 +64,7 @@ final class RecipeLoader {
     uris.forEach(u -> names.add(u.toString()));
     return new Loaded(new Recipe(new ShardSet(names, counts), job.seed(), job.batchSize(), job.dropLast(),
         new Recipe.Shuffle(job.shuffle().enabled(), job.shuffle().windowShards(), job.shuffle().buffer()),
-        decode), problems);
+        decode), problems, checks);
   }
 
   /** Counts the samples of the shards {@code which} into {@code counts}; returns the dead letters met, in shard order. */

@@ -8,6 +8,10 @@ import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.store.ShardStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.net.URI;
+import dev.conveyor.streams.plan.ShardTask;
+import dev.conveyor.streams.store.ShardCheck;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
@@ -30,11 +34,19 @@ public final class RankPipeline {
    * @param stage             the per-sample stage, given the epoch: the {@link DecoderStage}, or identity for raw bytes
    */
   public record Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
-                         BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
+                         BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage,
+                         long readAheadBytes, Map<String, ShardCheck> checks) {
     public Settings {
       if (readerParallelism < 1 || stageParallelism < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1");
       }
+      checks = Map.copyOf(checks);
+    }
+
+    /** No read-ahead and no manifest checks. */
+    public Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
+                    BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
+      this(readerParallelism, stageParallelism, maxMemberBytes, stage, 0, Map.of());
     }
   }
 
@@ -43,8 +55,36 @@ public final class RankPipeline {
     return java.util.concurrent.CompletableFuture.completedFuture(e);
   }
 
-  /** The events of {@code seg}: its batches from {@code seg.firstBatch()} on, with skips in place. */
+  /**
+   * The events of {@code seg}: its batches from {@code seg.firstBatch()} on, with skips in place.
+   * With {@code readAheadBytes > 0} the segment's shards are fetched ahead in plan order
+   * ({@link ReadAhead}, one per materialization, closed with the stream).
+   */
   public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
+    if (s.readAheadBytes() <= 0) {
+      return read(s.checks().isEmpty() ? store : new ReadAhead(store, List.of(), s.checks(), 0, null), plan, seg, s);
+    }
+    return Source.<RankEvent, NotUsed>fromMaterializer((mat, attrs) -> {
+      ReadAhead ahead = new ReadAhead(store, shardOrder(plan, seg), s.checks(), s.readAheadBytes(), mat);
+      return read(ahead, plan, seg, s).watchTermination((m, done) -> {
+        done.whenComplete((ok, e) -> ahead.close());
+        return m;
+      });
+    }).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /** The shards {@code seg} reads, in the order its windows open them. */
+  private static List<URI> shardOrder(DataPlan plan, RankSegment seg) {
+    List<URI> order = new ArrayList<>();
+    for (WindowSlice w : seg.toRead()) {
+      for (ShardTask t : plan.tasks(w.window())) {
+        order.add(plan.recipe().shards().uri(t.shard()));
+      }
+    }
+    return order;
+  }
+
+  private static Source<RankEvent, NotUsed> read(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
     List<Pair<WindowSlice, Long>> slices = new ArrayList<>();
     long position = seg.batchStart(seg.firstBatch());
     for (WindowSlice w : seg.toRead()) {

@@ -89,6 +89,7 @@ final class WindowReader {
         private final int[] seen = new int[tasks.size()];
         private final int[] readable = new int[tasks.size()];
         private final boolean[] ended = new boolean[tasks.size()];
+        private final String[] failed = new String[tasks.size()]; // why a piece's shard stopped being readable
         private int awaiting = -1; // the piece whose next sample the shuffle asked for
         private long emitted; // window positions the shuffle has emitted
 
@@ -160,8 +161,12 @@ final class WindowReader {
             filled(s);
             return;
           }
+          DeadLetter d = (DeadLetter) r;
+          if (d.key().equals(DeadLetter.WHOLE_SHARD)) {
+            failed[t] = d.reason();
+          }
           if (seen[t] >= tasks.get(t).from()) {
-            ready.add(new ReadEvent.Report((DeadLetter) r));
+            ready.add(new ReadEvent.Report(d));
           }
           pull(shape.in(t));
           drive();
@@ -185,6 +190,10 @@ final class WindowReader {
 
         private DeadLetter missing(int t) {
           int index = seen[t]++;
+          if (failed[t] != null) {
+            return new DeadLetter(names.get(t), "#" + index, "sample " + index + " is missing: the shard failed after "
+                + readable[t] + " readable samples: " + failed[t]);
+          }
           return new DeadLetter(names.get(t), "#" + index, "sample " + index + " is missing: the shard ended after "
               + readable[t] + " readable samples but the plan counts at least " + tasks.get(t).to()
               + " (shards.json out of date, or the shard is damaged)");

@@ -24,6 +24,8 @@ public final class FileShardStore implements ShardStore {
   /** Read size: large enough for sequential throughput, small enough to keep buffers modest. */
   private static final int CHUNK = 256 * 1024;
 
+  private final ReaderMetrics metrics = new ReaderMetrics();
+
   @Override
   public Source<ByteString, NotUsed> read(URI shard) {
     return read(shard, 0, Long.MAX_VALUE);
@@ -33,7 +35,7 @@ public final class FileShardStore implements ShardStore {
   public Source<ByteString, NotUsed> read(URI shard, long offset, long length) {
     Path path = path(shard);
     return Source.<ByteString, RangeReader>unfoldResource(
-            () -> new RangeReader(shard, path, offset, length),
+            () -> new RangeReader(shard, path, offset, length, metrics),
             RangeReader::next,
             RangeReader::close)
         .withAttributes(ActorAttributes.dispatcher("pekko.stream.materializer.blocking-io-dispatcher"));
@@ -64,6 +66,11 @@ public final class FileShardStore implements ShardStore {
   }
 
   @Override
+  public ReaderMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
   public void close() {
     // nothing is held open between reads
   }
@@ -84,11 +91,13 @@ public final class FileShardStore implements ShardStore {
     private final URI shard;
     private final Path path;
     private final long offset;
+    private final ReaderMetrics metrics;
     private FileChannel channel;
     private long remaining;
 
-    RangeReader(URI shard, Path path, long offset, long length) {
+    RangeReader(URI shard, Path path, long offset, long length, ReaderMetrics metrics) {
       this.shard = shard;
+      this.metrics = metrics;
       this.path = path;
       this.offset = offset;
       this.remaining = length;
@@ -97,6 +106,7 @@ public final class FileShardStore implements ShardStore {
     private FileChannel channel() {
       if (channel == null) {
         try {
+          metrics.request();
           channel = FileChannel.open(path, StandardOpenOption.READ);
           channel.position(offset);
         } catch (NoSuchFileException e) {
@@ -122,6 +132,7 @@ public final class FileShardStore implements ShardStore {
           return Optional.empty();
         }
         remaining -= n;
+        metrics.bytes(n);
         // the buffer is never touched again, so the ByteString may wrap it without a copy
         return Optional.of(ByteString.fromArrayUnsafe(bb.array(), 0, n));
       } catch (IOException e) {

@@ -2,11 +2,17 @@ package dev.conveyor.streams.store;
 
 import dev.conveyor.config.S3Settings;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -15,16 +21,12 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.AsyncResponseTransformer;
-import software.amazon.awssdk.core.async.ResponsePublisher;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
-import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -42,9 +44,53 @@ public final class S3ShardStore implements ShardStore {
   private static final long MAX_SINGLE_PUT = 5L * 1024 * 1024 * 1024;
 
   private final S3AsyncClient client;
+  private final S3AsyncClient readClient;
+  private final ScheduledExecutorService timer;
+  private final S3Reads reads;
+  private final ReaderMetrics metrics = new ReaderMetrics();
 
   public S3ShardStore(S3Settings settings) {
     this.client = buildClient(settings);
+    this.readClient = buildReadClient(settings);
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "conveyor-s3-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    S3Settings.Reads r = settings.reads();
+    this.reads = new S3Reads(readClient, settings, metrics,
+        new CircuitBreaker(r.breakerFailures(), r.breakerOpenMillis(), timer, metrics),
+        new AimdLimiter(r.minConcurrency(), settings.maxConcurrency(), metrics),
+        new ByteBudget(r.memoryBudgetBytes()), timer);
+  }
+
+  /**
+   * Reads go through a plain S3 client over the CRT HTTP client with the SDK's retries off:
+   * Conveyor splits shards into ranged GETs itself and owns every retry, so a reset or stall
+   * mid-body resumes from the last byte received and is counted (the CRT S3 client's own
+   * splitting and retries would hide both).
+   */
+  private static S3AsyncClient buildReadClient(S3Settings s) {
+    S3AsyncClientBuilder b = S3AsyncClient.builder()
+        .region(Region.of(s.region()))
+        .forcePathStyle(s.pathStyle())
+        .httpClientBuilder(AwsCrtAsyncHttpClient.builder()
+            .maxConcurrency(s.maxConcurrency())
+            .readBufferSizeInBytes(s.readBufferBytes())
+            .connectionTimeout(Duration.ofMillis(Math.min(10_000, s.reads().stallTimeoutMillis()))))
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .credentialsProvider(credentials(s));
+    s.endpoint().ifPresent(b::endpointOverride);
+    return b.build();
+  }
+
+  private static AwsCredentialsProvider credentials(S3Settings s) {
+    if (s.hasStaticCredentials()) {
+      return StaticCredentialsProvider.create(AwsBasicCredentials.create(s.accessKeyId(), s.secretAccessKey()));
+    }
+    return DefaultCredentialsProvider.builder().build();
   }
 
   private static S3AsyncClient buildClient(S3Settings s) {
@@ -59,18 +105,13 @@ public final class S3ShardStore implements ShardStore {
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     s.endpoint().ifPresent(b::endpointOverride);
-    if (s.hasStaticCredentials()) {
-      b.credentialsProvider(StaticCredentialsProvider.create(
-          AwsBasicCredentials.create(s.accessKeyId(), s.secretAccessKey())));
-    } else {
-      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-    }
+    b.credentialsProvider(credentials(s));
     return b.build();
   }
 
   @Override
   public Source<ByteString, NotUsed> read(URI shard) {
-    return get(shard, null);
+    return read(shard, 0, Long.MAX_VALUE);
   }
 
   @Override
@@ -78,27 +119,13 @@ public final class S3ShardStore implements ShardStore {
     if (length <= 0) {
       return Source.empty();
     }
-    return get(shard, "bytes=" + offset + "-" + (offset + length - 1));
+    S3Location.of(shard); // a malformed URI fails here, at once
+    return Source.fromGraph(new RangedSource(reads, shard, offset, length));
   }
 
-  private Source<ByteString, NotUsed> get(URI shard, String range) {
-    S3Location loc = S3Location.of(shard);
-    GetObjectRequest request = GetObjectRequest.builder().bucket(loc.bucket()).key(loc.key()).range(range).build();
-    return Source.lazyCompletionStageSource(() -> client
-            .getObject(request, AsyncResponseTransformer.<GetObjectResponse>toPublisher())
-            .thenApply(S3ShardStore::bytes)
-            .exceptionally(e -> {
-              throw failure(shard, e);
-            }))
-        .mapMaterializedValue(f -> NotUsed.getInstance())
-        .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
-            .match(ShardReadException.class, e -> e)
-            .match(Throwable.class, e -> failure(shard, e))
-            .build());
-  }
-
-  private static Source<ByteString, NotUsed> bytes(ResponsePublisher<GetObjectResponse> publisher) {
-    return Source.<ByteBuffer>fromPublisher(publisher).map(ByteString::fromByteBuffer);
+  @Override
+  public ReaderMetrics metrics() {
+    return metrics;
   }
 
   @Override
@@ -140,6 +167,8 @@ public final class S3ShardStore implements ShardStore {
 
   @Override
   public void close() {
+    timer.shutdownNow();
+    readClient.close();
     client.close();
   }
 

@@ -154,6 +154,11 @@ class RankPipelineTest {
     }
 
     @Override
+    public dev.conveyor.streams.store.ReaderMetrics metrics() {
+      return inner.metrics();
+    }
+
+    @Override
     public void close() {
       inner.close();
     }
