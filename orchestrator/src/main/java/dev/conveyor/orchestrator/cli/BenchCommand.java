@@ -61,18 +61,32 @@ final class BenchCommand implements Callable<Integer> {
           + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
     }
     java.util.List<java.net.URI> shards = inputs(in);
+    return measure("conveyor-bench-decode-", (dir, mat, notice) -> {
+      try (var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
+          dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
+        var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds, dir, mat, notice);
+        return json ? r.json() : r.text();
+      }
+    });
+  }
+
+  /** One benchmark run: given a scratch folder, a materializer and where to report progress, its result text. */
+  private interface Measurement {
+    String run(java.nio.file.Path dir, org.apache.pekko.stream.Materializer mat, java.util.function.Consumer<String> notice)
+        throws Exception;
+  }
+
+  /** Runs {@code m} with its own actor system and scratch folder, progress on stderr, the result on stdout. */
+  private Integer measure(String scratchPrefix, Measurement m) throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("bench",
         com.typesafe.config.ConfigFactory.load());
-    try (Scratch scratch = Scratch.create("conveyor-bench-decode-");
-         var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
-        dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
-      var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds, scratch.dir,
-          org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
-            err.println("bench: " + line);
-            err.flush();
-          });
-      spec.commandLine().getOut().println(json ? r.json() : r.text());
+    try (Scratch scratch = Scratch.create(scratchPrefix)) {
+      String result = m.run(scratch.dir, org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
+        err.println("bench: " + line);
+        err.flush();
+      });
+      spec.commandLine().getOut().println(result);
       return ConveyorCli.EXIT_OK;
     } finally {
       system.terminate();
@@ -90,20 +104,10 @@ final class BenchCommand implements Callable<Integer> {
         shards.add(java.nio.file.Path.of(u));
       }
     }
-    PrintWriter err = spec.commandLine().getErr();
-    org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("bench",
-        com.typesafe.config.ConfigFactory.load());
-    try (Scratch scratch = Scratch.create("conveyor-bench-read-")) {
-      var r = dev.conveyor.orchestrator.bench.ReadBench.run(shards, rounds, scratch.dir,
-          org.apache.pekko.stream.Materializer.createMaterializer(system), line -> {
-            err.println("bench: " + line);
-            err.flush();
-          });
-      spec.commandLine().getOut().println(json ? r.json() : r.text());
-      return ConveyorCli.EXIT_OK;
-    } finally {
-      system.terminate();
-    }
+    return measure("conveyor-bench-read-", (dir, mat, notice) -> {
+      var r = dev.conveyor.orchestrator.bench.ReadBench.run(shards, rounds, dir, mat, notice);
+      return json ? r.json() : r.text();
+    });
   }
 
   private static java.util.List<java.net.URI> inputs(String in) throws java.io.IOException {

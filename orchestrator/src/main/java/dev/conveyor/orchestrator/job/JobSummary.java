@@ -42,11 +42,13 @@ public record JobSummary(
             + "\"dropped_remainder\": %d, \"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, \"cursor\": \"%s\", "
             + "\"reads\": {\"requests\": %d, \"bytes\": %d, \"retries\": %d, \"retries_throttle\": %d, \"retries_server_error\": %d, "
             + "\"retries_reset\": %d, \"retries_stall\": %d, \"retries_truncated\": %d, \"resumed\": %d, \"failed_reads\": %d, "
-            + "\"breaker_opens\": %d, \"read_ahead_peak_bytes\": %d, \"integrity_failures\": %d}}%n",
+            + "\"breaker_opens\": %d, \"breaker_state\": \"%s\", \"concurrency_limit\": %d, \"shards_opened\": %d, "
+            + "\"shards_ready_when_opened\": %d, \"read_ahead_peak_bytes\": %d, \"integrity_failures\": %d}}%n",
         ranks, shards, samples, batches, bytes, badSamples, droppedRemainder, seconds, samplesPerSecond(), megabytesPerSecond(), cursor,
         reads.requests(), reads.bytes(), reads.retriesTotal(), retries(Cause.THROTTLE), retries(Cause.SERVER_ERROR),
         retries(Cause.RESET), retries(Cause.STALL), retries(Cause.TRUNCATED), reads.resumes(), reads.failedReads(),
-        reads.breakerOpens(), reads.readAheadPeakBytes(), reads.integrityFailures());
+        reads.breakerOpens(), reads.breakerState(), reads.concurrencyLimit(), reads.shardsOpened(), reads.shardsReady(),
+        reads.readAheadPeakBytes(), reads.integrityFailures());
   }
 
   private long retries(Cause c) {

@@ -147,6 +147,7 @@ public final class ReadAhead implements ShardStore {
         }
       }
     }
+    inner.metrics().shardOpened(found != null && found.bytes != null && found.bytes.isDone());
     if (found == null || found.bytes == null) { // not planned, not fetched yet, or too large to hold
       ShardCheck check = found != null ? found.check : checks.getOrDefault(shard.toString(), ShardCheck.NONE);
       return inner.read(shard).via(Verified.flow(shard, check, inner.metrics()));

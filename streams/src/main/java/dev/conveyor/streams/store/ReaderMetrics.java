@@ -38,6 +38,8 @@ public final class ReaderMetrics {
   private final AtomicLong readAheadBytes = new AtomicLong();
   private final AtomicLong readAheadShards = new AtomicLong();
   private final AtomicLong readAheadPeakBytes = new AtomicLong();
+  private final LongAdder shardsOpened = new LongAdder();
+  private final LongAdder shardsReady = new LongAdder();
 
   public ReaderMetrics() {
     for (Cause c : Cause.values()) {
@@ -89,18 +91,27 @@ public final class ReaderMetrics {
     readAheadPeakBytes.accumulateAndGet(now, Math::max);
   }
 
+  /** A reader opened a shard; {@code ready}: read-ahead had all its bytes in memory already. */
+  public void shardOpened(boolean ready) {
+    shardsOpened.increment();
+    if (ready) {
+      shardsReady.increment();
+    }
+  }
+
   public Snapshot snapshot() {
     Map<Cause, Long> r = new EnumMap<>(Cause.class);
     retries.forEach((k, v) -> r.put(k, v.sum()));
     return new Snapshot(bytes.sum(), requests.sum(), r, resumes.sum(), failedReads.sum(), breakerOpens.sum(),
         breakerState.get(), concurrencyLimit.get(), readAheadBytes.get(), readAheadShards.get(), readAheadPeakBytes.get(),
-        integrityFailures.sum());
+        shardsOpened.sum(), shardsReady.sum(), integrityFailures.sum());
   }
 
   /** The counters at one moment. */
   public record Snapshot(long bytes, long requests, Map<Cause, Long> retries, long resumes, long failedReads,
                          long breakerOpens, String breakerState, long concurrencyLimit, long readAheadBytes,
-                         long readAheadShards, long readAheadPeakBytes, long integrityFailures) {
+                         long readAheadShards, long readAheadPeakBytes, long shardsOpened, long shardsReady,
+                         long integrityFailures) {
     public long retriesTotal() {
       return retries.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -115,9 +126,9 @@ public final class ReaderMetrics {
         }
       });
       return String.format(Locale.ROOT, "reads: requests %d   retries %d%s   resumed mid-body %d   breaker opened %d"
-              + "   read-ahead peak %.1f MB   integrity failures %d",
+              + "   shards ready when opened %d/%d (read-ahead peak %.1f MB)   integrity failures %d",
           requests, retriesTotal(), causes.length() == 0 ? "" : " (" + causes + ")", resumes, breakerOpens,
-          readAheadPeakBytes / 1e6, integrityFailures);
+          shardsReady, shardsOpened, readAheadPeakBytes / 1e6, integrityFailures);
     }
   }
 }

@@ -51,10 +51,38 @@ class ReadAheadTest {
           assertThat(kit.concat(ahead.read(order.get(i)))).isEqualTo(ByteString.fromArray(contents.get(i)));
         }
       }
+      // the last shard's bytes are given back when its stream's termination is signalled, just after its last byte
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (files.metrics().snapshot().readAheadBytes() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
       var m = files.metrics().snapshot();
       assertThat(m.readAheadPeakBytes()).isPositive().isLessThanOrEqualTo(250_000);
+      assertThat(m.shardsOpened()).isEqualTo(8);
       assertThat(m.readAheadBytes()).isZero(); // all given back
       assertThat(m.requests()).isEqualTo(8); // each shard fetched once
+    }
+  }
+
+  @Test
+  void aReaderSlowerThanTheStoreFindsEachShardAlreadyFetchedWhenItOpensIt() throws Exception {
+    List<URI> order = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      byte[] b = new byte[20_000];
+      new Random(i).nextBytes(b);
+      order.add(Files.write(dir.resolve("t" + i + ".tar"), b).toUri());
+    }
+    Map<String, ShardCheck> sizes = new HashMap<>();
+    order.forEach(u -> sizes.put(u.toString(), new ShardCheck(20_000, "")));
+    try (FileShardStore files = new FileShardStore();
+         ReadAhead ahead = new ReadAhead(files, order, sizes, 100_000, kit.mat)) {
+      for (URI u : order) {
+        Thread.sleep(100); // the trainer's step: the store has time to fetch the next shards
+        assertThat(kit.concat(ahead.read(u)).size()).isEqualTo(20_000);
+      }
+      var m = files.metrics().snapshot();
+      assertThat(m.shardsOpened()).isEqualTo(6);
+      assertThat(m.shardsReady()).isEqualTo(6);
     }
   }
 
