@@ -384,7 +384,9 @@ final class RangeRead {
     }
     String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     int nl = m.indexOf('\n');
-    return cause.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ": " + (nl < 0 ? m : m.substring(0, nl));
+    String what = cause == Cause.RESET ? "connection failed or reset"
+        : cause.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    return what + ": " + (nl < 0 ? m : m.substring(0, nl));
   }
 
   private void abortAttempt() {
