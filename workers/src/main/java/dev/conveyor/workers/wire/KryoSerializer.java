@@ -1,0 +1,78 @@
+package dev.conveyor.workers.wire;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.Pool;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.serialization.JSerializer;
+
+/**
+ * Conveyor's Pekko serializer for everything that crosses nodes: Kryo with registration
+ * required and the fixed ids of {@link WireRegistry}. A class that is not registered is
+ * refused when a message is serialized (an {@link IllegalArgumentException} naming it), never
+ * sent under a name the other side might read differently. Kryo instances are pooled: one
+ * per thread at a time, since a Kryo is not thread-safe.
+ */
+public final class KryoSerializer extends JSerializer {
+  /** Pekko's id of this serializer (Pekko's own are below 100). */
+  public static final int IDENTIFIER = 7301;
+  private static final int BUFFER = 64 * 1024;
+  private static final int MAX_MESSAGE = 256 * 1024 * 1024;
+
+  private final Pool<Kryo> kryos;
+
+  public KryoSerializer(ExtendedActorSystem system) {
+    this.kryos = new Pool<>(true, false, 64) {
+      @Override
+      protected Kryo create() {
+        return WireRegistry.newKryo(system);
+      }
+    };
+  }
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public boolean includeManifest() {
+    return false; // Kryo writes the registered id of the class itself
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    Kryo k = kryos.obtain();
+    try (Output out = new Output(BUFFER, MAX_MESSAGE)) {
+      k.writeClassAndObject(out, o);
+      return out.toBytes();
+    } catch (KryoException | IllegalArgumentException e) { // Kryo refuses an unregistered class with the latter
+      throw new IllegalArgumentException("cannot send " + o.getClass().getName() + " to another node: "
+          + firstLine(e.getMessage()), e);
+    } finally {
+      kryos.free(k);
+    }
+  }
+
+  @Override
+  public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+    Kryo k = kryos.obtain();
+    try (Input in = new Input(bytes)) {
+      return k.readClassAndObject(in);
+    } catch (KryoException e) {
+      throw new IllegalArgumentException("cannot read a message from another node: " + firstLine(e.getMessage()), e);
+    } finally {
+      kryos.free(k);
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

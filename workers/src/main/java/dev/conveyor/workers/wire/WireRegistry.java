@@ -1,0 +1,211 @@
+package dev.conveyor.workers.wire;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.Member;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Every class that may cross nodes, each with a fixed Kryo id. The ids are the wire format:
+ * append new classes with new ids, never renumber or reuse one, so that nodes of one version
+ * understand each other. Anything not listed here is refused on the way out
+ * ({@code registrationRequired}), and Java serialization is off.
+ */
+public final class WireRegistry {
+  private WireRegistry() {}
+
+  /** The registrations, in id order: what the wire format test pins. */
+  static List<Entry> entries() {
+    List<Entry> e = new ArrayList<>();
+    // JDK and Pekko types the messages are made of
+    e.add(new Entry(100, byte[].class, null));
+    e.add(new Entry(101, int[].class, null));
+    e.add(new Entry(102, forName("java.util.ImmutableCollections$List12"), Kind.LIST));
+    e.add(new Entry(103, forName("java.util.ImmutableCollections$ListN"), Kind.LIST));
+    e.add(new Entry(104, ArrayList.class, Kind.LIST));
+    e.add(new Entry(105, forName("java.util.ImmutableCollections$Map1"), Kind.MAP));
+    e.add(new Entry(106, forName("java.util.ImmutableCollections$MapN"), Kind.MAP));
+    e.add(new Entry(107, HashMap.class, Kind.MAP));
+    e.add(new Entry(108, LinkedHashMap.class, Kind.MAP));
+    e.add(new Entry(109, Optional.class, Kind.OPTIONAL));
+    e.add(new Entry(110, forName("org.apache.pekko.util.ByteString$ByteString1C"), Kind.BYTES));
+    e.add(new Entry(111, forName("org.apache.pekko.util.ByteString$ByteString1"), Kind.BYTES));
+    e.add(new Entry(112, forName("org.apache.pekko.util.ByteString$ByteStrings"), Kind.BYTES));
+    e.add(new Entry(113, forName("org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter"), Kind.ACTOR_REF));
+    // samples and what the reader says of them (streams)
+    e.add(new Entry(200, RawSample.class, null));
+    e.add(new Entry(201, Member.class, null));
+    e.add(new Entry(202, DeadLetter.class, null));
+    e.add(new Entry(203, Decoded.class, null));
+    e.add(new Entry(204, Decoded.Picture.class, null));
+    e.add(new Entry(205, Decoded.Clip.class, null));
+    e.add(new Entry(206, ReadEvent.Slot.class, null));
+    e.add(new Entry(207, ReadEvent.Report.class, null));
+    return e;
+  }
+
+  /** How a class is written: by Kryo's default for it (records field by field), or by one of ours. */
+  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF }
+
+  record Entry(int id, Class<?> type, Kind kind) {}
+
+  /** A Kryo that knows exactly the registered classes. */
+  static Kryo newKryo(ExtendedActorSystem system) {
+    Kryo k = new Kryo();
+    k.setRegistrationRequired(true);
+    k.setReferences(false); // messages are trees
+    ActorRefResolver resolver = system == null ? null : ActorRefResolver.get(Adapter.toTyped(system));
+    for (Entry e : entries()) {
+      if (e.kind() == null) {
+        k.register(e.type(), e.id());
+      } else {
+        k.register(e.type(), serializer(e.kind(), resolver), e.id());
+      }
+    }
+    return k;
+  }
+
+  private static Serializer<?> serializer(Kind kind, ActorRefResolver resolver) {
+    return switch (kind) {
+      case LIST -> new ListSerializer();
+      case MAP -> new MapSerializer();
+      case OPTIONAL -> new OptionalSerializer();
+      case BYTES -> new ByteStringSerializer();
+      case ACTOR_REF -> new ActorRefSerializer(resolver);
+    };
+  }
+
+  private static Class<?> forName(String name) {
+    try {
+      return Class.forName(name);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("a class the wire format names is missing from this runtime: " + name, e);
+    }
+  }
+
+  /** Any list, read back as an unmodifiable list. */
+  private static final class ListSerializer extends Serializer<List<?>> {
+    ListSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, List<?> list) {
+      out.writeVarInt(list.size(), true);
+      for (Object o : list) {
+        kryo.writeClassAndObject(out, o);
+      }
+    }
+
+    @Override
+    public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
+      int n = in.readVarInt(true);
+      Object[] items = new Object[n];
+      for (int i = 0; i < n; i++) {
+        items[i] = kryo.readClassAndObject(in);
+      }
+      return List.of(items);
+    }
+  }
+
+  /** Any map, read back as an unmodifiable map. */
+  private static final class MapSerializer extends Serializer<Map<?, ?>> {
+    MapSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, Map<?, ?> map) {
+      out.writeVarInt(map.size(), true);
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        kryo.writeClassAndObject(out, e.getKey());
+        kryo.writeClassAndObject(out, e.getValue());
+      }
+    }
+
+    @Override
+    public Map<?, ?> read(Kryo kryo, Input in, Class<? extends Map<?, ?>> type) {
+      int n = in.readVarInt(true);
+      Map<Object, Object> m = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        m.put(kryo.readClassAndObject(in), kryo.readClassAndObject(in));
+      }
+      return Map.copyOf(m);
+    }
+  }
+
+  private static final class OptionalSerializer extends Serializer<Optional<?>> {
+    OptionalSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, Optional<?> o) {
+      out.writeBoolean(o.isPresent());
+      o.ifPresent(v -> kryo.writeClassAndObject(out, v));
+    }
+
+    @Override
+    public Optional<?> read(Kryo kryo, Input in, Class<? extends Optional<?>> type) {
+      return in.readBoolean() ? Optional.of(kryo.readClassAndObject(in)) : Optional.empty();
+    }
+  }
+
+  /** A ByteString as its bytes (one copy out; the bytes read are wrapped, not copied again). */
+  private static final class ByteStringSerializer extends Serializer<ByteString> {
+    ByteStringSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ByteString b) {
+      out.writeVarInt(b.size(), true);
+      for (java.nio.ByteBuffer bb : b.getByteBuffers()) {
+        byte[] chunk = new byte[bb.remaining()];
+        bb.get(chunk);
+        out.writeBytes(chunk);
+      }
+    }
+
+    @Override
+    public ByteString read(Kryo kryo, Input in, Class<? extends ByteString> type) {
+      return ByteString.fromArrayUnsafe(in.readBytes(in.readVarInt(true)));
+    }
+  }
+
+  /** A typed actor reference as its serialization format, resolved in the receiving system. */
+  private static final class ActorRefSerializer extends Serializer<ActorRef<?>> {
+    private final ActorRefResolver resolver;
+
+    ActorRefSerializer(ActorRefResolver resolver) {
+      this.resolver = resolver;
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ActorRef<?> ref) {
+      out.writeString(resolver.toSerializationFormat(ref));
+    }
+
+    @Override
+    public ActorRef<?> read(Kryo kryo, Input in, Class<? extends ActorRef<?>> type) {
+      return resolver.resolveActorRef(in.readString());
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.conveyor.workers.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.Member;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** The wire format: what crosses nodes goes through Kryo with fixed ids; nothing else goes. */
+class WireFormatTest {
+  static final ActorTestKit kit = ActorTestKit.create("wire", ConfigFactory.load());
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  static Serialization serialization() {
+    return SerializationExtension.get(Adapter.toClassic(kit.system()));
+  }
+
+  static Object roundTrip(Object o) {
+    Serialization s = serialization();
+    assertThat(s.findSerializerFor(o).identifier()).as(o.getClass().getName()).isEqualTo(KryoSerializer.IDENTIFIER);
+    byte[] bytes = s.serialize(o).get();
+    return s.deserialize(bytes, KryoSerializer.IDENTIFIER, "").get();
+  }
+
+  @Test
+  void theIdsAreTheWireFormatAndDoNotChange() {
+    List<String> pinned = List.of(
+        "100 [B", "101 [I", "102 java.util.ImmutableCollections$List12", "103 java.util.ImmutableCollections$ListN",
+        "104 java.util.ArrayList", "105 java.util.ImmutableCollections$Map1", "106 java.util.ImmutableCollections$MapN",
+        "107 java.util.HashMap", "108 java.util.LinkedHashMap", "109 java.util.Optional",
+        "110 org.apache.pekko.util.ByteString$ByteString1C", "111 org.apache.pekko.util.ByteString$ByteString1",
+        "112 org.apache.pekko.util.ByteString$ByteStrings",
+        "113 org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter",
+        "200 dev.conveyor.streams.sample.RawSample", "201 dev.conveyor.streams.sample.Member",
+        "202 dev.conveyor.streams.sample.DeadLetter", "203 dev.conveyor.streams.sample.Decoded",
+        "204 dev.conveyor.streams.sample.Decoded$Picture", "205 dev.conveyor.streams.sample.Decoded$Clip",
+        "206 dev.conveyor.streams.pipeline.ReadEvent$Slot", "207 dev.conveyor.streams.pipeline.ReadEvent$Report");
+    List<String> now = new ArrayList<>();
+    WireRegistry.entries().forEach(e -> now.add(e.id() + " " + e.type().getName()));
+    assertThat(now).isEqualTo(pinned);
+  }
+
+  @Test
+  void samplesRawAndDecodedCrossUnchanged() {
+    ByteString chunked = ByteString.fromString("abc").concat(ByteString.fromArray(new byte[] {0, 1, 2, (byte) 255}));
+    RawSample raw = new RawSample("s3://b/part-000001.tar", "000042",
+        List.of(new Member("jpg", chunked), new Member("json", ByteString.fromString("{\"a\": 1}"))));
+    Decoded decoded = new Decoded(
+        Optional.of(new Decoded.Picture(new byte[] {1, 2, 3, 4, 5, 6}, 1, 2, 640, 480)),
+        Optional.of(new Decoded.Clip(new byte[] {9, 8, 7, 6, 5, 4}, 2, 1, 1, 320, 240, new int[] {0, 7})),
+        Map.of("txt", "a caption", "cls", "3"));
+    RawSample withDecoded = raw.withDecoded(decoded);
+    for (Object o : List.of(raw, new ReadEvent.Slot(12, raw), new ReadEvent.Report(new DeadLetter("s", "*", "why")),
+        new ReadEvent.Slot(13, new DeadLetter("s", "#3", "sample 3 is missing")))) {
+      assertThat(roundTrip(o)).isEqualTo(o);
+    }
+    RawSample back = (RawSample) ((ReadEvent.Slot) roundTrip(new ReadEvent.Slot(5, withDecoded))).record();
+    assertThat(back.members()).isEqualTo(raw.members());
+    Decoded d = back.decoded().orElseThrow();
+    assertThat(d.image().orElseThrow().rgb()).containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(d.video().orElseThrow().frameIndices()).containsExactly(0, 7);
+    assertThat(d.video().orElseThrow().originalWidth()).isEqualTo(320);
+    assertThat(d.text()).isEqualTo(decoded.text());
+  }
+
+  @Test
+  void anActorReferenceCrossesAsItsAddressAndResolvesToTheSameActor() {
+    TestProbe<String> probe = kit.createTestProbe();
+    KryoSerializer s = new KryoSerializer((ExtendedActorSystem) Adapter.toClassic(kit.system()));
+    @SuppressWarnings("unchecked")
+    ActorRef<String> back = (ActorRef<String>) s.fromBinaryJava(s.toBinary(probe.ref()), null);
+    assertThat(back).isEqualTo(probe.ref());
+    back.tell("hello");
+    probe.expectMessage("hello");
+  }
+
+  record NotOnTheWire(String what) {}
+
+  @Test
+  void aClassThatIsNotRegisteredIsRefusedNamingIt() {
+    KryoSerializer s = new KryoSerializer((ExtendedActorSystem) Adapter.toClassic(kit.system()));
+    assertThatThrownBy(() -> s.toBinary(new NotOnTheWire("x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot send dev.conveyor.workers.wire.WireFormatTest$NotOnTheWire to another node")
+        .hasMessageContaining("not registered");
+  }
+
+  @Test
+  void javaSerializationIsOff() {
+    assertThatThrownBy(() -> serialization().serialize(new java.util.Date(0)).get())
+        .hasMessageContaining("Java serialization");
+  }
+}
