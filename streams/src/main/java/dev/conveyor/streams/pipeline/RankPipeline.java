@@ -85,17 +85,40 @@ public final class RankPipeline {
   }
 
   private static Source<RankEvent, NotUsed> read(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
+    return Source.from(slices(seg))
+        .flatMapConcat(s.readerParallelism(),
+            p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()))
+        .mapAsync(s.stageParallelism(), e -> s.stage().apply(seg.epoch(), e))
+        .via(PlanBatcher.flow(seg));
+  }
+
+  /**
+   * The window slices {@code seg} still has to read, each with the rank position of its first
+   * slot: the units a rank's reading can be split into and handed to other nodes (leases).
+   */
+  public static List<Pair<WindowSlice, Long>> slices(RankSegment seg) {
     List<Pair<WindowSlice, Long>> slices = new ArrayList<>();
     long position = seg.batchStart(seg.firstBatch());
     for (WindowSlice w : seg.toRead()) {
       slices.add(Pair.create(w, position));
       position += w.size();
     }
-    return Source.from(slices)
-        .flatMapConcat(s.readerParallelism(),
-            p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()))
-        .mapAsync(s.stageParallelism(), e -> s.stage().apply(seg.epoch(), e))
-        .via(PlanBatcher.flow(seg));
+    return slices;
+  }
+
+  /**
+   * One slice's events, read and passed through the per-sample stage, in plan order: what a
+   * worker node produces for a lease. The same slice always yields the same events.
+   */
+  public static Source<ReadEvent, NotUsed> slice(ShardStore store, DataPlan plan, int epoch, WindowSlice slice,
+                                                 long firstPosition, Settings s) {
+    return WindowReader.read(store, plan, slice, firstPosition, s.maxMemberBytes())
+        .mapAsync(s.stageParallelism(), e -> s.stage().apply(epoch, e));
+  }
+
+  /** The batches (and skips) of {@code seg} from its slices' events, in order: the rank's side of the hand-off. */
+  public static Flow<ReadEvent, RankEvent, NotUsed> batches(RankSegment seg) {
+    return PlanBatcher.flow(seg);
   }
 
   /**

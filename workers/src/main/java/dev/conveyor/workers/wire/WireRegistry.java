@@ -20,6 +20,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.util.ByteString;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.StreamRefResolver;
+import dev.conveyor.streams.plan.Window;
+import dev.conveyor.streams.plan.WindowSlice;
+import dev.conveyor.workers.reader.ShardReader;
 
 /**
  * Every class that may cross nodes, each with a fixed Kryo id. The ids are the wire format:
@@ -57,11 +62,19 @@ public final class WireRegistry {
     e.add(new Entry(205, Decoded.Clip.class, null));
     e.add(new Entry(206, ReadEvent.Slot.class, null));
     e.add(new Entry(207, ReadEvent.Report.class, null));
+    e.add(new Entry(208, WindowSlice.class, null));
+    e.add(new Entry(209, Window.class, null));
+    // the shard readers' protocol (workers)
+    e.add(new Entry(300, ShardReader.Lease.class, null));
+    e.add(new Entry(301, ShardReader.Offer.class, null));
+    e.add(new Entry(302, ShardReader.SliceEvent.class, null));
+    e.add(new Entry(303, ShardReader.SliceEnd.class, null));
+    e.add(new Entry(304, forName("org.apache.pekko.stream.impl.streamref.SourceRefImpl"), Kind.SOURCE_REF));
     return e;
   }
 
   /** How a class is written: by Kryo's default for it (records field by field), or by one of ours. */
-  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF }
+  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF, SOURCE_REF }
 
   record Entry(int id, Class<?> type, Kind kind) {}
 
@@ -71,23 +84,25 @@ public final class WireRegistry {
     k.setRegistrationRequired(true);
     k.setReferences(false); // messages are trees
     ActorRefResolver resolver = system == null ? null : ActorRefResolver.get(Adapter.toTyped(system));
+    StreamRefResolver streams = system == null ? null : StreamRefResolver.get(system);
     for (Entry e : entries()) {
       if (e.kind() == null) {
         k.register(e.type(), e.id());
       } else {
-        k.register(e.type(), serializer(e.kind(), resolver), e.id());
+        k.register(e.type(), serializer(e.kind(), resolver, streams), e.id());
       }
     }
     return k;
   }
 
-  private static Serializer<?> serializer(Kind kind, ActorRefResolver resolver) {
+  private static Serializer<?> serializer(Kind kind, ActorRefResolver resolver, StreamRefResolver streams) {
     return switch (kind) {
       case LIST -> new ListSerializer();
       case MAP -> new MapSerializer();
       case OPTIONAL -> new OptionalSerializer();
       case BYTES -> new ByteStringSerializer();
       case ACTOR_REF -> new ActorRefSerializer(resolver);
+      case SOURCE_REF -> new SourceRefSerializer(streams);
     };
   }
 
@@ -186,6 +201,26 @@ public final class WireRegistry {
     @Override
     public ByteString read(Kryo kryo, Input in, Class<? extends ByteString> type) {
       return ByteString.fromArrayUnsafe(in.readBytes(in.readVarInt(true)));
+    }
+  }
+
+  /** A stream reference as its serialization format, resolved in the receiving system. */
+  private static final class SourceRefSerializer extends Serializer<SourceRef<?>> {
+    private final StreamRefResolver resolver;
+
+    SourceRefSerializer(StreamRefResolver resolver) {
+      this.resolver = resolver;
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, SourceRef<?> ref) {
+      out.writeString(resolver.toSerializationFormat(ref));
+    }
+
+    @Override
+    public SourceRef<?> read(Kryo kryo, Input in, Class<? extends SourceRef<?>> type) {
+      return resolver.resolveSourceRef(in.readString());
     }
   }
 

@@ -56,7 +56,11 @@ class WireFormatTest {
         "200 dev.conveyor.streams.sample.RawSample", "201 dev.conveyor.streams.sample.Member",
         "202 dev.conveyor.streams.sample.DeadLetter", "203 dev.conveyor.streams.sample.Decoded",
         "204 dev.conveyor.streams.sample.Decoded$Picture", "205 dev.conveyor.streams.sample.Decoded$Clip",
-        "206 dev.conveyor.streams.pipeline.ReadEvent$Slot", "207 dev.conveyor.streams.pipeline.ReadEvent$Report");
+        "206 dev.conveyor.streams.pipeline.ReadEvent$Slot", "207 dev.conveyor.streams.pipeline.ReadEvent$Report",
+        "208 dev.conveyor.streams.plan.WindowSlice", "209 dev.conveyor.streams.plan.Window",
+        "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
+        "302 dev.conveyor.workers.reader.ShardReader$SliceEvent", "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
+        "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl");
     List<String> now = new ArrayList<>();
     WireRegistry.entries().forEach(e -> now.add(e.id() + " " + e.type().getName()));
     assertThat(now).isEqualTo(pinned);

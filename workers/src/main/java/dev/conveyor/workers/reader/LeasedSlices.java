@@ -1,0 +1,205 @@
+package dev.conveyor.workers.reader;
+
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.WindowSlice;
+import dev.conveyor.workers.reader.ShardReader.SliceElement;
+import dev.conveyor.workers.reader.ShardReader.SliceEnd;
+import dev.conveyor.workers.reader.ShardReader.SliceEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.Graph;
+import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * A rank's events read by other nodes: each window slice of the rank's segment is leased to a
+ * {@link ShardReader}, up to {@code slicesInFlight} at once, and their streams are taken in
+ * slice order. When a reader's stream fails — its node died, it stalled past the stream
+ * reference's timeout, it ended without its end marker — the slice is leased again, to the
+ * next reader not suspected, from the ordinal after the last event received: events the new
+ * reader repeats are dropped, a gap fails the stream. So the rank's sequence of events is the
+ * same as a local read's, whatever fails.
+ */
+public final class LeasedSlices {
+  private LeasedSlices() {}
+
+  /**
+   * @param offerTimeout   how long a reader may take to offer a lease's stream
+   * @param maxAttempts    leases of one slice before the rank's stream fails
+   * @param retryDelay     wait before leasing a failed slice again
+   * @param slicesInFlight slices read at once (their streams are buffered by back-pressure only)
+   */
+  public record Settings(Duration offerTimeout, int maxAttempts, Duration retryDelay, int slicesInFlight) {}
+
+  /** What leasing did, for the summary: leases granted, and slices leased again after a failure. */
+  public static final class Stats {
+    private final AtomicLong leases = new AtomicLong();
+    private final AtomicLong reassigned = new AtomicLong();
+    private final AtomicLong duplicatesDropped = new AtomicLong();
+    private final AtomicLong resumedMidSlice = new AtomicLong();
+
+    public long leases() {
+      return leases.get();
+    }
+
+    public long reassigned() {
+      return reassigned.get();
+    }
+
+    public long duplicatesDropped() {
+      return duplicatesDropped.get();
+    }
+
+    /** Leases again that started after the slice's first event (the events before came from the failed reader). */
+    public long resumedMidSlice() {
+      return resumedMidSlice.get();
+    }
+  }
+
+  /** The events of {@code seg}, read by {@code readers}. */
+  public static Source<ReadEvent, NotUsed> events(RankSegment seg, List<ActorRef<ShardReader.Command>> readers,
+                                                  ActorSystem<?> system, Settings s, Stats stats) {
+    if (readers.isEmpty()) {
+      throw new IllegalArgumentException("no shard readers to lease slices to");
+    }
+    Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+    List<Pair<WindowSlice, Long>> slices = RankPipeline.slices(seg);
+    List<Integer> indices = new ArrayList<>();
+    for (int i = 0; i < slices.size(); i++) {
+      indices.add(i);
+    }
+    return Source.from(indices).flatMapConcat(s.slicesInFlight(), i -> {
+      Pair<WindowSlice, Long> p = slices.get(i);
+      Lessee l = new Lessee(seg.epoch(), leaseId(seg, i), i, p.first(), p.second(), readers, suspects, system, s, stats);
+      return Source.lazySource(l::read).mapMaterializedValue(m -> NotUsed.getInstance());
+    });
+  }
+
+  /** A lease id unique within a job: epoch, rank and slice. */
+  static long leaseId(RankSegment seg, int slice) {
+    return ((long) seg.epoch() << 48) | ((long) seg.rank() << 24) | slice;
+  }
+
+  /** One slice's reading, across the attempts it takes. */
+  private static final class Lessee {
+    private final int epoch;
+    private final long lease;
+    private final int index;
+    private final WindowSlice slice;
+    private final long firstPosition;
+    private final List<ActorRef<ShardReader.Command>> readers;
+    private final Set<Integer> suspects;
+    private final ActorSystem<?> system;
+    private final Settings s;
+    private final Stats stats;
+    private final AtomicLong next = new AtomicLong(); // the ordinal of the next event to deliver
+    private final AtomicInteger attempts = new AtomicInteger();
+
+    Lessee(int epoch, long lease, int index, WindowSlice slice, long firstPosition,
+           List<ActorRef<ShardReader.Command>> readers, Set<Integer> suspects, ActorSystem<?> system, Settings s,
+           Stats stats) {
+      this.epoch = epoch;
+      this.lease = lease;
+      this.index = index;
+      this.slice = slice;
+      this.firstPosition = firstPosition;
+      this.readers = readers;
+      this.suspects = suspects;
+      this.system = system;
+      this.s = s;
+      this.stats = stats;
+    }
+
+    Source<ReadEvent, NotUsed> read() {
+      return attempt().recoverWithRetries(s.maxAttempts() - 1,
+          new PFBuilder<Throwable, Graph<SourceShape<ReadEvent>, NotUsed>>()
+              .match(Throwable.class, t -> {
+                stats.reassigned.incrementAndGet();
+                return Source.<ReadEvent>empty().initialDelay(s.retryDelay()).concatLazy(Source.lazySource(this::attempt)
+                    .mapMaterializedValue(m -> NotUsed.getInstance()));
+              })
+              .build());
+    }
+
+    /** Leases the slice to the next reader (from the next ordinal on) and takes its events. */
+    private Source<ReadEvent, NotUsed> attempt() {
+      int fencing = attempts.getAndIncrement();
+      int r = pick(fencing);
+      ActorRef<ShardReader.Command> reader = readers.get(r);
+      long from = next.get();
+      stats.leases.incrementAndGet();
+      if (from > 0) {
+        stats.resumedMidSlice.incrementAndGet();
+      }
+      CompletionStage<Source<SliceElement, NotUsed>> offered = AskPattern.<ShardReader.Command, ShardReader.Offer>ask(reader,
+              reply -> new ShardReader.Lease(lease, fencing, epoch, slice, firstPosition, from, reply),
+              s.offerTimeout(), system.scheduler())
+          .thenApply(o -> {
+            if (o.lease() != lease || o.fencing() != fencing) {
+              throw new IllegalStateException("offer for lease " + o.lease() + "/" + o.fencing() + ", asked " + lease + "/" + fencing);
+            }
+            return o.events().getSource();
+          });
+      AtomicBoolean ended = new AtomicBoolean();
+      return Source.completionStageSource(offered)
+          .mapMaterializedValue(m -> NotUsed.getInstance())
+          .<ReadEvent>mapConcat(e -> accept(e, ended))
+          .concatLazy(Source.lazySource(() -> ended.get() ? Source.<ReadEvent>empty()
+                  : Source.<ReadEvent>failed(new IllegalStateException("slice " + index + " of epoch " + epoch
+                      + ": the reader's stream ended without its end marker, after event " + next.get())))
+              .mapMaterializedValue(m -> NotUsed.getInstance()))
+          .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
+            suspects.add(r);
+            return t;
+          }).build());
+    }
+
+    private List<ReadEvent> accept(SliceElement e, AtomicBoolean ended) {
+      if (e instanceof SliceEvent ev) {
+        long want = next.get();
+        if (ev.ordinal() < want) {
+          stats.duplicatesDropped.incrementAndGet();
+          return List.of(); // already delivered by an earlier lease of this slice
+        }
+        if (ev.ordinal() > want) {
+          throw new IllegalStateException("slice " + index + ": event " + ev.ordinal() + " arrived, " + want + " expected");
+        }
+        next.incrementAndGet();
+        return List.of(ev.event());
+      }
+      SliceEnd end = (SliceEnd) e;
+      if (end.events() != next.get()) {
+        throw new IllegalStateException("slice " + index + " ended at " + end.events() + " events, " + next.get() + " delivered");
+      }
+      ended.set(true);
+      return List.of();
+    }
+
+    /** The reader for attempt {@code k}: round-robin from the slice's own, skipping suspects while any other is left. */
+    private int pick(int k) {
+      int n = readers.size();
+      for (int step = 0; step < n; step++) {
+        int r = (index + k + step) % n;
+        if (!suspects.contains(r)) {
+          return r;
+        }
+      }
+      return (index + k) % n;
+    }
+  }
+}

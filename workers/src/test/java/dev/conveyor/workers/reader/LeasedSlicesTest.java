@@ -1,0 +1,129 @@
+package dev.conveyor.workers.reader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.ShardSet;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.workers.reader.ShardReader.SliceElement;
+import dev.conveyor.workers.reader.ShardReader.SliceEvent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The lease holder keeps a rank's sequence exact against readers that misbehave. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LeasedSlicesTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final RankPipeline.Settings SETTINGS = new RankPipeline.Settings(2, 2, 1 << 24, RankPipeline::identity);
+  static final LeasedSlices.Settings LEASES = new LeasedSlices.Settings(Duration.ofSeconds(2), 3, Duration.ofMillis(10), 2);
+
+  @TempDir
+  static Path dir;
+
+  static DataPlan plan;
+  static RankSegment seg;
+  static Materializer mat;
+
+  @BeforeAll
+  static void data() throws Exception {
+    Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(60, 0, 96 * 1024, 8), dir.resolve("data").toUri(), n -> { });
+    List<String> names = new ArrayList<>();
+    int[] counts = new int[m.shards().size()];
+    for (int i = 0; i < counts.length; i++) {
+      names.add(dir.resolve("data").resolve(m.shards().get(i).name()).toUri().toString());
+      counts[i] = (int) m.shards().get(i).samples();
+    }
+    plan = new DataPlan(new Recipe(new ShardSet(names, counts), 3, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
+    seg = plan.rank(Cursor.start(plan.recipe().fingerprint(), 1), 1, 0);
+    mat = Materializer.createMaterializer(kit.system());
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  static List<RankEvent> run(Source<RankEvent, ?> s) throws Exception {
+    return s.runWith(Sink.seq(), mat).toCompletableFuture().get(50, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A reader that, on its first lease of each slice, stops after 3 events without the end
+   * marker (as a stream cut short would), and on later leases ignores where to start and
+   * sends the slice from its first event again.
+   */
+  static Behavior<ShardReader.Command> careless(AtomicInteger cut) {
+    return Behaviors.receive(ShardReader.Command.class)
+        .onMessage(ShardReader.Lease.class, l -> {
+          Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
+              .zipWithIndex()
+              .map(p -> (SliceElement) new SliceEvent(p.second(), p.first()));
+          Source<SliceElement, ?> sent;
+          if (l.fencing() == 0) {
+            cut.incrementAndGet();
+            sent = all.take(3);
+          } else {
+            sent = all.statefulMap(() -> new long[1], (c, e) -> { // all of it, from the first event, and its end marker
+              c[0]++;
+              return org.apache.pekko.japi.Pair.create(c, e);
+            }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
+          }
+          l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  @Test
+  void aStreamCutShortIsLeasedAgainAndRepeatedEventsAreDropped() throws Exception {
+    List<RankEvent> local = run(RankPipeline.events(new FileShardStore(), plan, seg, SETTINGS));
+    AtomicInteger cut = new AtomicInteger();
+    ActorRef<ShardReader.Command> reader = kit.spawn(careless(cut));
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    List<RankEvent> leased = run(LeasedSlices.events(seg, List.of(reader), kit.system(), LEASES, stats)
+        .via(RankPipeline.batches(seg)));
+    assertThat(leased).isEqualTo(local);
+    int slices = RankPipeline.slices(seg).size();
+    assertThat(cut.get()).isEqualTo(slices);
+    assertThat(stats.reassigned()).isEqualTo(slices); // each slice once more, after its cut
+    assertThat(stats.duplicatesDropped()).isEqualTo(3L * slices); // the 3 events each second lease repeated
+  }
+
+  @Test
+  void aReaderThatNeverOffersFailsTheRankAfterItsAttemptsWithTheReason() {
+    ActorRef<ShardReader.Command> silent = kit.spawn(Behaviors.<ShardReader.Command>ignore());
+    LeasedSlices.Settings quick = new LeasedSlices.Settings(Duration.ofMillis(200), 2, Duration.ofMillis(10), 1);
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    assertThatThrownBy(() -> run(LeasedSlices.events(seg, List.of(silent), kit.system(), quick, stats)
+        .via(RankPipeline.batches(seg))))
+        .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+    assertThat(stats.leases()).isEqualTo(2);
+  }
+}
