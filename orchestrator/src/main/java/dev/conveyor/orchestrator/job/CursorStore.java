@@ -13,7 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -86,6 +89,65 @@ final class CursorStore {
       if (tmp != null) {
         tmp.toFile().delete();
       }
+    }
+  }
+
+  /** A numbered cursor's name: epoch and step zero-padded, so that names sort as the cursors do. */
+  private static final java.util.regex.Pattern NUMBERED = java.util.regex.Pattern.compile("cursor-\\d{6}-\\d{12}\\.cv");
+
+  /**
+   * Takes over the numbered cursors already in the directory (a restarted run's), oldest
+   * first, so that keeping the last {@code keep} goes on counting them.
+   */
+  void adoptExisting() {
+    for (URI u : numbered()) {
+      kept.addLast(u);
+    }
+  }
+
+  /**
+   * The newest cursor that reads back whole — {@code latest.cursor}, or when that is missing or
+   * damaged the newest numbered cursor whose checksum holds — or empty when there is none.
+   */
+  Optional<Cursor> newestValid(Materializer mat) {
+    List<URI> candidates = new ArrayList<>();
+    candidates.add(dir.resolve(LATEST));
+    List<URI> numbered = numbered();
+    for (int i = numbered.size() - 1; i >= 0; i--) {
+      candidates.add(numbered.get(i));
+    }
+    for (URI u : candidates) {
+      try {
+        String token = store.read(u).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
+            .toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS).utf8String().trim();
+        return Optional.of(Cursor.decode(token));
+      } catch (ExecutionException | TimeoutException | IllegalArgumentException e) {
+        // missing, unreadable or damaged: try the next older one
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while reading " + u, e);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private List<URI> numbered() {
+    try {
+      List<URI> all = store.list(dir).toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
+      List<URI> out = new ArrayList<>();
+      for (URI u : all) {
+        String path = u.getPath();
+        if (NUMBERED.matcher(path.substring(path.lastIndexOf('/') + 1)).matches()) {
+          out.add(u);
+        }
+      }
+      out.sort(java.util.Comparator.comparing(URI::toString));
+      return out;
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot list the cursors in " + dir + ": " + e.getCause(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing " + dir, e);
     }
   }
 

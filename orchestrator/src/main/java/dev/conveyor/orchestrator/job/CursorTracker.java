@@ -19,15 +19,20 @@ final class CursorTracker {
   }
 
   void delivered(RawBatch b) {
-    if (b.epoch() > cursor.epoch()) {
-      cursor = cursor.atEpoch(b.epoch(), world);
+    delivered(b.rank(), b.epoch(), b.index());
+  }
+
+  /** Batch number {@code index} (from 0 in each epoch) of {@code epoch} was delivered to {@code rank}. */
+  void delivered(int rank, int epoch, long index) {
+    if (epoch > cursor.epoch()) {
+      cursor = cursor.atEpoch(epoch, world);
     }
     if (oneRank) {
       for (int r = 0; r < world; r++) {
-        cursor = cursor.withDelivered(r, b.index() + 1);
+        cursor = cursor.withDelivered(r, index + 1);
       }
     } else {
-      cursor = cursor.withDelivered(b.rank(), b.index() + 1);
+      cursor = cursor.withDelivered(rank, index + 1);
     }
   }
 

@@ -190,6 +190,11 @@ public final class ReadAhead implements ShardStore {
   }
 
   @Override
+  public CompletionStage<java.util.List<URI>> list(URI dir) {
+    return inner.list(dir);
+  }
+
+  @Override
   public ReaderMetrics metrics() {
     return inner.metrics();
   }

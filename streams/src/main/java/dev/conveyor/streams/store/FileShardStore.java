@@ -66,6 +66,19 @@ public final class FileShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<java.util.List<URI>> list(URI dir) {
+    Path d = path(dir);
+    if (!Files.isDirectory(d)) {
+      return CompletableFuture.completedFuture(java.util.List.of());
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(d)) {
+      return CompletableFuture.completedFuture(files.filter(Files::isRegularFile).sorted().map(Path::toUri).toList());
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new ShardReadException(dir, "cannot list: " + e.getMessage(), e));
+    }
+  }
+
+  @Override
   public ReaderMetrics metrics() {
     return metrics;
   }

@@ -124,6 +124,22 @@ public final class S3ShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<java.util.List<URI>> list(URI dir) {
+    S3Location loc = S3Location.of(dir);
+    String prefix = loc.key().isEmpty() || loc.key().endsWith("/") ? loc.key() : loc.key() + "/";
+    java.util.List<URI> found = new java.util.ArrayList<>();
+    return client.listObjectsV2Paginator(r -> r.bucket(loc.bucket()).prefix(prefix).delimiter("/"))
+        .subscribe(page -> page.contents().forEach(o -> found.add(URI.create("s3://" + loc.bucket() + "/" + o.key()))))
+        .handle((ok, e) -> {
+          if (e != null) {
+            throw failure(dir, e);
+          }
+          found.sort(java.util.Comparator.comparing(URI::toString));
+          return found;
+        });
+  }
+
+  @Override
   public ReaderMetrics metrics() {
     return metrics;
   }

@@ -28,6 +28,9 @@ public interface ShardStore extends AutoCloseable {
   /** Removes {@code target}; removing what is not there succeeds. */
   CompletionStage<Done> delete(URI target);
 
+  /** The objects directly under {@code dir} (a "folder": a URI ending in {@code /}), sorted by name. */
+  CompletionStage<java.util.List<URI>> list(URI dir);
+
   /** The reader's counters (requests, bytes, retries by cause, breaker, read-ahead). */
   ReaderMetrics metrics();
 

@@ -154,6 +154,11 @@ class RankPipelineTest {
     }
 
     @Override
+    public CompletionStage<List<URI>> list(URI dir) {
+      return inner.list(dir);
+    }
+
+    @Override
     public dev.conveyor.streams.store.ReaderMetrics metrics() {
       return inner.metrics();
     }

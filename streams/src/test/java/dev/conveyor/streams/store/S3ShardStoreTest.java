@@ -52,6 +52,18 @@ class S3ShardStoreTest {
   }
 
   @Test
+  void listingAFolderNamesItsObjectsAndNotThoseBelowIt() throws Exception {
+    Path sub = Files.createDirectories(dir.resolve("s3/bkt/listing/deeper"));
+    Files.writeString(sub.getParent().resolve("b.cv"), "b");
+    Files.writeString(sub.getParent().resolve("a.cv"), "a");
+    Files.writeString(sub.resolve("c.cv"), "c");
+    EmbeddedS3.addMissingETags(dir.resolve("s3"));
+    assertThat(store.list(URI.create("s3://bkt/listing/")).toCompletableFuture().get())
+        .containsExactly(URI.create("s3://bkt/listing/a.cv"), URI.create("s3://bkt/listing/b.cv"));
+    assertThat(store.list(URI.create("s3://bkt/nothing-here/")).toCompletableFuture().get()).isEmpty();
+  }
+
+  @Test
   void aRangedGetReturnsExactlyTheRange() {
     assertThat(kit.concat(store.read(URI.create("s3://bkt/obj.tar"), 12_345_678, 1_000_001)))
         .isEqualTo(ByteString.fromArray(object, 12_345_678, 1_000_001));

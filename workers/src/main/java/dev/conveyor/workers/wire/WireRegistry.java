@@ -78,6 +78,37 @@ public final class WireRegistry {
 
   record Entry(int id, Class<?> type, Kind kind) {}
 
+  /**
+   * The entries, and after them the classes the modules above add in their
+   * {@code reference.conf} under {@code conveyor.wire.classes} ("class name" = id, ids from
+   * 1000 on), checked: each id once, each class once.
+   */
+  static List<Entry> entries(com.typesafe.config.Config config) {
+    List<Entry> all = new ArrayList<>(entries());
+    if (config != null && config.hasPath("conveyor.wire.classes")) {
+      com.typesafe.config.Config extra = config.getConfig("conveyor.wire.classes");
+      List<Entry> added = new ArrayList<>();
+      for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.root().entrySet()) {
+        int id = extra.getInt("\"" + e.getKey() + "\"");
+        if (id < 1000) {
+          throw new IllegalStateException("conveyor.wire.classes: ids below 1000 are the workers module's; "
+              + e.getKey() + " has " + id);
+        }
+        added.add(new Entry(id, forName(e.getKey()), null));
+      }
+      added.sort(java.util.Comparator.comparingInt(Entry::id));
+      all.addAll(added);
+    }
+    java.util.Set<Integer> ids = new java.util.HashSet<>();
+    java.util.Set<Class<?>> types = new java.util.HashSet<>();
+    for (Entry e : all) {
+      if (!ids.add(e.id()) || !types.add(e.type())) {
+        throw new IllegalStateException("the wire registry names id " + e.id() + " or " + e.type().getName() + " twice");
+      }
+    }
+    return all;
+  }
+
   /** A Kryo that knows exactly the registered classes. */
   static Kryo newKryo(ExtendedActorSystem system) {
     Kryo k = new Kryo();
@@ -85,7 +116,7 @@ public final class WireRegistry {
     k.setReferences(false); // messages are trees
     ActorRefResolver resolver = system == null ? null : ActorRefResolver.get(Adapter.toTyped(system));
     StreamRefResolver streams = system == null ? null : StreamRefResolver.get(system);
-    for (Entry e : entries()) {
+    for (Entry e : entries(system == null ? null : system.settings().config())) {
       if (e.kind() == null) {
         k.register(e.type(), e.id());
       } else {
