@@ -1,0 +1,102 @@
+package dev.conveyor.workers.feeder;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.batch.Skipped;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The hand-off of one rank's batches to its trainer: the rank's stream runs ahead into a
+ * prefetch ring of {@code depth} batches, and the trainer takes them one at a time with
+ * {@link #next}. A batch counts as delivered — reported to {@code onDelivered}, which advances
+ * the cursor — when the trainer takes it, never when it is prefetched, so a cursor saved with
+ * the trainer's checkpoint resumes exactly after the last batch it trained on. The time the
+ * trainer spends waiting in {@code next} is its stall; {@link #stall()} gives it against wall
+ * time since the first batch was handed over.
+ */
+public final class RankFeeder implements AutoCloseable {
+  private final Ring<RankEvent> ring;
+  private final UniqueKillSwitch stop;
+  private final Consumer<RawBatch> onDelivered;
+  private final Consumer<Skipped> onSkipped;
+  private long firstHandOverNanos = -1;
+  private long lastReturnNanos;
+  private long stallNanos;
+  private long delivered;
+
+  private RankFeeder(Ring<RankEvent> ring, UniqueKillSwitch stop, Consumer<RawBatch> onDelivered, Consumer<Skipped> onSkipped) {
+    this.ring = ring;
+    this.stop = stop;
+    this.onDelivered = onDelivered;
+    this.onSkipped = onSkipped;
+  }
+
+  /** Starts {@code events} into a prefetch ring of {@code depth} events (batches, and the skips between them). */
+  public static RankFeeder start(Source<RankEvent, ?> events, int depth, Materializer mat, Consumer<RawBatch> onDelivered,
+                                 Consumer<Skipped> onSkipped) {
+    if (depth < 1) {
+      throw new IllegalArgumentException("prefetch depth must be at least 1, got " + depth);
+    }
+    Ring<RankEvent> ring = new Ring<>(depth);
+    UniqueKillSwitch stop = events.viaMat(KillSwitches.single(), Keep.right()).to(ring.sink()).run(mat);
+    return new RankFeeder(ring, stop, onDelivered, onSkipped);
+  }
+
+  /**
+   * The next batch, waiting for it up to {@code timeout}; empty when the rank has no more.
+   * Skips before it are reported to {@code onSkipped} first. A failure of the rank's stream is
+   * thrown here, as an {@link IllegalStateException} with its cause.
+   */
+  public synchronized Optional<RawBatch> next(Duration timeout) throws TimeoutException, InterruptedException {
+    long t0 = System.nanoTime();
+    try {
+      while (true) {
+        RankEvent e = ring.take(Math.max(1, timeout.toNanos() - (System.nanoTime() - t0)));
+        if (e == null) {
+          return Optional.empty();
+        }
+        if (e instanceof Skipped s) {
+          onSkipped.accept(s);
+          continue;
+        }
+        RawBatch b = (RawBatch) e;
+        delivered++;
+        onDelivered.accept(b);
+        return Optional.of(b);
+      }
+    } finally {
+      long now = System.nanoTime();
+      if (firstHandOverNanos < 0) {
+        firstHandOverNanos = now; // the first wait is the pipeline's start-up, not a stall
+      } else {
+        stallNanos += now - t0;
+      }
+      lastReturnNanos = now;
+    }
+  }
+
+  /** Batches handed to the trainer so far. */
+  public synchronized long delivered() {
+    return delivered;
+  }
+
+  /** Time the trainer waited in {@code next} since the first batch ÷ wall time since then (0 before the second call). */
+  public synchronized double stall() {
+    long wall = lastReturnNanos - firstHandOverNanos;
+    return wall <= 0 ? 0 : (double) stallNanos / wall;
+  }
+
+  /** Stops the rank's stream (the trainer is done or gone). */
+  @Override
+  public void close() {
+    stop.shutdown();
+  }
+}
