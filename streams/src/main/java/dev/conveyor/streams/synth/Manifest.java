@@ -29,6 +29,17 @@ public record Manifest(List<ShardInfo> shards) {
     return shards.stream().mapToLong(ShardInfo::bytes).sum();
   }
 
+  /** The shards as a recipe lists them: each one's URI under {@code base} (where they lie) and its sample count. */
+  public dev.conveyor.streams.plan.ShardSet shardSet(java.net.URI base) {
+    List<String> names = new ArrayList<>();
+    int[] counts = new int[shards.size()];
+    for (int i = 0; i < counts.length; i++) {
+      names.add(DatasetGenerator.child(base, shards.get(i).name()).toString());
+      counts[i] = Math.toIntExact(shards.get(i).samples());
+    }
+    return new dev.conveyor.streams.plan.ShardSet(names, counts);
+  }
+
   /** Entries by name, for many look-ups. */
   public Map<String, ShardInfo> byName() {
     Map<String, ShardInfo> m = new HashMap<>();

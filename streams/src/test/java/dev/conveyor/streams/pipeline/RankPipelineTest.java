@@ -9,7 +9,6 @@ import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
-import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.store.ShardStore;
@@ -19,7 +18,6 @@ import dev.conveyor.streams.synth.Manifest;
 import dev.conveyor.streams.testing.StreamTestKit;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -50,13 +48,7 @@ class RankPipelineTest {
   static void data() throws Exception {
     manifest = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(70, 3, 24 * 1024, 3), dir.resolve("data").toUri(), n -> { });
-    List<String> names = new ArrayList<>();
-    int[] counts = new int[manifest.shards().size()];
-    for (int i = 0; i < counts.length; i++) {
-      names.add(dir.resolve("data").resolve(manifest.shards().get(i).name()).toUri().toString());
-      counts[i] = (int) manifest.shards().get(i).samples();
-    }
-    recipe = new Recipe(new ShardSet(names, counts), 99, 5, false, new Recipe.Shuffle(true, 3, 7), "none");
+    recipe = new Recipe(manifest.shardSet(dir.resolve("data").toUri()), 99, 5, false, new Recipe.Shuffle(true, 3, 7), "none");
     plan = new DataPlan(recipe);
   }
 

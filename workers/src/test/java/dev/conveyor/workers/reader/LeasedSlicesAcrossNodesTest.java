@@ -12,7 +12,6 @@ import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
-import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.synth.DatasetGenerator;
 import dev.conveyor.streams.synth.DatasetSpec;
@@ -59,13 +58,7 @@ class LeasedSlicesAcrossNodesTest {
   static void data() throws Exception {
     Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(120, 2, 160 * 1024, 5), dir.resolve("data").toUri(), n -> { });
-    List<String> names = new ArrayList<>();
-    int[] counts = new int[m.shards().size()];
-    for (int i = 0; i < counts.length; i++) {
-      names.add(dir.resolve("data").resolve(m.shards().get(i).name()).toUri().toString());
-      counts[i] = (int) m.shards().get(i).samples();
-    }
-    plan = new DataPlan(new Recipe(new ShardSet(names, counts), 17, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
+    plan = new DataPlan(new Recipe(m.shardSet(dir.resolve("data").toUri()), 17, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
   }
 
   @AfterEach

@@ -9,7 +9,6 @@ import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
-import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.synth.DatasetGenerator;
 import dev.conveyor.streams.synth.DatasetSpec;
@@ -18,7 +17,6 @@ import dev.conveyor.workers.reader.ShardReader.SliceElement;
 import dev.conveyor.workers.reader.ShardReader.SliceEvent;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,13 +52,7 @@ class LeasedSlicesTest {
   static void data() throws Exception {
     Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(60, 0, 96 * 1024, 8), dir.resolve("data").toUri(), n -> { });
-    List<String> names = new ArrayList<>();
-    int[] counts = new int[m.shards().size()];
-    for (int i = 0; i < counts.length; i++) {
-      names.add(dir.resolve("data").resolve(m.shards().get(i).name()).toUri().toString());
-      counts[i] = (int) m.shards().get(i).samples();
-    }
-    plan = new DataPlan(new Recipe(new ShardSet(names, counts), 3, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
+    plan = new DataPlan(new Recipe(m.shardSet(dir.resolve("data").toUri()), 3, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
     seg = plan.rank(Cursor.start(plan.recipe().fingerprint(), 1), 1, 0);
     mat = Materializer.createMaterializer(kit.system());
   }
