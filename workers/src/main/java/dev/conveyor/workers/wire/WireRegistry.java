@@ -64,6 +64,10 @@ public final class WireRegistry {
     e.add(new Entry(207, ReadEvent.Report.class, null));
     e.add(new Entry(208, WindowSlice.class, null));
     e.add(new Entry(209, Window.class, null));
+    e.add(new Entry(210, dev.conveyor.streams.plan.Recipe.class, null));
+    e.add(new Entry(211, dev.conveyor.streams.plan.Recipe.Shuffle.class, null));
+    e.add(new Entry(212, dev.conveyor.streams.plan.ShardSet.class, Kind.SHARD_SET));
+    e.add(new Entry(213, dev.conveyor.streams.store.ShardCheck.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));
@@ -74,7 +78,7 @@ public final class WireRegistry {
   }
 
   /** How a class is written: by Kryo's default for it (records field by field), or by one of ours. */
-  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF, SOURCE_REF }
+  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF, SOURCE_REF, SHARD_SET }
 
   record Entry(int id, Class<?> type, Kind kind) {}
 
@@ -134,6 +138,7 @@ public final class WireRegistry {
       case BYTES -> new ByteStringSerializer();
       case ACTOR_REF -> new ActorRefSerializer(resolver);
       case SOURCE_REF -> new SourceRefSerializer(streams);
+      case SHARD_SET -> new ShardSetSerializer();
     };
   }
 
@@ -232,6 +237,34 @@ public final class WireRegistry {
     @Override
     public ByteString read(Kryo kryo, Input in, Class<? extends ByteString> type) {
       return ByteString.fromArrayUnsafe(in.readBytes(in.readVarInt(true)));
+    }
+  }
+
+  /** A recipe's shards: their URIs and sample counts. */
+  private static final class ShardSetSerializer extends Serializer<dev.conveyor.streams.plan.ShardSet> {
+    ShardSetSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, dev.conveyor.streams.plan.ShardSet set) {
+      out.writeVarInt(set.size(), true);
+      for (int i = 0; i < set.size(); i++) {
+        out.writeString(set.name(i));
+        out.writeVarInt(set.count(i), true);
+      }
+    }
+
+    @Override
+    public dev.conveyor.streams.plan.ShardSet read(Kryo kryo, Input in, Class<? extends dev.conveyor.streams.plan.ShardSet> type) {
+      int n = in.readVarInt(true);
+      List<String> names = new ArrayList<>(n);
+      int[] counts = new int[n];
+      for (int i = 0; i < n; i++) {
+        names.add(in.readString());
+        counts[i] = in.readVarInt(true);
+      }
+      return new dev.conveyor.streams.plan.ShardSet(names, counts);
     }
   }
 

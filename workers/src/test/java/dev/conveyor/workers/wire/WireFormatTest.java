@@ -58,6 +58,8 @@ class WireFormatTest {
         "204 dev.conveyor.streams.sample.Decoded$Picture", "205 dev.conveyor.streams.sample.Decoded$Clip",
         "206 dev.conveyor.streams.pipeline.ReadEvent$Slot", "207 dev.conveyor.streams.pipeline.ReadEvent$Report",
         "208 dev.conveyor.streams.plan.WindowSlice", "209 dev.conveyor.streams.plan.Window",
+        "210 dev.conveyor.streams.plan.Recipe", "211 dev.conveyor.streams.plan.Recipe$Shuffle",
+        "212 dev.conveyor.streams.plan.ShardSet", "213 dev.conveyor.streams.store.ShardCheck",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "302 dev.conveyor.workers.reader.ShardReader$SliceEvent", "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl");
@@ -87,6 +89,17 @@ class WireFormatTest {
     assertThat(d.video().orElseThrow().frameIndices()).containsExactly(0, 7);
     assertThat(d.video().orElseThrow().originalWidth()).isEqualTo(320);
     assertThat(d.text()).isEqualTo(decoded.text());
+  }
+
+  @Test
+  void aRecipeCrossesWithTheSameFingerprint() {
+    dev.conveyor.streams.plan.Recipe r = new dev.conveyor.streams.plan.Recipe(
+        new dev.conveyor.streams.plan.ShardSet(List.of("s3://b/p-0.tar", "s3://b/p-1.tar"), new int[] {10, 7}),
+        5, 4, true, new dev.conveyor.streams.plan.Recipe.Shuffle(true, 8, 1000), "none");
+    KryoSerializer s = new KryoSerializer((ExtendedActorSystem) Adapter.toClassic(kit.system()));
+    dev.conveyor.streams.plan.Recipe back = (dev.conveyor.streams.plan.Recipe) s.fromBinaryJava(s.toBinary(r), null);
+    assertThat(back.fingerprint()).isEqualTo(r.fingerprint());
+    assertThat(back.shards().count(1)).isEqualTo(7);
   }
 
   @Test

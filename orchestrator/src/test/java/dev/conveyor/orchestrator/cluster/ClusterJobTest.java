@@ -1,0 +1,195 @@
+package dev.conveyor.orchestrator.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.streams.batch.BatchDigest;
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.workers.reader.LeasedSlices;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A job on a 3-node Pekko cluster on 127.0.0.1 — one trainer host serving both ranks, two
+ * workers reading slices — submitted to the job coordinator (a cluster singleton), every
+ * message serialized: its batch digests equal a single-process read's, in lockstep order.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterJobTest {
+  static final LeasedSlices.Settings LEASES = new LeasedSlices.Settings(Duration.ofSeconds(5), 4, Duration.ofMillis(100), 2);
+
+  @TempDir
+  static Path dir;
+
+  static Recipe recipe;
+  final List<ActorSystem<?>> systems = new ArrayList<>();
+
+  @BeforeAll
+  static void data() throws Exception {
+    Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(80, 2, 96 * 1024, 11), dir.resolve("data").toUri(), n -> { });
+    recipe = new Recipe(m.shardSet(dir.resolve("data").toUri()), 23, 4, false, new Recipe.Shuffle(true, 2, 16), "none");
+  }
+
+  @AfterEach
+  void stop() {
+    systems.forEach(ActorSystem::terminate);
+  }
+
+  static Config node(String role) {
+    return ConfigFactory.parseString("""
+        pekko.actor.provider = cluster
+        pekko.actor.serialize-messages = on
+        pekko.remote.artery.canonical.hostname = 127.0.0.1
+        pekko.remote.artery.canonical.port = 0
+        pekko.cluster.jmx.enabled = off
+        pekko.loglevel = WARNING
+        pekko.cluster.roles = [%s]
+        """.formatted(role)).withFallback(ConfigFactory.load());
+  }
+
+  /** A node: its guardian is the node agent, with the node's roles and a store of its own. */
+  ActorSystem<?> start(String role, ActorSystem<?> seed) throws Exception {
+    ActorSystem<NodeAgent.Command> s = ActorSystem.create(
+        NodeAgent.create(Set.of(role), FileShardStore::new, LEASES), "conveyor", node(role));
+    systems.add(s);
+    Cluster c = Cluster.get(s);
+    c.manager().tell(Join.create((seed == null ? c : Cluster.get(seed)).selfMember().address()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (c.selfMember().status() != MemberStatus.up()) {
+      assertThat(System.nanoTime()).as("joined within 30 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    return s;
+  }
+
+  static List<String> reference(JobSpec job) throws Exception {
+    ActorSystem<Void> local = ActorSystem.create(Behaviors.empty(), "reference");
+    try {
+      Materializer mat = Materializer.createMaterializer(local);
+      DataPlan plan = new DataPlan(job.recipe());
+      Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
+      List<String> lines = new ArrayList<>();
+      for (int e = 0; e < job.epochs(); e++) {
+        List<List<RankEvent>> ranks = new ArrayList<>();
+        for (int r = 0; r < job.world(); r++) {
+          RankSegment seg = plan.rank(e == 0 ? start : start.atEpoch(e, job.world()), job.world(), r);
+          ranks.add(RankPipeline.events(new FileShardStore(), plan, seg, job.pipeline())
+              .runWith(Sink.seq(), mat).toCompletableFuture().get(60, TimeUnit.SECONDS));
+        }
+        for (List<RankEvent> evs : ranks) {
+          for (RankEvent ev : evs) {
+            if (ev instanceof RawBatch b) {
+              BatchDigest d = BatchDigest.of(b);
+              lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256());
+            }
+          }
+        }
+      }
+      lines.sort(ClusterJobTest::lockstep);
+      return lines;
+    } finally {
+      local.terminate();
+    }
+  }
+
+  /** Lockstep order: epoch, step, rank. */
+  static int lockstep(String a, String b) {
+    String[] x = a.split(" ");
+    String[] y = b.split(" ");
+    for (int i = 0; i < 3; i++) {
+      int c = Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i]));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
+  }
+
+  @Test
+  void aJobOnAThreeNodeClusterDeliversTheBatchesOfASingleProcessRun() throws Exception {
+    ActorSystem<?> host = start(NodeAgent.TRAINER_HOST, null);
+    start(NodeAgent.WORKER, host);
+    start(NodeAgent.WORKER, host);
+    ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(host)
+        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10)), "job-coordinator"));
+    JobSpec job = new JobSpec("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24, 0);
+    TestProbe<JobCoordinator.JobEvent> client = TestProbe.create(host);
+
+    // the receptionist spreads registrations through the cluster: submit once all three agents are known
+    JobCoordinator.JobEvent first = null;
+    for (int attempt = 0; attempt < 50 && !(first instanceof JobCoordinator.Placed); attempt++) {
+      coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
+      first = client.receiveMessage(Duration.ofSeconds(15));
+      if (first instanceof JobCoordinator.Placed p && p.readers() < 2) {
+        // placed before the second worker was known: drain this run and submit again
+        drain(client);
+        first = null;
+      }
+      if (!(first instanceof JobCoordinator.Placed)) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(first).isInstanceOf(JobCoordinator.Placed.class);
+    JobCoordinator.Placed placed = (JobCoordinator.Placed) first;
+    assertThat(placed.readers()).isEqualTo(2);
+    assertThat(placed.trainerHosts()).hasSize(1);
+
+    List<String> lines = new ArrayList<>();
+    JobCoordinator.Finished finished = null;
+    while (finished == null) {
+      JobCoordinator.JobEvent e = client.receiveMessage(Duration.ofSeconds(30));
+      assertThat(e).isNotInstanceOf(JobCoordinator.Failed.class);
+      if (e instanceof JobCoordinator.Progress p && p.report() instanceof NodeAgent.BatchDone b) {
+        lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+      } else if (e instanceof JobCoordinator.Finished f) {
+        finished = f;
+      }
+    }
+    lines.sort(ClusterJobTest::lockstep);
+    assertThat(lines).hasSizeGreaterThan(10).isEqualTo(reference(job));
+    assertThat(finished.leases()).isPositive();
+    assertThat(finished.reassigned()).isZero();
+  }
+
+  static void drain(TestProbe<JobCoordinator.JobEvent> client) {
+    while (true) {
+      JobCoordinator.JobEvent e = client.receiveMessage(Duration.ofSeconds(30));
+      if (e instanceof JobCoordinator.Finished || e instanceof JobCoordinator.Failed) {
+        return;
+      }
+    }
+  }
+}
