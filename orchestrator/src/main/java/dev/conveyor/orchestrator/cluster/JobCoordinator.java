@@ -96,13 +96,12 @@ public final class JobCoordinator {
           if (ready.size() < agents.size()) {
             return Behaviors.same();
           }
-          return place(ctx, timeout, s, agents, ready);
+          return place(ctx, timeout, s, ready);
         })
         .build();
   }
 
-  private static Behavior<Command> place(ActorContext<Command> ctx, Duration timeout, Submit s,
-                                         Set<ActorRef<NodeAgent.Command>> agents, List<Prepared> ready) {
+  private static Behavior<Command> place(ActorContext<Command> ctx, Duration timeout, Submit s, List<Prepared> ready) {
     List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
     ready.forEach(p -> p.reader().ifPresent(readers::add));
     List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(java.util.Comparator.comparing(Prepared::node)).toList();
@@ -118,12 +117,8 @@ public final class JobCoordinator {
     for (int r = 0; r < s.job().world(); r++) {
       ranksOf.get(r % hosts.size()).add(r);
     }
-    List<ActorRef<NodeAgent.Command>> agentList = new ArrayList<>(agents);
     for (int i = 0; i < hosts.size(); i++) {
-      String node = hosts.get(i).node();
-      ActorRef<NodeAgent.Command> agent = agentList.stream().filter(a -> a.path().address().toString().equals(node)
-          || a.path().address().hasLocalScope() && node.equals(ctx.getSystem().address().toString())).findFirst().orElseThrow();
-      agent.tell(new NodeAgent.RunRanks(s.job(), ranksOf.get(i), readers, reports));
+      hosts.get(i).agent().tell(new NodeAgent.RunRanks(s.job(), ranksOf.get(i), readers, reports));
     }
     s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), readers.size()));
     return running(ctx, timeout, s, s.job().world(), 0, 0);

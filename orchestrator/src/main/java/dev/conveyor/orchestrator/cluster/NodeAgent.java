@@ -45,9 +45,9 @@ public final class NodeAgent {
   /** Get ready for {@code job}: plan it, and if this node is a worker, start its shard reader. */
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
 
-  /** This node is ready: its roles, and its shard reader when it is a worker. */
-  public record Prepared(String node, boolean worker, boolean trainerHost, Optional<ActorRef<ShardReader.Command>> reader)
-      implements WireMessage {}
+  /** This node is ready: its agent, its roles, and its shard reader when it is a worker. */
+  public record Prepared(String node, ActorRef<Command> agent, boolean worker, boolean trainerHost,
+                         Optional<ActorRef<ShardReader.Command>> reader) implements WireMessage {}
 
   /** Run {@code ranks} of {@code job} here, leasing their slices to {@code readers}; report to {@code replyTo}. */
   public record RunRanks(JobSpec job, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
@@ -78,15 +78,16 @@ public final class NodeAgent {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       Materializer mat = Materializer.createMaterializer(ctx);
       String node = ctx.getSystem().address().toString();
+      int[] jobs = {0};
       return Behaviors.receive(Command.class)
           .onMessage(Prepare.class, p -> {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
             if (roles.contains(WORKER)) {
               DataPlan plan = new DataPlan(p.job().recipe());
               reader = Optional.of(ctx.spawn(ShardReader.create(stores.get(), plan, p.job().pipeline()),
-                  "reader-" + p.job().id()));
+                  "reader-" + (++jobs[0]))); // a job id may come again (a resubmission): the name must not
             }
-            p.replyTo().tell(new Prepared(node, roles.contains(WORKER), roles.contains(TRAINER_HOST), reader));
+            p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader));
             return Behaviors.same();
           })
           .onMessage(RunRanks.class, r -> {
