@@ -22,6 +22,10 @@ final class ConfigReader {
     return read(name, () -> config.getString(name));
   }
 
+  java.util.List<String> stringList(String name) {
+    return read(name, () -> config.getStringList(name));
+  }
+
   boolean bool(String name) {
     return read(name, () -> config.getBoolean(name));
   }

@@ -81,6 +81,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--summary-json", paramLabel = "FILE", description = "The summary as one JSON object.")
   Path summaryJson;
 
+  @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Run on a cluster of `conveyor node`s, joining it through this node.")
+  String cluster;
+
   @Override
   public Integer call() throws Exception {
     Map<String, Object> flags = new LinkedHashMap<>();
@@ -97,6 +100,33 @@ final class RunCommand implements Callable<Integer> {
     flags.put(J + "checkpoint-dir", checkpointDir);
     var config = new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
 
+    if (cluster != null) {
+      List<String> unsupported = new ArrayList<>();
+      if (rank != null) {
+        unsupported.add("--rank");
+      }
+      if (resume != null) {
+        unsupported.add("--resume");
+      }
+      if (keysOut != null) {
+        unsupported.add("--keys-out");
+      }
+      if (summaryJson != null) {
+        unsupported.add("--summary-json");
+      }
+      if (maxSteps != null) {
+        unsupported.add("--max-steps");
+      }
+      if (!unsupported.isEmpty()) {
+        throw new ConveyorCli.UsageException(String.join(", ", unsupported) + " cannot be used with --cluster yet");
+      }
+      if (!cluster.matches("[^:/]+:\\d+")) {
+        throw new ConveyorCli.UsageException("--cluster takes HOST:PORT of a running node, got \"" + cluster + "\"");
+      }
+      ClusterRun.run(config, cluster, Optional.ofNullable(digestOut), Optional.ofNullable(deadLetter),
+          spec.commandLine().getOut(), spec.commandLine().getErr());
+      return ConveyorCli.EXIT_OK;
+    }
     Optional<String> token = Optional.ofNullable(resume);
     JobLauncher.launch(config,
         new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),

@@ -15,7 +15,8 @@ import dev.conveyor.workers.wire.WireMessage;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.net.URI;
+import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -57,7 +58,7 @@ public final class NodeAgent {
   public sealed interface RankReport extends WireMessage permits BatchDone, SkipDone, RankDone, RankFailed {}
 
   /** A batch was delivered: its place and digests, as {@code --digest-out} prints them. */
-  public record BatchDone(int epoch, long step, int rank, String bytesSha256, String keysSha256, int samples)
+  public record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples)
       implements RankReport {}
 
   /** A sample was skipped: its dead-letter line. */
@@ -70,10 +71,11 @@ public final class NodeAgent {
   public record RankFailed(int rank, String reason) implements RankReport {}
 
   /**
-   * An agent with the node's roles and its own store ({@code stores} makes one per job), leasing
+   * An agent with the node's roles and its own stores ({@code stores} opens one per job, for its
+   * first shard's URI), leasing
    * with {@code leases}.
    */
-  public static Behavior<Command> create(Set<String> roles, Supplier<ShardStore> stores, LeasedSlices.Settings leases) {
+  public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       Materializer mat = Materializer.createMaterializer(ctx);
@@ -84,7 +86,8 @@ public final class NodeAgent {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
             if (roles.contains(WORKER)) {
               DataPlan plan = new DataPlan(p.job().recipe());
-              reader = Optional.of(ctx.spawn(ShardReader.create(stores.get(), plan, p.job().pipeline()),
+              reader = Optional.of(ctx.spawn(ShardReader.create(stores.apply(plan.recipe().shards().uri(0)), plan,
+                      p.job().pipeline()),
                   "reader-" + (++jobs[0]))); // a job id may come again (a resubmission): the name must not
             }
             p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader));
@@ -113,7 +116,8 @@ public final class NodeAgent {
     events.runWith(Sink.foreach(ev -> {
       if (ev instanceof RawBatch b) {
         BatchDigest d = BatchDigest.of(b);
-        r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), d.bytesSha256(), d.keysSha256(), b.samples().size()));
+        r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
+            b.samples().size()));
       } else if (ev instanceof Skipped s) {
         r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line()));
       }

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import dev.conveyor.streams.store.ShardCheck;
+import dev.conveyor.streams.sample.DeadLetter;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -70,13 +71,11 @@ public final class JobRunner {
     ShardList named = parseShards(job.shards());
     try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3());
          ShardStore cursorFiles = cursorFiles(job, settings)) {
-      Optional<Manifest> listed = namedByManifest(named, store);
-      ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
       Optional<CursorStore> checkpoints = cursorFiles == null ? Optional.empty()
           : Optional.of(new CursorStore(CursorStore.parse(job.checkpointDir()), cursorFiles, job.checkpointKeep()));
       boolean decoding = job.decode() == JobSettings.Decode.AUTO;
-      String decode = decoding ? "auto:" + settings.decode().canonical() : "none";
-      RecipeLoader.Loaded loaded = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
+      Loaded loaded = load(settings, named, store);
+      ShardList shards = loaded.shards();
       Recipe recipe = loaded.recipe();
       DataPlan plan = new DataPlan(recipe);
       Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
@@ -113,6 +112,33 @@ public final class JobRunner {
       return new JobSummary(ranks.size(), shards.shards().size(), tally.samples, tally.batches, tally.bytes,
           tally.bad, dropped.get(), seconds, tally.cursors.cursor().encode(), store.metrics().snapshot());
     }
+  }
+
+  /** A job's recipe as {@code run} reads it, with the manifest's checks: what a cluster ships to its nodes. */
+  public record Planned(Recipe recipe, Map<String, ShardCheck> checks, int shards) {}
+
+  /**
+   * The recipe of {@code settings}' job, read as {@code run} reads it (the manifest found or
+   * named, a counting pass for shards no manifest lists), without running it.
+   */
+  public Planned plan(ConveyorSettings settings) throws InterruptedException {
+    ShardList named = parseShards(settings.job().shards());
+    try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
+      Loaded l = load(settings, named, store);
+      return new Planned(l.recipe(), l.checks(), l.shards().shards().size());
+    }
+  }
+
+  /** The recipe, its problems and checks (RecipeLoader's), and the shards it names. */
+  private record Loaded(ShardList shards, Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks) {}
+
+  private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store) throws InterruptedException {
+    JobSettings job = settings.job();
+    Optional<Manifest> listed = namedByManifest(named, store);
+    ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
+    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical() : "none";
+    RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
+    return new Loaded(shards, l.recipe(), l.problems(), l.checks());
   }
 
   private static List<Integer> servedRanks(JobSettings job) {

@@ -83,7 +83,7 @@ class ClusterJobTest {
   /** A node: its guardian is the node agent, with the node's roles and a store of its own. */
   ActorSystem<?> start(String role, ActorSystem<?> seed) throws Exception {
     ActorSystem<NodeAgent.Command> s = ActorSystem.create(
-        NodeAgent.create(Set.of(role), FileShardStore::new, LEASES), "conveyor", node(role));
+        NodeAgent.create(Set.of(role), u -> new FileShardStore(), LEASES), "conveyor", node(role));
     systems.add(s);
     Cluster c = Cluster.get(s);
     c.manager().tell(Join.create((seed == null ? c : Cluster.get(seed)).selfMember().address()));

@@ -1,0 +1,38 @@
+package dev.conveyor.config;
+
+import com.typesafe.config.Config;
+import java.util.List;
+
+/**
+ * One cluster node: the {@code conveyor.node} section.
+ *
+ * @param roles     {@code worker} (reads slices for others), {@code trainer-host} (runs ranks), or both
+ * @param seedNodes {@code host:port} of the nodes a new node joins through (the first node lists itself)
+ */
+public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes) {
+  public static final String PATH = "conveyor.node";
+
+  public NodeSettings {
+    roles = List.copyOf(roles);
+    seedNodes = List.copyOf(seedNodes);
+  }
+
+  public static NodeSettings fromConfig(Config config) {
+    ConfigReader r = new ConfigReader(config, PATH);
+    List<String> roles = r.stringList("roles");
+    if (roles.isEmpty() || !List.of("worker", "trainer-host").containsAll(roles)) {
+      throw new SettingsException(r.key("roles"), "must name worker, trainer-host or both, got " + roles);
+    }
+    List<String> seeds = r.stringList("seed-nodes");
+    for (String s : seeds) {
+      if (!s.matches("[^:/]+:\\d+")) {
+        throw new SettingsException(r.key("seed-nodes"), "lists host:port entries, got \"" + s + "\"");
+      }
+    }
+    int port = r.intAtLeast("port", 0);
+    if (port > 65535) {
+      throw new SettingsException(r.key("port"), "must be a TCP port (0 picks a free one), got " + port);
+    }
+    return new NodeSettings(roles, r.string("hostname"), port, seeds);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.conveyor.orchestrator.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.orchestrator.cluster.ClusterClient;
+import dev.conveyor.orchestrator.cluster.JobSpec;
+import dev.conveyor.orchestrator.job.JobRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+
+/** {@code run --cluster HOST:PORT}: plans the job here, runs it on the cluster, writes what it delivered. */
+final class ClusterRun {
+  private ClusterRun() {}
+
+  static void run(Config config, String seed, Optional<Path> digestOut, Optional<Path> deadLetter, PrintWriter out,
+                  PrintWriter err) throws Exception {
+    ConveyorSettings settings = ConveyorSettings.fromConfig(config);
+    JobSettings job = settings.job();
+    if (job.decode() != JobSettings.Decode.NONE) {
+      throw new ConveyorCli.UsageException("--cluster runs raw samples for now: use --decode none");
+    }
+    JobRunner.Planned planned;
+    ActorSystem local = ActorSystem.create("conveyor-plan", config.withFallback(ConfigFactory.load()));
+    try {
+      planned = new JobRunner(Materializer.createMaterializer(local), line -> err.println("run: " + line)).plan(settings);
+    } finally {
+      local.terminate();
+      local.getWhenTerminated().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
+    }
+    JobSpec spec = new JobSpec(planned.recipe().fingerprint(), planned.recipe(), planned.checks(), job.worldSize(),
+        job.epochs(), job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes(), 0);
+    ClusterClient.Outcome o = ClusterClient.run(seed, spec, ConfigFactory.load(), line -> {
+      err.println("run: " + line);
+      err.flush();
+    }, Duration.ofSeconds(60), Duration.ofMinutes(10));
+    write(digestOut, o.digests());
+    write(deadLetter, o.deadLetters());
+    out.println(String.format(Locale.ROOT, "run: cluster %s: ranks %d on %s, %d shard reader(s), shards %d%n"
+            + "  samples %,d   batches %,d   bad samples %,d%n"
+            + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d",
+        seed, job.worldSize(), o.trainerHosts(), o.readers(), planned.shards(), o.samples(), o.batches(),
+        o.deadLetters().size(), o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned()));
+    out.println("cursor: " + o.cursor());
+  }
+
+  private static void write(Optional<Path> file, List<String> lines) throws IOException {
+    if (file.isPresent()) {
+      Path p = file.get().toAbsolutePath();
+      Files.createDirectories(p.getParent());
+      Files.write(p, lines, StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package dev.conveyor.orchestrator.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.conveyor.orchestrator.cli.ConveyorCli;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster from the command line: three `conveyor node` processes on 127.0.0.1 (a trainer
+ * host, two workers) and `conveyor run --cluster` submitting to them give the batch digests of
+ * a single-process `conveyor run`.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ClusterNodesTest {
+  @TempDir
+  Path dir;
+
+  final List<Process> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : nodes) {
+      p.destroy(); // SIGTERM: the node leaves the cluster
+    }
+    for (Process p : nodes) {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  record Cli(int code, String out, String err) {}
+
+  static Cli cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Cli(code, out.toString(), err.toString());
+  }
+
+  /** Starts {@code conveyor node} in its own JVM with {@code conf}; returns when it reports itself up. */
+  Process node(String name, String conf) throws Exception {
+    Path file = Files.writeString(dir.resolve(name + ".conf"), conf);
+    Path log = dir.resolve(name + ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+        "dev.conveyor.orchestrator.cli.ConveyorCli", "node", file.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    nodes.add(p);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
+      assertThat(p.isAlive()).as(name + " exited: " + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
+      assertThat(System.nanoTime()).as(name + " up within 90 s").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    return p;
+  }
+
+  @Test
+  void threeNodeProcessesRunAJobWhoseDigestsEqualASingleProcessRun() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(80, 2, 96 * 1024, 13), dir.resolve("data").toUri(), n -> { });
+    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    Path reference = dir.resolve("reference.txt");
+    Cli ref = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
+        "--digest-out", reference.toString());
+    assertThat(ref.code()).as(ref.err()).isZero();
+
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+    node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
+    node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+
+    Path digests = dir.resolve("cluster.txt");
+    Cli run = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
+        "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString());
+    assertThat(run.code()).as(run.err() + run.out()).isZero();
+    assertThat(run.out()).contains("2 shard reader(s)");
+    assertThat(Files.readAllLines(digests)).hasSizeGreaterThan(10).isEqualTo(Files.readAllLines(reference));
+    // the cursor of a finished job is the one the single-process run ends with
+    assertThat(run.out().lines().reduce((a, b) -> b).orElseThrow())
+        .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow());
+  }
+}
