@@ -8,8 +8,10 @@ import java.util.List;
  *
  * @param roles     {@code worker} (reads slices for others), {@code trainer-host} (runs ranks), or both
  * @param seedNodes {@code host:port} of the nodes a new node joins through (the first node lists itself)
+ * @param downUnreachableAfterMillis how long a node may stay unreachable before the majority downs it (its leases go elsewhere)
  */
-public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes) {
+public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
+                           long downUnreachableAfterMillis) {
   public static final String PATH = "conveyor.node";
 
   public NodeSettings {
@@ -33,6 +35,6 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
     if (port > 65535) {
       throw new SettingsException(r.key("port"), "must be a TCP port (0 picks a free one), got " + port);
     }
-    return new NodeSettings(roles, r.string("hostname"), port, seeds);
+    return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000));
   }
 }

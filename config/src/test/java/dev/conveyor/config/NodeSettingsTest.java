@@ -12,7 +12,7 @@ class NodeSettingsTest {
   @Test
   void defaultsAreASingleNodeWithBothRolesOnLoopback() {
     assertThat(NodeSettings.fromConfig(ConfigFactory.defaultReference()))
-        .isEqualTo(new NodeSettings(List.of("worker", "trainer-host"), "127.0.0.1", 25520, List.of("127.0.0.1:25520")));
+        .isEqualTo(new NodeSettings(List.of("worker", "trainer-host"), "127.0.0.1", 25520, List.of("127.0.0.1:25520"), 7000));
   }
 
   @Test

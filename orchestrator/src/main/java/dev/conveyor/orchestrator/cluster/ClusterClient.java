@@ -35,7 +35,7 @@ public final class ClusterClient {
   public static Outcome run(String seed, JobSpec job, Config base, Consumer<String> progress, Duration joinTimeout,
                             Duration idleTimeout) throws InterruptedException, TimeoutException {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
-        ClusterNode.pekko("127.0.0.1", 0, List.of(seed), List.of("client"), base));
+        ClusterNode.pekko("127.0.0.1", 0, List.of(seed), List.of("client"), 7_000, base));
     try {
       Cluster cluster = Cluster.get(system);
       long deadline = System.nanoTime() + joinTimeout.toNanos();

@@ -29,8 +29,15 @@ public final class ClusterNode {
 
   private ClusterNode() {}
 
-  /** Pekko settings for a member listening on {@code hostname:port} with {@code roles}, joining through {@code seeds}. */
-  public static Config pekko(String hostname, int port, List<String> seeds, List<String> roles, Config base) {
+  /**
+   * Pekko settings for a member listening on {@code hostname:port} with {@code roles}, joining
+   * through {@code seeds}; an unreachable member is downed after {@code downAfterMillis} by the
+   * Split Brain Resolver (keep-majority). These, and the stream references' timeouts, are set
+   * here rather than in a reference.conf: Pekko's own reference.conf files would override them
+   * depending on the order of the class path.
+   */
+  public static Config pekko(String hostname, int port, List<String> seeds, List<String> roles, long downAfterMillis,
+                             Config base) {
     List<String> seedAddresses = new ArrayList<>();
     seeds.forEach(s -> seedAddresses.add("pekko://" + SYSTEM + "@" + s));
     return ConfigFactory.empty()
@@ -40,6 +47,16 @@ public final class ClusterNode {
         .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses))
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
         .withValue("pekko.cluster.jmx.enabled", ConfigValueFactory.fromAnyRef(false))
+        .withValue("pekko.cluster.downing-provider-class",
+            ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
+        .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef("keep-majority"))
+        .withValue("pekko.cluster.split-brain-resolver.stable-after", ConfigValueFactory.fromAnyRef(downAfterMillis + "ms"))
+        // a leased slice's events: the lease holder subscribes within 20 s; the other side is
+        // declared gone when silent 2 s at the end; 32 elements requested ahead (back-pressure holds)
+        .withValue("pekko.stream.materializer.stream-ref.subscription-timeout", ConfigValueFactory.fromAnyRef("20s"))
+        .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
+        .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
+        .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"))
         .withFallback(base);
   }
 
@@ -50,7 +67,7 @@ public final class ClusterNode {
     Set<String> agentRoles = new HashSet<>(n.roles());
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
         NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES), SYSTEM,
-        pekko(n.hostname(), n.port(), n.seedNodes(), roles, base));
+        pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base));
     coordinator(system);
     return system;
   }

@@ -67,10 +67,22 @@ public final class JobCoordinator {
         .build();
   }
 
+  /** How long a submission waits for the agents of all nodes that are up to be known. */
+  private static final Duration AGENTS_SETTLE = Duration.ofSeconds(15);
+
   private static Behavior<Command> finding(ActorContext<Command> ctx, Duration timeout, Submit s) {
+    long since = System.nanoTime();
     return Behaviors.receive(Command.class)
         .onMessage(Nodes.class, n -> {
           Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
+          long nodesUp = nodesUp(ctx);
+          if (agents.size() < nodesUp && System.nanoTime() - since < AGENTS_SETTLE.toNanos()) {
+            // registrations spread through the cluster a little after a node is up: look again
+            ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, Nodes::new);
+            ctx.scheduleOnce(Duration.ofMillis(200), ctx.getSystem().receptionist(),
+                Receptionist.find(NodeAgent.KEY, adapter));
+            return Behaviors.same();
+          }
           if (agents.isEmpty()) {
             s.client().tell(new Failed("no node agents in the cluster"));
             return idle(ctx, timeout);
@@ -82,6 +94,17 @@ public final class JobCoordinator {
           return preparing(ctx, timeout, s, agents, new ArrayList<>());
         })
         .build();
+  }
+
+  /** Members that are up with the node role (clients do not count). */
+  private static long nodesUp(ActorContext<Command> ctx) {
+    long n = 0;
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up() && m.hasRole(ClusterNode.NODE_ROLE)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static Behavior<Command> preparing(ActorContext<Command> ctx, Duration timeout, Submit s,

@@ -104,14 +104,31 @@ public final class NodeAgent {
     });
   }
 
+  /** Whether {@code ref}'s node is an up member of the cluster (a local reference always is). */
+  private static boolean isUp(org.apache.pekko.actor.typed.ActorSystem<?> system, ActorRef<?> ref) {
+    org.apache.pekko.actor.Address a = ref.path().address();
+    if (a.hasLocalScope()) {
+      return true;
+    }
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
+      if (m.address().equals(a)) {
+        return m.status() == org.apache.pekko.cluster.MemberStatus.up()
+            || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
+      }
+    }
+    return false;
+  }
+
   private static void runRank(RunRanks r, DataPlan plan, int rank, org.apache.pekko.actor.typed.ActorSystem<?> system,
                               Materializer mat, LeasedSlices.Settings leases) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
+    LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> isUp(system, ref));
     Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
     Source<RankEvent, NotUsed> events = Source.range(0, job.epochs() - 1).flatMapConcat(e -> {
       RankSegment seg = plan.rank(e == 0 ? start : start.atEpoch(e, job.world()), job.world(), rank);
-      return LeasedSlices.events(seg, r.readers(), system, leases, stats).via(RankPipeline.batches(seg));
+      return LeasedSlices.events(seg, readers, system, leases, stats).via(RankPipeline.batches(seg));
     });
     events.runWith(Sink.foreach(ev -> {
       if (ev instanceof RawBatch b) {

@@ -99,4 +99,55 @@ class ClusterNodesTest {
     assertThat(run.out().lines().reduce((a, b) -> b).orElseThrow())
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow());
   }
+
+  @Test
+  void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(900, 0, 256 * 1024, 17), dir.resolve("data").toUri(), n -> { });
+    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"};
+    Path reference = dir.resolve("reference.txt");
+    Cli ref = cli(concat(job, "--digest-out", reference.toString()));
+    assertThat(ref.code()).as(ref.err()).isZero();
+
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+    node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
+    Process victim = node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+
+    Path digests = dir.resolve("cluster.txt");
+    StringWriter progress = new StringWriter();
+    java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      StringWriter out = new StringWriter();
+      int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(progress, true),
+          concat(job, "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString()));
+      return new Cli(code, out.toString(), progress.toString());
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!progress.toString().contains("ranks on")) { // placed: the ranks are streaming from both workers
+      assertThat(System.nanoTime()).as("placed within 60 s: " + progress).isLessThan(deadline);
+      assertThat(run).as("the run ended before it was placed: " + progress).isNotDone();
+      Thread.sleep(20);
+    }
+    Thread.sleep(300);
+    assertThat(run).as("the job still runs when the worker is killed").isNotDone();
+    victim.destroyForcibly(); // SIGKILL
+    Cli done = run.get(150, TimeUnit.SECONDS);
+    assertThat(done.code()).as(done.err() + done.out()).isZero();
+    assertThat(done.out()).contains("2 shard reader(s)");
+    assertThat(Files.readAllLines(digests)).isEqualTo(Files.readAllLines(reference));
+    String leasedAgain = done.out().replaceAll("(?s).*leased again (\\d+).*", "$1");
+    System.err.println("worker killed mid-job: " + done.out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
+    assertThat(Long.parseLong(leasedAgain)).isPositive();
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
 }

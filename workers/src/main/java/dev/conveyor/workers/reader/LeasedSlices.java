@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -71,13 +72,46 @@ public final class LeasedSlices {
     }
   }
 
-  /** The events of {@code seg}, read by {@code readers}. */
+  /**
+   * The readers a rank leases to, shared by all its segments (epochs): which ones failed a
+   * lease (suspects), and which ones are still alive (e.g. their node is up in the cluster).
+   * A lease goes to a reader that is alive and not suspected while there is one.
+   */
+  public static final class Readers {
+    private final List<ActorRef<ShardReader.Command>> refs;
+    private final Predicate<ActorRef<ShardReader.Command>> alive;
+    private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+
+    public Readers(List<ActorRef<ShardReader.Command>> refs, Predicate<ActorRef<ShardReader.Command>> alive) {
+      if (refs.isEmpty()) {
+        throw new IllegalArgumentException("no shard readers to lease slices to");
+      }
+      this.refs = List.copyOf(refs);
+      this.alive = alive;
+    }
+
+    /** The reader for attempt {@code k} of slice {@code index}: round-robin from the slice's own, past the suspect and the dead. */
+    int pick(int index, int k) {
+      int n = refs.size();
+      for (int step = 0; step < n; step++) {
+        int r = (index + k + step) % n;
+        if (!suspects.contains(r) && alive.test(refs.get(r))) {
+          return r;
+        }
+      }
+      return (index + k) % n;
+    }
+  }
+
+  /** The events of {@code seg}, read by {@code readers} (all taken to be alive). */
   public static Source<ReadEvent, NotUsed> events(RankSegment seg, List<ActorRef<ShardReader.Command>> readers,
                                                   ActorSystem<?> system, Settings s, Stats stats) {
-    if (readers.isEmpty()) {
-      throw new IllegalArgumentException("no shard readers to lease slices to");
-    }
-    Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+    return events(seg, new Readers(readers, r -> true), system, s, stats);
+  }
+
+  /** The events of {@code seg}, read by {@code readers}. */
+  public static Source<ReadEvent, NotUsed> events(RankSegment seg, Readers readers, ActorSystem<?> system, Settings s,
+                                                  Stats stats) {
     List<Pair<WindowSlice, Long>> slices = RankPipeline.slices(seg);
     List<Integer> indices = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {
@@ -85,7 +119,7 @@ public final class LeasedSlices {
     }
     return Source.from(indices).flatMapConcat(s.slicesInFlight(), i -> {
       Pair<WindowSlice, Long> p = slices.get(i);
-      Lessee l = new Lessee(seg.epoch(), leaseId(seg, i), i, p.first(), p.second(), readers, suspects, system, s, stats);
+      Lessee l = new Lessee(seg.epoch(), leaseId(seg, i), i, p.first(), p.second(), readers, system, s, stats);
       return Source.lazySource(l::read).mapMaterializedValue(m -> NotUsed.getInstance());
     });
   }
@@ -102,24 +136,21 @@ public final class LeasedSlices {
     private final int index;
     private final WindowSlice slice;
     private final long firstPosition;
-    private final List<ActorRef<ShardReader.Command>> readers;
-    private final Set<Integer> suspects;
+    private final Readers readers;
     private final ActorSystem<?> system;
     private final Settings s;
     private final Stats stats;
     private final AtomicLong next = new AtomicLong(); // the ordinal of the next event to deliver
     private final AtomicInteger attempts = new AtomicInteger();
 
-    Lessee(int epoch, long lease, int index, WindowSlice slice, long firstPosition,
-           List<ActorRef<ShardReader.Command>> readers, Set<Integer> suspects, ActorSystem<?> system, Settings s,
-           Stats stats) {
+    Lessee(int epoch, long lease, int index, WindowSlice slice, long firstPosition, Readers readers,
+           ActorSystem<?> system, Settings s, Stats stats) {
       this.epoch = epoch;
       this.lease = lease;
       this.index = index;
       this.slice = slice;
       this.firstPosition = firstPosition;
       this.readers = readers;
-      this.suspects = suspects;
       this.system = system;
       this.s = s;
       this.stats = stats;
@@ -139,8 +170,8 @@ public final class LeasedSlices {
     /** Leases the slice to the next reader (from the next ordinal on) and takes its events. */
     private Source<ReadEvent, NotUsed> attempt() {
       int fencing = attempts.getAndIncrement();
-      int r = pick(fencing);
-      ActorRef<ShardReader.Command> reader = readers.get(r);
+      int r = readers.pick(index, fencing);
+      ActorRef<ShardReader.Command> reader = readers.refs.get(r);
       long from = next.get();
       stats.leases.incrementAndGet();
       if (from > 0) {
@@ -164,7 +195,7 @@ public final class LeasedSlices {
                       + ": the reader's stream ended without its end marker, after event " + next.get())))
               .mapMaterializedValue(m -> NotUsed.getInstance()))
           .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
-            suspects.add(r);
+            readers.suspects.add(r);
             return t;
           }).build());
     }
@@ -188,18 +219,6 @@ public final class LeasedSlices {
       }
       ended.set(true);
       return List.of();
-    }
-
-    /** The reader for attempt {@code k}: round-robin from the slice's own, skipping suspects while any other is left. */
-    private int pick(int k) {
-      int n = readers.size();
-      for (int step = 0; step < n; step++) {
-        int r = (index + k + step) % n;
-        if (!suspects.contains(r)) {
-          return r;
-        }
-      }
-      return (index + k) % n;
     }
   }
 }

@@ -70,6 +70,8 @@ class LeasedSlicesAcrossNodesTest {
     return ConfigFactory.parseString(crashes(name) + """
         pekko.actor.provider = cluster
         pekko.actor.serialize-messages = on
+        pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
+        pekko.cluster.split-brain-resolver.active-strategy = keep-majority
         pekko.cluster.split-brain-resolver.stable-after = 2s
         pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2s
         pekko.cluster.jmx.enabled = off
