@@ -53,7 +53,26 @@ final class NodeCommand implements Callable<Integer> {
     out.println("node: " + cluster.selfMember().address() + " " + cluster.selfMember().status().toString().toLowerCase()
         + ", roles " + node.roles() + ", seed nodes " + node.seedNodes());
     out.flush();
-    system.getWhenTerminated().toCompletableFuture().join(); // a JVM shutdown (Ctrl-C, SIGTERM) leaves the cluster first
+    // SIGTERM and Ctrl-C: leave the cluster gracefully (Pekko's coordinated shutdown), then exit 0
+    java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
+    }
+    java.util.concurrent.CompletableFuture.runAsync(() -> {
+      system.getWhenTerminated().toCompletableFuture().join();
+      stop.countDown(); // stopped from inside (e.g. downed by the cluster)
+    });
+    stop.await();
+    boolean left = system.whenTerminated().isCompleted();
+    if (!left) {
+      out.println("node: leaving the cluster");
+      out.flush();
+      org.apache.pekko.actor.CoordinatedShutdown.get(system)
+          .runAll(org.apache.pekko.actor.CoordinatedShutdown.jvmExitReason())
+          .toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).exceptionally(x -> null).join();
+    }
+    out.println("node: stopped");
+    out.flush();
     return ConveyorCli.EXIT_OK;
   }
 }

@@ -150,4 +150,24 @@ class ClusterNodesTest {
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
   }
+
+  @Test
+  void sigtermMakesANodeLeaveTheClusterAndExitZero() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+    Process seed = node("seed", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
+    Process worker = node("leaver", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+    worker.destroy(); // SIGTERM
+    assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s").isTrue();
+    assertThat(worker.exitValue()).isZero();
+    String log = Files.readString(dir.resolve("leaver.log"));
+    assertThat(log).contains("node: leaving the cluster").contains("node: stopped");
+    // the seed saw a member leave, not fail: it never marked it unreachable
+    Thread.sleep(2_000);
+    assertThat(Files.readString(dir.resolve("seed.log"))).doesNotContain("UNREACHABLE");
+    assertThat(seed.isAlive()).isTrue();
+  }
 }
