@@ -70,6 +70,24 @@ class ClusterNodesTest {
     return p;
   }
 
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String seeds(int port) {
+    return "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+  }
+
+  /** A trainer host (the seed, on {@code port}) and two workers; returns their processes in that order. */
+  List<Process> startCluster(int port) throws Exception {
+    return List.of(
+        node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds(port) + " }"),
+        node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }"),
+        node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }"));
+  }
+
   @Test
   void threeNodeProcessesRunAJobWhoseDigestsEqualASingleProcessRun() throws Exception {
     new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
@@ -80,14 +98,8 @@ class ClusterNodesTest {
         "--digest-out", reference.toString());
     assertThat(ref.code()).as(ref.err()).isZero();
 
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
-    node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
-    node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
-    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+    int port = freePort();
+    startCluster(port);
 
     Path digests = dir.resolve("cluster.txt");
     Cli run = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
@@ -110,14 +122,8 @@ class ClusterNodesTest {
     Cli ref = cli(concat(job, "--digest-out", reference.toString()));
     assertThat(ref.code()).as(ref.err()).isZero();
 
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
-    node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
-    Process victim = node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
-    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
+    int port = freePort();
+    Process victim = startCluster(port).get(1);
 
     Path digests = dir.resolve("cluster.txt");
     StringWriter progress = new StringWriter();
@@ -153,11 +159,8 @@ class ClusterNodesTest {
 
   @Test
   void sigtermMakesANodeLeaveTheClusterAndExitZero() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+    int port = freePort();
+    String seeds = seeds(port);
     Process seed = node("seed", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }");
     Process worker = node("leaver", "conveyor.node { roles = [worker], port = 0, " + seeds + " }");
     worker.destroy(); // SIGTERM
