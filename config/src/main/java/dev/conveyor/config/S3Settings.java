@@ -92,12 +92,6 @@ public record S3Settings(
         partSizeBytes, maxConcurrency, targetThroughputGbps, readBufferBytes, reads);
   }
 
-  /** The same settings with other read rules (tests tighten timeouts with it). */
-  public S3Settings withReads(Reads r) {
-    return new S3Settings(endpoint, region, pathStyle, accessKeyId, secretAccessKey,
-        partSizeBytes, maxConcurrency, targetThroughputGbps, readBufferBytes, r);
-  }
-
   private static Optional<URI> endpoint(ConfigReader r) {
     String raw = r.string("endpoint");
     if (raw.isEmpty()) {

@@ -26,6 +26,11 @@ import org.apache.pekko.actor.CoordinatedShutdown;
  * to the coordinator, and gathers what the ranks report until the job ends.
  */
 public final class ClusterClient {
+  /** Digest lines ({@code epoch step rank …}) in lockstep order, as a single-process run writes them. */
+  public static final Comparator<String> LOCKSTEP = Comparator.comparing((String l) -> Long.parseLong(l.split(" ")[0]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[1]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[2]));
+
   private ClusterClient() {}
 
   /** What a cluster run delivered: batch digest lines in lockstep order, dead letters, counts, and the final cursor. */
@@ -69,9 +74,7 @@ public final class ClusterClient {
           throw new IllegalStateException("the cluster job failed: " + f.reason());
         }
         if (e instanceof JobCoordinator.Finished f) {
-          digests.sort(Comparator.comparing((String l) -> Long.parseLong(l.split(" ")[0]))
-              .thenComparing(l -> Long.parseLong(l.split(" ")[1]))
-              .thenComparing(l -> Long.parseLong(l.split(" ")[2])));
+          digests.sort(LOCKSTEP);
           Cursor c = Cursor.start(job.recipe().fingerprint(), job.world()).atEpoch(job.epochs() - 1, job.world());
           for (Map.Entry<Integer, Long> r : lastEpochBatches.entrySet()) {
             c = c.withDelivered(r.getKey(), r.getValue());

@@ -127,7 +127,7 @@ public final class NodeAgent {
     LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> isUp(system, ref));
     Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
     Source<RankEvent, NotUsed> events = Source.range(0, job.epochs() - 1).flatMapConcat(e -> {
-      RankSegment seg = plan.rank(e == 0 ? start : start.atEpoch(e, job.world()), job.world(), rank);
+      RankSegment seg = plan.rank(start.atEpoch(e, job.world()), job.world(), rank); // every epoch from its start
       return LeasedSlices.events(seg, readers, system, leases, stats).via(RankPipeline.batches(seg));
     });
     events.runWith(Sink.foreach(ev -> {

@@ -40,8 +40,7 @@ public final class CheckpointActor {
   static Behavior<Command> create(CursorStore store, Cursor start, int every, boolean oneRank,
                                   org.apache.pekko.stream.Materializer mat) {
     return Behaviors.setup(ctx -> {
-      store.adoptExisting();
-      Cursor from = store.newestValid(mat)
+      Cursor from = store.adoptExisting(mat)
           .filter(c -> c.fingerprint().equals(start.fingerprint()) && c.world() == start.world())
           .orElse(start);
       CursorTracker tracker = new CursorTracker(from, oneRank);

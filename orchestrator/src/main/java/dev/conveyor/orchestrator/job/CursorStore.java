@@ -96,23 +96,16 @@ final class CursorStore {
   private static final java.util.regex.Pattern NUMBERED = java.util.regex.Pattern.compile("cursor-\\d{6}-\\d{12}\\.cv");
 
   /**
-   * Takes over the numbered cursors already in the directory (a restarted run's), oldest
-   * first, so that keeping the last {@code keep} goes on counting them.
+   * Takes over what a restarted run left in the directory — its numbered cursors, oldest first,
+   * so that keeping the last {@code keep} goes on counting them — and returns the newest cursor
+   * that reads back whole: {@code latest.cursor}, or when that is missing or damaged the newest
+   * numbered cursor whose checksum holds; empty when there is none. Lists the directory once.
    */
-  void adoptExisting() {
-    for (URI u : numbered()) {
-      kept.addLast(u);
-    }
-  }
-
-  /**
-   * The newest cursor that reads back whole — {@code latest.cursor}, or when that is missing or
-   * damaged the newest numbered cursor whose checksum holds — or empty when there is none.
-   */
-  Optional<Cursor> newestValid(Materializer mat) {
+  Optional<Cursor> adoptExisting(Materializer mat) {
+    List<URI> numbered = numbered();
+    kept.addAll(numbered);
     List<URI> candidates = new ArrayList<>();
     candidates.add(dir.resolve(LATEST));
-    List<URI> numbered = numbered();
     for (int i = numbered.size() - 1; i >= 0; i--) {
       candidates.add(numbered.get(i));
     }

@@ -100,12 +100,12 @@ class ClusterJobTest {
     try {
       Materializer mat = Materializer.createMaterializer(local);
       DataPlan plan = new DataPlan(job.recipe());
-      Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
+      Cursor start = Cursor.start(job.recipe().fingerprint(), job.world()); // every epoch from its start
       List<String> lines = new ArrayList<>();
       for (int e = 0; e < job.epochs(); e++) {
         List<List<RankEvent>> ranks = new ArrayList<>();
         for (int r = 0; r < job.world(); r++) {
-          RankSegment seg = plan.rank(e == 0 ? start : start.atEpoch(e, job.world()), job.world(), r);
+          RankSegment seg = plan.rank(start.atEpoch(e, job.world()), job.world(), r);
           ranks.add(RankPipeline.events(new FileShardStore(), plan, seg, job.pipeline())
               .runWith(Sink.seq(), mat).toCompletableFuture().get(60, TimeUnit.SECONDS));
         }
@@ -118,24 +118,11 @@ class ClusterJobTest {
           }
         }
       }
-      lines.sort(ClusterJobTest::lockstep);
+      lines.sort(ClusterClient.LOCKSTEP);
       return lines;
     } finally {
       local.terminate();
     }
-  }
-
-  /** Lockstep order: epoch, step, rank. */
-  static int lockstep(String a, String b) {
-    String[] x = a.split(" ");
-    String[] y = b.split(" ");
-    for (int i = 0; i < 3; i++) {
-      int c = Long.compare(Long.parseLong(x[i]), Long.parseLong(y[i]));
-      if (c != 0) {
-        return c;
-      }
-    }
-    return 0;
   }
 
   @Test
@@ -178,7 +165,7 @@ class ClusterJobTest {
         finished = f;
       }
     }
-    lines.sort(ClusterJobTest::lockstep);
+    lines.sort(ClusterClient.LOCKSTEP);
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(reference(job));
     assertThat(finished.leases()).isPositive();
     assertThat(finished.reassigned()).isZero();

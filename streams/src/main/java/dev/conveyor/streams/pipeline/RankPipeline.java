@@ -57,15 +57,18 @@ public final class RankPipeline {
 
   /**
    * The events of {@code seg}: its batches from {@code seg.firstBatch()} on, with skips in place.
-   * With {@code readAheadBytes > 0} the segment's shards are fetched ahead in plan order
-   * ({@link ReadAhead}, one per materialization, closed with the stream).
+   * With {@code readAheadBytes > 0} the segment's shards are fetched ahead in plan order, and
+   * with manifest checks every shard is checked ({@link ReadAhead}, one per materialization,
+   * closed with the stream).
    */
   public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
-    if (s.readAheadBytes() <= 0) {
-      return read(s.checks().isEmpty() ? store : new ReadAhead(store, List.of(), s.checks(), 0, null), plan, seg, s);
+    if (s.readAheadBytes() <= 0 && s.checks().isEmpty()) {
+      return read(store, plan, seg, s);
     }
     return Source.<RankEvent, NotUsed>fromMaterializer((mat, attrs) -> {
-      ReadAhead ahead = new ReadAhead(store, shardOrder(plan, seg), s.checks(), s.readAheadBytes(), mat);
+      // with no budget nothing is fetched ahead: shards stream, checked against the manifest as they do
+      ReadAhead ahead = new ReadAhead(store, s.readAheadBytes() > 0 ? shardOrder(plan, seg) : List.of(), s.checks(),
+          s.readAheadBytes(), mat);
       return read(ahead, plan, seg, s).watchTermination((m, done) -> {
         done.whenComplete((ok, e) -> ahead.close());
         return m;

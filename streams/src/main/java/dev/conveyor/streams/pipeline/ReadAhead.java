@@ -1,13 +1,14 @@
 package dev.conveyor.streams.pipeline;
 
-import dev.conveyor.streams.store.ReaderMetrics;
+import dev.conveyor.streams.store.ForwardingShardStore;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.Verified;
 import java.net.URI;
-import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -34,13 +35,12 @@ import org.apache.pekko.util.ByteString;
  * never hold more than {@code budget} bytes. A ShardStore to the readers; one per
  * materialized rank segment.
  */
-public final class ReadAhead implements ShardStore {
-  private final ShardStore inner;
-  private final List<URI> order;
+public final class ReadAhead extends ForwardingShardStore {
   private final Map<String, ShardCheck> checks;
   private final long budget;
   private final Materializer mat;
   private final List<Entry> entries = new ArrayList<>();
+  private final Map<URI, ArrayDeque<Entry>> untaken = new HashMap<>(); // by shard, in plan order; guarded by this
   private long held; // bytes of the budget in use; guarded by this
   private int next; // the next entry to consider fetching; guarded by this
   private boolean closed;
@@ -64,13 +64,14 @@ public final class ReadAhead implements ShardStore {
    * (by shard URI) give sizes and digests. Starts fetching at once.
    */
   public ReadAhead(ShardStore inner, List<URI> order, Map<String, ShardCheck> checks, long budget, Materializer mat) {
-    this.inner = inner;
-    this.order = order;
+    super(inner);
     this.checks = checks;
     this.budget = budget;
     this.mat = mat;
     for (URI u : order) {
-      entries.add(new Entry(u, checks.getOrDefault(u.toString(), ShardCheck.NONE)));
+      Entry e = new Entry(u, checks.getOrDefault(u.toString(), ShardCheck.NONE));
+      entries.add(e);
+      untaken.computeIfAbsent(u, k -> new ArrayDeque<>()).add(e);
     }
     fill();
   }
@@ -139,12 +140,10 @@ public final class ReadAhead implements ShardStore {
   public Source<ByteString, NotUsed> read(URI shard) {
     Entry found = null;
     synchronized (this) {
-      for (Entry e : entries) {
-        if (!e.taken && e.uri.equals(shard)) {
-          found = e;
-          e.taken = true;
-          break;
-        }
+      ArrayDeque<Entry> q = untaken.get(shard);
+      if (q != null && !q.isEmpty()) {
+        found = q.poll();
+        found.taken = true;
       }
     }
     inner.metrics().shardOpened(found != null && found.bytes != null && found.bytes.isDone());
@@ -172,31 +171,6 @@ public final class ReadAhead implements ShardStore {
     }
     inner.metrics().readAhead(-e.check.bytes(), -1);
     fill();
-  }
-
-  @Override
-  public Source<ByteString, NotUsed> read(URI shard, long offset, long length) {
-    return inner.read(shard, offset, length);
-  }
-
-  @Override
-  public CompletionStage<Done> write(URI target, Path from) {
-    return inner.write(target, from);
-  }
-
-  @Override
-  public CompletionStage<Done> delete(URI target) {
-    return inner.delete(target);
-  }
-
-  @Override
-  public CompletionStage<java.util.List<URI>> list(URI dir) {
-    return inner.list(dir);
-  }
-
-  @Override
-  public ReaderMetrics metrics() {
-    return inner.metrics();
   }
 
   /** Stops fetching ahead and gives back what was fetched and never read. The inner store stays open. */

@@ -26,8 +26,4 @@ final class ByteBudget {
   void give(long n) {
     used.addAndGet(-n);
   }
-
-  long used() {
-    return used.get();
-  }
 }

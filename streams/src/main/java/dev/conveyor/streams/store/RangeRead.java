@@ -382,11 +382,9 @@ final class RangeRead {
     if (t instanceof S3Exception s3) {
       return "HTTP " + s3.statusCode() + (s3.awsErrorDetails() == null ? "" : " " + s3.awsErrorDetails().errorCode());
     }
-    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    int nl = m.indexOf('\n');
     String what = cause == Cause.RESET ? "connection failed or reset"
         : cause.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
-    return what + ": " + (nl < 0 ? m : m.substring(0, nl));
+    return what + ": " + (t.getMessage() == null ? t.getClass().getSimpleName() : S3ShardStore.firstLine(t.getMessage()));
   }
 
   private void abortAttempt() {

@@ -221,7 +221,8 @@ public final class S3ShardStore implements ShardStore {
     return new ShardReadException(shard, reason, e);
   }
 
-  private static String firstLine(String s) {
+  /** The first line of a (possibly multi-line) message. */
+  static String firstLine(String s) {
     if (s == null) {
       return "";
     }

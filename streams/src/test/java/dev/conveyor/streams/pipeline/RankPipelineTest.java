@@ -21,10 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -113,11 +111,9 @@ class RankPipelineTest {
   }
 
   /** A real store whose chunks arrive after random delays. */
-  static final class DelayingStore implements ShardStore {
-    private final ShardStore inner;
-
+  static final class DelayingStore extends dev.conveyor.streams.store.ForwardingShardStore {
     DelayingStore(ShardStore inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     private static Source<ByteString, NotUsed> delayed(Source<ByteString, NotUsed> s) {
@@ -136,29 +132,8 @@ class RankPipelineTest {
     }
 
     @Override
-    public CompletionStage<Done> write(URI target, Path from) {
-      return inner.write(target, from);
-    }
-
-    @Override
-    public CompletionStage<Done> delete(URI target) {
-      return inner.delete(target);
-    }
-
-    @Override
-    public CompletionStage<List<URI>> list(URI dir) {
-      return inner.list(dir);
-    }
-
-    @Override
-    public dev.conveyor.streams.store.ReaderMetrics metrics() {
-      return inner.metrics();
-    }
-
-    @Override
     public void close() {
       inner.close();
     }
   }
-
 }

@@ -57,12 +57,10 @@ public final class ShardReader {
       return Behaviors.receive(Command.class)
           .onMessage(Lease.class, l -> {
             SourceRef<SliceElement> ref = RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
-                .zipWithIndex()
-                .<SliceElement>map(p -> new SliceEvent(p.second(), p.first()))
-                .statefulMap(() -> new long[1], (count, e) -> {
-                  count[0]++;
-                  return org.apache.pekko.japi.Pair.create(count, e);
-                }, count -> Optional.of(new SliceEnd(count[0])))
+                // number the events; at the end, say how many there were
+                .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
+                    org.apache.pekko.japi.Pair.create(count, new SliceEvent(count[0]++, e)),
+                    count -> Optional.of(new SliceEnd(count[0])))
                 .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
                 .runWith(StreamRefs.sourceRef(), mat);
             l.replyTo().tell(new Offer(l.lease(), l.fencing(), ref));
