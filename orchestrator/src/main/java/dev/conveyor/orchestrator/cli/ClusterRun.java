@@ -24,8 +24,8 @@ import org.apache.pekko.stream.Materializer;
 final class ClusterRun {
   private ClusterRun() {}
 
-  static void run(Config config, String seed, Optional<Path> digestOut, Optional<Path> deadLetter, PrintWriter out,
-                  PrintWriter err) throws Exception {
+  static void run(Config config, String seed, Optional<String> resume, Optional<Path> digestOut,
+                  Optional<Path> deadLetter, PrintWriter out, PrintWriter err) throws Exception {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
     JobSettings job = settings.job();
     if (job.decode() != JobSettings.Decode.NONE) {
@@ -39,8 +39,15 @@ final class ClusterRun {
       local.terminate();
       local.getWhenTerminated().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
     }
-    JobSpec spec = new JobSpec(planned.recipe().fingerprint(), planned.recipe(), planned.checks(), job.worldSize(),
-        job.epochs(), job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes(), 0);
+    if (resume.isPresent() && resume.get().equals("latest") && job.checkpointDir().isEmpty()) {
+      throw new ConveyorCli.UsageException("--resume latest needs a checkpoint directory: give --checkpoint-dir (or"
+          + " checkpoint-dir in the job file); with --cluster it is read and written by the job coordinator's node");
+    }
+    // names this submission: the recipe, this process and the time it was submitted
+    String id = planned.recipe().fingerprint() + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis();
+    JobSpec spec = JobSpec.of(id, planned.recipe(), planned.checks(), job.worldSize(), job.epochs(),
+            job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes())
+        .checkpointed(job.checkpointDir(), job.checkpointEvery(), job.checkpointKeep(), resume.orElse(""), job.maxSteps());
     ClusterClient.Outcome o = ClusterClient.run(seed, spec, ConfigFactory.load(), line -> {
       err.println("run: " + line);
       err.flush();
@@ -49,10 +56,14 @@ final class ClusterRun {
     write(deadLetter, o.deadLetters());
     out.println(String.format(Locale.ROOT, "run: cluster %s: ranks %d on %s, %d shard reader(s), shards %d%n"
             + "  samples %,d   batches %,d   bad samples %,d%n"
-            + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d",
+            + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d   coordinator taken over %d time(s)",
         seed, job.worldSize(), o.trainerHosts(), o.readers(), planned.shards(), o.samples(), o.batches(),
-        o.deadLetters().size(), o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned()));
-    out.println("cursor: " + o.cursor());
+        o.deadLetters().size(), o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned(),
+        o.takeovers()));
+    if (resume.isPresent()) {
+      out.println("resumed from: " + o.start());
+    }
+    out.println("cursor: " + o.cursor() + (o.persisted() ? "   (saved in " + job.checkpointDir() + ")" : ""));
   }
 
   private static void write(Optional<Path> file, List<String> lines) throws IOException {

@@ -103,10 +103,7 @@ final class RunCommand implements Callable<Integer> {
     if (cluster != null) {
       List<String> unsupported = new ArrayList<>();
       if (rank != null) {
-        unsupported.add("--rank");
-      }
-      if (resume != null) {
-        unsupported.add("--resume");
+        throw new ConveyorCli.UsageException("--rank cannot be used with --cluster: the cluster serves every rank");
       }
       if (keysOut != null) {
         unsupported.add("--keys-out");
@@ -114,16 +111,13 @@ final class RunCommand implements Callable<Integer> {
       if (summaryJson != null) {
         unsupported.add("--summary-json");
       }
-      if (maxSteps != null) {
-        unsupported.add("--max-steps");
-      }
       if (!unsupported.isEmpty()) {
         throw new ConveyorCli.UsageException(String.join(", ", unsupported) + " cannot be used with --cluster yet");
       }
       if (!cluster.matches("[^:/]+:\\d+")) {
         throw new ConveyorCli.UsageException("--cluster takes HOST:PORT of a running node, got \"" + cluster + "\"");
       }
-      ClusterRun.run(config, cluster, Optional.ofNullable(digestOut), Optional.ofNullable(deadLetter),
+      ClusterRun.run(config, cluster, Optional.ofNullable(resume), Optional.ofNullable(digestOut), Optional.ofNullable(deadLetter),
           spec.commandLine().getOut(), spec.commandLine().getErr());
       return ConveyorCli.EXIT_OK;
     }

@@ -1,14 +1,12 @@
 package dev.conveyor.orchestrator.cluster;
 
 import com.typesafe.config.Config;
-import dev.conveyor.orchestrator.cluster.JobCoordinator.JobEvent;
-import dev.conveyor.streams.cursor.Cursor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 
 /**
  * {@code run --cluster}: joins a running cluster as a client (it hosts nothing), submits a job
@@ -33,10 +32,30 @@ public final class ClusterClient {
 
   private ClusterClient() {}
 
-  /** What a cluster run delivered: batch digest lines in lockstep order, dead letters, counts, and the final cursor. */
+  /**
+   * What a cluster run delivered: batch digest lines in lockstep order, dead letters, counts, the
+   * cursor it started from and the final one (as the coordinator saved it), and how many times
+   * the coordinator was taken over.
+   */
   public record Outcome(List<String> digests, List<String> deadLetters, long batches, long samples, long leases,
-                        long reassigned, List<String> trainerHosts, int readers, double seconds, String cursor) {}
+                        long reassigned, List<String> trainerHosts, int readers, double seconds, String start,
+                        String cursor, boolean persisted, int takeovers) {}
 
+  /** Tells the client actor to watch a coordinator (local only). */
+  private record Watch(ActorRef<JobCoordinator.Command> coordinator) implements NoSerializationVerificationNeeded {}
+
+  /** A watched coordinator is gone: its node left or was downed. */
+  private record CoordinatorLost(ActorRef<JobCoordinator.Command> coordinator)
+      implements NoSerializationVerificationNeeded {}
+
+  /** How often the client asks again when an answer is late (a take-over, the final save). */
+  private static final Duration ASK_AGAIN = Duration.ofSeconds(3);
+
+  /**
+   * Joins the cluster at {@code seed} (within {@code joinTimeout}), runs {@code job}, and gathers
+   * what its ranks report until every rank is done and the coordinator saved the cursor. Fails
+   * when the job fails or nothing arrives for {@code idleTimeout}.
+   */
   public static Outcome run(String seed, JobSpec job, Config base, Consumer<String> progress, Duration joinTimeout,
                             Duration idleTimeout) throws InterruptedException, TimeoutException {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
@@ -51,49 +70,22 @@ public final class ClusterClient {
         }
         Thread.sleep(50);
       }
-      LinkedBlockingQueue<JobEvent> inbox = new LinkedBlockingQueue<>();
-      ActorRef<JobEvent> client = system.systemActorOf(Behaviors.receive(JobEvent.class)
+      LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+      ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> Behaviors.receive(Object.class)
+          .onMessage(Watch.class, w -> {
+            ctx.watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
+            return Behaviors.same();
+          })
           .onAnyMessage(e -> {
             inbox.add(e);
             return Behaviors.same();
-          }).build(), "cluster-client", Props.empty());
-      ActorRef<JobCoordinator.Command> coordinator = ClusterNode.coordinator(system);
+          }).build()), "cluster-client", Props.empty());
+      ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
       long t0 = System.nanoTime();
-      JobCoordinator.Placed placed = submit(coordinator, job, client, inbox, deadline, progress);
-      progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s)");
-      List<String> digests = new ArrayList<>();
-      List<String> dead = new ArrayList<>();
-      Map<Integer, Long> lastEpochBatches = new HashMap<>();
-      long samples = 0;
-      while (true) {
-        JobEvent e = inbox.poll(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (e == null) {
-          throw new TimeoutException("the cluster reported nothing for " + idleTimeout.toSeconds() + " s");
-        }
-        if (e instanceof JobCoordinator.Failed f) {
-          throw new IllegalStateException("the cluster job failed: " + f.reason());
-        }
-        if (e instanceof JobCoordinator.Finished f) {
-          digests.sort(LOCKSTEP);
-          Cursor c = Cursor.start(job.recipe().fingerprint(), job.world()).atEpoch(job.epochs() - 1, job.world());
-          for (Map.Entry<Integer, Long> r : lastEpochBatches.entrySet()) {
-            c = c.withDelivered(r.getKey(), r.getValue());
-          }
-          return new Outcome(digests, dead, digests.size(), samples, f.leases(), f.reassigned(), placed.trainerHosts(),
-              placed.readers(), (System.nanoTime() - t0) / 1e9, c.encode());
-        }
-        if (e instanceof JobCoordinator.Progress p) {
-          if (p.report() instanceof NodeAgent.BatchDone b) {
-            digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
-            samples += b.samples();
-            if (b.epoch() == job.epochs() - 1) {
-              lastEpochBatches.merge(b.rank(), b.index() + 1, Math::max);
-            }
-          } else if (p.report() instanceof NodeAgent.SkipDone s) {
-            dead.add(s.deadLetter());
-          }
-        }
-      }
+      JobCoordinator.Placed placed = submit(proxy, job, client, inbox, deadline, progress);
+      progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s)"
+          + (job.resume().isEmpty() ? "" : ", from cursor " + placed.start()));
+      return gather(job, placed, client, proxy, inbox, progress, idleTimeout, t0);
     } finally {
       // leave the cluster gracefully (leave, exit, then stop), so the nodes see a departure, not a failure
       CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.clusterLeavingReason())
@@ -103,18 +95,100 @@ public final class ClusterClient {
     }
   }
 
+  /** The ranks' reports until the job ends; a lost coordinator is replaced on the way. */
+  private static Outcome gather(JobSpec job, JobCoordinator.Placed placed, ActorRef<Object> client,
+                                ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<Object> inbox,
+                                Consumer<String> progress, Duration idleTimeout, long t0)
+      throws InterruptedException, TimeoutException {
+    ActorRef<JobCoordinator.Command> coordinator = placed.coordinator();
+    client.tell(new Watch(coordinator));
+    List<String> digests = new ArrayList<>();
+    List<String> dead = new ArrayList<>();
+    Set<Integer> ranksDone = new HashSet<>();
+    String failure = null;
+    long samples = 0;
+    long leases = 0;
+    long reassigned = 0;
+    int takeovers = 0;
+    boolean adopting = false;
+    boolean finishing = false;
+    long lastEvent = System.nanoTime();
+    long lastAsk = 0;
+    while (true) {
+      Object e = inbox.poll(500, TimeUnit.MILLISECONDS);
+      long now = System.nanoTime();
+      if (e == null) {
+        if (now - lastEvent > idleTimeout.toNanos()) {
+          throw new TimeoutException("the cluster reported nothing for " + idleTimeout.toSeconds() + " s");
+        }
+      } else {
+        lastEvent = now;
+      }
+      if (e instanceof NodeAgent.BatchDone b) {
+        digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+        samples += b.samples();
+      } else if (e instanceof NodeAgent.SkipDone s) {
+        dead.add(s.deadLetter());
+      } else if (e instanceof NodeAgent.RankDone d) {
+        ranksDone.add(d.rank());
+        leases += d.leases();
+        reassigned += d.reassigned();
+      } else if (e instanceof NodeAgent.RankFailed f) {
+        failure = failure != null ? failure : "rank " + f.rank() + ": " + f.reason();
+        ranksDone.add(f.rank());
+      } else if (e instanceof CoordinatorLost lost && lost.coordinator().equals(coordinator)) {
+        progress.accept("the job coordinator (" + coordinator.path().address() + ") is gone; asking its successor"
+            + " to take the job over");
+        adopting = true;
+        lastAsk = 0;
+      } else if (e instanceof JobCoordinator.Adopted a) {
+        if (adopting) {
+          takeovers++;
+          progress.accept("the coordinator on " + a.node() + " took the job over, going on from "
+              + (a.fromCheckpoint() ? "the last saved cursor " : "the job's start cursor ") + a.recovered()
+              + " and the ranks' reports");
+        }
+        adopting = false;
+        coordinator = a.coordinator();
+        client.tell(new Watch(coordinator));
+        lastAsk = 0;
+      } else if (e instanceof JobCoordinator.Finished f) {
+        if (failure != null) {
+          throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + f.cursor() + ")");
+        }
+        digests.sort(LOCKSTEP);
+        return new Outcome(digests, dead, digests.size(), samples, leases, reassigned, placed.trainerHosts(),
+            placed.readers(), (System.nanoTime() - t0) / 1e9, placed.start(), f.cursor(), f.persisted(), takeovers);
+      } else if (e instanceof JobCoordinator.Failed f) {
+        throw new IllegalStateException("the cluster job failed: " + f.reason());
+      }
+      finishing = finishing || ranksDone.size() == job.world();
+      if (now - lastAsk > ASK_AGAIN.toNanos() && (adopting || finishing)) {
+        lastAsk = now;
+        if (adopting) {
+          proxy.tell(new JobCoordinator.Adopt(job, client));
+        } else {
+          coordinator.tell(new JobCoordinator.Finish(job.id()));
+        }
+      }
+    }
+  }
+
   /** Submits until the coordinator has placed the job (agents register with a delay after joining). */
   private static JobCoordinator.Placed submit(ActorRef<JobCoordinator.Command> coordinator, JobSpec job,
-      ActorRef<JobEvent> client, LinkedBlockingQueue<JobEvent> inbox, long deadline, Consumer<String> progress)
+      ActorRef<Object> client, LinkedBlockingQueue<Object> inbox, long deadline, Consumer<String> progress)
       throws InterruptedException, TimeoutException {
     String last = "no answer from the job coordinator";
     while (System.nanoTime() < deadline + Duration.ofSeconds(30).toNanos()) {
       coordinator.tell(new JobCoordinator.Submit(job, client));
-      JobEvent e = inbox.poll(10, TimeUnit.SECONDS);
+      Object e = inbox.poll(10, TimeUnit.SECONDS);
       if (e instanceof JobCoordinator.Placed p) {
         return p;
       }
       if (e instanceof JobCoordinator.Failed f) {
+        if (!f.passing()) {
+          throw new IllegalStateException("the cluster refused the job: " + f.reason());
+        }
         last = f.reason();
         progress.accept("not placed yet (" + last + "); trying again");
       }

@@ -7,7 +7,10 @@ import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.store.ShardStores;
 import dev.conveyor.workers.reader.LeasedSlices;
+import dev.conveyor.streams.store.ShardStore;
+import java.net.URI;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -68,13 +71,24 @@ public final class ClusterNode {
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
         NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES), SYSTEM,
         pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base));
-    coordinator(system);
+    coordinator(system, uri -> ShardStores.forUri(uri, s3));
     return system;
   }
 
-  /** The coordinator singleton, from this member (it runs on the oldest node; elsewhere this is a proxy). */
-  public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(JobCoordinator.create(PREPARE), "job-coordinator")
-        .withSettings(ClusterSingletonSettings.create(system).withRole(NODE_ROLE)));
+  /**
+   * The coordinator singleton, from this member: it runs on the oldest worker node, which opens
+   * checkpoint directories with {@code stores}; elsewhere this is a proxy. Not on a trainer
+   * host: losing one ends its ranks anyway, and the coordinator should outlive that.
+   */
+  public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system, Function<URI, ShardStore> stores) {
+    return ClusterSingleton.get(system).init(SingletonActor.of(JobCoordinator.create(PREPARE, stores), "job-coordinator")
+        .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
+  }
+
+  /** The coordinator singleton, from a member that cannot host it (a client). */
+  public static ActorRef<JobCoordinator.Command> coordinatorProxy(ActorSystem<?> system) {
+    return coordinator(system, uri -> {
+      throw new IllegalStateException("a client hosts no coordinator");
+    });
   }
 }

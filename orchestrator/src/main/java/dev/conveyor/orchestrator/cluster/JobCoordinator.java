@@ -1,48 +1,76 @@
 package dev.conveyor.orchestrator.cluster;
 
 import dev.conveyor.orchestrator.cluster.NodeAgent.Prepared;
-import dev.conveyor.orchestrator.cluster.NodeAgent.RankReport;
+import dev.conveyor.orchestrator.job.CheckpointActor;
+import dev.conveyor.orchestrator.job.CursorStore;
+import dev.conveyor.orchestrator.job.JobRunner;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.workers.wire.WireMessage;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.stream.Materializer;
 
 /**
- * The cluster's job coordinator (one per cluster, run as a Cluster Singleton). For a submitted
- * job it finds the node agents, has every node prepare (workers start their shard readers),
- * places the ranks on the trainer hosts, round-robin, and passes their reports on to the
- * client: each batch, each skip, and when every rank is done, the end.
+ * The cluster's job coordinator (one per cluster, a Cluster Singleton on the oldest worker
+ * node). For a submitted job it finds the node agents, has every node prepare (workers start
+ * their shard readers), places the ranks on the trainer hosts, round-robin, and keeps the
+ * job's cursor: the ranks report every delivered batch to its {@link CheckpointActor}, which
+ * saves it to the job's checkpoint directory. The ranks report their batches to the client
+ * directly, so that nothing the client sees passes through here.
+ *
+ * <p>When the node it runs on is lost, the singleton starts again on the next oldest worker
+ * with no memory of the job; the client, watching it, asks the new one to {@link Adopt} the
+ * job: it goes on from the newest valid cursor in the checkpoint directory, has every node
+ * report to it from then on, and takes from each where its ranks are. The ranks never stop.
  */
 public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Nodes, Ready, NotReady, Report {}
+  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, Nodes, Ready, NotReady, Attached,
+      Saved, ClientGone {}
 
-  /** Run {@code job}; its events go to {@code client}. */
-  public record Submit(JobSpec job, ActorRef<JobEvent> client) implements Command, WireMessage {}
+  /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
+  public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
 
-  /** What a client hears of its job. */
-  public sealed interface JobEvent extends WireMessage permits Placed, Progress, Finished, Failed {}
+  /** Take over {@code job}, which is running: its coordinator was lost. */
+  public record Adopt(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
 
-  /** Where the job runs: the ranks' trainer hosts and the workers' readers. */
-  public record Placed(List<String> trainerHosts, int readers) implements JobEvent {}
+  /** Every rank of job {@code jobId} is done (or one failed): save the cursor, answer {@link Finished}. */
+  public record Finish(String jobId) implements Command, WireMessage {}
 
-  /** A rank's report, as the trainer host sent it. */
-  public record Progress(RankReport report) implements JobEvent {}
+  /** A rank of job {@code jobId} delivered a batch. */
+  public record RankDelivered(String jobId, CheckpointActor.Delivered delivered) implements Command, WireMessage {}
 
-  /** Every rank has delivered its batches; slices leased and leased again after failures. */
-  public record Finished(long leases, long reassigned) implements JobEvent {}
+  /** What a client hears of its job from the coordinator. */
+  public sealed interface JobEvent extends WireMessage permits Placed, Adopted, Finished, Failed {}
 
-  /** The job cannot run or go on. */
-  public record Failed(String reason) implements JobEvent {}
+  /** Where the job runs — the ranks' trainer hosts, the workers' readers — who coordinates it, and from which cursor. */
+  public record Placed(List<String> trainerHosts, int readers, ActorRef<Command> coordinator, String start)
+      implements JobEvent {}
+
+  /** A new coordinator, on {@code node}, took the job over, going on from cursor {@code recovered}. */
+  public record Adopted(String node, ActorRef<Command> coordinator, String recovered, boolean fromCheckpoint)
+      implements JobEvent {}
+
+  /** The job's final cursor, and whether it is saved in the checkpoint directory. */
+  public record Finished(String cursor, boolean persisted) implements JobEvent {}
+
+  /** The job cannot run or go on; {@code passing}: it may when submitted again (nodes still joining, another job running). */
+  public record Failed(String reason, boolean passing) implements JobEvent {}
 
   private record Nodes(Receptionist.Listing listing) implements Command {}
 
@@ -50,121 +78,280 @@ public final class JobCoordinator {
 
   private record NotReady(String reason) implements Command {}
 
-  private record Report(RankReport report) implements Command {}
+  private record Attached(NodeAgent.Attached attached) implements Command {}
 
-  /** A coordinator that waits up to {@code prepareTimeout} for nodes to prepare. */
-  public static Behavior<Command> create(Duration prepareTimeout) {
-    return Behaviors.setup(ctx -> idle(ctx, prepareTimeout));
-  }
+  private record Saved(CheckpointActor.Saved saved) implements Command {}
 
-  private static Behavior<Command> idle(ActorContext<Command> ctx, Duration timeout) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Submit.class, s -> {
-          ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, Nodes::new);
-          ctx.getSystem().receptionist().tell(Receptionist.find(NodeAgent.KEY, adapter));
-          return finding(ctx, timeout, s);
-        })
-        .build();
+  private record ClientGone() implements Command {}
+
+  /**
+   * A coordinator that waits up to {@code prepareTimeout} for nodes to prepare and opens a
+   * job's checkpoint directory with {@code stores}.
+   */
+  public static Behavior<Command> create(Duration prepareTimeout, Function<URI, ShardStore> stores) {
+    return Behaviors.setup(ctx -> new JobCoordinator.Context(ctx, prepareTimeout, stores,
+        Materializer.createMaterializer(ctx)).idle());
   }
 
   /** How long a submission waits for the agents of all nodes that are up to be known. */
   private static final Duration AGENTS_SETTLE = Duration.ofSeconds(15);
 
-  private static Behavior<Command> finding(ActorContext<Command> ctx, Duration timeout, Submit s) {
-    long since = System.nanoTime();
-    return Behaviors.receive(Command.class)
-        .onMessage(Nodes.class, n -> {
-          Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
-          long nodesUp = nodesUp(ctx);
-          if (agents.size() < nodesUp && System.nanoTime() - since < AGENTS_SETTLE.toNanos()) {
-            // registrations spread through the cluster a little after a node is up: look again
-            ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, Nodes::new);
-            ctx.scheduleOnce(Duration.ofMillis(200), ctx.getSystem().receptionist(),
-                Receptionist.find(NodeAgent.KEY, adapter));
-            return Behaviors.same();
-          }
-          if (agents.isEmpty()) {
-            s.client().tell(new Failed("no node agents in the cluster"));
-            return idle(ctx, timeout);
-          }
-          for (ActorRef<NodeAgent.Command> a : agents) {
-            ctx.ask(Prepared.class, a, timeout, reply -> new NodeAgent.Prepare(s.job(), reply),
-                (p, failure) -> p != null ? new Ready(p) : new NotReady("a node did not prepare: " + failure.getMessage()));
-          }
-          return preparing(ctx, timeout, s, agents, new ArrayList<>());
-        })
-        .build();
-  }
+  /** The coordinator's fixed parts, and its behaviors. */
+  private record Context(ActorContext<Command> ctx, Duration timeout, Function<URI, ShardStore> stores,
+                         Materializer mat) {
 
-  /** Members that are up with the node role (clients do not count). */
-  private static long nodesUp(ActorContext<Command> ctx) {
-    long n = 0;
-    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
-      if (m.status() == org.apache.pekko.cluster.MemberStatus.up() && m.hasRole(ClusterNode.NODE_ROLE)) {
-        n++;
+    Behavior<Command> idle() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Submit.class, s -> {
+            askAgents();
+            return finding(s, System.nanoTime());
+          })
+          .onMessage(Adopt.class, this::adopt)
+          .onMessage(RankDelivered.class, d -> Behaviors.same()) // a job this coordinator does not run (yet)
+          .onMessage(Finish.class, f -> Behaviors.same())
+          .build();
+    }
+
+    void askAgents() {
+      ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, Nodes::new);
+      ctx.getSystem().receptionist().tell(Receptionist.find(NodeAgent.KEY, adapter));
+    }
+
+    Behavior<Command> finding(Submit s, long since) {
+      return Behaviors.receive(Command.class)
+          .onMessage(Nodes.class, n -> {
+            Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
+            if (agents.size() < nodesUp() && System.nanoTime() - since < AGENTS_SETTLE.toNanos()) {
+              // registrations spread through the cluster a little after a node is up: look again
+              ActorRef<Receptionist.Listing> adapter = ctx.messageAdapter(Receptionist.Listing.class, Nodes::new);
+              ctx.scheduleOnce(Duration.ofMillis(200), ctx.getSystem().receptionist(),
+                  Receptionist.find(NodeAgent.KEY, adapter));
+              return Behaviors.same();
+            }
+            if (agents.isEmpty()) {
+              s.client().tell(new Failed("no node agents in the cluster", true));
+              return idle();
+            }
+            for (ActorRef<NodeAgent.Command> a : agents) {
+              ctx.ask(Prepared.class, a, timeout, reply -> new NodeAgent.Prepare(s.job(), reply),
+                  (p, failure) -> p != null ? new Ready(p) : new NotReady("a node did not prepare: " + failure.getMessage()));
+            }
+            return preparing(s, agents.size(), new ArrayList<>());
+          })
+          .onMessage(Submit.class, other -> busy(other, s.job()))
+          .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
+          .build();
+    }
+
+    /** Members that are up with the node role (clients do not count). */
+    long nodesUp() {
+      long n = 0;
+      for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
+        if (m.status() == org.apache.pekko.cluster.MemberStatus.up() && m.hasRole(ClusterNode.NODE_ROLE)) {
+          n++;
+        }
+      }
+      return n;
+    }
+
+    Behavior<Command> busy(Submit other, JobSpec running) {
+      return busy(other.client(), running);
+    }
+
+    Behavior<Command> busy(ActorRef<Object> client, JobSpec running) {
+      client.tell(new Failed("the cluster is running job " + running.id() + "; submit again when it is done", true));
+      return Behaviors.same();
+    }
+
+    Behavior<Command> preparing(Submit s, int agents, List<Prepared> ready) {
+      return Behaviors.receive(Command.class)
+          .onMessage(NotReady.class, n -> {
+            s.client().tell(new Failed(n.reason(), true));
+            return idle();
+          })
+          .onMessage(Ready.class, r -> {
+            ready.add(r.prepared());
+            if (ready.size() < agents) {
+              return Behaviors.same();
+            }
+            return place(s, ready);
+          })
+          .onMessage(Submit.class, other -> busy(other, s.job()))
+          .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
+          .build();
+    }
+
+    Behavior<Command> place(Submit s, List<Prepared> ready) {
+      JobSpec job = s.job();
+      List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
+      ready.forEach(p -> p.reader().ifPresent(readers::add));
+      List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(Comparator.comparing(Prepared::node)).toList();
+      if (readers.isEmpty() || hosts.isEmpty()) {
+        s.client().tell(new Failed("the cluster has " + readers.size() + " worker(s) and " + hosts.size()
+            + " trainer host(s); a job needs at least one of each", true));
+        return idle();
+      }
+      Optional<ShardStore> files = Optional.empty();
+      Cursor start;
+      try {
+        files = openCheckpoints(job);
+        Optional<CursorStore> store = cursorStore(job, files);
+        start = job.resume().isEmpty() ? Cursor.start(job.recipe().fingerprint(), job.world())
+            : JobRunner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
+                line -> ctx.getLog().info("job {}: {}", job.id(), line));
+        Running run = new Running(job, s.client(), files,
+            ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery())), false);
+        readers.sort(Comparator.comparing(Object::toString)); // the same order on every run
+        List<List<Integer>> ranksOf = new ArrayList<>();
+        hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
+        for (int r = 0; r < job.world(); r++) {
+          ranksOf.get(r % hosts.size()).add(r);
+        }
+        for (int i = 0; i < hosts.size(); i++) {
+          hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), ranksOf.get(i), readers,
+              s.client().narrow(), ctx.getSelf()));
+        }
+        s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), readers.size(), ctx.getSelf(),
+            start.encode()));
+        return running(run);
+      } catch (RuntimeException e) {
+        files.ifPresent(ShardStore::close);
+        s.client().tell(new Failed(e.getMessage(), false));
+        return idle();
       }
     }
-    return n;
-  }
 
-  private static Behavior<Command> preparing(ActorContext<Command> ctx, Duration timeout, Submit s,
-                                             Set<ActorRef<NodeAgent.Command>> agents, List<Prepared> ready) {
-    return Behaviors.receive(Command.class)
-        .onMessage(NotReady.class, n -> {
-          s.client().tell(new Failed(n.reason()));
-          return idle(ctx, timeout);
-        })
-        .onMessage(Ready.class, r -> {
-          ready.add(r.prepared());
-          if (ready.size() < agents.size()) {
-            return Behaviors.same();
-          }
-          return place(ctx, timeout, s, ready);
-        })
-        .build();
-  }
+    Optional<ShardStore> openCheckpoints(JobSpec job) {
+      return job.checkpointDir().isEmpty() ? Optional.empty()
+          : Optional.of(stores.apply(CursorStore.parse(job.checkpointDir())));
+    }
 
-  private static Behavior<Command> place(ActorContext<Command> ctx, Duration timeout, Submit s, List<Prepared> ready) {
-    List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
-    ready.forEach(p -> p.reader().ifPresent(readers::add));
-    List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(java.util.Comparator.comparing(Prepared::node)).toList();
-    if (readers.isEmpty() || hosts.isEmpty()) {
-      s.client().tell(new Failed("the cluster has " + readers.size() + " worker(s) and " + hosts.size()
-          + " trainer host(s); a job needs at least one of each"));
-      return idle(ctx, timeout);
+    Optional<CursorStore> cursorStore(JobSpec job, Optional<ShardStore> files) {
+      return files.map(f -> new CursorStore(CursorStore.parse(job.checkpointDir()), f, job.checkpointKeep()));
     }
-    readers.sort(java.util.Comparator.comparing(Object::toString)); // the same order on every run
-    ActorRef<RankReport> reports = ctx.messageAdapter(RankReport.class, Report::new);
-    List<List<Integer>> ranksOf = new ArrayList<>();
-    hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
-    for (int r = 0; r < s.job().world(); r++) {
-      ranksOf.get(r % hosts.size()).add(r);
-    }
-    for (int i = 0; i < hosts.size(); i++) {
-      hosts.get(i).agent().tell(new NodeAgent.RunRanks(s.job(), ranksOf.get(i), readers, reports));
-    }
-    s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), readers.size()));
-    return running(ctx, timeout, s, s.job().world(), 0, 0);
-  }
 
-  private static Behavior<Command> running(ActorContext<Command> ctx, Duration timeout, Submit s, int ranksLeft,
-                                           long leases, long reassigned) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Report.class, r -> {
-          s.client().tell(new Progress(r.report()));
-          if (r.report() instanceof NodeAgent.RankDone d) {
-            if (ranksLeft == 1) {
-              s.client().tell(new Finished(leases + d.leases(), reassigned + d.reassigned()));
-              return idle(ctx, timeout);
+    /** A job taken over from a lost coordinator: its cursor from the checkpoint directory and the nodes' reports. */
+    Behavior<Command> adopt(Adopt a) {
+      JobSpec job = a.job();
+      Optional<ShardStore> files = Optional.empty();
+      try {
+        files = openCheckpoints(job);
+        Optional<CursorStore> store = cursorStore(job, files);
+        Cursor first = job.resume().isEmpty() ? Cursor.start(job.recipe().fingerprint(), job.world())
+            : JobRunner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
+                line -> { });
+        Optional<Cursor> saved = CheckpointActor.recover(store, first, mat);
+        Cursor from = saved.orElse(first);
+        ActorRef<CheckpointActor.Command> checkpoint =
+            ctx.spawnAnonymous(CheckpointActor.starting(store, from, job.checkpointEvery()));
+        ctx.getLog().info("job {}: taken over from a lost coordinator, from cursor {}", job.id(), from.encode());
+        askAgents(); // every agent: its ranks of this job report here from now on
+        a.client().tell(new Adopted(ctx.getSystem().address().toString(), ctx.getSelf(), from.encode(), saved.isPresent()));
+        return running(new Running(job, a.client(), files, checkpoint, true));
+      } catch (RuntimeException e) {
+        files.ifPresent(ShardStore::close);
+        a.client().tell(new Failed("the job could not be taken over: " + e.getMessage(), false));
+        return idle();
+      }
+    }
+
+    /**
+     * A running job: its client, its checkpoint store and actor; after a take-over, how many
+     * nodes have still to say where its ranks are (-1 until they are known), and whether the
+     * client asked to finish meanwhile: the final cursor waits for every node's answer.
+     */
+    private record Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
+                           ActorRef<CheckpointActor.Command> checkpoint, int[] attaching, boolean[] finishAsked) {
+      Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
+              ActorRef<CheckpointActor.Command> checkpoint, boolean adopted) {
+        this(job, client, files, checkpoint, new int[] {adopted ? -1 : 0}, new boolean[1]);
+      }
+    }
+
+    Behavior<Command> running(Running run) {
+      ctx.watchWith(run.client(), new ClientGone());
+      String id = run.job().id();
+      return Behaviors.receive(Command.class)
+          .onMessage(RankDelivered.class, d -> {
+            if (d.jobId().equals(id)) {
+              run.checkpoint().tell(d.delivered());
             }
-            return running(ctx, timeout, s, ranksLeft - 1, leases + d.leases(), reassigned + d.reassigned());
-          }
-          if (r.report() instanceof NodeAgent.RankFailed f) {
-            s.client().tell(new Failed("rank " + f.rank() + ": " + f.reason()));
-            return idle(ctx, timeout);
-          }
-          return Behaviors.same();
-        })
-        .build();
+            return Behaviors.same();
+          })
+          .onMessage(Nodes.class, n -> { // after a take-over
+            Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
+            run.attaching()[0] = agents.size();
+            if (agents.isEmpty() && run.finishAsked()[0]) {
+              saveFinally(run);
+            }
+            for (ActorRef<NodeAgent.Command> agent : agents) {
+              ctx.ask(NodeAgent.Attached.class, agent, timeout, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
+                  (at, failure) -> at != null ? new Attached(at) : new Attached(new NodeAgent.Attached("?", List.of())));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Attached.class, at -> {
+            at.attached().positions().forEach(run.checkpoint()::tell);
+            if (--run.attaching()[0] == 0 && run.finishAsked()[0]) {
+              saveFinally(run);
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Finish.class, f -> {
+            if (f.jobId().equals(id) && !run.finishAsked()[0]) {
+              run.finishAsked()[0] = true;
+              if (run.attaching()[0] == 0) {
+                saveFinally(run);
+              }
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Saved.class, sv -> {
+            if (sv.saved().cursor().isEmpty()) {
+              run.client().tell(new Failed("the final cursor could not be saved", false));
+            } else {
+              run.client().tell(new Finished(sv.saved().cursor(), sv.saved().persisted()));
+            }
+            return end(run);
+          })
+          .onMessage(ClientGone.class, g -> {
+            ctx.getLog().warn("job {}: its client is gone; the ranks are stopped and the cursor saved", id);
+            run.finishAsked()[0] = true;
+            saveFinally(run);
+            return Behaviors.same();
+          })
+          .onMessage(Submit.class, other -> busy(other, run.job()))
+          .onMessage(Adopt.class, other -> {
+            if (other.job().id().equals(id)) { // asked again: the answer was lost or late
+              other.client().tell(new Adopted(ctx.getSystem().address().toString(), ctx.getSelf(), "", false));
+              return Behaviors.same();
+            }
+            return busy(other.client(), run.job());
+          })
+          .build();
+    }
+
+    /** Asks the checkpoint actor to save; its answer ({@link Saved}) ends the job. */
+    void saveFinally(Running run) {
+      ctx.ask(CheckpointActor.Saved.class, run.checkpoint(), timeout, CheckpointActor.SaveNow::new,
+          (saved, failure) -> new Saved(saved != null ? saved : new CheckpointActor.Saved("", false)));
+    }
+
+    void askAgentsToStop(String id) {
+      ActorRef<Receptionist.Listing> adapter = ctx.spawnAnonymous(Behaviors.receive(Receptionist.Listing.class)
+          .onAnyMessage(l -> {
+            l.getServiceInstances(NodeAgent.KEY).forEach(a -> a.tell(new NodeAgent.StopJob(id)));
+            return Behaviors.stopped();
+          }).build());
+      ctx.getSystem().receptionist().tell(Receptionist.find(NodeAgent.KEY, adapter));
+    }
+
+    Behavior<Command> end(Running run) {
+      ctx.unwatch(run.client());
+      askAgentsToStop(run.job().id()); // their ranks are done or no longer wanted
+      ctx.stop(run.checkpoint()); // after the messages sent to it, the save among them
+      run.files().ifPresent(ShardStore::close);
+      return idle();
+    }
   }
 }

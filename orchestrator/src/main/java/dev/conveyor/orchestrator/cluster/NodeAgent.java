@@ -12,7 +12,19 @@ import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.workers.wire.WireMessage;
+import dev.conveyor.orchestrator.job.CheckpointActor;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
 import java.util.Optional;
 import java.util.Set;
 import java.net.URI;
@@ -41,7 +53,7 @@ public final class NodeAgent {
   private NodeAgent() {}
 
   /** What a node agent is asked. */
-  public sealed interface Command extends WireMessage permits Prepare, RunRanks {}
+  public sealed interface Command extends WireMessage permits Prepare, RunRanks, Reattach, StopJob {}
 
   /** Get ready for {@code job}: plan it, and if this node is a worker, start its shard reader. */
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
@@ -50,9 +62,26 @@ public final class NodeAgent {
   public record Prepared(String node, ActorRef<Command> agent, boolean worker, boolean trainerHost,
                          Optional<ActorRef<ShardReader.Command>> reader) implements WireMessage {}
 
-  /** Run {@code ranks} of {@code job} here, leasing their slices to {@code readers}; report to {@code replyTo}. */
-  public record RunRanks(JobSpec job, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
-                         ActorRef<RankReport> replyTo) implements Command {}
+  /**
+   * Run {@code ranks} of {@code job} here from cursor {@code start}, leasing their slices to
+   * {@code readers}: report each batch and skip to {@code replyTo} (the client) and each
+   * delivery to {@code coordinator} (for the job's cursor).
+   */
+  public record RunRanks(JobSpec job, String start, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
+                         ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator) implements Command {}
+
+  /**
+   * A new coordinator took over job {@code jobId}: report deliveries to it from now on, and tell
+   * {@code replyTo} where this node's ranks are.
+   */
+  public record Reattach(String jobId, ActorRef<JobCoordinator.Command> coordinator, ActorRef<Attached> replyTo)
+      implements Command {}
+
+  /** Where this node's ranks of a job are: for each rank and epoch it delivered in, its last batch. */
+  public record Attached(String node, List<CheckpointActor.Delivered> positions) implements WireMessage {}
+
+  /** Stop the ranks of job {@code jobId} (its client is gone). */
+  public record StopJob(String jobId) implements Command {}
 
   /** What a trainer host reports of its ranks. */
   public sealed interface RankReport extends WireMessage permits BatchDone, SkipDone, RankDone, RankFailed {}
@@ -81,6 +110,7 @@ public final class NodeAgent {
       Materializer mat = Materializer.createMaterializer(ctx);
       String node = ctx.getSystem().address().toString();
       int[] jobs = {0};
+      Map<String, RunningJob> running = new HashMap<>();
       return Behaviors.receive(Command.class)
           .onMessage(Prepare.class, p -> {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
@@ -95,13 +125,54 @@ public final class NodeAgent {
           })
           .onMessage(RunRanks.class, r -> {
             DataPlan plan = new DataPlan(r.job().recipe());
+            RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator()));
             for (int rank : r.ranks()) {
-              runRank(r, plan, rank, ctx.getSystem(), mat, leases);
+              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Reattach.class, a -> {
+            RunningJob job = running.get(a.jobId());
+            if (job == null) {
+              a.replyTo().tell(new Attached(node, List.of()));
+              return Behaviors.same();
+            }
+            job.coordinator.set(a.coordinator()); // first, so that no delivery after the snapshot goes to the old one
+            a.replyTo().tell(new Attached(node, job.positions()));
+            return Behaviors.same();
+          })
+          .onMessage(StopJob.class, st -> {
+            RunningJob job = running.remove(st.jobId());
+            if (job != null) {
+              job.switches.forEach(UniqueKillSwitch::shutdown);
             }
             return Behaviors.same();
           })
           .build();
     });
+  }
+
+  /** A job's ranks on this node: where deliveries are reported, and the last batch of each rank in each epoch. */
+  private static final class RunningJob {
+    final AtomicReference<ActorRef<JobCoordinator.Command>> coordinator;
+    final Map<Integer, Map<Integer, Long>> last = new ConcurrentHashMap<>();
+    final List<UniqueKillSwitch> switches = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    RunningJob(ActorRef<JobCoordinator.Command> coordinator) {
+      this.coordinator = new AtomicReference<>(coordinator);
+    }
+
+    void delivered(String jobId, int rank, int epoch, long index) {
+      last.computeIfAbsent(rank, r -> new ConcurrentHashMap<>()).merge(epoch, index, Math::max);
+      coordinator.get().tell(new JobCoordinator.RankDelivered(jobId, new CheckpointActor.Delivered(rank, epoch, index)));
+    }
+
+    List<CheckpointActor.Delivered> positions() {
+      List<CheckpointActor.Delivered> out = new ArrayList<>();
+      last.forEach((rank, epochs) -> epochs.forEach((epoch, index) -> out.add(new CheckpointActor.Delivered(rank, epoch, index))));
+      out.sort(java.util.Comparator.comparingInt(CheckpointActor.Delivered::epoch));
+      return out;
+    }
   }
 
   /** Whether {@code ref}'s node is an up member of the cluster (a local reference always is). */
@@ -119,31 +190,36 @@ public final class NodeAgent {
     return false;
   }
 
-  private static void runRank(RunRanks r, DataPlan plan, int rank, org.apache.pekko.actor.typed.ActorSystem<?> system,
-                              Materializer mat, LeasedSlices.Settings leases) {
+  private static UniqueKillSwitch runRank(RunRanks r, DataPlan plan, int rank,
+                                          org.apache.pekko.actor.typed.ActorSystem<?> system, Materializer mat,
+                                          LeasedSlices.Settings leases, RunningJob running) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
     LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> isUp(system, ref));
-    Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
-    Source<RankEvent, NotUsed> events = Source.range(0, job.epochs() - 1).flatMapConcat(e -> {
-      RankSegment seg = plan.rank(start.atEpoch(e, job.world()), job.world(), rank); // every epoch from its start
+    Cursor start = Cursor.decode(r.start());
+    Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
+      RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
       return LeasedSlices.events(seg, readers, system, leases, stats).via(RankPipeline.batches(seg));
-    });
-    events.runWith(Sink.foreach(ev -> {
-      if (ev instanceof RawBatch b) {
-        BatchDigest d = BatchDigest.of(b);
-        r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
-            b.samples().size()));
-      } else if (ev instanceof Skipped s) {
-        r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line()));
-      }
-    }), mat).whenComplete((done, failure) -> {
+    }).via(RankPipeline.limitBatches(job.maxSteps()));
+    Pair<UniqueKillSwitch, CompletionStage<Done>> run = events.viaMat(KillSwitches.single(), Keep.right())
+        .toMat(Sink.foreach(ev -> {
+          if (ev instanceof RawBatch b) {
+            BatchDigest d = BatchDigest.of(b);
+            r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
+                b.samples().size()));
+            running.delivered(job.id(), b.rank(), b.epoch(), b.index());
+          } else if (ev instanceof Skipped s) {
+            r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line()));
+          }
+        }), Keep.both()).run(mat);
+    run.second().whenComplete((done, failure) -> {
       if (failure != null) {
         r.replyTo().tell(new RankFailed(rank, String.valueOf(failure.getMessage())));
       } else {
         r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned()));
       }
     });
+    return run.first();
   }
 }

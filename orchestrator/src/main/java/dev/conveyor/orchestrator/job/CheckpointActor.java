@@ -2,17 +2,18 @@ package dev.conveyor.orchestrator.job;
 
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.workers.wire.WireMessage;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.Materializer;
 
 /**
  * Keeps a job's cursor and persists it: rank feeders (on any node) report each batch
  * delivered to their trainer; every {@code every} reports, and whenever asked, the cursor is
  * saved to the {@link CursorStore} ({@code latest.cursor} replaced atomically, the last
- * {@code keep} numbered ones kept). It starts from the newest valid cursor in the store — the
- * one a restarted coordinator must go on from — or from the job's start when there is none.
- * Saving is synchronous in the actor: a save finishes before the next report is counted.
+ * {@code keep} numbered ones kept). Without a store it only keeps the cursor. Saving is
+ * synchronous in the actor: a save finishes before the next report is counted.
  */
 public final class CheckpointActor {
   private CheckpointActor() {}
@@ -33,43 +34,56 @@ public final class CheckpointActor {
   public record Saved(String cursor, boolean persisted) implements WireMessage {}
 
   /**
-   * A checkpoint actor over {@code store}, resuming from its newest valid cursor if that
-   * belongs to this job ({@code start}'s fingerprint and world size), else from {@code start}.
-   * {@code oneRank}: this process serves one rank of a lockstep job (every rank advances with it).
+   * A checkpoint actor for a job that starts at {@code start} (a fresh start or a resumed
+   * cursor), saving to {@code store} if there is one.
    */
-  static Behavior<Command> create(CursorStore store, Cursor start, int every, boolean oneRank,
-                                  org.apache.pekko.stream.Materializer mat) {
-    return Behaviors.setup(ctx -> {
-      Cursor from = store.adoptExisting(mat)
-          .filter(c -> c.fingerprint().equals(start.fingerprint()) && c.world() == start.world())
-          .orElse(start);
-      CursorTracker tracker = new CursorTracker(from, oneRank);
-      long[] sinceSave = {0};
-      long[] step = {0};
-      return Behaviors.receive(Command.class)
-          .onMessage(Delivered.class, d -> {
-            if (d.epoch() > tracker.cursor().epoch()) {
-              step[0] = 0;
-            }
-            tracker.delivered(d.rank(), d.epoch(), d.index());
+  public static Behavior<Command> starting(Optional<CursorStore> store, Cursor start, int every) {
+    return Behaviors.setup(ctx -> tracking(store, new CursorTracker(start, false), every));
+  }
+
+  /**
+   * The newest valid cursor in {@code store} if it belongs to the job that starts at
+   * {@code start} (same fingerprint and world size): where a coordinator that takes over a
+   * running job goes on from.
+   */
+  public static Optional<Cursor> recover(Optional<CursorStore> store, Cursor start, Materializer mat) {
+    return store.flatMap(s -> s.adoptExisting(mat))
+        .filter(c -> c.fingerprint().equals(start.fingerprint()) && c.world() == start.world());
+  }
+
+  private static Behavior<Command> tracking(Optional<CursorStore> store, CursorTracker tracker, int every) {
+    long[] sinceSave = {0};
+    int[] epoch = {tracker.cursor().epoch()};
+    long[] step = {0};
+    Runnable save = () -> {
+      store.ifPresent(s -> s.save(tracker.cursor(), step[0]));
+      sinceSave[0] = 0;
+    };
+    return Behaviors.receive(Command.class)
+        .onMessage(Delivered.class, d -> {
+          tracker.delivered(d.rank(), d.epoch(), d.index());
+          Cursor c = tracker.cursor();
+          if (c.epoch() != epoch[0]) {
+            epoch[0] = c.epoch();
+            step[0] = 0;
+          }
+          if (d.epoch() == c.epoch()) {
             step[0] = Math.max(step[0], d.index());
-            if (every > 0 && ++sinceSave[0] >= every) {
-              store.save(tracker.cursor(), step[0]);
-              sinceSave[0] = 0;
-            }
-            return Behaviors.same();
-          })
-          .onMessage(SaveNow.class, s -> {
-            store.save(tracker.cursor(), step[0]);
-            sinceSave[0] = 0;
-            s.replyTo().tell(new Saved(tracker.cursor().encode(), true));
-            return Behaviors.same();
-          })
-          .onMessage(Current.class, c -> {
-            c.replyTo().tell(new Saved(tracker.cursor().encode(), sinceSave[0] == 0));
-            return Behaviors.same();
-          })
-          .build();
-    });
+          }
+          if (every > 0 && ++sinceSave[0] >= every) {
+            save.run();
+          }
+          return Behaviors.same();
+        })
+        .onMessage(SaveNow.class, s -> {
+          save.run();
+          s.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent()));
+          return Behaviors.same();
+        })
+        .onMessage(Current.class, c -> {
+          c.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent() && sinceSave[0] == 0));
+          return Behaviors.same();
+        })
+        .build();
   }
 }

@@ -31,7 +31,7 @@ import org.apache.pekko.util.ByteString;
  * temporary file and is renamed into place, an S3 PUT replaces the object whole. The last
  * {@code keep} numbered cursors are kept. Reading checks the cursor's CRC (in {@link Cursor#decode}).
  */
-final class CursorStore {
+public final class CursorStore {
   static final String LATEST = "latest.cursor";
   private static final String KEY = JobSettings.PATH + ".checkpoint-dir";
   private static final long TIMEOUT_S = 60;
@@ -41,14 +41,14 @@ final class CursorStore {
   private final int keep;
   private final Deque<URI> kept = new ArrayDeque<>();
 
-  CursorStore(URI dir, ShardStore store, int keep) {
+  public CursorStore(URI dir, ShardStore store, int keep) {
     this.dir = dir;
     this.store = store;
     this.keep = keep;
   }
 
   /** The directory a {@code checkpoint-dir} setting names: a path, {@code file:///dir} or {@code s3://bucket/prefix}. */
-  static URI parse(String setting) {
+  public static URI parse(String setting) {
     try {
       if (setting.startsWith("s3://") || setting.startsWith("file:")) {
         URI u = URI.create(setting.endsWith("/") ? setting : setting + "/");
@@ -64,7 +64,7 @@ final class CursorStore {
     }
   }
 
-  void save(Cursor cursor, long step) {
+  public void save(Cursor cursor, long step) {
     Path tmp = null;
     try {
       tmp = Files.createTempFile("conveyor-cursor-", ".cv");
@@ -101,7 +101,7 @@ final class CursorStore {
    * that reads back whole: {@code latest.cursor}, or when that is missing or damaged the newest
    * numbered cursor whose checksum holds; empty when there is none. Lists the directory once.
    */
-  Optional<Cursor> adoptExisting(Materializer mat) {
+  public Optional<Cursor> adoptExisting(Materializer mat) {
     List<URI> numbered = numbered();
     kept.addAll(numbered);
     List<URI> candidates = new ArrayList<>();
@@ -145,7 +145,7 @@ final class CursorStore {
   }
 
   /** The token in {@code latest.cursor}; fails naming the key when there is none. */
-  String latest(Materializer mat) {
+  public String latest(Materializer mat) {
     URI latest = dir.resolve(LATEST);
     try {
       return store.read(latest)

@@ -78,7 +78,8 @@ public final class JobRunner {
       ShardList shards = loaded.shards();
       Recipe recipe = loaded.recipe();
       DataPlan plan = new DataPlan(recipe);
-      Cursor start = resume.map(token -> startFrom(token, checkpoints, recipe, job))
+      Cursor start = resume.map(token -> resumeFrom(token, checkpoints, recipe.fingerprint(), job.epochs(),
+              job.worldSize(), mat, progress))
           .orElse(Cursor.start(recipe.fingerprint(), job.worldSize()));
 
       List<Integer> ranks = servedRanks(job);
@@ -187,7 +188,14 @@ public final class JobRunner {
     return ShardStores.forUri(dir, settings.s3());
   }
 
-  private Cursor startFrom(String token, Optional<CursorStore> checkpoints, Recipe recipe, JobSettings job) {
+  /**
+   * The cursor a run resumes from: {@code token} is a cursor token, or "latest" for the newest in
+   * {@code checkpoints}; it must belong to the recipe with {@code fingerprint} and lie within
+   * {@code epochs}. A cursor saved at another world size is re-split ({@code progress} says so).
+   * Throws {@link SettingsException} naming {@code --resume} otherwise.
+   */
+  public static Cursor resumeFrom(String token, Optional<CursorStore> checkpoints, String fingerprint, int epochs,
+                                  int world, Materializer mat, Consumer<String> progress) {
     String t = token;
     if (token.equals("latest")) {
       t = checkpoints.orElseThrow(() -> new SettingsException("--resume",
@@ -199,20 +207,20 @@ public final class JobRunner {
     } catch (IllegalArgumentException e) {
       throw new SettingsException("--resume", e.getMessage());
     }
-    if (!c.fingerprint().equals(recipe.fingerprint())) {
+    if (!c.fingerprint().equals(fingerprint)) {
       throw new SettingsException("--resume", "the cursor belongs to another recipe (fingerprint " + c.fingerprint()
-          + ", this job's is " + recipe.fingerprint() + "): shards, sample counts, seed, batch size, drop-last, shuffle"
+          + ", this job's is " + fingerprint + "): shards, sample counts, seed, batch size, drop-last, shuffle"
           + " and decode settings must match the run that saved it");
     }
-    if (c.epoch() >= job.epochs()) {
+    if (c.epoch() >= epochs) {
       throw new SettingsException("--resume", "the cursor is in epoch " + c.epoch() + " but the job has only "
-          + job.epochs() + " epoch(s): raise epochs to go on");
+          + epochs + " epoch(s): raise epochs to go on");
     }
-    if (c.world() != job.worldSize()) {
+    if (c.world() != world) {
       progress.accept(String.format(Locale.ROOT, "elastic resume: the cursor was saved at world size %d, this run has %d;"
-          + " the rest of epoch %d is re-split among %d ranks", c.world(), job.worldSize(), c.epoch(), job.worldSize()));
+          + " the rest of epoch %d is re-split among %d ranks", c.world(), world, c.epoch(), world));
     }
-    return c.resumedAt(job.worldSize());
+    return c.resumedAt(world);
   }
 
   /** {@code shards = "…/shards.json"} names the shards by a manifest: its entries, beside it. */

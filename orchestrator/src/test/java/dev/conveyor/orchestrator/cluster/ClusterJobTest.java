@@ -131,18 +131,19 @@ class ClusterJobTest {
     start(NodeAgent.WORKER, host);
     start(NodeAgent.WORKER, host);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(host)
-        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10)), "job-coordinator"));
-    JobSpec job = new JobSpec("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24, 0);
-    TestProbe<JobCoordinator.JobEvent> client = TestProbe.create(host);
+        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
+            "job-coordinator"));
+    JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24);
+    TestProbe<Object> client = TestProbe.create(host);
 
     // the receptionist spreads registrations through the cluster: submit once all three agents are known
-    JobCoordinator.JobEvent first = null;
+    Object first = null;
     for (int attempt = 0; attempt < 50 && !(first instanceof JobCoordinator.Placed); attempt++) {
       coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
       first = client.receiveMessage(Duration.ofSeconds(15));
       if (first instanceof JobCoordinator.Placed p && p.readers() < 2) {
-        // placed before the second worker was known: drain this run and submit again
-        drain(client);
+        // placed before the second worker was known: let this run end and submit again
+        drain(client, p.coordinator(), job);
         first = null;
       }
       if (!(first instanceof JobCoordinator.Placed)) {
@@ -155,28 +156,51 @@ class ClusterJobTest {
     assertThat(placed.trainerHosts()).hasSize(1);
 
     List<String> lines = new ArrayList<>();
-    JobCoordinator.Finished finished = null;
-    while (finished == null) {
-      JobCoordinator.JobEvent e = client.receiveMessage(Duration.ofSeconds(30));
-      assertThat(e).isNotInstanceOf(JobCoordinator.Failed.class);
-      if (e instanceof JobCoordinator.Progress p && p.report() instanceof NodeAgent.BatchDone b) {
+    int done = 0;
+    long leases = 0;
+    long reassigned = 0;
+    while (done < job.world()) {
+      Object e = client.receiveMessage(Duration.ofSeconds(30));
+      assertThat(e).isNotInstanceOf(NodeAgent.RankFailed.class);
+      if (e instanceof NodeAgent.BatchDone b) {
         lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
-      } else if (e instanceof JobCoordinator.Finished f) {
-        finished = f;
+      } else if (e instanceof NodeAgent.RankDone d) {
+        done++;
+        leases += d.leases();
+        reassigned += d.reassigned();
       }
     }
+    placed.coordinator().tell(new JobCoordinator.Finish(job.id()));
+    JobCoordinator.Finished finished = client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
     lines.sort(ClusterClient.LOCKSTEP);
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(reference(job));
-    assertThat(finished.leases()).isPositive();
-    assertThat(finished.reassigned()).isZero();
+    assertThat(leases).isPositive();
+    assertThat(reassigned).isZero();
+    assertThat(finished.persisted()).as("no checkpoint directory").isFalse();
+    assertThat(finished.cursor()).as("the cursor after the last batch of every rank").isEqualTo(finalCursor(job, lines));
   }
 
-  static void drain(TestProbe<JobCoordinator.JobEvent> client) {
-    while (true) {
-      JobCoordinator.JobEvent e = client.receiveMessage(Duration.ofSeconds(30));
-      if (e instanceof JobCoordinator.Finished || e instanceof JobCoordinator.Failed) {
-        return;
+  /** The cursor after {@code lines} (lockstep digest lines of a whole run): the last epoch, each rank's count in it. */
+  static String finalCursor(JobSpec job, List<String> lines) {
+    Cursor c = Cursor.start(job.recipe().fingerprint(), job.world()).atEpoch(job.epochs() - 1, job.world());
+    for (String l : lines) {
+      String[] f = l.split(" ");
+      if (Integer.parseInt(f[0]) == job.epochs() - 1) {
+        int rank = Integer.parseInt(f[2]);
+        c = c.withDelivered(rank, c.current().batches(rank) + 1);
       }
     }
+    return c.encode();
+  }
+
+  static void drain(TestProbe<Object> client, ActorRef<JobCoordinator.Command> coordinator, JobSpec job) {
+    int done = 0;
+    while (done < job.world()) {
+      if (client.receiveMessage(Duration.ofSeconds(30)) instanceof NodeAgent.RankDone) {
+        done++;
+      }
+    }
+    coordinator.tell(new JobCoordinator.Finish(job.id()));
+    client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
   }
 }

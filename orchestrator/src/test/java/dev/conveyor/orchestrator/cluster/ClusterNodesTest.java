@@ -110,6 +110,29 @@ class ClusterNodesTest {
     // the cursor of a finished job is the one the single-process run ends with
     assertThat(run.out().lines().reduce((a, b) -> b).orElseThrow())
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow());
+
+    // stopped after 3 steps with its cursor saved by the coordinator, then resumed from it: the
+    // two runs together deliver what one run does, and end at the same cursor
+    Path checkpoints = dir.resolve("checkpoints");
+    Path first = dir.resolve("first.txt");
+    Path rest = dir.resolve("rest.txt");
+    Cli stopped = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
+        "--cluster", "127.0.0.1:" + port, "--max-steps", "3", "--checkpoint-dir", checkpoints.toString(),
+        "--digest-out", first.toString());
+    assertThat(stopped.code()).as(stopped.err() + stopped.out()).isZero();
+    assertThat(stopped.out()).contains("(saved in " + checkpoints);
+    assertThat(Files.readAllLines(first)).hasSize(6);
+    Cli resumed = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
+        "--cluster", "127.0.0.1:" + port, "--resume", "latest", "--checkpoint-dir", checkpoints.toString(),
+        "--digest-out", rest.toString());
+    assertThat(resumed.code()).as(resumed.err() + resumed.out()).isZero();
+    String savedCursor = stopped.out().replaceAll("(?s).*cursor: (\\S+).*", "$1");
+    assertThat(resumed.out()).contains("resumed from: " + savedCursor);
+    List<String> both = new ArrayList<>(Files.readAllLines(first));
+    both.addAll(Files.readAllLines(rest));
+    assertThat(both).isEqualTo(Files.readAllLines(reference));
+    assertThat(Files.readString(checkpoints.resolve("latest.cursor")).trim())
+        .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow().substring("cursor: ".length()));
   }
 
   @Test
@@ -123,7 +146,7 @@ class ClusterNodesTest {
     assertThat(ref.code()).as(ref.err()).isZero();
 
     int port = freePort();
-    Process victim = startCluster(port).get(1);
+    Process victim = startCluster(port).get(2); // the younger worker: the coordinator runs on the older one
 
     Path digests = dir.resolve("cluster.txt");
     StringWriter progress = new StringWriter();
@@ -149,6 +172,48 @@ class ClusterNodesTest {
     String leasedAgain = done.out().replaceAll("(?s).*leased again (\\d+).*", "$1");
     System.err.println("worker killed mid-job: " + done.out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
     assertThat(Long.parseLong(leasedAgain)).isPositive();
+  }
+
+  @Test
+  void theCoordinatorsNodeKilledMidJobTheSingletonMovesAndTheJobGoesOnFromTheLastSavedCursor() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(900, 0, 256 * 1024, 19), dir.resolve("data").toUri(), n -> { });
+    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"};
+    Path reference = dir.resolve("reference.txt");
+    Cli ref = cli(concat(job, "--digest-out", reference.toString()));
+    assertThat(ref.code()).as(ref.err()).isZero();
+
+    int port = freePort();
+    Process coordinatorNode = startCluster(port).get(1); // the oldest worker hosts the coordinator singleton
+    Path checkpoints = dir.resolve("checkpoints");
+    Path digests = dir.resolve("cluster.txt");
+    StringWriter progress = new StringWriter();
+    java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      StringWriter out = new StringWriter();
+      int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(progress, true),
+          concat(job, "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString(),
+              "--checkpoint-dir", checkpoints.toString(), "--set", "conveyor.job.checkpoint-every=16"));
+      return new Cli(code, out.toString(), progress.toString());
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.exists(checkpoints.resolve("latest.cursor"))) { // the coordinator has saved a cursor
+      assertThat(System.nanoTime()).as("a cursor saved within 60 s: " + progress).isLessThan(deadline);
+      assertThat(run).as("the run ended before a cursor was saved: " + progress).isNotDone();
+      Thread.sleep(20);
+    }
+    assertThat(run).as("the job still runs when the coordinator's node is killed").isNotDone();
+    coordinatorNode.destroyForcibly(); // SIGKILL
+    long killed = System.nanoTime();
+    Cli done = run.get(150, TimeUnit.SECONDS);
+    System.err.printf("coordinator's node killed mid-job: job done %.1f s later%n", (System.nanoTime() - killed) / 1e9);
+    assertThat(done.code()).as(done.err() + done.out()).isZero();
+    assertThat(done.err()).contains("took the job over, going on from the last saved cursor");
+    assertThat(done.out()).contains("coordinator taken over 1 time(s)");
+    assertThat(Files.readAllLines(digests)).isEqualTo(Files.readAllLines(reference));
+    String finalCursor = ref.out().lines().reduce((a, b) -> b).orElseThrow().substring("cursor: ".length());
+    assertThat(done.out()).contains("cursor: " + finalCursor);
+    assertThat(Files.readString(checkpoints.resolve("latest.cursor")).trim()).isEqualTo(finalCursor);
   }
 
   static String[] concat(String[] a, String... b) {

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -39,7 +40,8 @@ class CheckpointActorTest {
   }
 
   ActorRef<CheckpointActor.Command> spawn() {
-    return kit.spawn(CheckpointActor.create(store(), START, 4, false, mat));
+    Optional<CursorStore> store = Optional.of(store());
+    return kit.spawn(CheckpointActor.starting(store, CheckpointActor.recover(store, START, mat).orElse(START), 4));
   }
 
   static String current(ActorRef<CheckpointActor.Command> a) {
@@ -98,6 +100,27 @@ class CheckpointActorTest {
       }
     }
     assertThat(current(spawn())).isEqualTo(START.encode());
+  }
+
+  @Test
+  void ranksOutOfStepKeepTheCursorInTheSlowestRanksEpochAndLateReportsNeverMoveItBack() {
+    ActorRef<CheckpointActor.Command> a = kit.spawn(CheckpointActor.starting(Optional.empty(), START, 0));
+    for (long step = 0; step < 5; step++) {
+      a.tell(new CheckpointActor.Delivered(0, 0, step));
+    }
+    a.tell(new CheckpointActor.Delivered(0, 1, 0)); // rank 0 is into epoch 1
+    a.tell(new CheckpointActor.Delivered(0, 1, 1));
+    a.tell(new CheckpointActor.Delivered(1, 0, 0));
+    a.tell(new CheckpointActor.Delivered(1, 0, 1));
+    assertThat(Cursor.decode(current(a))).as("rank 1 is still in epoch 0: rank 0 counts its 5 batches there")
+        .isEqualTo(START.withDelivered(0, 5).withDelivered(1, 2));
+    a.tell(new CheckpointActor.Delivered(1, 0, 2));
+    a.tell(new CheckpointActor.Delivered(1, 1, 0));
+    Cursor epoch1 = START.atEpoch(1, 2).withDelivered(0, 2).withDelivered(1, 1);
+    assertThat(Cursor.decode(current(a))).as("both ranks in epoch 1").isEqualTo(epoch1);
+    a.tell(new CheckpointActor.Delivered(1, 0, 2)); // late, of a finished epoch
+    a.tell(new CheckpointActor.Delivered(0, 1, 0)); // twice
+    assertThat(Cursor.decode(current(a))).isEqualTo(epoch1);
   }
 
   @Test
