@@ -56,10 +56,11 @@ final class ClusterRun {
     write(deadLetter, o.deadLetters());
     out.println(String.format(Locale.ROOT, "run: cluster %s: ranks %d on %s, %d shard reader(s), shards %d%n"
             + "  samples %,d   batches %,d   bad samples %,d%n"
-            + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d   coordinator taken over %d time(s)",
+            + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d, handed back %d"
+            + "   coordinator taken over %d time(s)",
         seed, job.worldSize(), o.trainerHosts(), o.readers(), planned.shards(), o.samples(), o.batches(),
         o.deadLetters().size(), o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned(),
-        o.takeovers()));
+        o.handedBack(), o.takeovers()));
     if (resume.isPresent()) {
       out.println("resumed from: " + o.start());
     }

@@ -38,7 +38,8 @@ public final class ClusterClient {
    * the coordinator was taken over.
    */
   public record Outcome(List<String> digests, List<String> deadLetters, long batches, long samples, long leases,
-                        long reassigned, List<String> trainerHosts, int readers, double seconds, String start,
+                        long reassigned, long handedBack, List<String> trainerHosts, int readers, double seconds,
+                        String start,
                         String cursor, boolean persisted, int takeovers) {}
 
   /** Tells the client actor to watch a coordinator (local only). */
@@ -109,6 +110,7 @@ public final class ClusterClient {
     long samples = 0;
     long leases = 0;
     long reassigned = 0;
+    long handedBack = 0;
     int takeovers = 0;
     boolean adopting = false;
     boolean finishing = false;
@@ -133,6 +135,7 @@ public final class ClusterClient {
         ranksDone.add(d.rank());
         leases += d.leases();
         reassigned += d.reassigned();
+        handedBack += d.handedBack();
       } else if (e instanceof NodeAgent.RankFailed f) {
         failure = failure != null ? failure : "rank " + f.rank() + ": " + f.reason();
         ranksDone.add(f.rank());
@@ -157,7 +160,7 @@ public final class ClusterClient {
           throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + f.cursor() + ")");
         }
         digests.sort(LOCKSTEP);
-        return new Outcome(digests, dead, digests.size(), samples, leases, reassigned, placed.trainerHosts(),
+        return new Outcome(digests, dead, digests.size(), samples, leases, reassigned, handedBack, placed.trainerHosts(),
             placed.readers(), (System.nanoTime() - t0) / 1e9, placed.start(), f.cursor(), f.persisted(), takeovers);
       } else if (e instanceof JobCoordinator.Failed f) {
         throw new IllegalStateException("the cluster job failed: " + f.reason());

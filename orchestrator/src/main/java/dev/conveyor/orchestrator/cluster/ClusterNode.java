@@ -56,6 +56,8 @@ public final class ClusterNode {
         .withValue("pekko.cluster.split-brain-resolver.stable-after", ConfigValueFactory.fromAnyRef(downAfterMillis + "ms"))
         // a leased slice's events: the lease holder subscribes within 20 s; the other side is
         // declared gone when silent 2 s at the end; 32 elements requested ahead (back-pressure holds)
+        // a leaving worker hands its leases back before it leaves (ShardReader waits up to 10 s)
+        .withValue("pekko.coordinated-shutdown.phases.before-cluster-shutdown.timeout", ConfigValueFactory.fromAnyRef("15s"))
         .withValue("pekko.stream.materializer.stream-ref.subscription-timeout", ConfigValueFactory.fromAnyRef("20s"))
         .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
         .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))

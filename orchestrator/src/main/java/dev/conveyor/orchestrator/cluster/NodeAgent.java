@@ -93,8 +93,8 @@ public final class NodeAgent {
   /** A sample was skipped: its dead-letter line. */
   public record SkipDone(int epoch, long step, int rank, String deadLetter) implements RankReport {}
 
-  /** A rank has delivered all its batches; how leasing went. */
-  public record RankDone(int rank, long leases, long reassigned) implements RankReport {}
+  /** A rank has delivered all its batches; how leasing went: leases, leased again after a failure, handed back by a leaving node. */
+  public record RankDone(int rank, long leases, long reassigned, long handedBack) implements RankReport {}
 
   /** A rank could not go on. */
   public record RankFailed(int rank, String reason) implements RankReport {}
@@ -217,7 +217,7 @@ public final class NodeAgent {
       if (failure != null) {
         r.replyTo().tell(new RankFailed(rank, String.valueOf(failure.getMessage())));
       } else {
-        r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned()));
+        r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack()));
       }
     });
     return run.first();

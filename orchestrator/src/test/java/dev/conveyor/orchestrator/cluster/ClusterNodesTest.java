@@ -135,10 +135,19 @@ class ClusterNodesTest {
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow().substring("cursor: ".length()));
   }
 
-  @Test
-  void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
+  /** What a long job run on a fresh cluster gave while a node was disturbed, and what a single process gives. */
+  record Disturbed(Cli run, List<String> digests, List<String> reference, String referenceCursor, double secondsAfter,
+                   List<Process> nodes) {}
+
+  /**
+   * Runs an 8-epoch job on a fresh 3-node cluster (host, worker1 — the coordinator's node —,
+   * worker2) with {@code extra} options; once {@code when} holds of the run's progress lines
+   * and the job is still running, does {@code fault} to node {@code victim}; waits for the run.
+   */
+  Disturbed disturbed(long seed, int victim, String[] extra, java.util.function.Predicate<String> when,
+                      ProcessAction fault) throws Exception {
     new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(900, 0, 256 * 1024, 17), dir.resolve("data").toUri(), n -> { });
+        .generate(new DatasetSpec(900, 0, 256 * 1024, seed), dir.resolve("data").toUri(), n -> { });
     String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
     String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"};
     Path reference = dir.resolve("reference.txt");
@@ -146,74 +155,102 @@ class ClusterNodesTest {
     assertThat(ref.code()).as(ref.err()).isZero();
 
     int port = freePort();
-    Process victim = startCluster(port).get(2); // the younger worker: the coordinator runs on the older one
-
+    List<Process> cluster = startCluster(port);
     Path digests = dir.resolve("cluster.txt");
     StringWriter progress = new StringWriter();
     java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       StringWriter out = new StringWriter();
       int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(progress, true),
-          concat(job, "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString()));
+          concat(concat(job, "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString()), extra));
       return new Cli(code, out.toString(), progress.toString());
     });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!progress.toString().contains("ranks on")) { // placed: the ranks are streaming from both workers
-      assertThat(System.nanoTime()).as("placed within 60 s: " + progress).isLessThan(deadline);
-      assertThat(run).as("the run ended before it was placed: " + progress).isNotDone();
+    while (!when.test(progress.toString())) {
+      assertThat(System.nanoTime()).as("ready within 60 s: " + progress).isLessThan(deadline);
+      assertThat(run).as("the run ended too soon: " + progress).isNotDone();
       Thread.sleep(20);
     }
-    Thread.sleep(300);
-    assertThat(run).as("the job still runs when the worker is killed").isNotDone();
-    victim.destroyForcibly(); // SIGKILL
+    assertThat(run).as("the job still runs when the node is disturbed").isNotDone();
+    fault.apply(cluster.get(victim));
+    long t0 = System.nanoTime();
     Cli done = run.get(150, TimeUnit.SECONDS);
-    assertThat(done.code()).as(done.err() + done.out()).isZero();
-    assertThat(done.out()).contains("2 shard reader(s)");
-    assertThat(Files.readAllLines(digests)).isEqualTo(Files.readAllLines(reference));
-    String leasedAgain = done.out().replaceAll("(?s).*leased again (\\d+).*", "$1");
-    System.err.println("worker killed mid-job: " + done.out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
-    assertThat(Long.parseLong(leasedAgain)).isPositive();
+    return new Disturbed(done, Files.exists(digests) ? Files.readAllLines(digests) : List.of(),
+        Files.readAllLines(reference), ref.out().lines().reduce((x, y) -> y).orElseThrow().substring("cursor: ".length()),
+        (System.nanoTime() - t0) / 1e9, cluster);
+  }
+
+  interface ProcessAction {
+    void apply(Process p) throws Exception;
+  }
+
+  static long count(String out, String what) {
+    return Long.parseLong(out.replaceAll("(?s).*" + what + " (\\d+).*", "$1"));
+  }
+
+  @Test
+  void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
+    // the younger worker: the coordinator runs on the older one
+    Disturbed d = disturbed(17, 2, new String[0], p -> p.contains("ranks on"), p -> {
+      Thread.sleep(300);
+      p.destroyForcibly(); // SIGKILL
+    });
+    System.err.printf("worker killed mid-job: done %.1f s later; %s%n", d.secondsAfter(),
+        d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
+    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    assertThat(d.run().out()).contains("2 shard reader(s)");
+    assertThat(d.digests()).isEqualTo(d.reference());
+    assertThat(count(d.run().out(), "leased again")).isPositive();
   }
 
   @Test
   void theCoordinatorsNodeKilledMidJobTheSingletonMovesAndTheJobGoesOnFromTheLastSavedCursor() throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(900, 0, 256 * 1024, 19), dir.resolve("data").toUri(), n -> { });
-    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
-    String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"};
-    Path reference = dir.resolve("reference.txt");
-    Cli ref = cli(concat(job, "--digest-out", reference.toString()));
-    assertThat(ref.code()).as(ref.err()).isZero();
-
-    int port = freePort();
-    Process coordinatorNode = startCluster(port).get(1); // the oldest worker hosts the coordinator singleton
     Path checkpoints = dir.resolve("checkpoints");
-    Path digests = dir.resolve("cluster.txt");
-    StringWriter progress = new StringWriter();
-    java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      StringWriter out = new StringWriter();
-      int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(progress, true),
-          concat(job, "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString(),
-              "--checkpoint-dir", checkpoints.toString(), "--set", "conveyor.job.checkpoint-every=16"));
-      return new Cli(code, out.toString(), progress.toString());
+    Disturbed d = disturbed(19, 1, new String[] {"--checkpoint-dir", checkpoints.toString(), "--set",
+        "conveyor.job.checkpoint-every=16"}, p -> Files.exists(checkpoints.resolve("latest.cursor")), // a cursor is saved
+        Process::destroyForcibly); // SIGKILL of the oldest worker, which hosts the coordinator singleton
+    System.err.printf("coordinator's node killed mid-job: done %.1f s later%n", d.secondsAfter());
+    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    assertThat(d.run().err()).contains("took the job over, going on from the last saved cursor");
+    assertThat(d.run().out()).contains("coordinator taken over 1 time(s)");
+    assertThat(d.digests()).isEqualTo(d.reference());
+    assertThat(d.run().out()).contains("cursor: " + d.referenceCursor());
+    assertThat(Files.readString(checkpoints.resolve("latest.cursor")).trim()).isEqualTo(d.referenceCursor());
+  }
+
+  @Test
+  void aBusyWorkerStoppedWithSigtermHandsItsLeasesBackAndExitsZero() throws Exception {
+    Disturbed d = disturbed(23, 2, new String[0], p -> p.contains("ranks on"), p -> {
+      Thread.sleep(300);
+      p.destroy(); // SIGTERM
     });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(checkpoints.resolve("latest.cursor"))) { // the coordinator has saved a cursor
-      assertThat(System.nanoTime()).as("a cursor saved within 60 s: " + progress).isLessThan(deadline);
-      assertThat(run).as("the run ended before a cursor was saved: " + progress).isNotDone();
-      Thread.sleep(20);
-    }
-    assertThat(run).as("the job still runs when the coordinator's node is killed").isNotDone();
-    coordinatorNode.destroyForcibly(); // SIGKILL
-    long killed = System.nanoTime();
-    Cli done = run.get(150, TimeUnit.SECONDS);
-    System.err.printf("coordinator's node killed mid-job: job done %.1f s later%n", (System.nanoTime() - killed) / 1e9);
-    assertThat(done.code()).as(done.err() + done.out()).isZero();
-    assertThat(done.err()).contains("took the job over, going on from the last saved cursor");
-    assertThat(done.out()).contains("coordinator taken over 1 time(s)");
-    assertThat(Files.readAllLines(digests)).isEqualTo(Files.readAllLines(reference));
-    String finalCursor = ref.out().lines().reduce((a, b) -> b).orElseThrow().substring("cursor: ".length());
-    assertThat(done.out()).contains("cursor: " + finalCursor);
-    assertThat(Files.readString(checkpoints.resolve("latest.cursor")).trim()).isEqualTo(finalCursor);
+    Process worker = d.nodes().get(2);
+    assertThat(worker.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
+    System.err.printf("busy worker stopped with SIGTERM: done %.1f s later; %s%n", d.secondsAfter(), line);
+    assertThat(worker.exitValue()).isZero();
+    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    assertThat(d.digests()).isEqualTo(d.reference());
+    assertThat(count(d.run().out(), "handed back")).as(line).isPositive();
+    assertThat(count(d.run().out(), "leased again")).as("no slice leased again after a failure: " + line).isZero();
+  }
+
+  @Test
+  void aWorkerPausedPastTheFailureDetectorAndResumedCausesNoDuplicateAndNoGap() throws Exception {
+    Disturbed d = disturbed(29, 2, new String[0], p -> p.contains("ranks on"), p -> {
+      Thread.sleep(300);
+      new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
+      Thread.sleep(20_000); // past detection (~3 s) and 7 s more to be downed (conveyor.node.down-unreachable-after)
+      new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
+    });
+    Process worker = d.nodes().get(2);
+    String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
+    System.err.printf("worker paused 20 s with SIGSTOP: done %.1f s after it resumed; %s%n", d.secondsAfter(), line);
+    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    // the same batches, each once: the paused reader's late events are refused (fenced) or dropped as repeats
+    assertThat(d.digests()).isEqualTo(d.reference());
+    assertThat(count(d.run().out(), "leased again")).isPositive();
+    // the resumed worker finds itself removed from the cluster and stops
+    assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("the downed worker stopped").isTrue();
   }
 
   static String[] concat(String[] a, String... b) {

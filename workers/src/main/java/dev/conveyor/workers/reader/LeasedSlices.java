@@ -7,6 +7,7 @@ import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.workers.reader.ShardReader.SliceElement;
 import dev.conveyor.workers.reader.ShardReader.SliceEnd;
 import dev.conveyor.workers.reader.ShardReader.SliceEvent;
+import dev.conveyor.workers.reader.ShardReader.SliceHandedBack;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,7 @@ public final class LeasedSlices {
     private final AtomicLong reassigned = new AtomicLong();
     private final AtomicLong duplicatesDropped = new AtomicLong();
     private final AtomicLong resumedMidSlice = new AtomicLong();
+    private final AtomicLong handedBack = new AtomicLong();
 
     public long leases() {
       return leases.get();
@@ -64,6 +66,11 @@ public final class LeasedSlices {
 
     public long duplicatesDropped() {
       return duplicatesDropped.get();
+    }
+
+    /** Slices a leaving reader handed back, leased elsewhere for the rest (not failures: not in {@link #reassigned}). */
+    public long handedBack() {
+      return handedBack.get();
     }
 
     /** Leases again that started after the slice's first event (the events before came from the failed reader). */
@@ -129,6 +136,14 @@ public final class LeasedSlices {
     return ((long) seg.epoch() << 48) | ((long) seg.rank() << 24) | slice;
   }
 
+  /** A leaving reader handed a slice back after {@code delivered} events: not a failure, but the rest is read elsewhere. */
+  static final class HandedBack extends RuntimeException {
+    HandedBack(int slice, int epoch, long delivered) {
+      super("slice " + slice + " of epoch " + epoch + " handed back after event " + delivered + " (its reader's node is leaving)",
+          null, false, false);
+    }
+  }
+
   /** One slice's reading, across the attempts it takes. */
   private static final class Lessee {
     private final int epoch;
@@ -160,7 +175,7 @@ public final class LeasedSlices {
       return attempt().recoverWithRetries(s.maxAttempts() - 1,
           new PFBuilder<Throwable, Graph<SourceShape<ReadEvent>, NotUsed>>()
               .match(Throwable.class, t -> {
-                stats.reassigned.incrementAndGet();
+                (t instanceof HandedBack ? stats.handedBack : stats.reassigned).incrementAndGet();
                 return Source.<ReadEvent>empty().initialDelay(s.retryDelay()).concatLazy(Source.lazySource(this::attempt)
                     .mapMaterializedValue(m -> NotUsed.getInstance()));
               })
@@ -187,12 +202,14 @@ public final class LeasedSlices {
             return o.events().getSource();
           });
       AtomicBoolean ended = new AtomicBoolean();
+      AtomicBoolean handedBack = new AtomicBoolean();
       return Source.completionStageSource(offered)
           .mapMaterializedValue(m -> NotUsed.getInstance())
-          .<ReadEvent>mapConcat(e -> accept(e, ended))
+          .<ReadEvent>mapConcat(e -> accept(e, ended, handedBack))
           .concatLazy(Source.lazySource(() -> ended.get() ? Source.<ReadEvent>empty()
-                  : Source.<ReadEvent>failed(new IllegalStateException("slice " + index + " of epoch " + epoch
-                      + ": the reader's stream ended without its end marker, after event " + next.get())))
+                  : Source.<ReadEvent>failed(handedBack.get() ? new HandedBack(index, epoch, next.get())
+                      : new IllegalStateException("slice " + index + " of epoch " + epoch
+                          + ": the reader's stream ended without its end marker, after event " + next.get())))
               .mapMaterializedValue(m -> NotUsed.getInstance()))
           .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
             readers.suspects.add(r);
@@ -200,7 +217,11 @@ public final class LeasedSlices {
           }).build());
     }
 
-    private List<ReadEvent> accept(SliceElement e, AtomicBoolean ended) {
+    private List<ReadEvent> accept(SliceElement e, AtomicBoolean ended, AtomicBoolean handedBack) {
+      if (e instanceof SliceHandedBack) {
+        handedBack.set(true); // the stream ends here: lease the rest elsewhere
+        return List.of();
+      }
       if (e instanceof SliceEvent ev) {
         long want = next.get();
         if (ev.ordinal() < want) {

@@ -6,12 +6,27 @@ import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.wire.WireMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
 
 /**
@@ -22,6 +37,11 @@ import org.apache.pekko.stream.javadsl.StreamRefs;
  * The same slice always yields the same events, so a slice leased again to another node after
  * a failure continues exactly where the first stopped. Back-pressure crosses the network: the
  * stream reads only as fast as the lease holder takes.
+ *
+ * <p>When its node shuts down (SIGTERM: coordinated shutdown, before the node leaves the
+ * cluster) the reader hands its leases back: each stream ends with {@link SliceHandedBack}
+ * after the events already sent, and leases asked for later get only that; the holders lease
+ * the rest of their slices elsewhere, as a planned move rather than a failure.
  */
 public final class ShardReader {
   private ShardReader() {}
@@ -42,7 +62,7 @@ public final class ShardReader {
   public record Offer(long lease, long fencing, SourceRef<SliceElement> events) implements WireMessage {}
 
   /** An element of a leased slice's stream. */
-  public sealed interface SliceElement extends WireMessage permits SliceEvent, SliceEnd {}
+  public sealed interface SliceElement extends WireMessage permits SliceEvent, SliceEnd, SliceHandedBack {}
 
   /** Event number {@code ordinal} of the slice. */
   public record SliceEvent(long ordinal, ReadEvent event) implements SliceElement {}
@@ -50,20 +70,48 @@ public final class ShardReader {
   /** The slice had {@code events} events: a stream that ends without this did not end well. */
   public record SliceEnd(long events) implements SliceElement {}
 
+  /** The reader's node is leaving: the events up to here were all; lease the rest elsewhere. */
+  public record SliceHandedBack() implements SliceElement {}
+
+  /** How long a leaving node waits for its lease holders to take the hand-back (they may be slow to pull). */
+  static final Duration HAND_BACK_WAIT = Duration.ofSeconds(10);
+
   /** A reader over {@code store} for the job planned by {@code plan}, running the stages of {@code settings}. */
   public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings) {
     return Behaviors.setup(ctx -> {
       Materializer mat = Materializer.createMaterializer(ctx);
+      CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
+      Set<CompletionStage<Done>> open = ConcurrentHashMap.newKeySet();
+      Cancellable task = CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addCancellableTask(
+          CoordinatedShutdown.PhaseBeforeClusterShutdown(), "hand-back-leases-" + ctx.getSelf().path().name(), () -> {
+            leaving.complete(new SliceHandedBack());
+            List<CompletableFuture<Done>> all = new ArrayList<>();
+            open.forEach(c -> all.add(c.toCompletableFuture()));
+            return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, HAND_BACK_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((x, failure) -> Done.getInstance());
+          });
       return Behaviors.receive(Command.class)
           .onMessage(Lease.class, l -> {
-            SourceRef<SliceElement> ref = RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
-                // number the events; at the end, say how many there were
-                .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
-                    org.apache.pekko.japi.Pair.create(count, new SliceEvent(count[0]++, e)),
-                    count -> Optional.of(new SliceEnd(count[0])))
-                .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
-                .runWith(StreamRefs.sourceRef(), mat);
-            l.replyTo().tell(new Offer(l.lease(), l.fencing(), ref));
+            Source<SliceElement, ?> events = leaving.isDone() ? Source.single(new SliceHandedBack())
+                : RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
+                    // number the events; at the end, say how many there were
+                    .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
+                        Pair.create(count, new SliceEvent(count[0]++, e)),
+                        count -> Optional.of(new SliceEnd(count[0])))
+                    .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
+                    // a hand-back overtakes the events not yet sent, and ends the stream
+                    .merge(Source.completionStage(leaving), true)
+                    .takeWhile(e -> !(e instanceof SliceHandedBack), true);
+            Pair<CompletionStage<Done>, SourceRef<SliceElement>> run = events.watchTermination(Keep.right())
+                .toMat(StreamRefs.sourceRef(), Keep.both()).run(mat);
+            open.add(run.first());
+            run.first().whenComplete((d, failure) -> open.remove(run.first()));
+            l.replyTo().tell(new Offer(l.lease(), l.fencing(), run.second()));
+            return Behaviors.same();
+          })
+          .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
+            task.cancel();
             return Behaviors.same();
           })
           .build();

@@ -74,6 +74,7 @@ public final class WireRegistry {
     e.add(new Entry(302, ShardReader.SliceEvent.class, null));
     e.add(new Entry(303, ShardReader.SliceEnd.class, null));
     e.add(new Entry(304, forName("org.apache.pekko.stream.impl.streamref.SourceRefImpl"), Kind.SOURCE_REF));
+    e.add(new Entry(305, ShardReader.SliceHandedBack.class, null));
     return e;
   }
 

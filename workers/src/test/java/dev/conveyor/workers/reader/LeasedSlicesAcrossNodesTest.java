@@ -32,6 +32,8 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -184,5 +186,32 @@ class LeasedSlicesAcrossNodesTest {
     assertThat(leased).isEqualTo(local);
     assertThat(stats.reassigned()).isPositive();
     assertThat(stats.resumedMidSlice()).isPositive(); // the new reader went on from where the lost one stopped
+  }
+
+  @Test
+  void aReaderNodeThatLeavesHandsItsSlicesBackMidStreamAndNothingCountsAsAFailure() throws Exception {
+    ActorSystem<Void> host = host();
+    ActorSystem<ShardReader.Command> w1 = worker("w1");
+    ActorSystem<ShardReader.Command> w2 = worker("w2");
+    Materializer mat = Materializer.createMaterializer(host);
+    RankSegment seg = segment(0);
+    List<String> local = digests(RankPipeline.events(new FileShardStore(), plan, seg, SETTINGS), mat);
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    AtomicInteger seen = new AtomicInteger();
+    List<String> leased = digests(LeasedSlices.events(seg, List.of(remote(host, w1), remote(host, w2)), host, LEASES, stats)
+        .map(e -> {
+          if (seen.incrementAndGet() == 3) { // w1 leaves the cluster (SIGTERM runs this) while slice 0 streams
+            CoordinatedShutdown.get(Adapter.toClassic(w1)).runAll(CoordinatedShutdown.clusterLeavingReason());
+          }
+          return e;
+        })
+        .throttle(20, Duration.ofMillis(100))
+        .via(RankPipeline.batches(seg)), mat);
+    System.err.printf("reader node left mid-slice: %d batches, %d leases, %d handed back, %d leased again after a failure%n",
+        leased.size(), stats.leases(), stats.handedBack(), stats.reassigned());
+    assertThat(leased).isEqualTo(local);
+    assertThat(stats.handedBack()).isPositive();
+    assertThat(stats.resumedMidSlice()).as("the next reader went on from the hand-back").isPositive();
+    assertThat(stats.reassigned()).as("a planned leave is not a failure").isZero();
   }
 }

@@ -62,7 +62,8 @@ class WireFormatTest {
         "212 dev.conveyor.streams.plan.ShardSet", "213 dev.conveyor.streams.store.ShardCheck",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "302 dev.conveyor.workers.reader.ShardReader$SliceEvent", "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
-        "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl");
+        "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
+        "305 dev.conveyor.workers.reader.ShardReader$SliceHandedBack");
     List<String> now = new ArrayList<>();
     WireRegistry.entries().forEach(e -> now.add(e.id() + " " + e.type().getName()));
     assertThat(now).isEqualTo(pinned);
