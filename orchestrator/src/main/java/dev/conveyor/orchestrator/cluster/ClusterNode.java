@@ -84,6 +84,7 @@ public final class ClusterNode {
    */
   public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system, Function<URI, ShardStore> stores) {
     return ClusterSingleton.get(system).init(SingletonActor.of(JobCoordinator.create(PREPARE, stores), "job-coordinator")
+        .withStopMessage(new JobCoordinator.HandOver())
         .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
   }
 

@@ -40,8 +40,8 @@ public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, Nodes, Ready, NotReady, Attached,
-      Saved, ClientGone {}
+  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, HandOver, Nodes, Ready, NotReady,
+      Attached, Saved, ClientGone {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
   public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
@@ -54,6 +54,12 @@ public final class JobCoordinator {
 
   /** A rank of job {@code jobId} delivered a batch. */
   public record RankDelivered(String jobId, CheckpointActor.Delivered delivered) implements Command, WireMessage {}
+
+  /**
+   * The coordinator's node is leaving (the singleton's stop message): save the running job's
+   * cursor, then stop; the successor takes the job over from it.
+   */
+  public record HandOver() implements Command, WireMessage {}
 
   /** What a client hears of its job from the coordinator. */
   public sealed interface JobEvent extends WireMessage permits Placed, Adopted, Finished, Failed {}
@@ -107,6 +113,7 @@ public final class JobCoordinator {
             return finding(s, System.nanoTime());
           })
           .onMessage(Adopt.class, this::adopt)
+          .onMessage(HandOver.class, h -> Behaviors.stopped())
           .onMessage(RankDelivered.class, d -> Behaviors.same()) // a job this coordinator does not run (yet)
           .onMessage(Finish.class, f -> Behaviors.same())
           .build();
@@ -140,6 +147,7 @@ public final class JobCoordinator {
           })
           .onMessage(Submit.class, other -> busy(other, s.job()))
           .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
+          .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
           .build();
     }
 
@@ -178,6 +186,7 @@ public final class JobCoordinator {
           })
           .onMessage(Submit.class, other -> busy(other, s.job()))
           .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
+          .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
           .build();
     }
 
@@ -319,6 +328,17 @@ public final class JobCoordinator {
             run.finishAsked()[0] = true;
             saveFinally(run);
             return Behaviors.same();
+          })
+          .onMessage(HandOver.class, h -> {
+            // synchronous, so that the cursor is saved before the successor can start and read it
+            ctx.getLog().info("job {}: this node is leaving; saving the cursor for the next coordinator", id);
+            CheckpointActor.Saved saved = org.apache.pekko.actor.typed.javadsl.AskPattern.<CheckpointActor.Command,
+                    CheckpointActor.Saved>ask(run.checkpoint(), CheckpointActor.SaveNow::new, timeout,
+                    ctx.getSystem().scheduler())
+                .toCompletableFuture().exceptionally(x -> null).join();
+            ctx.getLog().info("job {}: cursor {}", id, saved == null ? "not saved" : saved.cursor());
+            run.files().ifPresent(ShardStore::close);
+            return Behaviors.stopped();
           })
           .onMessage(Submit.class, other -> busy(other, run.job()))
           .onMessage(Adopt.class, other -> {

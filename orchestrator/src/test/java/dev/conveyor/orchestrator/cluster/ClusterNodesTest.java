@@ -218,20 +218,26 @@ class ClusterNodesTest {
   }
 
   @Test
-  void aBusyWorkerStoppedWithSigtermHandsItsLeasesBackAndExitsZero() throws Exception {
-    Disturbed d = disturbed(23, 2, new String[0], p -> p.contains("ranks on"), p -> {
-      Thread.sleep(300);
-      p.destroy(); // SIGTERM
-    });
-    Process worker = d.nodes().get(2);
+  void theCoordinatorsBusyWorkerStoppedWithSigtermHandsItsLeasesBackSavesTheCursorAndExitsZero() throws Exception {
+    Path checkpoints = dir.resolve("checkpoints");
+    Disturbed d = disturbed(23, 1, new String[] {"--checkpoint-dir", checkpoints.toString()}, // no saves but the last
+        p -> p.contains("ranks on"), p -> {
+          Thread.sleep(300);
+          p.destroy(); // SIGTERM to the older worker: a shard reader, and the coordinator's node
+        });
+    Process worker = d.nodes().get(1);
     assertThat(worker.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
-    System.err.printf("busy worker stopped with SIGTERM: done %.1f s later; %s%n", d.secondsAfter(), line);
+    System.err.printf("busy worker (coordinator's node) stopped with SIGTERM: done %.1f s later; %s%n",
+        d.secondsAfter(), line);
     assertThat(worker.exitValue()).isZero();
     assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
     assertThat(d.digests()).isEqualTo(d.reference());
     assertThat(count(d.run().out(), "handed back")).as(line).isPositive();
     assertThat(count(d.run().out(), "leased again")).as("no slice leased again after a failure: " + line).isZero();
+    // the leaving coordinator saved the cursor; its successor went on from it
+    assertThat(d.run().err()).contains("took the job over, going on from the last saved cursor");
+    assertThat(d.run().out()).contains("coordinator taken over 1 time(s)").contains("cursor: " + d.referenceCursor());
   }
 
   @Test
