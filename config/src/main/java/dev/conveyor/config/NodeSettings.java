@@ -9,9 +9,13 @@ import java.util.List;
  * @param roles     {@code worker} (reads slices for others), {@code trainer-host} (runs ranks), or both
  * @param seedNodes {@code host:port} of the nodes a new node joins through (the first node lists itself)
  * @param downUnreachableAfterMillis how long a node may stay unreachable before the majority downs it (its leases go elsewhere)
+ * @param httpHostname where the node serves /metrics, /status, /ready and /alive
+ * @param httpPort     that server's port (0 picks a free one; -1 serves nothing)
+ * @param simulatedTrainerStepMillis for simulations: each rank here takes a batch at most this often (0: as fast as it comes)
  */
 public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
-                           long downUnreachableAfterMillis) {
+                           long downUnreachableAfterMillis, String httpHostname, int httpPort,
+                           long simulatedTrainerStepMillis) {
   public static final String PATH = "conveyor.node";
 
   public NodeSettings {
@@ -35,6 +39,12 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
     if (port > 65535) {
       throw new SettingsException(r.key("port"), "must be a TCP port (0 picks a free one), got " + port);
     }
-    return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000));
+    int httpPort = r.intAtLeast("http.port", -1);
+    if (httpPort > 65535) {
+      throw new SettingsException(r.key("http.port"), "must be a TCP port (0 picks a free one, -1 serves nothing), got "
+          + httpPort);
+    }
+    return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000),
+        r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0));
   }
 }

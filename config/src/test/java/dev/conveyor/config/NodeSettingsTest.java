@@ -12,7 +12,8 @@ class NodeSettingsTest {
   @Test
   void defaultsAreASingleNodeWithBothRolesOnLoopback() {
     assertThat(NodeSettings.fromConfig(ConfigFactory.defaultReference()))
-        .isEqualTo(new NodeSettings(List.of("worker", "trainer-host"), "127.0.0.1", 25520, List.of("127.0.0.1:25520"), 7000));
+        .isEqualTo(new NodeSettings(List.of("worker", "trainer-host"), "127.0.0.1", 25520, List.of("127.0.0.1:25520"), 7000,
+            "127.0.0.1", 7626, 0));
   }
 
   @Test
@@ -26,5 +27,8 @@ class NodeSettingsTest {
     assertThatThrownBy(() -> NodeSettings.fromConfig(ConfigFactory.parseString("conveyor.node.port = 70000")
         .withFallback(ConfigFactory.defaultReference())))
         .hasMessageStartingWith("conveyor.node.port: must be a TCP port");
+    assertThatThrownBy(() -> NodeSettings.fromConfig(ConfigFactory.parseString("conveyor.node.http.port = 99999")
+        .withFallback(ConfigFactory.defaultReference())))
+        .hasMessageStartingWith("conveyor.node.http.port: must be a TCP port");
   }
 }

@@ -50,8 +50,10 @@ final class NodeCommand implements Callable<Integer> {
     while (cluster.selfMember().status() != MemberStatus.up() && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
+    java.util.Optional<String> http = ClusterNode.serveHttp(system, node);
     out.println("node: " + cluster.selfMember().address() + " " + cluster.selfMember().status().toString().toLowerCase()
-        + ", roles " + node.roles() + ", seed nodes " + node.seedNodes());
+        + ", roles " + node.roles() + ", seed nodes " + node.seedNodes()
+        + http.map(u -> ", http " + u + " (metrics, status, ready, alive)").orElse(""));
     out.flush();
     // SIGTERM and Ctrl-C: leave the cluster gracefully (Pekko's coordinated shutdown), then exit 0
     java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);

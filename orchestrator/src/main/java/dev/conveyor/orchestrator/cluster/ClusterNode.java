@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.conveyor.config.NodeSettings;
+import dev.conveyor.config.SettingsException;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.store.ShardStores;
 import dev.conveyor.workers.reader.LeasedSlices;
@@ -11,6 +12,13 @@ import dev.conveyor.streams.store.ShardStore;
 import java.net.URI;
 import java.time.Duration;
 import java.util.function.Function;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import dev.conveyor.orchestrator.node.NodeHealth;
+import dev.conveyor.orchestrator.node.NodeRoutes;
+import dev.conveyor.orchestrator.node.NodeState;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -65,14 +73,50 @@ public final class ClusterNode {
         .withFallback(base);
   }
 
+  /**
+   * The node's HTTP server (pekko-management): our routes — /metrics, /status — beside its
+   * health checks — /ready (an up member), /alive (the actor system runs). In code, for the
+   * reason {@link #pekko} gives.
+   */
+  static Config http(NodeSettings n) {
+    return ConfigFactory.empty()
+        .withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(n.httpHostname()))
+        .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(Math.max(0, n.httpPort())))
+        .withValue("pekko.management.http.routes.conveyor", ConfigValueFactory.fromAnyRef(NodeRoutes.class.getName()))
+        .withValue("pekko.management.health-checks.readiness-checks.conveyor-member-up",
+            ConfigValueFactory.fromAnyRef(NodeHealth.Ready.class.getName()))
+        .withValue("pekko.management.health-checks.liveness-checks.conveyor-running",
+            ConfigValueFactory.fromAnyRef(NodeHealth.Alive.class.getName()));
+  }
+
+  /**
+   * Starts the node's HTTP server unless {@code conveyor.node.http.port} is -1; returns where it
+   * listens ({@code http://host:port/}).
+   */
+  public static Optional<String> serveHttp(ActorSystem<?> system, NodeSettings n) {
+    if (n.httpPort() < 0) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PekkoManagement.get(Adapter.toClassic(system)).start().toCompletableFuture()
+          .orTimeout(30, TimeUnit.SECONDS).join().toString());
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new SettingsException(NodeSettings.PATH + ".http.port", "cannot serve HTTP on " + n.httpHostname() + ":"
+          + n.httpPort() + " (" + e.getCause().getMessage() + "): several nodes on one machine need a port each"
+          + " (0 picks a free one, -1 serves nothing)");
+    }
+  }
+
   /** Starts a node: its agent (the guardian), and its share of the coordinator singleton. */
   public static ActorSystem<NodeAgent.Command> start(NodeSettings n, S3Settings s3, Config base) {
     List<String> roles = new ArrayList<>(n.roles());
     roles.add(NODE_ROLE);
     Set<String> agentRoles = new HashSet<>(n.roles());
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
-        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES), SYSTEM,
-        pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base));
+        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
+            Duration.ofMillis(n.simulatedTrainerStepMillis())), SYSTEM,
+        http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base)));
+    NodeState.get(system).roles(agentRoles);
     coordinator(system, uri -> ShardStores.forUri(uri, s3));
     return system;
   }

@@ -4,6 +4,7 @@ import dev.conveyor.orchestrator.cluster.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.job.CheckpointActor;
 import dev.conveyor.orchestrator.job.CursorStore;
 import dev.conveyor.orchestrator.job.JobRunner;
+import dev.conveyor.orchestrator.node.NodeState;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.ShardReader;
@@ -41,7 +42,7 @@ public final class JobCoordinator {
 
   /** What the coordinator is told. */
   public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, HandOver, Nodes, Ready, NotReady,
-      Attached, Saved, ClientGone {}
+      Attached, Saved, ClientGone, Tick, Current {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
   public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
@@ -90,6 +91,14 @@ public final class JobCoordinator {
 
   private record ClientGone() implements Command {}
 
+  /** Time to publish the running job's cursor in the node's status. */
+  private record Tick(String jobId) implements Command {}
+
+  private record Current(String jobId, CheckpointActor.Saved saved) implements Command {}
+
+  /** How often the node's {@code /status} learns the running job's cursor. */
+  private static final Duration STATUS_EVERY = Duration.ofSeconds(1);
+
   /**
    * A coordinator that waits up to {@code prepareTimeout} for nodes to prepare and opens a
    * job's checkpoint directory with {@code stores}.
@@ -115,6 +124,8 @@ public final class JobCoordinator {
           .onMessage(Adopt.class, this::adopt)
           .onMessage(HandOver.class, h -> Behaviors.stopped())
           .onMessage(RankDelivered.class, d -> Behaviors.same()) // a job this coordinator does not run (yet)
+          .onMessage(Tick.class, t -> Behaviors.same()) // of a job that ended
+          .onMessage(Current.class, c -> Behaviors.same())
           .onMessage(Finish.class, f -> Behaviors.same())
           .build();
     }
@@ -280,7 +291,22 @@ public final class JobCoordinator {
     Behavior<Command> running(Running run) {
       ctx.watchWith(run.client(), new ClientGone());
       String id = run.job().id();
+      ctx.getSelf().tell(new Tick(id));
       return Behaviors.receive(Command.class)
+          .onMessage(Tick.class, t -> {
+            if (t.jobId().equals(id)) {
+              ctx.ask(CheckpointActor.Saved.class, run.checkpoint(), timeout, CheckpointActor.Current::new,
+                  (saved, failure) -> new Current(id, saved));
+              ctx.scheduleOnce(STATUS_EVERY, ctx.getSelf(), new Tick(id));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Current.class, c -> {
+            if (c.jobId().equals(id) && c.saved() != null) {
+              NodeState.get(ctx.getSystem()).coordinating(id, c.saved().cursor(), c.saved().persisted());
+            }
+            return Behaviors.same();
+          })
           .onMessage(RankDelivered.class, d -> {
             if (d.jobId().equals(id)) {
               run.checkpoint().tell(d.delivered());
@@ -368,6 +394,7 @@ public final class JobCoordinator {
 
     Behavior<Command> end(Running run) {
       ctx.unwatch(run.client());
+      NodeState.get(ctx.getSystem()).notCoordinating();
       askAgentsToStop(run.job().id()); // their ranks are done or no longer wanted
       ctx.stop(run.checkpoint()); // after the messages sent to it, the save among them
       run.files().ifPresent(ShardStore::close);

@@ -13,6 +13,7 @@ import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.workers.wire.WireMessage;
 import dev.conveyor.orchestrator.job.CheckpointActor;
+import dev.conveyor.orchestrator.node.NodeState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,6 +106,12 @@ public final class NodeAgent {
    * with {@code leases}.
    */
   public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases) {
+    return create(roles, stores, leases, java.time.Duration.ZERO);
+  }
+
+  /** The same, with ranks that take a batch at most every {@code trainerStep} (a simulated trainer; zero: no limit). */
+  public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases,
+                                         java.time.Duration trainerStep) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       Materializer mat = Materializer.createMaterializer(ctx);
@@ -116,8 +123,10 @@ public final class NodeAgent {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
             if (roles.contains(WORKER)) {
               DataPlan plan = new DataPlan(p.job().recipe());
-              reader = Optional.of(ctx.spawn(ShardReader.create(stores.apply(plan.recipe().shards().uri(0)), plan,
-                      p.job().pipeline()),
+              ShardStore store = stores.apply(plan.recipe().shards().uri(0));
+              ShardReader.Stats stats = new ShardReader.Stats();
+              NodeState.get(ctx.getSystem()).reader(p.job().id(), stats, () -> store.metrics().snapshot());
+              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, p.job().pipeline(), stats),
                   "reader-" + (++jobs[0]))); // a job id may come again (a resubmission): the name must not
             }
             p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader));
@@ -127,7 +136,7 @@ public final class NodeAgent {
             DataPlan plan = new DataPlan(r.job().recipe());
             RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator()));
             for (int rank : r.ranks()) {
-              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job));
+              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, trainerStep));
             }
             return Behaviors.same();
           })
@@ -192,16 +201,26 @@ public final class NodeAgent {
 
   private static UniqueKillSwitch runRank(RunRanks r, DataPlan plan, int rank,
                                           org.apache.pekko.actor.typed.ActorSystem<?> system, Materializer mat,
-                                          LeasedSlices.Settings leases, RunningJob running) {
+                                          LeasedSlices.Settings leases, RunningJob running,
+                                          java.time.Duration trainerStep) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
     LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> isUp(system, ref));
     Cursor start = Cursor.decode(r.start());
+    NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
       RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
-      return LeasedSlices.events(seg, readers, system, leases, stats).via(RankPipeline.batches(seg));
+      return LeasedSlices.events(seg, readers, system, leases, stats)
+          .map(ev -> {
+            meter.received(ShardReader.bytes(ev));
+            return ev;
+          })
+          .via(RankPipeline.batches(seg));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
+    if (!trainerStep.isZero()) {
+      events = events.throttle(1, trainerStep);
+    }
     Pair<UniqueKillSwitch, CompletionStage<Done>> run = events.viaMat(KillSwitches.single(), Keep.right())
         .toMat(Sink.foreach(ev -> {
           if (ev instanceof RawBatch b) {
@@ -209,11 +228,13 @@ public final class NodeAgent {
             r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
                 b.samples().size()));
             running.delivered(job.id(), b.rank(), b.epoch(), b.index());
+            meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
           } else if (ev instanceof Skipped s) {
             r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line()));
           }
         }), Keep.both()).run(mat);
     run.second().whenComplete((done, failure) -> {
+      meter.ended(failure == null ? "done" : "failed: " + failure.getMessage());
       if (failure != null) {
         r.replyTo().tell(new RankFailed(rank, String.valueOf(failure.getMessage())));
       } else {

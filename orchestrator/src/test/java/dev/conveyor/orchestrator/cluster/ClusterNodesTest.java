@@ -76,8 +76,30 @@ class ClusterNodesTest {
     }
   }
 
+  /** Seed nodes at {@code port}; and each node serves HTTP on a free port of its own. */
   static String seeds(int port) {
-    return "seed-nodes = [\"127.0.0.1:" + port + "\"]";
+    return "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = 0";
+  }
+
+  /** Where node {@code name} serves HTTP, as its start line says. */
+  String http(String name) throws Exception {
+    String log = Files.readString(dir.resolve(name + ".log"));
+    return log.replaceAll("(?s).*, http (http://[^ ]+) .*", "$1");
+  }
+
+  record Got(int code, String body) {}
+
+  static Got get(String url) throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return new Got(r.statusCode(), r.body());
+  }
+
+  /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page. */
+  static double metric(String page, String name) {
+    return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   /** A trainer host (the seed, on {@code port}) and two workers; returns their processes in that order. */
@@ -110,6 +132,25 @@ class ClusterNodesTest {
     // the cursor of a finished job is the one the single-process run ends with
     assertThat(run.out().lines().reduce((a, b) -> b).orElseThrow())
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow());
+
+    // every node answers its health checks and shows what it did
+    for (String name : List.of("host", "worker1", "worker2")) {
+      assertThat(get(http(name) + "/ready")).as(name).isEqualTo(new Got(200, "OK"));
+      assertThat(get(http(name) + "/alive")).as(name).isEqualTo(new Got(200, "OK"));
+    }
+    String hostStatus = get(http("host") + "/status").body();
+    assertThat(hostStatus).contains("\"roles\":[\"trainer-host\"]").contains("\"rank\":0,\"state\":\"done\"")
+        .contains("\"rank\":1,\"state\":\"done\"");
+    assertThat(metric(get(http("host") + "/metrics").body(), "conveyor_rank_batches_total"))
+        .isEqualTo(Files.readAllLines(digests).size());
+    double events = 0;
+    for (String w : List.of("worker1", "worker2")) {
+      String page = get(http(w) + "/metrics").body();
+      assertThat(page).contains("jvm_memory_bytes_used").contains("conveyor_store_bytes_read_total");
+      events += metric(page, "conveyor_reader_events_total");
+    }
+    long delivered = Long.parseLong(run.out().replaceAll("(?s).*samples ([\\d,]+) .*", "$1").replace(",", ""));
+    assertThat(events).as("each sample delivered was sent once by a reader").isEqualTo(delivered);
 
     // stopped after 3 steps with its cursor saved by the coordinator, then resumed from it: the
     // two runs together deliver what one run does, and end at the same cursor
@@ -257,6 +298,69 @@ class ClusterNodesTest {
     assertThat(count(d.run().out(), "leased again")).isPositive();
     // the resumed worker finds itself removed from the cluster and stops
     assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("the downed worker stopped").isTrue();
+  }
+
+  @Test
+  void aSlowTrainerKeepsTheBytesInFlightBetweenNodesAndHeldByTheRanksUnderTheirBounds() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(900, 0, 256 * 1024, 31), dir.resolve("data").toUri(), n -> { });
+    long largest = largestSample(dir.resolve("data"));
+    int port = freePort();
+    String slow = "simulated-trainer-step = 60ms, "; // each rank takes a batch of 4 every 60 ms
+    node("host", "conveyor.node { roles = [trainer-host], " + slow + "port = " + port + ", " + seeds(port) + " }");
+    node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
+    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
+    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+        cli("run", "--shards", shards, "--world", "2", "--epochs", "1", "--batch-size", "4",
+            "--cluster", "127.0.0.1:" + port));
+    // bounds from the settings: per rank, 2 slices in flight, each stream 32 elements ahead of the
+    // holder's demand (stream-ref buffer-capacity) and one in hand; and what a rank holds between
+    // arrival and delivery: a batch being filled and the stages' 16-element input buffers
+    long inFlightBound = 2 * 2 * (32 + 1) * largest;
+    long heldBound = 2 * (4 + 16) * largest;
+    long maxInFlight = 0;
+    long maxHeld = 0;
+    long maxSent = 0;
+    int scrapes = 0;
+    while (!run.isDone()) {
+      double sent = metric(get(http("worker1") + "/metrics").body(), "conveyor_reader_bytes_total")
+          + metric(get(http("worker2") + "/metrics").body(), "conveyor_reader_bytes_total");
+      String host = get(http("host") + "/metrics").body();
+      maxInFlight = Math.max(maxInFlight, (long) (sent - metric(host, "conveyor_rank_received_bytes_total")));
+      maxHeld = Math.max(maxHeld, (long) metric(host, "conveyor_rank_buffered_bytes"));
+      maxSent = Math.max(maxSent, (long) sent);
+      scrapes++;
+      Thread.sleep(200);
+    }
+    Cli done = run.get();
+    assertThat(done.code()).as(done.err() + done.out()).isZero();
+    System.err.printf("slow trainer: %d scrapes, largest sample %,d B; most in flight %,d B (bound %,d), most held by"
+        + " the ranks %,d B (bound %,d), all sent %,d B%n", scrapes, largest, maxInFlight, inFlightBound, maxHeld,
+        heldBound, maxSent);
+    assertThat(scrapes).as("the trainer set the pace: the job ran for seconds").isGreaterThan(15);
+    assertThat(maxInFlight).isPositive().isLessThanOrEqualTo(inFlightBound);
+    assertThat(maxHeld).isPositive().isLessThanOrEqualTo(heldBound);
+    assertThat(inFlightBound).as("the bound is well below the data: a loader without back-pressure would exceed it")
+        .isLessThan(maxSent / 2);
+  }
+
+  /** The largest sample (all its members) in the shards under {@code data}. */
+  static long largestSample(Path data) throws Exception {
+    long largest = 0;
+    try (var files = Files.list(data)) {
+      for (Path shard : files.filter(f -> f.toString().endsWith(".tar")).toList()) {
+        java.util.Map<String, Long> bytes = new java.util.HashMap<>();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(shard))) {
+          for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+            String name = e.getName();
+            bytes.merge(name.substring(0, name.indexOf('.')), e.getSize(), Long::sum);
+          }
+        }
+        largest = Math.max(largest, bytes.values().stream().mapToLong(Long::longValue).max().orElse(0));
+      }
+    }
+    return largest;
   }
 
   static String[] concat(String[] a, String... b) {

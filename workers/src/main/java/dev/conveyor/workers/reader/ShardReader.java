@@ -73,11 +73,54 @@ public final class ShardReader {
   /** The reader's node is leaving: the events up to here were all; lease the rest elsewhere. */
   public record SliceHandedBack() implements SliceElement {}
 
+  /** What a reader did, for the node's metrics: leases served, events and sample bytes sent, streams open, hand-backs. */
+  public static final class Stats {
+    private final java.util.concurrent.atomic.AtomicLong leases = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong events = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong open = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong handedBack = new java.util.concurrent.atomic.AtomicLong();
+
+    public long leases() {
+      return leases.get();
+    }
+
+    /** Events handed to lease streams. */
+    public long events() {
+      return events.get();
+    }
+
+    /** Sample bytes handed to lease streams. */
+    public long bytes() {
+      return bytes.get();
+    }
+
+    /** Lease streams running now. */
+    public long open() {
+      return open.get();
+    }
+
+    /** Lease streams ended by a hand-back (the node leaving). */
+    public long handedBack() {
+      return handedBack.get();
+    }
+  }
+
+  /** The sample bytes of an event (0 for a dead letter or a report). */
+  public static long bytes(ReadEvent e) {
+    return e instanceof ReadEvent.Slot s && s.record() instanceof dev.conveyor.streams.sample.RawSample r ? r.bytes() : 0;
+  }
+
   /** How long a leaving node waits for its lease holders to take the hand-back (they may be slow to pull). */
   static final Duration HAND_BACK_WAIT = Duration.ofSeconds(10);
 
   /** A reader over {@code store} for the job planned by {@code plan}, running the stages of {@code settings}. */
   public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings) {
+    return create(store, plan, settings, new Stats());
+  }
+
+  /** The same, counting what it does in {@code stats}. */
+  public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats) {
     return Behaviors.setup(ctx -> {
       Materializer mat = Materializer.createMaterializer(ctx);
       CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
@@ -102,11 +145,25 @@ public final class ShardReader {
                     .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
                     // a hand-back overtakes the events not yet sent, and ends the stream
                     .merge(Source.completionStage(leaving), true)
-                    .takeWhile(e -> !(e instanceof SliceHandedBack), true);
+                    .takeWhile(e -> !(e instanceof SliceHandedBack), true)
+                    .map(e -> {
+                      if (e instanceof SliceEvent ev) {
+                        stats.events.incrementAndGet();
+                        stats.bytes.addAndGet(bytes(ev.event()));
+                      } else if (e instanceof SliceHandedBack) {
+                        stats.handedBack.incrementAndGet();
+                      }
+                      return e;
+                    });
             Pair<CompletionStage<Done>, SourceRef<SliceElement>> run = events.watchTermination(Keep.right())
                 .toMat(StreamRefs.sourceRef(), Keep.both()).run(mat);
             open.add(run.first());
-            run.first().whenComplete((d, failure) -> open.remove(run.first()));
+            stats.leases.incrementAndGet();
+            stats.open.incrementAndGet();
+            run.first().whenComplete((d, failure) -> {
+              open.remove(run.first());
+              stats.open.decrementAndGet();
+            });
             l.replyTo().tell(new Offer(l.lease(), l.fencing(), run.second()));
             return Behaviors.same();
           })

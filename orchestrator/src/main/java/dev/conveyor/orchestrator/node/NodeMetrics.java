@@ -1,0 +1,143 @@
+package dev.conveyor.orchestrator.node;
+
+import dev.conveyor.streams.store.ReaderMetrics;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.exporter.common.TextFormat;
+import io.prometheus.client.hotspot.GarbageCollectorExports;
+import io.prometheus.client.hotspot.MemoryPoolsExports;
+import io.prometheus.client.hotspot.StandardExports;
+import io.prometheus.client.hotspot.ThreadExports;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.ToLongFunction;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * A node's metrics in Prometheus' text format: its readers' leases, events and bytes, its
+ * ranks' batches, bytes and buffered bytes, the leases they took, its stores' S3 figures, the
+ * cluster's members, and the JVM's memory, GC and threads. Read from {@link NodeState} when
+ * scraped: counters are totals over the jobs the node remembers.
+ */
+final class NodeMetrics extends Collector {
+  private final NodeState state;
+  private final Cluster cluster;
+  private final CollectorRegistry registry = new CollectorRegistry(true);
+
+  NodeMetrics(NodeState state, Cluster cluster) {
+    this.state = state;
+    this.cluster = cluster;
+    registry.register(this);
+    new StandardExports().register(registry);
+    new MemoryPoolsExports().register(registry);
+    new GarbageCollectorExports().register(registry);
+    new ThreadExports().register(registry);
+  }
+
+  /** The exposition text. */
+  String scrape() {
+    StringWriter w = new StringWriter();
+    try {
+      TextFormat.write004(w, registry.metricFamilySamples());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w.toString();
+  }
+
+  @Override
+  public List<MetricFamilySamples> collect() {
+    List<MetricFamilySamples> out = new ArrayList<>();
+    GaugeMetricFamily members = new GaugeMetricFamily("conveyor_cluster_members", "Cluster members by status.",
+        List.of("status"));
+    Map<String, Long> byStatus = new TreeMap<>();
+    for (Member m : cluster.state().getMembers()) {
+      byStatus.merge(m.status().toString().toLowerCase(Locale.ROOT), 1L, Long::sum);
+    }
+    byStatus.forEach((s, n) -> members.addMetric(List.of(s), n));
+    out.add(members);
+    out.add(new GaugeMetricFamily("conveyor_cluster_unreachable", "Members this node sees as unreachable.",
+        cluster.state().getUnreachable().size()));
+
+    List<NodeState.Reader> readers = state.readers();
+    out.add(counter("conveyor_reader_leases_total", "Leases served by this node's shard readers.", readers, r -> r.stats().leases()));
+    out.add(counter("conveyor_reader_events_total", "Events sent in lease streams.", readers, r -> r.stats().events()));
+    out.add(counter("conveyor_reader_bytes_total", "Sample bytes sent in lease streams.", readers, r -> r.stats().bytes()));
+    out.add(counter("conveyor_reader_handed_back_total", "Lease streams handed back (the node leaving).", readers,
+        r -> r.stats().handedBack()));
+    out.add(gauge("conveyor_reader_open_leases", "Lease streams running now.", readers, r -> r.stats().open()));
+    List<ReaderMetrics.Snapshot> stores = readers.stream().map(r -> r.store().get()).toList();
+    out.add(counter("conveyor_store_bytes_read_total", "Bytes read from the shard store.", stores, ReaderMetrics.Snapshot::bytes));
+    out.add(counter("conveyor_store_requests_total", "Requests to the shard store.", stores, ReaderMetrics.Snapshot::requests));
+    CounterMetricFamily retries = new CounterMetricFamily("conveyor_store_retries_total",
+        "Store requests retried, by cause.", List.of("cause"));
+    for (ReaderMetrics.Cause c : ReaderMetrics.Cause.values()) {
+      retries.addMetric(List.of(c.name().toLowerCase(Locale.ROOT)),
+          stores.stream().mapToLong(s -> s.retries().getOrDefault(c, 0L)).sum());
+    }
+    out.add(retries);
+    out.add(counter("conveyor_store_resumes_total", "Reads resumed mid-body.", stores, ReaderMetrics.Snapshot::resumes));
+    out.add(counter("conveyor_store_failed_reads_total", "Reads given up.", stores, ReaderMetrics.Snapshot::failedReads));
+    out.add(counter("conveyor_store_breaker_openings_total", "Times a circuit breaker opened.", stores,
+        ReaderMetrics.Snapshot::breakerOpens));
+    out.add(counter("conveyor_store_integrity_failures_total", "Shards whose bytes did not match the manifest.", stores,
+        ReaderMetrics.Snapshot::integrityFailures));
+    List<NodeState.Rank> ranks = state.ranks();
+    // what is on its way across the network is sum(conveyor_reader_bytes_total) over the workers
+    // minus sum(conveyor_rank_received_bytes_total) over the trainer hosts
+    out.add(counter("conveyor_rank_received_bytes_total", "Sample bytes that arrived from the readers.", ranks,
+        r -> r.bytesReceived.get()));
+    out.add(new GaugeMetricFamily("conveyor_rank_buffered_bytes",
+        "Sample bytes that arrived from the readers and are not yet delivered in a batch.",
+        ranks.stream().mapToLong(NodeState.Rank::buffered).sum()));
+
+    CounterMetricFamily batches = new CounterMetricFamily("conveyor_rank_batches_total", "Batches delivered, by rank.",
+        List.of("rank"));
+    CounterMetricFamily samples = new CounterMetricFamily("conveyor_rank_samples_total", "Samples delivered, by rank.",
+        List.of("rank"));
+    CounterMetricFamily bytes = new CounterMetricFamily("conveyor_rank_bytes_total", "Sample bytes delivered, by rank.",
+        List.of("rank"));
+    Map<Integer, long[]> perRank = new TreeMap<>();
+    for (NodeState.Rank r : ranks) {
+      long[] t = perRank.computeIfAbsent(r.rank, k -> new long[3]);
+      t[0] += r.batches.get();
+      t[1] += r.samples.get();
+      t[2] += r.bytesDelivered.get();
+    }
+    perRank.forEach((r, t) -> {
+      batches.addMetric(List.of(Integer.toString(r)), t[0]);
+      samples.addMetric(List.of(Integer.toString(r)), t[1]);
+      bytes.addMetric(List.of(Integer.toString(r)), t[2]);
+    });
+    out.add(batches);
+    out.add(samples);
+    out.add(bytes);
+    out.add(counter("conveyor_leases_total", "Slices this node's ranks leased to readers.", ranks, r -> r.leases.leases()));
+    out.add(counter("conveyor_leases_reassigned_total", "Slices leased again after a reader failed.", ranks,
+        r -> r.leases.reassigned()));
+    out.add(counter("conveyor_leases_handed_back_total", "Slices leased elsewhere after a leaving reader handed them back.",
+        ranks, r -> r.leases.handedBack()));
+    out.add(counter("conveyor_lease_duplicates_dropped_total", "Events a new lease repeated, dropped.", ranks,
+        r -> r.leases.duplicatesDropped()));
+    out.add(new GaugeMetricFamily("conveyor_coordinator_jobs", "Jobs this node coordinates (0 or 1).",
+        state.coordinated() == null ? 0 : 1));
+    return out;
+  }
+
+  private static <T> CounterMetricFamily counter(String name, String help, List<T> items, ToLongFunction<T> f) {
+    return new CounterMetricFamily(name, help, items.stream().mapToLong(f).sum());
+  }
+
+  private static <T> GaugeMetricFamily gauge(String name, String help, List<T> items, ToLongFunction<T> f) {
+    return new GaugeMetricFamily(name, help, items.stream().mapToLong(f).sum());
+  }
+}

@@ -1,0 +1,147 @@
+package dev.conveyor.orchestrator.node;
+
+import dev.conveyor.streams.store.ReaderMetrics;
+import dev.conveyor.workers.reader.LeasedSlices;
+import dev.conveyor.workers.reader.ShardReader;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.AbstractExtensionId;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.Extension;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+
+/**
+ * What this node is doing, as its HTTP endpoints show it ({@code /metrics}, {@code /status}):
+ * its roles, the shard readers it serves leases from, the ranks it runs, and the job it
+ * coordinates. The actors that do the work register their counters here; the endpoints read
+ * them when asked. One per actor system (a Pekko extension). The last {@link #KEPT_JOBS} jobs
+ * are remembered, so that counters keep counting across jobs.
+ */
+public final class NodeState implements Extension {
+  public static final Id ID = new Id();
+  static final int KEPT_JOBS = 16;
+
+  /** The extension's id: one {@link NodeState} per actor system. */
+  public static final class Id extends AbstractExtensionId<NodeState> {
+    @Override
+    public NodeState createExtension(ExtendedActorSystem system) {
+      return new NodeState();
+    }
+  }
+
+  public static NodeState get(ActorSystem<?> system) {
+    return ID.get(Adapter.toClassic(system));
+  }
+
+  /** A shard reader of a job, and the store it reads through. */
+  public record Reader(String job, ShardReader.Stats stats, Supplier<ReaderMetrics.Snapshot> store) {}
+
+  /** A rank running here: what it delivered, where it is, and how its leases went. */
+  public static final class Rank {
+    final String job;
+    final int rank;
+    final LeasedSlices.Stats leases;
+    final AtomicLong batches = new AtomicLong();
+    final AtomicLong samples = new AtomicLong();
+    final AtomicLong bytesDelivered = new AtomicLong();
+    final AtomicLong bytesReceived = new AtomicLong();
+    volatile int epoch = -1;
+    volatile long lastBatch = -1;
+    volatile String state = "running";
+
+    Rank(String job, int rank, LeasedSlices.Stats leases) {
+      this.job = job;
+      this.rank = rank;
+      this.leases = leases;
+    }
+
+    /** Sample bytes of events that arrived from the readers. */
+    public void received(long bytes) {
+      bytesReceived.addAndGet(bytes);
+    }
+
+    /** Batch {@code index} of {@code epoch}, with {@code samples} samples of {@code bytes} bytes, was delivered. */
+    public void delivered(int epoch, long index, int samples, long bytes) {
+      this.epoch = epoch;
+      this.lastBatch = index;
+      batches.incrementAndGet();
+      this.samples.addAndGet(samples);
+      bytesDelivered.addAndGet(bytes);
+    }
+
+    /** The rank ended: "done", or the reason it failed. */
+    public void ended(String state) {
+      this.state = state;
+    }
+
+    /** Sample bytes held here: arrived and not yet delivered in a batch (0 once the rank ended). */
+    long buffered() {
+      return "running".equals(state) ? Math.max(0, bytesReceived.get() - bytesDelivered.get()) : 0;
+    }
+  }
+
+  /** The job this node coordinates: its cursor now, and whether that is the one saved. */
+  public record Coordinated(String job, String cursor, boolean persisted) {}
+
+  private final Map<String, Reader> readers = lastOf(KEPT_JOBS);
+  private final Map<String, Rank> ranks = lastOf(KEPT_JOBS * 8);
+  private volatile Set<String> roles = Set.of();
+  private volatile Coordinated coordinated;
+
+  private static <V> Map<String, V> lastOf(int n) {
+    return java.util.Collections.synchronizedMap(new LinkedHashMap<>() {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+        return size() > n;
+      }
+    });
+  }
+
+  public void roles(Set<String> roles) {
+    this.roles = Set.copyOf(roles);
+  }
+
+  public Set<String> roles() {
+    return roles;
+  }
+
+  public void reader(String job, ShardReader.Stats stats, Supplier<ReaderMetrics.Snapshot> store) {
+    readers.put(job, new Reader(job, stats, store));
+  }
+
+  public Rank rank(String job, int rank, LeasedSlices.Stats leases) {
+    Rank r = new Rank(job, rank, leases);
+    ranks.put(job + "/" + rank, r);
+    return r;
+  }
+
+  public void coordinating(String job, String cursor, boolean persisted) {
+    coordinated = new Coordinated(job, cursor, persisted);
+  }
+
+  public void notCoordinating() {
+    coordinated = null;
+  }
+
+  List<Reader> readers() {
+    synchronized (readers) {
+      return new ArrayList<>(readers.values());
+    }
+  }
+
+  List<Rank> ranks() {
+    synchronized (ranks) {
+      return new ArrayList<>(ranks.values());
+    }
+  }
+
+  Coordinated coordinated() {
+    return coordinated;
+  }
+}
