@@ -79,22 +79,25 @@ public final class JobCoordinator {
   /** The job cannot run or go on; {@code passing}: it may when submitted again (nodes still joining, another job running). */
   public record Failed(String reason, boolean passing) implements JobEvent {}
 
-  private record Nodes(Receptionist.Listing listing) implements Command {}
+  /** The coordinator's messages to itself: they never leave the node, so they have no wire format. */
+  private interface Local extends org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
-  private record Ready(Prepared prepared) implements Command {}
+  private record Nodes(Receptionist.Listing listing) implements Command, Local {}
 
-  private record NotReady(String reason) implements Command {}
+  private record Ready(Prepared prepared) implements Command, Local {}
 
-  private record Attached(NodeAgent.Attached attached) implements Command {}
+  private record NotReady(String reason) implements Command, Local {}
 
-  private record Saved(CheckpointActor.Saved saved) implements Command {}
+  private record Attached(NodeAgent.Attached attached) implements Command, Local {}
 
-  private record ClientGone() implements Command {}
+  private record Saved(CheckpointActor.Saved saved) implements Command, Local {}
+
+  private record ClientGone() implements Command, Local {}
 
   /** Time to publish the running job's cursor in the node's status. */
-  private record Tick(String jobId) implements Command {}
+  private record Tick(String jobId) implements Command, Local {}
 
-  private record Current(String jobId, CheckpointActor.Saved saved) implements Command {}
+  private record Current(String jobId, CheckpointActor.Saved saved) implements Command, Local {}
 
   /** How often the node's {@code /status} learns the running job's cursor. */
   private static final Duration STATUS_EVERY = Duration.ofSeconds(1);

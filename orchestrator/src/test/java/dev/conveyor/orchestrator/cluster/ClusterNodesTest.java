@@ -21,8 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cluster from the command line: three `conveyor node` processes on 127.0.0.1 (a trainer
- * host, two workers) and `conveyor run --cluster` submitting to them give the batch digests of
- * a single-process `conveyor run`.
+ * host, two workers; every message serialized, serialize-messages = on) and `conveyor run
+ * --cluster` submitting to them give the batch digests of a single-process `conveyor run` —
+ * also when a worker is killed, paused or stopped, or the coordinator's node is killed or
+ * stopped — and the nodes' HTTP endpoints show what they did.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterNodesTest {
@@ -54,7 +56,8 @@ class ClusterNodesTest {
 
   /** Starts {@code conveyor node} in its own JVM with {@code conf}; returns when it reports itself up. */
   Process node(String name, String conf) throws Exception {
-    Path file = Files.writeString(dir.resolve(name + ".conf"), conf);
+    // every message a node sends goes through the wire format, also to itself: none escapes Kryo
+    Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\npekko.actor.serialize-messages = on\n");
     Path log = dir.resolve(name + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
