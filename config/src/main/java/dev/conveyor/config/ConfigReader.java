@@ -38,6 +38,14 @@ final class ConfigReader {
     return v;
   }
 
+  double nonNegativeDouble(String name) {
+    double v = read(name, () -> config.getDouble(name));
+    if (!(v >= 0)) {
+      throw new SettingsException(key(name), "must be 0 or more, got " + v);
+    }
+    return v;
+  }
+
   long longAtLeast(String name, long min) {
     long v = read(name, () -> config.getLong(name));
     if (v < min) {

@@ -12,10 +12,11 @@ import java.util.List;
  * @param httpHostname where the node serves /metrics, /status, /ready and /alive
  * @param httpPort     that server's port (0 picks a free one; -1 serves nothing)
  * @param simulatedTrainerStepMillis for simulations: each rank here takes a batch at most this often (0: as fast as it comes)
+ * @param cpus CPU slots offered to decoders
  */
 public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
                            long downUnreachableAfterMillis, String httpHostname, int httpPort,
-                           long simulatedTrainerStepMillis) {
+                           long simulatedTrainerStepMillis, int cpus) {
   public static final String PATH = "conveyor.node";
 
   public NodeSettings {
@@ -45,6 +46,11 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
           + httpPort);
     }
     return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000),
-        r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0));
+        r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0),
+        cpus(r.intAtLeast("cpus", 0)));
+  }
+
+  private static int cpus(int configured) {
+    return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
   }
 }

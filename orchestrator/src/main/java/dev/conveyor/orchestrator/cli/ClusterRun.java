@@ -28,9 +28,6 @@ final class ClusterRun {
                   Optional<Path> deadLetter, PrintWriter out, PrintWriter err) throws Exception {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
     JobSettings job = settings.job();
-    if (job.decode() != JobSettings.Decode.NONE) {
-      throw new ConveyorCli.UsageException("--cluster runs raw samples for now: use --decode none");
-    }
     JobRunner.Planned planned;
     ActorSystem local = ActorSystem.create("conveyor-plan", config.withFallback(ConfigFactory.load()));
     try {
@@ -48,6 +45,9 @@ final class ClusterRun {
     JobSpec spec = JobSpec.of(id, planned.recipe(), planned.checks(), job.worldSize(), job.epochs(),
             job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes())
         .checkpointed(job.checkpointDir(), job.checkpointEvery(), job.checkpointKeep(), resume.orElse(""), job.maxSteps());
+    if (job.decode() == JobSettings.Decode.AUTO) {
+      spec = spec.decoding(settings.decode(), settings.stages()); // the workers decode, in pools sized by their CPU slots
+    }
     ClusterClient.Outcome o = ClusterClient.run(seed, spec, ConfigFactory.load(), line -> {
       err.println("run: " + line);
       err.flush();

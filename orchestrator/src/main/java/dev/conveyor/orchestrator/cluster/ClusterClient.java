@@ -84,7 +84,8 @@ public final class ClusterClient {
       ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
       long t0 = System.nanoTime();
       JobCoordinator.Placed placed = submit(proxy, job, client, inbox, deadline, progress);
-      progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s)"
+      progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s), shares "
+          + placed.shares()
           + (job.resume().isEmpty() ? "" : ", from cursor " + placed.start()));
       return gather(job, placed, client, proxy, inbox, progress, idleTimeout, t0);
     } finally {

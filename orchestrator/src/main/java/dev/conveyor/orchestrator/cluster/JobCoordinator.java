@@ -65,9 +65,12 @@ public final class JobCoordinator {
   /** What a client hears of its job from the coordinator. */
   public sealed interface JobEvent extends WireMessage permits Placed, Adopted, Finished, Failed {}
 
-  /** Where the job runs — the ranks' trainer hosts, the workers' readers — who coordinates it, and from which cursor. */
-  public record Placed(List<String> trainerHosts, int readers, ActorRef<Command> coordinator, String start)
-      implements JobEvent {}
+  /**
+   * Where the job runs — the ranks' trainer hosts, the workers' readers and each worker's share
+   * of the slices ({@code node=shares}) — who coordinates it, and from which cursor.
+   */
+  public record Placed(List<String> trainerHosts, int readers, List<String> shares, ActorRef<Command> coordinator,
+                       String start) implements JobEvent {}
 
   /** A new coordinator, on {@code node}, took the job over, going on from cursor {@code recovered}. */
   public record Adopted(String node, ActorRef<Command> coordinator, String recovered, boolean fromCheckpoint)
@@ -86,7 +89,7 @@ public final class JobCoordinator {
 
   private record Ready(Prepared prepared) implements Command, Local {}
 
-  private record NotReady(String reason) implements Command, Local {}
+  private record NotReady(String reason, boolean passing) implements Command, Local {}
 
   private record Attached(NodeAgent.Attached attached) implements Command, Local {}
 
@@ -155,7 +158,8 @@ public final class JobCoordinator {
             }
             for (ActorRef<NodeAgent.Command> a : agents) {
               ctx.ask(Prepared.class, a, timeout, reply -> new NodeAgent.Prepare(s.job(), reply),
-                  (p, failure) -> p != null ? new Ready(p) : new NotReady("a node did not prepare: " + failure.getMessage()));
+                  (p, failure) -> p == null ? new NotReady("a node did not prepare: " + failure.getMessage(), true)
+                      : p.refused().isEmpty() ? new Ready(p) : new NotReady(p.refused(), false));
             }
             return preparing(s, agents.size(), new ArrayList<>());
           })
@@ -188,7 +192,7 @@ public final class JobCoordinator {
     Behavior<Command> preparing(Submit s, int agents, List<Prepared> ready) {
       return Behaviors.receive(Command.class)
           .onMessage(NotReady.class, n -> {
-            s.client().tell(new Failed(n.reason(), true));
+            s.client().tell(new Failed(n.reason(), n.passing()));
             return idle();
           })
           .onMessage(Ready.class, r -> {
@@ -206,11 +210,26 @@ public final class JobCoordinator {
 
     Behavior<Command> place(Submit s, List<Prepared> ready) {
       JobSpec job = s.job();
+      if (job.decode().isEmpty() && !"none".equals(job.recipe().decode())) {
+        s.client().tell(new Failed("the recipe decodes (" + job.recipe().decode() + ") but the job has no decode settings",
+            false));
+        return idle();
+      }
+      // each worker's reader, listed once per share: slices go to workers by their resources
+      List<Prepared> workers = ready.stream().filter(p -> p.reader().isPresent())
+          .sorted(Comparator.comparing(Prepared::node)).toList(); // the same order on every run
       List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
-      ready.forEach(p -> p.reader().ifPresent(readers::add));
+      int most = workers.stream().mapToInt(Prepared::shares).max().orElse(0);
+      for (int round = 0; round < most; round++) { // interleaved: A B A B A rather than A A A B B
+        for (Prepared w : workers) {
+          if (round < w.shares()) {
+            readers.add(w.reader().get());
+          }
+        }
+      }
       List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(Comparator.comparing(Prepared::node)).toList();
-      if (readers.isEmpty() || hosts.isEmpty()) {
-        s.client().tell(new Failed("the cluster has " + readers.size() + " worker(s) and " + hosts.size()
+      if (workers.isEmpty() || hosts.isEmpty()) {
+        s.client().tell(new Failed("the cluster has " + workers.size() + " worker(s) and " + hosts.size()
             + " trainer host(s); a job needs at least one of each", true));
         return idle();
       }
@@ -224,7 +243,6 @@ public final class JobCoordinator {
                 line -> ctx.getLog().info("job {}: {}", job.id(), line));
         Running run = new Running(job, s.client(), files,
             ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery())), false);
-        readers.sort(Comparator.comparing(Object::toString)); // the same order on every run
         List<List<Integer>> ranksOf = new ArrayList<>();
         hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
         for (int r = 0; r < job.world(); r++) {
@@ -234,8 +252,8 @@ public final class JobCoordinator {
           hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), ranksOf.get(i), readers,
               s.client().narrow(), ctx.getSelf()));
         }
-        s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), readers.size(), ctx.getSelf(),
-            start.encode()));
+        s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), workers.size(),
+            workers.stream().map(w -> w.node() + "=" + w.shares()).toList(), ctx.getSelf(), start.encode()));
         return running(run);
       } catch (RuntimeException e) {
         files.ifPresent(ShardStore::close);

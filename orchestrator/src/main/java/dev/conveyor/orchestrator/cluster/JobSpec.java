@@ -1,6 +1,12 @@
 package dev.conveyor.orchestrator.cluster;
 
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.workers.wire.WireMessage;
@@ -17,16 +23,18 @@ import java.util.Map;
  * @param checkpointEvery save after this many delivered batches (0: only at the end)
  * @param checkpointKeep  numbered cursors kept
  * @param resume          a cursor token, "latest" (the newest in {@code checkpointDir}), or "" to start afresh
+ * @param decode          how workers decode (the recipe's {@code auto:…}); empty for raw samples
+ * @param stages          the decoders' resources and the author's map stage
  */
 public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                       int readerParallelism, int stageParallelism, long maxMemberBytes, long readAheadBytes,
-                      long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, String resume)
+                      long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, String resume,
+                      Optional<DecodeSettings> decode, StageSettings stages)
     implements WireMessage {
   public JobSpec {
     checks = Map.copyOf(checks);
-    if (!"none".equals(recipe.decode())) {
-      throw new IllegalArgumentException("the cluster runtime reads raw samples for now (decode = none), got decode "
-          + recipe.decode());
+    if (decode.isPresent() && "none".equals(recipe.decode())) {
+      throw new IllegalArgumentException("decode settings given for a recipe that does not decode");
     }
   }
 
@@ -34,18 +42,28 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
   public static JobSpec of(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                            int readerParallelism, int stageParallelism, long maxMemberBytes) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes, 0, 0,
-        "", 0, 1, "");
+        "", 0, 1, "", Optional.empty(), StageSettings.defaults());
+  }
+
+  /** This job decoding with {@code decode} in decoders with {@code stages}' resources (the recipe must say auto). */
+  public JobSpec decoding(DecodeSettings decode, StageSettings stages) {
+    return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages);
   }
 
   /** This job with its cursors saved in {@code dir} every {@code every} batches, resuming from {@code resume} ("" for none). */
   public JobSpec checkpointed(String dir, int every, int keep, String resume, long maxSteps) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, dir, every, keep, resume);
+        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages);
   }
 
-  /** The per-rank stream settings of this job (raw samples, no per-sample stage). */
+  /** The per-rank stream settings of this job, with {@code stage} per sample (the decoders', or none). */
+  RankPipeline.Settings pipeline(BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
+    return new RankPipeline.Settings(readerParallelism, stageParallelism, maxMemberBytes, stage, readAheadBytes, checks);
+  }
+
+  /** The per-rank stream settings of a raw job (no per-sample stage). */
   RankPipeline.Settings pipeline() {
-    return new RankPipeline.Settings(readerParallelism, stageParallelism, maxMemberBytes, RankPipeline::identity,
-        readAheadBytes, checks);
+    return pipeline(RankPipeline::identity);
   }
 }

@@ -11,6 +11,8 @@ import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.workers.decoder.DecoderPool;
 import dev.conveyor.workers.wire.WireMessage;
 import dev.conveyor.orchestrator.job.CheckpointActor;
 import dev.conveyor.orchestrator.node.NodeState;
@@ -59,9 +61,13 @@ public final class NodeAgent {
   /** Get ready for {@code job}: plan it, and if this node is a worker, start its shard reader. */
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
 
-  /** This node is ready: its agent, its roles, and its shard reader when it is a worker. */
+  /**
+   * This node is ready: its agent, its roles, and when it is a worker its shard reader and its
+   * share of the job's slices (by its CPU slots: its decoders for a decoding job).
+   */
   public record Prepared(String node, ActorRef<Command> agent, boolean worker, boolean trainerHost,
-                         Optional<ActorRef<ShardReader.Command>> reader) implements WireMessage {}
+                         Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused)
+      implements WireMessage {}
 
   /**
    * Run {@code ranks} of {@code job} here from cursor {@code start}, leasing their slices to
@@ -106,12 +112,15 @@ public final class NodeAgent {
    * with {@code leases}.
    */
   public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases) {
-    return create(roles, stores, leases, java.time.Duration.ZERO);
+    return create(roles, stores, leases, Runtime.getRuntime().availableProcessors(), java.time.Duration.ZERO);
   }
 
-  /** The same, with ranks that take a batch at most every {@code trainerStep} (a simulated trainer; zero: no limit). */
+  /**
+   * The same, on a node with {@code cpus} CPU slots, whose ranks take a batch at most every
+   * {@code trainerStep} (a simulated trainer; zero: no limit).
+   */
   public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases,
-                                         java.time.Duration trainerStep) {
+                                         int cpus, java.time.Duration trainerStep) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       Materializer mat = Materializer.createMaterializer(ctx);
@@ -121,15 +130,38 @@ public final class NodeAgent {
       return Behaviors.receive(Command.class)
           .onMessage(Prepare.class, p -> {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
+            int shares = 0;
+            if (roles.contains(WORKER) && p.job().stages().mapClass().isPresent()) {
+              try {
+                SampleMap.named(p.job().stages().mapClass().get()); // on this node's class path, and can be made
+              } catch (IllegalArgumentException e) {
+                p.replyTo().tell(new Prepared(node, ctx.getSelf(), true, roles.contains(TRAINER_HOST), reader, 0,
+                    "node " + node + " cannot run the map stage: " + e.getMessage()));
+                return Behaviors.same();
+              }
+            }
             if (roles.contains(WORKER)) {
               DataPlan plan = new DataPlan(p.job().recipe());
+              JobSpec job = p.job();
               ShardStore store = stores.apply(plan.recipe().shards().uri(0));
               ShardReader.Stats stats = new ShardReader.Stats();
-              NodeState.get(ctx.getSystem()).reader(p.job().id(), stats, () -> store.metrics().snapshot());
-              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, p.job().pipeline(), stats),
-                  "reader-" + (++jobs[0]))); // a job id may come again (a resubmission): the name must not
+              NodeState state = NodeState.get(ctx.getSystem());
+              state.reader(job.id(), stats, () -> store.metrics().snapshot());
+              int n = ++jobs[0]; // a job id may come again (a resubmission): names must not
+              shares = job.stages().decodersFor(cpus);
+              RankPipeline.Settings pipeline = job.pipeline();
+              if (job.decode().isPresent()) {
+                DecoderPool.Stats decoding = new DecoderPool.Stats();
+                state.decoders(job.id(), decoding);
+                ActorRef<DecoderPool.Decode> pool = ctx.spawn(DecoderPool.create(shares, job.decode().get(),
+                    job.recipe().seed(), job.stages().mapClass(), decoding), "decoders-" + n);
+                pipeline = job.pipeline(DecoderPool.stage(pool,
+                    java.time.Duration.ofMillis(job.decode().get().limits().timeoutMillis()), ctx.getSystem().scheduler()));
+              }
+              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, pipeline, stats), "reader-" + n));
             }
-            p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader));
+            p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader,
+                shares, ""));
             return Behaviors.same();
           })
           .onMessage(RunRanks.class, r -> {

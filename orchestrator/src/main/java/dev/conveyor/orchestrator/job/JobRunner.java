@@ -3,10 +3,12 @@ package dev.conveyor.orchestrator.job;
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
 import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.HwAccel;
+import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.ReadEvent;
@@ -84,7 +86,8 @@ public final class JobRunner {
 
       List<Integer> ranks = servedRanks(job);
       AtomicLong dropped = new AtomicLong();
-      DecoderStage decoder = decoding ? new DecoderStage(settings.decode(), job.seed(), job.stageParallelism()) : null;
+      DecoderStage decoder = decoding ? new DecoderStage(settings.decode(), job.seed(), job.stageParallelism(),
+          settings.stages().mapClass().map(SampleMap::named)) : null;
       if (decoding) {
         HwAccel.check(settings.decode(), progress);
       }
@@ -135,9 +138,20 @@ public final class JobRunner {
 
   private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store) throws InterruptedException {
     JobSettings job = settings.job();
+    if (settings.stages().mapClass().isPresent()) {
+      if (job.decode() != JobSettings.Decode.AUTO) {
+        throw new SettingsException(StageSettings.MAP + ".class", "maps decoded samples: set decode = auto (or --decode auto)");
+      }
+      try {
+        SampleMap.named(settings.stages().mapClass().get());
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(StageSettings.MAP + ".class", e.getMessage());
+      }
+    }
     Optional<Manifest> listed = namedByManifest(named, store);
     ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
-    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical() : "none";
+    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical()
+        + settings.stages().mapClass().map(c -> ";map=" + c).orElse("") : "none"; // the map changes what is delivered
     RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
     return new Loaded(shards, l.recipe(), l.problems(), l.checks());
   }

@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.node;
 
 import dev.conveyor.streams.store.ReaderMetrics;
+import dev.conveyor.workers.decoder.DecoderPool;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.GaugeMetricFamily;
@@ -91,6 +92,16 @@ final class NodeMetrics extends Collector {
         ReaderMetrics.Snapshot::breakerOpens));
     out.add(counter("conveyor_store_integrity_failures_total", "Shards whose bytes did not match the manifest.", stores,
         ReaderMetrics.Snapshot::integrityFailures));
+    List<DecoderPool.Stats> decoders = state.decoders();
+    out.add(counter("conveyor_decoder_samples_total", "Samples decoded (and mapped) by this node's decoder pools.",
+        decoders, DecoderPool.Stats::decoded));
+    out.add(counter("conveyor_decoder_dead_letters_total", "Samples the decoders could not decode or map.", decoders,
+        DecoderPool.Stats::deadLetters));
+    CounterMetricFamily restarts = new CounterMetricFamily("conveyor_actor_restarts_total",
+        "Actors restarted by their supervisor, by kind.", List.of("actor"));
+    restarts.addMetric(List.of("decoder"), decoders.stream().mapToLong(DecoderPool.Stats::restarts).sum());
+    out.add(restarts);
+
     List<NodeState.Rank> ranks = state.ranks();
     // what is on its way across the network is sum(conveyor_reader_bytes_total) over the workers
     // minus sum(conveyor_rank_received_bytes_total) over the trainer hosts

@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.node;
 
 import dev.conveyor.streams.store.ReaderMetrics;
+import dev.conveyor.workers.decoder.DecoderPool;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import java.util.ArrayList;
@@ -90,6 +91,7 @@ public final class NodeState implements Extension {
   public record Coordinated(String job, String cursor, boolean persisted) {}
 
   private final Map<String, Reader> readers = lastOf(KEPT_JOBS);
+  private final Map<String, DecoderPool.Stats> decoders = lastOf(KEPT_JOBS);
   private final Map<String, Rank> ranks = lastOf(KEPT_JOBS * 8);
   private volatile Set<String> roles = Set.of();
   private volatile Coordinated coordinated;
@@ -113,6 +115,16 @@ public final class NodeState implements Extension {
 
   public void reader(String job, ShardReader.Stats stats, Supplier<ReaderMetrics.Snapshot> store) {
     readers.put(job, new Reader(job, stats, store));
+  }
+
+  public void decoders(String job, DecoderPool.Stats stats) {
+    decoders.put(job, stats);
+  }
+
+  List<DecoderPool.Stats> decoders() {
+    synchronized (decoders) {
+      return new ArrayList<>(decoders.values());
+    }
   }
 
   public Rank rank(String job, int rank, LeasedSlices.Stats leases) {

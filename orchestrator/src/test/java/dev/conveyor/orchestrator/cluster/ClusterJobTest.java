@@ -4,7 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.batch.BatchDigest;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.pipeline.DecoderStage;
+import dev.conveyor.streams.pipeline.Stages;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.Optional;
+import java.util.SplittableRandom;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.cursor.Cursor;
@@ -96,6 +105,11 @@ class ClusterJobTest {
   }
 
   static List<String> reference(JobSpec job) throws Exception {
+    return reference(job, job.pipeline());
+  }
+
+  /** What one process delivers of {@code job}, read with {@code pipeline}: digest lines in lockstep order. */
+  static List<String> reference(JobSpec job, RankPipeline.Settings pipeline) throws Exception {
     ActorSystem<Void> local = ActorSystem.create(Behaviors.empty(), "reference");
     try {
       Materializer mat = Materializer.createMaterializer(local);
@@ -103,14 +117,10 @@ class ClusterJobTest {
       Cursor start = Cursor.start(job.recipe().fingerprint(), job.world()); // every epoch from its start
       List<String> lines = new ArrayList<>();
       for (int e = 0; e < job.epochs(); e++) {
-        List<List<RankEvent>> ranks = new ArrayList<>();
         for (int r = 0; r < job.world(); r++) {
           RankSegment seg = plan.rank(start.atEpoch(e, job.world()), job.world(), r);
-          ranks.add(RankPipeline.events(new FileShardStore(), plan, seg, job.pipeline())
-              .runWith(Sink.seq(), mat).toCompletableFuture().get(60, TimeUnit.SECONDS));
-        }
-        for (List<RankEvent> evs : ranks) {
-          for (RankEvent ev : evs) {
+          for (RankEvent ev : RankPipeline.events(new FileShardStore(), plan, seg, pipeline)
+              .runWith(Sink.seq(), mat).toCompletableFuture().get(60, TimeUnit.SECONDS)) {
             if (ev instanceof RawBatch b) {
               BatchDigest d = BatchDigest.of(b);
               lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256());
@@ -125,25 +135,31 @@ class ClusterJobTest {
     }
   }
 
-  @Test
-  void aJobOnAThreeNodeClusterDeliversTheBatchesOfASingleProcessRun() throws Exception {
+  /** Three nodes (a trainer host, two workers) and the coordinator singleton, from the host. */
+  ActorRef<JobCoordinator.Command> cluster() throws Exception {
     ActorSystem<?> host = start(NodeAgent.TRAINER_HOST, null);
     start(NodeAgent.WORKER, host);
     start(NodeAgent.WORKER, host);
-    ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(host)
+    this.host = host;
+    return ClusterSingleton.get(host)
         .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
             "job-coordinator"));
-    JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24);
-    TestProbe<Object> client = TestProbe.create(host);
+  }
 
-    // the receptionist spreads registrations through the cluster: submit once all three agents are known
+  ActorSystem<?> host;
+
+  /** Submits {@code job} until it is placed with both workers' readers (the receptionist spreads registrations with a delay). */
+  static JobCoordinator.Placed place(ActorRef<JobCoordinator.Command> coordinator, JobSpec job, TestProbe<Object> client)
+      throws Exception {
     Object first = null;
     for (int attempt = 0; attempt < 50 && !(first instanceof JobCoordinator.Placed); attempt++) {
       coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
       first = client.receiveMessage(Duration.ofSeconds(15));
       if (first instanceof JobCoordinator.Placed p && p.readers() < 2) {
         // placed before the second worker was known: let this run end and submit again
-        drain(client, p.coordinator(), job);
+        gather(client, job);
+        p.coordinator().tell(new JobCoordinator.Finish(job.id()));
+        client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
         first = null;
       }
       if (!(first instanceof JobCoordinator.Placed)) {
@@ -151,33 +167,81 @@ class ClusterJobTest {
       }
     }
     assertThat(first).isInstanceOf(JobCoordinator.Placed.class);
-    JobCoordinator.Placed placed = (JobCoordinator.Placed) first;
-    assertThat(placed.readers()).isEqualTo(2);
-    assertThat(placed.trainerHosts()).hasSize(1);
+    return (JobCoordinator.Placed) first;
+  }
 
+  /** The digest lines of a placed job in lockstep order, until every rank is done; fails on a failed rank. */
+  static List<String> gather(TestProbe<Object> client, JobSpec job) {
     List<String> lines = new ArrayList<>();
     int done = 0;
-    long leases = 0;
-    long reassigned = 0;
     while (done < job.world()) {
-      Object e = client.receiveMessage(Duration.ofSeconds(30));
+      Object e = client.receiveMessage(Duration.ofSeconds(60));
       assertThat(e).isNotInstanceOf(NodeAgent.RankFailed.class);
       if (e instanceof NodeAgent.BatchDone b) {
         lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
       } else if (e instanceof NodeAgent.RankDone d) {
+        assertThat(d.reassigned()).as("nothing failed").isZero();
         done++;
-        leases += d.leases();
-        reassigned += d.reassigned();
       }
     }
+    lines.sort(ClusterClient.LOCKSTEP);
+    return lines;
+  }
+
+  @Test
+  void aJobOnAThreeNodeClusterDeliversTheBatchesOfASingleProcessRun() throws Exception {
+    ActorRef<JobCoordinator.Command> coordinator = cluster();
+    JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24);
+    TestProbe<Object> client = TestProbe.create(host);
+    JobCoordinator.Placed placed = place(coordinator, job, client);
+    assertThat(placed.trainerHosts()).hasSize(1);
+
+    List<String> lines = gather(client, job);
     placed.coordinator().tell(new JobCoordinator.Finish(job.id()));
     JobCoordinator.Finished finished = client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
-    lines.sort(ClusterClient.LOCKSTEP);
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(reference(job));
-    assertThat(leases).isPositive();
-    assertThat(reassigned).isZero();
     assertThat(finished.persisted()).as("no checkpoint directory").isFalse();
     assertThat(finished.cursor()).as("the cursor after the last batch of every rank").isEqualTo(finalCursor(job, lines));
+  }
+
+  /** A map stage that shifts each picture's first byte by a draw from the sample's own random stream. */
+  public static final class ShiftFirstByte implements SampleMap {
+    @Override
+    public RawSample apply(RawSample decoded, SplittableRandom random) {
+      Decoded d = decoded.decoded().orElseThrow();
+      if (d.image().isEmpty()) {
+        return decoded;
+      }
+      Decoded.Picture p = d.image().get();
+      byte[] rgb = p.rgb().clone();
+      rgb[0] = (byte) (rgb[0] + random.nextInt(1, 256));
+      return decoded.withDecoded(new Decoded(Optional.of(new Decoded.Picture(rgb, p.height(), p.width(),
+          p.originalWidth(), p.originalHeight())), d.video(), d.text()));
+    }
+  }
+
+  @Test
+  void aDecodingJobWithAMapStageRunsInTheWorkersDecoderPoolsAndDeliversWhatOneProcessDoes() throws Exception {
+    ActorRef<JobCoordinator.Command> coordinator = cluster();
+    DecodeSettings decode = DecodeSettings.fromConfig(ConfigFactory.parseString(
+        "conveyor.decode { image.short-side = 48, image.crop-height = 32, image.crop-width = 32, video.frames = 2,"
+            + " video.short-side = 32, video.crop-height = 24, video.crop-width = 24, augment.random-crop = on }")
+        .withFallback(ConfigFactory.defaultReference()));
+    StageSettings stages = Stages.decode(Stages.Resources.cpus(1)).pool(2)
+        .map(ShiftFirstByte.class, Stages.Resources.cpus(0.5)).settings();
+    Recipe decoding = new Recipe(recipe.shards(), recipe.seed(), recipe.batchSize(), recipe.dropLast(), recipe.shuffle(),
+        "auto:" + decode.canonical() + ";map=" + ShiftFirstByte.class.getName());
+    JobSpec job = JobSpec.of("t2", decoding, Map.of(), 2, 1, 2, 2, 1 << 24).decoding(decode, stages);
+    TestProbe<Object> client = TestProbe.create(host);
+    JobCoordinator.Placed placed = place(coordinator, job, client);
+    assertThat(placed.shares()).as("a pool of 2 decoders on each worker").hasSize(2).allMatch(s -> s.endsWith("=2"));
+    List<String> lines = gather(client, job);
+
+    List<String> expected;
+    try (DecoderStage local = new DecoderStage(decode, decoding.seed(), 2, Optional.of(new ShiftFirstByte()))) {
+      expected = reference(job, job.pipeline(local::apply));
+    }
+    assertThat(lines).hasSizeGreaterThan(10).isEqualTo(expected);
   }
 
   /** The cursor after {@code lines} (lockstep digest lines of a whole run): the last epoch, each rank's count in it. */
@@ -191,16 +255,5 @@ class ClusterJobTest {
       }
     }
     return c.encode();
-  }
-
-  static void drain(TestProbe<Object> client, ActorRef<JobCoordinator.Command> coordinator, JobSpec job) {
-    int done = 0;
-    while (done < job.world()) {
-      if (client.receiveMessage(Duration.ofSeconds(30)) instanceof NodeAgent.RankDone) {
-        done++;
-      }
-    }
-    coordinator.tell(new JobCoordinator.Finish(job.id()));
-    client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
   }
 }

@@ -155,6 +155,30 @@ class ClusterNodesTest {
     long delivered = Long.parseLong(run.out().replaceAll("(?s).*samples ([\\d,]+) .*", "$1").replace(",", ""));
     assertThat(events).as("each sample delivered was sent once by a reader").isEqualTo(delivered);
 
+    // decoding on the workers, in decoder pools sized by their CPU slots: the same tensors
+    Path decodedRef = dir.resolve("decoded-reference.txt");
+    Path decoded = dir.resolve("decoded.txt");
+    String[] small = {"--set", "conveyor.decode.image.short-side=48", "--set", "conveyor.decode.image.crop-height=32",
+        "--set", "conveyor.decode.image.crop-width=32", "--set", "conveyor.decode.video.short-side=32",
+        "--set", "conveyor.decode.video.crop-height=24", "--set", "conveyor.decode.video.crop-width=24",
+        "--set", "conveyor.decode.augment.random-crop=on"};
+    Cli oneDecoding = cli(concat(new String[] {"run", "--shards", shards, "--world", "2", "--epochs", "1", "--batch-size",
+        "4", "--decode", "auto", "--digest-out", decodedRef.toString()}, small));
+    assertThat(oneDecoding.code()).as(oneDecoding.err()).isZero();
+    Cli clusterDecoding = cli(concat(new String[] {"run", "--shards", shards, "--world", "2", "--epochs", "1",
+        "--batch-size", "4", "--decode", "auto", "--cluster", "127.0.0.1:" + port, "--digest-out", decoded.toString()},
+        small));
+    assertThat(clusterDecoding.code()).as(clusterDecoding.err() + clusterDecoding.out()).isZero();
+    assertThat(Files.readAllLines(decoded)).hasSizeGreaterThan(5).isEqualTo(Files.readAllLines(decodedRef));
+    double decodedSamples = 0;
+    for (String w : List.of("worker1", "worker2")) {
+      String page = get(http(w) + "/metrics").body();
+      decodedSamples += metric(page, "conveyor_decoder_samples_total");
+      assertThat(page).contains("conveyor_actor_restarts_total{actor=\"decoder\",} 0.0");
+    }
+    assertThat(decodedSamples).as("every sample decoded once, on a worker").isEqualTo(Long.parseLong(
+        clusterDecoding.out().replaceAll("(?s).*samples ([\\d,]+) .*", "$1").replace(",", "")));
+
     // stopped after 3 steps with its cursor saved by the coordinator, then resumed from it: the
     // two runs together deliver what one run does, and end at the same cursor
     Path checkpoints = dir.resolve("checkpoints");

@@ -7,7 +7,9 @@ import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.plan.StableHash;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import dev.conveyor.streams.decode.SampleMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -27,8 +29,15 @@ public final class DecoderStage implements AutoCloseable {
   private final long seed;
   private final long timeoutMillis;
   private final ExecutorService pool;
+  private final Optional<SampleMap> map;
 
   public DecoderStage(DecodeSettings settings, long recipeSeed, int threads) {
+    this(settings, recipeSeed, threads, Optional.empty());
+  }
+
+  /** The same, running the author's {@code map} on each decoded sample (a failure makes the sample a dead letter). */
+  public DecoderStage(DecodeSettings settings, long recipeSeed, int threads, Optional<SampleMap> map) {
+    this.map = map;
     this.decoder = new SampleDecoder(settings);
     this.seed = recipeSeed;
     this.timeoutMillis = settings.limits().timeoutMillis();
@@ -46,14 +55,23 @@ public final class DecoderStage implements AutoCloseable {
       return CompletableFuture.completedFuture(e);
     }
     SplittableRandom rnd = Seeds.random(seed, epoch, StableHash.of(raw.shard()), StableHash.of(raw.key()));
-    return CompletableFuture.supplyAsync(() -> decode(slot, raw, rnd), pool)
+    return CompletableFuture.supplyAsync(() -> decode(epoch, slot, raw, rnd), pool)
         .completeOnTimeout(new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(),
             "decoding took longer than limits.timeout (" + timeoutMillis + " ms): abandoned")), timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
-  private ReadEvent decode(ReadEvent.Slot slot, RawSample raw, SplittableRandom rnd) {
+  private ReadEvent decode(int epoch, ReadEvent.Slot slot, RawSample raw, SplittableRandom rnd) {
     try {
-      return new ReadEvent.Slot(slot.position(), decoder.decode(raw, rnd));
+      RawSample out = decoder.decode(raw, rnd);
+      if (map.isPresent()) {
+        try {
+          out = map.get().apply(out, SampleMap.random(seed, epoch, raw.shard(), raw.key()));
+        } catch (Exception | LinkageError ex) {
+          return new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), "the map stage "
+              + map.get().getClass().getName() + " failed (" + ex + ")"));
+        }
+      }
+      return new ReadEvent.Slot(slot.position(), out);
     } catch (DecodeException ex) {
       return new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), ex.getMessage()));
     } catch (RuntimeException | LinkageError ex) {

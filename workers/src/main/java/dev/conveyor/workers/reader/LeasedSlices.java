@@ -82,12 +82,14 @@ public final class LeasedSlices {
   /**
    * The readers a rank leases to, shared by all its segments (epochs): which ones failed a
    * lease (suspects), and which ones are still alive (e.g. their node is up in the cluster).
-   * A lease goes to a reader that is alive and not suspected while there is one.
+   * A lease goes to a reader that is alive and not suspected while there is one. A reader may
+   * be listed more than once: it then gets that many shares of the slices (weighted by the
+   * resources of its node).
    */
   public static final class Readers {
     private final List<ActorRef<ShardReader.Command>> refs;
     private final Predicate<ActorRef<ShardReader.Command>> alive;
-    private final Set<Integer> suspects = ConcurrentHashMap.newKeySet();
+    private final Set<ActorRef<ShardReader.Command>> suspects = ConcurrentHashMap.newKeySet();
 
     public Readers(List<ActorRef<ShardReader.Command>> refs, Predicate<ActorRef<ShardReader.Command>> alive) {
       if (refs.isEmpty()) {
@@ -102,7 +104,7 @@ public final class LeasedSlices {
       int n = refs.size();
       for (int step = 0; step < n; step++) {
         int r = (index + k + step) % n;
-        if (!suspects.contains(r) && alive.test(refs.get(r))) {
+        if (!suspects.contains(refs.get(r)) && alive.test(refs.get(r))) {
           return r;
         }
       }
@@ -212,7 +214,7 @@ public final class LeasedSlices {
                           + ": the reader's stream ended without its end marker, after event " + next.get())))
               .mapMaterializedValue(m -> NotUsed.getInstance()))
           .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
-            readers.suspects.add(r);
+            readers.suspects.add(reader);
             return t;
           }).build());
     }

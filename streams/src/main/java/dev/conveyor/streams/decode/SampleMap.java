@@ -1,0 +1,42 @@
+package dev.conveyor.streams.decode;
+
+import dev.conveyor.streams.sample.RawSample;
+import java.util.SplittableRandom;
+
+/**
+ * A pipeline author's own per-sample stage, run after decoding, in the decoder pool (Ray Data's
+ * {@code map}). It takes a decoded sample ({@link RawSample#decoded()} is present) and returns
+ * the sample to deliver. {@code random} is seeded by (recipe seed, epoch, shard, sample), so an
+ * augmentation drawn from it is the same on every run and on every node; nothing else may be
+ * random. A thrown exception makes the sample a dead letter and restarts the decoder that ran it.
+ * Implementations have a public no-argument constructor: every node makes its own from the class
+ * name, which must be on its class path.
+ */
+@FunctionalInterface
+public interface SampleMap {
+  RawSample apply(RawSample decoded, SplittableRandom random) throws Exception;
+
+  /** The map stage's random stream for a sample: its own, apart from the decoder's crops and flips. */
+  static SplittableRandom random(long recipeSeed, int epoch, String shard, String key) {
+    return dev.conveyor.streams.plan.Seeds.random(recipeSeed, epoch, dev.conveyor.streams.plan.StableHash.of(shard),
+        dev.conveyor.streams.plan.StableHash.of(key), MAP_STREAM);
+  }
+
+  /** The seed path step of the map stage's stream ("map"). */
+  long MAP_STREAM = 0x6d6170L;
+
+  /** An instance of the class named {@code className}, or a clear error. */
+  static SampleMap named(String className) {
+    try {
+      Class<?> c = Class.forName(className);
+      if (!SampleMap.class.isAssignableFrom(c)) {
+        throw new IllegalArgumentException(className + " does not implement " + SampleMap.class.getName());
+      }
+      return (SampleMap) c.getConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      throw new IllegalArgumentException("no class " + className + " on the class path", e);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException(className + " needs a public no-argument constructor: " + e, e);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.conveyor.workers.decoder;
+
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.plan.Seeds;
+import dev.conveyor.streams.plan.StableHash;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.PoolRouter;
+import org.apache.pekko.actor.typed.javadsl.Routers;
+
+/**
+ * A node's decoders: a pool of actors, each with its own FFmpeg decoder (and the author's
+ * {@link SampleMap}, if the job has one), on a dispatcher of their own so that decoding never
+ * holds up the node's other actors. Each sample is decoded with a random stream seeded by
+ * (recipe seed, epoch, shard, key): the same bytes whichever decoder takes it.
+ *
+ * <p>Supervision: a sample that does not decode (bad media, too large) is reported as a dead
+ * letter and the decoder goes on. A decoder or map that throws anything else is restarted —
+ * its native state may be broken — after the sample is reported as a dead letter with the
+ * reason, so the rest flow. A decoder restarted {@link #MAX_RESTARTS} times within a minute
+ * stops: the pool shrinks, and a pool with no decoders left fails the samples sent to it.
+ */
+public final class DecoderPool {
+  private DecoderPool() {}
+
+  /** Restarts of one decoder within a minute before it is stopped. */
+  static final int MAX_RESTARTS = 10;
+
+  /** The dispatcher the decoders run on (workers' reference.conf). */
+  public static final String DISPATCHER = "conveyor.workers.decoder-dispatcher";
+
+  /** Decode the sample in {@code slot}, of {@code epoch}; answer {@code replyTo} with the slot filled. Local only. */
+  public record Decode(int epoch, ReadEvent.Slot slot, ActorRef<ReadEvent> replyTo)
+      implements NoSerializationVerificationNeeded {}
+
+  /** What the pool did: samples decoded, dead letters, decoder restarts. */
+  public static final class Stats {
+    private final AtomicLong decoded = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong restarts = new AtomicLong();
+
+    public long decoded() {
+      return decoded.get();
+    }
+
+    public long deadLetters() {
+      return deadLetters.get();
+    }
+
+    public long restarts() {
+      return restarts.get();
+    }
+  }
+
+  /**
+   * The pool's behavior: {@code size} decoders for a job with {@code settings} and recipe seed
+   * {@code seed}, each running {@code map} (made once per decoder, again on a restart) after decoding.
+   */
+  public static PoolRouter<Decode> create(int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
+    Behavior<Decode> decoder = Behaviors.supervise(decoder(settings, seed, map, stats))
+        .onFailure(DecoderCrashed.class, SupervisorStrategy.restart().withLimit(MAX_RESTARTS, Duration.ofMinutes(1)));
+    return Routers.pool(size, decoder).withRouteeProps(DispatcherSelector.fromConfig(DISPATCHER)).withRoundRobinRouting();
+  }
+
+  /** A sample's failure that restarts its decoder (after the sample was reported). */
+  static final class DecoderCrashed extends RuntimeException {
+    DecoderCrashed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private static Behavior<Decode> decoder(DecodeSettings settings, long seed, Optional<String> mapClass, Stats stats) {
+    return Behaviors.setup(ctx -> {
+      SampleDecoder decoder = new SampleDecoder(settings);
+      Optional<SampleMap> map = mapClass.map(SampleMap::named);
+      return Behaviors.receive(Decode.class)
+          .onMessage(Decode.class, d -> {
+            ReadEvent.Slot slot = d.slot();
+            if (!(slot.record() instanceof RawSample raw)) {
+              d.replyTo().tell(slot);
+              return Behaviors.same();
+            }
+            long shard = StableHash.of(raw.shard());
+            long key = StableHash.of(raw.key());
+            RawSample out;
+            try {
+              out = decoder.decode(raw, Seeds.random(seed, d.epoch(), shard, key));
+            } catch (DecodeException e) {
+              deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
+              return Behaviors.same();
+            } catch (RuntimeException | LinkageError e) {
+              deadLetter(d, raw, "the decoder failed (" + e + "); it was restarted", stats);
+              throw new DecoderCrashed("decoding " + raw.key() + " of " + raw.shard(), e);
+            }
+            if (map.isPresent()) {
+              try {
+                out = map.get().apply(out, SampleMap.random(seed, d.epoch(), raw.shard(), raw.key()));
+              } catch (Exception | LinkageError e) {
+                deadLetter(d, raw, "the map stage " + mapClass.get() + " failed (" + e + "); its decoder was restarted",
+                    stats);
+                throw new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), e);
+              }
+            }
+            stats.decoded.incrementAndGet();
+            d.replyTo().tell(new ReadEvent.Slot(slot.position(), out));
+            return Behaviors.same();
+          })
+          .onSignal(PreRestart.class, s -> {
+            stats.restarts.incrementAndGet();
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+
+  private static void deadLetter(Decode d, RawSample raw, String reason, Stats stats) {
+    stats.deadLetters.incrementAndGet();
+    d.replyTo().tell(new ReadEvent.Slot(d.slot().position(), new DeadLetter(raw.shard(), raw.key(), reason)));
+  }
+
+  /**
+   * The per-sample stage function ({@code RankPipeline.Settings}) that asks {@code pool}: a
+   * sample the pool does not answer within {@code timeout} becomes a dead letter.
+   */
+  public static BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage(ActorRef<Decode> pool, Duration timeout,
+                                                                                  Scheduler scheduler) {
+    return (epoch, e) -> {
+      if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
+        return java.util.concurrent.CompletableFuture.completedFuture(e);
+      }
+      return AskPattern.<Decode, ReadEvent>ask(pool, reply -> new Decode(epoch, slot, reply), timeout, scheduler)
+          .exceptionally(x -> new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(),
+              "decoding took longer than limits.timeout (" + timeout.toMillis() + " ms) or no decoder was left: abandoned")));
+    };
+  }
+}

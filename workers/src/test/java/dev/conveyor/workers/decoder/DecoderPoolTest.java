@@ -1,0 +1,130 @@
+package dev.conveyor.workers.decoder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.pipeline.DecoderStage;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The decoder pool's supervision: a decoder whose map throws on one sample is restarted, that sample is dead-lettered, the rest decode as they would anywhere. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DecoderPoolTest {
+  static final ActorTestKit kit = ActorTestKit.create("decoders", ConfigFactory.load());
+  static final Materializer mat = Materializer.createMaterializer(kit.system());
+  static final DecodeSettings SETTINGS = DecodeSettings.fromConfig(ConfigFactory.parseString(
+      "conveyor.decode { image.short-side = 64, image.crop-height = 48, image.crop-width = 48,"
+          + " augment.random-crop = on, augment.horizontal-flip = on }").withFallback(ConfigFactory.defaultReference()));
+  static final long SEED = 41;
+
+  @TempDir
+  static Path dir;
+
+  static List<ReadEvent.Slot> slots;
+
+  /** The key the test map refuses. */
+  static String poisoned;
+
+  @BeforeAll
+  static void samples() throws Exception {
+    Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(24, 0, 64 * 1024, 3), dir.resolve("data").toUri(), n -> { });
+    DataPlan plan = new DataPlan(new Recipe(m.shardSet(dir.resolve("data").toUri()), SEED, 4, false,
+        new Recipe.Shuffle(false, 1, 1), "none"));
+    RankSegment seg = plan.rank(Cursor.start(plan.recipe().fingerprint(), 1), 1, 0);
+    slots = new ArrayList<>();
+    for (var slice : RankPipeline.slices(seg)) {
+      for (ReadEvent e : RankPipeline.slice(new FileShardStore(), plan, 0, slice.first(), slice.second(),
+              new RankPipeline.Settings(1, 1, 1 << 24, RankPipeline::identity))
+          .runWith(Sink.seq(), mat).toCompletableFuture().get(60, TimeUnit.SECONDS)) {
+        if (e instanceof ReadEvent.Slot s && s.record() instanceof RawSample) {
+          slots.add(s);
+        }
+      }
+    }
+    poisoned = ((RawSample) slots.get(7).record()).key();
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  /** A map that throws on one sample and passes every other on unchanged. */
+  public static final class ThrowsOnOne implements SampleMap {
+    @Override
+    public RawSample apply(RawSample decoded, SplittableRandom random) {
+      if (decoded.key().equals(poisoned)) {
+        throw new IllegalStateException("refusing " + decoded.key());
+      }
+      return decoded;
+    }
+  }
+
+  @Test
+  void aDecoderWhoseStageThrowsIsRestartedTheSampleDeadLetteredAndTheRestDecodeAsEverywhere() throws Exception {
+    DecoderPool.Stats stats = new DecoderPool.Stats();
+    ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
+        Optional.of(ThrowsOnOne.class.getName()), stats));
+    var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
+    List<ReadEvent> out = Source.from(slots).mapAsync(4, s -> stage.apply(0, s))
+        .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
+
+    // the same decoding in the single-process decoder stage (its own threads, no actors)
+    List<ReadEvent> reference;
+    try (DecoderStage local = new DecoderStage(SETTINGS, SEED, 2)) {
+      reference = Source.from(slots).mapAsync(4, s -> local.apply(0, s))
+          .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
+    }
+    assertThat(out).hasSize(slots.size());
+    for (int i = 0; i < out.size(); i++) {
+      ReadEvent.Slot got = (ReadEvent.Slot) out.get(i);
+      assertThat(got.position()).isEqualTo(slots.get(i).position());
+      if (i == 7) {
+        assertThat(got.record()).isInstanceOf(DeadLetter.class);
+        assertThat(((DeadLetter) got.record()).reason()).contains("ThrowsOnOne").contains("refusing " + poisoned)
+            .contains("restarted");
+        continue;
+      }
+      RawSample sample = (RawSample) got.record();
+      RawSample local = (RawSample) ((ReadEvent.Slot) reference.get(i)).record();
+      assertThat(sample.decoded()).as("sample %d decoded", i).isPresent();
+      assertThat(Arrays.equals(sample.decoded().get().image().orElseThrow().rgb(),
+          local.decoded().orElseThrow().image().orElseThrow().rgb())).as("sample %d: same pixels as the local stage", i)
+          .isTrue();
+    }
+    assertThat(stats.restarts()).as("the decoder that ran the map was restarted once").isEqualTo(1);
+    assertThat(stats.deadLetters()).isEqualTo(1);
+    assertThat(stats.decoded()).isEqualTo(slots.size() - 1);
+  }
+}
