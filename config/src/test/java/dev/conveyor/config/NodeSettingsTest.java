@@ -13,7 +13,7 @@ class NodeSettingsTest {
   void defaultsAreASingleNodeWithBothRolesOnLoopback() {
     assertThat(NodeSettings.fromConfig(ConfigFactory.defaultReference()))
         .isEqualTo(new NodeSettings(List.of("worker", "trainer-host"), "127.0.0.1", 25520, List.of("127.0.0.1:25520"), 7000,
-            "127.0.0.1", 7626, 0, Runtime.getRuntime().availableProcessors()));
+            "127.0.0.1", 7626, 0, Runtime.getRuntime().availableProcessors(), 8));
   }
 
   @Test

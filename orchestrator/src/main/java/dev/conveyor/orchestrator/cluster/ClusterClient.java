@@ -166,6 +166,8 @@ public final class ClusterClient {
       } else if (e instanceof JobCoordinator.Failed f) {
         throw new IllegalStateException("the cluster job failed: " + f.reason());
       }
+      // a failed rank: the coordinator stops the job and says so (Failed); if it is being
+      // replaced meanwhile, its successor learns of the failure when the client asks to finish
       finishing = finishing || ranksDone.size() == job.world();
       if (now - lastAsk > ASK_AGAIN.toNanos() && (adopting || finishing)) {
         lastAsk = now;

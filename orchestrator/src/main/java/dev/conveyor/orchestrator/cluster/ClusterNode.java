@@ -113,8 +113,8 @@ public final class ClusterNode {
     roles.add(NODE_ROLE);
     Set<String> agentRoles = new HashSet<>(n.roles());
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
-        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES, n.cpus(),
-            Duration.ofMillis(n.simulatedTrainerStepMillis())), SYSTEM,
+        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
+            new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()))), SYSTEM,
         http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base)));
     NodeState.get(system).roles(agentRoles);
     coordinator(system, uri -> ShardStores.forUri(uri, s3));

@@ -41,8 +41,8 @@ public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, HandOver, Nodes, Ready, NotReady,
-      Attached, Saved, ClientGone, Tick, Current {}
+  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, RankLost, HandOver, Nodes, Ready, NotReady,
+      Attached, Saved, ClientGone, HostLost, Tick, Current {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
   public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
@@ -52,6 +52,9 @@ public final class JobCoordinator {
 
   /** Every rank of job {@code jobId} is done (or one failed): save the cursor, answer {@link Finished}. */
   public record Finish(String jobId) implements Command, WireMessage {}
+
+  /** A rank of job {@code jobId} failed and its node cannot go on with it: the job stops. */
+  public record RankLost(String jobId, int rank, String reason) implements Command, WireMessage {}
 
   /** A rank of job {@code jobId} delivered a batch. */
   public record RankDelivered(String jobId, CheckpointActor.Delivered delivered) implements Command, WireMessage {}
@@ -97,6 +100,9 @@ public final class JobCoordinator {
 
   private record ClientGone() implements Command, Local {}
 
+  /** A trainer host running the job's ranks is gone (left, or downed). */
+  private record HostLost(String node) implements Command, Local {}
+
   /** Time to publish the running job's cursor in the node's status. */
   private record Tick(String jobId) implements Command, Local {}
 
@@ -131,6 +137,7 @@ public final class JobCoordinator {
           .onMessage(HandOver.class, h -> Behaviors.stopped())
           .onMessage(RankDelivered.class, d -> Behaviors.same()) // a job this coordinator does not run (yet)
           .onMessage(Tick.class, t -> Behaviors.same()) // of a job that ended
+          .onMessage(HostLost.class, h -> Behaviors.same())
           .onMessage(Current.class, c -> Behaviors.same())
           .onMessage(Finish.class, f -> Behaviors.same())
           .build();
@@ -251,6 +258,7 @@ public final class JobCoordinator {
         for (int i = 0; i < hosts.size(); i++) {
           hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), ranksOf.get(i), readers,
               s.client().narrow(), ctx.getSelf()));
+          ctx.watchWith(hosts.get(i).agent(), new HostLost(hosts.get(i).node()));
         }
         s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), workers.size(),
             workers.stream().map(w -> w.node() + "=" + w.shares()).toList(), ctx.getSelf(), start.encode()));
@@ -299,13 +307,15 @@ public final class JobCoordinator {
     /**
      * A running job: its client, its checkpoint store and actor; after a take-over, how many
      * nodes have still to say where its ranks are (-1 until they are known), and whether the
-     * client asked to finish meanwhile: the final cursor waits for every node's answer.
+     * client asked to finish meanwhile: the final cursor waits for every node's answer; and
+     * why it is stopping, if a rank failed.
      */
     private record Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
-                           ActorRef<CheckpointActor.Command> checkpoint, int[] attaching, boolean[] finishAsked) {
+                           ActorRef<CheckpointActor.Command> checkpoint, int[] attaching, boolean[] finishAsked,
+                           String[] failure) {
       Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
               ActorRef<CheckpointActor.Command> checkpoint, boolean adopted) {
-        this(job, client, files, checkpoint, new int[] {adopted ? -1 : 0}, new boolean[1]);
+        this(job, client, files, checkpoint, new int[] {adopted ? -1 : 0}, new boolean[1], new String[1]);
       }
     }
 
@@ -342,13 +352,35 @@ public final class JobCoordinator {
             }
             for (ActorRef<NodeAgent.Command> agent : agents) {
               ctx.ask(NodeAgent.Attached.class, agent, timeout, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
-                  (at, failure) -> at != null ? new Attached(at) : new Attached(new NodeAgent.Attached("?", List.of())));
+                  (at, failure) -> at != null ? new Attached(at)
+                      : new Attached(new NodeAgent.Attached("?", agent, false, List.of())));
             }
             return Behaviors.same();
           })
           .onMessage(Attached.class, at -> {
             at.attached().positions().forEach(run.checkpoint()::tell);
+            if (at.attached().runsRanks()) {
+              ctx.watchWith(at.attached().agent(), new HostLost(at.attached().node()));
+            }
             if (--run.attaching()[0] == 0 && run.finishAsked()[0]) {
+              saveFinally(run);
+            }
+            return Behaviors.same();
+          })
+          .onMessage(HostLost.class, h -> {
+            if (!run.finishAsked()[0]) {
+              ctx.getLog().warn("job {}: trainer host {} is gone; stopping the job, saving its cursor", id, h.node());
+              run.failure()[0] = "trainer host " + h.node() + " left the cluster, and its ranks with it";
+              run.finishAsked()[0] = true;
+              saveFinally(run);
+            }
+            return Behaviors.same();
+          })
+          .onMessage(RankLost.class, l -> {
+            if (l.jobId().equals(id) && !run.finishAsked()[0]) {
+              ctx.getLog().warn("job {}: rank {} failed ({}); stopping the job, saving its cursor", id, l.rank(), l.reason());
+              run.failure()[0] = "rank " + l.rank() + " failed: " + l.reason();
+              run.finishAsked()[0] = true;
               saveFinally(run);
             }
             return Behaviors.same();
@@ -363,7 +395,11 @@ public final class JobCoordinator {
             return Behaviors.same();
           })
           .onMessage(Saved.class, sv -> {
-            if (sv.saved().cursor().isEmpty()) {
+            if (run.failure()[0] != null) {
+              run.client().tell(new Failed(run.failure()[0] + "; the job was stopped"
+                  + (sv.saved().persisted() ? ", its cursor saved (" + sv.saved().cursor() + "): go on with --resume latest"
+                      : ""), false));
+            } else if (sv.saved().cursor().isEmpty()) {
               run.client().tell(new Failed("the final cursor could not be saved", false));
             } else {
               run.client().tell(new Finished(sv.saved().cursor(), sv.saved().persisted()));

@@ -13,6 +13,7 @@ import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.workers.decoder.DecoderPool;
+import dev.conveyor.workers.feeder.RankFeeder;
 import dev.conveyor.workers.wire.WireMessage;
 import dev.conveyor.orchestrator.job.CheckpointActor;
 import dev.conveyor.orchestrator.node.NodeState;
@@ -84,8 +85,9 @@ public final class NodeAgent {
   public record Reattach(String jobId, ActorRef<JobCoordinator.Command> coordinator, ActorRef<Attached> replyTo)
       implements Command {}
 
-  /** Where this node's ranks of a job are: for each rank and epoch it delivered in, its last batch. */
-  public record Attached(String node, List<CheckpointActor.Delivered> positions) implements WireMessage {}
+  /** Where this node's ranks of a job are: for each rank and epoch it delivered in, its last batch; whether it runs any. */
+  public record Attached(String node, ActorRef<Command> agent, boolean runsRanks, List<CheckpointActor.Delivered> positions)
+      implements WireMessage {}
 
   /** Stop the ranks of job {@code jobId} (its client is gone). */
   public record StopJob(String jobId) implements Command {}
@@ -112,15 +114,23 @@ public final class NodeAgent {
    * with {@code leases}.
    */
   public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases) {
-    return create(roles, stores, leases, Runtime.getRuntime().availableProcessors(), java.time.Duration.ZERO);
+    return create(roles, stores, leases, Local.defaults());
   }
 
   /**
-   * The same, on a node with {@code cpus} CPU slots, whose ranks take a batch at most every
-   * {@code trainerStep} (a simulated trainer; zero: no limit).
+   * What a node offers its jobs: {@code cpus} CPU slots for decoders; each rank's prefetch ring
+   * of {@code prefetch} batches, from which its trainer takes; and, for simulations, a trainer
+   * that takes a batch at most every {@code trainerStep} (zero: as fast as they come).
    */
+  public record Local(int cpus, int prefetch, java.time.Duration trainerStep) {
+    public static Local defaults() {
+      return new Local(Runtime.getRuntime().availableProcessors(), 8, java.time.Duration.ZERO);
+    }
+  }
+
+  /** An agent on a node offering {@code local}. */
   public static Behavior<Command> create(Set<String> roles, Function<URI, ShardStore> stores, LeasedSlices.Settings leases,
-                                         int cpus, java.time.Duration trainerStep) {
+                                         Local local) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       Materializer mat = Materializer.createMaterializer(ctx);
@@ -148,7 +158,7 @@ public final class NodeAgent {
               NodeState state = NodeState.get(ctx.getSystem());
               state.reader(job.id(), stats, () -> store.metrics().snapshot());
               int n = ++jobs[0]; // a job id may come again (a resubmission): names must not
-              shares = job.stages().decodersFor(cpus);
+              shares = job.stages().decodersFor(local.cpus());
               RankPipeline.Settings pipeline = job.pipeline();
               if (job.decode().isPresent()) {
                 DecoderPool.Stats decoding = new DecoderPool.Stats();
@@ -168,24 +178,24 @@ public final class NodeAgent {
             DataPlan plan = new DataPlan(r.job().recipe());
             RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator()));
             for (int rank : r.ranks()) {
-              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, trainerStep));
+              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, local));
             }
             return Behaviors.same();
           })
           .onMessage(Reattach.class, a -> {
             RunningJob job = running.get(a.jobId());
             if (job == null) {
-              a.replyTo().tell(new Attached(node, List.of()));
+              a.replyTo().tell(new Attached(node, ctx.getSelf(), false, List.of()));
               return Behaviors.same();
             }
             job.coordinator.set(a.coordinator()); // first, so that no delivery after the snapshot goes to the old one
-            a.replyTo().tell(new Attached(node, job.positions()));
+            a.replyTo().tell(new Attached(node, ctx.getSelf(), true, job.positions()));
             return Behaviors.same();
           })
           .onMessage(StopJob.class, st -> {
             RunningJob job = running.remove(st.jobId());
             if (job != null) {
-              job.switches.forEach(UniqueKillSwitch::shutdown);
+              job.switches.forEach(RankFeeder::close);
             }
             return Behaviors.same();
           })
@@ -197,7 +207,7 @@ public final class NodeAgent {
   private static final class RunningJob {
     final AtomicReference<ActorRef<JobCoordinator.Command>> coordinator;
     final Map<Integer, Map<Integer, Long>> last = new ConcurrentHashMap<>();
-    final List<UniqueKillSwitch> switches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<RankFeeder> switches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     RunningJob(ActorRef<JobCoordinator.Command> coordinator) {
       this.coordinator = new AtomicReference<>(coordinator);
@@ -231,10 +241,14 @@ public final class NodeAgent {
     return false;
   }
 
-  private static UniqueKillSwitch runRank(RunRanks r, DataPlan plan, int rank,
-                                          org.apache.pekko.actor.typed.ActorSystem<?> system, Materializer mat,
-                                          LeasedSlices.Settings leases, RunningJob running,
-                                          java.time.Duration trainerStep) {
+  /**
+   * Runs {@code rank}: its events into a {@link RankFeeder}'s prefetch ring, and a trainer —
+   * here a thread standing in for the trainer process, taking a batch every
+   * {@code local.trainerStep()} — taking from it. A batch is reported (to the client, to the
+   * coordinator's cursor, to the node's metrics) when the trainer takes it.
+   */
+  private static RankFeeder runRank(RunRanks r, DataPlan plan, int rank, org.apache.pekko.actor.typed.ActorSystem<?> system,
+                                    Materializer mat, LeasedSlices.Settings leases, RunningJob running, Local local) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
@@ -250,29 +264,44 @@ public final class NodeAgent {
           })
           .via(RankPipeline.batches(seg));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
-    if (!trainerStep.isZero()) {
-      events = events.throttle(1, trainerStep);
-    }
-    Pair<UniqueKillSwitch, CompletionStage<Done>> run = events.viaMat(KillSwitches.single(), Keep.right())
-        .toMat(Sink.foreach(ev -> {
-          if (ev instanceof RawBatch b) {
-            BatchDigest d = BatchDigest.of(b);
-            r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
-                b.samples().size()));
-            running.delivered(job.id(), b.rank(), b.epoch(), b.index());
-            meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
-          } else if (ev instanceof Skipped s) {
-            r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line()));
+    RankFeeder feeder = RankFeeder.start(events, local.prefetch(), mat, b -> {
+      BatchDigest d = BatchDigest.of(b);
+      r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
+          b.samples().size()));
+      running.delivered(job.id(), b.rank(), b.epoch(), b.index());
+      meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
+    }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line())));
+    Thread trainer = new Thread(() -> {
+      String failure = null;
+      try {
+        while (feeder.next(TRAINER_WAIT).isPresent()) {
+          meter.stall(feeder.stall());
+          if (!local.trainerStep().isZero()) {
+            Thread.sleep(local.trainerStep().toMillis());
           }
-        }), Keep.both()).run(mat);
-    run.second().whenComplete((done, failure) -> {
-      meter.ended(failure == null ? "done" : "failed: " + failure.getMessage());
+        }
+      } catch (IllegalStateException e) {
+        failure = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+      } catch (java.util.concurrent.TimeoutException e) {
+        failure = "no batch for " + TRAINER_WAIT.toMinutes() + " min";
+      } catch (InterruptedException e) {
+        failure = "interrupted";
+        Thread.currentThread().interrupt();
+      }
+      meter.ended(failure == null ? "done" : "failed: " + failure);
       if (failure != null) {
-        r.replyTo().tell(new RankFailed(rank, String.valueOf(failure.getMessage())));
+        r.replyTo().tell(new RankFailed(rank, failure));
+        // what this node cannot fix goes up: the coordinator stops the job and saves its cursor
+        running.coordinator.get().tell(new JobCoordinator.RankLost(job.id(), rank, failure));
       } else {
         r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack()));
       }
-    });
-    return run.first();
+    }, "trainer-" + job.id() + "-rank-" + rank);
+    trainer.setDaemon(true);
+    trainer.start();
+    return feeder;
   }
+
+  /** How long a trainer waits for its next batch before its rank is failed. */
+  private static final java.time.Duration TRAINER_WAIT = java.time.Duration.ofMinutes(10);
 }

@@ -100,6 +100,7 @@ final class NodeMetrics extends Collector {
     CounterMetricFamily restarts = new CounterMetricFamily("conveyor_actor_restarts_total",
         "Actors restarted by their supervisor, by kind.", List.of("actor"));
     restarts.addMetric(List.of("decoder"), decoders.stream().mapToLong(DecoderPool.Stats::restarts).sum());
+    restarts.addMetric(List.of("shard-reader"), readers.stream().mapToLong(r -> r.stats().restarts()).sum());
     out.add(restarts);
 
     List<NodeState.Rank> ranks = state.ranks();
@@ -129,6 +130,14 @@ final class NodeMetrics extends Collector {
       samples.addMetric(List.of(Integer.toString(r)), t[1]);
       bytes.addMetric(List.of(Integer.toString(r)), t[2]);
     });
+    GaugeMetricFamily stall = new GaugeMetricFamily("conveyor_feeder_stall_ratio",
+        "Time a running rank's trainer waited for its next batch ÷ wall time since the first, by rank.", List.of("rank"));
+    for (NodeState.Rank r : ranks) {
+      if ("running".equals(r.state)) {
+        stall.addMetric(List.of(Integer.toString(r.rank)), r.stall);
+      }
+    }
+    out.add(stall);
     out.add(batches);
     out.add(samples);
     out.add(bytes);

@@ -55,6 +55,7 @@ public final class NodeState implements Extension {
     volatile int epoch = -1;
     volatile long lastBatch = -1;
     volatile String state = "running";
+    volatile double stall;
 
     Rank(String job, int rank, LeasedSlices.Stats leases) {
       this.job = job;
@@ -74,6 +75,11 @@ public final class NodeState implements Extension {
       batches.incrementAndGet();
       this.samples.addAndGet(samples);
       bytesDelivered.addAndGet(bytes);
+    }
+
+    /** The trainer's stall so far: time waiting for a batch ÷ wall time since the first. */
+    public void stall(double ratio) {
+      this.stall = ratio;
     }
 
     /** The rank ended: "done", or the reason it failed. */

@@ -22,6 +22,11 @@ import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.store.ForwardingShardStore;
+import dev.conveyor.streams.store.ShardStore;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import dev.conveyor.streams.synth.DatasetGenerator;
 import dev.conveyor.streams.synth.DatasetSpec;
 import dev.conveyor.streams.synth.Manifest;
@@ -91,8 +96,14 @@ class ClusterJobTest {
 
   /** A node: its guardian is the node agent, with the node's roles and a store of its own. */
   ActorSystem<?> start(String role, ActorSystem<?> seed) throws Exception {
-    ActorSystem<NodeAgent.Command> s = ActorSystem.create(
-        NodeAgent.create(Set.of(role), u -> new FileShardStore(), LEASES), "conveyor", node(role));
+    return start(role, seed, u -> new FileShardStore(), LEASES);
+  }
+
+  /** A node reading through {@code stores}, leasing with {@code leases}. */
+  ActorSystem<?> start(String role, ActorSystem<?> seed, java.util.function.Function<java.net.URI, ShardStore> stores,
+                       LeasedSlices.Settings leases) throws Exception {
+    ActorSystem<NodeAgent.Command> s = ActorSystem.create(NodeAgent.create(Set.of(role), stores, leases), "conveyor",
+        node(role));
     systems.add(s);
     Cluster c = Cluster.get(s);
     c.manager().tell(Join.create((seed == null ? c : Cluster.get(seed)).selfMember().address()));
@@ -242,6 +253,56 @@ class ClusterJobTest {
       expected = reference(job, job.pipeline(local::apply));
     }
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(expected);
+  }
+
+  @Test
+  void aRankThatCannotGoOnIsEscalatedTheJobStopsAndTheClientIsToldWhy() throws Exception {
+    LeasedSlices.Settings quick = new LeasedSlices.Settings(Duration.ofSeconds(1), 3, Duration.ofMillis(100), 2);
+    // the workers' disks are gone: every lease's stream fails as it is set up
+    java.util.function.Function<java.net.URI, ShardStore> gone = u -> new ForwardingShardStore(new FileShardStore()) {
+      @Override
+      public Source<ByteString, NotUsed> read(java.net.URI shard) {
+        throw new IllegalStateException("disk gone");
+      }
+
+      @Override
+      public Source<ByteString, NotUsed> read(java.net.URI shard, long offset, long length) {
+        throw new IllegalStateException("disk gone");
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+    };
+    ActorSystem<?> host = start(NodeAgent.TRAINER_HOST, null, u -> new FileShardStore(), quick);
+    start(NodeAgent.WORKER, host, gone, quick);
+    start(NodeAgent.WORKER, host, gone, quick);
+    ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(host)
+        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
+            "job-coordinator"));
+    JobSpec job = JobSpec.of("t3", recipe, Map.of(), 2, 1, 2, 2, 1 << 24);
+    TestProbe<Object> client = TestProbe.create(host);
+    Object e = null;
+    for (int attempt = 0; attempt < 50 && !(e instanceof JobCoordinator.Placed); attempt++) {
+      coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
+      e = client.receiveMessage(Duration.ofSeconds(15));
+    }
+    assertThat(e).isInstanceOf(JobCoordinator.Placed.class);
+    NodeAgent.RankFailed failed = null;
+    JobCoordinator.Failed stopped = null;
+    while (stopped == null) {
+      Object m = client.receiveMessage(Duration.ofSeconds(60));
+      if (m instanceof NodeAgent.RankFailed f && failed == null) {
+        failed = f;
+      } else if (m instanceof JobCoordinator.Failed f) {
+        stopped = f;
+      }
+      assertThat(m).isNotInstanceOf(NodeAgent.BatchDone.class);
+    }
+    assertThat(failed).as("the rank reported its failure").isNotNull();
+    assertThat(stopped.reason()).startsWith("rank " + failed.rank() + " failed").contains("the job was stopped");
+    assertThat(stopped.passing()).isFalse();
   }
 
   /** The cursor after {@code lines} (lockstep digest lines of a whole run): the last epoch, each rank's count in it. */

@@ -251,6 +251,15 @@ class ClusterNodesTest {
     void apply(Process p) throws Exception;
   }
 
+  /** Waits (up to 30 s) until worker {@code name}'s readers are streaming leased slices, as its /metrics says. */
+  void whileStreaming(String name) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (metric(get(http(name) + "/metrics").body(), "conveyor_reader_open_leases") < 1) {
+      assertThat(System.nanoTime()).as(name + " streaming within 30 s").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
   static long count(String out, String what) {
     return Long.parseLong(out.replaceAll("(?s).*" + what + " (\\d+).*", "$1"));
   }
@@ -259,7 +268,7 @@ class ClusterNodesTest {
   void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
     // the younger worker: the coordinator runs on the older one
     Disturbed d = disturbed(17, 2, new String[0], p -> p.contains("ranks on"), p -> {
-      Thread.sleep(300);
+      whileStreaming("worker2");
       p.destroyForcibly(); // SIGKILL
     });
     System.err.printf("worker killed mid-job: done %.1f s later; %s%n", d.secondsAfter(),
@@ -290,7 +299,7 @@ class ClusterNodesTest {
     Path checkpoints = dir.resolve("checkpoints");
     Disturbed d = disturbed(23, 1, new String[] {"--checkpoint-dir", checkpoints.toString()}, // no saves but the last
         p -> p.contains("ranks on"), p -> {
-          Thread.sleep(300);
+          whileStreaming("worker1");
           p.destroy(); // SIGTERM to the older worker: a shard reader, and the coordinator's node
         });
     Process worker = d.nodes().get(1);
@@ -311,7 +320,7 @@ class ClusterNodesTest {
   @Test
   void aWorkerPausedPastTheFailureDetectorAndResumedCausesNoDuplicateAndNoGap() throws Exception {
     Disturbed d = disturbed(29, 2, new String[0], p -> p.contains("ranks on"), p -> {
-      Thread.sleep(300);
+      whileStreaming("worker2");
       new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
       Thread.sleep(20_000); // past detection (~3 s) and 7 s more to be downed (conveyor.node.down-unreachable-after)
       new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
@@ -325,6 +334,22 @@ class ClusterNodesTest {
     assertThat(count(d.run().out(), "leased again")).isPositive();
     // the resumed worker finds itself removed from the cluster and stops
     assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("the downed worker stopped").isTrue();
+  }
+
+  @Test
+  void theTrainerHostKilledMidJobFailsTheJobPromptlyWithItsCursorSaved() throws Exception {
+    Path checkpoints = dir.resolve("checkpoints");
+    Disturbed d = disturbed(37, 0, new String[] {"--checkpoint-dir", checkpoints.toString()},
+        p -> p.contains("ranks on"), p -> {
+          Thread.sleep(300);
+          p.destroyForcibly(); // SIGKILL of the trainer host: its ranks (and their trainers) are gone
+        });
+    System.err.printf("trainer host killed mid-job: the run ended %.1f s later%n", d.secondsAfter());
+    assertThat(d.run().code()).isNotZero();
+    assertThat(d.run().err()).contains("trainer host").contains("left the cluster").contains("the job was stopped")
+        .contains("--resume latest");
+    assertThat(d.secondsAfter()).as("no hang: downing takes ~10 s").isLessThan(60);
+    assertThat(Files.exists(checkpoints.resolve("latest.cursor"))).isTrue();
   }
 
   @Test
@@ -343,9 +368,10 @@ class ClusterNodesTest {
             "--cluster", "127.0.0.1:" + port));
     // bounds from the settings: per rank, 2 slices in flight, each stream 32 elements ahead of the
     // holder's demand (stream-ref buffer-capacity) and one in hand; and what a rank holds between
-    // arrival and delivery: a batch being filled and the stages' 16-element input buffers
+    // arrival and its trainer: the prefetch ring (8 batches of 4), a batch being filled and the
+    // stages' 16-element input buffers
     long inFlightBound = 2 * 2 * (32 + 1) * largest;
-    long heldBound = 2 * (4 + 16) * largest;
+    long heldBound = 2 * (8 * 4 + 4 + 16) * largest;
     long maxInFlight = 0;
     long maxHeld = 0;
     long maxSent = 0;

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.japi.Pair;
@@ -80,6 +81,12 @@ public final class ShardReader {
     private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong open = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong handedBack = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong restarts = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Times the reader was restarted by its supervisor. */
+    public long restarts() {
+      return restarts.get();
+    }
 
     public long leases() {
       return leases.get();
@@ -119,8 +126,18 @@ public final class ShardReader {
     return create(store, plan, settings, new Stats());
   }
 
-  /** The same, counting what it does in {@code stats}. */
+  /**
+   * The same, counting what it does in {@code stats}. A reader that fails (its store throws
+   * while a lease's stream is set up) is restarted with backoff, 0.2 s doubling to 5 s; the
+   * lease it was handling gets no offer, and its holder leases the slice elsewhere.
+   */
   public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats) {
+    return Behaviors.supervise(reader(store, plan, settings, stats))
+        .onFailure(RuntimeException.class, SupervisorStrategy.restartWithBackoff(
+            Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+  }
+
+  private static Behavior<Command> reader(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats) {
     return Behaviors.setup(ctx -> {
       Materializer mat = Materializer.createMaterializer(ctx);
       CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
@@ -169,6 +186,11 @@ public final class ShardReader {
           })
           .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
             task.cancel();
+            return Behaviors.same();
+          })
+          .onSignal(org.apache.pekko.actor.typed.PreRestart.class, restart -> {
+            task.cancel(); // the restarted reader registers its own
+            stats.restarts.incrementAndGet();
             return Behaviors.same();
           })
           .build();
