@@ -7,6 +7,9 @@ import dev.conveyor.config.JobSettings;
 import dev.conveyor.orchestrator.cluster.ClusterClient;
 import dev.conveyor.orchestrator.cluster.JobSpec;
 import dev.conveyor.orchestrator.job.JobRunner;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +27,8 @@ import org.apache.pekko.stream.Materializer;
 final class ClusterRun {
   private ClusterRun() {}
 
-  static void run(Config config, String seed, Optional<String> resume, Optional<Path> digestOut,
-                  Optional<Path> deadLetter, PrintWriter out, PrintWriter err) throws Exception {
+  static void run(Config config, String seed, Optional<String> resume, JobLauncher.RecordFiles files, PrintWriter out,
+                  PrintWriter err) throws Exception {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
     JobSettings job = settings.job();
     JobRunner.Planned planned;
@@ -48,23 +51,65 @@ final class ClusterRun {
     if (job.decode() == JobSettings.Decode.AUTO) {
       spec = spec.decoding(settings.decode(), settings.stages()); // the workers decode, in pools sized by their CPU slots
     }
+    if (files.keysOut().isPresent()) {
+      spec = spec.withKeys();
+    }
     ClusterClient.Outcome o = ClusterClient.run(seed, spec, ConfigFactory.load(), line -> {
       err.println("run: " + line);
       err.flush();
     }, Duration.ofSeconds(60), Duration.ofMinutes(10));
-    write(digestOut, o.digests());
-    write(deadLetter, o.deadLetters());
+    write(files.digestOut(), o.digests());
+    write(files.keysOut(), o.keys());
+    write(files.deadLetter(), o.deadLetters());
+    long dropped = droppedRemainder(spec, Cursor.decode(o.start()));
+    if (files.summaryJson().isPresent()) {
+      write(files.summaryJson(), List.of(json(o, job.worldSize(), planned.shards(), dropped)));
+    }
     out.println(String.format(Locale.ROOT, "run: cluster %s: ranks %d on %s, %d shard reader(s), shards %d%n"
-            + "  samples %,d   batches %,d   bad samples %,d%n"
+            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d   drop-last remainder %,d%n"
             + "  %,.0f samples/s   wall %.2f s   slices leased %d, leased again %d, handed back %d"
             + "   coordinator taken over %d time(s)",
-        seed, job.worldSize(), o.trainerHosts(), o.readers(), planned.shards(), o.samples(), o.batches(),
-        o.deadLetters().size(), o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned(),
+        seed, job.worldSize(), o.trainerHosts(), o.readers(), planned.shards(), o.samples(), o.batches(), o.bytes() / 1e6,
+        o.deadLetters().size(), dropped, o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds(), o.leases(), o.reassigned(),
         o.handedBack(), o.takeovers()));
     if (resume.isPresent()) {
       out.println("resumed from: " + o.start());
     }
     out.println("cursor: " + o.cursor() + (o.persisted() ? "   (saved in " + job.checkpointDir() + ")" : ""));
+  }
+
+  /** The drop-last remainders of the epochs this run starts from their beginning (as one process counts them). */
+  static long droppedRemainder(JobSpec job, Cursor start) {
+    DataPlan plan = new DataPlan(job.recipe());
+    long dropped = 0;
+    for (int e = start.epoch(); e < job.epochs(); e++) {
+      RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), 0);
+      if (seg.firstBatch() == 0) {
+        dropped += seg.dropped();
+      }
+    }
+    return dropped;
+  }
+
+  /** The summary as JSON: the figures of a one-process run's {@code --summary-json}, and the cluster's own. */
+  static String json(ClusterClient.Outcome o, int ranks, int shards, long dropped) {
+    StringBuilder shares = new StringBuilder("[");
+    for (String s : o.shares()) {
+      shares.append(shares.length() > 1 ? ", " : "").append('"').append(s).append('"');
+    }
+    StringBuilder hosts = new StringBuilder("[");
+    for (String h : o.trainerHosts()) {
+      hosts.append(hosts.length() > 1 ? ", " : "").append('"').append(h).append('"');
+    }
+    return String.format(Locale.ROOT,
+        "{\"ranks\": %d, \"shards\": %d, \"samples\": %d, \"batches\": %d, \"bytes\": %d, \"bad_samples\": %d, "
+            + "\"dropped_remainder\": %d, \"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, "
+            + "\"cursor\": \"%s\", \"cluster\": {\"cursor_saved\": %s, \"resumed_from\": \"%s\", "
+            + "\"trainer_hosts\": %s], \"readers\": %d, \"shares\": %s], \"leases\": %d, \"leased_again\": %d, "
+            + "\"handed_back\": %d, \"coordinator_takeovers\": %d}}",
+        ranks, shards, o.samples(), o.batches(), o.bytes(), o.deadLetters().size(), dropped, o.seconds(),
+        o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds() > 0 ? o.bytes() / 1e6 / o.seconds() : 0, o.cursor(),
+        o.persisted(), o.start(), hosts, o.readers(), shares, o.leases(), o.reassigned(), o.handedBack(), o.takeovers());
   }
 
   private static void write(Optional<Path> file, List<String> lines) throws IOException {

@@ -101,31 +101,24 @@ final class RunCommand implements Callable<Integer> {
     var config = new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
 
     if (cluster != null) {
-      List<String> unsupported = new ArrayList<>();
       if (rank != null) {
         throw new ConveyorCli.UsageException("--rank cannot be used with --cluster: the cluster serves every rank");
-      }
-      if (keysOut != null) {
-        unsupported.add("--keys-out");
-      }
-      if (summaryJson != null) {
-        unsupported.add("--summary-json");
-      }
-      if (!unsupported.isEmpty()) {
-        throw new ConveyorCli.UsageException(String.join(", ", unsupported) + " cannot be used with --cluster yet");
       }
       if (!cluster.matches("[^:/]+:\\d+")) {
         throw new ConveyorCli.UsageException("--cluster takes HOST:PORT of a running node, got \"" + cluster + "\"");
       }
-      ClusterRun.run(config, cluster, Optional.ofNullable(resume), Optional.ofNullable(digestOut), Optional.ofNullable(deadLetter),
-          spec.commandLine().getOut(), spec.commandLine().getErr());
+      ClusterRun.run(config, cluster, Optional.ofNullable(resume), recordFiles(), spec.commandLine().getOut(),
+          spec.commandLine().getErr());
       return ConveyorCli.EXIT_OK;
     }
     Optional<String> token = Optional.ofNullable(resume);
-    JobLauncher.launch(config,
-        new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
-            Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson)),
+    JobLauncher.launch(config, recordFiles(),
         token, spec.commandLine().getOut(), spec.commandLine().getErr(), "run");
     return ConveyorCli.EXIT_OK;
+  }
+
+  private JobLauncher.RecordFiles recordFiles() {
+    return new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
+        Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson));
   }
 }

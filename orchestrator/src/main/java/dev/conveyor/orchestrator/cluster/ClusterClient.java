@@ -37,10 +37,15 @@ public final class ClusterClient {
    * cursor it started from and the final one (as the coordinator saved it), and how many times
    * the coordinator was taken over.
    */
-  public record Outcome(List<String> digests, List<String> deadLetters, long batches, long samples, long leases,
-                        long reassigned, long handedBack, List<String> trainerHosts, int readers, double seconds,
-                        String start,
-                        String cursor, boolean persisted, int takeovers) {}
+  public record Outcome(List<String> digests, List<String> keys, List<String> deadLetters, long batches, long samples,
+                        long bytes, long leases, long reassigned, long handedBack, List<String> trainerHosts, int readers,
+                        List<String> shares, double seconds, String start, String cursor, boolean persisted,
+                        int takeovers) {}
+
+  /** Key lines ({@code epoch rank step key}) in lockstep order; a batch's keys keep their order (the sort is stable). */
+  public static final Comparator<String> KEYS_LOCKSTEP = Comparator.comparing((String l) -> Long.parseLong(l.split(" ")[0]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[2]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[1]));
 
   /** Tells the client actor to watch a coordinator (local only). */
   private record Watch(ActorRef<JobCoordinator.Command> coordinator) implements NoSerializationVerificationNeeded {}
@@ -105,7 +110,9 @@ public final class ClusterClient {
     ActorRef<JobCoordinator.Command> coordinator = placed.coordinator();
     client.tell(new Watch(coordinator));
     List<String> digests = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
     List<String> dead = new ArrayList<>();
+    long bytes = 0;
     Set<Integer> ranksDone = new HashSet<>();
     String failure = null;
     long samples = 0;
@@ -130,6 +137,10 @@ public final class ClusterClient {
       if (e instanceof NodeAgent.BatchDone b) {
         digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
         samples += b.samples();
+        bytes += b.bytes();
+        for (String k : b.keys()) {
+          keys.add(b.epoch() + " " + b.rank() + " " + b.step() + " " + k);
+        }
       } else if (e instanceof NodeAgent.SkipDone s) {
         dead.add(s.deadLetter());
       } else if (e instanceof NodeAgent.RankDone d) {
@@ -161,8 +172,10 @@ public final class ClusterClient {
           throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + f.cursor() + ")");
         }
         digests.sort(LOCKSTEP);
-        return new Outcome(digests, dead, digests.size(), samples, leases, reassigned, handedBack, placed.trainerHosts(),
-            placed.readers(), (System.nanoTime() - t0) / 1e9, placed.start(), f.cursor(), f.persisted(), takeovers);
+        keys.sort(KEYS_LOCKSTEP);
+        return new Outcome(digests, keys, dead, digests.size(), samples, bytes, leases, reassigned, handedBack,
+            placed.trainerHosts(), placed.readers(), placed.shares(), (System.nanoTime() - t0) / 1e9, placed.start(),
+            f.cursor(), f.persisted(), takeovers);
       } else if (e instanceof JobCoordinator.Failed f) {
         throw new IllegalStateException("the cluster job failed: " + f.reason());
       }

@@ -25,11 +25,12 @@ import java.util.Map;
  * @param resume          a cursor token, "latest" (the newest in {@code checkpointDir}), or "" to start afresh
  * @param decode          how workers decode (the recipe's {@code auto:…}); empty for raw samples
  * @param stages          the decoders' resources and the author's map stage
+ * @param keys            whether batch reports carry their samples' keys (for {@code --keys-out})
  */
 public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                       int readerParallelism, int stageParallelism, long maxMemberBytes, long readAheadBytes,
                       long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, String resume,
-                      Optional<DecodeSettings> decode, StageSettings stages)
+                      Optional<DecodeSettings> decode, StageSettings stages, boolean keys)
     implements WireMessage {
   public JobSpec {
     checks = Map.copyOf(checks);
@@ -42,19 +43,25 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
   public static JobSpec of(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                            int readerParallelism, int stageParallelism, long maxMemberBytes) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes, 0, 0,
-        "", 0, 1, "", Optional.empty(), StageSettings.defaults());
+        "", 0, 1, "", Optional.empty(), StageSettings.defaults(), false);
   }
 
   /** This job decoding with {@code decode} in decoders with {@code stages}' resources (the recipe must say auto). */
   public JobSpec decoding(DecodeSettings decode, StageSettings stages) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages);
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages, keys);
   }
 
   /** This job with its cursors saved in {@code dir} every {@code every} batches, resuming from {@code resume} ("" for none). */
   public JobSpec checkpointed(String dir, int every, int keep, String resume, long maxSteps) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages);
+        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages, keys);
+  }
+
+  /** This job with its batch reports carrying their samples' keys. */
+  public JobSpec withKeys() {
+    return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, true);
   }
 
   /** The per-rank stream settings of this job, with {@code stage} per sample (the decoders', or none). */

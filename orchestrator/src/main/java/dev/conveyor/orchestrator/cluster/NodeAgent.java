@@ -95,9 +95,12 @@ public final class NodeAgent {
   /** What a trainer host reports of its ranks. */
   public sealed interface RankReport extends WireMessage permits BatchDone, SkipDone, RankDone, RankFailed {}
 
-  /** A batch was delivered: its place and digests, as {@code --digest-out} prints them. */
-  public record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples)
-      implements RankReport {}
+  /**
+   * A batch was delivered: its place and digests, as {@code --digest-out} prints them, its
+   * samples and bytes (tensor bytes when decoded), and its keys when the job asks for them.
+   */
+  public record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples,
+                          long bytes, List<String> keys) implements RankReport {}
 
   /** A sample was skipped: its dead-letter line. */
   public record SkipDone(int epoch, long step, int rank, String deadLetter) implements RankReport {}
@@ -266,8 +269,16 @@ public final class NodeAgent {
     }).via(RankPipeline.limitBatches(job.maxSteps()));
     RankFeeder feeder = RankFeeder.start(events, local.prefetch(), mat, b -> {
       BatchDigest d = BatchDigest.of(b);
+      long bytes = 0;
+      List<String> keys = new ArrayList<>();
+      for (dev.conveyor.streams.sample.RawSample sample : b.samples()) {
+        bytes += sample.decoded().map(x -> x.tensorBytes()).orElseGet(sample::bytes);
+        if (job.keys()) {
+          keys.add(sample.key());
+        }
+      }
       r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
-          b.samples().size()));
+          b.samples().size(), bytes, keys));
       running.delivered(job.id(), b.rank(), b.epoch(), b.index());
       meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line())));

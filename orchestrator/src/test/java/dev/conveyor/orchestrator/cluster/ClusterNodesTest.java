@@ -99,6 +99,13 @@ class ClusterNodesTest {
     return new Got(r.statusCode(), r.body());
   }
 
+  /** The value of {@code field} (a number or a string) in a flat summary JSON. */
+  static String jsonField(String json, String field) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + field + "\": (\"[^\"]*\"|[-0-9.]+)").matcher(json);
+    assertThat(m.find()).as(field + " in " + json).isTrue();
+    return m.group(1);
+  }
+
   /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page. */
   static double metric(String page, String name) {
     return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
@@ -120,7 +127,8 @@ class ClusterNodesTest {
     String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
     Path reference = dir.resolve("reference.txt");
     Cli ref = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
-        "--digest-out", reference.toString());
+        "--digest-out", reference.toString(), "--keys-out", dir.resolve("reference-keys.txt").toString(),
+        "--summary-json", dir.resolve("reference-summary.json").toString());
     assertThat(ref.code()).as(ref.err()).isZero();
 
     int port = freePort();
@@ -128,10 +136,19 @@ class ClusterNodesTest {
 
     Path digests = dir.resolve("cluster.txt");
     Cli run = cli("run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4",
-        "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString());
+        "--cluster", "127.0.0.1:" + port, "--digest-out", digests.toString(),
+        "--keys-out", dir.resolve("keys.txt").toString(), "--summary-json", dir.resolve("summary.json").toString());
     assertThat(run.code()).as(run.err() + run.out()).isZero();
     assertThat(run.out()).contains("2 shard reader(s)");
     assertThat(Files.readAllLines(digests)).hasSizeGreaterThan(10).isEqualTo(Files.readAllLines(reference));
+    assertThat(Files.readAllLines(dir.resolve("keys.txt"))).isEqualTo(Files.readAllLines(dir.resolve("reference-keys.txt")));
+    String summary = Files.readString(dir.resolve("summary.json"));
+    String referenceSummary = Files.readString(dir.resolve("reference-summary.json"));
+    for (String field : List.of("ranks", "shards", "samples", "batches", "bytes", "bad_samples", "dropped_remainder",
+        "cursor")) {
+      assertThat(jsonField(summary, field)).as(field).isEqualTo(jsonField(referenceSummary, field));
+    }
+    assertThat(summary).contains("\"leases\": ").contains("\"coordinator_takeovers\": 0");
     // the cursor of a finished job is the one the single-process run ends with
     assertThat(run.out().lines().reduce((a, b) -> b).orElseThrow())
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow());
@@ -152,7 +169,7 @@ class ClusterNodesTest {
       assertThat(page).contains("jvm_memory_bytes_used").contains("conveyor_store_bytes_read_total");
       events += metric(page, "conveyor_reader_events_total");
     }
-    long delivered = Long.parseLong(run.out().replaceAll("(?s).*samples ([\\d,]+) .*", "$1").replace(",", ""));
+    long delivered = Long.parseLong(run.out().replaceAll("(?s).*\n  samples ([\\d,]+) .*", "$1").replace(",", ""));
     assertThat(events).as("each sample delivered was sent once by a reader").isEqualTo(delivered);
 
     // decoding on the workers, in decoder pools sized by their CPU slots: the same tensors
@@ -177,7 +194,7 @@ class ClusterNodesTest {
       assertThat(page).contains("conveyor_actor_restarts_total{actor=\"decoder\",} 0.0");
     }
     assertThat(decodedSamples).as("every sample decoded once, on a worker").isEqualTo(Long.parseLong(
-        clusterDecoding.out().replaceAll("(?s).*samples ([\\d,]+) .*", "$1").replace(",", "")));
+        clusterDecoding.out().replaceAll("(?s).*\n  samples ([\\d,]+) .*", "$1").replace(",", "")));
 
     // stopped after 3 steps with its cursor saved by the coordinator, then resumed from it: the
     // two runs together deliver what one run does, and end at the same cursor
