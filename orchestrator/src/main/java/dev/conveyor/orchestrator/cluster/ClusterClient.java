@@ -111,7 +111,7 @@ public final class ClusterClient {
     client.tell(new Watch(coordinator));
     List<String> digests = new ArrayList<>();
     List<String> keys = new ArrayList<>();
-    List<String> dead = new ArrayList<>();
+    List<NodeAgent.SkipDone> skips = new ArrayList<>();
     long bytes = 0;
     Set<Integer> ranksDone = new HashSet<>();
     String failure = null;
@@ -142,7 +142,7 @@ public final class ClusterClient {
           keys.add(b.epoch() + " " + b.rank() + " " + b.step() + " " + k);
         }
       } else if (e instanceof NodeAgent.SkipDone s) {
-        dead.add(s.deadLetter());
+        skips.add(s);
       } else if (e instanceof NodeAgent.RankDone d) {
         ranksDone.add(d.rank());
         leases += d.leases();
@@ -173,6 +173,10 @@ public final class ClusterClient {
         }
         digests.sort(LOCKSTEP);
         keys.sort(KEYS_LOCKSTEP);
+        // dead letters in lockstep order too (a rank's own stay in their order: the sort is stable)
+        skips.sort(Comparator.comparingInt(NodeAgent.SkipDone::epoch).thenComparingLong(NodeAgent.SkipDone::step)
+            .thenComparingInt(NodeAgent.SkipDone::rank));
+        List<String> dead = skips.stream().map(NodeAgent.SkipDone::deadLetter).toList();
         return new Outcome(digests, keys, dead, digests.size(), samples, bytes, leases, reassigned, handedBack,
             placed.trainerHosts(), placed.readers(), placed.shares(), (System.nanoTime() - t0) / 1e9, placed.start(),
             f.cursor(), f.persisted(), takeovers);

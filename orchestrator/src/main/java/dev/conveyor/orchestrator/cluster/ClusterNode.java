@@ -38,6 +38,12 @@ public final class ClusterNode {
   private static final LeasedSlices.Settings LEASES =
       new LeasedSlices.Settings(Duration.ofSeconds(20), 4, Duration.ofMillis(500), 2);
 
+  /** The largest message between nodes: a sample with its members and tensors must fit (ShardReader dead-letters one that does not). */
+  public static final int MAX_FRAME_BYTES = 16 << 20;
+
+  /** What a sample in a lease stream may take, leaving room for the envelope. */
+  static final long MAX_SAMPLE_BYTES = MAX_FRAME_BYTES - (64 << 10);
+
   private ClusterNode() {}
 
   /**
@@ -62,6 +68,10 @@ public final class ClusterNode {
             ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
         .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef("keep-majority"))
         .withValue("pekko.cluster.split-brain-resolver.stable-after", ConfigValueFactory.fromAnyRef(downAfterMillis + "ms"))
+        // a decoded sample is one message: frames up to MAX_FRAME (Artery's default, 256 KiB, drops
+        // a larger one, and a stream reference then fails on the gap); buffers are pooled, at most 32
+        .withValue("pekko.remote.artery.advanced.maximum-frame-size", ConfigValueFactory.fromAnyRef(MAX_FRAME_BYTES))
+        .withValue("pekko.remote.artery.advanced.buffer-pool-size", ConfigValueFactory.fromAnyRef(32))
         // a leased slice's events: the lease holder subscribes within 20 s; the other side is
         // declared gone when silent 2 s at the end; 32 elements requested ahead (back-pressure holds)
         // a leaving worker hands its leases back before it leaves (ShardReader waits up to 10 s)
@@ -114,7 +124,8 @@ public final class ClusterNode {
     Set<String> agentRoles = new HashSet<>(n.roles());
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
         NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
-            new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()))), SYSTEM,
+            new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()),
+                MAX_SAMPLE_BYTES)), SYSTEM,
         http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base)));
     NodeState.get(system).roles(agentRoles);
     coordinator(system, uri -> ShardStores.forUri(uri, s3));

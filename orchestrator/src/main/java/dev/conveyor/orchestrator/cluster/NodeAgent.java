@@ -122,12 +122,13 @@ public final class NodeAgent {
 
   /**
    * What a node offers its jobs: {@code cpus} CPU slots for decoders; each rank's prefetch ring
-   * of {@code prefetch} batches, from which its trainer takes; and, for simulations, a trainer
-   * that takes a batch at most every {@code trainerStep} (zero: as fast as they come).
+   * of {@code prefetch} batches, from which its trainer takes; for simulations, a trainer that
+   * takes a batch at most every {@code trainerStep} (zero: as fast as they come); and the
+   * largest sample its readers send to another node ({@code maxSampleBytes}).
    */
-  public record Local(int cpus, int prefetch, java.time.Duration trainerStep) {
+  public record Local(int cpus, int prefetch, java.time.Duration trainerStep, long maxSampleBytes) {
     public static Local defaults() {
-      return new Local(Runtime.getRuntime().availableProcessors(), 8, java.time.Duration.ZERO);
+      return new Local(Runtime.getRuntime().availableProcessors(), 8, java.time.Duration.ZERO, ClusterNode.MAX_SAMPLE_BYTES);
     }
   }
 
@@ -171,7 +172,8 @@ public final class NodeAgent {
                 pipeline = job.pipeline(DecoderPool.stage(pool,
                     java.time.Duration.ofMillis(job.decode().get().limits().timeoutMillis()), ctx.getSystem().scheduler()));
               }
-              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, pipeline, stats), "reader-" + n));
+              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()),
+                  "reader-" + n));
             }
             p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader,
                 shares, ""));

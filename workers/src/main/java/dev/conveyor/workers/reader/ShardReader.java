@@ -113,6 +113,19 @@ public final class ShardReader {
     }
   }
 
+  /** {@code e}, or when its sample (members and tensors) is larger than {@code max} bytes, a dead letter in its slot. */
+  static ReadEvent fits(ReadEvent e, long max) {
+    if (e instanceof ReadEvent.Slot s && s.record() instanceof dev.conveyor.streams.sample.RawSample r) {
+      long size = r.bytes() + r.decoded().map(d -> d.tensorBytes()).orElse(0L);
+      if (size > max) {
+        return new ReadEvent.Slot(s.position(), new dev.conveyor.streams.sample.DeadLetter(r.shard(), r.key(),
+            "the sample takes " + size + " bytes with its tensors, more than a message between nodes may carry ("
+                + max + "): make the crops or clips smaller"));
+      }
+    }
+    return e;
+  }
+
   /** The sample bytes of an event (0 for a dead letter or a report). */
   public static long bytes(ReadEvent e) {
     return e instanceof ReadEvent.Slot s && s.record() instanceof dev.conveyor.streams.sample.RawSample r ? r.bytes() : 0;
@@ -123,21 +136,25 @@ public final class ShardReader {
 
   /** A reader over {@code store} for the job planned by {@code plan}, running the stages of {@code settings}. */
   public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings) {
-    return create(store, plan, settings, new Stats());
+    return create(store, plan, settings, new Stats(), Long.MAX_VALUE);
   }
 
   /**
-   * The same, counting what it does in {@code stats}. A reader that fails (its store throws
-   * while a lease's stream is set up) is restarted with backoff, 0.2 s doubling to 5 s; the
-   * lease it was handling gets no offer, and its holder leases the slice elsewhere.
+   * The same, counting what it does in {@code stats}, and sending a sample larger than
+   * {@code maxSampleBytes} (members and tensors: more than one message between nodes may carry)
+   * as a dead letter that says so. A reader that fails (its store throws while a lease's stream
+   * is set up) is restarted with backoff, 0.2 s doubling to 5 s; the lease it was handling gets
+   * no offer, and its holder leases the slice elsewhere.
    */
-  public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats) {
-    return Behaviors.supervise(reader(store, plan, settings, stats))
+  public static Behavior<Command> create(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats,
+                                         long maxSampleBytes) {
+    return Behaviors.supervise(reader(store, plan, settings, stats, maxSampleBytes))
         .onFailure(RuntimeException.class, SupervisorStrategy.restartWithBackoff(
             Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
   }
 
-  private static Behavior<Command> reader(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats) {
+  private static Behavior<Command> reader(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats,
+                                          long maxSampleBytes) {
     return Behaviors.setup(ctx -> {
       Materializer mat = Materializer.createMaterializer(ctx);
       CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
@@ -155,6 +172,7 @@ public final class ShardReader {
           .onMessage(Lease.class, l -> {
             Source<SliceElement, ?> events = leaving.isDone() ? Source.single(new SliceHandedBack())
                 : RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
+                    .map(e -> fits(e, maxSampleBytes))
                     // number the events; at the end, say how many there were
                     .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
                         Pair.create(count, new SliceEvent(count[0]++, e)),
