@@ -161,8 +161,14 @@ class LeasedSlicesAcrossNodesTest {
     }
   }
 
-  @Test
-  void whenAReaderNodeGoesAwayMidStreamItsSlicesAreLeasedAgainAndTheBatchesDoNotChange() throws Exception {
+  /** What a rank's slice-0 reading gave while something happened to its reader's node, and what a local read gives. */
+  record Disturbed(List<String> local, List<String> leased, LeasedSlices.Stats stats) {}
+
+  /**
+   * Rank 0 reads its slices from w1 and w2, taking events slower than the readers make them (so
+   * streams are mid-way), and after the third event does {@code toW1} to w1, the reader of slice 0.
+   */
+  Disturbed readWhile(java.util.function.Consumer<ActorSystem<ShardReader.Command>> toW1) throws Exception {
     ActorSystem<Void> host = host();
     ActorSystem<ShardReader.Command> w1 = worker("w1");
     ActorSystem<ShardReader.Command> w2 = worker("w2");
@@ -175,41 +181,34 @@ class LeasedSlicesAcrossNodesTest {
     List<String> leased = digests(LeasedSlices.events(seg, List.of(remote(host, w1), remote(host, w2)), host, LEASES, stats)
         .map(e -> {
           if (seen.incrementAndGet() == 3) {
-            w1.terminate(); // the node of the reader of slice 0 goes away while slice 0 streams
+            toW1.accept(w1);
           }
           return e;
         })
-        .throttle(20, Duration.ofMillis(100)) // a trainer slower than the readers: streams are mid-way when it happens
+        .throttle(20, Duration.ofMillis(100))
         .via(RankPipeline.batches(seg)), mat);
+    return new Disturbed(local, leased, stats);
+  }
+
+  @Test
+  void whenAReaderNodeGoesAwayMidStreamItsSlicesAreLeasedAgainAndTheBatchesDoNotChange() throws Exception {
+    Disturbed d = readWhile(ActorSystem::terminate); // a crash: no coordinated shutdown on the workers
+    LeasedSlices.Stats stats = d.stats();
     System.err.printf("reader node lost mid-slice: %d batches, %d leases, %d leased again (%d mid-slice), %d repeated events dropped%n",
-        leased.size(), stats.leases(), stats.reassigned(), stats.resumedMidSlice(), stats.duplicatesDropped());
-    assertThat(leased).isEqualTo(local);
+        d.leased().size(), stats.leases(), stats.reassigned(), stats.resumedMidSlice(), stats.duplicatesDropped());
+    assertThat(d.leased()).isEqualTo(d.local());
     assertThat(stats.reassigned()).isPositive();
     assertThat(stats.resumedMidSlice()).isPositive(); // the new reader went on from where the lost one stopped
   }
 
   @Test
   void aReaderNodeThatLeavesHandsItsSlicesBackMidStreamAndNothingCountsAsAFailure() throws Exception {
-    ActorSystem<Void> host = host();
-    ActorSystem<ShardReader.Command> w1 = worker("w1");
-    ActorSystem<ShardReader.Command> w2 = worker("w2");
-    Materializer mat = Materializer.createMaterializer(host);
-    RankSegment seg = segment(0);
-    List<String> local = digests(RankPipeline.events(new FileShardStore(), plan, seg, SETTINGS), mat);
-    LeasedSlices.Stats stats = new LeasedSlices.Stats();
-    AtomicInteger seen = new AtomicInteger();
-    List<String> leased = digests(LeasedSlices.events(seg, List.of(remote(host, w1), remote(host, w2)), host, LEASES, stats)
-        .map(e -> {
-          if (seen.incrementAndGet() == 3) { // w1 leaves the cluster (SIGTERM runs this) while slice 0 streams
-            CoordinatedShutdown.get(Adapter.toClassic(w1)).runAll(CoordinatedShutdown.clusterLeavingReason());
-          }
-          return e;
-        })
-        .throttle(20, Duration.ofMillis(100))
-        .via(RankPipeline.batches(seg)), mat);
+    // SIGTERM runs this: the node leaves the cluster, and its readers hand their leases back first
+    Disturbed d = readWhile(w1 -> CoordinatedShutdown.get(Adapter.toClassic(w1)).runAll(CoordinatedShutdown.clusterLeavingReason()));
+    LeasedSlices.Stats stats = d.stats();
     System.err.printf("reader node left mid-slice: %d batches, %d leases, %d handed back, %d leased again after a failure%n",
-        leased.size(), stats.leases(), stats.handedBack(), stats.reassigned());
-    assertThat(leased).isEqualTo(local);
+        d.leased().size(), stats.leases(), stats.handedBack(), stats.reassigned());
+    assertThat(d.leased()).isEqualTo(d.local());
     assertThat(stats.handedBack()).isPositive();
     assertThat(stats.resumedMidSlice()).as("the next reader went on from the hand-back").isPositive();
     assertThat(stats.reassigned()).as("a planned leave is not a failure").isZero();
