@@ -54,6 +54,9 @@ public final class ClusterClient {
   private record CoordinatorLost(ActorRef<JobCoordinator.Command> coordinator)
       implements NoSerializationVerificationNeeded {}
 
+  /** How long a client waits for the coordinator to confirm that a job with a failed rank was stopped. */
+  private static final Duration FAILED_WAIT = Duration.ofSeconds(30);
+
   /** How often the client asks again when an answer is late (a take-over, the final save). */
   private static final Duration ASK_AGAIN = Duration.ofSeconds(3);
 
@@ -122,6 +125,8 @@ public final class ClusterClient {
     int takeovers = 0;
     boolean adopting = false;
     boolean finishing = false;
+    JobCoordinator.Finished finished = null;
+    long failedAt = 0;
     long lastEvent = System.nanoTime();
     long lastAsk = 0;
     while (true) {
@@ -168,6 +173,10 @@ public final class ClusterClient {
         client.tell(new Watch(coordinator));
         lastAsk = 0;
       } else if (e instanceof JobCoordinator.Finished f) {
+        finished = f; // it may overtake the last ranks' reports: they come from their nodes
+      }
+      if (finished != null && ranksDone.size() == job.world()) {
+        JobCoordinator.Finished f = finished;
         if (failure != null) {
           throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + f.cursor() + ")");
         }
@@ -180,11 +189,19 @@ public final class ClusterClient {
         return new Outcome(digests, keys, dead, digests.size(), samples, bytes, leases, reassigned, handedBack,
             placed.trainerHosts(), placed.readers(), placed.shares(), (System.nanoTime() - t0) / 1e9, placed.start(),
             f.cursor(), f.persisted(), takeovers);
-      } else if (e instanceof JobCoordinator.Failed f) {
+      }
+      if (e instanceof JobCoordinator.Failed f) {
         throw new IllegalStateException("the cluster job failed: " + f.reason());
       }
-      // a failed rank: the coordinator stops the job and says so (Failed); if it is being
-      // replaced meanwhile, its successor learns of the failure when the client asks to finish
+      // a failed rank: its node tells the coordinator, which stops the job, saves the cursor and
+      // says so (Failed); should that not come (the coordinator was being replaced), fail anyway
+      if (failure != null && failedAt == 0) {
+        failedAt = now;
+      }
+      if (failure != null && now - failedAt > FAILED_WAIT.toNanos()) {
+        throw new IllegalStateException("the cluster job failed: " + failure + " (the coordinator did not confirm; the"
+            + " cursor may not be saved)");
+      }
       finishing = finishing || ranksDone.size() == job.world();
       if (now - lastAsk > ASK_AGAIN.toNanos() && (adopting || finishing)) {
         lastAsk = now;

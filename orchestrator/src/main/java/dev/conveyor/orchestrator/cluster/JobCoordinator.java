@@ -41,7 +41,8 @@ public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, RankLost, HandOver, Nodes, Ready, NotReady,
+  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, RankFinished, RankLost, HandOver, Nodes,
+      Ready, NotReady,
       Attached, Saved, ClientGone, HostLost, Tick, Current {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
@@ -50,8 +51,14 @@ public final class JobCoordinator {
   /** Take over {@code job}, which is running: its coordinator was lost. */
   public record Adopt(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
 
-  /** Every rank of job {@code jobId} is done (or one failed): save the cursor, answer {@link Finished}. */
+  /**
+   * The client has every rank's end of job {@code jobId}: the coordinator answers {@link Finished}
+   * once it has them too (it would anyway; the client asks again after a take-over).
+   */
   public record Finish(String jobId) implements Command, WireMessage {}
+
+  /** A rank of job {@code jobId} delivered its last batch (after its deliveries, from the same node). */
+  public record RankFinished(String jobId, int rank) implements Command, WireMessage {}
 
   /** A rank of job {@code jobId} failed and its node cannot go on with it: the job stops. */
   public record RankLost(String jobId, int rank, String reason) implements Command, WireMessage {}
@@ -140,6 +147,7 @@ public final class JobCoordinator {
           .onMessage(HostLost.class, h -> Behaviors.same())
           .onMessage(Current.class, c -> Behaviors.same())
           .onMessage(Finish.class, f -> Behaviors.same())
+          .onMessage(RankFinished.class, f -> Behaviors.same())
           .build();
     }
 
@@ -250,6 +258,11 @@ public final class JobCoordinator {
                 line -> ctx.getLog().info("job {}: {}", job.id(), line));
         Running run = new Running(job, s.client(), files,
             ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery())), false);
+        if (store.isPresent()) {
+          // the directory's latest cursor is this run's from now on: one a successor may take it over from
+          // (not an earlier run's of the same recipe, which may be further on)
+          run.checkpoint().tell(new CheckpointActor.SaveNow(ctx.getSystem().ignoreRef()));
+        }
         List<List<Integer>> ranksOf = new ArrayList<>();
         hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
         for (int r = 0; r < job.world(); r++) {
@@ -305,17 +318,37 @@ public final class JobCoordinator {
     }
 
     /**
-     * A running job: its client, its checkpoint store and actor; after a take-over, how many
-     * nodes have still to say where its ranks are (-1 until they are known), and whether the
-     * client asked to finish meanwhile: the final cursor waits for every node's answer; and
-     * why it is stopping, if a rank failed.
+     * A running job: its client, its checkpoint store and actor; the ranks that have delivered
+     * their last batch; after a take-over, how many nodes have still to say where its ranks are
+     * (-1 until they are known); whether it is ending (the final save is under way), and why,
+     * if a rank failed. The final cursor is saved once every rank is done and every node has
+     * answered: a rank's last deliveries reach this coordinator before its end does (they come
+     * from the same node), but the client may ask to finish sooner.
      */
     private record Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
-                           ActorRef<CheckpointActor.Command> checkpoint, int[] attaching, boolean[] finishAsked,
-                           String[] failure) {
+                           ActorRef<CheckpointActor.Command> checkpoint, Set<Integer> ranksDone, int[] attaching,
+                           boolean[] ending, String[] failure) {
       Running(JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
               ActorRef<CheckpointActor.Command> checkpoint, boolean adopted) {
-        this(job, client, files, checkpoint, new int[] {adopted ? -1 : 0}, new boolean[1], new String[1]);
+        this(job, client, files, checkpoint, new java.util.HashSet<>(), new int[] {adopted ? -1 : 0}, new boolean[1],
+            new String[1]);
+      }
+    }
+
+    /** Saves the final cursor if every rank is done and every node has answered. */
+    void maybeFinish(Running run) {
+      if (!run.ending()[0] && run.attaching()[0] == 0 && run.ranksDone().size() == run.job().world()) {
+        run.ending()[0] = true;
+        saveFinally(run);
+      }
+    }
+
+    /** Stops the job now, saving its cursor: {@code failure} says why (null: its client is gone). */
+    void stop(Running run, String failure) {
+      if (!run.ending()[0]) {
+        run.ending()[0] = true;
+        run.failure()[0] = failure;
+        saveFinally(run);
       }
     }
 
@@ -344,53 +377,53 @@ public final class JobCoordinator {
             }
             return Behaviors.same();
           })
+          .onMessage(RankFinished.class, f -> {
+            if (f.jobId().equals(id)) {
+              run.ranksDone().add(f.rank());
+              maybeFinish(run);
+            }
+            return Behaviors.same();
+          })
           .onMessage(Nodes.class, n -> { // after a take-over
             Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
             run.attaching()[0] = agents.size();
-            if (agents.isEmpty() && run.finishAsked()[0]) {
-              saveFinally(run);
-            }
             for (ActorRef<NodeAgent.Command> agent : agents) {
               ctx.ask(NodeAgent.Attached.class, agent, timeout, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
                   (at, failure) -> at != null ? new Attached(at)
-                      : new Attached(new NodeAgent.Attached("?", agent, false, List.of())));
+                      : new Attached(new NodeAgent.Attached("?", agent, false, List.of(), List.of())));
             }
+            maybeFinish(run);
             return Behaviors.same();
           })
           .onMessage(Attached.class, at -> {
             at.attached().positions().forEach(run.checkpoint()::tell);
+            run.ranksDone().addAll(at.attached().done());
             if (at.attached().runsRanks()) {
               ctx.watchWith(at.attached().agent(), new HostLost(at.attached().node()));
             }
-            if (--run.attaching()[0] == 0 && run.finishAsked()[0]) {
-              saveFinally(run);
-            }
+            run.attaching()[0]--;
+            maybeFinish(run);
             return Behaviors.same();
           })
           .onMessage(HostLost.class, h -> {
-            if (!run.finishAsked()[0]) {
+            if (!run.ending()[0]) {
               ctx.getLog().warn("job {}: trainer host {} is gone; stopping the job, saving its cursor", id, h.node());
-              run.failure()[0] = "trainer host " + h.node() + " left the cluster, and its ranks with it";
-              run.finishAsked()[0] = true;
-              saveFinally(run);
             }
+            stop(run, "trainer host " + h.node() + " left the cluster, and its ranks with it");
             return Behaviors.same();
           })
           .onMessage(RankLost.class, l -> {
-            if (l.jobId().equals(id) && !run.finishAsked()[0]) {
-              ctx.getLog().warn("job {}: rank {} failed ({}); stopping the job, saving its cursor", id, l.rank(), l.reason());
-              run.failure()[0] = "rank " + l.rank() + " failed: " + l.reason();
-              run.finishAsked()[0] = true;
-              saveFinally(run);
+            if (l.jobId().equals(id)) {
+              if (!run.ending()[0]) {
+                ctx.getLog().warn("job {}: rank {} failed ({}); stopping the job, saving its cursor", id, l.rank(), l.reason());
+              }
+              stop(run, "rank " + l.rank() + " failed: " + l.reason());
             }
             return Behaviors.same();
           })
-          .onMessage(Finish.class, f -> {
-            if (f.jobId().equals(id) && !run.finishAsked()[0]) {
-              run.finishAsked()[0] = true;
-              if (run.attaching()[0] == 0) {
-                saveFinally(run);
-              }
+          .onMessage(Finish.class, f -> { // the client has every rank's end: so will this coordinator, soon
+            if (f.jobId().equals(id)) {
+              maybeFinish(run);
             }
             return Behaviors.same();
           })
@@ -408,8 +441,7 @@ public final class JobCoordinator {
           })
           .onMessage(ClientGone.class, g -> {
             ctx.getLog().warn("job {}: its client is gone; the ranks are stopped and the cursor saved", id);
-            run.finishAsked()[0] = true;
-            saveFinally(run);
+            stop(run, null);
             return Behaviors.same();
           })
           .onMessage(HandOver.class, h -> {

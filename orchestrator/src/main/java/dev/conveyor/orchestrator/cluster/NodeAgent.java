@@ -85,9 +85,12 @@ public final class NodeAgent {
   public record Reattach(String jobId, ActorRef<JobCoordinator.Command> coordinator, ActorRef<Attached> replyTo)
       implements Command {}
 
-  /** Where this node's ranks of a job are: for each rank and epoch it delivered in, its last batch; whether it runs any. */
-  public record Attached(String node, ActorRef<Command> agent, boolean runsRanks, List<CheckpointActor.Delivered> positions)
-      implements WireMessage {}
+  /**
+   * Where this node's ranks of a job are: whether it runs any; for each rank and epoch it
+   * delivered in, its last batch; and the ranks that delivered their last.
+   */
+  public record Attached(String node, ActorRef<Command> agent, boolean runsRanks, List<CheckpointActor.Delivered> positions,
+                         List<Integer> done) implements WireMessage {}
 
   /** Stop the ranks of job {@code jobId} (its client is gone). */
   public record StopJob(String jobId) implements Command {}
@@ -190,11 +193,11 @@ public final class NodeAgent {
           .onMessage(Reattach.class, a -> {
             RunningJob job = running.get(a.jobId());
             if (job == null) {
-              a.replyTo().tell(new Attached(node, ctx.getSelf(), false, List.of()));
+              a.replyTo().tell(new Attached(node, ctx.getSelf(), false, List.of(), List.of()));
               return Behaviors.same();
             }
             job.coordinator.set(a.coordinator()); // first, so that no delivery after the snapshot goes to the old one
-            a.replyTo().tell(new Attached(node, ctx.getSelf(), true, job.positions()));
+            a.replyTo().tell(new Attached(node, ctx.getSelf(), true, job.positions(), List.copyOf(job.done)));
             return Behaviors.same();
           })
           .onMessage(StopJob.class, st -> {
@@ -213,6 +216,7 @@ public final class NodeAgent {
     final AtomicReference<ActorRef<JobCoordinator.Command>> coordinator;
     final Map<Integer, Map<Integer, Long>> last = new ConcurrentHashMap<>();
     final List<RankFeeder> switches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final Set<Integer> done = ConcurrentHashMap.newKeySet();
 
     RunningJob(ActorRef<JobCoordinator.Command> coordinator) {
       this.coordinator = new AtomicReference<>(coordinator);
@@ -221,6 +225,12 @@ public final class NodeAgent {
     void delivered(String jobId, int rank, int epoch, long index) {
       last.computeIfAbsent(rank, r -> new ConcurrentHashMap<>()).merge(epoch, index, Math::max);
       coordinator.get().tell(new JobCoordinator.RankDelivered(jobId, new CheckpointActor.Delivered(rank, epoch, index)));
+    }
+
+    /** Rank {@code rank} delivered its last batch: after its deliveries, so that the coordinator has them all first. */
+    void finished(String jobId, int rank) {
+      done.add(rank);
+      coordinator.get().tell(new JobCoordinator.RankFinished(jobId, rank));
     }
 
     List<CheckpointActor.Delivered> positions() {
@@ -307,6 +317,7 @@ public final class NodeAgent {
         // what this node cannot fix goes up: the coordinator stops the job and saves its cursor
         running.coordinator.get().tell(new JobCoordinator.RankLost(job.id(), rank, failure));
       } else {
+        running.finished(job.id(), rank);
         r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack()));
       }
     }, "trainer-" + job.id() + "-rank-" + rank);

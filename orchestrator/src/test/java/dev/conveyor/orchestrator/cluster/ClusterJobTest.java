@@ -202,17 +202,30 @@ class ClusterJobTest {
   @Test
   void aJobOnAThreeNodeClusterDeliversTheBatchesOfASingleProcessRun() throws Exception {
     ActorRef<JobCoordinator.Command> coordinator = cluster();
-    JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24);
+    Path cursors = dir.resolve("cursors-t1");
+    // an earlier run of the same recipe left its final cursor there: this run must not be taken for it
+    java.nio.file.Files.createDirectories(cursors);
+    String earlier = Cursor.start(recipe.fingerprint(), 2).atEpoch(1, 2).withDelivered(0, 9).withDelivered(1, 9).encode();
+    java.nio.file.Files.writeString(cursors.resolve("latest.cursor"), earlier + "\n");
+    JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24)
+        .checkpointed(cursors.toString(), 0, 3, "", 0); // saves at the start and at the end only
     TestProbe<Object> client = TestProbe.create(host);
     JobCoordinator.Placed placed = place(coordinator, job, client);
     assertThat(placed.trainerHosts()).hasSize(1);
+    String start = Cursor.start(recipe.fingerprint(), 2).encode();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!java.nio.file.Files.readString(cursors.resolve("latest.cursor")).trim().equals(start)) {
+      assertThat(System.nanoTime()).as("the start cursor saved first").isLessThan(deadline);
+      Thread.sleep(20);
+    }
 
     List<String> lines = gather(client, job);
     placed.coordinator().tell(new JobCoordinator.Finish(job.id()));
     JobCoordinator.Finished finished = client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(reference(job));
-    assertThat(finished.persisted()).as("no checkpoint directory").isFalse();
+    assertThat(finished.persisted()).isTrue();
     assertThat(finished.cursor()).as("the cursor after the last batch of every rank").isEqualTo(finalCursor(job, lines));
+    assertThat(java.nio.file.Files.readString(cursors.resolve("latest.cursor")).trim()).isEqualTo(finished.cursor());
   }
 
   /** A map stage that shifts each picture's first byte by a draw from the sample's own random stream. */

@@ -114,8 +114,13 @@ class ClusterNodesTest {
 
   /** A trainer host (the seed, on {@code port}) and two workers; returns their processes in that order. */
   List<Process> startCluster(int port) throws Exception {
+    return startCluster(port, "");
+  }
+
+  /** The same, with {@code hostSettings} (HOCON inside conveyor.node, ending in ", ") on the trainer host. */
+  List<Process> startCluster(int port, String hostSettings) throws Exception {
     return List.of(
-        node("host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds(port) + " }"),
+        node("host", "conveyor.node { roles = [trainer-host], " + hostSettings + "port = " + port + ", " + seeds(port) + " }"),
         node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }"),
         node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }"));
   }
@@ -229,6 +234,12 @@ class ClusterNodesTest {
    */
   Disturbed disturbed(long seed, int victim, String[] extra, java.util.function.Predicate<String> when,
                       ProcessAction fault) throws Exception {
+    return disturbed(seed, victim, extra, "", when, fault);
+  }
+
+  /** The same, with {@code hostSettings} on the trainer host (see {@link #startCluster(int, String)}). */
+  Disturbed disturbed(long seed, int victim, String[] extra, String hostSettings, java.util.function.Predicate<String> when,
+                      ProcessAction fault) throws Exception {
     new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(900, 0, 256 * 1024, seed), dir.resolve("data").toUri(), n -> { });
     String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
@@ -238,7 +249,7 @@ class ClusterNodesTest {
     assertThat(ref.code()).as(ref.err()).isZero();
 
     int port = freePort();
-    List<Process> cluster = startCluster(port);
+    List<Process> cluster = startCluster(port, hostSettings);
     Path digests = dir.resolve("cluster.txt");
     StringWriter progress = new StringWriter();
     java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -312,8 +323,9 @@ class ClusterNodesTest {
   @Test
   void theCoordinatorsBusyWorkerStoppedWithSigtermHandsItsLeasesBackSavesTheCursorAndExitsZero() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
-    Disturbed d = disturbed(23, 1, new String[] {"--checkpoint-dir", checkpoints.toString()}, // no saves but the last
-        p -> p.contains("ranks on"), p -> {
+    // a trainer slower than the readers (10 ms a step): the readers' streams wait on it, open, when the node leaves
+    Disturbed d = disturbed(23, 1, new String[] {"--checkpoint-dir", checkpoints.toString()},
+        "simulated-trainer-step = 10ms, ", p -> p.contains("ranks on"), p -> {
           whileStreaming("worker1");
           p.destroy(); // SIGTERM to the older worker: a shard reader, and the coordinator's node
         });
