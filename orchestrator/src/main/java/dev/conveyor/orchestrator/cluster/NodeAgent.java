@@ -294,6 +294,7 @@ public final class NodeAgent {
       running.delivered(job.id(), b.rank(), b.epoch(), b.index());
       meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line())));
+    meter.ring(feeder::ready);
     Thread trainer = new Thread(() -> {
       String failure = null;
       try {

@@ -138,6 +138,15 @@ final class NodeMetrics extends Collector {
       }
     }
     out.add(stall);
+    GaugeMetricFamily ring = new GaugeMetricFamily("conveyor_feeder_ring_events",
+        "Events (batches, skips) waiting in a running rank's prefetch ring, by rank: the queue before its trainer.",
+        List.of("rank"));
+    for (NodeState.Rank r : ranks) {
+      if ("running".equals(r.state)) {
+        ring.addMetric(List.of(Integer.toString(r.rank)), r.ready.getAsInt());
+      }
+    }
+    out.add(ring);
     out.add(batches);
     out.add(samples);
     out.add(bytes);

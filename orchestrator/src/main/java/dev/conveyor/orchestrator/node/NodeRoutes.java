@@ -77,7 +77,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
           .append(",\"samples\":").append(r.samples.get()).append(",\"bytes\":").append(r.bytesDelivered.get())
           .append(",\"receivedBytes\":").append(r.bytesReceived.get())
           .append(",\"bufferedBytes\":").append(r.buffered())
-          .append(",\"stall\":").append(String.format(Locale.ROOT, "%.4f", r.stall)).append(",\"leases\":").append(r.leases.leases())
+          .append(",\"stall\":").append(String.format(Locale.ROOT, "%.4f", r.stall))
+          .append(",\"ringEvents\":").append("running".equals(r.state) ? r.ready.getAsInt() : 0).append(",\"leases\":").append(r.leases.leases())
           .append(",\"leasedAgain\":").append(r.leases.reassigned()).append(",\"handedBack\":")
           .append(r.leases.handedBack()).append('}');
       first = false;

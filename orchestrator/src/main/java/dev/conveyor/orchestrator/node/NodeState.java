@@ -56,6 +56,7 @@ public final class NodeState implements Extension {
     volatile long lastBatch = -1;
     volatile String state = "running";
     volatile double stall;
+    volatile java.util.function.IntSupplier ready = () -> 0;
 
     Rank(String job, int rank, LeasedSlices.Stats leases) {
       this.job = job;
@@ -80,6 +81,11 @@ public final class NodeState implements Extension {
     /** The trainer's stall so far: time waiting for a batch ÷ wall time since the first. */
     public void stall(double ratio) {
       this.stall = ratio;
+    }
+
+    /** Where the rank's prefetch ring says how full it is. */
+    public void ring(java.util.function.IntSupplier ready) {
+      this.ready = ready;
     }
 
     /** The rank ended: "done", or the reason it failed. */

@@ -277,6 +277,15 @@ class ClusterNodesTest {
     void apply(Process p) throws Exception;
   }
 
+  /** Waits (up to 60 s) until the trainer host's ranks have delivered {@code batches} batches, as its /metrics says. */
+  void afterBatches(int batches) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (metric(get(http("host") + "/metrics").body(), "conveyor_rank_batches_total") < batches) {
+      assertThat(System.nanoTime()).as(batches + " batches within 60 s").isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
   /** Waits (up to 30 s) until worker {@code name}'s readers are streaming leased slices, as its /metrics says. */
   void whileStreaming(String name) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -293,11 +302,14 @@ class ClusterNodesTest {
   @Test
   void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
     // the younger worker: the coordinator runs on the older one
+    // at a batch drawn at random (seeded, so a failure can be run again) among the job's first 400 of 900
+    int batch = new java.util.SplittableRandom(20261130).nextInt(20, 400);
     Disturbed d = disturbed(17, 2, new String[0], p -> p.contains("ranks on"), p -> {
+      afterBatches(batch);
       whileStreaming("worker2");
       p.destroyForcibly(); // SIGKILL
     });
-    System.err.printf("worker killed mid-job: done %.1f s later; %s%n", d.secondsAfter(),
+    System.err.printf("worker killed mid-job at batch %d: done %.1f s later; %s%n", batch, d.secondsAfter(),
         d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
     assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
     assertThat(d.run().out()).contains("2 shard reader(s)");
@@ -346,7 +358,8 @@ class ClusterNodesTest {
 
   @Test
   void aWorkerPausedPastTheFailureDetectorAndResumedCausesNoDuplicateAndNoGap() throws Exception {
-    Disturbed d = disturbed(29, 2, new String[0], p -> p.contains("ranks on"), p -> {
+    // a trainer at 60 ms a step: the job outlasts the pause, so the worker comes back while it runs
+    Disturbed d = disturbed(29, 2, new String[0], "simulated-trainer-step = 60ms, ", p -> p.contains("ranks on"), p -> {
       whileStreaming("worker2");
       new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
       Thread.sleep(20_000); // past detection (~3 s) and 7 s more to be downed (conveyor.node.down-unreachable-after)
@@ -356,6 +369,7 @@ class ClusterNodesTest {
     String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
     System.err.printf("worker paused 20 s with SIGSTOP: done %.1f s after it resumed; %s%n", d.secondsAfter(), line);
     assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    assertThat(d.secondsAfter()).as("the job still ran when the worker resumed").isGreaterThan(1);
     // the same batches, each once: the paused reader's late events are refused (fenced) or dropped as repeats
     assertThat(d.digests()).isEqualTo(d.reference());
     assertThat(count(d.run().out(), "leased again")).isPositive();

@@ -83,6 +83,11 @@ public final class RankFeeder implements AutoCloseable {
     }
   }
 
+  /** Events (batches and skips) waiting in the prefetch ring now: its depth of use. */
+  public int ready() {
+    return ring.size();
+  }
+
   /** Batches handed to the trainer so far. */
   public synchronized long delivered() {
     return delivered;

@@ -62,6 +62,11 @@ final class Ring<T> {
     return (T) o;
   }
 
+  /** Elements waiting in the ring now (with the end marker, once the stream ended). */
+  int size() {
+    return queue.size();
+  }
+
   private void wakeIfLow() {
     AsyncCallback<NotUsed> w = wake;
     if (streamWaiting && w != null && queue.size() <= depth / 2) {
