@@ -115,6 +115,9 @@ public final class JobCoordinator {
 
   private record Current(String jobId, CheckpointActor.Saved saved) implements Command, Local {}
 
+  /** How long a coordinator that took a job over waits for a node to say where its ranks are. */
+  private static final Duration REATTACH = Duration.ofSeconds(5);
+
   /** How often the node's {@code /status} learns the running job's cursor. */
   private static final Duration STATUS_EVERY = Duration.ofSeconds(1);
 
@@ -182,6 +185,20 @@ public final class JobCoordinator {
           .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
           .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
           .build();
+    }
+
+    /** Whether {@code ref}'s node is an up member (a local reference's always is). */
+    boolean onUpNode(ActorRef<?> ref) {
+      org.apache.pekko.actor.Address a = ref.path().address();
+      if (a.hasLocalScope()) {
+        return true;
+      }
+      for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
+        if (m.address().equals(a)) {
+          return m.status() == org.apache.pekko.cluster.MemberStatus.up();
+        }
+      }
+      return false;
     }
 
     /** Members that are up with the node role (clients do not count). */
@@ -385,10 +402,12 @@ public final class JobCoordinator {
             return Behaviors.same();
           })
           .onMessage(Nodes.class, n -> { // after a take-over
-            Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
+            // the agents of nodes that are up: the listing may still hold those of a node just gone
+            List<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY).stream()
+                .filter(this::onUpNode).toList();
             run.attaching()[0] = agents.size();
             for (ActorRef<NodeAgent.Command> agent : agents) {
-              ctx.ask(NodeAgent.Attached.class, agent, timeout, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
+              ctx.ask(NodeAgent.Attached.class, agent, REATTACH, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
                   (at, failure) -> at != null ? new Attached(at)
                       : new Attached(new NodeAgent.Attached("?", agent, false, List.of(), List.of())));
             }

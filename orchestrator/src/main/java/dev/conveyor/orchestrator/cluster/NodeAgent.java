@@ -299,7 +299,7 @@ public final class NodeAgent {
       String failure = null;
       try {
         while (feeder.next(TRAINER_WAIT).isPresent()) {
-          meter.stall(feeder.stall());
+          meter.stall(feeder.stallSeconds(), feeder.stall());
           if (!local.trainerStep().isZero()) {
             Thread.sleep(local.trainerStep().toMillis());
           }

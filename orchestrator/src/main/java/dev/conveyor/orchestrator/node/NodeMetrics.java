@@ -138,6 +138,12 @@ final class NodeMetrics extends Collector {
       }
     }
     out.add(stall);
+    CounterMetricFamily stallSeconds = new CounterMetricFamily("conveyor_feeder_stall_seconds_total",
+        "Time the ranks' trainers waited for their next batch, by rank.", List.of("rank"));
+    Map<Integer, Double> waited = new TreeMap<>();
+    ranks.forEach(r -> waited.merge(r.rank, r.stallSeconds, Double::sum));
+    waited.forEach((r, sec) -> stallSeconds.addMetric(List.of(Integer.toString(r)), sec));
+    out.add(stallSeconds);
     GaugeMetricFamily ring = new GaugeMetricFamily("conveyor_feeder_ring_events",
         "Events (batches, skips) waiting in a running rank's prefetch ring, by rank: the queue before its trainer.",
         List.of("rank"));

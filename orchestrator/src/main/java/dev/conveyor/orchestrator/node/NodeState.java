@@ -56,6 +56,7 @@ public final class NodeState implements Extension {
     volatile long lastBatch = -1;
     volatile String state = "running";
     volatile double stall;
+    volatile double stallSeconds;
     volatile java.util.function.IntSupplier ready = () -> 0;
 
     Rank(String job, int rank, LeasedSlices.Stats leases) {
@@ -78,8 +79,9 @@ public final class NodeState implements Extension {
       bytesDelivered.addAndGet(bytes);
     }
 
-    /** The trainer's stall so far: time waiting for a batch ÷ wall time since the first. */
-    public void stall(double ratio) {
+    /** The trainer's stall so far: time waiting for a batch (seconds), and that ÷ wall time since the first. */
+    public void stall(double seconds, double ratio) {
+      this.stallSeconds = seconds;
       this.stall = ratio;
     }
 
@@ -131,6 +133,11 @@ public final class NodeState implements Extension {
 
   public void decoders(String job, DecoderPool.Stats stats) {
     decoders.put(job, stats);
+  }
+
+  /** Decoders restarted by their supervisors, over the jobs this node remembers. */
+  public long decoderRestarts() {
+    return decoders().stream().mapToLong(DecoderPool.Stats::restarts).sum();
   }
 
   List<DecoderPool.Stats> decoders() {

@@ -121,6 +121,11 @@ class ClusterJobTest {
 
   /** What one process delivers of {@code job}, read with {@code pipeline}: digest lines in lockstep order. */
   static List<String> reference(JobSpec job, RankPipeline.Settings pipeline) throws Exception {
+    return reference(job, pipeline, new ArrayList<>());
+  }
+
+  /** The same, adding the dead letters skipped to {@code skips}. */
+  static List<String> reference(JobSpec job, RankPipeline.Settings pipeline, List<String> skips) throws Exception {
     ActorSystem<Void> local = ActorSystem.create(Behaviors.empty(), "reference");
     try {
       Materializer mat = Materializer.createMaterializer(local);
@@ -135,6 +140,8 @@ class ClusterJobTest {
             if (ev instanceof RawBatch b) {
               BatchDigest d = BatchDigest.of(b);
               lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256());
+            } else if (ev instanceof dev.conveyor.streams.batch.Skipped k) {
+              skips.add(k.deadLetter().line());
             }
           }
         }
@@ -183,6 +190,11 @@ class ClusterJobTest {
 
   /** The digest lines of a placed job in lockstep order, until every rank is done; fails on a failed rank. */
   static List<String> gather(TestProbe<Object> client, JobSpec job) {
+    return gather(client, job, new ArrayList<>());
+  }
+
+  /** The same, adding the dead letters the ranks skipped to {@code skips}. */
+  static List<String> gather(TestProbe<Object> client, JobSpec job, List<String> skips) {
     List<String> lines = new ArrayList<>();
     int done = 0;
     while (done < job.world()) {
@@ -190,6 +202,8 @@ class ClusterJobTest {
       assertThat(e).isNotInstanceOf(NodeAgent.RankFailed.class);
       if (e instanceof NodeAgent.BatchDone b) {
         lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+      } else if (e instanceof NodeAgent.SkipDone k) {
+        skips.add(k.deadLetter());
       } else if (e instanceof NodeAgent.RankDone d) {
         assertThat(d.reassigned()).as("nothing failed").isZero();
         done++;
@@ -228,10 +242,16 @@ class ClusterJobTest {
     assertThat(java.nio.file.Files.readString(cursors.resolve("latest.cursor")).trim()).isEqualTo(finished.cursor());
   }
 
-  /** A map stage that shifts each picture's first byte by a draw from the sample's own random stream. */
+  /**
+   * A map stage that shifts each picture's first byte by a draw from the sample's own random
+   * stream, and throws on about one sample in 13 (a bug in the author's code).
+   */
   public static final class ShiftFirstByte implements SampleMap {
     @Override
     public RawSample apply(RawSample decoded, SplittableRandom random) {
+      if (refused(decoded.key())) {
+        throw new IllegalStateException("cannot shift " + decoded.key());
+      }
       Decoded d = decoded.decoded().orElseThrow();
       if (d.image().isEmpty()) {
         return decoded;
@@ -242,6 +262,10 @@ class ClusterJobTest {
       return decoded.withDecoded(new Decoded(Optional.of(new Decoded.Picture(rgb, p.height(), p.width(),
           p.originalWidth(), p.originalHeight())), d.video(), d.text()));
     }
+  }
+
+  static boolean refused(String key) {
+    return Math.floorMod(key.hashCode(), 13) == 0;
   }
 
   @Test
@@ -259,13 +283,24 @@ class ClusterJobTest {
     TestProbe<Object> client = TestProbe.create(host);
     JobCoordinator.Placed placed = place(coordinator, job, client);
     assertThat(placed.shares()).as("a pool of 2 decoders on each worker").hasSize(2).allMatch(s -> s.endsWith("=2"));
-    List<String> lines = gather(client, job);
+    List<String> skips = new ArrayList<>();
+    List<String> lines = gather(client, job, skips);
 
     List<String> expected;
+    List<String> expectedSkips = new ArrayList<>();
     try (DecoderStage local = new DecoderStage(decode, decoding.seed(), 2, Optional.of(new ShiftFirstByte()))) {
-      expected = reference(job, job.pipeline(local::apply));
+      expected = reference(job, job.pipeline(local::apply), expectedSkips);
     }
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(expected);
+    // supervision across the cluster: each refused sample is a dead letter, its decoder restarted, the rest flow
+    assertThat(expectedSkips).as("the map refuses some samples").isNotEmpty();
+    assertThat(skips).hasSameSizeAs(expectedSkips)
+        .allMatch(l -> l.contains("ShiftFirstByte failed") && l.contains("its decoder was restarted"));
+    long restarts = 0;
+    for (ActorSystem<?> s : systems) {
+      restarts += dev.conveyor.orchestrator.node.NodeState.get(s).decoderRestarts();
+    }
+    assertThat(restarts).isEqualTo(skips.size());
   }
 
   @Test

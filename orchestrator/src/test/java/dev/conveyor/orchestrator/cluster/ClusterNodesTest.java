@@ -234,16 +234,23 @@ class ClusterNodesTest {
    */
   Disturbed disturbed(long seed, int victim, String[] extra, java.util.function.Predicate<String> when,
                       ProcessAction fault) throws Exception {
-    return disturbed(seed, victim, extra, "", when, fault);
+    return disturbed(seed, victim, new String[0], extra, "", when, fault);
   }
 
   /** The same, with {@code hostSettings} on the trainer host (see {@link #startCluster(int, String)}). */
   Disturbed disturbed(long seed, int victim, String[] extra, String hostSettings, java.util.function.Predicate<String> when,
                       ProcessAction fault) throws Exception {
+    return disturbed(seed, victim, new String[0], extra, hostSettings, when, fault);
+  }
+
+  /** The same, with {@code jobSettings} for both the one-process reference and the cluster run. */
+  Disturbed disturbed(long seed, int victim, String[] jobSettings, String[] extra, String hostSettings,
+                      java.util.function.Predicate<String> when, ProcessAction fault) throws Exception {
     new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(900, 0, 256 * 1024, seed), dir.resolve("data").toUri(), n -> { });
     String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
-    String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"};
+    String[] job = concat(new String[] {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"},
+        jobSettings);
     Path reference = dir.resolve("reference.txt");
     Cli ref = cli(concat(job, "--digest-out", reference.toString()));
     assertThat(ref.code()).as(ref.err()).isZero();
@@ -335,10 +342,14 @@ class ClusterNodesTest {
   @Test
   void theCoordinatorsBusyWorkerStoppedWithSigtermHandsItsLeasesBackSavesTheCursorAndExitsZero() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
-    // a trainer slower than the readers (10 ms a step): the readers' streams wait on it, open, when the node leaves
-    Disturbed d = disturbed(23, 1, new String[] {"--checkpoint-dir", checkpoints.toString()},
-        "simulated-trainer-step = 10ms, ", p -> p.contains("ranks on"), p -> {
+    // slices of a whole epoch (one window of all the shards: ~450 samples, far more than the buffers between
+    // the nodes hold) and a trainer slower than the readers (30 ms a step): a stream is open, waiting on the
+    // trainer with hundreds of samples to go, when the node leaves
+    Disturbed d = disturbed(23, 1, new String[] {"--set", "conveyor.job.shuffle.window-shards=64"},
+        new String[] {"--checkpoint-dir", checkpoints.toString()}, "simulated-trainer-step = 30ms, ",
+        p -> p.contains("ranks on"), p -> {
           whileStreaming("worker1");
+          Thread.sleep(300); // its buffers filled: it waits
           p.destroy(); // SIGTERM to the older worker: a shard reader, and the coordinator's node
         });
     Process worker = d.nodes().get(1);

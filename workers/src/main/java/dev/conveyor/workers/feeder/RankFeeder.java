@@ -88,6 +88,11 @@ public final class RankFeeder implements AutoCloseable {
     return ring.size();
   }
 
+  /** Time the trainer waited in {@code next} since the first batch, in seconds. */
+  public synchronized double stallSeconds() {
+    return stallNanos / 1e9;
+  }
+
   /** Batches handed to the trainer so far. */
   public synchronized long delivered() {
     return delivered;

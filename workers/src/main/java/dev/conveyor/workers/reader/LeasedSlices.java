@@ -128,7 +128,7 @@ public final class LeasedSlices {
     }
     return Source.from(indices).flatMapConcat(s.slicesInFlight(), i -> {
       Pair<WindowSlice, Long> p = slices.get(i);
-      Lessee l = new Lessee(seg.epoch(), leaseId(seg, i), i, p.first(), p.second(), readers, system, s, stats);
+      Lessee l = new Lessee(seg.epoch(), seg.rank(), leaseId(seg, i), i, p.first(), p.second(), readers, system, s, stats);
       return Source.lazySource(l::read).mapMaterializedValue(m -> NotUsed.getInstance());
     });
   }
@@ -149,6 +149,7 @@ public final class LeasedSlices {
   /** One slice's reading, across the attempts it takes. */
   private static final class Lessee {
     private final int epoch;
+    private final int rank;
     private final long lease;
     private final int index;
     private final WindowSlice slice;
@@ -160,9 +161,10 @@ public final class LeasedSlices {
     private final AtomicLong next = new AtomicLong(); // the ordinal of the next event to deliver
     private final AtomicInteger attempts = new AtomicInteger();
 
-    Lessee(int epoch, long lease, int index, WindowSlice slice, long firstPosition, Readers readers,
+    Lessee(int epoch, int rank, long lease, int index, WindowSlice slice, long firstPosition, Readers readers,
            ActorSystem<?> system, Settings s, Stats stats) {
       this.epoch = epoch;
+      this.rank = rank;
       this.lease = lease;
       this.index = index;
       this.slice = slice;
@@ -187,7 +189,8 @@ public final class LeasedSlices {
     /** Leases the slice to the next reader (from the next ordinal on) and takes its events. */
     private Source<ReadEvent, NotUsed> attempt() {
       int fencing = attempts.getAndIncrement();
-      int r = readers.pick(index, fencing);
+      // spread over the readers by rank and epoch too: every segment's first slice must not go to the same one
+      int r = readers.pick(index + rank + epoch, fencing);
       ActorRef<ShardReader.Command> reader = readers.refs.get(r);
       long from = next.get();
       stats.leases.incrementAndGet();
