@@ -1,6 +1,7 @@
 /**
- * Multi-node simulation on one machine, fault injection and benchmarks. Empty until the issues
- * that need them; the embedded S3 server they will start is
- * {@code dev.conveyor.streams.store.embedded.EmbeddedS3}.
+ * Multi-node simulation on one machine and fault injection: the S3 fault proxy
+ * ({@code dev.conveyor.sim.faults}); its tests, and the cluster tests that run real
+ * {@code conveyor node} processes on 127.0.0.1 and kill, pause or stop them
+ * ({@code dev.conveyor.sim.cluster}, under src/test).
  */
 package dev.conveyor.sim;

@@ -43,6 +43,12 @@ final class NodeCommand implements Callable<Integer> {
     Config config = new ConfigOverlay(Optional.ofNullable(nodeFile)).set(sets).config();
     NodeSettings node = NodeSettings.fromConfig(config);
     S3Settings s3 = S3Settings.fromConfig(config);
+    // SIGTERM and Ctrl-C: leave the cluster gracefully (Pekko's coordinated shutdown), then exit 0;
+    // caught from the start, so that a node stopped while it joins leaves too
+    java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
+    }
     ActorSystem<?> system = ClusterNode.start(node, s3, config.withFallback(ConfigFactory.load()));
     PrintWriter out = spec.commandLine().getOut();
     Cluster cluster = Cluster.get(system);
@@ -55,11 +61,6 @@ final class NodeCommand implements Callable<Integer> {
         + ", roles " + node.roles() + ", seed nodes " + node.seedNodes()
         + http.map(u -> ", http " + u + " (metrics, status, ready, alive)").orElse(""));
     out.flush();
-    // SIGTERM and Ctrl-C: leave the cluster gracefully (Pekko's coordinated shutdown), then exit 0
-    java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
-    for (String name : List.of("TERM", "INT")) {
-      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
-    }
     java.util.concurrent.CompletableFuture.runAsync(() -> {
       system.getWhenTerminated().toCompletableFuture().join();
       stop.countDown(); // stopped from inside (e.g. downed by the cluster)

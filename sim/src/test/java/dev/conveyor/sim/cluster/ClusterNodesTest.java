@@ -1,4 +1,4 @@
-package dev.conveyor.orchestrator.cluster;
+package dev.conveyor.sim.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
