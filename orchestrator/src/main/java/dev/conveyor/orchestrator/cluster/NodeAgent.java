@@ -2,8 +2,6 @@ package dev.conveyor.orchestrator.cluster;
 
 import dev.conveyor.streams.batch.BatchDigest;
 import dev.conveyor.streams.batch.RankEvent;
-import dev.conveyor.streams.batch.RawBatch;
-import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
@@ -21,14 +19,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.pekko.Done;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.UniqueKillSwitch;
-import org.apache.pekko.stream.javadsl.Keep;
 import java.util.Optional;
 import java.util.Set;
 import java.net.URI;
@@ -40,14 +32,17 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * One per node: what the job coordinator talks to. It registers with the receptionist and, by
- * the node's roles, prepares for a job — a {@code worker} starts a {@link ShardReader} over
- * the node's own store — and runs ranks — a {@code trainer-host} reads its ranks' slices
- * through the workers' readers ({@link LeasedSlices}) and reports each batch.
+ * One per node: what the job coordinator talks to, and the supervisor of the node's part of a
+ * job. It registers with the receptionist and, by the node's roles, prepares for a job — a
+ * {@code worker} starts a {@link ShardReader} over the node's own store and, when the job
+ * decodes, a {@link DecoderPool} sized by the node's CPU slots — and runs ranks — a
+ * {@code trainer-host} reads its ranks' slices through the workers' readers
+ * ({@link LeasedSlices}) into each rank's {@link RankFeeder}, reports each batch its trainer
+ * takes (to the client, and to the coordinator for the cursor), and escalates a rank it cannot
+ * go on with to the coordinator.
  */
 public final class NodeAgent {
   public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "conveyor-node-agent");
