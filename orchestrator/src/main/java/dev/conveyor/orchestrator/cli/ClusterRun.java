@@ -10,6 +10,7 @@ import dev.conveyor.orchestrator.job.JobRunner;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.synth.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -51,9 +52,7 @@ final class ClusterRun {
     if (job.decode() == JobSettings.Decode.AUTO) {
       spec = spec.decoding(settings.decode(), settings.stages()); // the workers decode, in pools sized by their CPU slots
     }
-    if (files.keysOut().isPresent()) {
-      spec = spec.withKeys();
-    }
+    spec = spec.recording(files.digestOut().isPresent(), files.keysOut().isPresent());
     ClusterClient.Outcome o = ClusterClient.run(seed, spec, ConfigFactory.load(), line -> {
       err.println("run: " + line);
       err.flush();
@@ -93,19 +92,13 @@ final class ClusterRun {
 
   /** The summary as JSON: the figures of a one-process run's {@code --summary-json}, and the cluster's own. */
   static String json(ClusterClient.Outcome o, int ranks, int shards, long dropped) {
-    StringBuilder shares = new StringBuilder("[");
-    for (String s : o.shares()) {
-      shares.append(shares.length() > 1 ? ", " : "").append('"').append(s).append('"');
-    }
-    StringBuilder hosts = new StringBuilder("[");
-    for (String h : o.trainerHosts()) {
-      hosts.append(hosts.length() > 1 ? ", " : "").append('"').append(h).append('"');
-    }
+    String shares = o.shares().stream().map(Json::quote).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+    String hosts = o.trainerHosts().stream().map(Json::quote).collect(java.util.stream.Collectors.joining(", ", "[", "]"));
     return String.format(Locale.ROOT,
         "{\"ranks\": %d, \"shards\": %d, \"samples\": %d, \"batches\": %d, \"bytes\": %d, \"bad_samples\": %d, "
             + "\"dropped_remainder\": %d, \"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, "
             + "\"cursor\": \"%s\", \"cluster\": {\"cursor_saved\": %s, \"resumed_from\": \"%s\", "
-            + "\"trainer_hosts\": %s], \"readers\": %d, \"shares\": %s], \"leases\": %d, \"leased_again\": %d, "
+            + "\"trainer_hosts\": %s, \"readers\": %d, \"shares\": %s, \"leases\": %d, \"leased_again\": %d, "
             + "\"handed_back\": %d, \"coordinator_takeovers\": %d}}",
         ranks, shards, o.samples(), o.batches(), o.bytes(), o.deadLetters().size(), dropped, o.seconds(),
         o.seconds() > 0 ? o.samples() / o.seconds() : 0, o.seconds() > 0 ? o.bytes() / 1e6 / o.seconds() : 0, o.cursor(),

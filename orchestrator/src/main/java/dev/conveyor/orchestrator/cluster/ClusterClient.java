@@ -116,6 +116,7 @@ public final class ClusterClient {
     List<String> keys = new ArrayList<>();
     List<NodeAgent.SkipDone> skips = new ArrayList<>();
     long bytes = 0;
+    long batches = 0;
     Set<Integer> ranksDone = new HashSet<>();
     String failure = null;
     long samples = 0;
@@ -140,7 +141,10 @@ public final class ClusterClient {
         lastEvent = now;
       }
       if (e instanceof NodeAgent.BatchDone b) {
-        digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+        batches++;
+        if (job.digests()) {
+          digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+        }
         samples += b.samples();
         bytes += b.bytes();
         for (String k : b.keys()) {
@@ -186,7 +190,7 @@ public final class ClusterClient {
         skips.sort(Comparator.comparingInt(NodeAgent.SkipDone::epoch).thenComparingLong(NodeAgent.SkipDone::step)
             .thenComparingInt(NodeAgent.SkipDone::rank));
         List<String> dead = skips.stream().map(NodeAgent.SkipDone::deadLetter).toList();
-        return new Outcome(digests, keys, dead, digests.size(), samples, bytes, leases, reassigned, handedBack,
+        return new Outcome(digests, keys, dead, batches, samples, bytes, leases, reassigned, handedBack,
             placed.trainerHosts(), placed.readers(), placed.shares(), (System.nanoTime() - t0) / 1e9, placed.start(),
             f.cursor(), f.persisted(), takeovers);
       }

@@ -143,6 +143,24 @@ public final class ClusterNode {
         .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
   }
 
+  /**
+   * Whether {@code ref}'s node is an up member of the cluster (a local reference's always is):
+   * a node that left, or is leaving, unreachable or downed, is not.
+   */
+  static boolean isUp(ActorSystem<?> system, ActorRef<?> ref) {
+    org.apache.pekko.actor.Address a = ref.path().address();
+    if (a.hasLocalScope()) {
+      return true;
+    }
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
+      if (m.address().equals(a)) {
+        return m.status() == org.apache.pekko.cluster.MemberStatus.up()
+            || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
+      }
+    }
+    return false;
+  }
+
   /** The coordinator singleton, from a member that cannot host it (a client). */
   public static ActorRef<JobCoordinator.Command> coordinatorProxy(ActorSystem<?> system) {
     return coordinator(system, uri -> {

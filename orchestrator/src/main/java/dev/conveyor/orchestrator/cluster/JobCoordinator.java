@@ -181,24 +181,10 @@ public final class JobCoordinator {
             }
             return preparing(s, agents.size(), new ArrayList<>());
           })
-          .onMessage(Submit.class, other -> busy(other, s.job()))
+          .onMessage(Submit.class, other -> busy(other.client(), s.job()))
           .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
           .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
           .build();
-    }
-
-    /** Whether {@code ref}'s node is an up member (a local reference's always is). */
-    boolean onUpNode(ActorRef<?> ref) {
-      org.apache.pekko.actor.Address a = ref.path().address();
-      if (a.hasLocalScope()) {
-        return true;
-      }
-      for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
-        if (m.address().equals(a)) {
-          return m.status() == org.apache.pekko.cluster.MemberStatus.up();
-        }
-      }
-      return false;
     }
 
     /** Members that are up with the node role (clients do not count). */
@@ -210,10 +196,6 @@ public final class JobCoordinator {
         }
       }
       return n;
-    }
-
-    Behavior<Command> busy(Submit other, JobSpec running) {
-      return busy(other.client(), running);
     }
 
     Behavior<Command> busy(ActorRef<Object> client, JobSpec running) {
@@ -234,7 +216,7 @@ public final class JobCoordinator {
             }
             return place(s, ready);
           })
-          .onMessage(Submit.class, other -> busy(other, s.job()))
+          .onMessage(Submit.class, other -> busy(other.client(), s.job()))
           .onMessage(Adopt.class, other -> busy(other.client(), s.job()))
           .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
           .build();
@@ -404,7 +386,7 @@ public final class JobCoordinator {
           .onMessage(Nodes.class, n -> { // after a take-over
             // the agents of nodes that are up: the listing may still hold those of a node just gone
             List<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY).stream()
-                .filter(this::onUpNode).toList();
+                .filter(agent -> ClusterNode.isUp(ctx.getSystem(), agent)).toList();
             run.attaching()[0] = agents.size();
             for (ActorRef<NodeAgent.Command> agent : agents) {
               ctx.ask(NodeAgent.Attached.class, agent, REATTACH, reply -> new NodeAgent.Reattach(id, ctx.getSelf(), reply),
@@ -474,7 +456,7 @@ public final class JobCoordinator {
             run.files().ifPresent(ShardStore::close);
             return Behaviors.stopped();
           })
-          .onMessage(Submit.class, other -> busy(other, run.job()))
+          .onMessage(Submit.class, other -> busy(other.client(), run.job()))
           .onMessage(Adopt.class, other -> {
             if (other.job().id().equals(id)) { // asked again: the answer was lost or late
               other.client().tell(new Adopted(ctx.getSystem().address().toString(), ctx.getSelf(), "", false));

@@ -25,12 +25,14 @@ import java.util.Map;
  * @param resume          a cursor token, "latest" (the newest in {@code checkpointDir}), or "" to start afresh
  * @param decode          how workers decode (the recipe's {@code auto:…}); empty for raw samples
  * @param stages          the decoders' resources and the author's map stage
+ * @param digests         whether batch reports carry the batch's digests (for {@code --digest-out}): hashing
+ *                        every byte of every batch costs a trainer host a core at ~1.8 GB/s
  * @param keys            whether batch reports carry their samples' keys (for {@code --keys-out})
  */
 public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                       int readerParallelism, int stageParallelism, long maxMemberBytes, long readAheadBytes,
                       long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, String resume,
-                      Optional<DecodeSettings> decode, StageSettings stages, boolean keys)
+                      Optional<DecodeSettings> decode, StageSettings stages, boolean digests, boolean keys)
     implements WireMessage {
   public JobSpec {
     checks = Map.copyOf(checks);
@@ -39,29 +41,30 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
     }
   }
 
-  /** A job that starts afresh, saves no cursor and runs to its end. */
+  /** A job that starts afresh, saves no cursor and runs to its end; its batch reports carry digests, not keys. */
   public static JobSpec of(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                            int readerParallelism, int stageParallelism, long maxMemberBytes) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes, 0, 0,
-        "", 0, 1, "", Optional.empty(), StageSettings.defaults(), false);
+        "", 0, 1, "", Optional.empty(), StageSettings.defaults(), true, false);
   }
 
   /** This job decoding with {@code decode} in decoders with {@code stages}' resources (the recipe must say auto). */
   public JobSpec decoding(DecodeSettings decode, StageSettings stages) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages, keys);
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages,
+        digests, keys);
   }
 
   /** This job with its cursors saved in {@code dir} every {@code every} batches, resuming from {@code resume} ("" for none). */
   public JobSpec checkpointed(String dir, int every, int keep, String resume, long maxSteps) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages, keys);
+        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages, digests, keys);
   }
 
-  /** This job with its batch reports carrying their samples' keys. */
-  public JobSpec withKeys() {
+  /** This job with its batch reports carrying digests and keys as asked. */
+  public JobSpec recording(boolean digests, boolean keys) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, true);
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, digests, keys);
   }
 
   /** The per-rank stream settings of this job, with {@code stage} per sample (the decoders', or none). */

@@ -61,7 +61,7 @@ public final class NodeAgent {
    * This node is ready: its agent, its roles, and when it is a worker its shard reader and its
    * share of the job's slices (by its CPU slots: its decoders for a decoding job).
    */
-  public record Prepared(String node, ActorRef<Command> agent, boolean worker, boolean trainerHost,
+  public record Prepared(String node, ActorRef<Command> agent, boolean trainerHost,
                          Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused)
       implements WireMessage {}
 
@@ -147,7 +147,7 @@ public final class NodeAgent {
               try {
                 SampleMap.named(p.job().stages().mapClass().get()); // on this node's class path, and can be made
               } catch (IllegalArgumentException e) {
-                p.replyTo().tell(new Prepared(node, ctx.getSelf(), true, roles.contains(TRAINER_HOST), reader, 0,
+                p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(TRAINER_HOST), reader, 0,
                     "node " + node + " cannot run the map stage: " + e.getMessage()));
                 return Behaviors.same();
               }
@@ -173,15 +173,14 @@ public final class NodeAgent {
               reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()),
                   "reader-" + n));
             }
-            p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(WORKER), roles.contains(TRAINER_HOST), reader,
-                shares, ""));
+            p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(TRAINER_HOST), reader, shares, ""));
             return Behaviors.same();
           })
           .onMessage(RunRanks.class, r -> {
             DataPlan plan = new DataPlan(r.job().recipe());
             RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator()));
             for (int rank : r.ranks()) {
-              job.switches.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, local));
+              job.feeders.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, local));
             }
             return Behaviors.same();
           })
@@ -198,7 +197,7 @@ public final class NodeAgent {
           .onMessage(StopJob.class, st -> {
             RunningJob job = running.remove(st.jobId());
             if (job != null) {
-              job.switches.forEach(RankFeeder::close);
+              job.feeders.forEach(RankFeeder::close);
             }
             return Behaviors.same();
           })
@@ -210,7 +209,7 @@ public final class NodeAgent {
   private static final class RunningJob {
     final AtomicReference<ActorRef<JobCoordinator.Command>> coordinator;
     final Map<Integer, Map<Integer, Long>> last = new ConcurrentHashMap<>();
-    final List<RankFeeder> switches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<RankFeeder> feeders = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Set<Integer> done = ConcurrentHashMap.newKeySet();
 
     RunningJob(ActorRef<JobCoordinator.Command> coordinator) {
@@ -236,21 +235,6 @@ public final class NodeAgent {
     }
   }
 
-  /** Whether {@code ref}'s node is an up member of the cluster (a local reference always is). */
-  private static boolean isUp(org.apache.pekko.actor.typed.ActorSystem<?> system, ActorRef<?> ref) {
-    org.apache.pekko.actor.Address a = ref.path().address();
-    if (a.hasLocalScope()) {
-      return true;
-    }
-    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
-      if (m.address().equals(a)) {
-        return m.status() == org.apache.pekko.cluster.MemberStatus.up()
-            || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
-      }
-    }
-    return false;
-  }
-
   /**
    * Runs {@code rank}: its events into a {@link RankFeeder}'s prefetch ring, and a trainer —
    * here a thread standing in for the trainer process, taking a batch every
@@ -262,7 +246,7 @@ public final class NodeAgent {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
-    LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> isUp(system, ref));
+    LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> ClusterNode.isUp(system, ref));
     Cursor start = Cursor.decode(r.start());
     NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
@@ -275,11 +259,12 @@ public final class NodeAgent {
           .via(RankPipeline.batches(seg));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
     RankFeeder feeder = RankFeeder.start(events, local.prefetch(), mat, b -> {
-      BatchDigest d = BatchDigest.of(b);
+      // the digests hash every byte of the batch: only when the client records them
+      BatchDigest d = job.digests() ? BatchDigest.of(b) : new BatchDigest("", "");
       long bytes = 0;
       List<String> keys = new ArrayList<>();
       for (dev.conveyor.streams.sample.RawSample sample : b.samples()) {
-        bytes += sample.decoded().map(x -> x.tensorBytes()).orElseGet(sample::bytes);
+        bytes += sample.deliveredBytes();
         if (job.keys()) {
           keys.add(sample.key());
         }
@@ -287,7 +272,7 @@ public final class NodeAgent {
       r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
           b.samples().size(), bytes, keys));
       running.delivered(job.id(), b.rank(), b.epoch(), b.index());
-      meter.delivered(b.epoch(), b.index(), b.samples().size(), b.bytes());
+      meter.delivered(b.epoch(), b.index(), b.samples().size(), bytes);
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line())));
     meter.ring(feeder::ready);
     Thread trainer = new Thread(() -> {

@@ -68,7 +68,7 @@ final class Tally {
       samples += b.samples().size();
       for (var sample : b.samples()) {
         // decoded: the tensor bytes a trainer receives; raw: the member bytes
-        bytes += sample.decoded().map(d -> d.tensorBytes()).orElseGet(sample::bytes);
+        bytes += sample.deliveredBytes();
       }
       outputs.batch(b);
       cursors.delivered(b);

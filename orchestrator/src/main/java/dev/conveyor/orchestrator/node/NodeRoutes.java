@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import dev.conveyor.streams.synth.Json;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -48,31 +49,31 @@ public final class NodeRoutes implements ManagementRouteProvider {
   String status() {
     Member self = cluster.selfMember();
     StringBuilder j = new StringBuilder("{");
-    j.append("\"node\":").append(q(self.address().toString()))
-        .append(",\"status\":").append(q(self.status().toString().toLowerCase(Locale.ROOT)))
-        .append(",\"roles\":").append(state.roles().stream().sorted().map(NodeRoutes::q)
+    j.append("\"node\":").append(Json.quote(self.address().toString()))
+        .append(",\"status\":").append(Json.quote(self.status().toString().toLowerCase(Locale.ROOT)))
+        .append(",\"roles\":").append(state.roles().stream().sorted().map(Json::quote)
             .collect(Collectors.joining(",", "[", "]")));
     j.append(",\"members\":[");
     boolean first = true;
     for (Member m : cluster.state().getMembers()) {
-      j.append(first ? "" : ",").append("{\"address\":").append(q(m.address().toString()))
-          .append(",\"status\":").append(q(m.status().toString().toLowerCase(Locale.ROOT)))
+      j.append(first ? "" : ",").append("{\"address\":").append(Json.quote(m.address().toString()))
+          .append(",\"status\":").append(Json.quote(m.status().toString().toLowerCase(Locale.ROOT)))
           .append(",\"reachable\":").append(!cluster.state().getUnreachable().contains(m))
-          .append(",\"roles\":").append(m.getRoles().stream().sorted().map(NodeRoutes::q)
+          .append(",\"roles\":").append(m.getRoles().stream().sorted().map(Json::quote)
               .collect(Collectors.joining(",", "[", "]"))).append('}');
       first = false;
     }
     j.append(']');
     NodeState.Coordinated c = state.coordinated();
     if (c != null) {
-      j.append(",\"coordinating\":{\"job\":").append(q(c.job())).append(",\"cursor\":").append(q(c.cursor()))
+      j.append(",\"coordinating\":{\"job\":").append(Json.quote(c.job())).append(",\"cursor\":").append(Json.quote(c.cursor()))
           .append(",\"cursorSaved\":").append(c.persisted()).append('}');
     }
     j.append(",\"ranks\":[");
     first = true;
     for (NodeState.Rank r : state.ranks()) {
-      j.append(first ? "" : ",").append("{\"job\":").append(q(r.job)).append(",\"rank\":").append(r.rank)
-          .append(",\"state\":").append(q(r.state)).append(",\"epoch\":").append(r.epoch)
+      j.append(first ? "" : ",").append("{\"job\":").append(Json.quote(r.job)).append(",\"rank\":").append(r.rank)
+          .append(",\"state\":").append(Json.quote(r.state)).append(",\"epoch\":").append(r.epoch)
           .append(",\"lastBatch\":").append(r.lastBatch).append(",\"batches\":").append(r.batches.get())
           .append(",\"samples\":").append(r.samples.get()).append(",\"bytes\":").append(r.bytesDelivered.get())
           .append(",\"receivedBytes\":").append(r.bytesReceived.get())
@@ -86,32 +87,12 @@ public final class NodeRoutes implements ManagementRouteProvider {
     j.append("],\"readers\":[");
     first = true;
     for (NodeState.Reader r : state.readers()) {
-      j.append(first ? "" : ",").append("{\"job\":").append(q(r.job())).append(",\"leases\":").append(r.stats().leases())
+      j.append(first ? "" : ",").append("{\"job\":").append(Json.quote(r.job())).append(",\"leases\":").append(r.stats().leases())
           .append(",\"openLeases\":").append(r.stats().open()).append(",\"events\":").append(r.stats().events())
           .append(",\"bytes\":").append(r.stats().bytes()).append(",\"bytesRead\":").append(r.store().get().bytes())
           .append(",\"handedBack\":").append(r.stats().handedBack()).append('}');
       first = false;
     }
     return j.append("]}").toString();
-  }
-
-  /** {@code s} as a JSON string. */
-  static String q(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (char ch : s.toCharArray()) {
-      switch (ch) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        default -> {
-          if (ch < 0x20) {
-            b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-          } else {
-            b.append(ch);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
   }
 }

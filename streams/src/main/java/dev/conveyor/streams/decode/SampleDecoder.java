@@ -42,6 +42,12 @@ public final class SampleDecoder {
     this.videos = new VideoDecoder(settings);
   }
 
+  /** A sample's seeded randomness for decoding (crops, flips): from (recipe seed, epoch, shard, key). */
+  public static java.util.SplittableRandom random(long recipeSeed, int epoch, RawSample raw) {
+    return dev.conveyor.streams.plan.Seeds.random(recipeSeed, epoch, dev.conveyor.streams.plan.StableHash.of(raw.shard()),
+        dev.conveyor.streams.plan.StableHash.of(raw.key()));
+  }
+
   /** {@code raw} with its decoded content; {@code rnd} is the sample's seeded randomness. */
   public RawSample decode(RawSample raw, SplittableRandom rnd) throws DecodeException {
     Decoded.Picture picture = null;

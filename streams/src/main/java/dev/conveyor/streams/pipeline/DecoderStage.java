@@ -3,8 +3,6 @@ package dev.conveyor.streams.pipeline;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoder;
-import dev.conveyor.streams.plan.Seeds;
-import dev.conveyor.streams.plan.StableHash;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.Optional;
@@ -54,7 +52,7 @@ public final class DecoderStage implements AutoCloseable {
     if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
       return CompletableFuture.completedFuture(e);
     }
-    SplittableRandom rnd = Seeds.random(seed, epoch, StableHash.of(raw.shard()), StableHash.of(raw.key()));
+    SplittableRandom rnd = SampleDecoder.random(seed, epoch, raw);
     return CompletableFuture.supplyAsync(() -> decode(epoch, slot, raw, rnd), pool)
         .completeOnTimeout(new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(),
             "decoding took longer than limits.timeout (" + timeoutMillis + " ms): abandoned")), timeoutMillis, TimeUnit.MILLISECONDS);

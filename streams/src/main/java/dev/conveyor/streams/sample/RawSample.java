@@ -36,6 +36,11 @@ public record RawSample(String shard, String key, List<Member> members, Optional
     return n;
   }
 
+  /** What a trainer receives of it: the tensor bytes when it is decoded, else the members' bytes. */
+  public long deliveredBytes() {
+    return decoded.map(Decoded::tensorBytes).orElseGet(this::bytes);
+  }
+
   /** The member with this extension, if the sample has one. */
   public Optional<Member> member(String ext) {
     for (Member m : members) {

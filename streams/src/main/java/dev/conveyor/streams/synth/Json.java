@@ -1,10 +1,11 @@
 package dev.conveyor.streams.synth;
 
-/** Just enough JSON writing for manifests and captions. */
-final class Json {
+/** Just enough JSON writing for manifests, captions and the nodes' status. */
+public final class Json {
   private Json() {}
 
-  static String quote(String s) {
+  /** {@code s} as a JSON string, quoted and escaped. */
+  public static String quote(String s) {
     StringBuilder b = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -5,8 +5,6 @@ import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoder;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.ReadEvent;
-import dev.conveyor.streams.plan.Seeds;
-import dev.conveyor.streams.plan.StableHash;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.time.Duration;
@@ -98,11 +96,9 @@ public final class DecoderPool {
               d.replyTo().tell(slot);
               return Behaviors.same();
             }
-            long shard = StableHash.of(raw.shard());
-            long key = StableHash.of(raw.key());
             RawSample out;
             try {
-              out = decoder.decode(raw, Seeds.random(seed, d.epoch(), shard, key));
+              out = decoder.decode(raw, SampleDecoder.random(seed, d.epoch(), raw));
             } catch (DecodeException e) {
               deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
               return Behaviors.same();
