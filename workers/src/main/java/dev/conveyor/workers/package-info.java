@@ -1,6 +1,9 @@
 /**
- * The actors that will host pipeline stages on a node: shard readers, decoders, batchers, the
- * rank feeder and the node agent with its supervisor tree. Empty until the actor-runtime issue;
- * today a job runs its stream graph in one process (see {@code dev.conveyor.orchestrator.job}).
+ * What a node hosts for a job, whichever runtime runs it (a cluster of one in a {@code run}
+ * process, or a node of a cluster): {@code reader} — the {@code ShardReader} actor that reads
+ * leased slices and {@code LeasedSlices}, a rank's side of them; {@code decoder} — the
+ * supervised {@code DecoderPool}; {@code feeder} — the {@code RankFeeder}, the hand-off of a
+ * rank's batches to its trainer; {@code wire} — the Kryo wire format of everything that crosses
+ * nodes.
  */
 package dev.conveyor.workers;

@@ -23,12 +23,15 @@ import picocli.CommandLine.Parameters;
         "  (the reference corpus: --in file:///DIR/shards from ../shared/bench/make-reference-corpus.sh DIR).",
         "read [--in URI]: the shard reader from the embedded S3 server against a plain SDK GET loop and cat of",
         "  the same shards, and tar parsing from local disk against GNU tar; without --in it generates 6 shards",
-        "  of 96 MiB in a temporary folder."})
+        "  of 96 MiB in a temporary folder.",
+        "pipeline --in URI: the whole path as run runs it (read, parse, decode, batch, hand-off to each rank's",
+        "  consumer) on a cluster of one in this JVM, against decoding the same samples alone with as many",
+        "  threads; images (img-*.tar) and video (vid-*.tar) of the reference corpus, each when present."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -68,6 +71,49 @@ final class BenchCommand implements Callable<Integer> {
         return json ? r.json() : r.text();
       }
     });
+  }
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "pipeline: samples per batch (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  private Integer pipeline() throws Exception {
+    if (in == null) {
+      throw new ConveyorCli.UsageException("bench pipeline needs --in: e.g. --in file:///tmp/ref/shards (make it with"
+          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+    }
+    java.util.List<java.net.URI> shards = inputs(in);
+    java.util.Map<String, java.util.List<java.net.URI>> kinds = new java.util.LinkedHashMap<>();
+    kinds.put("images", shards.stream().filter(u -> u.getPath().matches(".*/img-[^/]*\\.tar")).toList());
+    kinds.put("video", shards.stream().filter(u -> u.getPath().matches(".*/vid-[^/]*\\.tar")).toList());
+    kinds.values().removeIf(java.util.List::isEmpty);
+    if (kinds.isEmpty()) {
+      throw new ConveyorCli.UsageException("bench pipeline takes the reference corpus's img-*.tar and vid-*.tar shards; "
+          + "none in " + in);
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    com.typesafe.config.Config base = com.typesafe.config.ConfigFactory.load();
+    dev.conveyor.config.ConveyorSettings defaults = dev.conveyor.config.ConveyorSettings.fromConfig(base);
+    dev.conveyor.config.NodeSettings node = dev.conveyor.config.NodeSettings.fromConfig(base);
+    var system = dev.conveyor.orchestrator.cluster.ClusterNode.startAlone(node, defaults.s3(), base);
+    try (var store = new dev.conveyor.streams.store.FileShardStore()) {
+      dev.conveyor.orchestrator.cluster.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
+          java.time.Duration.ofSeconds(60));
+      int threads = defaults.stages().decodersFor(node.cpus());
+      java.util.List<dev.conveyor.orchestrator.bench.PipelineBench.Result> results = new java.util.ArrayList<>();
+      for (var kind : kinds.entrySet()) {
+        results.add(dev.conveyor.orchestrator.bench.PipelineBench.run(system, kind.getKey(), kind.getValue(), 1, batchSize,
+            threads, rounds, base, store, line -> {
+              err.println("bench: " + line);
+              err.flush();
+            }));
+      }
+      spec.commandLine().getOut().println(dev.conveyor.orchestrator.bench.PipelineBench.format(results, json));
+      return ConveyorCli.EXIT_OK;
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+          .exceptionally(x -> null).join();
+    }
   }
 
   /** One benchmark run: given a scratch folder, a materializer and where to report progress, its result text. */
@@ -132,6 +178,12 @@ final class BenchCommand implements Callable<Integer> {
     if ("decode".equals(what)) {
       return decode();
     }
+    if ("pipeline".equals(what)) {
+      if (rounds < 1 || batchSize < 1) {
+        throw new ConveyorCli.UsageException("--rounds and --batch-size must be at least 1");
+      }
+      return pipeline();
+    }
     if ("read".equals(what)) {
       if (rounds < 1) {
         throw new ConveyorCli.UsageException("--rounds must be at least 1");
@@ -139,7 +191,7 @@ final class BenchCommand implements Callable<Integer> {
       return read();
     }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode' and 'read' (the pipeline benchmark comes with its issue), got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read' and 'pipeline', got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

@@ -1,7 +1,7 @@
 package dev.conveyor.orchestrator.cli;
 
 import dev.conveyor.config.SettingsException;
-import dev.conveyor.orchestrator.job.BadSampleException;
+import dev.conveyor.orchestrator.delivery.BadSampleException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

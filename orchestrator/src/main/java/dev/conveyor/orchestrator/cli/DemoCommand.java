@@ -91,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
       out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize
           + ("auto".equals(decode) ? ", decoding to RGB tensors" : ", raw bytes"));
       JobLauncher.launch(config, new JobLauncher.RecordFiles(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
-          Optional.empty(), out, spec.commandLine().getErr(), "demo");
+          Optional.empty(), Optional.empty(), out, spec.commandLine().getErr(), "demo");
     } finally {
       if (keep == null) {
         Scratch.deleteTree(root);

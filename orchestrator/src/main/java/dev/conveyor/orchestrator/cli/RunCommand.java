@@ -18,9 +18,11 @@ import picocli.CommandLine.Parameters;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-        "Runs a job: reads its shards, forms batches for each rank, and prints a summary.",
-        "All ranks run in this process unless --rank is given. Flags override the job file, which",
-        "overrides reference.conf. The last line printed is 'cursor: TOKEN'."})
+        "Runs a job: reads its shards, decodes them if asked, forms batches for each rank, hands them to",
+        "a trainer thread per rank, and prints a summary. In this process (a cluster of one node), all",
+        "ranks unless --rank is given; with --cluster, on a running cluster of `conveyor node`s.",
+        "Flags override the job file, which overrides reference.conf. The last line printed is",
+        "'cursor: TOKEN'. Exit codes: 0 done, 2 bad usage or configuration, 3 bad data over the bound."})
 final class RunCommand implements Callable<Integer> {
   private static final String J = JobSettings.PATH + ".";
 
@@ -51,16 +53,16 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--rank", paramLabel = "R", description = "Serve only this rank (default: all ranks in this process).")
   Integer rank;
 
-  @Option(names = "--decode", paramLabel = "none|auto", description = "none: raw member bytes (auto arrives with the decoder stage).")
+  @Option(names = "--decode", paramLabel = "none|auto", description = "none: raw member bytes; auto: images and video to RGB tensors, text to strings.")
   String decode;
 
-  @Option(names = "--on-bad-sample", paramLabel = "skip|fail", description = "skip: record bad samples and go on; fail: exit 3 at the first.")
+  @Option(names = "--on-bad-sample", paramLabel = "skip|fail", description = "skip: record bad samples and go on (within max-bad-fraction); fail: exit 3 at the first.")
   String onBadSample;
 
   @Option(names = "--max-steps", paramLabel = "N", description = "Stop each rank after N batches in this run (0: no limit).")
   Long maxSteps;
 
-  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save the cursor here when the run stops.")
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save cursors here (every checkpoint-every batches and at the stop): a directory, file:// or s3://.")
   String checkpointDir;
 
   @Option(names = "--resume", paramLabel = "CURSOR|latest", description = "Continue from a cursor token, or the latest in --checkpoint-dir.")
@@ -107,13 +109,9 @@ final class RunCommand implements Callable<Integer> {
       if (!cluster.matches("[^:/]+:\\d+")) {
         throw new ConveyorCli.UsageException("--cluster takes HOST:PORT of a running node, got \"" + cluster + "\"");
       }
-      ClusterRun.run(config, cluster, Optional.ofNullable(resume), recordFiles(), spec.commandLine().getOut(),
-          spec.commandLine().getErr());
-      return ConveyorCli.EXIT_OK;
     }
-    Optional<String> token = Optional.ofNullable(resume);
-    JobLauncher.launch(config, recordFiles(),
-        token, spec.commandLine().getOut(), spec.commandLine().getErr(), "run");
+    JobLauncher.launch(config, recordFiles(), Optional.ofNullable(resume), Optional.ofNullable(cluster),
+        spec.commandLine().getOut(), spec.commandLine().getErr(), "run");
     return ConveyorCli.EXIT_OK;
   }
 

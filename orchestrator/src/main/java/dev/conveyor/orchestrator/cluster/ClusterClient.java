@@ -1,9 +1,11 @@
 package dev.conveyor.orchestrator.cluster;
 
 import com.typesafe.config.Config;
+import dev.conveyor.orchestrator.delivery.BadSampleException;
+import dev.conveyor.orchestrator.delivery.Delivery;
+import dev.conveyor.orchestrator.delivery.RankReport;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -15,40 +17,33 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 
 /**
- * {@code run --cluster}: joins a running cluster as a client (it hosts nothing), submits a job
- * to the coordinator, and gathers what the ranks report until the job ends.
+ * The client of a job, the same for every runtime: from a member of the cluster — a client
+ * that joined a running cluster ({@code run --cluster}), or the one node of a process's own
+ * cluster ({@code run}) — it submits the job to the coordinator, hands what the ranks report
+ * to the job's {@link Delivery}, and follows the coordinator until the job ends.
  */
 public final class ClusterClient {
-  /** Digest lines ({@code epoch step rank …}) in lockstep order, as a single-process run writes them. */
-  public static final Comparator<String> LOCKSTEP = Comparator.comparing((String l) -> Long.parseLong(l.split(" ")[0]))
-      .thenComparing(l -> Long.parseLong(l.split(" ")[1]))
-      .thenComparing(l -> Long.parseLong(l.split(" ")[2]));
-
   private ClusterClient() {}
 
   /**
-   * What a cluster run delivered: batch digest lines in lockstep order, dead letters, counts, the
-   * cursor it started from and the final one (as the coordinator saved it), and how many times
-   * the coordinator was taken over.
+   * How a job ran, beside what {@link Delivery} counted: leasing (leases, leased again after a
+   * failure, handed back), the trainers' mean stall (share of their wall time) and total stall
+   * seconds, where it ran, how long it took, the cursor it started from and the final one (as the
+   * coordinator saved it), and how many times the coordinator was taken over.
    */
-  public record Outcome(List<String> digests, List<String> keys, List<String> deadLetters, long batches, long samples,
-                        long bytes, long leases, long reassigned, long handedBack, List<String> trainerHosts, int readers,
-                        List<String> shares, double seconds, String start, String cursor, boolean persisted,
-                        int takeovers) {}
-
-  /** Key lines ({@code epoch rank step key}) in lockstep order; a batch's keys keep their order (the sort is stable). */
-  public static final Comparator<String> KEYS_LOCKSTEP = Comparator.comparing((String l) -> Long.parseLong(l.split(" ")[0]))
-      .thenComparing(l -> Long.parseLong(l.split(" ")[2]))
-      .thenComparing(l -> Long.parseLong(l.split(" ")[1]));
+  public record Outcome(long leases, long reassigned, long handedBack, double stall, double stallSeconds,
+                        List<String> trainerHosts, int readers, List<String> shares, double seconds, String start,
+                        String cursor, boolean persisted, int takeovers) {}
 
   /** Tells the client actor to watch a coordinator (local only). */
   private record Watch(ActorRef<JobCoordinator.Command> coordinator) implements NoSerializationVerificationNeeded {}
+
+  /** The job has ended: the client actor stops (local only). */
+  private enum Done implements NoSerializationVerificationNeeded { INSTANCE }
 
   /** A watched coordinator is gone: its node left or was downed. */
   private record CoordinatorLost(ActorRef<JobCoordinator.Command> coordinator)
@@ -61,68 +56,70 @@ public final class ClusterClient {
   private static final Duration ASK_AGAIN = Duration.ofSeconds(3);
 
   /**
-   * Joins the cluster at {@code seed} (within {@code joinTimeout}), runs {@code job}, and gathers
-   * what its ranks report until every rank is done and the coordinator saved the cursor. Fails
-   * when the job fails or nothing arrives for {@code idleTimeout}.
+   * A client member of the cluster at {@code seed} (it hosts nothing); it joins in the
+   * background ({@link ClusterNode#awaitUp}). {@link #leave} it when done.
    */
-  public static Outcome run(String seed, JobSpec job, Config base, Consumer<String> progress, Duration joinTimeout,
-                            Duration idleTimeout) throws InterruptedException, TimeoutException {
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
+  public static ActorSystem<Void> join(String seed, Config base) {
+    return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
         ClusterNode.pekko("127.0.0.1", 0, List.of(seed), List.of("client"), 7_000, base));
+  }
+
+  /** Leaves the cluster gracefully (leave, exit, then stop), so the nodes see a departure, not a failure. */
+  public static void leave(ActorSystem<?> system) {
+    CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.clusterLeavingReason())
+        .toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
+  }
+
+  /**
+   * Runs {@code job} on the cluster {@code system} is a member of: submits it (placed within
+   * {@code placeTimeout}), hands the ranks' reports to {@code delivery} until every rank is done
+   * and the coordinator saved the cursor. Fails when the job fails or nothing arrives for
+   * {@code idleTimeout}; when {@code delivery} stops the job for bad data, the coordinator stops
+   * the ranks and saves the cursor, and the {@link BadSampleException} is thrown. With
+   * {@code announce}, {@code progress} hears where the job was placed.
+   */
+  public static Outcome run(ActorSystem<?> system, JobSpec job, Delivery delivery, Consumer<String> progress,
+                            boolean announce, Duration placeTimeout, Duration idleTimeout)
+      throws InterruptedException, TimeoutException {
+    LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> Behaviors.receive(Object.class)
+        .onMessage(Watch.class, w -> {
+          ctx.watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
+          return Behaviors.same();
+        })
+        .onMessage(Done.class, d -> Behaviors.stopped())
+        .onAnyMessage(e -> {
+          inbox.add(e);
+          return Behaviors.same();
+        }).build()), "job-client-" + CLIENTS.incrementAndGet(), Props.empty());
     try {
-      Cluster cluster = Cluster.get(system);
-      long deadline = System.nanoTime() + joinTimeout.toNanos();
-      while (cluster.selfMember().status() != MemberStatus.up()) {
-        if (System.nanoTime() > deadline) {
-          throw new TimeoutException("could not join the cluster at " + seed + " within " + joinTimeout.toSeconds()
-              + " s (is a node running there? bin/conveyor node NODE.conf)");
-        }
-        Thread.sleep(50);
-      }
-      LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-      ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> Behaviors.receive(Object.class)
-          .onMessage(Watch.class, w -> {
-            ctx.watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
-            return Behaviors.same();
-          })
-          .onAnyMessage(e -> {
-            inbox.add(e);
-            return Behaviors.same();
-          }).build()), "cluster-client", Props.empty());
       ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
       long t0 = System.nanoTime();
-      JobCoordinator.Placed placed = submit(proxy, job, client, inbox, deadline, progress);
-      progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s), shares "
-          + placed.shares()
-          + (job.resume().isEmpty() ? "" : ", from cursor " + placed.start()));
-      return gather(job, placed, client, proxy, inbox, progress, idleTimeout, t0);
+      JobCoordinator.Placed placed = submit(proxy, job, client, inbox, System.nanoTime() + placeTimeout.toNanos(), progress);
+      if (announce) {
+        progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s), shares "
+            + placed.shares() + (job.resume().isEmpty() ? "" : ", from cursor " + placed.start()));
+      }
+      return gather(job, placed, client, proxy, inbox, delivery, progress, idleTimeout, t0);
     } finally {
-      // leave the cluster gracefully (leave, exit, then stop), so the nodes see a departure, not a failure
-      CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.clusterLeavingReason())
-          .toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(x -> null).join();
+      client.tell(Done.INSTANCE);
     }
   }
+
+  private static final java.util.concurrent.atomic.AtomicInteger CLIENTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** The ranks' reports until the job ends; a lost coordinator is replaced on the way. */
   private static Outcome gather(JobSpec job, JobCoordinator.Placed placed, ActorRef<Object> client,
                                 ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<Object> inbox,
-                                Consumer<String> progress, Duration idleTimeout, long t0)
+                                Delivery delivery, Consumer<String> progress, Duration idleTimeout, long t0)
       throws InterruptedException, TimeoutException {
     ActorRef<JobCoordinator.Command> coordinator = placed.coordinator();
     client.tell(new Watch(coordinator));
-    List<String> digests = new ArrayList<>();
-    List<String> keys = new ArrayList<>();
-    List<NodeAgent.SkipDone> skips = new ArrayList<>();
-    long bytes = 0;
-    long batches = 0;
     Set<Integer> ranksDone = new HashSet<>();
+    List<RankReport.RankDone> ends = new ArrayList<>();
     String failure = null;
-    long samples = 0;
-    long leases = 0;
-    long reassigned = 0;
-    long handedBack = 0;
     int takeovers = 0;
     boolean adopting = false;
     boolean finishing = false;
@@ -140,27 +137,21 @@ public final class ClusterClient {
       } else {
         lastEvent = now;
       }
-      if (e instanceof NodeAgent.BatchDone b) {
-        batches++;
-        if (job.digests()) {
-          digests.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
+      try {
+        if (e instanceof RankReport.RankDone d) {
+          ranksDone.add(d.rank());
+          ends.add(d);
+          delivery.rankEnded(d.rank());
+        } else if (e instanceof RankReport.RankFailed f) {
+          failure = failure != null ? failure : "rank " + f.rank() + ": " + f.reason();
+          ranksDone.add(f.rank());
+        } else if (e instanceof RankReport r) {
+          delivery.report(r);
         }
-        samples += b.samples();
-        bytes += b.bytes();
-        for (String k : b.keys()) {
-          keys.add(b.epoch() + " " + b.rank() + " " + b.step() + " " + k);
-        }
-      } else if (e instanceof NodeAgent.SkipDone s) {
-        skips.add(s);
-      } else if (e instanceof NodeAgent.RankDone d) {
-        ranksDone.add(d.rank());
-        leases += d.leases();
-        reassigned += d.reassigned();
-        handedBack += d.handedBack();
-      } else if (e instanceof NodeAgent.RankFailed f) {
-        failure = failure != null ? failure : "rank " + f.rank() + ": " + f.reason();
-        ranksDone.add(f.rank());
-      } else if (e instanceof CoordinatorLost lost && lost.coordinator().equals(coordinator)) {
+      } catch (BadSampleException bad) {
+        throw cancel(job, coordinator, inbox, bad, progress);
+      }
+      if (e instanceof CoordinatorLost lost && lost.coordinator().equals(coordinator)) {
         progress.accept("the job coordinator (" + coordinator.path().address() + ") is gone; asking its successor"
             + " to take the job over");
         adopting = true;
@@ -179,20 +170,11 @@ public final class ClusterClient {
       } else if (e instanceof JobCoordinator.Finished f) {
         finished = f; // it may overtake the last ranks' reports: they come from their nodes
       }
-      if (finished != null && ranksDone.size() == job.world()) {
-        JobCoordinator.Finished f = finished;
+      if (finished != null && ranksDone.size() == job.ranks().size()) {
         if (failure != null) {
-          throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + f.cursor() + ")");
+          throw new IllegalStateException("the cluster job failed: " + failure + " (cursor saved: " + finished.cursor() + ")");
         }
-        digests.sort(LOCKSTEP);
-        keys.sort(KEYS_LOCKSTEP);
-        // dead letters in lockstep order too (a rank's own stay in their order: the sort is stable)
-        skips.sort(Comparator.comparingInt(NodeAgent.SkipDone::epoch).thenComparingLong(NodeAgent.SkipDone::step)
-            .thenComparingInt(NodeAgent.SkipDone::rank));
-        List<String> dead = skips.stream().map(NodeAgent.SkipDone::deadLetter).toList();
-        return new Outcome(digests, keys, dead, batches, samples, bytes, leases, reassigned, handedBack,
-            placed.trainerHosts(), placed.readers(), placed.shares(), (System.nanoTime() - t0) / 1e9, placed.start(),
-            f.cursor(), f.persisted(), takeovers);
+        return outcome(placed, ends, (System.nanoTime() - t0) / 1e9, finished, takeovers);
       }
       if (e instanceof JobCoordinator.Failed f) {
         throw new IllegalStateException("the cluster job failed: " + f.reason());
@@ -206,7 +188,7 @@ public final class ClusterClient {
         throw new IllegalStateException("the cluster job failed: " + failure + " (the coordinator did not confirm; the"
             + " cursor may not be saved)");
       }
-      finishing = finishing || ranksDone.size() == job.world();
+      finishing = finishing || ranksDone.size() == job.ranks().size();
       if (now - lastAsk > ASK_AGAIN.toNanos() && (adopting || finishing)) {
         lastAsk = now;
         if (adopting) {
@@ -216,6 +198,43 @@ public final class ClusterClient {
         }
       }
     }
+  }
+
+  private static Outcome outcome(JobCoordinator.Placed placed, List<RankReport.RankDone> ends, double seconds,
+                                 JobCoordinator.Finished f, int takeovers) {
+    long leases = 0;
+    long reassigned = 0;
+    long handedBack = 0;
+    double stall = 0;
+    double stallSeconds = 0;
+    for (RankReport.RankDone d : ends) {
+      leases += d.leases();
+      reassigned += d.reassigned();
+      handedBack += d.handedBack();
+      stall += d.stall() / ends.size();
+      stallSeconds += d.stallSeconds();
+    }
+    return new Outcome(leases, reassigned, handedBack, stall, stallSeconds, placed.trainerHosts(), placed.readers(),
+        placed.shares(), seconds, placed.start(), f.cursor(), f.persisted(), takeovers);
+  }
+
+  /**
+   * The job's data is over its bad-sample bound: has the coordinator stop the ranks and save
+   * the cursor (waiting for its answer up to {@link #FAILED_WAIT}), and returns {@code bad} to throw.
+   */
+  private static BadSampleException cancel(JobSpec job, ActorRef<JobCoordinator.Command> coordinator,
+                                           LinkedBlockingQueue<Object> inbox, BadSampleException bad,
+                                           Consumer<String> progress) throws InterruptedException {
+    coordinator.tell(new JobCoordinator.Cancel(job.id(), bad.getMessage()));
+    long deadline = System.nanoTime() + FAILED_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      Object e = inbox.poll(200, TimeUnit.MILLISECONDS);
+      if (e instanceof JobCoordinator.Failed || e instanceof JobCoordinator.Finished) {
+        return bad;
+      }
+    }
+    progress.accept("the coordinator did not confirm that the job stopped; the cursor may not be saved");
+    return bad;
   }
 
   /** Submits until the coordinator has placed the job (agents register with a delay after joining). */

@@ -133,6 +133,47 @@ public final class ClusterNode {
   }
 
   /**
+   * A cluster of one in this process, what {@code run} without {@code --cluster} runs on: a
+   * node with both roles on 127.0.0.1 (a free port, no HTTP) that joins itself, with the
+   * settings of {@code configured} for its decoders and prefetch rings. The same actors as any
+   * node: its coordinator, readers, decoders and rank feeders run the job.
+   */
+  public static ActorSystem<NodeAgent.Command> startAlone(NodeSettings configured, S3Settings s3, Config base) {
+    NodeSettings n = new NodeSettings(List.of(NodeAgent.WORKER, NodeAgent.TRAINER_HOST), "127.0.0.1", 0, List.of(),
+        configured.downUnreachableAfterMillis(), configured.httpHostname(), -1, configured.simulatedTrainerStepMillis(),
+        configured.cpus(), configured.prefetchDepth());
+    // alone, nothing waits on gossip: the leader moves it up, and out at the end, and the proxy
+    // finds the coordinator within 100 ms rather than Pekko's defaults of a second each
+    Config quick = ConfigFactory.parseString("""
+        pekko.cluster.leader-actions-interval = 100ms
+        pekko.cluster.gossip-interval = 100ms
+        pekko.cluster.singleton-proxy.singleton-identification-interval = 100ms
+        pekko.cluster.singleton.hand-over-retry-interval = 100ms
+        """);
+    ActorSystem<NodeAgent.Command> system = start(n, s3, quick.withFallback(base));
+    org.apache.pekko.cluster.typed.Cluster c = org.apache.pekko.cluster.typed.Cluster.get(system);
+    c.manager().tell(org.apache.pekko.cluster.typed.Join.create(c.selfMember().address()));
+    return system;
+  }
+
+  /**
+   * Waits until this member of the cluster is up, for at most {@code timeout}; {@code seed}
+   * names where it joins, for the message.
+   */
+  public static void awaitUp(ActorSystem<?> system, String seed, Duration timeout)
+      throws InterruptedException, java.util.concurrent.TimeoutException {
+    org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (cluster.selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()) {
+      if (System.nanoTime() > deadline) {
+        throw new java.util.concurrent.TimeoutException("could not join the cluster at " + seed + " within "
+            + timeout.toSeconds() + " s (is a node running there? bin/conveyor node NODE.conf)");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /**
    * The coordinator singleton, from this member: it runs on the oldest worker node, which opens
    * checkpoint directories with {@code stores}; elsewhere this is a proxy. Not on a trainer
    * host: losing one ends its ranks anyway, and the coordinator should outlive that.

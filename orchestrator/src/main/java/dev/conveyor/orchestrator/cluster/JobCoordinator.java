@@ -3,7 +3,7 @@ package dev.conveyor.orchestrator.cluster;
 import dev.conveyor.orchestrator.cluster.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.job.CheckpointActor;
 import dev.conveyor.orchestrator.job.CursorStore;
-import dev.conveyor.orchestrator.job.JobRunner;
+import dev.conveyor.orchestrator.job.JobPlanner;
 import dev.conveyor.orchestrator.node.NodeState;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.store.ShardStore;
@@ -41,7 +41,8 @@ public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Adopt, Finish, RankDelivered, RankFinished, RankLost, HandOver, Nodes,
+  public sealed interface Command permits Submit, Adopt, Finish, Cancel, RankDelivered, RankFinished, RankLost, HandOver,
+      Nodes,
       Ready, NotReady,
       Attached, Saved, ClientGone, HostLost, Tick, Current {}
 
@@ -56,6 +57,12 @@ public final class JobCoordinator {
    * once it has them too (it would anyway; the client asks again after a take-over).
    */
   public record Finish(String jobId) implements Command, WireMessage {}
+
+  /**
+   * The client stops job {@code jobId} for {@code reason} (its data is over the bad-sample
+   * bound): the coordinator stops the ranks, saves the cursor and answers {@link Failed}.
+   */
+  public record Cancel(String jobId, String reason) implements Command, WireMessage {}
 
   /** A rank of job {@code jobId} delivered its last batch (after its deliveries, from the same node). */
   public record RankFinished(String jobId, int rank) implements Command, WireMessage {}
@@ -151,6 +158,7 @@ public final class JobCoordinator {
           .onMessage(Current.class, c -> Behaviors.same())
           .onMessage(Finish.class, f -> Behaviors.same())
           .onMessage(RankFinished.class, f -> Behaviors.same())
+          .onMessage(Cancel.class, c -> Behaviors.same())
           .build();
     }
 
@@ -253,10 +261,10 @@ public final class JobCoordinator {
         files = openCheckpoints(job);
         Optional<CursorStore> store = cursorStore(job, files);
         start = job.resume().isEmpty() ? Cursor.start(job.recipe().fingerprint(), job.world())
-            : JobRunner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
+            : JobPlanner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
                 line -> ctx.getLog().info("job {}: {}", job.id(), line));
         Running run = new Running(job, s.client(), files,
-            ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery())), false);
+            ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery(), job.rank() >= 0)), false);
         if (store.isPresent()) {
           // the directory's latest cursor is this run's from now on: one a successor may take it over from
           // (not an earlier run's of the same recipe, which may be further on)
@@ -264,8 +272,9 @@ public final class JobCoordinator {
         }
         List<List<Integer>> ranksOf = new ArrayList<>();
         hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
-        for (int r = 0; r < job.world(); r++) {
-          ranksOf.get(r % hosts.size()).add(r);
+        List<Integer> served = job.ranks();
+        for (int i = 0; i < served.size(); i++) {
+          ranksOf.get(i % hosts.size()).add(served.get(i));
         }
         for (int i = 0; i < hosts.size(); i++) {
           hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), ranksOf.get(i), readers,
@@ -299,12 +308,12 @@ public final class JobCoordinator {
         files = openCheckpoints(job);
         Optional<CursorStore> store = cursorStore(job, files);
         Cursor first = job.resume().isEmpty() ? Cursor.start(job.recipe().fingerprint(), job.world())
-            : JobRunner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
+            : JobPlanner.resumeFrom(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat,
                 line -> { });
         Optional<Cursor> saved = CheckpointActor.recover(store, first, mat);
         Cursor from = saved.orElse(first);
         ActorRef<CheckpointActor.Command> checkpoint =
-            ctx.spawnAnonymous(CheckpointActor.starting(store, from, job.checkpointEvery()));
+            ctx.spawnAnonymous(CheckpointActor.starting(store, from, job.checkpointEvery(), job.rank() >= 0));
         ctx.getLog().info("job {}: taken over from a lost coordinator, from cursor {}", job.id(), from.encode());
         askAgents(); // every agent: its ranks of this job report here from now on
         a.client().tell(new Adopted(ctx.getSystem().address().toString(), ctx.getSelf(), from.encode(), saved.isPresent()));
@@ -336,7 +345,7 @@ public final class JobCoordinator {
 
     /** Saves the final cursor if every rank is done and every node has answered. */
     void maybeFinish(Running run) {
-      if (!run.ending()[0] && run.attaching()[0] == 0 && run.ranksDone().size() == run.job().world()) {
+      if (!run.ending()[0] && run.attaching()[0] == 0 && run.ranksDone().size() == run.job().ranks().size()) {
         run.ending()[0] = true;
         saveFinally(run);
       }
@@ -411,6 +420,12 @@ public final class JobCoordinator {
               ctx.getLog().warn("job {}: trainer host {} is gone; stopping the job, saving its cursor", id, h.node());
             }
             stop(run, "trainer host " + h.node() + " left the cluster, and its ranks with it");
+            return Behaviors.same();
+          })
+          .onMessage(Cancel.class, c -> {
+            if (c.jobId().equals(id)) {
+              stop(run, c.reason());
+            }
             return Behaviors.same();
           })
           .onMessage(RankLost.class, l -> {

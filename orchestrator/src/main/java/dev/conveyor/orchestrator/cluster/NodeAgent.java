@@ -11,10 +11,16 @@ import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.workers.decoder.DecoderPool;
+import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
 import dev.conveyor.workers.wire.WireMessage;
 import dev.conveyor.orchestrator.job.CheckpointActor;
 import dev.conveyor.orchestrator.node.NodeState;
+import dev.conveyor.orchestrator.delivery.RankReport;
+import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
+import dev.conveyor.orchestrator.delivery.RankReport.RankDone;
+import dev.conveyor.orchestrator.delivery.RankReport.RankFailed;
+import dev.conveyor.orchestrator.delivery.RankReport.SkipDone;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -87,27 +93,8 @@ public final class NodeAgent {
   public record Attached(String node, ActorRef<Command> agent, boolean runsRanks, List<CheckpointActor.Delivered> positions,
                          List<Integer> done) implements WireMessage {}
 
-  /** Stop the ranks of job {@code jobId} (its client is gone). */
+  /** Job {@code jobId} has ended (or its client is gone): stop its ranks, readers and decoders here. */
   public record StopJob(String jobId) implements Command {}
-
-  /** What a trainer host reports of its ranks. */
-  public sealed interface RankReport extends WireMessage permits BatchDone, SkipDone, RankDone, RankFailed {}
-
-  /**
-   * A batch was delivered: its place and digests, as {@code --digest-out} prints them, its
-   * samples and bytes (tensor bytes when decoded), and its keys when the job asks for them.
-   */
-  public record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples,
-                          long bytes, List<String> keys) implements RankReport {}
-
-  /** A sample was skipped: its dead-letter line. */
-  public record SkipDone(int epoch, long step, int rank, String deadLetter) implements RankReport {}
-
-  /** A rank has delivered all its batches; how leasing went: leases, leased again after a failure, handed back by a leaving node. */
-  public record RankDone(int rank, long leases, long reassigned, long handedBack) implements RankReport {}
-
-  /** A rank could not go on. */
-  public record RankFailed(int rank, String reason) implements RankReport {}
 
   /**
    * An agent with the node's roles and its own stores ({@code stores} opens one per job, for its
@@ -139,6 +126,8 @@ public final class NodeAgent {
       String node = ctx.getSystem().address().toString();
       int[] jobs = {0};
       Map<String, RunningJob> running = new HashMap<>();
+      // what this node started as a worker for each job: stopped, and its store closed, when the job ends
+      Map<String, List<Runnable>> workerParts = new HashMap<>();
       return Behaviors.receive(Command.class)
           .onMessage(Prepare.class, p -> {
             Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
@@ -156,6 +145,7 @@ public final class NodeAgent {
               DataPlan plan = new DataPlan(p.job().recipe());
               JobSpec job = p.job();
               ShardStore store = stores.apply(plan.recipe().shards().uri(0));
+              List<Runnable> parts = workerParts.computeIfAbsent(job.id(), id -> new ArrayList<>());
               ShardReader.Stats stats = new ShardReader.Stats();
               NodeState state = NodeState.get(ctx.getSystem());
               state.reader(job.id(), stats, () -> store.metrics().snapshot());
@@ -167,18 +157,25 @@ public final class NodeAgent {
                 state.decoders(job.id(), decoding);
                 ActorRef<DecoderPool.Decode> pool = ctx.spawn(DecoderPool.create(shares, job.decode().get(),
                     job.recipe().seed(), job.stages().mapClass(), decoding), "decoders-" + n);
-                pipeline = job.pipeline(DecoderPool.stage(pool,
-                    java.time.Duration.ofMillis(job.decode().get().limits().timeoutMillis()), ctx.getSystem().scheduler()));
+                parts.add(() -> ctx.stop(pool));
+                pipeline = job.decoding(DecoderPool.stage(pool,
+                    java.time.Duration.ofMillis(job.decode().get().limits().timeoutMillis()), ctx.getSystem().scheduler()),
+                    shares);
               }
-              reader = Optional.of(ctx.spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()),
-                  "reader-" + n));
+              ActorRef<ShardReader.Command> shardReader =
+                  ctx.spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()), "reader-" + n);
+              reader = Optional.of(shardReader);
+              parts.add(() -> ctx.stop(shardReader));
+              parts.add(store::close);
             }
             p.replyTo().tell(new Prepared(node, ctx.getSelf(), roles.contains(TRAINER_HOST), reader, shares, ""));
             return Behaviors.same();
           })
           .onMessage(RunRanks.class, r -> {
             DataPlan plan = new DataPlan(r.job().recipe());
-            RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator()));
+            RunningJob job = running.computeIfAbsent(r.job().id(), id -> new RunningJob(r.coordinator(),
+                new LockstepTrainers(local.trainerStep(), TRAINER_WAIT)));
+            job.trainers.expect(r.ranks());
             for (int rank : r.ranks()) {
               job.feeders.add(runRank(r, plan, rank, ctx.getSystem(), mat, leases, job, local));
             }
@@ -199,6 +196,8 @@ public final class NodeAgent {
             if (job != null) {
               job.feeders.forEach(RankFeeder::close);
             }
+            workerParts.getOrDefault(st.jobId(), List.of()).forEach(Runnable::run);
+            workerParts.remove(st.jobId());
             return Behaviors.same();
           })
           .build();
@@ -211,9 +210,11 @@ public final class NodeAgent {
     final Map<Integer, Map<Integer, Long>> last = new ConcurrentHashMap<>();
     final List<RankFeeder> feeders = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Set<Integer> done = ConcurrentHashMap.newKeySet();
+    final LockstepTrainers trainers;
 
-    RunningJob(ActorRef<JobCoordinator.Command> coordinator) {
+    RunningJob(ActorRef<JobCoordinator.Command> coordinator, LockstepTrainers trainers) {
       this.coordinator = new AtomicReference<>(coordinator);
+      this.trainers = trainers;
     }
 
     void delivered(String jobId, int rank, int epoch, long index) {
@@ -237,21 +238,25 @@ public final class NodeAgent {
 
   /**
    * Runs {@code rank}: its events into a {@link RankFeeder}'s prefetch ring, and a trainer —
-   * here a thread standing in for the trainer process, taking a batch every
-   * {@code local.trainerStep()} — taking from it. A batch is reported (to the client, to the
-   * coordinator's cursor, to the node's metrics) when the trainer takes it.
+   * here a thread standing in for the trainer process, in lockstep with the job's other ranks
+   * on this node, taking a batch every {@code local.trainerStep()} — taking from it. A batch is
+   * reported (to the client, to the coordinator's cursor, to the node's metrics) when the
+   * trainer takes it.
    */
   private static RankFeeder runRank(RunRanks r, DataPlan plan, int rank, org.apache.pekko.actor.typed.ActorSystem<?> system,
                                     Materializer mat, LeasedSlices.Settings leases, RunningJob running, Local local) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    // the rank reads reader-parallelism slices at once, as a rank reads windows in one process
+    LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
+        leases.retryDelay(), job.readerParallelism());
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
     LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> ClusterNode.isUp(system, ref));
     Cursor start = Cursor.decode(r.start());
     NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
       RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
-      return LeasedSlices.events(seg, readers, system, leases, stats)
+      return LeasedSlices.events(seg, readers, system, inFlight, stats)
           .map(ev -> {
             meter.received(ShardReader.bytes(ev));
             return ev;
@@ -273,37 +278,21 @@ public final class NodeAgent {
           b.samples().size(), bytes, keys));
       running.delivered(job.id(), b.rank(), b.epoch(), b.index());
       meter.delivered(b.epoch(), b.index(), b.samples().size(), bytes);
-    }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter().line())));
+    }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
     meter.ring(feeder::ready);
-    Thread trainer = new Thread(() -> {
-      String failure = null;
-      try {
-        while (feeder.next(TRAINER_WAIT).isPresent()) {
-          meter.stall(feeder.stallSeconds(), feeder.stall());
-          if (!local.trainerStep().isZero()) {
-            Thread.sleep(local.trainerStep().toMillis());
+    running.trainers.start("trainer-" + job.id() + "-rank-" + rank, rank, feeder,
+        () -> meter.stall(feeder.stallSeconds(), feeder.stall()), failed -> {
+          meter.ended(failed.map(f -> "failed: " + f).orElse("done"));
+          if (failed.isPresent()) {
+            r.replyTo().tell(new RankFailed(rank, failed.get()));
+            // what this node cannot fix goes up: the coordinator stops the job and saves its cursor
+            running.coordinator.get().tell(new JobCoordinator.RankLost(job.id(), rank, failed.get()));
+          } else {
+            running.finished(job.id(), rank);
+            r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack(),
+                feeder.stallSeconds(), feeder.stall()));
           }
-        }
-      } catch (IllegalStateException e) {
-        failure = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-      } catch (java.util.concurrent.TimeoutException e) {
-        failure = "no batch for " + TRAINER_WAIT.toMinutes() + " min";
-      } catch (InterruptedException e) {
-        failure = "interrupted";
-        Thread.currentThread().interrupt();
-      }
-      meter.ended(failure == null ? "done" : "failed: " + failure);
-      if (failure != null) {
-        r.replyTo().tell(new RankFailed(rank, failure));
-        // what this node cannot fix goes up: the coordinator stops the job and saves its cursor
-        running.coordinator.get().tell(new JobCoordinator.RankLost(job.id(), rank, failure));
-      } else {
-        running.finished(job.id(), rank);
-        r.replyTo().tell(new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack()));
-      }
-    }, "trainer-" + job.id() + "-rank-" + rank);
-    trainer.setDaemon(true);
-    trainer.start();
+        });
     return feeder;
   }
 

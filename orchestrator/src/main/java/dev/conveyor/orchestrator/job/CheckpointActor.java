@@ -10,7 +10,7 @@ import org.apache.pekko.stream.Materializer;
 
 /**
  * Keeps a job's cursor and persists it: rank feeders (on any node) report each batch
- * delivered to their trainer; every {@code every} reports, and whenever asked, the cursor is
+ * delivered to their trainer; every {@code every} steps, and whenever asked, the cursor is
  * saved to the {@link CursorStore} ({@code latest.cursor} replaced atomically, the last
  * {@code keep} numbered ones kept). Without a store it only keeps the cursor. Saving is
  * synchronous in the actor: a save finishes before the next report is counted.
@@ -35,10 +35,11 @@ public final class CheckpointActor {
 
   /**
    * A checkpoint actor for a job that starts at {@code start} (a fresh start or a resumed
-   * cursor), saving to {@code store} if there is one.
+   * cursor), saving to {@code store} if there is one. With {@code oneRank} the run serves one
+   * rank of a lockstep job, and its count stands for every rank's.
    */
-  public static Behavior<Command> starting(Optional<CursorStore> store, Cursor start, int every) {
-    return Behaviors.setup(ctx -> tracking(store, new CursorTracker(start, false), every));
+  public static Behavior<Command> starting(Optional<CursorStore> store, Cursor start, int every, boolean oneRank) {
+    return Behaviors.setup(ctx -> tracking(store, new CursorTracker(start, oneRank), every));
   }
 
   /**
@@ -52,38 +53,78 @@ public final class CheckpointActor {
   }
 
   private static Behavior<Command> tracking(Optional<CursorStore> store, CursorTracker tracker, int every) {
-    long[] sinceSave = {0};
-    int[] epoch = {tracker.cursor().epoch()};
-    long[] step = {0};
-    Runnable save = () -> {
-      store.ifPresent(s -> s.save(tracker.cursor(), step[0]));
-      sinceSave[0] = 0;
-    };
-    return Behaviors.receive(Command.class)
-        .onMessage(Delivered.class, d -> {
-          tracker.delivered(d.rank(), d.epoch(), d.index());
-          Cursor c = tracker.cursor();
-          if (c.epoch() != epoch[0]) {
-            epoch[0] = c.epoch();
-            step[0] = 0;
-          }
-          if (d.epoch() == c.epoch()) {
-            step[0] = Math.max(step[0], d.index());
-          }
-          if (every > 0 && ++sinceSave[0] >= every) {
-            save.run();
-          }
-          return Behaviors.same();
-        })
-        .onMessage(SaveNow.class, s -> {
-          save.run();
-          s.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent()));
-          return Behaviors.same();
-        })
-        .onMessage(Current.class, c -> {
-          c.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent() && sinceSave[0] == 0));
-          return Behaviors.same();
-        })
-        .build();
+    return new Tracking(store, tracker, every).behavior();
+  }
+
+  /**
+   * The cursor and when it was saved: every {@code every} steps of the cursor — when the rank
+   * furthest behind in the cursor's epoch has delivered a multiple of {@code every} batches, so
+   * that ranks in lockstep are saved at a step boundary, as a trainer's checkpoint would be.
+   */
+  private static final class Tracking {
+    private final Optional<CursorStore> store;
+    private final CursorTracker tracker;
+    private final int every;
+    private int epoch;
+    private long savedAt; // the slowest rank's count in the cursor's epoch when last saved
+    private boolean unsaved;
+
+    Tracking(Optional<CursorStore> store, CursorTracker tracker, int every) {
+      this.store = store;
+      this.tracker = tracker;
+      this.every = every;
+      this.epoch = tracker.cursor().epoch();
+      this.savedAt = slowest(tracker.cursor());
+    }
+
+    Behavior<Command> behavior() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Delivered.class, this::onDelivered)
+          .onMessage(SaveNow.class, this::onSaveNow)
+          .onMessage(Current.class, this::onCurrent)
+          .build();
+    }
+
+    private Behavior<Command> onDelivered(Delivered d) {
+      tracker.delivered(d.rank(), d.epoch(), d.index());
+      Cursor c = tracker.cursor();
+      unsaved = true;
+      if (c.epoch() != epoch) {
+        epoch = c.epoch();
+        savedAt = 0;
+      }
+      long slowest = slowest(c);
+      if (every > 0 && slowest > savedAt && slowest % every == 0) {
+        save(c, slowest - 1);
+        savedAt = slowest;
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onSaveNow(SaveNow s) {
+      Cursor c = tracker.cursor();
+      save(c, Math.max(0, fastest(c) - 1));
+      s.replyTo().tell(new Saved(c.encode(), store.isPresent()));
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onCurrent(Current c) {
+      c.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent() && !unsaved));
+      return Behaviors.same();
+    }
+
+    /** Saves {@code c} as of {@code step} (the last step every saved rank delivered, for the file's name). */
+    private void save(Cursor c, long step) {
+      store.ifPresent(s -> s.save(c, step));
+      unsaved = false;
+    }
+
+    private static long slowest(Cursor c) {
+      return java.util.Arrays.stream(c.current().batches()).min().orElse(0);
+    }
+
+    private static long fastest(Cursor c) {
+      return java.util.Arrays.stream(c.current().batches()).max().orElse(0);
+    }
   }
 }

@@ -131,6 +131,12 @@ public final class NodeState implements Extension {
     readers.put(job, new Reader(job, stats, store));
   }
 
+  /** What the store of this node's reader for {@code job} did, if the node reads for it. */
+  public java.util.Optional<ReaderMetrics.Snapshot> reads(String job) {
+    Reader r = readers.get(job);
+    return r == null ? java.util.Optional.empty() : java.util.Optional.of(r.store().get());
+  }
+
   public void decoders(String job, DecoderPool.Stats stats) {
     decoders.put(job, stats);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.batch.BatchDigest;
 import dev.conveyor.streams.decode.SampleMap;
@@ -63,6 +64,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterJobTest {
   static final LeasedSlices.Settings LEASES = new LeasedSlices.Settings(Duration.ofSeconds(5), 4, Duration.ofMillis(100), 2);
+
+  /** Digest lines ({@code epoch step rank …}) in lockstep order. */
+  static final java.util.Comparator<String> LOCKSTEP = java.util.Comparator
+      .comparing((String l) -> Long.parseLong(l.split(" ")[0]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[1]))
+      .thenComparing(l -> Long.parseLong(l.split(" ")[2]));
 
   @TempDir
   static Path dir;
@@ -146,7 +153,7 @@ class ClusterJobTest {
           }
         }
       }
-      lines.sort(ClusterClient.LOCKSTEP);
+      lines.sort(LOCKSTEP);
       return lines;
     } finally {
       local.terminate();
@@ -199,17 +206,17 @@ class ClusterJobTest {
     int done = 0;
     while (done < job.world()) {
       Object e = client.receiveMessage(Duration.ofSeconds(60));
-      assertThat(e).isNotInstanceOf(NodeAgent.RankFailed.class);
-      if (e instanceof NodeAgent.BatchDone b) {
+      assertThat(e).isNotInstanceOf(RankReport.RankFailed.class);
+      if (e instanceof RankReport.BatchDone b) {
         lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256());
-      } else if (e instanceof NodeAgent.SkipDone k) {
-        skips.add(k.deadLetter());
-      } else if (e instanceof NodeAgent.RankDone d) {
+      } else if (e instanceof RankReport.SkipDone k) {
+        skips.add(k.deadLetter().line());
+      } else if (e instanceof RankReport.RankDone d) {
         assertThat(d.reassigned()).as("nothing failed").isZero();
         done++;
       }
     }
-    lines.sort(ClusterClient.LOCKSTEP);
+    lines.sort(LOCKSTEP);
     return lines;
   }
 
@@ -289,7 +296,7 @@ class ClusterJobTest {
     List<String> expected;
     List<String> expectedSkips = new ArrayList<>();
     try (DecoderStage local = new DecoderStage(decode, decoding.seed(), 2, Optional.of(new ShiftFirstByte()))) {
-      expected = reference(job, job.pipeline(local::apply), expectedSkips);
+      expected = reference(job, job.decoding(local::apply, 2), expectedSkips);
     }
     assertThat(lines).hasSizeGreaterThan(10).isEqualTo(expected);
     // supervision across the cluster: each refused sample is a dead letter, its decoder restarted, the rest flow
@@ -337,16 +344,16 @@ class ClusterJobTest {
       e = client.receiveMessage(Duration.ofSeconds(15));
     }
     assertThat(e).isInstanceOf(JobCoordinator.Placed.class);
-    NodeAgent.RankFailed failed = null;
+    RankReport.RankFailed failed = null;
     JobCoordinator.Failed stopped = null;
     while (stopped == null) {
       Object m = client.receiveMessage(Duration.ofSeconds(60));
-      if (m instanceof NodeAgent.RankFailed f && failed == null) {
+      if (m instanceof RankReport.RankFailed f && failed == null) {
         failed = f;
       } else if (m instanceof JobCoordinator.Failed f) {
         stopped = f;
       }
-      assertThat(m).isNotInstanceOf(NodeAgent.BatchDone.class);
+      assertThat(m).isNotInstanceOf(RankReport.BatchDone.class);
     }
     assertThat(failed).as("the rank reported its failure").isNotNull();
     assertThat(stopped.reason()).startsWith("rank " + failed.rank() + " failed").contains("the job was stopped");

@@ -41,7 +41,7 @@ class CheckpointActorTest {
 
   ActorRef<CheckpointActor.Command> spawn() {
     Optional<CursorStore> store = Optional.of(store());
-    return kit.spawn(CheckpointActor.starting(store, CheckpointActor.recover(store, START, mat).orElse(START), 4));
+    return kit.spawn(CheckpointActor.starting(store, CheckpointActor.recover(store, START, mat).orElse(START), 4, false));
   }
 
   static String current(ActorRef<CheckpointActor.Command> a) {
@@ -51,23 +51,34 @@ class CheckpointActorTest {
   }
 
   @Test
-  void itSavesEveryNBatchesAndOnDemandKeepingTheLastK() throws Exception {
+  void itSavesEveryNStepsOnceTheSlowestRankHasTakenThemAndOnDemandKeepingTheLastK() throws Exception {
     ActorRef<CheckpointActor.Command> a = spawn();
-    for (long step = 0; step < 10; step++) {
-      a.tell(new CheckpointActor.Delivered(0, 0, step));
+    for (long step = 0; step < 6; step++) {
+      a.tell(new CheckpointActor.Delivered(0, 0, step)); // rank 0 runs ahead: no step is complete yet
+    }
+    assertThat(current(a)).isEqualTo(START.withDelivered(0, 6).encode());
+    try (var files = Files.list(dir)) {
+      assertThat(files.toList()).as("nothing saved while rank 1 has taken nothing").isEmpty();
+    }
+    for (long step = 0; step < 18; step++) {
+      if (step >= 6) {
+        a.tell(new CheckpointActor.Delivered(0, 0, step));
+      }
       a.tell(new CheckpointActor.Delivered(1, 0, step));
     }
-    Cursor expected = START.withDelivered(0, 10).withDelivered(1, 10);
+    Cursor expected = START.withDelivered(0, 18).withDelivered(1, 18);
     assertThat(current(a)).isEqualTo(expected.encode());
-    // 20 reports, a save every 4: five numbered cursors written, the last 3 kept
+    // every 4 steps of the slowest rank: saved after steps 3, 7, 11 and 15, the last 3 kept
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
-          .containsExactly("cursor-000000-000000000005.cv", "cursor-000000-000000000007.cv",
-              "cursor-000000-000000000009.cv", "latest.cursor");
+          .containsExactly("cursor-000000-000000000007.cv", "cursor-000000-000000000011.cv",
+              "cursor-000000-000000000015.cv", "latest.cursor");
     }
-    assertThat(Cursor.decode(Files.readString(dir.resolve("latest.cursor")).trim())).isEqualTo(expected);
+    assertThat(Cursor.decode(Files.readString(dir.resolve("latest.cursor")).trim()))
+        .as("saved when rank 1 took step 15; rank 0 had taken it too")
+        .isEqualTo(START.withDelivered(0, 16).withDelivered(1, 16));
     TestProbe<CheckpointActor.Saved> p = kit.createTestProbe();
-    a.tell(new CheckpointActor.Delivered(0, 0, 10));
+    a.tell(new CheckpointActor.Delivered(0, 0, 18));
     a.tell(new CheckpointActor.SaveNow(p.ref()));
     CheckpointActor.Saved saved = p.receiveMessage();
     assertThat(saved.persisted()).isTrue();
@@ -104,7 +115,7 @@ class CheckpointActorTest {
 
   @Test
   void ranksOutOfStepKeepTheCursorInTheSlowestRanksEpochAndLateReportsNeverMoveItBack() {
-    ActorRef<CheckpointActor.Command> a = kit.spawn(CheckpointActor.starting(Optional.empty(), START, 0));
+    ActorRef<CheckpointActor.Command> a = kit.spawn(CheckpointActor.starting(Optional.empty(), START, 0, false));
     for (long step = 0; step < 5; step++) {
       a.tell(new CheckpointActor.Delivered(0, 0, step));
     }

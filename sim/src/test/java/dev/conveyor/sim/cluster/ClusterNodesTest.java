@@ -223,6 +223,90 @@ class ClusterNodesTest {
         .isEqualTo(ref.out().lines().reduce((a, b) -> b).orElseThrow().substring("cursor: ".length()));
   }
 
+  /**
+   * Overwrites the bytes of every {@code every}-th JPEG member of the tar {@code shard} (its size
+   * and the tar's layout kept), so that it no longer decodes; returns how many were spoiled.
+   */
+  static int spoilJpegs(Path shard, int every) throws Exception {
+    byte[] tar = Files.readAllBytes(shard);
+    int spoiled = 0;
+    int seen = 0;
+    for (int at = 0; at + 512 <= tar.length && tar[at] != 0; ) {
+      String name = new String(tar, at, 100, java.nio.charset.StandardCharsets.US_ASCII).replaceAll("\u0000.*", "");
+      long size = Long.parseLong(new String(tar, at + 124, 11, java.nio.charset.StandardCharsets.US_ASCII).trim(), 8);
+      if (name.endsWith(".jpg") && seen++ % every == 0) {
+        java.util.Arrays.fill(tar, at + 512, at + 512 + (int) size, (byte) 0x5a);
+        spoiled++;
+      }
+      at += 512 + (int) ((size + 511) / 512 * 512);
+    }
+    Files.write(shard, tar);
+    return spoiled;
+  }
+
+  @Test
+  void oneProcessAndAThreeNodeClusterWriteTheSameRecordsAndStopAtTheSameBadSample() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(90, 3, 64 * 1024, 17), dir.resolve("data").toUri(), n -> { });
+    int spoiled = 0;
+    List<Path> tars;
+    try (var files = Files.list(dir.resolve("data"))) {
+      tars = files.filter(p -> p.toString().endsWith(".tar")).sorted().toList();
+    }
+    for (Path t : tars) {
+      spoiled += spoilJpegs(t, 9);
+    }
+    assertThat(tars).hasSizeGreaterThan(1);
+    assertThat(spoiled).isGreaterThan(5);
+    // the manifest's digests no longer hold: the shards are counted, each spoiled picture is a dead letter
+    String[] job = {"run", "--shards",
+        dir.resolve("data").toUri() + "part-{000000..%06d}.tar".formatted(tars.size() - 1), "--manifest", "none",
+        "--world", "3", "--epochs", "2", "--batch-size", "4", "--decode", "auto",
+        "--set", "conveyor.decode.augment.random-crop=on", "--set", "conveyor.decode.image.short-side=64",
+        "--set", "conveyor.decode.image.crop-height=48", "--set", "conveyor.decode.image.crop-width=48"};
+    int port = freePort();
+    startCluster(port);
+    java.util.Map<String, Cli> runs = new java.util.LinkedHashMap<>();
+    for (String where : List.of("one", "cluster")) {
+      String[] args = concat(job, "--digest-out", dir.resolve(where + "-digests.txt").toString(),
+          "--keys-out", dir.resolve(where + "-keys.txt").toString(),
+          "--dead-letter", dir.resolve(where + "-dead.txt").toString(),
+          "--summary-json", dir.resolve(where + "-summary.json").toString(),
+          "--set", "conveyor.job.max-bad-fraction=0.5");
+      Cli r = cli(where.equals("one") ? args : concat(args, "--cluster", "127.0.0.1:" + port));
+      assertThat(r.code()).as(where + ": " + r.err() + r.out()).isZero();
+      runs.put(where, r);
+    }
+    for (String file : List.of("digests.txt", "keys.txt", "dead.txt")) {
+      assertThat(Files.readAllLines(dir.resolve("cluster-" + file))).as(file).isNotEmpty()
+          .isEqualTo(Files.readAllLines(dir.resolve("one-" + file)));
+    }
+    assertThat(Files.readAllLines(dir.resolve("one-dead.txt"))).as("each spoiled picture, in each epoch")
+        .hasSize(2 * spoiled).allMatch(l -> l.contains(" .jpg: "));
+    String one = Files.readString(dir.resolve("one-summary.json"));
+    String cluster = Files.readString(dir.resolve("cluster-summary.json"));
+    for (String field : List.of("ranks", "shards", "samples", "batches", "bytes", "bad_samples", "dropped_remainder",
+        "cursor")) {
+      assertThat(jsonField(cluster, field)).as(field).isEqualTo(jsonField(one, field));
+    }
+
+    // over the bound, both stop with exit code 3 at the same bad sample, with the same message
+    java.util.Map<String, Cli> stopped = new java.util.LinkedHashMap<>();
+    for (String where : List.of("one", "cluster")) {
+      String[] args = concat(job, "--set", "conveyor.job.max-bad-fraction=0.05",
+          "--dead-letter", dir.resolve(where + "-stopped-dead.txt").toString());
+      stopped.put(where, cli(where.equals("one") ? args : concat(args, "--cluster", "127.0.0.1:" + port)));
+    }
+    for (Cli r : stopped.values()) {
+      assertThat(r.code()).as(r.err()).isEqualTo(3);
+      assertThat(r.err()).contains("over max-bad-fraction 0.050");
+    }
+    String message = stopped.get("one").err().lines().filter(l -> l.contains("max-bad-fraction")).findFirst().orElseThrow();
+    assertThat(stopped.get("cluster").err()).contains(message);
+    assertThat(Files.readAllLines(dir.resolve("cluster-stopped-dead.txt")))
+        .isEqualTo(Files.readAllLines(dir.resolve("one-stopped-dead.txt")));
+  }
+
   /** What a long job run on a fresh cluster gave while a node was disturbed, and what a single process gives. */
   record Disturbed(Cli run, List<String> digests, List<String> reference, String referenceCursor, double secondsAfter,
                    List<Process> nodes) {}

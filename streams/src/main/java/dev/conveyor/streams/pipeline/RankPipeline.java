@@ -62,24 +62,34 @@ public final class RankPipeline {
    * closed with the stream).
    */
   public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
+    return checked(store, plan, seg.toRead(), s, checkedStore -> read(checkedStore, plan, seg, s));
+  }
+
+  /**
+   * {@code read} over {@code store}, or — with {@code readAheadBytes > 0} or manifest checks —
+   * over a {@link ReadAhead} that fetches the shards of {@code windows} ahead in plan order and
+   * checks every shard; one per materialization, closed with the stream.
+   */
+  private static <T> Source<T, NotUsed> checked(ShardStore store, DataPlan plan, List<WindowSlice> windows, Settings s,
+                                                java.util.function.Function<ShardStore, Source<T, NotUsed>> read) {
     if (s.readAheadBytes() <= 0 && s.checks().isEmpty()) {
-      return read(store, plan, seg, s);
+      return read.apply(store);
     }
-    return Source.<RankEvent, NotUsed>fromMaterializer((mat, attrs) -> {
+    return Source.<T, NotUsed>fromMaterializer((mat, attrs) -> {
       // with no budget nothing is fetched ahead: shards stream, checked against the manifest as they do
-      ReadAhead ahead = new ReadAhead(store, s.readAheadBytes() > 0 ? shardOrder(plan, seg) : List.of(), s.checks(),
+      ReadAhead ahead = new ReadAhead(store, s.readAheadBytes() > 0 ? shardOrder(plan, windows) : List.of(), s.checks(),
           s.readAheadBytes(), mat);
-      return read(ahead, plan, seg, s).watchTermination((m, done) -> {
+      return read.apply(ahead).watchTermination((m, done) -> {
         done.whenComplete((ok, e) -> ahead.close());
         return m;
       });
     }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
-  /** The shards {@code seg} reads, in the order its windows open them. */
-  private static List<URI> shardOrder(DataPlan plan, RankSegment seg) {
+  /** The shards {@code windows} read, in the order they open them. */
+  private static List<URI> shardOrder(DataPlan plan, List<WindowSlice> windows) {
     List<URI> order = new ArrayList<>();
-    for (WindowSlice w : seg.toRead()) {
+    for (WindowSlice w : windows) {
       for (ShardTask t : plan.tasks(w.window())) {
         order.add(plan.recipe().shards().uri(t.shard()));
       }
@@ -111,12 +121,15 @@ public final class RankPipeline {
 
   /**
    * One slice's events, read and passed through the per-sample stage, in plan order: what a
-   * worker node produces for a lease. The same slice always yields the same events.
+   * worker node produces for a lease. The same slice always yields the same events. Its shards
+   * are fetched ahead within {@code readAheadBytes} and checked against the manifest, as a
+   * segment's are.
    */
   public static Source<ReadEvent, NotUsed> slice(ShardStore store, DataPlan plan, int epoch, WindowSlice slice,
                                                  long firstPosition, Settings s) {
-    return WindowReader.read(store, plan, slice, firstPosition, s.maxMemberBytes())
-        .mapAsync(s.stageParallelism(), e -> s.stage().apply(epoch, e));
+    return checked(store, plan, List.of(slice), s,
+        checkedStore -> WindowReader.read(checkedStore, plan, slice, firstPosition, s.maxMemberBytes())
+            .mapAsync(s.stageParallelism(), e -> s.stage().apply(epoch, e)));
   }
 
   /** The batches (and skips) of {@code seg} from its slices' events, in order: the rank's side of the hand-off. */

@@ -2,7 +2,7 @@ package dev.conveyor.workers.decoder;
 
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.decode.DecodeException;
-import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.decode.SampleDecoding;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.sample.DeadLetter;
@@ -20,7 +20,10 @@ import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.PoolRouter;
 import org.apache.pekko.actor.typed.javadsl.Routers;
 
@@ -86,45 +89,57 @@ public final class DecoderPool {
   }
 
   private static Behavior<Decode> decoder(DecodeSettings settings, long seed, Optional<String> mapClass, Stats stats) {
-    return Behaviors.setup(ctx -> {
-      SampleDecoder decoder = new SampleDecoder(settings);
-      Optional<SampleMap> map = mapClass.map(SampleMap::named);
-      return Behaviors.receive(Decode.class)
-          .onMessage(Decode.class, d -> {
-            ReadEvent.Slot slot = d.slot();
-            if (!(slot.record() instanceof RawSample raw)) {
-              d.replyTo().tell(slot);
-              return Behaviors.same();
-            }
-            RawSample out;
-            try {
-              out = decoder.decode(raw, SampleDecoder.random(seed, d.epoch(), raw));
-            } catch (DecodeException e) {
-              deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
-              return Behaviors.same();
-            } catch (RuntimeException | LinkageError e) {
-              deadLetter(d, raw, "the decoder failed (" + e + "); it was restarted", stats);
-              throw new DecoderCrashed("decoding " + raw.key() + " of " + raw.shard(), e);
-            }
-            if (map.isPresent()) {
-              try {
-                out = map.get().apply(out, SampleMap.random(seed, d.epoch(), raw.shard(), raw.key()));
-              } catch (Exception | LinkageError e) {
-                deadLetter(d, raw, "the map stage " + mapClass.get() + " failed (" + e + "); its decoder was restarted",
-                    stats);
-                throw new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), e);
-              }
-            }
-            stats.decoded.incrementAndGet();
-            d.replyTo().tell(new ReadEvent.Slot(slot.position(), out));
-            return Behaviors.same();
-          })
-          .onSignal(PreRestart.class, s -> {
-            stats.restarts.incrementAndGet();
-            return Behaviors.same();
-          })
+    return Behaviors.setup(ctx -> new Decoder(ctx, new SampleDecoding(settings, seed, mapClass.map(SampleMap::named)),
+        stats));
+  }
+
+  /** One decoder: its own FFmpeg state and map instance, made again on a restart. */
+  private static final class Decoder extends AbstractBehavior<Decode> {
+    private final SampleDecoding decoding;
+    private final Stats stats;
+
+    Decoder(ActorContext<Decode> ctx, SampleDecoding decoding, Stats stats) {
+      super(ctx);
+      this.decoding = decoding;
+      this.stats = stats;
+    }
+
+    @Override
+    public Receive<Decode> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Decode.class, this::onDecode)
+          .onSignal(PreRestart.class, this::onPreRestart)
           .build();
-    });
+    }
+
+    private Behavior<Decode> onDecode(Decode d) {
+      ReadEvent.Slot slot = d.slot();
+      if (!(slot.record() instanceof RawSample raw)) {
+        d.replyTo().tell(slot);
+        return this;
+      }
+      RawSample out;
+      try {
+        out = decoding.apply(d.epoch(), raw);
+      } catch (DecodeException e) {
+        deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
+        return this;
+      } catch (SampleDecoding.MapFailed e) {
+        deadLetter(d, raw, e.getMessage() + "; its decoder was restarted", stats);
+        throw new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), e);
+      } catch (RuntimeException | LinkageError e) {
+        deadLetter(d, raw, "the decoder failed (" + e + "); it was restarted", stats);
+        throw new DecoderCrashed("decoding " + raw.key() + " of " + raw.shard(), e);
+      }
+      stats.decoded.incrementAndGet();
+      d.replyTo().tell(new ReadEvent.Slot(slot.position(), out));
+      return this;
+    }
+
+    private Behavior<Decode> onPreRestart(PreRestart signal) {
+      stats.restarts.incrementAndGet();
+      return this;
+    }
   }
 
   private static void deadLetter(Decode d, RawSample raw, String reason, Stats stats) {
@@ -142,9 +157,12 @@ public final class DecoderPool {
       if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
         return java.util.concurrent.CompletableFuture.completedFuture(e);
       }
+      // the ask's future runs a dependent stage on the common pool unless told otherwise, which
+      // on two cores means a new thread per sample: the fallback runs where the answer arrives
       return AskPattern.<Decode, ReadEvent>ask(pool, reply -> new Decode(epoch, slot, reply), timeout, scheduler)
-          .exceptionally(x -> new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(),
-              "decoding took longer than limits.timeout (" + timeout.toMillis() + " ms) or no decoder was left: abandoned")));
+          .handleAsync((decoded, failure) -> failure == null ? decoded : new ReadEvent.Slot(slot.position(),
+              new DeadLetter(raw.shard(), raw.key(), "decoding took longer than limits.timeout (" + timeout.toMillis()
+                  + " ms) or no decoder was left: abandoned")), Runnable::run);
     };
   }
 }

@@ -1,4 +1,4 @@
-package dev.conveyor.orchestrator.job;
+package dev.conveyor.orchestrator.delivery;
 
 import dev.conveyor.streams.sample.DeadLetter;
 

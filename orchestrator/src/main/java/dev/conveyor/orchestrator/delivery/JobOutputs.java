@@ -1,9 +1,7 @@
-package dev.conveyor.orchestrator.job;
+package dev.conveyor.orchestrator.delivery;
 
-import dev.conveyor.streams.batch.BatchDigest;
-import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
 import dev.conveyor.streams.sample.DeadLetter;
-import dev.conveyor.streams.sample.RawSample;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,8 +14,8 @@ import java.util.Optional;
 /**
  * The per-batch and per-sample record files of a run, each optional: digests
  * ({@code epoch step rank sha256(batch bytes) sha256(sample keys)}), keys
- * ({@code epoch rank step key}) and dead letters ({@code shard key reason}).
- * Written by the one thread that consumes the merged stream.
+ * ({@code epoch rank step key}) and dead letters ({@code shard key reason}). Written in lockstep
+ * order by {@link Delivery}, on one thread.
  */
 public final class JobOutputs implements AutoCloseable {
   private final Writer digests;
@@ -30,15 +28,23 @@ public final class JobOutputs implements AutoCloseable {
     this.deadLetters = open(deadLetterOut);
   }
 
-  void batch(RawBatch b) {
+  /** Whether batch reports must carry their digests, and their keys. */
+  public boolean wantsDigests() {
+    return digests != null;
+  }
+
+  public boolean wantsKeys() {
+    return keys != null;
+  }
+
+  void batch(BatchDone b) {
     try {
       if (digests != null) {
-        BatchDigest d = BatchDigest.of(b);
-        digests.write(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256() + "\n");
+        digests.write(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256() + "\n");
       }
       if (keys != null) {
-        for (RawSample s : b.samples()) {
-          keys.write(b.epoch() + " " + b.rank() + " " + b.step() + " " + s.key() + "\n");
+        for (String k : b.keys()) {
+          keys.write(b.epoch() + " " + b.rank() + " " + b.step() + " " + k + "\n");
         }
       }
     } catch (IOException e) {

@@ -1,0 +1,174 @@
+package dev.conveyor.orchestrator.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
+import dev.conveyor.streams.sample.ShardSamples;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.orchestrator.cluster.JobRun;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
+import dev.conveyor.orchestrator.delivery.JobSummary;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * {@code bench pipeline}: the whole path — shards read and parsed, samples decoded, batched and
+ * handed to each rank's consumer — as {@code run} runs it (the job runtime on a cluster of one
+ * in this JVM), against decoding the same samples alone with as many decoder threads, in the
+ * same run: rounds interleaved (decode-only, pipeline, …), warm-up untimed, medians reported.
+ * A pipeline round is one job over the shards, from its submission to its last batch taken.
+ */
+public final class PipelineBench {
+  private PipelineBench() {}
+
+  /** The figures of one kind of shard (images or video): samples per second of each path, and their ratio. */
+  public record Result(String kind, int shards, long samples, int threads, double pipelinePerS, double decodeOnlyPerS,
+                       int rounds) {
+    public double ratio() {
+      return decodeOnlyPerS > 0 ? pipelinePerS / decodeOnlyPerS : 0;
+    }
+
+    String json() {
+      return String.format(Locale.ROOT, "{\"kind\": \"%s\", \"shards\": %d, \"samples_per_round\": %d, \"threads\": %d, "
+              + "\"pipeline_samples_per_s\": %.1f, \"decode_only_samples_per_s\": %.1f, \"ratio\": %.3f, \"rounds\": %d}",
+          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), rounds);
+    }
+
+    String text() {
+      return String.format(Locale.ROOT, "%-6s %d shard(s), %,d samples a round, %d decoder thread(s): pipeline %,.0f"
+              + " samples/s, decode only %,.0f samples/s, ratio %.3f (goal >= 0.9; medians of %d rounds)",
+          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), rounds);
+    }
+  }
+
+  /** The results as one JSON object, or as lines of text. */
+  public static String format(List<Result> results, boolean json) {
+    if (json) {
+      return results.stream().map(Result::json).collect(Collectors.joining(", ", "{\"pipeline\": [", "]}"));
+    }
+    return results.stream().map(Result::text).collect(Collectors.joining(System.lineSeparator()));
+  }
+
+  /** How long a decode-only round lasts at least, and its warm-up. */
+  private static final double ROUND_SECONDS = 3.0;
+
+  /**
+   * Measures {@code kind}'s {@code shards} ({@code file://}) on {@code node}, a cluster of one:
+   * {@code rounds} jobs of {@code world} ranks, batches of {@code batchSize}, decoded with
+   * {@code base}'s decode settings, each against a decode-only round with {@code threads} threads.
+   */
+  public static Result run(ActorSystem<?> node, String kind, List<URI> shards, int world, int batchSize, int threads,
+                           int rounds, Config base, ShardStore store, Consumer<String> notice) throws Exception {
+    Config job = ConfigFactory.parseString(String.format(Locale.ROOT,
+            "conveyor.job { shards = \"%s\", world-size = %d, batch-size = %d, decode = auto, manifest = none }",
+            pattern(shards), world, batchSize))
+        .withFallback(base);
+    ConveyorSettings settings = ConveyorSettings.fromConfig(job);
+    List<RawSample> samples = load(store, shards.get(0), Materializer.createMaterializer(node));
+    SampleDecoder decoder = new SampleDecoder(settings.decode());
+    notice.accept(String.format(Locale.ROOT, "%s: warming up (decode only, then one job)", kind));
+    decodeFor(decoder, samples, threads, ROUND_SECONDS);
+    JobSummary first = pipeline(node, settings);
+    double[] p = new double[rounds];
+    double[] d = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      d[r] = decodeFor(decoder, samples, threads, ROUND_SECONDS);
+      p[r] = pipeline(node, settings).samplesPerSecond();
+      notice.accept(String.format(Locale.ROOT, "%s round %d/%d: pipeline %,.0f samples/s, decode only %,.0f samples/s",
+          kind, r + 1, rounds, p[r], d[r]));
+    }
+    return new Result(kind, shards.size(), first.samples(), threads, Measure.median(p), Measure.median(d), rounds);
+  }
+
+  private static JobSummary pipeline(ActorSystem<?> node, ConveyorSettings settings) throws Exception {
+    try (JobOutputs none = new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty())) {
+      JobSummary s = JobRun.run(node, settings, none, Optional.empty(), Optional.empty(), line -> { });
+      if (s.badSamples() > 0) {
+        throw new IllegalStateException(s.badSamples() + " samples of the benchmark's shards were bad");
+      }
+      return s;
+    }
+  }
+
+  /** The shards, all in one folder, as one pattern {@code run} takes: {@code file:///dir/{a.tar,b.tar}}. */
+  static String pattern(List<URI> shards) {
+    if (shards.size() == 1) {
+      return shards.get(0).toString();
+    }
+    URI dir = shards.get(0).resolve(".");
+    for (URI u : shards) {
+      if (!u.resolve(".").equals(dir)) {
+        throw new IllegalArgumentException("bench pipeline takes shards in one folder; " + u + " is not in " + dir);
+      }
+    }
+    return dir + shards.stream().map(u -> dir.relativize(u).toString()).collect(Collectors.joining(",", "{", "}"));
+  }
+
+  /** The samples of {@code shard}, in memory: what decode-only rounds cycle through. */
+  private static List<RawSample> load(ShardStore store, URI shard, Materializer mat) throws Exception {
+    List<RawSample> out = new ArrayList<>();
+    for (ShardRecord r : ShardSamples.read(store, shard, 1 << 28).runWith(Sink.seq(), mat)
+        .toCompletableFuture().get(10, TimeUnit.MINUTES)) {
+      if (r instanceof RawSample s) {
+        out.add(s);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(shard + " holds no samples");
+    }
+    return out;
+  }
+
+  /**
+   * Samples decoded per second by {@code threads} threads taking the next sample from one
+   * shared queue (as the decoder pool does), cycling through {@code samples} until
+   * {@code seconds} have passed; every sample started is finished and counted.
+   */
+  private static double decodeFor(SampleDecoder d, List<RawSample> samples, int threads, double seconds)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      AtomicLong next = new AtomicLong();
+      long t0 = System.nanoTime();
+      long deadline = t0 + (long) (seconds * 1e9);
+      List<Future<?>> done = new ArrayList<>();
+      for (int w = 0; w < threads; w++) {
+        done.add(pool.submit(() -> {
+          while (System.nanoTime() < deadline) {
+            RawSample s = samples.get((int) (next.getAndIncrement() % samples.size()));
+            try {
+              d.decode(s, new SplittableRandom(s.key().hashCode()));
+            } catch (DecodeException e) {
+              throw new IllegalStateException("a benchmark sample failed to decode: " + e.getMessage(), e);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      return next.get() / ((System.nanoTime() - t0) / 1e9);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
