@@ -19,11 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -155,36 +151,18 @@ public final class DecodeBench {
    */
   private static double decodeFor(SampleDecoder d, List<byte[]> items, String ext, int threads, double seconds)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      AtomicLong next = new AtomicLong();
-      long t0 = System.nanoTime();
-      long deadline = t0 + (long) (seconds * 1e9);
-      List<Future<?>> done = new ArrayList<>();
-      for (int w = 0; w < threads; w++) {
-        done.add(pool.submit(() -> {
-          while (System.nanoTime() < deadline) {
-            byte[] b = items.get((int) (next.getAndIncrement() % items.size()));
-            RawSample s = new RawSample("bench", "k", List.of(new Member(ext, org.apache.pekko.util.ByteString.fromArrayUnsafe(b))));
-            try {
-              var out = d.decode(s, new SplittableRandom(0)).decoded().orElseThrow();
-              if (ext.equals("mp4") && out.video().orElseThrow().frameIndices()[FRAMES_PER_CLIP - 1] != FRAMES_PER_CLIP - 1) {
-                throw new IllegalStateException("clip without " + FRAMES_PER_CLIP + " frames: not the reference corpus");
-              }
-            } catch (DecodeException e) {
-              throw new IllegalStateException("a reference sample failed to decode: " + e.getMessage(), e);
-            }
-          }
-          return null;
-        }));
+    return Measure.itemsPerSecond(threads, seconds, n -> {
+      byte[] b = items.get((int) (n % items.size()));
+      RawSample s = new RawSample("bench", "k", List.of(new Member(ext, org.apache.pekko.util.ByteString.fromArrayUnsafe(b))));
+      try {
+        var out = d.decode(s, new SplittableRandom(0)).decoded().orElseThrow();
+        if (ext.equals("mp4") && out.video().orElseThrow().frameIndices()[FRAMES_PER_CLIP - 1] != FRAMES_PER_CLIP - 1) {
+          throw new IllegalStateException("clip without " + FRAMES_PER_CLIP + " frames: not the reference corpus");
+        }
+      } catch (DecodeException e) {
+        throw new IllegalStateException("a reference sample failed to decode: " + e.getMessage(), e);
       }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      return next.get() / ((System.nanoTime() - t0) / 1e9); // every item taken was finished before this
-    } finally {
-      pool.shutdownNow();
-    }
+    });
   }
 
   private static Path writeFiles(Path dir, List<byte[]> clips, List<byte[]> jpegs) throws IOException {

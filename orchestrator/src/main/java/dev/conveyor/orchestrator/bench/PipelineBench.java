@@ -3,7 +3,15 @@ package dev.conveyor.orchestrator.bench;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.pipeline.DecoderStage;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.Recipe;
+import java.util.Map;
 import dev.conveyor.streams.decode.SampleDecoder;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.sample.ShardRecord;
@@ -12,17 +20,14 @@ import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.orchestrator.cluster.JobRun;
 import dev.conveyor.orchestrator.delivery.JobOutputs;
 import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.orchestrator.job.JobPlanner;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,21 +46,28 @@ public final class PipelineBench {
 
   /** The figures of one kind of shard (images or video): samples per second of each path, and their ratio. */
   public record Result(String kind, int shards, long samples, int threads, double pipelinePerS, double decodeOnlyPerS,
-                       int rounds) {
+                       double streamPerS, int rounds) {
     public double ratio() {
       return decodeOnlyPerS > 0 ? pipelinePerS / decodeOnlyPerS : 0;
     }
 
+    /** The job runtime against the bare stream graph of the same work. */
+    public double runtimeRatio() {
+      return streamPerS > 0 ? pipelinePerS / streamPerS : 0;
+    }
+
     String json() {
       return String.format(Locale.ROOT, "{\"kind\": \"%s\", \"shards\": %d, \"samples_per_round\": %d, \"threads\": %d, "
-              + "\"pipeline_samples_per_s\": %.1f, \"decode_only_samples_per_s\": %.1f, \"ratio\": %.3f, \"rounds\": %d}",
-          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), rounds);
+              + "\"pipeline_samples_per_s\": %.1f, \"decode_only_samples_per_s\": %.1f, \"ratio\": %.3f, "
+              + "\"stream_graph_samples_per_s\": %.1f, \"runtime_ratio\": %.3f, \"rounds\": %d}",
+          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), streamPerS, runtimeRatio(), rounds);
     }
 
     String text() {
       return String.format(Locale.ROOT, "%-6s %d shard(s), %,d samples a round, %d decoder thread(s): pipeline %,.0f"
-              + " samples/s, decode only %,.0f samples/s, ratio %.3f (goal >= 0.9; medians of %d rounds)",
-          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), rounds);
+              + " samples/s, decode only %,.0f samples/s, ratio %.3f (goal >= 0.9); the bare stream graph %,.0f"
+              + " samples/s, runtime ratio %.3f (medians of %d rounds)",
+          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), streamPerS, runtimeRatio(), rounds);
     }
   }
 
@@ -87,15 +99,43 @@ public final class PipelineBench {
     notice.accept(String.format(Locale.ROOT, "%s: warming up (decode only, then one job)", kind));
     decodeFor(decoder, samples, threads, ROUND_SECONDS);
     JobSummary first = pipeline(node, settings);
+    Materializer mat = Materializer.createMaterializer(node);
+    stream(store, settings, threads, mat);
     double[] p = new double[rounds];
     double[] d = new double[rounds];
+    double[] g = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       d[r] = decodeFor(decoder, samples, threads, ROUND_SECONDS);
       p[r] = pipeline(node, settings).samplesPerSecond();
-      notice.accept(String.format(Locale.ROOT, "%s round %d/%d: pipeline %,.0f samples/s, decode only %,.0f samples/s",
-          kind, r + 1, rounds, p[r], d[r]));
+      g[r] = stream(store, settings, threads, mat);
+      notice.accept(String.format(Locale.ROOT, "%s round %d/%d: pipeline %,.0f samples/s, decode only %,.0f samples/s,"
+          + " bare stream graph %,.0f samples/s", kind, r + 1, rounds, p[r], d[r], g[r]));
     }
-    return new Result(kind, shards.size(), first.samples(), threads, Measure.median(p), Measure.median(d), rounds);
+    return new Result(kind, shards.size(), first.samples(), threads, Measure.median(p), Measure.median(d),
+        Measure.median(g), rounds);
+  }
+
+  /**
+   * The same work as a bare stream graph, without the job runtime: rank 0's segment read,
+   * decoded by a plain {@link DecoderStage} on {@code threads} threads and batched, the batches
+   * counted as they come — what {@code run} ran in one process before the one runtime; samples/s
+   * from materialization to the last batch.
+   */
+  private static double stream(ShardStore store, ConveyorSettings settings, int threads, Materializer mat)
+      throws Exception {
+    JobSettings job = settings.job();
+    Recipe recipe = new JobPlanner(mat, line -> { }).plan(settings).recipe(); // the job's own recipe
+    DataPlan plan = new DataPlan(recipe);
+    try (DecoderStage decoder = new DecoderStage(settings.decode(), job.seed(), threads)) {
+      RankPipeline.Settings s = new RankPipeline.Settings(job.readerParallelism(), Math.max(job.stageParallelism(),
+          2 * threads), job.maxMemberBytes(), decoder::apply, job.readAheadBytes(), Map.of());
+      long t0 = System.nanoTime();
+      long samples = RankPipeline.events(store, plan, plan.rank(Cursor.start(recipe.fingerprint(), 1), 1, 0), s)
+          .filter(e -> e instanceof RawBatch)
+          .runWith(Sink.fold(0L, (n, e) -> n + ((RawBatch) e).samples().size()), mat)
+          .toCompletableFuture().get(30, TimeUnit.MINUTES);
+      return samples / ((System.nanoTime() - t0) / 1e9);
+    }
   }
 
   private static JobSummary pipeline(ActorSystem<?> node, ConveyorSettings settings) throws Exception {
@@ -144,31 +184,13 @@ public final class PipelineBench {
    */
   private static double decodeFor(SampleDecoder d, List<RawSample> samples, int threads, double seconds)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      AtomicLong next = new AtomicLong();
-      long t0 = System.nanoTime();
-      long deadline = t0 + (long) (seconds * 1e9);
-      List<Future<?>> done = new ArrayList<>();
-      for (int w = 0; w < threads; w++) {
-        done.add(pool.submit(() -> {
-          while (System.nanoTime() < deadline) {
-            RawSample s = samples.get((int) (next.getAndIncrement() % samples.size()));
-            try {
-              d.decode(s, new SplittableRandom(s.key().hashCode()));
-            } catch (DecodeException e) {
-              throw new IllegalStateException("a benchmark sample failed to decode: " + e.getMessage(), e);
-            }
-          }
-          return null;
-        }));
+    return Measure.itemsPerSecond(threads, seconds, n -> {
+      RawSample s = samples.get((int) (n % samples.size()));
+      try {
+        d.decode(s, new SplittableRandom(s.key().hashCode()));
+      } catch (DecodeException e) {
+        throw new IllegalStateException("a benchmark sample failed to decode: " + e.getMessage(), e);
       }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      return next.get() / ((System.nanoTime() - t0) / 1e9);
-    } finally {
-      pool.shutdownNow();
-    }
+    });
   }
 }

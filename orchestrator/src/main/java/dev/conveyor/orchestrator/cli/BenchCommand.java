@@ -92,13 +92,13 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     com.typesafe.config.Config base = com.typesafe.config.ConfigFactory.load();
-    dev.conveyor.config.ConveyorSettings defaults = dev.conveyor.config.ConveyorSettings.fromConfig(base);
     dev.conveyor.config.NodeSettings node = dev.conveyor.config.NodeSettings.fromConfig(base);
-    var system = dev.conveyor.orchestrator.cluster.ClusterNode.startAlone(node, defaults.s3(), base);
+    var system = dev.conveyor.orchestrator.cluster.ClusterNode.startAlone(node,
+        dev.conveyor.config.S3Settings.fromConfig(base), base);
     try (var store = new dev.conveyor.streams.store.FileShardStore()) {
       dev.conveyor.orchestrator.cluster.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
           java.time.Duration.ofSeconds(60));
-      int threads = defaults.stages().decodersFor(node.cpus());
+      int threads = dev.conveyor.config.StageSettings.fromConfig(base).decodersFor(node.cpus());
       java.util.List<dev.conveyor.orchestrator.bench.PipelineBench.Result> results = new java.util.ArrayList<>();
       for (var kind : kinds.entrySet()) {
         results.add(dev.conveyor.orchestrator.bench.PipelineBench.run(system, kind.getKey(), kind.getValue(), 1, batchSize,

@@ -237,22 +237,9 @@ public final class JobCoordinator {
             false));
         return idle();
       }
-      // each worker's reader, listed once per share: slices go to workers by their resources
-      List<Prepared> workers = ready.stream().filter(p -> p.reader().isPresent())
-          .sorted(Comparator.comparing(Prepared::node)).toList(); // the same order on every run
-      List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
-      int most = workers.stream().mapToInt(Prepared::shares).max().orElse(0);
-      for (int round = 0; round < most; round++) { // interleaved: A B A B A rather than A A A B B
-        for (Prepared w : workers) {
-          if (round < w.shares()) {
-            readers.add(w.reader().get());
-          }
-        }
-      }
-      List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(Comparator.comparing(Prepared::node)).toList();
-      if (workers.isEmpty() || hosts.isEmpty()) {
-        s.client().tell(new Failed("the cluster has " + workers.size() + " worker(s) and " + hosts.size()
-            + " trainer host(s); a job needs at least one of each", true));
+      Placement placement = Placement.of(ready, job.ranks());
+      if (placement.problem().isPresent()) {
+        s.client().tell(new Failed(placement.problem().get(), true));
         return idle();
       }
       Optional<ShardStore> files = Optional.empty();
@@ -270,19 +257,14 @@ public final class JobCoordinator {
           // (not an earlier run's of the same recipe, which may be further on)
           run.checkpoint().tell(new CheckpointActor.SaveNow(ctx.getSystem().ignoreRef()));
         }
-        List<List<Integer>> ranksOf = new ArrayList<>();
-        hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
-        List<Integer> served = job.ranks();
-        for (int i = 0; i < served.size(); i++) {
-          ranksOf.get(i % hosts.size()).add(served.get(i));
-        }
+        List<Prepared> hosts = placement.hosts();
         for (int i = 0; i < hosts.size(); i++) {
-          hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), ranksOf.get(i), readers,
-              s.client().narrow(), ctx.getSelf()));
+          hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), placement.ranksOf().get(i),
+              placement.readers(), s.client().narrow(), ctx.getSelf()));
           ctx.watchWith(hosts.get(i).agent(), new HostLost(hosts.get(i).node()));
         }
-        s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), workers.size(),
-            workers.stream().map(w -> w.node() + "=" + w.shares()).toList(), ctx.getSelf(), start.encode()));
+        s.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), placement.workers().size(),
+            placement.shares(), ctx.getSelf(), start.encode()));
         return running(run);
       } catch (RuntimeException e) {
         files.ifPresent(ShardStore::close);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,11 +45,11 @@ class DecodeRunTest {
     Path one = dir.resolve("pool1.txt");
     Path four = dir.resolve("pool4.txt");
     Path summary = dir.resolve("summary.json");
-    CliResult a = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.stage-parallelism=1",
-        "--digest-out", one.toString(), "--summary-json", summary.toString());
+    CliResult a = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.decoders.pool=1",
+        "--set", "conveyor.job.stage-parallelism=1", "--digest-out", one.toString(), "--summary-json", summary.toString());
     assertThat(a.code()).as(a.err()).isZero();
-    CliResult b = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.stage-parallelism=4",
-        "--digest-out", four.toString());
+    CliResult b = run("--decode", "auto", "--world", "2", "--batch-size", "4", "--set", "conveyor.job.decoders.pool=4",
+        "--set", "conveyor.job.stage-parallelism=8", "--digest-out", four.toString());
     assertThat(b.code()).as(b.err()).isZero();
     assertThat(Files.readAllLines(four)).isNotEmpty().isEqualTo(Files.readAllLines(one));
     var json = ConfigFactory.parseFile(summary.toFile());
@@ -59,12 +60,40 @@ class DecodeRunTest {
   }
 
   @Test
+  void aDecodingJobWithSeededAugmentationStoppedAndResumedGivesTheTensorsOfAnUninterruptedRun() throws Exception {
+    String[] job = {"--decode", "auto", "--world", "2", "--batch-size", "4", "--epochs", "2",
+        "--set", "conveyor.decode.augment.random-crop=on"}; // and flips, from SMALL: both seeded per sample
+    Path full = dir.resolve("aug-full.txt");
+    Path head = dir.resolve("aug-head.txt");
+    Path tail = dir.resolve("aug-tail.txt");
+    Path ck = dir.resolve("aug-ck");
+    assertThat(run(concat(job, "--digest-out", full.toString())).code()).isZero();
+    CliResult first = run(concat(job, "--max-steps", "5", "--checkpoint-dir", ck.toString(), "--digest-out",
+        head.toString()));
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(Files.readAllLines(head)).as("stopped after 5 steps of both ranks, into the second epoch").hasSize(10);
+    CliResult rest = run(concat(job, "--resume", "latest", "--checkpoint-dir", ck.toString(), "--digest-out",
+        tail.toString()));
+    assertThat(rest.code()).as(rest.err()).isZero();
+    List<String> joined = new java.util.ArrayList<>(Files.readAllLines(head));
+    joined.addAll(Files.readAllLines(tail));
+    assertThat(joined).isEqualTo(Files.readAllLines(full));
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  @Test
   void decodedAndRawRunsAreDifferentRecipes() {
     String raw = data.run("--world", "2", "--max-steps", "1").lastLine();
     String decoded = run("--decode", "auto", "--world", "2", "--max-steps", "1").lastLine();
     assertThat(decoded).startsWith("cursor: cv1.").isNotEqualTo(raw);
     CliResult wrong = run("--decode", "auto", "--world", "2", "--resume", raw.substring("cursor: ".length()));
     assertThat(wrong.code()).isEqualTo(2);
+    assertThat(wrong.err()).contains("--resume: the cursor belongs to another recipe");
   }
 
   @Test

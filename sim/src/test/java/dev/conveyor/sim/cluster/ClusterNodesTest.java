@@ -3,6 +3,7 @@ package dev.conveyor.sim.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.orchestrator.cli.ConveyorCli;
+import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.synth.DatasetGenerator;
 import dev.conveyor.streams.synth.DatasetSpec;
@@ -392,31 +393,38 @@ class ClusterNodesTest {
 
   @Test
   void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
-    // the younger worker: the coordinator runs on the older one
-    // at a batch drawn at random (seeded, so a failure can be run again) among the job's first 400 of 900
-    int batch = new java.util.SplittableRandom(20261130).nextInt(20, 400);
+    // the younger worker: the coordinator runs on the older one, at a batch drawn at random among
+    // the job's first 400 of 900, a new one each run; the seed is printed, and -Dconveyor.test.kill-seed=S
+    // runs a failure again
+    long seed = Long.getLong("conveyor.test.kill-seed", System.nanoTime());
+    int batch = new java.util.SplittableRandom(seed).nextInt(20, 400);
+    System.err.printf("worker kill: seed %d, at batch %d (-Dconveyor.test.kill-seed=%d runs it again)%n", seed, batch, seed);
     Disturbed d = disturbed(17, 2, new String[0], p -> p.contains("ranks on"), p -> {
       afterBatches(batch);
       whileStreaming("worker2");
       p.destroyForcibly(); // SIGKILL
     });
-    System.err.printf("worker killed mid-job at batch %d: done %.1f s later; %s%n", batch, d.secondsAfter(),
+    System.err.printf("worker killed mid-job at batch %d (seed %d): done %.1f s later; %s%n", batch, seed, d.secondsAfter(),
         d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
-    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
+    assertThat(d.run().code()).as("seed " + seed + ": " + d.run().err() + d.run().out()).isZero();
     assertThat(d.run().out()).contains("2 shard reader(s)");
-    assertThat(d.digests()).isEqualTo(d.reference());
-    assertThat(count(d.run().out(), "leased again")).isPositive();
+    assertThat(d.digests()).as("seed " + seed).isEqualTo(d.reference());
+    assertThat(count(d.run().out(), "leased again")).as("seed " + seed).isPositive();
   }
 
   @Test
   void theCoordinatorsNodeKilledMidJobTheSingletonMovesAndTheJobGoesOnFromTheLastSavedCursor() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
+    // killed once batches were delivered and a cursor past the start saved (the start cursor is saved first)
     Disturbed d = disturbed(19, 1, new String[] {"--checkpoint-dir", checkpoints.toString(), "--set",
-        "conveyor.job.checkpoint-every=16"}, p -> Files.exists(checkpoints.resolve("latest.cursor")), // a cursor is saved
+        "conveyor.job.checkpoint-every=16"}, p -> delivered(checkpoints.resolve("latest.cursor")) > 0,
         Process::destroyForcibly); // SIGKILL of the oldest worker, which hosts the coordinator singleton
     System.err.printf("coordinator's node killed mid-job: done %.1f s later%n", d.secondsAfter());
     assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
     assertThat(d.run().err()).contains("took the job over, going on from the last saved cursor");
+    String recovered = d.run().err().replaceAll("(?s).*going on from the last saved cursor (\\S+).*", "$1");
+    assertThat(delivered(Cursor.decode(recovered))).as("the successor went on from a cursor past the start: " + recovered)
+        .isPositive();
     assertThat(d.run().out()).contains("coordinator taken over 1 time(s)");
     assertThat(d.digests()).isEqualTo(d.reference());
     assertThat(d.run().out()).contains("cursor: " + d.referenceCursor());
@@ -485,7 +493,40 @@ class ClusterNodesTest {
     assertThat(d.run().err()).contains("trainer host").contains("left the cluster").contains("the job was stopped")
         .contains("--resume latest");
     assertThat(d.secondsAfter()).as("no hang: downing takes ~10 s").isLessThan(60);
-    assertThat(Files.exists(checkpoints.resolve("latest.cursor"))).isTrue();
+    // the saved cursor resumes: in one process, the rest of the job is what the uninterrupted run delivered after it
+    Cursor saved = Cursor.decode(Files.readString(checkpoints.resolve("latest.cursor")).trim());
+    Path rest = dir.resolve("rest.txt");
+    Cli resumed = cli("run", "--shards", dir.resolve("data").resolve("shards.json").toUri().toString(), "--world", "2",
+        "--epochs", "8", "--batch-size", "8", "--checkpoint-dir", checkpoints.toString(), "--resume", "latest",
+        "--digest-out", rest.toString());
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    List<String> after = d.reference().stream().filter(l -> {
+      String[] f = l.split(" ");
+      int epoch = Integer.parseInt(f[0]);
+      return epoch > saved.epoch()
+          || epoch == saved.epoch() && Long.parseLong(f[1]) >= saved.current().batches()[Integer.parseInt(f[2])];
+    }).toList();
+    assertThat(after).as("the cursor " + saved + " is past the start").hasSizeLessThan(d.reference().size());
+    assertThat(Files.readAllLines(rest)).isEqualTo(after);
+  }
+
+  /** Batches delivered in all, as far as the cursor saved in {@code latest} says (0 while there is none). */
+  static long delivered(Path latest) {
+    if (!Files.exists(latest)) {
+      return 0;
+    }
+    String token;
+    try {
+      token = Files.readString(latest).trim();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return token.isEmpty() ? 0 : delivered(Cursor.decode(token));
+  }
+
+  /** A measure of how far {@code c} is past its job's start: 0 at the start, more for each batch and epoch. */
+  static long delivered(Cursor c) {
+    return c.epoch() * 1_000_000L + java.util.Arrays.stream(c.current().batches()).sum();
   }
 
   @Test

@@ -56,7 +56,8 @@ class FaultyReadsTest {
   /** Small parts (so every shard is several GETs), a short watchdog and short backoffs. */
   static final List<String> READER = List.of(
       "--set", "conveyor.s3.part-size=64KiB",
-      "--set", "conveyor.s3.read.stall-timeout=300ms",
+      // stalls last 2 s and latency spikes 200 ms: 800 ms tells them apart also on a loaded machine
+      "--set", "conveyor.s3.read.stall-timeout=800ms",
       "--set", "conveyor.s3.retry.base-delay=10ms",
       "--set", "conveyor.s3.retry.max-delay=200ms");
 

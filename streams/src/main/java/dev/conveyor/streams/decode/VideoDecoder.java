@@ -73,7 +73,7 @@ final class VideoDecoder {
     } catch (DecodeException e) {
       throw e;
     } catch (Exception e) {
-      throw new DecodeException("not a decodable clip: " + DecodeException.firstLine(e), e);
+      throw new DecodeException("not a decodable clip: " + reason(e), e);
     } finally {
       Grabbers.close(g);
     }
@@ -128,4 +128,13 @@ final class VideoDecoder {
 
   /** T x H x W x 3 RGB bytes, the clip's original size, and which frames were taken. */
   record DecodedClip(byte[] rgb, int frames, int height, int width, int originalWidth, int originalHeight, int[] frameIndices) {}
+
+  /** JavaCV's "avformat_open_input() error -2: Could not open input …" in words a user can act on. */
+  private static final java.util.regex.Pattern OPEN_FAILED = java.util.regex.Pattern.compile("avformat_open_input\\(\\) error (-?\\d+)");
+
+  static String reason(Exception e) {
+    String m = DecodeException.firstLine(e);
+    java.util.regex.Matcher x = OPEN_FAILED.matcher(m);
+    return x.find() ? "the container cannot be opened (FFmpeg error " + x.group(1) + "): cut short, or not a video file" : m;
+  }
 }

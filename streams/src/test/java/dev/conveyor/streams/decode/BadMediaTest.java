@@ -50,17 +50,18 @@ class BadMediaTest {
 
   @Test
   void garbageBytesNamedMp4() {
-    refused("mp4", garbage(5000), "not a decodable clip");
+    refused("mp4", garbage(5000), "not a decodable clip: the container cannot be opened");
   }
 
   @Test
   void aTruncatedImage() {
-    refused("png", Arrays.copyOf(goodPng, goodPng.length / 3), "image");
+    refused("png", Arrays.copyOf(goodPng, goodPng.length / 3), "not a decodable image: the decoder refused the data");
   }
 
   @Test
   void aTruncatedClip() {
-    refused("mp4", Arrays.copyOf(goodClip, goodClip.length / 4), "clip");
+    refused("mp4", Arrays.copyOf(goodClip, goodClip.length / 4),
+        "not a decodable clip: the container cannot be opened (FFmpeg error -2): cut short, or not a video file");
   }
 
   @Test
