@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.bench;
 
+import dev.conveyor.streams.json.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.decode.DecodeException;
@@ -46,12 +48,14 @@ public final class DecodeBench {
       return videoFps2t / videoFps1t;
     }
 
-    public String json() {
-      return String.format(Locale.ROOT, "{\"clips\": %d, \"frames\": %d, \"images\": %d, \"rounds\": %d, "
-              + "\"video_fps_1t\": %.1f, \"video_fps_2t\": %.1f, \"images_per_s_1t\": %.1f, \"ffmpeg_video_fps_1t\": %.1f, "
-              + "\"ffmpeg_images_per_s_1t\": %.1f, \"ratio_video_1t\": %.3f, \"ratio_image_1t\": %.3f, \"scaling_2t\": %.3f}",
-          clips, frames, images, rounds, videoFps1t, videoFps2t, imagesPerS1t, ffmpegVideoFps, ffmpegImagesPerS,
-          ratioVideo(), ratioImage(), scaling());
+    public ObjectNode json() {
+      return Json.object().put("clips", clips).put("frames", frames).put("images", images).put("rounds", rounds)
+          .put("video_fps_1t", Json.fixed(videoFps1t, 1)).put("video_fps_2t", Json.fixed(videoFps2t, 1))
+          .put("images_per_s_1t", Json.fixed(imagesPerS1t, 1))
+          .put("ffmpeg_video_fps_1t", Json.fixed(ffmpegVideoFps, 1))
+          .put("ffmpeg_images_per_s_1t", Json.fixed(ffmpegImagesPerS, 1))
+          .put("ratio_video_1t", Json.fixed(ratioVideo(), 3)).put("ratio_image_1t", Json.fixed(ratioImage(), 3))
+          .put("scaling_2t", Json.fixed(scaling(), 3));
     }
 
     public String text() {

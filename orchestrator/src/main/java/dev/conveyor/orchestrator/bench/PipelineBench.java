@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.bench;
 
+import dev.conveyor.streams.json.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
@@ -56,11 +58,13 @@ public final class PipelineBench {
       return streamPerS > 0 ? pipelinePerS / streamPerS : 0;
     }
 
-    String json() {
-      return String.format(Locale.ROOT, "{\"kind\": \"%s\", \"shards\": %d, \"samples_per_round\": %d, \"threads\": %d, "
-              + "\"pipeline_samples_per_s\": %.1f, \"decode_only_samples_per_s\": %.1f, \"ratio\": %.3f, "
-              + "\"stream_graph_samples_per_s\": %.1f, \"runtime_ratio\": %.3f, \"rounds\": %d}",
-          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), streamPerS, runtimeRatio(), rounds);
+    ObjectNode json() {
+      return Json.object().put("kind", kind).put("shards", shards).put("samples_per_round", samples).put("threads", threads)
+          .put("pipeline_samples_per_s", Json.fixed(pipelinePerS, 1))
+          .put("decode_only_samples_per_s", Json.fixed(decodeOnlyPerS, 1))
+          .put("ratio", Json.fixed(ratio(), 3))
+          .put("stream_graph_samples_per_s", Json.fixed(streamPerS, 1))
+          .put("runtime_ratio", Json.fixed(runtimeRatio(), 3)).put("rounds", rounds);
     }
 
     String text() {
@@ -74,7 +78,9 @@ public final class PipelineBench {
   /** The results as one JSON object, or as lines of text. */
   public static String format(List<Result> results, boolean json) {
     if (json) {
-      return results.stream().map(Result::json).collect(Collectors.joining(", ", "{\"pipeline\": [", "]}"));
+      ObjectNode all = Json.object();
+      results.forEach(r -> all.withArray("pipeline").add(r.json()));
+      return Json.compact(all);
     }
     return results.stream().map(Result::text).collect(Collectors.joining(System.lineSeparator()));
   }

@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.bench;
 
+import dev.conveyor.streams.json.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.sample.RawSample;
@@ -69,13 +71,15 @@ public final class ReadBench {
       return tarMbps > 0 ? parseMbps / tarMbps : Double.NaN;
     }
 
-    public String json() {
-      return String.format(Locale.ROOT, "{\"shards\": %d, \"bytes\": %d, \"samples\": %d, \"rounds\": %d, "
-              + "\"conveyor_mb_per_s\": %.1f, \"conveyor_samples_per_s\": %.1f, \"sdk_mb_per_s\": %.1f, \"cat_mb_per_s\": %.1f, "
-              + "\"local_parse_mb_per_s\": %.1f, \"gnu_tar_mb_per_s\": %.1f, "
-              + "\"ratio_vs_sdk\": %.3f, \"ratio_vs_cat\": %.3f, \"ratio_parse_vs_tar\": %.3f}",
-          shards, bytes, samples, rounds, conveyorMbps, conveyorSamplesPerS, sdkMbps, catMbps, parseMbps, tarMbps,
-          ratioVsSdk(), ratioVsCat(), ratioParseVsTar());
+    public ObjectNode json() {
+      return Json.object().put("shards", shards).put("bytes", bytes).put("samples", samples).put("rounds", rounds)
+          .put("conveyor_mb_per_s", Json.fixed(conveyorMbps, 1))
+          .put("conveyor_samples_per_s", Json.fixed(conveyorSamplesPerS, 1))
+          .put("sdk_mb_per_s", Json.fixed(sdkMbps, 1)).put("cat_mb_per_s", Json.fixed(catMbps, 1))
+          .put("local_parse_mb_per_s", Json.fixed(parseMbps, 1))
+          .put("gnu_tar_mb_per_s", Json.fixed(tarMbps, 1))
+          .put("ratio_vs_sdk", Json.fixed(ratioVsSdk(), 3)).put("ratio_vs_cat", Json.fixed(ratioVsCat(), 3))
+          .put("ratio_parse_vs_tar", Json.fixed(ratioParseVsTar(), 3));
     }
 
     public String text() {
@@ -258,7 +262,7 @@ public final class ReadBench {
         while (written < GEN_SHARD_BYTES) {
           byte[] payload = new byte[64 * 1024 + rnd.nextInt(128 * 1024)];
           rnd.nextBytes(payload);
-          byte[] meta = ("{\"key\": " + key + "}").getBytes(StandardCharsets.UTF_8);
+          byte[] meta = Json.compact(Json.object().put("key", key)).getBytes(StandardCharsets.UTF_8);
           put(tar, String.format(Locale.ROOT, "%08d.bin", key), payload);
           put(tar, String.format(Locale.ROOT, "%08d.json", key), meta);
           written += payload.length + meta.length + 1024;

@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.plan.PlanBenchmark;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShuffleQuality;
@@ -68,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
       try (var store = dev.conveyor.streams.store.ShardStores.forUri(shards.get(0),
           dev.conveyor.config.S3Settings.fromConfig(com.typesafe.config.ConfigFactory.defaultReference()))) {
         var r = dev.conveyor.orchestrator.bench.DecodeBench.run(store, shards, clips, images, rounds, dir, mat, notice);
-        return json ? r.json() : r.text();
+        return json ? Json.compact(r.json()) : r.text();
       }
     });
   }
@@ -152,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     return measure("conveyor-bench-read-", (dir, mat, notice) -> {
       var r = dev.conveyor.orchestrator.bench.ReadBench.run(shards, rounds, dir, mat, notice);
-      return json ? r.json() : r.text();
+      return json ? Json.compact(r.json()) : r.text();
     });
   }
 
@@ -207,10 +209,12 @@ final class BenchCommand implements Callable<Integer> {
     double sa = ShuffleQuality.sameShardNeighbours(ours, counts);
     double sb = ShuffleQuality.sameShardNeighbours(wds, counts);
     if (json) {
-      out.printf(Locale.ROOT, "{\"plan\": %s, \"shuffle\": {\"samples\": %d, \"conveyor\": {\"mean_displacement\": %.4f, "
-              + "\"correlation\": %.4f, \"same_shard_neighbours\": %.4f}, \"webdataset_buffer_1000\": {\"mean_displacement\": %.4f, "
-              + "\"correlation\": %.4f, \"same_shard_neighbours\": %.4f}}}%n",
-          r.json(), ours.length, a.meanDisplacement(), a.correlation(), sa, b.meanDisplacement(), b.correlation(), sb);
+      ObjectNode all = Json.object();
+      all.set("plan", r.json());
+      ObjectNode shuffle = all.putObject("shuffle").put("samples", ours.length);
+      shuffle.set("conveyor", quality(a, sa));
+      shuffle.set("webdataset_buffer_1000", quality(b, sb));
+      out.println(Json.compact(all));
       return ConveyorCli.EXIT_OK;
     }
     out.printf(Locale.ROOT, "plan: %,d samples in %,d shards, world %d%n", r.samples(), r.shards(), r.world());
@@ -223,5 +227,11 @@ final class BenchCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  %-44s %-18.4f %-12.4f %.4f%n", "webdataset (shard shuffle, 1,000 buffer)", b.meanDisplacement(), b.correlation(), sb);
     out.printf(Locale.ROOT, "  %-44s %-18s %-12s %.4f%n", "ideal (uniform shuffle)", "0.3333", "0.0000", 1.0 / counts.length);
     return ConveyorCli.EXIT_OK;
+  }
+
+  private static ObjectNode quality(ShuffleQuality q, double sameShardNeighbours) {
+    return Json.object().put("mean_displacement", Json.fixed(q.meanDisplacement(), 4))
+        .put("correlation", Json.fixed(q.correlation(), 4))
+        .put("same_shard_neighbours", Json.fixed(sameShardNeighbours, 4));
   }
 }

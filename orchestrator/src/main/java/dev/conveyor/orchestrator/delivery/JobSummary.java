@@ -1,12 +1,12 @@
 package dev.conveyor.orchestrator.delivery;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.streams.store.ReaderMetrics.Cause;
-import dev.conveyor.streams.synth.Json;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * What a job did: the figures printed at its end and written by {@code --summary-json}, the
@@ -60,40 +60,36 @@ public record JobSummary(
         100 * stall, seconds, tail);
   }
 
+  /** The summary as {@code --summary-json} writes it. */
   public String json() {
-    String core = String.format(Locale.ROOT,
-        "{\"ranks\": %d, \"shards\": %d, \"samples\": %d, \"batches\": %d, \"bytes\": %d, \"bad_samples\": %d, "
-            + "\"dropped_remainder\": %d, \"seconds\": %.3f, \"samples_per_s\": %.1f, \"mb_per_s\": %.2f, "
-            + "\"stall\": %.5f, \"cursor\": \"%s\"",
-        ranks, shards, samples, batches, bytes, badSamples, droppedRemainder, seconds, samplesPerSecond(),
-        megabytesPerSecond(), stall, cursor);
-    return core + reads.map(JobSummary::readsJson).orElse("") + cluster.map(JobSummary::clusterJson).orElse("") + "}\n";
+    ObjectNode j = Json.object().put("ranks", ranks).put("shards", shards).put("samples", samples).put("batches", batches)
+        .put("bytes", bytes).put("bad_samples", badSamples).put("dropped_remainder", droppedRemainder)
+        .put("seconds", Json.fixed(seconds, 3)).put("samples_per_s", Json.fixed(samplesPerSecond(), 1))
+        .put("mb_per_s", Json.fixed(megabytesPerSecond(), 2)).put("stall", Json.fixed(stall, 5))
+        .put("cursor", cursor);
+    reads.ifPresent(r -> j.set("reads", readsJson(r)));
+    cluster.ifPresent(c -> j.set("cluster", clusterJson(c)));
+    return Json.pretty(j);
   }
 
-  private static String readsJson(ReaderMetrics.Snapshot reads) {
-    return String.format(Locale.ROOT,
-        ", \"reads\": {\"requests\": %d, \"bytes\": %d, \"retries\": %d, \"retries_throttle\": %d, "
-            + "\"retries_server_error\": %d, \"retries_reset\": %d, \"retries_stall\": %d, \"retries_truncated\": %d, "
-            + "\"resumed\": %d, \"failed_reads\": %d, \"breaker_opens\": %d, \"breaker_state\": \"%s\", "
-            + "\"concurrency_limit\": %d, \"shards_opened\": %d, \"shards_ready_when_opened\": %d, "
-            + "\"read_ahead_peak_bytes\": %d, \"integrity_failures\": %d}",
-        reads.requests(), reads.bytes(), reads.retriesTotal(), retries(reads, Cause.THROTTLE),
-        retries(reads, Cause.SERVER_ERROR), retries(reads, Cause.RESET), retries(reads, Cause.STALL),
-        retries(reads, Cause.TRUNCATED), reads.resumes(), reads.failedReads(), reads.breakerOpens(), reads.breakerState(),
-        reads.concurrencyLimit(), reads.shardsOpened(), reads.shardsReady(), reads.readAheadPeakBytes(),
-        reads.integrityFailures());
+  private static ObjectNode readsJson(ReaderMetrics.Snapshot reads) {
+    return Json.object().put("requests", reads.requests()).put("bytes", reads.bytes())
+        .put("retries", reads.retriesTotal()).put("retries_throttle", retries(reads, Cause.THROTTLE))
+        .put("retries_server_error", retries(reads, Cause.SERVER_ERROR)).put("retries_reset", retries(reads, Cause.RESET))
+        .put("retries_stall", retries(reads, Cause.STALL)).put("retries_truncated", retries(reads, Cause.TRUNCATED))
+        .put("resumed", reads.resumes()).put("failed_reads", reads.failedReads()).put("breaker_opens", reads.breakerOpens())
+        .put("breaker_state", String.valueOf(reads.breakerState())).put("concurrency_limit", reads.concurrencyLimit())
+        .put("shards_opened", reads.shardsOpened()).put("shards_ready_when_opened", reads.shardsReady())
+        .put("read_ahead_peak_bytes", reads.readAheadPeakBytes()).put("integrity_failures", reads.integrityFailures());
   }
 
-  private static String clusterJson(ClusterFigures c) {
-    return String.format(Locale.ROOT, ", \"cluster\": {\"cursor_saved\": %s, \"resumed_from\": %s, "
-            + "\"trainer_hosts\": %s, \"readers\": %d, \"shares\": %s, \"leases\": %d, \"leased_again\": %d, "
-            + "\"handed_back\": %d, \"coordinator_takeovers\": %d}",
-        c.cursorSaved(), Json.quote(c.resumedFrom()), list(c.trainerHosts()), c.readers(), list(c.shares()), c.leases(),
-        c.leasedAgain(), c.handedBack(), c.takeovers());
-  }
-
-  private static String list(List<String> items) {
-    return items.stream().map(Json::quote).collect(Collectors.joining(", ", "[", "]"));
+  private static ObjectNode clusterJson(ClusterFigures c) {
+    ObjectNode j = Json.object().put("cursor_saved", c.cursorSaved()).put("resumed_from", c.resumedFrom());
+    j.set("trainer_hosts", Json.strings(c.trainerHosts()));
+    j.put("readers", c.readers());
+    j.set("shares", Json.strings(c.shares()));
+    return j.put("leases", c.leases()).put("leased_again", c.leasedAgain()).put("handed_back", c.handedBack())
+        .put("coordinator_takeovers", c.takeovers());
   }
 
   private static long retries(ReaderMetrics.Snapshot reads, Cause c) {

@@ -5,9 +5,10 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
-import dev.conveyor.streams.synth.Json;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.json.Json;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.Member;
@@ -48,51 +49,37 @@ public final class NodeRoutes implements ManagementRouteProvider {
   /** The node's status as JSON. */
   String status() {
     Member self = cluster.selfMember();
-    StringBuilder j = new StringBuilder("{");
-    j.append("\"node\":").append(Json.quote(self.address().toString()))
-        .append(",\"status\":").append(Json.quote(self.status().toString().toLowerCase(Locale.ROOT)))
-        .append(",\"roles\":").append(state.roles().stream().sorted().map(Json::quote)
-            .collect(Collectors.joining(",", "[", "]")));
-    j.append(",\"members\":[");
-    boolean first = true;
+    ObjectNode j = Json.object().put("node", self.address().toString()).put("status", lower(self.status()));
+    j.set("roles", Json.strings(state.roles().stream().sorted().toList()));
+    ArrayNode members = j.putArray("members");
     for (Member m : cluster.state().getMembers()) {
-      j.append(first ? "" : ",").append("{\"address\":").append(Json.quote(m.address().toString()))
-          .append(",\"status\":").append(Json.quote(m.status().toString().toLowerCase(Locale.ROOT)))
-          .append(",\"reachable\":").append(!cluster.state().getUnreachable().contains(m))
-          .append(",\"roles\":").append(m.getRoles().stream().sorted().map(Json::quote)
-              .collect(Collectors.joining(",", "[", "]"))).append('}');
-      first = false;
+      members.addObject().put("address", m.address().toString()).put("status", lower(m.status()))
+          .put("reachable", !cluster.state().getUnreachable().contains(m))
+          .set("roles", Json.strings(m.getRoles().stream().sorted().toList()));
     }
-    j.append(']');
     NodeState.Coordinated c = state.coordinated();
     if (c != null) {
-      j.append(",\"coordinating\":{\"job\":").append(Json.quote(c.job())).append(",\"cursor\":").append(Json.quote(c.cursor()))
-          .append(",\"cursorSaved\":").append(c.persisted()).append('}');
+      j.putObject("coordinating").put("job", c.job()).put("cursor", c.cursor()).put("cursorSaved", c.persisted());
     }
-    j.append(",\"ranks\":[");
-    first = true;
+    ArrayNode ranks = j.putArray("ranks");
     for (NodeState.Rank r : state.ranks()) {
-      j.append(first ? "" : ",").append("{\"job\":").append(Json.quote(r.job)).append(",\"rank\":").append(r.rank)
-          .append(",\"state\":").append(Json.quote(r.state)).append(",\"epoch\":").append(r.epoch)
-          .append(",\"lastBatch\":").append(r.lastBatch).append(",\"batches\":").append(r.batches.get())
-          .append(",\"samples\":").append(r.samples.get()).append(",\"bytes\":").append(r.bytesDelivered.get())
-          .append(",\"receivedBytes\":").append(r.bytesReceived.get())
-          .append(",\"bufferedBytes\":").append(r.buffered())
-          .append(",\"stall\":").append(String.format(Locale.ROOT, "%.4f", r.stall))
-          .append(",\"ringEvents\":").append("running".equals(r.state) ? r.ready.getAsInt() : 0).append(",\"leases\":").append(r.leases.leases())
-          .append(",\"leasedAgain\":").append(r.leases.reassigned()).append(",\"handedBack\":")
-          .append(r.leases.handedBack()).append('}');
-      first = false;
+      ranks.addObject().put("job", r.job).put("rank", r.rank).put("state", r.state).put("epoch", r.epoch)
+          .put("lastBatch", r.lastBatch).put("batches", r.batches.get()).put("samples", r.samples.get())
+          .put("bytes", r.bytesDelivered.get()).put("receivedBytes", r.bytesReceived.get())
+          .put("bufferedBytes", r.buffered()).put("stall", Json.fixed(r.stall, 4))
+          .put("ringEvents", "running".equals(r.state) ? r.ready.getAsInt() : 0).put("leases", r.leases.leases())
+          .put("leasedAgain", r.leases.reassigned()).put("handedBack", r.leases.handedBack());
     }
-    j.append("],\"readers\":[");
-    first = true;
+    ArrayNode readers = j.putArray("readers");
     for (NodeState.Reader r : state.readers()) {
-      j.append(first ? "" : ",").append("{\"job\":").append(Json.quote(r.job())).append(",\"leases\":").append(r.stats().leases())
-          .append(",\"openLeases\":").append(r.stats().open()).append(",\"events\":").append(r.stats().events())
-          .append(",\"bytes\":").append(r.stats().bytes()).append(",\"bytesRead\":").append(r.store().get().bytes())
-          .append(",\"handedBack\":").append(r.stats().handedBack()).append('}');
-      first = false;
+      readers.addObject().put("job", r.job()).put("leases", r.stats().leases()).put("openLeases", r.stats().open())
+          .put("events", r.stats().events()).put("bytes", r.stats().bytes()).put("bytesRead", r.store().get().bytes())
+          .put("handedBack", r.stats().handedBack());
     }
-    return j.append("]}").toString();
+    return Json.compact(j);
+  }
+
+  private static String lower(Object status) {
+    return status.toString().toLowerCase(Locale.ROOT);
   }
 }

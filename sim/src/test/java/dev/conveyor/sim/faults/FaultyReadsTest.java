@@ -7,12 +7,13 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
-import com.typesafe.config.Config;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.orchestrator.cli.ConveyorCli;
 import dev.conveyor.sim.faults.FaultPlan.Fault;
 import dev.conveyor.sim.faults.FaultPlan.Rule;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.embedded.EmbeddedS3;
 import dev.conveyor.streams.synth.DatasetGenerator;
@@ -119,14 +120,14 @@ class FaultyReadsTest {
       assertThat(injected.get(Fault.RESET_MID_BODY)).as(seen).isPositive();
       assertThat(injected.get(Fault.STALL_BODY)).as(seen).isPositive();
       assertThat(injected.get(Fault.LATENCY)).as(seen).isPositive();
-      Config reads = ConfigFactory.parseFile(summary.toFile()).getConfig("reads");
-      assertThat(reads.getLong("retries_throttle")).isEqualTo(injected.get(Fault.SLOW_DOWN_503));
-      assertThat(reads.getLong("retries_stall")).isEqualTo(injected.get(Fault.STALL_BODY));
-      assertThat(reads.getLong("retries_reset") + reads.getLong("retries_truncated")).isEqualTo(injected.get(Fault.RESET_MID_BODY));
-      assertThat(reads.getLong("retries")).isEqualTo(injected.get(Fault.SLOW_DOWN_503) + injected.get(Fault.STALL_BODY)
+      JsonNode reads = Json.parse(Files.readString(summary)).get("reads");
+      assertThat(reads.get("retries_throttle").asLong()).isEqualTo(injected.get(Fault.SLOW_DOWN_503));
+      assertThat(reads.get("retries_stall").asLong()).isEqualTo(injected.get(Fault.STALL_BODY));
+      assertThat(reads.get("retries_reset").asLong() + reads.get("retries_truncated").asLong()).isEqualTo(injected.get(Fault.RESET_MID_BODY));
+      assertThat(reads.get("retries").asLong()).isEqualTo(injected.get(Fault.SLOW_DOWN_503) + injected.get(Fault.STALL_BODY)
           + injected.get(Fault.RESET_MID_BODY));
-      assertThat(reads.getLong("failed_reads")).isZero();
-      assertThat(r.out).contains("retries " + reads.getLong("retries") + " (throttle ");
+      assertThat(reads.get("failed_reads").asLong()).isZero();
+      assertThat(r.out).contains("retries " + reads.get("retries").asLong() + " (throttle ");
     }
   }
 
@@ -156,9 +157,9 @@ class FaultyReadsTest {
       Result r = job.get(120, TimeUnit.SECONDS);
       assertThat(r.code).as(r.err).isZero();
       assertThat(Files.readAllLines(digests)).isEqualTo(reference);
-      Config reads = ConfigFactory.parseFile(summary.toFile()).getConfig("reads");
-      assertThat(reads.getLong("breaker_opens")).isPositive();
-      assertThat(reads.getLong("failed_reads")).isZero();
+      JsonNode reads = Json.parse(Files.readString(summary)).get("reads");
+      assertThat(reads.get("breaker_opens").asLong()).isPositive();
+      assertThat(reads.get("failed_reads").asLong()).isZero();
       // the bound: the 8 GETs that may be in flight, the 3 failures that open it, and one probe per
       // open-time (300 ms, plus its backoff) over the 3 s outage, and a margin of 4
       assertThat(during).isLessThanOrEqualTo(8 + 3 + 10 + 4);
@@ -203,12 +204,12 @@ class FaultyReadsTest {
       List<String> deadLines = Files.readAllLines(dead);
       assertThat(deadLines).hasSize((int) bent.samples() + 1).allSatisfy(l -> assertThat(l)
           .startsWith("s3://bent/train/" + bent.name() + " ").contains("does not match its manifest, read twice: sha256"));
-      Config s = ConfigFactory.parseFile(summary.toFile());
-      assertThat(s.getConfig("reads").getLong("integrity_failures")).isEqualTo(1);
-      assertThat(s.getLong("bad_samples")).isEqualTo(bent.samples() + 1); // the shard's line, and one per sample
+      JsonNode s = Json.parse(Files.readString(summary));
+      assertThat(s.get("reads").get("integrity_failures").asLong()).isEqualTo(1);
+      assertThat(s.get("bad_samples").asLong()).isEqualTo(bent.samples() + 1); // the shard's line, and one per sample
       // every sample of every other shard arrived
       long others = manifest.shards().stream().filter(i -> i != bent).mapToLong(ShardInfo::samples).sum();
-      assertThat(s.getLong("samples")).isEqualTo(others);
+      assertThat(s.get("samples").asLong()).isEqualTo(others);
       assertThat(Files.readAllLines(keys)).hasSize((int) others).noneMatch(l -> l.contains(bent.name()));
     }
   }

@@ -1,11 +1,16 @@
 package dev.conveyor.streams.batch;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.RawSample;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A decoded batch collated for a trainer: one contiguous off-heap buffer per tensor —
@@ -57,11 +62,11 @@ public final class TensorBatch {
       int ow = d.image().map(Decoded.Picture::originalWidth).orElse(d.video().map(Decoded.Clip::originalWidth).orElse(0));
       int oh = d.image().map(Decoded.Picture::originalHeight).orElse(d.video().map(Decoded.Clip::originalHeight).orElse(0));
       int[] frames = d.video().map(Decoded.Clip::frameIndices).orElse(new int[0]);
-      com.typesafe.config.Config json = json(d.text().get("json"));
-      java.util.OptionalLong label = json.hasPath("label") && json.getValue("label").valueType() == com.typesafe.config.ConfigValueType.NUMBER
-          ? java.util.OptionalLong.of(json.getLong("label")) : java.util.OptionalLong.empty();
-      java.util.Optional<String> caption = json.hasPath("caption") && json.getValue("caption").valueType() == com.typesafe.config.ConfigValueType.STRING
-          ? java.util.Optional.of(json.getString("caption")) : java.util.Optional.empty();
+      JsonNode json = json(d.text().get("json"));
+      OptionalLong label = json.path("label").isIntegralNumber() && json.path("label").canConvertToLong()
+          ? OptionalLong.of(json.path("label").asLong()) : OptionalLong.empty();
+      Optional<String> caption = json.path("caption").isTextual()
+          ? Optional.of(json.path("caption").textValue()) : Optional.empty();
       meta.add(new SampleMeta(s.shard(), s.key(), imageRow, videoRow, label, caption, ow, oh, frames, d.text()));
     }
     int[] is = pics.isEmpty() ? new int[] {0, 0, 0, 3} : new int[] {pics.size(), pics.get(0).height(), pics.get(0).width(), 3};
@@ -74,15 +79,14 @@ public final class TensorBatch {
     return new TensorBatch(batch, images.flip(), is, videos.flip(), vs, meta);
   }
 
-  private static com.typesafe.config.Config json(String text) {
+  private static JsonNode json(String text) {
     if (text == null) {
-      return com.typesafe.config.ConfigFactory.empty();
+      return MissingNode.getInstance();
     }
     try {
-      return com.typesafe.config.ConfigFactory.parseString(text,
-          com.typesafe.config.ConfigParseOptions.defaults().setSyntax(com.typesafe.config.ConfigSyntax.JSON));
-    } catch (com.typesafe.config.ConfigException e) {
-      return com.typesafe.config.ConfigFactory.empty(); // decoding already checked it is UTF-8; not every json is an object
+      return Json.parse(text);
+    } catch (IllegalArgumentException e) {
+      return MissingNode.getInstance(); // decoding already checked it is UTF-8; not every json member is valid JSON
     }
   }
 

@@ -1,12 +1,9 @@
 package dev.conveyor.streams.decode;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigSyntax;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.Member;
 import dev.conveyor.streams.sample.RawSample;
@@ -92,19 +89,19 @@ public final class SampleDecoder {
     if (settings.textFields().isEmpty()) {
       return json;
     }
-    Config c;
+    JsonNode doc;
     try {
-      c = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
-    } catch (ConfigException e) {
-      throw new DecodeException("not valid JSON: " + e.getMessage());
+      doc = Json.parse(json);
+    } catch (IllegalArgumentException e) {
+      throw new DecodeException(e.getMessage());
     }
-    StringBuilder b = new StringBuilder("{");
+    ObjectNode kept = Json.object();
     for (String f : settings.textFields()) {
-      if (c.hasPath(f)) {
-        b.append(b.length() > 1 ? "," : "").append('"').append(f).append("\":")
-            .append(c.getValue(f).render(ConfigRenderOptions.concise()));
+      JsonNode v = doc.at("/" + f.replace(".", "/")); // a dotted name reaches into nested objects
+      if (!v.isMissingNode()) {
+        kept.set(f, v);
       }
     }
-    return b.append('}').toString();
+    return Json.compact(kept);
   }
 }

@@ -1,6 +1,8 @@
 package dev.conveyor.streams.plan;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.json.Json;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,9 +21,10 @@ public final class PlanBenchmark {
 
   /** Figures of one benchmark run. */
   public record Result(int shards, long samples, int world, double seekSeconds, double elasticSeekSeconds, double heapMb) {
-    public String json() {
-      return String.format(Locale.ROOT, "{\"shards\": %d, \"samples\": %d, \"world\": %d, \"seek_s\": %.4f, "
-          + "\"elastic_seek_s\": %.4f, \"heap_mb\": %.1f}", shards, samples, world, seekSeconds, elasticSeekSeconds, heapMb);
+    public ObjectNode json() {
+      return Json.object().put("shards", shards).put("samples", samples).put("world", world)
+          .put("seek_s", Json.fixed(seekSeconds, 4)).put("elastic_seek_s", Json.fixed(elasticSeekSeconds, 4))
+          .put("heap_mb", Json.fixed(heapMb, 1));
     }
   }
 

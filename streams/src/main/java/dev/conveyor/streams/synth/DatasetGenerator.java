@@ -2,6 +2,8 @@ package dev.conveyor.streams.synth;
 
 import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.store.ShardStore;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.json.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -111,15 +113,12 @@ public final class DatasetGenerator {
     var rnd = Seeds.random(spec.seed(), i);
     boolean video = spec.isVideo(i);
     SyntheticMedia.Encoded e = video ? SyntheticMedia.mp4(rnd, scratch) : SyntheticMedia.jpeg(rnd);
-    String json = "{\"key\": " + Json.quote(key)
-        + ", \"caption\": " + Json.quote(e.caption())
-        + ", \"label\": " + e.label()
-        + ", \"width\": " + e.width()
-        + ", \"height\": " + e.height()
-        + ", \"frames\": " + e.frames()
-        + (video ? ", \"fps\": " + (int) e.fps() : "")
-        + "}\n";
-    return new Sample(key, video ? "mp4" : "jpg", e.bytes(), json.getBytes(StandardCharsets.UTF_8));
+    ObjectNode json = Json.object().put("key", key).put("caption", e.caption()).put("label", e.label())
+        .put("width", e.width()).put("height", e.height()).put("frames", e.frames());
+    if (video) {
+      json.put("fps", (int) e.fps());
+    }
+    return new Sample(key, video ? "mp4" : "jpg", e.bytes(), (Json.compact(json) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   private static Sample await(Future<Sample> f) throws IOException, InterruptedException {

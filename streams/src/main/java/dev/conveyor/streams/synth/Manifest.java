@@ -1,10 +1,9 @@
 package dev.conveyor.streams.synth;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.json.Json;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,30 +47,48 @@ public record Manifest(List<ShardInfo> shards) {
   }
 
   public String toJson() {
-    StringBuilder b = new StringBuilder("{\n  \"version\": 1,\n  \"samples\": ").append(samples())
-        .append(",\n  \"bytes\": ").append(bytes()).append(",\n  \"shards\": [\n");
-    for (int i = 0; i < shards.size(); i++) {
-      ShardInfo s = shards.get(i);
-      b.append("    {\"name\": ").append(Json.quote(s.name()))
-          .append(", \"bytes\": ").append(s.bytes())
-          .append(", \"samples\": ").append(s.samples())
-          .append(", \"sha256\": ").append(Json.quote(s.sha256())).append('}')
-          .append(i + 1 < shards.size() ? ",\n" : "\n");
+    ObjectNode m = Json.object().put("version", 1).put("samples", samples()).put("bytes", bytes());
+    ArrayNode list = m.putArray("shards");
+    for (ShardInfo s : shards) {
+      list.addObject().put("name", s.name()).put("bytes", s.bytes()).put("samples", s.samples()).put("sha256", s.sha256());
     }
-    return b.append("  ]\n}\n").toString();
+    return Json.pretty(m);
   }
 
   /** Parses a manifest; the message of a failure says which field is wrong. */
   public static Manifest parse(String json) {
+    JsonNode root;
     try {
-      Config c = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
-      List<ShardInfo> shards = new ArrayList<>();
-      for (Config s : c.getConfigList("shards")) {
-        shards.add(new ShardInfo(s.getString("name"), s.getLong("bytes"), s.getLong("samples"), s.getString("sha256")));
-      }
-      return new Manifest(shards);
-    } catch (ConfigException e) {
+      root = Json.parse(json);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a valid " + FILE_NAME + ": " + e.getMessage(), e);
     }
+    JsonNode list = root.path("shards");
+    if (!list.isArray()) {
+      throw new IllegalArgumentException("not a valid " + FILE_NAME + ": it has no \"shards\" list");
+    }
+    List<ShardInfo> shards = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode s = list.get(i);
+      shards.add(new ShardInfo(text(s, i, "name"), number(s, i, "bytes"), number(s, i, "samples"), text(s, i, "sha256")));
+    }
+    return new Manifest(shards);
+  }
+
+  private static String text(JsonNode shard, int i, String field) {
+    JsonNode v = shard.path(field);
+    if (!v.isTextual()) {
+      throw new IllegalArgumentException("not a valid " + FILE_NAME + ": shards[" + i + "]." + field + " must be a string");
+    }
+    return v.textValue();
+  }
+
+  private static long number(JsonNode shard, int i, String field) {
+    JsonNode v = shard.path(field);
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+      throw new IllegalArgumentException("not a valid " + FILE_NAME + ": shards[" + i + "]." + field
+          + " must be a whole number ≥ 0");
+    }
+    return v.asLong();
   }
 }
