@@ -3,7 +3,7 @@ package dev.conveyor.sim.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.orchestrator.cli.ConveyorCli;
+import dev.conveyor.cli.ConveyorCli;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.FileShardStore;
@@ -67,7 +67,7 @@ class ClusterNodesTest {
     Path log = dir.resolve(name + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
-        "dev.conveyor.orchestrator.cli.ConveyorCli", "node", file.toString())
+        "dev.conveyor.cli.ConveyorCli", "node", file.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     nodes.add(p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -325,28 +325,62 @@ class ClusterNodesTest {
    * worker2) with {@code extra} options; once {@code when} holds of the run's progress lines
    * and the job is still running, does {@code fault} to node {@code victim}; waits for the run.
    */
-  Disturbed disturbed(long seed, int victim, String[] extra, java.util.function.Predicate<String> when,
+  Disturbed disturbed(int victim, String[] extra, java.util.function.Predicate<String> when,
                       ProcessAction fault) throws Exception {
-    return disturbed(seed, victim, new String[0], extra, "", when, fault);
+    return disturbed(victim, new String[0], extra, "", when, fault);
   }
 
   /** The same, with {@code hostSettings} on the trainer host (see {@link #startCluster(int, String)}). */
-  Disturbed disturbed(long seed, int victim, String[] extra, String hostSettings, java.util.function.Predicate<String> when,
+  Disturbed disturbed(int victim, String[] extra, String hostSettings, java.util.function.Predicate<String> when,
                       ProcessAction fault) throws Exception {
-    return disturbed(seed, victim, new String[0], extra, hostSettings, when, fault);
+    return disturbed(victim, new String[0], extra, hostSettings, when, fault);
+  }
+
+  /** The dataset the disturbed jobs read: 900 JPEGs in 256 KiB shards, made once for the class. */
+  @TempDir
+  static Path shared;
+
+  /** The one-process reference run of each job's settings over {@link #shared}: digests and final cursor. */
+  record Reference(List<String> digests, String cursor) {}
+
+  static final Map<List<String>, Reference> REFERENCES = new java.util.HashMap<>();
+
+  /** {@link #shared}'s manifest URI; the first call makes the dataset. */
+  static synchronized String sharedShards() throws IOException, InterruptedException {
+    Path data = shared.resolve("data");
+    if (!Files.exists(data.resolve("shards.json"))) {
+      new DatasetGenerator(new FileShardStore(), shared.resolve("scratch"), 2)
+          .generate(new DatasetSpec(900, 0, 256 * 1024, 17), data.toUri(), n -> { });
+    }
+    return data.resolve("shards.json").toUri().toString();
+  }
+
+  /** The disturbed jobs' command line with {@code jobSettings}. */
+  static String[] disturbedJob(String[] jobSettings) throws IOException, InterruptedException {
+    return concat(new String[] {"run", "--shards", sharedShards(), "--world", "2", "--epochs", "8", "--batch-size", "8"},
+        jobSettings);
+  }
+
+  /** The reference run of {@code job}, run in one process the first time it is asked for. */
+  static synchronized Reference reference(String[] job) throws IOException {
+    Reference known = REFERENCES.get(List.of(job));
+    if (known != null) {
+      return known;
+    }
+    Path digests = shared.resolve("reference-" + REFERENCES.size() + ".txt");
+    Cli ref = cli(concat(job, "--digest-out", digests.toString()));
+    assertThat(ref.code()).as(ref.err()).isZero();
+    Reference r = new Reference(Files.readAllLines(digests),
+        ref.out().lines().reduce((x, y) -> y).orElseThrow().substring("cursor: ".length()));
+    REFERENCES.put(List.of(job), r);
+    return r;
   }
 
   /** The same, with {@code jobSettings} for both the one-process reference and the cluster run. */
-  Disturbed disturbed(long seed, int victim, String[] jobSettings, String[] extra, String hostSettings,
+  Disturbed disturbed(int victim, String[] jobSettings, String[] extra, String hostSettings,
                       java.util.function.Predicate<String> when, ProcessAction fault) throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(900, 0, 256 * 1024, seed), dir.resolve("data").toUri(), n -> { });
-    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
-    String[] job = concat(new String[] {"run", "--shards", shards, "--world", "2", "--epochs", "8", "--batch-size", "8"},
-        jobSettings);
-    Path reference = dir.resolve("reference.txt");
-    Cli ref = cli(concat(job, "--digest-out", reference.toString()));
-    assertThat(ref.code()).as(ref.err()).isZero();
+    String[] job = disturbedJob(jobSettings);
+    Reference ref = reference(job);
 
     int port = freePort();
     List<Process> cluster = startCluster(port, hostSettings);
@@ -368,9 +402,8 @@ class ClusterNodesTest {
     fault.apply(cluster.get(victim));
     long t0 = System.nanoTime();
     Cli done = run.get(150, TimeUnit.SECONDS);
-    return new Disturbed(done, Files.exists(digests) ? Files.readAllLines(digests) : List.of(),
-        Files.readAllLines(reference), ref.out().lines().reduce((x, y) -> y).orElseThrow().substring("cursor: ".length()),
-        (System.nanoTime() - t0) / 1e9, cluster);
+    return new Disturbed(done, Files.exists(digests) ? Files.readAllLines(digests) : List.of(), ref.digests(),
+        ref.cursor(), (System.nanoTime() - t0) / 1e9, cluster);
   }
 
   interface ProcessAction {
@@ -407,7 +440,7 @@ class ClusterNodesTest {
     long seed = Long.getLong("conveyor.test.kill-seed", System.nanoTime());
     int batch = new java.util.SplittableRandom(seed).nextInt(20, 400);
     System.err.printf("worker kill: seed %d, at batch %d (-Dconveyor.test.kill-seed=%d runs it again)%n", seed, batch, seed);
-    Disturbed d = disturbed(17, 2, new String[0], p -> p.contains("ranks on"), p -> {
+    Disturbed d = disturbed(2, new String[0], p -> p.contains("ranks on"), p -> {
       afterBatches(batch);
       whileStreaming("worker2");
       p.destroyForcibly(); // SIGKILL
@@ -424,7 +457,7 @@ class ClusterNodesTest {
   void theCoordinatorsNodeKilledMidJobTheSingletonMovesAndTheJobGoesOnFromTheLastSavedCursor() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
     // killed once batches were delivered and a cursor past the start saved (the start cursor is saved first)
-    Disturbed d = disturbed(19, 1, new String[] {"--checkpoint-dir", checkpoints.toString(), "--set",
+    Disturbed d = disturbed(1, new String[] {"--checkpoint-dir", checkpoints.toString(), "--set",
         "conveyor.job.checkpoint-every=16"}, p -> delivered(checkpoints.resolve("latest.cursor")) > 0,
         Process::destroyForcibly); // SIGKILL of the oldest worker, which hosts the coordinator singleton
     System.err.printf("coordinator's node killed mid-job: done %.1f s later%n", d.secondsAfter());
@@ -445,7 +478,7 @@ class ClusterNodesTest {
     // slices of a whole epoch (one window of all the shards: ~450 samples, far more than the buffers between
     // the nodes hold) and a trainer slower than the readers (30 ms a step): a stream is open, waiting on the
     // trainer with hundreds of samples to go, when the node leaves
-    Disturbed d = disturbed(23, 1, new String[] {"--set", "conveyor.job.shuffle.window-shards=64"},
+    Disturbed d = disturbed(1, new String[] {"--set", "conveyor.job.shuffle.window-shards=64"},
         new String[] {"--checkpoint-dir", checkpoints.toString()}, "simulated-trainer-step = 30ms, ",
         p -> p.contains("ranks on"), p -> {
           whileStreaming("worker1");
@@ -470,7 +503,7 @@ class ClusterNodesTest {
   @Test
   void aWorkerPausedPastTheFailureDetectorAndResumedCausesNoDuplicateAndNoGap() throws Exception {
     // a trainer at 60 ms a step: the job outlasts the pause, so the worker comes back while it runs
-    Disturbed d = disturbed(29, 2, new String[0], "simulated-trainer-step = 60ms, ", p -> p.contains("ranks on"), p -> {
+    Disturbed d = disturbed(2, new String[0], "simulated-trainer-step = 60ms, ", p -> p.contains("ranks on"), p -> {
       whileStreaming("worker2");
       new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
       Thread.sleep(20_000); // past detection (~3 s) and 7 s more to be downed (conveyor.node.down-unreachable-after)
@@ -491,11 +524,10 @@ class ClusterNodesTest {
   @Test
   void theTrainerHostKilledMidJobFailsTheJobPromptlyWithItsCursorSaved() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
-    Disturbed d = disturbed(37, 0, new String[] {"--checkpoint-dir", checkpoints.toString()},
-        p -> p.contains("ranks on"), p -> {
-          Thread.sleep(300);
-          p.destroyForcibly(); // SIGKILL of the trainer host: its ranks (and their trainers) are gone
-        });
+    // killed once a cursor past the start is saved, so that the resume below starts mid-job
+    Disturbed d = disturbed(0, new String[] {"--checkpoint-dir", checkpoints.toString(), "--set",
+        "conveyor.job.checkpoint-every=16"}, p -> delivered(checkpoints.resolve("latest.cursor")) > 0,
+        Process::destroyForcibly); // SIGKILL of the trainer host: its ranks (and their trainers) are gone
     System.err.printf("trainer host killed mid-job: the run ended %.1f s later%n", d.secondsAfter());
     assertThat(d.run().code()).isNotZero();
     assertThat(d.run().err()).contains("trainer host").contains("left the cluster").contains("the job was stopped")
@@ -504,9 +536,8 @@ class ClusterNodesTest {
     // the saved cursor resumes: in one process, the rest of the job is what the uninterrupted run delivered after it
     Cursor saved = Cursor.decode(Files.readString(checkpoints.resolve("latest.cursor")).trim());
     Path rest = dir.resolve("rest.txt");
-    Cli resumed = cli("run", "--shards", dir.resolve("data").resolve("shards.json").toUri().toString(), "--world", "2",
-        "--epochs", "8", "--batch-size", "8", "--checkpoint-dir", checkpoints.toString(), "--resume", "latest",
-        "--digest-out", rest.toString());
+    Cli resumed = cli(concat(disturbedJob(new String[0]), "--checkpoint-dir", checkpoints.toString(), "--resume", "latest",
+        "--digest-out", rest.toString()));
     assertThat(resumed.code()).as(resumed.err()).isZero();
     List<String> after = d.reference().stream().filter(l -> {
       String[] f = l.split(" ");

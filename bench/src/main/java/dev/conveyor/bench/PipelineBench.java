@@ -1,0 +1,202 @@
+package dev.conveyor.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.orchestrator.client.JobPlanner;
+import dev.conveyor.orchestrator.client.JobRun;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
+import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.pipeline.DecoderStage;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
+import dev.conveyor.streams.sample.ShardSamples;
+import dev.conveyor.streams.store.ShardStore;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * {@code bench pipeline}: the whole path — shards read and parsed, samples decoded, batched and
+ * handed to each rank's consumer — as {@code run} runs it (the job runtime on a cluster of one
+ * in this JVM), against decoding the same samples alone with as many decoder threads, in the
+ * same run: rounds interleaved (decode-only, pipeline, …), warm-up untimed, medians reported.
+ * A pipeline round is one job over the shards, from its submission to its last batch taken.
+ */
+public final class PipelineBench {
+  private PipelineBench() {}
+
+  /** The figures of one kind of shard (images or video): samples per second of each path, and their ratio. */
+  public record Result(String kind, int shards, long samples, int threads, double pipelinePerS, double decodeOnlyPerS,
+                       double streamPerS, int rounds) {
+    public double ratio() {
+      return decodeOnlyPerS > 0 ? pipelinePerS / decodeOnlyPerS : 0;
+    }
+
+    /** The job runtime against the bare stream graph of the same work. */
+    public double runtimeRatio() {
+      return streamPerS > 0 ? pipelinePerS / streamPerS : 0;
+    }
+
+    ObjectNode json() {
+      return Json.object().put("kind", kind).put("shards", shards).put("samples_per_round", samples).put("threads", threads)
+          .put("pipeline_samples_per_s", Json.fixed(pipelinePerS, 1))
+          .put("decode_only_samples_per_s", Json.fixed(decodeOnlyPerS, 1))
+          .put("ratio", Json.fixed(ratio(), 3))
+          .put("stream_graph_samples_per_s", Json.fixed(streamPerS, 1))
+          .put("runtime_ratio", Json.fixed(runtimeRatio(), 3)).put("rounds", rounds);
+    }
+
+    String text() {
+      return String.format(Locale.ROOT, "%-6s %d shard(s), %,d samples a round, %d decoder thread(s): pipeline %,.0f"
+              + " samples/s, decode only %,.0f samples/s, ratio %.3f (goal >= 0.9); the bare stream graph %,.0f"
+              + " samples/s, runtime ratio %.3f (medians of %d rounds)",
+          kind, shards, samples, threads, pipelinePerS, decodeOnlyPerS, ratio(), streamPerS, runtimeRatio(), rounds);
+    }
+  }
+
+  /** The results as one JSON object, or as lines of text. */
+  public static String format(List<Result> results, boolean json) {
+    if (json) {
+      ObjectNode all = Json.object();
+      results.forEach(r -> all.withArray("pipeline").add(r.json()));
+      return Json.compact(all);
+    }
+    return results.stream().map(Result::text).collect(Collectors.joining(System.lineSeparator()));
+  }
+
+  /** How long a decode-only round lasts at least, and its warm-up. */
+  private static final double ROUND_SECONDS = 3.0;
+
+  /**
+   * Measures {@code kind}'s {@code shards} ({@code file://}) on {@code node}, a cluster of one:
+   * {@code rounds} jobs of {@code world} ranks, batches of {@code batchSize}, decoded with
+   * {@code base}'s decode settings, each against a decode-only round with {@code threads} threads.
+   */
+  public static Result run(ActorSystem<?> node, String kind, List<URI> shards, int world, int batchSize, int threads,
+                           int rounds, Config base, ShardStore store, Consumer<String> notice) throws Exception {
+    Config job = ConfigFactory.parseString(String.format(Locale.ROOT,
+            "conveyor.job { shards = \"%s\", world-size = %d, batch-size = %d, decode = auto, manifest = none }",
+            pattern(shards), world, batchSize))
+        .withFallback(base);
+    ConveyorSettings settings = ConveyorSettings.fromConfig(job);
+    List<RawSample> samples = load(store, shards.get(0), Materializer.createMaterializer(node));
+    SampleDecoder decoder = new SampleDecoder(settings.decode());
+    notice.accept(String.format(Locale.ROOT, "%s: warming up (decode only, then one job)", kind));
+    decodeFor(decoder, samples, threads, ROUND_SECONDS);
+    JobSummary first = pipeline(node, settings);
+    Materializer mat = Materializer.createMaterializer(node);
+    stream(store, settings, threads, mat);
+    double[] p = new double[rounds];
+    double[] d = new double[rounds];
+    double[] g = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      d[r] = decodeFor(decoder, samples, threads, ROUND_SECONDS);
+      p[r] = pipeline(node, settings).samplesPerSecond();
+      g[r] = stream(store, settings, threads, mat);
+      notice.accept(String.format(Locale.ROOT, "%s round %d/%d: pipeline %,.0f samples/s, decode only %,.0f samples/s,"
+          + " bare stream graph %,.0f samples/s", kind, r + 1, rounds, p[r], d[r], g[r]));
+    }
+    return new Result(kind, shards.size(), first.samples(), threads, Measure.median(p), Measure.median(d),
+        Measure.median(g), rounds);
+  }
+
+  /**
+   * The same work as a bare stream graph, without the job runtime: rank 0's segment read,
+   * decoded by a plain {@link DecoderStage} on {@code threads} threads and batched, the batches
+   * counted as they come — what {@code run} ran in one process before the one runtime; samples/s
+   * from materialization to the last batch.
+   */
+  private static double stream(ShardStore store, ConveyorSettings settings, int threads, Materializer mat)
+      throws Exception {
+    JobSettings job = settings.job();
+    Recipe recipe = new JobPlanner(mat, line -> { }).plan(settings).recipe(); // the job's own recipe
+    DataPlan plan = new DataPlan(recipe);
+    try (DecoderStage decoder = new DecoderStage(settings.decode(), job.seed(), threads)) {
+      RankPipeline.Settings s = new RankPipeline.Settings(job.readerParallelism(), Math.max(job.stageParallelism(),
+          2 * threads), job.maxMemberBytes(), decoder::apply, job.readAheadBytes(), Map.of());
+      long t0 = System.nanoTime();
+      long samples = RankPipeline.events(store, plan, plan.rank(Cursor.start(recipe.fingerprint(), 1), 1, 0), s)
+          .filter(e -> e instanceof RawBatch)
+          .runWith(Sink.fold(0L, (n, e) -> n + ((RawBatch) e).samples().size()), mat)
+          .toCompletableFuture().get(30, TimeUnit.MINUTES);
+      return samples / ((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  private static JobSummary pipeline(ActorSystem<?> node, ConveyorSettings settings) throws Exception {
+    try (JobOutputs none = new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty())) {
+      JobSummary s = JobRun.run(node, settings, none, Optional.empty(), Optional.empty(), line -> { });
+      if (s.badSamples() > 0) {
+        throw new IllegalStateException(s.badSamples() + " samples of the benchmark's shards were bad");
+      }
+      return s;
+    }
+  }
+
+  /** The shards, all in one folder, as one pattern {@code run} takes: {@code file:///dir/{a.tar,b.tar}}. */
+  static String pattern(List<URI> shards) {
+    if (shards.size() == 1) {
+      return shards.get(0).toString();
+    }
+    URI dir = shards.get(0).resolve(".");
+    for (URI u : shards) {
+      if (!u.resolve(".").equals(dir)) {
+        throw new IllegalArgumentException("bench pipeline takes shards in one folder; " + u + " is not in " + dir);
+      }
+    }
+    return dir + shards.stream().map(u -> dir.relativize(u).toString()).collect(Collectors.joining(",", "{", "}"));
+  }
+
+  /** The samples of {@code shard}, in memory: what decode-only rounds cycle through. */
+  private static List<RawSample> load(ShardStore store, URI shard, Materializer mat) throws Exception {
+    List<RawSample> out = new ArrayList<>();
+    for (ShardRecord r : ShardSamples.read(store, shard, 1 << 28).runWith(Sink.seq(), mat)
+        .toCompletableFuture().get(10, TimeUnit.MINUTES)) {
+      if (r instanceof RawSample s) {
+        out.add(s);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(shard + " holds no samples");
+    }
+    return out;
+  }
+
+  /**
+   * Samples decoded per second by {@code threads} threads taking the next sample from one
+   * shared queue (as the decoder pool does), cycling through {@code samples} until
+   * {@code seconds} have passed; every sample started is finished and counted.
+   */
+  private static double decodeFor(SampleDecoder d, List<RawSample> samples, int threads, double seconds)
+      throws Exception {
+    return Measure.itemsPerSecond(threads, seconds, n -> {
+      RawSample s = samples.get((int) (n % samples.size()));
+      try {
+        d.decode(s, new SplittableRandom(s.key().hashCode()));
+      } catch (DecodeException e) {
+        throw new IllegalStateException("a benchmark sample failed to decode: " + e.getMessage(), e);
+      }
+    });
+  }
+}

@@ -1,0 +1,148 @@
+package dev.conveyor.cli;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.streams.store.S3ShardStore;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import dev.conveyor.streams.synth.Manifest;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine;
+
+/** {@code conveyor datagen}: writes a synthetic WebDataset of JPEGs and H.264 clips with captions. */
+@Command(
+    name = "datagen",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Writes a synthetic WebDataset: shards part-000000.tar, ... and shards.json under --out.",
+        "Each sample is KEY.jpg or KEY.mp4 (H.264) plus KEY.json (caption, label, width, height, frames).",
+        "The same seed gives the same bytes."})
+final class DatagenCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--out", required = true, paramLabel = "URI", description = "s3://bucket/prefix or file:///dir")
+  String out;
+
+  @Option(names = "--images", paramLabel = "N", defaultValue = "200", description = "JPEG samples (default: ${DEFAULT-VALUE}).")
+  int images;
+
+  @Option(names = "--videos", paramLabel = "N", defaultValue = "20", description = "MP4 samples (default: ${DEFAULT-VALUE}).")
+  int videos;
+
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}).")
+  String shardSize;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Same seed, same bytes (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Encoder threads (default: available processors).")
+  Integer threads;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "A config file with conveyor.s3 settings for s3:// output.")
+  Path configFile;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
+  List<String> sets = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    URI base = outUri(out);
+    DatasetSpec ds;
+    try {
+      ds = new DatasetSpec(images, videos, parseSize(shardSize), seed);
+    } catch (IllegalArgumentException e) {
+      throw new ConveyorCli.UsageException(e.getMessage());
+    }
+    S3Settings s3 = S3Settings.fromConfig(new ConfigOverlay(Optional.ofNullable(configFile)).set(sets).config());
+    int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    Manifest m = generate(base, ds, s3, n, spec.commandLine().getErr());
+    spec.commandLine().getOut().printf(Locale.ROOT, "datagen: %d samples in %d shards, %.1f MB, written to %s%n",
+        m.samples(), m.shards().size(), m.bytes() / 1e6, base);
+    return ConveyorCli.EXIT_OK;
+  }
+
+  /** Generates {@code ds} under {@code base} with a progress bar on {@code progress}. */
+  static Manifest generate(URI base, DatasetSpec ds, S3Settings s3, int threads, PrintWriter progress) throws Exception {
+    try (Scratch scratch = Scratch.create("conveyor-datagen-");
+         ShardStore store = ShardStores.forUri(base, s3);
+         ProgressBar bar = new ProgressBarBuilder()
+             .setTaskName("datagen")
+             .setInitialMax(ds.samples())
+             .setStyle(ProgressBarStyle.ASCII)
+             .setUnit(" samples", 1)
+             .setUpdateIntervalMillis(250)
+             .setConsumer(new ConsoleProgressBarConsumer(new java.io.PrintStream(new WriterOutputStream(progress), true)))
+             .build()) {
+      if (store instanceof S3ShardStore s) {
+        s.ensureBucket(base.getHost()).toCompletableFuture().join();
+      }
+      return new DatasetGenerator(store, scratch.dir, threads).generate(ds, base, bar::stepTo);
+    }
+  }
+
+  static URI outUri(String out) {
+    try {
+      URI uri = new URI(out);
+      if ("s3".equals(uri.getScheme()) && uri.getHost() != null) {
+        return uri;
+      }
+      if ("file".equals(uri.getScheme()) && uri.getAuthority() == null && uri.getPath() != null && uri.getPath().startsWith("/")) {
+        return uri;
+      }
+    } catch (URISyntaxException e) {
+      // fall through to the usage error
+    }
+    throw new ConveyorCli.UsageException("--out must be s3://bucket/prefix or file:///absolute/dir, got \"" + out + "\"");
+  }
+
+  static long parseSize(String size) {
+    try {
+      // HOCON spells a kilobyte "kB"; accept the common "KB" too
+      return ConfigFactory.parseString("s = \"" + size.trim().replaceAll("KB$", "kB") + "\"").getBytes("s");
+    } catch (ConfigException e) {
+      throw new ConveyorCli.UsageException("--shard-size must be a size like 64MB or 1GiB, got \"" + size + "\"");
+    }
+  }
+
+  /** Sends a PrintStream's bytes to a PrintWriter (the progress bar writes to streams). */
+  private static final class WriterOutputStream extends java.io.OutputStream {
+    private final PrintWriter w;
+
+    WriterOutputStream(PrintWriter w) {
+      this.w = w;
+    }
+
+    @Override
+    public void write(int b) {
+      w.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      w.write(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void flush() {
+      w.flush();
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package dev.conveyor.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.NodeSettings;
+import dev.conveyor.orchestrator.client.ClusterClient;
+import dev.conveyor.orchestrator.client.JobRun;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
+import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.orchestrator.node.ClusterNode;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * Runs one job ({@link JobRun}) and prints its summary: on a cluster of one started in this
+ * process, or on a running cluster joined as a client ({@code --cluster}).
+ */
+final class JobLauncher {
+  private static final Duration SHUTDOWN = Duration.ofSeconds(30);
+
+  private JobLauncher() {}
+
+  /** Where the run's record files go, each optional. */
+  record RecordFiles(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetter, Optional<Path> summaryJson) {}
+
+  /** Runs the job {@code config} describes, on the cluster at {@code seed} or (empty) in this process. */
+  static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, Optional<String> seed,
+                           PrintWriter out, PrintWriter err, String title) throws Exception {
+    ConveyorSettings settings = ConveyorSettings.fromConfig(config);
+    Consumer<String> progress = line -> {
+      err.println(title + ": " + line);
+      err.flush();
+    };
+    Config full = config.withFallback(ConfigFactory.load());
+    ActorSystem<?> system = seed.isPresent() ? ClusterClient.join(seed.get(), ConfigFactory.load())
+        : ClusterNode.startAlone(NodeSettings.fromConfig(full), settings.s3(), full);
+    try (JobOutputs outputs = new JobOutputs(files.digestOut(), files.keysOut(), files.deadLetter())) {
+      JobSummary summary = JobRun.run(system, settings, outputs, resume, seed, progress);
+      out.println(title + ": " + summary.text());
+      if (files.summaryJson().isPresent()) {
+        Path p = files.summaryJson().get().toAbsolutePath();
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, summary.json(), StandardCharsets.UTF_8);
+      }
+      summary.cluster().filter(c -> resume.isPresent()).ifPresent(c -> out.println("resumed from: " + c.resumedFrom()));
+      out.println("cursor: " + summary.cursor() + (summary.cluster().filter(c -> c.cursorSaved()).isPresent()
+          ? "   (saved in " + settings.job().checkpointDir() + ")" : ""));
+      return summary;
+    } finally {
+      stop(system, seed.isPresent());
+    }
+  }
+
+  private static void stop(ActorSystem<?> system, boolean client) {
+    if (client) {
+      ClusterClient.leave(system);
+      return;
+    }
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().orTimeout(SHUTDOWN.toSeconds(), TimeUnit.SECONDS)
+        .exceptionally(e -> null).join();
+  }
+}

@@ -1,0 +1,48 @@
+package dev.conveyor.orchestrator.checkpoint;
+
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.streams.cursor.Cursor;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.Materializer;
+
+/** Where a job resumes: a cursor token (or the newest saved cursor) checked against the job's recipe. */
+public final class ResumePoint {
+  private ResumePoint() {}
+
+  /**
+   * The cursor a run resumes from: {@code token} is a cursor token, or "latest" for the newest in
+   * {@code checkpoints}; it must belong to the recipe with {@code fingerprint} and lie within
+   * {@code epochs}. A cursor saved at another world size is re-split ({@code progress} says so).
+   * Throws {@link SettingsException} naming {@code --resume} otherwise.
+   */
+  public static Cursor of(String token, Optional<CursorStore> checkpoints, String fingerprint, int epochs,
+                        int world, Materializer mat, Consumer<String> progress) {
+    String t = token;
+    if (token.equals("latest")) {
+      t = checkpoints.orElseThrow(() -> new SettingsException("--resume",
+          "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or checkpoint-dir in the job file)")).latest(mat);
+    }
+    Cursor c;
+    try {
+      c = Cursor.decode(t);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException("--resume", e.getMessage());
+    }
+    if (!c.fingerprint().equals(fingerprint)) {
+      throw new SettingsException("--resume", "the cursor belongs to another recipe (fingerprint " + c.fingerprint()
+          + ", this job's is " + fingerprint + "): shards, sample counts, seed, batch size, drop-last, shuffle"
+          + " and decode settings must match the run that saved it");
+    }
+    if (c.epoch() >= epochs) {
+      throw new SettingsException("--resume", "the cursor is in epoch " + c.epoch() + " but the job has only "
+          + epochs + " epoch(s): raise epochs to go on");
+    }
+    if (c.world() != world) {
+      progress.accept(String.format(Locale.ROOT, "elastic resume: the cursor was saved at world size %d, this run has %d;"
+          + " the rest of epoch %d is re-split among %d ranks", c.world(), world, c.epoch(), world));
+    }
+    return c.resumedAt(world);
+  }
+}

@@ -1,0 +1,133 @@
+package dev.conveyor.orchestrator.client;
+
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.StageSettings;
+import dev.conveyor.orchestrator.checkpoint.CursorStore;
+import dev.conveyor.orchestrator.checkpoint.ResumePoint;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.ShardList;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.store.ShardCheck;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.streams.synth.Manifest;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * Reads a job's recipe as {@code run} does — the shards named or listed by a manifest, the
+ * manifest's checks, a counting pass for shards no manifest lists — and the cursor it resumes
+ * from: what a job is planned from, before any node runs it.
+ */
+public final class JobPlanner {
+  private final Materializer mat;
+  private final Consumer<String> progress;
+
+  /** {@code progress} receives notices (a counting pass, an elastic resume). */
+  public JobPlanner(Materializer mat, Consumer<String> progress) {
+    this.mat = mat;
+    this.progress = progress;
+  }
+
+  /** A job's recipe as {@code run} reads it, with the manifest's checks: what a cluster ships to its nodes. */
+  public record Planned(Recipe recipe, Map<String, ShardCheck> checks, int shards, List<DeadLetter> problems) {}
+
+  /**
+   * The recipe of {@code settings}' job, read as {@code run} reads it (the manifest found or
+   * named, a counting pass for shards no manifest lists), without running it.
+   */
+  public Planned plan(ConveyorSettings settings) throws InterruptedException {
+    ShardList named = parseShards(settings.job().shards());
+    try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
+      Loaded l = load(settings, named, store);
+      return new Planned(l.recipe(), l.checks(), l.shards().shards().size(), l.problems());
+    }
+  }
+
+  /** The recipe, its problems and checks (RecipeLoader's), and the shards it names. */
+  private record Loaded(ShardList shards, Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks) {}
+
+  private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store) throws InterruptedException {
+    JobSettings job = settings.job();
+    if (settings.stages().mapClass().isPresent()) {
+      if (job.decode() != JobSettings.Decode.AUTO) {
+        throw new SettingsException(StageSettings.MAP + ".class", "maps decoded samples: set decode = auto (or --decode auto)");
+      }
+      try {
+        SampleMap.named(settings.stages().mapClass().get());
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(StageSettings.MAP + ".class", e.getMessage());
+      }
+    }
+    Optional<Manifest> listed = namedByManifest(named, store);
+    ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
+    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical()
+        + settings.stages().mapClass().map(c -> ";map=" + c).orElse("") : "none"; // the map changes what is delivered
+    RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
+    return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+  }
+
+  /**
+   * The cursor token {@code settings}' job resumes from, checked against {@code recipe} here,
+   * before any node runs it ({@code progress} hears of an elastic resume): {@code resume}
+   * itself, or for "latest" the newest in the job's checkpoint directory — read with this
+   * process's settings when {@code readLatest}; otherwise "latest" is left for the node that
+   * keeps the cursors (a cluster's coordinator) to read. Throws {@link SettingsException}
+   * naming {@code --resume}.
+   */
+  public String resumeToken(ConveyorSettings settings, Recipe recipe, String resume, boolean readLatest) {
+    JobSettings job = settings.job();
+    if (resume.equals("latest") && job.checkpointDir().isEmpty()) {
+      throw new SettingsException("--resume", "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or"
+          + " checkpoint-dir in the job file)");
+    }
+    if (resume.equals("latest") && !readLatest) {
+      return resume;
+    }
+    Optional<ShardStore> files = job.checkpointDir().isEmpty() ? Optional.empty()
+        : Optional.of(ShardStores.forUri(CursorStore.parse(job.checkpointDir()), settings.s3()));
+    try {
+      Optional<CursorStore> store = files.map(f -> new CursorStore(CursorStore.parse(job.checkpointDir()), f,
+          job.checkpointKeep()));
+      String token = resume.equals("latest") ? store.orElseThrow().latest(mat) : resume;
+      ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, progress);
+      return token;
+    } finally {
+      files.ifPresent(ShardStore::close);
+    }
+  }
+
+  /** {@code shards = "…/shards.json"} names the shards by a manifest: its entries, beside it. */
+  private Optional<Manifest> namedByManifest(ShardList named, ShardStore store) {
+    if (named.shards().size() != 1 || !named.shards().get(0).getPath().endsWith(".json")) {
+      return Optional.empty();
+    }
+    Manifest m = ManifestLoader.read(named.shards().get(0), store, mat, JobSettings.PATH + ".shards", false).orElseThrow();
+    if (m.shards().isEmpty()) {
+      throw new SettingsException(JobSettings.PATH + ".shards", named.shards().get(0) + " lists no shards");
+    }
+    return Optional.of(m);
+  }
+
+  private static ShardList fromManifest(URI manifest, Manifest m) {
+    List<URI> uris = new ArrayList<>(m.shards().size());
+    m.shards().forEach(s -> uris.add(manifest.resolve(s.name())));
+    return new ShardList(manifest.getScheme(), uris);
+  }
+
+  private static ShardList parseShards(String pattern) {
+    try {
+      return ShardList.parse(pattern);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(JobSettings.PATH + ".shards", e.getMessage());
+    }
+  }
+}

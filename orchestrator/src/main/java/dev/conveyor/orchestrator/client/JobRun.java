@@ -1,0 +1,99 @@
+package dev.conveyor.orchestrator.client;
+
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.orchestrator.client.JobPlanner;
+import dev.conveyor.orchestrator.coordinator.JobSpec;
+import dev.conveyor.orchestrator.delivery.Delivery;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
+import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.orchestrator.node.ClusterNode;
+import dev.conveyor.orchestrator.node.NodeState;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.decode.HwAccel;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * One job, from its settings to its summary, on the cluster {@code system} is a member of —
+ * a cluster of one in this process, or a running cluster joined as a client. Either way the
+ * same actors run it (coordinator, checkpoint actor, shard readers, decoder pools, rank
+ * feeders) and the same {@link Delivery} accounts for what the trainers took.
+ */
+public final class JobRun {
+  private static final Duration JOIN = Duration.ofSeconds(60);
+  private static final Duration PLACE = Duration.ofSeconds(90);
+  private static final Duration IDLE = Duration.ofMinutes(10);
+
+  private JobRun() {}
+
+  /**
+   * Runs {@code settings}' job to its end (or {@code max-steps}), resuming from {@code resume}
+   * (a cursor token, or "latest") when given, writing {@code outputs}. {@code seed} names the
+   * cluster joined (empty: this process's own). Throws {@link dev.conveyor.config.SettingsException} for a bad
+   * recipe or cursor, and {@link dev.conveyor.orchestrator.delivery.BadSampleException} when the
+   * data is over the job's bad-sample bound (the cursor is saved first).
+   */
+  public static JobSummary run(ActorSystem<?> system, ConveyorSettings settings, JobOutputs outputs,
+                               Optional<String> resume, Optional<String> seed, Consumer<String> progress)
+      throws Exception {
+    JobSettings job = settings.job();
+    JobPlanner planner = new JobPlanner(Materializer.createMaterializer(system), progress);
+    JobPlanner.Planned planned = planner.plan(settings);
+    // a bad cursor is refused here, saying why; "latest" on a cluster is its coordinator's to read
+    Optional<String> token = resume.map(r -> planner.resumeToken(settings, planned.recipe(), r, seed.isEmpty()));
+    JobSpec spec = spec(settings, planned, token, outputs);
+    Delivery delivery = new Delivery(spec.ranks(), new Delivery.Policy(
+        job.onBadSample() == JobSettings.OnBadSample.FAIL, job.maxBadFraction()), outputs, progress);
+    if (resume.isEmpty()) {
+      planned.problems().forEach(delivery::problem); // found while counting; a resumed run reported them already
+    }
+    if (job.decode() == JobSettings.Decode.AUTO && seed.isEmpty()) {
+      HwAccel.check(settings.decode(), progress);
+    }
+    ClusterNode.awaitUp(system, seed.orElse("127.0.0.1 (this process)"), JOIN);
+    ClusterClient.Outcome o = ClusterClient.run(system, spec, delivery, progress, seed.isPresent(), PLACE, IDLE);
+    Delivery.Counts c = delivery.finish();
+    return new JobSummary(spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
+        c.bad(), droppedRemainder(spec, Cursor.decode(o.start())), o.seconds(), o.stall(), o.cursor(),
+        seed.isPresent() ? Optional.empty() : NodeState.get(system).reads(spec.id()),
+        seed.map(s -> new JobSummary.ClusterFigures(s, o.trainerHosts(), o.readers(), o.shares(), o.leases(),
+            o.reassigned(), o.handedBack(), o.takeovers(), o.start(), o.persisted())));
+  }
+
+  /** The job as the cluster runs it: the planned recipe with this run's settings. */
+  private static JobSpec spec(ConveyorSettings settings, JobPlanner.Planned planned, Optional<String> resume,
+                              JobOutputs outputs) {
+    JobSettings job = settings.job();
+    // names this submission: the recipe, this process and the time it was submitted
+    String id = planned.recipe().fingerprint() + "-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis();
+    JobSpec spec = JobSpec.of(id, planned.recipe(), planned.checks(), job.worldSize(), job.epochs(),
+            job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes())
+        .checkpointed(job.checkpointDir(), job.checkpointEvery(), job.checkpointKeep(), resume.orElse(""), job.maxSteps())
+        .serving(job.rank().orElse(-1), job.readAheadBytes())
+        .recording(outputs.wantsDigests(), outputs.wantsKeys());
+    if (job.decode() == JobSettings.Decode.AUTO) {
+      spec = spec.decoding(settings.decode(), settings.stages()); // decoder pools sized by the nodes' CPU slots
+    }
+    return spec;
+  }
+
+  /** The drop-last remainders of the epochs this run starts from their beginning. */
+  static long droppedRemainder(JobSpec job, Cursor start) {
+    DataPlan plan = new DataPlan(job.recipe());
+    long dropped = 0;
+    for (int e = start.epoch(); e < job.epochs(); e++) {
+      RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), 0);
+      if (seg.firstBatch() == 0) {
+        dropped += seg.dropped();
+      }
+    }
+    return dropped;
+  }
+
+}

@@ -1,0 +1,58 @@
+package dev.conveyor.orchestrator.coordinator;
+
+import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
+import dev.conveyor.workers.reader.ShardReader;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Where a job runs, from the nodes that prepared for it: its ranks round-robin over the trainer
+ * hosts, and its slices over the workers' shard readers in proportion to their shares (their
+ * decoders), interleaved — A B A B A rather than A A A B B. Nodes are taken in the order of
+ * their addresses, so the same cluster places a job the same way every time.
+ *
+ * @param workers the workers, in order
+ * @param readers each worker's reader, once per share
+ * @param hosts   the trainer hosts, in order
+ * @param ranksOf the ranks each host runs, by the hosts' order
+ */
+record Placement(List<Prepared> workers, List<ActorRef<ShardReader.Command>> readers, List<Prepared> hosts,
+                 List<List<Integer>> ranksOf) {
+
+  /** The placement of {@code ranks} on the nodes {@code ready}, or why there is none (nodes missing). */
+  static Placement of(List<Prepared> ready, List<Integer> ranks) {
+    List<Prepared> workers = ready.stream().filter(p -> p.reader().isPresent())
+        .sorted(Comparator.comparing(Prepared::node)).toList();
+    List<ActorRef<ShardReader.Command>> readers = new ArrayList<>();
+    int most = workers.stream().mapToInt(Prepared::shares).max().orElse(0);
+    for (int round = 0; round < most; round++) {
+      for (Prepared w : workers) {
+        if (round < w.shares()) {
+          readers.add(w.reader().get());
+        }
+      }
+    }
+    List<Prepared> hosts = ready.stream().filter(Prepared::trainerHost).sorted(Comparator.comparing(Prepared::node))
+        .toList();
+    List<List<Integer>> ranksOf = new ArrayList<>();
+    hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
+    for (int i = 0; i < ranks.size() && !hosts.isEmpty(); i++) {
+      ranksOf.get(i % hosts.size()).add(ranks.get(i));
+    }
+    return new Placement(workers, readers, hosts, ranksOf);
+  }
+
+  /** Why the job cannot be placed (a worker and a trainer host are needed), if it cannot. */
+  Optional<String> problem() {
+    return workers.isEmpty() || hosts.isEmpty() ? Optional.of("the cluster has " + workers.size() + " worker(s) and "
+        + hosts.size() + " trainer host(s); a job needs at least one of each") : Optional.empty();
+  }
+
+  /** Each worker's share of the slices, as {@code node=shares}. */
+  List<String> shares() {
+    return workers.stream().map(w -> w.node() + "=" + w.shares()).toList();
+  }
+}

@@ -1,0 +1,212 @@
+package dev.conveyor.orchestrator.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.conveyor.config.NodeSettings;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.orchestrator.coordinator.JobCoordinator;
+import dev.conveyor.orchestrator.node.NodeHealth;
+import dev.conveyor.orchestrator.node.NodeRoutes;
+import dev.conveyor.orchestrator.node.NodeState;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.workers.reader.LeasedSlices;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+
+/** Starting a cluster node, and reaching the job coordinator from any member. */
+public final class ClusterNode {
+  /** The role every node has (the coordinator runs on one of them); clients do not have it. */
+  public static final String NODE_ROLE = "node";
+  public static final String SYSTEM = "conveyor";
+  private static final Duration PREPARE = Duration.ofSeconds(60);
+  private static final LeasedSlices.Settings LEASES =
+      new LeasedSlices.Settings(Duration.ofSeconds(20), 4, Duration.ofMillis(500), 2);
+
+  /** The largest message between nodes: a sample with its members and tensors must fit (ShardReader dead-letters one that does not). */
+  public static final int MAX_FRAME_BYTES = 16 << 20;
+
+  /** What a sample in a lease stream may take, leaving room for the envelope. */
+  static final long MAX_SAMPLE_BYTES = MAX_FRAME_BYTES - (64 << 10);
+
+  private ClusterNode() {}
+
+  /**
+   * Pekko settings for a member listening on {@code hostname:port} with {@code roles}, joining
+   * through {@code seeds}; an unreachable member is downed after {@code downAfterMillis} by the
+   * Split Brain Resolver (keep-majority). These, and the stream references' timeouts, are set
+   * here rather than in a reference.conf: Pekko's own reference.conf files would override them
+   * depending on the order of the class path.
+   */
+  public static Config pekko(String hostname, int port, List<String> seeds, List<String> roles, long downAfterMillis,
+                             Config base) {
+    List<String> seedAddresses = new ArrayList<>();
+    seeds.forEach(s -> seedAddresses.add("pekko://" + SYSTEM + "@" + s));
+    return ConfigFactory.empty()
+        .withValue("pekko.actor.provider", ConfigValueFactory.fromAnyRef("cluster"))
+        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(hostname))
+        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
+        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses))
+        .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
+        .withValue("pekko.cluster.jmx.enabled", ConfigValueFactory.fromAnyRef(false))
+        .withValue("pekko.cluster.downing-provider-class",
+            ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
+        .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef("keep-majority"))
+        .withValue("pekko.cluster.split-brain-resolver.stable-after", ConfigValueFactory.fromAnyRef(downAfterMillis + "ms"))
+        // a decoded sample is one message: frames up to MAX_FRAME (Artery's default, 256 KiB, drops
+        // a larger one, and a stream reference then fails on the gap); buffers are pooled, at most 32
+        .withValue("pekko.remote.artery.advanced.maximum-frame-size", ConfigValueFactory.fromAnyRef(MAX_FRAME_BYTES))
+        .withValue("pekko.remote.artery.advanced.buffer-pool-size", ConfigValueFactory.fromAnyRef(32))
+        // a leased slice's events: the lease holder subscribes within 20 s; the other side is
+        // declared gone when silent 2 s at the end; 32 elements requested ahead (back-pressure holds)
+        // a leaving worker hands its leases back before it leaves (ShardReader waits up to 10 s)
+        .withValue("pekko.coordinated-shutdown.phases.before-cluster-shutdown.timeout", ConfigValueFactory.fromAnyRef("15s"))
+        .withValue("pekko.stream.materializer.stream-ref.subscription-timeout", ConfigValueFactory.fromAnyRef("20s"))
+        .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
+        .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
+        .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"))
+        .withFallback(base);
+  }
+
+  /**
+   * The node's HTTP server (pekko-management): our routes — /metrics, /status — beside its
+   * health checks — /ready (an up member), /alive (the actor system runs). In code, for the
+   * reason {@link #pekko} gives.
+   */
+  static Config http(NodeSettings n) {
+    return ConfigFactory.empty()
+        .withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(n.httpHostname()))
+        .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(Math.max(0, n.httpPort())))
+        .withValue("pekko.management.http.routes.conveyor", ConfigValueFactory.fromAnyRef(NodeRoutes.class.getName()))
+        .withValue("pekko.management.health-checks.readiness-checks.conveyor-member-up",
+            ConfigValueFactory.fromAnyRef(NodeHealth.Ready.class.getName()))
+        .withValue("pekko.management.health-checks.liveness-checks.conveyor-running",
+            ConfigValueFactory.fromAnyRef(NodeHealth.Alive.class.getName()));
+  }
+
+  /**
+   * Starts the node's HTTP server unless {@code conveyor.node.http.port} is -1; returns where it
+   * listens ({@code http://host:port/}).
+   */
+  public static Optional<String> serveHttp(ActorSystem<?> system, NodeSettings n) {
+    if (n.httpPort() < 0) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PekkoManagement.get(Adapter.toClassic(system)).start().toCompletableFuture()
+          .orTimeout(30, TimeUnit.SECONDS).join().toString());
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new SettingsException(NodeSettings.PATH + ".http.port", "cannot serve HTTP on " + n.httpHostname() + ":"
+          + n.httpPort() + " (" + e.getCause().getMessage() + "): several nodes on one machine need a port each"
+          + " (0 picks a free one, -1 serves nothing)");
+    }
+  }
+
+  /** Starts a node: its agent (the guardian), and its share of the coordinator singleton. */
+  public static ActorSystem<NodeAgent.Command> start(NodeSettings n, S3Settings s3, Config base) {
+    List<String> roles = new ArrayList<>(n.roles());
+    roles.add(NODE_ROLE);
+    Set<String> agentRoles = new HashSet<>(n.roles());
+    ActorSystem<NodeAgent.Command> system = ActorSystem.create(
+        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
+            new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()),
+                MAX_SAMPLE_BYTES)), SYSTEM,
+        http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base)));
+    NodeState.get(system).roles(agentRoles);
+    coordinator(system, uri -> ShardStores.forUri(uri, s3));
+    return system;
+  }
+
+  /**
+   * A cluster of one in this process, what {@code run} without {@code --cluster} runs on: a
+   * node with both roles on 127.0.0.1 (a free port, no HTTP) that joins itself, with the
+   * settings of {@code configured} for its decoders and prefetch rings. The same actors as any
+   * node: its coordinator, readers, decoders and rank feeders run the job.
+   */
+  public static ActorSystem<NodeAgent.Command> startAlone(NodeSettings configured, S3Settings s3, Config base) {
+    NodeSettings n = new NodeSettings(List.of(NodeAgent.WORKER, NodeAgent.TRAINER_HOST), "127.0.0.1", 0, List.of(),
+        configured.downUnreachableAfterMillis(), configured.httpHostname(), -1, configured.simulatedTrainerStepMillis(),
+        configured.cpus(), configured.prefetchDepth());
+    // alone, nothing waits on gossip: the leader moves it up, and out at the end, and the proxy
+    // finds the coordinator within 100 ms rather than Pekko's defaults of a second each
+    Config quick = ConfigFactory.parseString("""
+        pekko.cluster.leader-actions-interval = 100ms
+        pekko.cluster.gossip-interval = 100ms
+        pekko.cluster.singleton-proxy.singleton-identification-interval = 100ms
+        pekko.cluster.singleton.hand-over-retry-interval = 100ms
+        """);
+    ActorSystem<NodeAgent.Command> system = start(n, s3, quick.withFallback(base));
+    org.apache.pekko.cluster.typed.Cluster c = org.apache.pekko.cluster.typed.Cluster.get(system);
+    c.manager().tell(org.apache.pekko.cluster.typed.Join.create(c.selfMember().address()));
+    return system;
+  }
+
+  /**
+   * Waits until this member of the cluster is up, for at most {@code timeout}; {@code seed}
+   * names where it joins, for the message.
+   */
+  public static void awaitUp(ActorSystem<?> system, String seed, Duration timeout)
+      throws InterruptedException, java.util.concurrent.TimeoutException {
+    org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (cluster.selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()) {
+      if (System.nanoTime() > deadline) {
+        throw new java.util.concurrent.TimeoutException("could not join the cluster at " + seed + " within "
+            + timeout.toSeconds() + " s (is a node running there? bin/conveyor node NODE.conf)");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /**
+   * The coordinator singleton, from this member: it runs on the oldest worker node, which opens
+   * checkpoint directories with {@code stores}; elsewhere this is a proxy. Not on a trainer
+   * host: losing one ends its ranks anyway, and the coordinator should outlive that.
+   */
+  public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system, Function<URI, ShardStore> stores) {
+    return ClusterSingleton.get(system).init(SingletonActor.of(JobCoordinator.create(PREPARE, stores), "job-coordinator")
+        .withStopMessage(new JobCoordinator.HandOver())
+        .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
+  }
+
+  /**
+   * Whether {@code ref}'s node is an up member of the cluster (a local reference's always is):
+   * a node that left, or is leaving, unreachable or downed, is not.
+   */
+  public static boolean isUp(ActorSystem<?> system, ActorRef<?> ref) {
+    org.apache.pekko.actor.Address a = ref.path().address();
+    if (a.hasLocalScope()) {
+      return true;
+    }
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
+      if (m.address().equals(a)) {
+        return m.status() == org.apache.pekko.cluster.MemberStatus.up()
+            || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
+      }
+    }
+    return false;
+  }
+
+  /** The coordinator singleton, from a member that cannot host it (a client). */
+  public static ActorRef<JobCoordinator.Command> coordinatorProxy(ActorSystem<?> system) {
+    return coordinator(system, uri -> {
+      throw new IllegalStateException("a client hosts no coordinator");
+    });
+  }
+}
