@@ -20,8 +20,12 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The client of a job, the same for every runtime: from a member of the cluster — a client
@@ -87,16 +91,8 @@ public final class ClusterClient {
                             boolean announce, Duration placeTimeout, Duration idleTimeout)
       throws InterruptedException, TimeoutException {
     LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-    ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> Behaviors.receive(Object.class)
-        .onMessage(Watch.class, w -> {
-          ctx.watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
-          return Behaviors.same();
-        })
-        .onMessage(Done.class, d -> Behaviors.stopped())
-        .onAnyMessage(e -> {
-          inbox.add(e);
-          return Behaviors.same();
-        }).build()), "job-client-" + CLIENTS.incrementAndGet(), Props.empty());
+    ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> new Inbox(ctx, inbox)),
+        "job-client-" + CLIENTS.incrementAndGet(), Props.empty());
     try {
       ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
       long t0 = System.nanoTime();
@@ -108,6 +104,39 @@ public final class ClusterClient {
       return gather(job, placed, client, proxy, inbox, delivery, progress, idleTimeout, t0);
     } finally {
       client.tell(Done.INSTANCE);
+    }
+  }
+
+  /**
+   * The client's address in the cluster: what the coordinator and the ranks send the job's
+   * client goes into {@code inbox}, which the calling thread drains ({@link #gather}); it watches
+   * the coordinator it is told to and says when that one is gone.
+   */
+  private static final class Inbox extends AbstractBehavior<Object> {
+    private final LinkedBlockingQueue<Object> inbox;
+
+    Inbox(ActorContext<Object> ctx, LinkedBlockingQueue<Object> inbox) {
+      super(ctx);
+      this.inbox = inbox;
+    }
+
+    @Override
+    public Receive<Object> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Watch.class, this::onWatch)
+          .onMessage(Done.class, d -> Behaviors.stopped())
+          .onAnyMessage(this::onReport)
+          .build();
+    }
+
+    private Behavior<Object> onWatch(Watch w) {
+      getContext().watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
+      return this;
+    }
+
+    private Behavior<Object> onReport(Object e) {
+      inbox.add(e);
+      return this;
     }
   }
 

@@ -2,8 +2,8 @@ package dev.conveyor.orchestrator.delivery;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.streams.store.ReaderMetrics.Cause;
+import dev.conveyor.streams.store.ReaderMetrics;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;

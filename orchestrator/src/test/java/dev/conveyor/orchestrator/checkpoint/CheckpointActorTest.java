@@ -10,30 +10,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.stream.Materializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The checkpoint actor: saves every N delivered batches and on demand, keeps K, and a new one goes on from the newest valid cursor. */
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CheckpointActorTest {
-  static final ActorTestKit kit = ActorTestKit.create("checkpoint", ConfigFactory.load());
-  static final Materializer mat = Materializer.createMaterializer(kit.system());
+  @JUnit5TestKit
+  public final ActorTestKit kit = new JUnit5TestKitBuilder().withName("checkpoint").withCustomConfig(ConfigFactory.load()).build();
+  final Materializer mat = Materializer.createMaterializer(kit.system());
   static final Cursor START = Cursor.start("fp-test", 2);
 
   @TempDir
   Path dir;
-
-  @AfterAll
-  static void stop() {
-    kit.shutdownTestKit();
-  }
 
   CursorStore store() {
     return new CursorStore(URI.create(dir.toUri() + "/"), new FileShardStore(), 3);
@@ -44,7 +46,7 @@ class CheckpointActorTest {
     return kit.spawn(CheckpointActor.starting(store, CheckpointActor.recover(store, START, mat).orElse(START), 4, false));
   }
 
-  static String current(ActorRef<CheckpointActor.Command> a) {
+  String current(ActorRef<CheckpointActor.Command> a) {
     TestProbe<CheckpointActor.Saved> p = kit.createTestProbe();
     a.tell(new CheckpointActor.Current(p.ref()));
     return p.receiveMessage().cursor();

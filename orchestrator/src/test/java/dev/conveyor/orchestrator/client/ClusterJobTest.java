@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.client;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.DecodeSettings;
@@ -56,7 +58,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A job on a 3-node Pekko cluster on 127.0.0.1 — one trainer host serving both ranks, two

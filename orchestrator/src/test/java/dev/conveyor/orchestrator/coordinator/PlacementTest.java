@@ -1,5 +1,7 @@
 package dev.conveyor.orchestrator.coordinator;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.workers.reader.ShardReader;
@@ -11,11 +13,12 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Placement by resources: slices to readers by their shares, interleaved; ranks round-robin over hosts; stable order. */
 @ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // one actor system for the class, shut down after it
 class PlacementTest {
   @JUnit5TestKit
   public ActorTestKit kit = new JUnit5TestKitBuilder().build();

@@ -1,9 +1,9 @@
 package dev.conveyor.streams.synth;
 
-import dev.conveyor.streams.plan.Seeds;
-import dev.conveyor.streams.store.ShardStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.plan.Seeds;
+import dev.conveyor.streams.store.ShardStore;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

@@ -8,6 +8,7 @@ import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,18 +20,19 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.PoolRouter;
-import org.apache.pekko.actor.typed.javadsl.Routers;
 
 /**
  * A node's decoders: a pool of actors, each with its own FFmpeg decoder (and the author's
  * {@link SampleMap}, if the job has one), on a dispatcher of their own so that decoding never
- * holds up the node's other actors. Each sample is decoded with a random stream seeded by
+ * holds up the node's other actors. The pool hands each sample to the next idle decoder and
+ * queues the rest (work pulling): a decoder never waits while samples wait at another, as
+ * round-robin routing let happen when samples of uneven cost queued behind a slow one. Each sample is decoded with a random stream seeded by
  * (recipe seed, epoch, shard, key): the same bytes whichever decoder takes it.
  *
  * <p>Supervision: a sample that does not decode (bad media, too large) is reported as a dead
@@ -48,9 +50,14 @@ public final class DecoderPool {
   /** The dispatcher the decoders run on (workers' reference.conf). */
   public static final String DISPATCHER = "conveyor.workers.decoder-dispatcher";
 
+  /** What the pool is told: a sample to decode, or (from its own decoders) that one is idle. */
+  public sealed interface Command extends NoSerializationVerificationNeeded permits Decode, Idle {}
+
   /** Decode the sample in {@code slot}, of {@code epoch}; answer {@code replyTo} with the slot filled. Local only. */
-  public record Decode(int epoch, ReadEvent.Slot slot, ActorRef<ReadEvent> replyTo)
-      implements NoSerializationVerificationNeeded {}
+  public record Decode(int epoch, ReadEvent.Slot slot, ActorRef<ReadEvent> replyTo) implements Command {}
+
+  /** A decoder is ready for the next sample: sent when it starts, restarts and finishes one. */
+  record Idle(ActorRef<Decode> decoder) implements Command {}
 
   /** What the pool did: samples decoded, dead letters, decoder restarts. */
   public static final class Stats {
@@ -75,10 +82,80 @@ public final class DecoderPool {
    * The pool's behavior: {@code size} decoders for a job with {@code settings} and recipe seed
    * {@code seed}, each running {@code map} (made once per decoder, again on a restart) after decoding.
    */
-  public static PoolRouter<Decode> create(int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
-    Behavior<Decode> decoder = Behaviors.supervise(decoder(settings, seed, map, stats))
-        .onFailure(DecoderCrashed.class, SupervisorStrategy.restart().withLimit(MAX_RESTARTS, Duration.ofMinutes(1)));
-    return Routers.pool(size, decoder).withRouteeProps(DispatcherSelector.fromConfig(DISPATCHER)).withRoundRobinRouting();
+  public static Behavior<Command> create(int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
+    return Behaviors.setup(ctx -> new Balancer(ctx, size, settings, seed, map, stats));
+  }
+
+  /**
+   * The pool itself: samples go to idle decoders in the order they came, the rest wait in
+   * {@link #waiting}. A decoder that stops (restarted too often) leaves the pool; when none is
+   * left, every sample waiting and every one sent after is answered as a dead letter.
+   */
+  private static final class Balancer extends AbstractBehavior<Command> {
+    private final ArrayDeque<Decode> waiting = new ArrayDeque<>();
+    private final ArrayDeque<ActorRef<Decode>> idle = new ArrayDeque<>();
+    private final Stats stats;
+    private int decoders;
+
+    Balancer(ActorContext<Command> ctx, int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
+      super(ctx);
+      this.stats = stats;
+      for (int i = 0; i < size; i++) {
+        Behavior<Decode> decoder = Behaviors.supervise(decoder(ctx.getSelf(), settings, seed, map, stats))
+            .onFailure(DecoderCrashed.class, SupervisorStrategy.restart().withLimit(MAX_RESTARTS, Duration.ofMinutes(1)));
+        ctx.watch(ctx.spawn(decoder, "decoder-" + i, DispatcherSelector.fromConfig(DISPATCHER)));
+        decoders++;
+      }
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Decode.class, this::onDecode)
+          .onMessage(Idle.class, this::onIdle)
+          .onSignal(Terminated.class, this::onDecoderStopped)
+          .build();
+    }
+
+    private Behavior<Command> onDecode(Decode d) {
+      ActorRef<Decode> free = idle.poll();
+      if (free != null) {
+        free.tell(d);
+      } else if (decoders == 0) {
+        noDecoderLeft(d);
+      } else {
+        waiting.add(d);
+      }
+      return this;
+    }
+
+    private Behavior<Command> onIdle(Idle i) {
+      Decode next = waiting.poll();
+      if (next != null) {
+        i.decoder().tell(next);
+      } else {
+        idle.add(i.decoder());
+      }
+      return this;
+    }
+
+    private Behavior<Command> onDecoderStopped(Terminated t) {
+      decoders--;
+      idle.remove(t.getRef());
+      if (decoders == 0) {
+        waiting.forEach(this::noDecoderLeft);
+        waiting.clear();
+      }
+      return this;
+    }
+
+    private void noDecoderLeft(Decode d) {
+      if (d.slot().record() instanceof RawSample raw) {
+        deadLetter(d, raw, "no decoder was left (each failed " + MAX_RESTARTS + " times within a minute)", stats);
+      } else {
+        d.replyTo().tell(d.slot());
+      }
+    }
   }
 
   /** A sample's failure that restarts its decoder (after the sample was reported). */
@@ -88,18 +165,23 @@ public final class DecoderPool {
     }
   }
 
-  private static Behavior<Decode> decoder(DecodeSettings settings, long seed, Optional<String> mapClass, Stats stats) {
-    return Behaviors.setup(ctx -> new Decoder(ctx, new SampleDecoding(settings, seed, mapClass.map(SampleMap::named)),
-        stats));
+  private static Behavior<Decode> decoder(ActorRef<Command> pool, DecodeSettings settings, long seed,
+                                          Optional<String> mapClass, Stats stats) {
+    return Behaviors.setup(ctx -> {
+      pool.tell(new Idle(ctx.getSelf())); // on a restart too: setup runs again
+      return new Decoder(ctx, pool, new SampleDecoding(settings, seed, mapClass.map(SampleMap::named)), stats);
+    });
   }
 
   /** One decoder: its own FFmpeg state and map instance, made again on a restart. */
   private static final class Decoder extends AbstractBehavior<Decode> {
+    private final ActorRef<Command> pool;
     private final SampleDecoding decoding;
     private final Stats stats;
 
-    Decoder(ActorContext<Decode> ctx, SampleDecoding decoding, Stats stats) {
+    Decoder(ActorContext<Decode> ctx, ActorRef<Command> pool, SampleDecoding decoding, Stats stats) {
       super(ctx);
+      this.pool = pool;
       this.decoding = decoding;
       this.stats = stats;
     }
@@ -116,14 +198,14 @@ public final class DecoderPool {
       ReadEvent.Slot slot = d.slot();
       if (!(slot.record() instanceof RawSample raw)) {
         d.replyTo().tell(slot);
-        return this;
+        return ready();
       }
       RawSample out;
       try {
         out = decoding.apply(d.epoch(), raw);
       } catch (DecodeException e) {
         deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
-        return this;
+        return ready();
       } catch (SampleDecoding.MapFailed e) {
         deadLetter(d, raw, e.getMessage() + "; its decoder was restarted", stats);
         throw new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), e);
@@ -133,6 +215,12 @@ public final class DecoderPool {
       }
       stats.decoded.incrementAndGet();
       d.replyTo().tell(new ReadEvent.Slot(slot.position(), out));
+      return ready();
+    }
+
+    /** Asks the pool for the next sample (a decoder that throws asks again from its restarted setup). */
+    private Behavior<Decode> ready() {
+      pool.tell(new Idle(getContext().getSelf()));
       return this;
     }
 

@@ -20,9 +20,14 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SourceRef;
@@ -155,63 +160,108 @@ public final class ShardReader {
 
   private static Behavior<Command> reader(ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats,
                                           long maxSampleBytes) {
-    return Behaviors.setup(ctx -> {
-      Materializer mat = Materializer.createMaterializer(ctx);
-      CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
-      Set<CompletionStage<Done>> open = ConcurrentHashMap.newKeySet();
-      Cancellable task = CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addCancellableTask(
-          CoordinatedShutdown.PhaseBeforeClusterShutdown(), "hand-back-leases-" + ctx.getSelf().path().name(), () -> {
-            leaving.complete(new SliceHandedBack());
-            List<CompletableFuture<Done>> all = new ArrayList<>();
-            open.forEach(c -> all.add(c.toCompletableFuture()));
-            return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, HAND_BACK_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((x, failure) -> Done.getInstance());
-          });
-      return Behaviors.receive(Command.class)
-          .onMessage(Lease.class, l -> {
-            Source<SliceElement, ?> events = leaving.isDone() ? Source.single(new SliceHandedBack())
-                : RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
-                    .map(e -> fits(e, maxSampleBytes))
-                    // number the events; at the end, say how many there were
-                    .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
-                        Pair.create(count, new SliceEvent(count[0]++, e)),
-                        count -> Optional.of(new SliceEnd(count[0])))
-                    .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
-                    // a hand-back overtakes the events not yet sent, and ends the stream
-                    .merge(Source.completionStage(leaving), true)
-                    .takeWhile(e -> !(e instanceof SliceHandedBack), true)
-                    .map(e -> {
-                      if (e instanceof SliceEvent ev) {
-                        stats.events.incrementAndGet();
-                        stats.bytes.addAndGet(bytes(ev.event()));
-                      } else if (e instanceof SliceHandedBack) {
-                        stats.handedBack.incrementAndGet();
-                      }
-                      return e;
-                    });
-            Pair<CompletionStage<Done>, SourceRef<SliceElement>> run = events.watchTermination(Keep.right())
-                .toMat(StreamRefs.sourceRef(), Keep.both()).run(mat);
-            open.add(run.first());
-            stats.leases.incrementAndGet();
-            stats.open.incrementAndGet();
-            run.first().whenComplete((d, failure) -> {
-              open.remove(run.first());
-              stats.open.decrementAndGet();
-            });
-            l.replyTo().tell(new Offer(l.lease(), l.fencing(), run.second()));
-            return Behaviors.same();
-          })
-          .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
-            task.cancel();
-            return Behaviors.same();
-          })
-          .onSignal(org.apache.pekko.actor.typed.PreRestart.class, restart -> {
-            task.cancel(); // the restarted reader registers its own
-            stats.restarts.incrementAndGet();
-            return Behaviors.same();
-          })
+    return Behaviors.setup(ctx -> new Reader(ctx, store, plan, settings, stats, maxSampleBytes));
+  }
+
+  /**
+   * The reader: a stream per lease, offered to its holder as a stream reference. When the node
+   * leaves, a hand-back overtakes every lease's events not yet sent and ends its stream; the
+   * node's shutdown waits (up to {@link #HAND_BACK_WAIT}) for the holders to take it.
+   */
+  private static final class Reader extends AbstractBehavior<Command> {
+    private final ShardStore store;
+    private final DataPlan plan;
+    private final RankPipeline.Settings settings;
+    private final Stats stats;
+    private final long maxSampleBytes;
+    private final Materializer mat;
+    /** Completed when the node leaves: a hand-back for every lease's stream. */
+    private final CompletableFuture<SliceElement> leaving = new CompletableFuture<>();
+    /** The lease streams running now, each done when it ends (completed from stream threads). */
+    private final Set<CompletionStage<Done>> open = ConcurrentHashMap.newKeySet();
+    private final Cancellable handBack;
+
+    Reader(ActorContext<Command> ctx, ShardStore store, DataPlan plan, RankPipeline.Settings settings, Stats stats,
+           long maxSampleBytes) {
+      super(ctx);
+      this.store = store;
+      this.plan = plan;
+      this.settings = settings;
+      this.stats = stats;
+      this.maxSampleBytes = maxSampleBytes;
+      this.mat = Materializer.createMaterializer(ctx);
+      this.handBack = CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addCancellableTask(
+          CoordinatedShutdown.PhaseBeforeClusterShutdown(), "hand-back-leases-" + ctx.getSelf().path().name(),
+          this::handBack);
+    }
+
+    private CompletionStage<Done> handBack() {
+      leaving.complete(new SliceHandedBack());
+      List<CompletableFuture<Done>> all = new ArrayList<>();
+      open.forEach(c -> all.add(c.toCompletableFuture()));
+      return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+          .completeOnTimeout(null, HAND_BACK_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+          .handle((x, failure) -> Done.getInstance());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Lease.class, this::onLease)
+          .onSignal(PostStop.class, this::onPostStop)
+          .onSignal(PreRestart.class, this::onPreRestart)
           .build();
-    });
+    }
+
+    private Behavior<Command> onLease(Lease l) {
+      Pair<CompletionStage<Done>, SourceRef<SliceElement>> run = events(l).watchTermination(Keep.right())
+          .toMat(StreamRefs.sourceRef(), Keep.both()).run(mat);
+      open.add(run.first());
+      stats.leases.incrementAndGet();
+      stats.open.incrementAndGet();
+      run.first().whenComplete((d, failure) -> {
+        open.remove(run.first());
+        stats.open.decrementAndGet();
+      });
+      l.replyTo().tell(new Offer(l.lease(), l.fencing(), run.second()));
+      return this;
+    }
+
+    /** The leased slice's events, numbered, from the holder's first ordinal on, then its end (or a hand-back). */
+    private Source<SliceElement, ?> events(Lease l) {
+      if (leaving.isDone()) {
+        return Source.single(new SliceHandedBack());
+      }
+      return RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
+          .map(e -> fits(e, maxSampleBytes))
+          // number the events; at the end, say how many there were
+          .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
+              Pair.create(count, new SliceEvent(count[0]++, e)),
+              count -> Optional.of(new SliceEnd(count[0])))
+          .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
+          // a hand-back overtakes the events not yet sent, and ends the stream
+          .merge(Source.completionStage(leaving), true)
+          .takeWhile(e -> !(e instanceof SliceHandedBack), true)
+          .map(e -> {
+            if (e instanceof SliceEvent ev) {
+              stats.events.incrementAndGet();
+              stats.bytes.addAndGet(bytes(ev.event()));
+            } else if (e instanceof SliceHandedBack) {
+              stats.handedBack.incrementAndGet();
+            }
+            return e;
+          });
+    }
+
+    private Behavior<Command> onPostStop(PostStop stop) {
+      handBack.cancel();
+      return this;
+    }
+
+    private Behavior<Command> onPreRestart(PreRestart restart) {
+      handBack.cancel(); // the restarted reader registers its own
+      stats.restarts.incrementAndGet();
+      return this;
+    }
   }
 }

@@ -10,8 +10,8 @@ import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.plan.DataPlan;
-import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.FileShardStore;
@@ -26,22 +26,29 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The decoder pool's supervision: a decoder whose map throws on one sample is restarted, that sample is dead-lettered, the rest decode as they would anywhere. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DecoderPoolTest {
-  static final ActorTestKit kit = ActorTestKit.create("decoders", ConfigFactory.load());
-  static final Materializer mat = Materializer.createMaterializer(kit.system());
+  @JUnit5TestKit
+  public final ActorTestKit kit = new JUnit5TestKitBuilder().withName("decoders").withCustomConfig(ConfigFactory.load()).build();
+  final Materializer mat = Materializer.createMaterializer(kit.system());
   static final DecodeSettings SETTINGS = DecodeSettings.fromConfig(ConfigFactory.parseString(
       "conveyor.decode { image.short-side = 64, image.crop-height = 48, image.crop-width = 48,"
           + " augment.random-crop = on, augment.horizontal-flip = on }").withFallback(ConfigFactory.defaultReference()));
@@ -56,7 +63,7 @@ class DecoderPoolTest {
   static String poisoned;
 
   @BeforeAll
-  static void samples() throws Exception {
+  void samples() throws Exception {
     Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(24, 0, 64 * 1024, 3), dir.resolve("data").toUri(), n -> { });
     DataPlan plan = new DataPlan(new Recipe(m.shardSet(dir.resolve("data").toUri()), SEED, 4, false,
@@ -75,11 +82,6 @@ class DecoderPoolTest {
     poisoned = ((RawSample) slots.get(7).record()).key();
   }
 
-  @AfterAll
-  static void stop() {
-    kit.shutdownTestKit();
-  }
-
   /** A map that throws on one sample and passes every other on unchanged. */
   public static final class ThrowsOnOne implements SampleMap {
     @Override
@@ -95,7 +97,7 @@ class DecoderPoolTest {
   void aDecoderWhoseStageThrowsIsRestartedTheSampleDeadLetteredAndTheRestDecodeAsEverywhere() throws Exception {
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
-        Optional.of(ThrowsOnOne.class.getName()), stats));
+        Optional.of(ThrowsOnOne.class.getName()), stats)).narrow();
     var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
     List<ReadEvent> out = Source.from(slots).mapAsync(4, s -> stage.apply(0, s))
         .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
@@ -126,5 +128,68 @@ class DecoderPoolTest {
     assertThat(stats.restarts()).as("the decoder that ran the map was restarted once").isEqualTo(1);
     assertThat(stats.deadLetters()).isEqualTo(1);
     assertThat(stats.decoded()).isEqualTo(slots.size() - 1);
+  }
+
+  /** A map that holds the first sample for {@link #SLOW_MILLIS} and passes every sample on unchanged. */
+  public static final class SlowOnFirst implements SampleMap {
+    @Override
+    public RawSample apply(RawSample decoded, SplittableRandom random) {
+      if (decoded.key().equals(((RawSample) slots.get(0).record()).key())) {
+        try {
+          Thread.sleep(SLOW_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return decoded;
+    }
+  }
+
+  static final long SLOW_MILLIS = 4_000;
+
+  @Test
+  void whileOneDecoderIsHeldUpTheOtherTakesEverySampleThatWaits() throws Exception {
+    DecoderPool.Stats stats = new DecoderPool.Stats();
+    ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
+        Optional.of(SlowOnFirst.class.getName()), stats)).narrow();
+    var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
+    long start = System.nanoTime();
+    var slow = stage.apply(0, slots.get(0)).toCompletableFuture();
+    List<java.util.concurrent.CompletableFuture<ReadEvent>> rest = new ArrayList<>();
+    for (ReadEvent.Slot s : slots.subList(1, slots.size())) {
+      rest.add(stage.apply(0, s).toCompletableFuture());
+    }
+    java.util.concurrent.CompletableFuture.allOf(rest.toArray(new java.util.concurrent.CompletableFuture[0]))
+        .get(60, TimeUnit.SECONDS);
+    double restSeconds = (System.nanoTime() - start) / 1e9;
+    // round-robin routing left every other sample queued behind the held decoder until it was free
+    assertThat(slow).as("the held sample is still held when the %d others are done (%.1f s)", rest.size(), restSeconds)
+        .isNotDone();
+    assertThat(slow.get(30, TimeUnit.SECONDS)).isInstanceOf(ReadEvent.Slot.class);
+    assertThat(stats.decoded()).isEqualTo(slots.size());
+  }
+
+  /** A map that always throws: its decoder restarts until it is stopped. */
+  public static final class AlwaysThrows implements SampleMap {
+    @Override
+    public RawSample apply(RawSample decoded, SplittableRandom random) {
+      throw new IllegalStateException("refusing " + decoded.key());
+    }
+  }
+
+  @Test
+  void aPoolWhoseDecodersAllStoppedAnswersEverySampleAsADeadLetter() throws Exception {
+    DecoderPool.Stats stats = new DecoderPool.Stats();
+    ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(1, SETTINGS, SEED,
+        Optional.of(AlwaysThrows.class.getName()), stats)).narrow();
+    var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
+    List<ReadEvent> out = new ArrayList<>();
+    for (int i = 0; i < DecoderPool.MAX_RESTARTS + 3; i++) {
+      out.add(stage.apply(0, slots.get(i % slots.size())).toCompletableFuture().get(30, TimeUnit.SECONDS));
+    }
+    assertThat(out).allSatisfy(e -> assertThat(((ReadEvent.Slot) e).record()).isInstanceOf(DeadLetter.class));
+    assertThat(((DeadLetter) ((ReadEvent.Slot) out.get(out.size() - 1)).record()).reason())
+        .startsWith("no decoder was left");
+    assertThat(stats.restarts()).isEqualTo(DecoderPool.MAX_RESTARTS);
   }
 }

@@ -23,11 +23,13 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Stand-in trainers take their ranks' batches in lockstep, and a rank that ends frees the others. */
 @ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS) // one actor system for the class, shut down after it
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LockstepTrainersTest {
   @JUnit5TestKit

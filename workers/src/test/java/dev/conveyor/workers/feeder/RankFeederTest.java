@@ -12,24 +12,26 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The trainer hand-off: prefetch ahead, count only what the trainer took, and measure its stall honestly. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RankFeederTest {
-  static final ActorTestKit kit = ActorTestKit.create();
-  static final Materializer mat = Materializer.createMaterializer(kit.system());
-
-  @AfterAll
-  static void stop() {
-    kit.shutdownTestKit();
-  }
+  @JUnit5TestKit
+  public final ActorTestKit kit = new JUnit5TestKitBuilder().build();
+  final Materializer mat = Materializer.createMaterializer(kit.system());
 
   static List<RankEvent> batches(int n) {
     List<RankEvent> l = new ArrayList<>();

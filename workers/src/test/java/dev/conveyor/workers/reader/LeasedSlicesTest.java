@@ -20,7 +20,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -28,16 +31,20 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The lease holder keeps a rank's sequence exact against readers that misbehave. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LeasedSlicesTest {
-  static final ActorTestKit kit = ActorTestKit.create();
+  @JUnit5TestKit
+  public final ActorTestKit kit = new JUnit5TestKitBuilder().build();
   static final RankPipeline.Settings SETTINGS = new RankPipeline.Settings(2, 2, 1 << 24, RankPipeline::identity);
   static final LeasedSlices.Settings LEASES = new LeasedSlices.Settings(Duration.ofSeconds(2), 3, Duration.ofMillis(10), 2);
 
@@ -46,10 +53,10 @@ class LeasedSlicesTest {
 
   static DataPlan plan;
   static RankSegment seg;
-  static Materializer mat;
+  Materializer mat;
 
   @BeforeAll
-  static void data() throws Exception {
+  void data() throws Exception {
     Manifest m = new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(60, 0, 96 * 1024, 8), dir.resolve("data").toUri(), n -> { });
     plan = new DataPlan(new Recipe(m.shardSet(dir.resolve("data").toUri()), 3, 4, false, new Recipe.Shuffle(true, 2, 10), "none"));
@@ -57,12 +64,7 @@ class LeasedSlicesTest {
     mat = Materializer.createMaterializer(kit.system());
   }
 
-  @AfterAll
-  static void stop() {
-    kit.shutdownTestKit();
-  }
-
-  static List<RankEvent> run(Source<RankEvent, ?> s) throws Exception {
+  List<RankEvent> run(Source<RankEvent, ?> s) throws Exception {
     return s.runWith(Sink.seq(), mat).toCompletableFuture().get(50, TimeUnit.SECONDS);
   }
 
@@ -71,7 +73,7 @@ class LeasedSlicesTest {
    * marker (as a stream cut short would), and on later leases ignores where to start and
    * sends the slice from its first event again.
    */
-  static Behavior<ShardReader.Command> careless(AtomicInteger cut) {
+  Behavior<ShardReader.Command> careless(AtomicInteger cut) {
     return Behaviors.receive(ShardReader.Command.class)
         .onMessage(ShardReader.Lease.class, l -> {
           Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)

@@ -14,30 +14,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.util.ByteString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The wire format: what crosses nodes goes through Kryo with fixed ids; nothing else goes. */
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WireFormatTest {
-  static final ActorTestKit kit = ActorTestKit.create("wire", ConfigFactory.load());
+  @JUnit5TestKit
+  public final ActorTestKit kit = new JUnit5TestKitBuilder().withName("wire").withCustomConfig(ConfigFactory.load()).build();
 
-  @AfterAll
-  static void stop() {
-    kit.shutdownTestKit();
-  }
-
-  static Serialization serialization() {
+  Serialization serialization() {
     return SerializationExtension.get(Adapter.toClassic(kit.system()));
   }
 
-  static Object roundTrip(Object o) {
+  Object roundTrip(Object o) {
     Serialization s = serialization();
     assertThat(s.findSerializerFor(o).identifier()).as(o.getClass().getName()).isEqualTo(KryoSerializer.IDENTIFIER);
     byte[] bytes = s.serialize(o).get();

@@ -1,0 +1,87 @@
+package dev.conveyor.orchestrator.node;
+
+import dev.conveyor.orchestrator.coordinator.JobSpec;
+import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
+import dev.conveyor.orchestrator.delivery.RankReport.RankDone;
+import dev.conveyor.orchestrator.delivery.RankReport.RankFailed;
+import dev.conveyor.orchestrator.delivery.RankReport.SkipDone;
+import dev.conveyor.streams.batch.BatchDigest;
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.workers.feeder.LockstepTrainers;
+import dev.conveyor.workers.feeder.RankFeeder;
+import dev.conveyor.workers.reader.LeasedSlices;
+import dev.conveyor.workers.reader.ShardReader;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * One rank hosted on a trainer host: its slices read through the workers' readers
+ * ({@link LeasedSlices}), batched, into a {@link RankFeeder}'s prefetch ring, and a trainer
+ * taking from it — here a thread standing in for the trainer process, in lockstep with the
+ * job's other ranks on this node. A batch is reported when the trainer takes it: to the client
+ * (a {@link BatchDone}), to the node's agent (which keeps the rank's place and tells the
+ * coordinator's cursor), and to the node's metrics.
+ */
+final class RankHost {
+  private RankHost() {}
+
+  /** Starts {@code rank} of {@code r}'s job; its trainer among {@code trainers}, its ring of {@code prefetch} batches. */
+  static RankFeeder run(NodeAgent.RunRanks r, DataPlan plan, int rank, ActorSystem<?> system,
+                        ActorRef<NodeAgent.Command> agent, Materializer mat, LeasedSlices.Settings leases,
+                        LockstepTrainers trainers, int prefetch) {
+    JobSpec job = r.job();
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    // the rank reads reader-parallelism slices at once, as a rank reads windows in one process
+    LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
+        leases.retryDelay(), job.readerParallelism());
+    // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
+    LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> ClusterNode.isUp(system, ref));
+    Cursor start = Cursor.decode(r.start());
+    NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
+    Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
+      RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
+      return LeasedSlices.events(seg, readers, system, inFlight, stats)
+          .map(ev -> {
+            meter.received(ShardReader.bytes(ev));
+            return ev;
+          })
+          .via(RankPipeline.batches(seg));
+    }).via(RankPipeline.limitBatches(job.maxSteps()));
+    RankFeeder feeder = RankFeeder.start(events, prefetch, mat, b -> {
+      // the digests hash every byte of the batch: only when the client records them
+      BatchDigest d = job.digests() ? BatchDigest.of(b) : new BatchDigest("", "");
+      long bytes = 0;
+      List<String> keys = new ArrayList<>();
+      for (RawSample sample : b.samples()) {
+        bytes += sample.deliveredBytes();
+        if (job.keys()) {
+          keys.add(sample.key());
+        }
+      }
+      r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
+          b.samples().size(), bytes, keys));
+      agent.tell(new NodeAgent.RankDelivered(job.id(), b.rank(), b.epoch(), b.index()));
+      meter.delivered(b.epoch(), b.index(), b.samples().size(), bytes);
+    }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
+    meter.ring(feeder::ready);
+    trainers.start("trainer-" + job.id() + "-rank-" + rank, rank, feeder,
+        () -> meter.stall(feeder.stallSeconds(), feeder.stall()), failed -> {
+          meter.ended(failed.map(f -> "failed: " + f).orElse("done"));
+          agent.tell(new NodeAgent.RankEnded(job.id(), rank, failed));
+          r.replyTo().tell(failed.isPresent() ? new RankFailed(rank, failed.get())
+              : new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack(), feeder.stallSeconds(),
+                  feeder.stall()));
+        });
+    return feeder;
+  }
+}
