@@ -6,7 +6,6 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.Adopt;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Command;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Failed;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.HandOver;
-import dev.conveyor.orchestrator.coordinator.JobCoordinator.HostLost;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.LookAgain;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Nodes;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.NotReady;
@@ -132,11 +131,12 @@ final class Placing extends AbstractBehavior<Command> {
       for (int i = 0; i < hosts.size(); i++) {
         hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), placement.ranksOf().get(i),
             placement.readers(), submit.client().narrow(), co.ctx.getSelf()));
-        co.ctx.watchWith(hosts.get(i).agent(), new HostLost(hosts.get(i).node()));
       }
       submit.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), placement.workers().size(),
           placement.shares(), co.ctx.getSelf(), start.encode()));
-      return new RunningJob(co, job, submit.client(), files, checkpoint, false);
+      RunningJob running = new RunningJob(co, job, submit.client(), files, checkpoint, false);
+      hosts.forEach(h -> running.watchHost(h.agent(), h.node()));
+      return running;
     } catch (RuntimeException e) {
       files.ifPresent(ShardStore::close);
       submit.client().tell(new Failed(e.getMessage(), false));

@@ -55,6 +55,8 @@ final class RunningJob extends AbstractBehavior<Command> {
   private final Optional<ShardStore> files;
   private final ActorRef<CheckpointActor.Command> checkpoint;
   private final Set<Integer> ranksDone = new HashSet<>();
+  /** The trainer hosts running the job's ranks, watched while it runs. */
+  private final Set<ActorRef<NodeAgent.Command>> hosts = new HashSet<>();
   private final long since = System.nanoTime();
   private int attaching;
   private boolean ending;
@@ -97,6 +99,13 @@ final class RunningJob extends AbstractBehavior<Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Adopt.class, this::onAdopt)
         .build();
+  }
+
+  /** Watches the agent of {@code node}, which runs some of the job's ranks: if it goes, so does the job. */
+  void watchHost(ActorRef<NodeAgent.Command> agent, String node) {
+    if (hosts.add(agent)) {
+      co.ctx.watchWith(agent, new HostLost(node));
+    }
   }
 
   private boolean mine(String jobId) {
@@ -162,7 +171,7 @@ final class RunningJob extends AbstractBehavior<Command> {
     at.attached().positions().forEach(checkpoint::tell);
     ranksDone.addAll(at.attached().done());
     if (at.attached().runsRanks()) {
-      co.ctx.watchWith(at.attached().agent(), new HostLost(at.attached().node()));
+      watchHost(at.attached().agent(), at.attached().node());
     }
     attaching--;
     maybeFinish();
@@ -215,6 +224,7 @@ final class RunningJob extends AbstractBehavior<Command> {
     }
     co.timers.cancel(TICK);
     co.ctx.unwatch(client);
+    hosts.forEach(co.ctx::unwatch); // a host that goes later is no concern of the next job
     NodeState.get(co.ctx.getSystem()).notCoordinating();
     co.askAgentsToStop(job.id()); // their ranks are done or no longer wanted
     co.ctx.stop(checkpoint); // after the messages sent to it, the save among them

@@ -220,4 +220,46 @@ class JobCoordinatorTest {
         + " stopped, its cursor saved (" + cursor + "): go on with --resume latest");
     assertThat(latest()).isEqualTo(cursor);
   }
+
+  @Test
+  void aHostOfAnEarlierJobThatGoesLaterDoesNotStopTheNextJob() throws Exception {
+    JobSpec first = job("first");
+    coordinator.tell(new JobCoordinator.Submit(first, client.ref()));
+    prepare(first);
+    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
+    coordinator.tell(new JobCoordinator.RankFinished(first.id(), 0));
+    coordinator.tell(new JobCoordinator.RankFinished(first.id(), 1));
+    client.expectMessageClass(JobCoordinator.Finished.class, WAIT);
+    host.expectMessageClass(NodeAgent.StopJob.class, WAIT);
+    worker.expectMessageClass(NodeAgent.StopJob.class, WAIT);
+
+    // the next job runs its ranks on another trainer host; the first job's host then goes
+    TestProbe<NodeAgent.Command> other = kit.createTestProbe();
+    TestProbe<Receptionist.Registered> registered = kit.createTestProbe();
+    kit.system().receptionist().tell(Receptionist.register(NodeAgent.KEY, other.ref(), registered.ref()));
+    registered.expectMessageClass(Receptionist.Registered.class);
+    TestProbe<Receptionist.Listing> listing = kit.createTestProbe();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    do { // the receptionist lists a registration a little after it is made
+      assertThat(System.nanoTime()).as("three agents listed").isLessThan(deadline);
+      Thread.sleep(20);
+      kit.system().receptionist().tell(Receptionist.find(NodeAgent.KEY, listing.ref()));
+    } while (listing.receiveMessage(WAIT).getServiceInstances(NodeAgent.KEY).size() < 3);
+    JobSpec next = job("next");
+    coordinator.tell(new JobCoordinator.Submit(next, client.ref()));
+    for (TestProbe<NodeAgent.Command> agent : List.of(host, worker, other)) {
+      NodeAgent.Prepare p = agent.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+      boolean runsRanks = agent == other;
+      p.replyTo().tell(new NodeAgent.Prepared(agent == other ? "other" : agent == host ? "host" : "worker",
+          agent.ref(), runsRanks, agent == worker ? Optional.of(reader.ref()) : Optional.empty(),
+          agent == worker ? 2 : 0, ""));
+    }
+    assertThat(client.expectMessageClass(JobCoordinator.Placed.class, WAIT).trainerHosts()).containsExactly("other");
+    host.stop();
+    client.expectNoMessage(Duration.ofMillis(500)); // not "trainer host host left the cluster"
+    coordinator.tell(new JobCoordinator.RankFinished(next.id(), 0));
+    coordinator.tell(new JobCoordinator.RankFinished(next.id(), 1));
+    assertThat(client.expectMessageClass(JobCoordinator.Finished.class, WAIT).cursor())
+        .isEqualTo(startCursor().encode());
+  }
 }
