@@ -59,10 +59,15 @@ final class Placing extends AbstractBehavior<Command> {
         })
         .onMessage(NotReady.class, this::onNotReady)
         .onMessage(Ready.class, this::onReady)
-        .onMessage(Submit.class, other -> busy(other.client()))
+        .onMessage(Submit.class, this::onSubmit)
         .onMessage(Adopt.class, other -> busy(other.client()))
         .onMessage(HandOver.class, h -> Behaviors.stopped()) // not placed yet: the client submits again
         .build();
+  }
+
+  /** The same job again (its client asks again when placing takes long): it is on its way; another is refused. */
+  private Behavior<Command> onSubmit(Submit other) {
+    return other.job().id().equals(submit.job().id()) ? this : busy(other.client());
   }
 
   private Behavior<Command> busy(ActorRef<Object> client) {

@@ -250,8 +250,11 @@ final class RunningJob extends AbstractBehavior<Command> {
     return Behaviors.stopped();
   }
 
+  /** The running job submitted again (an answer its client waited for was late): it runs; another is refused. */
   private Behavior<Command> onSubmit(Submit other) {
-    co.busy(other.client(), job);
+    if (!mine(other.job().id())) {
+      co.busy(other.client(), job);
+    }
     return this;
   }
 

@@ -168,6 +168,22 @@ class JobCoordinatorTest {
   }
 
   @Test
+  void aSubmissionRepeatedWhileItsJobIsPlacedOrRunsIsNotRefused() {
+    JobSpec job = job("again");
+    coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
+    NodeAgent.Prepare p = host.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+    coordinator.tell(new JobCoordinator.Submit(job, client.ref())); // the client's answer was late: it asks again
+    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, ""));
+    worker.expectMessageClass(NodeAgent.Prepare.class, WAIT).replyTo()
+        .tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, ""));
+    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
+    coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
+    client.expectNoMessage(Duration.ofMillis(500)); // no "the cluster is running job again"
+    host.expectMessageClass(NodeAgent.RunRanks.class, WAIT);
+    host.expectNoMessage(Duration.ofMillis(200)); // placed once
+  }
+
+  @Test
   void aNodeThatCannotPrepareFailsTheSubmissionWithItsReason() {
     JobSpec job = job("refused");
     coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
