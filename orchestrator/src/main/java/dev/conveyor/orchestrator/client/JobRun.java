@@ -2,7 +2,6 @@ package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
-import dev.conveyor.orchestrator.client.JobPlanner;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.Delivery;
 import dev.conveyor.orchestrator.delivery.JobOutputs;
