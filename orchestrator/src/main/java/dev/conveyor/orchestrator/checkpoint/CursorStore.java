@@ -47,6 +47,11 @@ public final class CursorStore {
     this.keep = keep;
   }
 
+  /** The cursors in the directory {@code setting} names ({@link #parse}), read and written through {@code files}. */
+  public static CursorStore at(String setting, ShardStore files, int keep) {
+    return new CursorStore(parse(setting), files, keep);
+  }
+
   /** The directory a {@code checkpoint-dir} setting names: a path, {@code file:///dir} or {@code s3://bucket/prefix}. */
   public static URI parse(String setting) {
     try {

@@ -11,6 +11,12 @@ import org.apache.pekko.stream.Materializer;
 public final class ResumePoint {
   private ResumePoint() {}
 
+  /** The refusal of {@code --resume latest} for a job that keeps no cursors. */
+  public static SettingsException noCheckpointDir() {
+    return new SettingsException("--resume", "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or"
+        + " checkpoint-dir in the job file)");
+  }
+
   /**
    * The cursor a run resumes from: {@code token} is a cursor token, or "latest" for the newest in
    * {@code checkpoints}; it must belong to the recipe with {@code fingerprint} and lie within
@@ -21,8 +27,7 @@ public final class ResumePoint {
                         int world, Materializer mat, Consumer<String> progress) {
     String t = token;
     if (token.equals("latest")) {
-      t = checkpoints.orElseThrow(() -> new SettingsException("--resume",
-          "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or checkpoint-dir in the job file)")).latest(mat);
+      t = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).latest(mat);
     }
     Cursor c;
     try {

@@ -86,8 +86,7 @@ public final class JobPlanner {
   public String resumeToken(ConveyorSettings settings, Recipe recipe, String resume, boolean readLatest) {
     JobSettings job = settings.job();
     if (resume.equals("latest") && job.checkpointDir().isEmpty()) {
-      throw new SettingsException("--resume", "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or"
-          + " checkpoint-dir in the job file)");
+      throw ResumePoint.noCheckpointDir();
     }
     if (resume.equals("latest") && !readLatest) {
       return resume;
@@ -95,8 +94,7 @@ public final class JobPlanner {
     Optional<ShardStore> files = job.checkpointDir().isEmpty() ? Optional.empty()
         : Optional.of(ShardStores.forUri(CursorStore.parse(job.checkpointDir()), settings.s3()));
     try {
-      Optional<CursorStore> store = files.map(f -> new CursorStore(CursorStore.parse(job.checkpointDir()), f,
-          job.checkpointKeep()));
+      Optional<CursorStore> store = files.map(f -> CursorStore.at(job.checkpointDir(), f, job.checkpointKeep()));
       String token = resume.equals("latest") ? store.orElseThrow().latest(mat) : resume;
       ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, progress);
       return token;

@@ -4,6 +4,7 @@ import dev.conveyor.orchestrator.checkpoint.CursorStore;
 import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Command;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Failed;
+import dev.conveyor.orchestrator.coordinator.JobCoordinator.LookAgain;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Nodes;
 import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeAgent;
@@ -34,6 +35,8 @@ final class Coordination {
 
   /** How long to wait before asking the receptionist again for agents not known yet. */
   static final Duration LOOK_AGAIN = Duration.ofMillis(200);
+
+  private static final Object LOOK_AGAIN_TIMER = "look-again";
 
   /** How long a coordinator that took a job over waits for a node to say where its ranks are. */
   static final Duration REATTACH = Duration.ofSeconds(5);
@@ -73,6 +76,20 @@ final class Coordination {
     ctx.getSystem().receptionist().tell(Receptionist.find(NodeAgent.KEY, stopper));
   }
 
+  /**
+   * Whether a listing of {@code listed} agents is one to act on: every up node's agent is in it,
+   * or {@link #AGENTS_SETTLE} has passed {@code since} the state began. If not, the receptionist
+   * is asked again after {@link #LOOK_AGAIN} (a {@code LookAgain} comes): registrations spread
+   * through the cluster a little after a node is up.
+   */
+  boolean allAgentsListed(int listed, long since) {
+    if (listed < nodesUp() && System.nanoTime() - since < AGENTS_SETTLE.toNanos()) {
+      timers.startSingleTimer(LOOK_AGAIN_TIMER, new LookAgain(), LOOK_AGAIN);
+      return false;
+    }
+    return true;
+  }
+
   /** Members that are up with the node role (clients do not count). */
   long nodesUp() {
     long n = 0;
@@ -96,7 +113,7 @@ final class Coordination {
   }
 
   Optional<CursorStore> cursorStore(JobSpec job, Optional<ShardStore> files) {
-    return files.map(f -> new CursorStore(CursorStore.parse(job.checkpointDir()), f, job.checkpointKeep()));
+    return files.map(f -> CursorStore.at(job.checkpointDir(), f, job.checkpointKeep()));
   }
 
   /** Where {@code job} starts: its resume token checked (or "latest" read), or the start of its plan. */

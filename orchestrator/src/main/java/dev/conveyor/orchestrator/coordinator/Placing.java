@@ -34,7 +34,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * Any failure answers the client with {@link Failed} and returns to {@link Idle}.
  */
 final class Placing extends AbstractBehavior<Command> {
-  private static final Object LOOK_AGAIN = "look-again";
 
   private final Coordination co;
   private final Submit submit;
@@ -80,9 +79,7 @@ final class Placing extends AbstractBehavior<Command> {
       return this; // a listing asked for before the agents were known
     }
     Set<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY);
-    if (agents.size() < co.nodesUp() && System.nanoTime() - since < Coordination.AGENTS_SETTLE.toNanos()) {
-      // registrations spread through the cluster a little after a node is up: look again
-      co.timers.startSingleTimer(LOOK_AGAIN, new LookAgain(), Coordination.LOOK_AGAIN);
+    if (!co.allAgentsListed(agents.size(), since)) {
       return this;
     }
     if (agents.isEmpty()) {

@@ -47,7 +47,6 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 final class RunningJob extends AbstractBehavior<Command> {
   private static final Object TICK = "status";
-  private static final Object LOOK_AGAIN = "look-again";
 
   private final Coordination co;
   private final JobSpec job;
@@ -152,8 +151,7 @@ final class RunningJob extends AbstractBehavior<Command> {
     // the listing may still hold the agent of a node just gone
     List<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY).stream()
         .filter(agent -> ClusterNode.isUp(co.ctx.getSystem(), agent)).toList();
-    if (agents.size() < co.nodesUp() && System.nanoTime() - since < Coordination.AGENTS_SETTLE.toNanos()) {
-      co.timers.startSingleTimer(LOOK_AGAIN, new LookAgain(), Coordination.LOOK_AGAIN);
+    if (!co.allAgentsListed(agents.size(), since)) {
       return this;
     }
     attaching = agents.size();

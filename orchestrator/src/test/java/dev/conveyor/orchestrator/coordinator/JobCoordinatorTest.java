@@ -81,17 +81,21 @@ class JobCoordinatorTest {
     worker = kit.createTestProbe();
     reader = kit.createTestProbe();
     client = kit.createTestProbe();
-    TestProbe<Receptionist.Registered> registered = kit.createTestProbe();
-    for (TestProbe<NodeAgent.Command> agent : List.of(host, worker)) {
-      kit.system().receptionist().tell(Receptionist.register(NodeAgent.KEY, agent.ref(), registered.ref()));
-      registered.expectMessageClass(Receptionist.Registered.class);
-    }
+    register(host);
+    register(worker);
     coordinator = kit.spawn(JobCoordinator.create(WAIT, u -> new FileShardStore()));
   }
 
   @AfterEach
   void shutDown() {
     kit.shutdownTestKit();
+  }
+
+  /** Registers {@code agent} as a node agent with the receptionist. */
+  void register(TestProbe<NodeAgent.Command> agent) {
+    TestProbe<Receptionist.Registered> registered = kit.createTestProbe();
+    kit.system().receptionist().tell(Receptionist.register(NodeAgent.KEY, agent.ref(), registered.ref()));
+    registered.expectMessageClass(Receptionist.Registered.class);
   }
 
   JobSpec job(String id) {
@@ -111,6 +115,13 @@ class JobCoordinatorTest {
     assertThat(w.job()).isEqualTo(job);
     w.replyTo().tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, ""));
     return host.expectMessageClass(NodeAgent.RunRanks.class, WAIT);
+  }
+
+  /** Submits {@code job}; the host and the worker prepare; returns what the client hears. */
+  JobCoordinator.Placed placed(JobSpec job) {
+    coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
+    prepare(job);
+    return client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
   }
 
   void delivered(JobSpec job, int rank, int epoch, long index) {
@@ -157,9 +168,7 @@ class JobCoordinatorTest {
   @Test
   void aSecondJobWhileOneRunsIsRefusedForNow() {
     JobSpec job = job("first");
-    coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
-    prepare(job);
-    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
+    placed(job);
     TestProbe<Object> other = kit.createTestProbe();
     coordinator.tell(new JobCoordinator.Submit(job("second"), other.ref()));
     JobCoordinator.Failed refused = other.expectMessageClass(JobCoordinator.Failed.class, WAIT);
@@ -224,9 +233,7 @@ class JobCoordinatorTest {
   @Test
   void aTrainerHostThatIsGoneStopsTheJobWithItsCursorSaved() throws Exception {
     JobSpec job = job("host-lost");
-    coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
-    prepare(job);
-    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
+    placed(job);
     delivered(job, 0, 0, 0);
     delivered(job, 1, 0, 0);
     host.stop();
@@ -240,9 +247,7 @@ class JobCoordinatorTest {
   @Test
   void aHostOfAnEarlierJobThatGoesLaterDoesNotStopTheNextJob() throws Exception {
     JobSpec first = job("first");
-    coordinator.tell(new JobCoordinator.Submit(first, client.ref()));
-    prepare(first);
-    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
+    placed(first);
     coordinator.tell(new JobCoordinator.RankFinished(first.id(), 0));
     coordinator.tell(new JobCoordinator.RankFinished(first.id(), 1));
     client.expectMessageClass(JobCoordinator.Finished.class, WAIT);
@@ -251,9 +256,7 @@ class JobCoordinatorTest {
 
     // the next job runs its ranks on another trainer host; the first job's host then goes
     TestProbe<NodeAgent.Command> other = kit.createTestProbe();
-    TestProbe<Receptionist.Registered> registered = kit.createTestProbe();
-    kit.system().receptionist().tell(Receptionist.register(NodeAgent.KEY, other.ref(), registered.ref()));
-    registered.expectMessageClass(Receptionist.Registered.class);
+    register(other);
     TestProbe<Receptionist.Listing> listing = kit.createTestProbe();
     long deadline = System.nanoTime() + WAIT.toNanos();
     do { // the receptionist lists a registration a little after it is made
