@@ -5,6 +5,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.StageSettings.HandOff;
 import dev.conveyor.orchestrator.client.JobPlanner;
 import dev.conveyor.orchestrator.client.JobRun;
 import dev.conveyor.orchestrator.delivery.JobOutputs;
@@ -124,8 +125,9 @@ public final class PipelineBench {
   /**
    * The same work as a bare stream graph, without the job runtime: rank 0's segment read,
    * decoded by a plain {@link DecoderStage} on {@code threads} threads and batched, the batches
-   * counted as they come — what {@code run} ran in one process before the one runtime; samples/s
-   * from materialization to the last batch.
+   * counted as they come — what {@code run} ran in one process before the one runtime (samples
+   * handed to the decoder threads one by one, as it did); samples/s from materialization to the
+   * last batch.
    */
   private static double stream(ShardStore store, ConveyorSettings settings, int threads, Materializer mat)
       throws Exception {
@@ -134,7 +136,7 @@ public final class PipelineBench {
     DataPlan plan = new DataPlan(recipe);
     try (DecoderStage decoder = new DecoderStage(settings.decode(), job.seed(), threads)) {
       RankPipeline.Settings s = new RankPipeline.Settings(job.readerParallelism(), Math.max(job.stageParallelism(),
-          2 * threads), job.maxMemberBytes(), decoder::apply, job.readAheadBytes(), Map.of());
+          2 * threads), job.maxMemberBytes(), decoder::apply, job.readAheadBytes(), Map.of(), HandOff.oneByOne());
       long t0 = System.nanoTime();
       long samples = RankPipeline.events(store, plan, plan.rank(Cursor.start(recipe.fingerprint(), 1), 1, 0), s)
           .filter(e -> e instanceof RawBatch)

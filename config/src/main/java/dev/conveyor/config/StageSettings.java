@@ -1,6 +1,7 @@
 package dev.conveyor.config;
 
 import com.typesafe.config.Config;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -13,10 +14,46 @@ import java.util.Optional;
  * @param pool        decoders per worker; 0: as many as the worker's CPU slots allow
  * @param mapClass    the author's {@code SampleMap} class, if any
  * @param mapCpus     CPU slots the map adds to each decoder
+ * @param handOff     how samples are grouped where one stage hands them to the next
  */
-public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus) {
+public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff) {
   public static final String DECODERS = JobSettings.PATH + ".decoders";
   public static final String MAP = JobSettings.PATH + ".map";
+  public static final String HAND_OFF = JobSettings.PATH + ".hand-off";
+
+  /**
+   * The {@code conveyor.job.hand-off} section: consecutive samples go from the reader to the
+   * decoders, and from a worker to the rank, in groups of up to {@code samples} samples and
+   * {@code bytes} bytes (as read), so that each hand-over — a message between actors, threads
+   * or nodes — is paid once per group; a group waits at most {@code linger} for its next
+   * sample before it goes as it is. One sample per group hands them over one by one.
+   */
+  public record HandOff(int samples, long bytes, Duration linger) {
+    /** What reference.conf says. */
+    public static final HandOff DEFAULT = new HandOff(16, 1 << 20, Duration.ofMillis(10));
+
+    public HandOff {
+      if (samples < 1) {
+        throw new SettingsException(HAND_OFF + ".samples", "must be at least 1, got " + samples);
+      }
+      if (bytes < 1) {
+        throw new SettingsException(HAND_OFF + ".bytes", "must be at least 1 byte, got " + bytes);
+      }
+      if (linger.isNegative() || linger.isZero()) {
+        throw new SettingsException(HAND_OFF + ".linger", "must be above 0, got " + linger.toMillis() + " ms");
+      }
+    }
+
+    /** Samples handed over one at a time. */
+    public static HandOff oneByOne() {
+      return new HandOff(1, Long.MAX_VALUE, DEFAULT.linger());
+    }
+  }
+
+  /** These resources, samples handed over in reference.conf's groups. */
+  public StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus) {
+    this(decoderCpus, pool, mapClass, mapCpus, HandOff.DEFAULT);
+  }
 
   public StageSettings {
     if (!(decoderCpus > 0)) {
@@ -33,7 +70,7 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     }
   }
 
-  /** One decoder per CPU slot, no map stage. */
+  /** One decoder per CPU slot, no map stage, samples handed over in reference.conf's groups. */
   public static StageSettings defaults() {
     return new StageSettings(1, 0, Optional.empty(), 0);
   }
@@ -41,9 +78,12 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
   public static StageSettings fromConfig(Config config) {
     ConfigReader d = new ConfigReader(config, DECODERS);
     ConfigReader m = new ConfigReader(config, MAP);
+    ConfigReader h = new ConfigReader(config, HAND_OFF);
     String map = m.string("class");
     return new StageSettings(d.positiveDouble("cpus"), d.intAtLeast("pool", 0),
-        map.isBlank() ? Optional.empty() : Optional.of(map), m.nonNegativeDouble("cpus"));
+        map.isBlank() ? Optional.empty() : Optional.of(map), m.nonNegativeDouble("cpus"),
+        new HandOff(h.intAtLeast("samples", 1), h.bytesAtLeast("bytes", 1),
+            Duration.ofMillis(h.durationMillisAtLeast("linger", 1))));
   }
 
   /** CPU slots one decoder takes with its map stage. */

@@ -7,7 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The stage graph's resources: defaults, decoders per node from CPU slots, bad values named by key. */
+/** The stage graph's resources: defaults, decoders per node from CPU slots, hand-off groups, bad values named by key. */
 class StageSettingsTest {
   static StageSettings parse(String hocon) {
     return StageSettings.fromConfig(ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()));
@@ -29,7 +29,17 @@ class StageSettingsTest {
   }
 
   @Test
+  void samplesAreHandedOverInGroupsAsConfiguredAndTheDefaultIsReferenceConfs() {
+    assertThat(parse("").handOff()).as("reference.conf").isEqualTo(StageSettings.HandOff.DEFAULT);
+    assertThat(parse("conveyor.job.hand-off { samples = 1, bytes = 64k, linger = 2ms }").handOff())
+        .isEqualTo(new StageSettings.HandOff(1, 64 * 1024, java.time.Duration.ofMillis(2)));
+  }
+
+  @Test
   void badValuesFailNamingTheKey() {
+    assertThatThrownBy(() -> parse("conveyor.job.hand-off.samples = 0")).hasMessageStartingWith("conveyor.job.hand-off.samples:");
+    assertThatThrownBy(() -> parse("conveyor.job.hand-off.bytes = 0")).hasMessageStartingWith("conveyor.job.hand-off.bytes:");
+    assertThatThrownBy(() -> parse("conveyor.job.hand-off.linger = 0ms")).hasMessageStartingWith("conveyor.job.hand-off.linger:");
     assertThatThrownBy(() -> parse("conveyor.job.decoders.cpus = 0")).hasMessageStartingWith("conveyor.job.decoders.cpus:");
     assertThatThrownBy(() -> parse("conveyor.job.decoders.pool = -1")).hasMessageStartingWith("conveyor.job.decoders.pool:");
     assertThatThrownBy(() -> parse("conveyor.job.map.cpus = -2")).hasMessageStartingWith("conveyor.job.map.cpus:");

@@ -3,7 +3,7 @@ package dev.conveyor.orchestrator.coordinator;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.pipeline.RankPipeline;
-import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.workers.wire.WireMessage;
@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
 
 /**
  * A job as the cluster runs it: its recipe (so every node plans the same), the manifest's
@@ -97,19 +95,23 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
     return all;
   }
 
-  /** The per-rank stream settings of this job, with {@code stage} per sample (the decoders', or none). */
-  public RankPipeline.Settings pipeline(BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage, int inFlight) {
+  /**
+   * The per-rank stream settings of this job, with {@code stage} per sample (the decoders', or
+   * none), {@code inFlight} groups of samples in it at once.
+   */
+  public RankPipeline.Settings pipeline(SampleStage stage, int inFlight) {
     // each slice in flight fetches ahead within its share: the ranks' slices in flight share the budget
     long perSlice = readAheadBytes / ((long) ranks().size() * readerParallelism);
-    return new RankPipeline.Settings(readerParallelism, inFlight, maxMemberBytes, stage, perSlice, checks);
+    return new RankPipeline.Settings(readerParallelism, inFlight, maxMemberBytes, stage, perSlice, checks,
+        stages.handOff());
   }
 
   /**
    * The per-rank stream settings of a decoding job whose samples go to a pool of {@code decoders}:
-   * two samples per decoder in flight at least, so that every decoder has the next one waiting
-   * (the pool routes round-robin, and samples of uneven cost finish out of turn).
+   * two groups per decoder in flight at least, so that every decoder has the next one waiting
+   * when it finishes one (groups of uneven cost finish out of turn).
    */
-  public RankPipeline.Settings decoding(BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage, int decoders) {
+  public RankPipeline.Settings decoding(SampleStage stage, int decoders) {
     return pipeline(stage, Math.max(stageParallelism, 2 * decoders));
   }
 

@@ -6,6 +6,8 @@ import dev.conveyor.streams.decode.SampleDecoding;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,8 +45,23 @@ public final class DecoderStage implements AutoCloseable {
     });
   }
 
-  /** The per-sample stage function for {@link RankPipeline.Settings}. */
-  public CompletionStage<ReadEvent> apply(int epoch, ReadEvent e) {
+  /**
+   * The per-sample stage for {@link RankPipeline.Settings}: each sample of the group decoded on
+   * its own (the group's samples in parallel), the answers in the group's order.
+   */
+  public CompletionStage<List<ReadEvent>> apply(int epoch, List<ReadEvent> group) {
+    List<CompletableFuture<ReadEvent>> each = new ArrayList<>(group.size());
+    for (ReadEvent e : group) {
+      each.add(apply(epoch, e));
+    }
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      List<ReadEvent> out = new ArrayList<>(each.size());
+      each.forEach(f -> out.add(f.join()));
+      return out;
+    });
+  }
+
+  private CompletableFuture<ReadEvent> apply(int epoch, ReadEvent e) {
     if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
       return CompletableFuture.completedFuture(e);
     }

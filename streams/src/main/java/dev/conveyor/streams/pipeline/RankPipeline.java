@@ -1,11 +1,13 @@
 package dev.conveyor.streams.pipeline;
 
+import dev.conveyor.config.StageSettings.HandOff;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.ShardTask;
 import dev.conveyor.streams.plan.WindowSlice;
+import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardStore;
 import java.net.URI;
@@ -13,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -21,8 +22,9 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The stream graph of one rank for one plan segment: its window slices read (several at once,
- * concatenated in order), each slot passed through the per-sample stage with
- * {@code stageParallelism} in flight (order restored: ordered {@code mapAsync}), then
+ * concatenated in order), its slots passed through the per-sample stage in groups of
+ * consecutive events, {@code stageParallelism} groups in flight (order kept: ordered
+ * {@code mapAsync}), then
  * checked against plan order and cut into batches. Pure: nothing runs until materialized.
  */
 public final class RankPipeline {
@@ -30,12 +32,12 @@ public final class RankPipeline {
 
   /**
    * @param readerParallelism windows read at the same time (each opens its shard pieces)
-   * @param stageParallelism  slots in the per-sample stage at the same time
-   * @param stage             the per-sample stage, given the epoch: the {@link DecoderStage}, or identity for raw bytes
+   * @param stageParallelism  groups of samples in the per-sample stage at the same time
+   * @param stage             the per-sample stage, given the epoch: decoding, or identity for raw bytes
+   * @param handOff           how consecutive events are grouped for the stage (and, on a worker, for the rank)
    */
-  public record Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
-                         BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage,
-                         long readAheadBytes, Map<String, ShardCheck> checks) {
+  public record Settings(int readerParallelism, int stageParallelism, long maxMemberBytes, SampleStage stage,
+                         long readAheadBytes, Map<String, ShardCheck> checks, HandOff handOff) {
     public Settings {
       if (readerParallelism < 1 || stageParallelism < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1");
@@ -43,16 +45,21 @@ public final class RankPipeline {
       checks = Map.copyOf(checks);
     }
 
-    /** No read-ahead and no manifest checks. */
-    public Settings(int readerParallelism, int stageParallelism, long maxMemberBytes,
-                    BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage) {
+    /** Samples handed over in reference.conf's groups. */
+    public Settings(int readerParallelism, int stageParallelism, long maxMemberBytes, SampleStage stage,
+                    long readAheadBytes, Map<String, ShardCheck> checks) {
+      this(readerParallelism, stageParallelism, maxMemberBytes, stage, readAheadBytes, checks, HandOff.DEFAULT);
+    }
+
+    /** No read-ahead and no manifest checks; samples handed over in reference.conf's groups. */
+    public Settings(int readerParallelism, int stageParallelism, long maxMemberBytes, SampleStage stage) {
       this(readerParallelism, stageParallelism, maxMemberBytes, stage, 0, Map.of());
     }
   }
 
   /** A per-sample stage that passes every event through unchanged (raw bytes). */
-  public static CompletionStage<ReadEvent> identity(int epoch, ReadEvent e) {
-    return java.util.concurrent.CompletableFuture.completedFuture(e);
+  public static CompletionStage<List<ReadEvent>> identity(int epoch, List<ReadEvent> group) {
+    return SampleStage.IDENTITY.apply(epoch, group);
   }
 
   /**
@@ -98,11 +105,25 @@ public final class RankPipeline {
   }
 
   private static Source<RankEvent, NotUsed> read(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
-    return Source.from(slices(seg))
-        .flatMapConcat(s.readerParallelism(),
-            p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()))
-        .mapAsync(s.stageParallelism(), e -> s.stage().apply(seg.epoch(), e))
-        .via(PlanBatcher.flow(seg));
+    Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
+        p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()));
+    return staged(events, seg.epoch(), s).mapConcat(g -> g).via(PlanBatcher.flow(seg));
+  }
+
+  /**
+   * {@code events} in groups of consecutive events ({@code s.handOff()}), each group passed
+   * through the per-sample stage, {@code s.stageParallelism()} groups at once, in order.
+   */
+  private static Source<List<ReadEvent>, NotUsed> staged(Source<ReadEvent, NotUsed> events, int epoch, Settings s) {
+    HandOff h = s.handOff();
+    Source<List<ReadEvent>, NotUsed> groups = h.samples() == 1 ? events.map(List::of)
+        : events.groupedWeightedWithin(h.bytes(), h.samples(), RankPipeline::readBytes, h.linger());
+    return groups.mapAsync(s.stageParallelism(), g -> s.stage().apply(epoch, g));
+  }
+
+  /** The bytes of the sample an event holds, as read (0 for a dead letter or a report). */
+  public static long readBytes(ReadEvent e) {
+    return e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample r ? r.bytes() : 0;
   }
 
   /**
@@ -120,16 +141,21 @@ public final class RankPipeline {
   }
 
   /**
-   * One slice's events, read and passed through the per-sample stage, in plan order: what a
-   * worker node produces for a lease. The same slice always yields the same events. Its shards
-   * are fetched ahead within {@code readAheadBytes} and checked against the manifest, as a
-   * segment's are.
+   * One slice's events, read and passed through the per-sample stage, in plan order and in the
+   * groups the stage took them in: what a worker node produces for a lease. The same slice
+   * always yields the same events. Its shards are fetched ahead within {@code readAheadBytes}
+   * and checked against the manifest, as a segment's are.
    */
+  public static Source<List<ReadEvent>, NotUsed> sliceGroups(ShardStore store, DataPlan plan, int epoch,
+                                                             WindowSlice slice, long firstPosition, Settings s) {
+    return checked(store, plan, List.of(slice), s,
+        checkedStore -> staged(WindowReader.read(checkedStore, plan, slice, firstPosition, s.maxMemberBytes()), epoch, s));
+  }
+
+  /** {@link #sliceGroups}'s events one by one. */
   public static Source<ReadEvent, NotUsed> slice(ShardStore store, DataPlan plan, int epoch, WindowSlice slice,
                                                  long firstPosition, Settings s) {
-    return checked(store, plan, List.of(slice), s,
-        checkedStore -> WindowReader.read(checkedStore, plan, slice, firstPosition, s.maxMemberBytes())
-            .mapAsync(s.stageParallelism(), e -> s.stage().apply(epoch, e)));
+    return sliceGroups(store, plan, epoch, slice, firstPosition, s).mapConcat(g -> g);
   }
 
   /** The batches (and skips) of {@code seg} from its slices' events, in order: the rank's side of the hand-off. */

@@ -36,12 +36,14 @@ public final class Stages {
 
   /** Exactly {@code decoders} decoders per worker. */
   public Stages pool(int decoders) {
-    return new Stages(new StageSettings(settings.decoderCpus(), decoders, settings.mapClass(), settings.mapCpus()));
+    return new Stages(new StageSettings(settings.decoderCpus(), decoders, settings.mapClass(), settings.mapCpus(),
+        settings.handOff()));
   }
 
   /** The author's map stage, run in each decoder after decoding, adding {@code r} to what a decoder takes. */
   public Stages map(Class<? extends SampleMap> map, Resources r) {
-    return new Stages(new StageSettings(settings.decoderCpus(), settings.pool(), Optional.of(map.getName()), r.cpus()));
+    return new Stages(new StageSettings(settings.decoderCpus(), settings.pool(), Optional.of(map.getName()), r.cpus(),
+        settings.handOff()));
   }
 
   public StageSettings settings() {

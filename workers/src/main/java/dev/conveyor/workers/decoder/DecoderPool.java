@@ -5,14 +5,17 @@ import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoding;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiFunction;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -30,9 +33,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * A node's decoders: a pool of actors, each with its own FFmpeg decoder (and the author's
  * {@link SampleMap}, if the job has one), on a dispatcher of their own so that decoding never
- * holds up the node's other actors. The pool hands each sample to the next idle decoder and
- * queues the rest (work pulling): a decoder never waits while samples wait at another, as
- * round-robin routing let happen when samples of uneven cost queued behind a slow one. Each sample is decoded with a random stream seeded by
+ * holds up the node's other actors. Samples come in groups of consecutive ones (the job's
+ * hand-off), so that the hand-overs are paid once per group. The pool hands each group to the
+ * next idle decoder and queues the rest (work pulling): a decoder never waits while samples
+ * wait at another, as round-robin routing let happen when samples of uneven cost queued behind
+ * a slow one. Each sample is decoded with a random stream seeded by
  * (recipe seed, epoch, shard, key): the same bytes whichever decoder takes it.
  *
  * <p>Supervision: a sample that does not decode (bad media, too large) is reported as a dead
@@ -50,13 +55,23 @@ public final class DecoderPool {
   /** The dispatcher the decoders run on (workers' reference.conf). */
   public static final String DISPATCHER = "conveyor.workers.decoder-dispatcher";
 
-  /** What the pool is told: a sample to decode, or (from its own decoders) that one is idle. */
+  /** What the pool is told: samples to decode, or (from its own decoders) that one is idle. */
   public sealed interface Command extends NoSerializationVerificationNeeded permits Decode, Idle {}
 
-  /** Decode the sample in {@code slot}, of {@code epoch}; answer {@code replyTo} with the slot filled. Local only. */
-  public record Decode(int epoch, ReadEvent.Slot slot, ActorRef<ReadEvent> replyTo) implements Command {}
+  /**
+   * Decode the samples of {@code group} (consecutive events of {@code epoch}); answer
+   * {@code replyTo} with the group filled. Local only.
+   */
+  public record Decode(int epoch, List<ReadEvent> group, ActorRef<Filled> replyTo) implements Command {}
 
-  /** A decoder is ready for the next sample: sent when it starts, restarts and finishes one. */
+  /**
+   * The answer to a {@link Decode}: {@code done}, the group's first events, each sample decoded
+   * or a dead letter; and {@code rest}, the events after them, not decoded because the decoder
+   * broke on the last of {@code done} and is being restarted — ask again for them.
+   */
+  public record Filled(List<ReadEvent> done, List<ReadEvent> rest) implements NoSerializationVerificationNeeded {}
+
+  /** A decoder is ready for the next group: sent when it starts, restarts and finishes one. */
   record Idle(ActorRef<Decode> decoder) implements Command {}
 
   /** What the pool did: samples decoded, dead letters, decoder restarts. */
@@ -150,11 +165,13 @@ public final class DecoderPool {
     }
 
     private void noDecoderLeft(Decode d) {
-      if (d.slot().record() instanceof RawSample raw) {
-        deadLetter(d, raw, "no decoder was left (each failed " + MAX_RESTARTS + " times within a minute)", stats);
-      } else {
-        d.replyTo().tell(d.slot());
+      List<ReadEvent> out = new ArrayList<>(d.group().size());
+      for (ReadEvent e : d.group()) {
+        out.add(e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample raw
+            ? deadLetter(slot, raw, "no decoder was left (each failed " + MAX_RESTARTS + " times within a minute)", stats)
+            : e);
       }
+      d.replyTo().tell(new Filled(out, List.of()));
     }
   }
 
@@ -195,30 +212,38 @@ public final class DecoderPool {
     }
 
     private Behavior<Decode> onDecode(Decode d) {
-      ReadEvent.Slot slot = d.slot();
-      if (!(slot.record() instanceof RawSample raw)) {
-        d.replyTo().tell(slot);
-        return ready();
+      List<ReadEvent> group = d.group();
+      List<ReadEvent> out = new ArrayList<>(group.size());
+      for (int i = 0; i < group.size(); i++) {
+        ReadEvent e = group.get(i);
+        if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
+          out.add(e);
+          continue;
+        }
+        try {
+          out.add(new ReadEvent.Slot(slot.position(), decoding.apply(d.epoch(), raw)));
+          stats.decoded.incrementAndGet();
+        } catch (DecodeException ex) {
+          out.add(deadLetter(slot, raw, ex.getMessage(), stats)); // a poisoned sample: report it, go on
+        } catch (SampleDecoding.MapFailed ex) {
+          out.add(deadLetter(slot, raw, ex.getMessage() + "; its decoder was restarted", stats));
+          throw crashed(d, out, i, new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), ex));
+        } catch (RuntimeException | LinkageError ex) {
+          out.add(deadLetter(slot, raw, "the decoder failed (" + ex + "); it was restarted", stats));
+          throw crashed(d, out, i, new DecoderCrashed("decoding " + raw.key() + " of " + raw.shard(), ex));
+        }
       }
-      RawSample out;
-      try {
-        out = decoding.apply(d.epoch(), raw);
-      } catch (DecodeException e) {
-        deadLetter(d, raw, e.getMessage(), stats); // a poisoned sample: report it, go on
-        return ready();
-      } catch (SampleDecoding.MapFailed e) {
-        deadLetter(d, raw, e.getMessage() + "; its decoder was restarted", stats);
-        throw new DecoderCrashed("mapping " + raw.key() + " of " + raw.shard(), e);
-      } catch (RuntimeException | LinkageError e) {
-        deadLetter(d, raw, "the decoder failed (" + e + "); it was restarted", stats);
-        throw new DecoderCrashed("decoding " + raw.key() + " of " + raw.shard(), e);
-      }
-      stats.decoded.incrementAndGet();
-      d.replyTo().tell(new ReadEvent.Slot(slot.position(), out));
+      d.replyTo().tell(new Filled(out, List.of()));
       return ready();
     }
 
-    /** Asks the pool for the next sample (a decoder that throws asks again from its restarted setup). */
+    /** Answers with the group up to its {@code i}th event (reported), the rest to ask again for; the decoder then restarts. */
+    private static DecoderCrashed crashed(Decode d, List<ReadEvent> done, int i, DecoderCrashed crash) {
+      d.replyTo().tell(new Filled(done, List.copyOf(d.group().subList(i + 1, d.group().size()))));
+      return crash;
+    }
+
+    /** Asks the pool for the next group (a decoder that throws asks again from its restarted setup). */
     private Behavior<Decode> ready() {
       pool.tell(new Idle(getContext().getSelf()));
       return this;
@@ -230,27 +255,52 @@ public final class DecoderPool {
     }
   }
 
-  private static void deadLetter(Decode d, RawSample raw, String reason, Stats stats) {
+  private static ReadEvent deadLetter(ReadEvent.Slot slot, RawSample raw, String reason, Stats stats) {
     stats.deadLetters.incrementAndGet();
-    d.replyTo().tell(new ReadEvent.Slot(d.slot().position(), new DeadLetter(raw.shard(), raw.key(), reason)));
+    return new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), reason));
   }
 
   /**
-   * The per-sample stage function ({@code RankPipeline.Settings}) that asks {@code pool}: a
-   * sample the pool does not answer within {@code timeout} becomes a dead letter.
+   * The per-sample stage ({@code RankPipeline.Settings}) that asks {@code pool}: each group
+   * whole, and again for the rest of a group whose decoder broke. A group the pool does not
+   * answer within {@code timeout} per sample has its samples made dead letters.
    */
-  public static BiFunction<Integer, ReadEvent, CompletionStage<ReadEvent>> stage(ActorRef<Decode> pool, Duration timeout,
-                                                                                  Scheduler scheduler) {
-    return (epoch, e) -> {
-      if (!(e instanceof ReadEvent.Slot slot) || !(slot.record() instanceof RawSample raw)) {
-        return java.util.concurrent.CompletableFuture.completedFuture(e);
-      }
-      // the ask's future runs a dependent stage on the common pool unless told otherwise, which
-      // on two cores means a new thread per sample: the fallback runs where the answer arrives
-      return AskPattern.<Decode, ReadEvent>ask(pool, reply -> new Decode(epoch, slot, reply), timeout, scheduler)
-          .handleAsync((decoded, failure) -> failure == null ? decoded : new ReadEvent.Slot(slot.position(),
-              new DeadLetter(raw.shard(), raw.key(), "decoding took longer than limits.timeout (" + timeout.toMillis()
-                  + " ms) or no decoder was left: abandoned")), Runnable::run);
-    };
+  public static SampleStage stage(ActorRef<Decode> pool, Duration timeout, Scheduler scheduler) {
+    return (epoch, group) -> ask(pool, epoch, group, timeout, scheduler);
+  }
+
+  private static CompletionStage<List<ReadEvent>> ask(ActorRef<Decode> pool, int epoch, List<ReadEvent> group,
+                                                      Duration timeout, Scheduler scheduler) {
+    if (group.stream().noneMatch(e -> e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample)) {
+      return CompletableFuture.completedFuture(group);
+    }
+    // the ask's future runs a dependent stage on the common pool unless told otherwise, which
+    // on two cores means a new thread per group: the continuation runs where the answer arrives
+    return AskPattern.<Decode, Filled>ask(pool, reply -> new Decode(epoch, group, reply),
+            timeout.multipliedBy(group.size()), scheduler)
+        .handleAsync((filled, failure) -> failure != null ? CompletableFuture.completedFuture(abandoned(group, timeout))
+            : filled.rest().isEmpty() ? CompletableFuture.completedFuture(filled.done())
+            : ask(pool, epoch, filled.rest(), timeout, scheduler).thenApply(rest -> concat(filled.done(), rest)),
+            Runnable::run)
+        .thenCompose(f -> f);
+  }
+
+  /** {@code group} with each sample a dead letter: the pool did not answer in time. */
+  private static List<ReadEvent> abandoned(List<ReadEvent> group, Duration timeout) {
+    List<ReadEvent> out = new ArrayList<>(group.size());
+    for (ReadEvent e : group) {
+      out.add(e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample raw
+          ? new ReadEvent.Slot(slot.position(), new DeadLetter(raw.shard(), raw.key(), "decoding took longer than"
+              + " limits.timeout (" + timeout.toMillis() + " ms) or no decoder was left: abandoned"))
+          : e);
+    }
+    return out;
+  }
+
+  private static List<ReadEvent> concat(List<ReadEvent> a, List<ReadEvent> b) {
+    List<ReadEvent> all = new ArrayList<>(a.size() + b.size());
+    all.addAll(a);
+    all.addAll(b);
+    return all;
   }
 }

@@ -6,7 +6,7 @@ import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.workers.reader.ShardReader.SliceElement;
 import dev.conveyor.workers.reader.ShardReader.SliceEnd;
-import dev.conveyor.workers.reader.ShardReader.SliceEvent;
+import dev.conveyor.workers.reader.ShardReader.SliceEvents;
 import dev.conveyor.workers.reader.ShardReader.SliceHandedBack;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -227,17 +227,18 @@ public final class LeasedSlices {
         handedBack.set(true); // the stream ends here: lease the rest elsewhere
         return List.of();
       }
-      if (e instanceof SliceEvent ev) {
+      if (e instanceof SliceEvents g) {
         long want = next.get();
-        if (ev.ordinal() < want) {
-          stats.duplicatesDropped.incrementAndGet();
+        if (g.end() <= want) {
+          stats.duplicatesDropped.addAndGet(g.events().size());
           return List.of(); // already delivered by an earlier lease of this slice
         }
-        if (ev.ordinal() > want) {
-          throw new IllegalStateException("slice " + index + ": event " + ev.ordinal() + " arrived, " + want + " expected");
+        if (g.first() > want) {
+          throw new IllegalStateException("slice " + index + ": event " + g.first() + " arrived, " + want + " expected");
         }
-        next.incrementAndGet();
-        return List.of(ev.event());
+        stats.duplicatesDropped.addAndGet(want - g.first());
+        next.set(g.end());
+        return g.first() == want ? g.events() : g.events().subList((int) (want - g.first()), g.events().size());
       }
       SliceEnd end = (SliceEnd) e;
       if (end.events() != next.get()) {

@@ -4,6 +4,8 @@ import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.WindowSlice;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.wire.WireMessage;
 import java.time.Duration;
@@ -38,8 +40,9 @@ import org.apache.pekko.stream.javadsl.StreamRefs;
 /**
  * A worker node's reader of leased slices. For a {@link Lease} it reads the slice (shards,
  * tar, grouping, window shuffle and the per-sample stage, as one rank would locally) and
- * offers the events to the lease holder as a {@link SourceRef}: each event numbered by its
- * ordinal in the slice, from {@code fromOrdinal} on, then a {@link SliceEnd} with the count.
+ * offers the events to the lease holder as a {@link SourceRef}: in groups of consecutive
+ * events (as the stage took them, each within one message), numbered by their ordinals in the
+ * slice, from {@code fromOrdinal} on, then a {@link SliceEnd} with the count.
  * The same slice always yields the same events, so a slice leased again to another node after
  * a failure continues exactly where the first stopped. Back-pressure crosses the network: the
  * stream reads only as fast as the lease holder takes.
@@ -68,10 +71,25 @@ public final class ShardReader {
   public record Offer(long lease, long fencing, SourceRef<SliceElement> events) implements WireMessage {}
 
   /** An element of a leased slice's stream. */
-  public sealed interface SliceElement extends WireMessage permits SliceEvent, SliceEnd, SliceHandedBack {}
+  public sealed interface SliceElement extends WireMessage permits SliceEvents, SliceEnd, SliceHandedBack {}
 
-  /** Event number {@code ordinal} of the slice. */
-  public record SliceEvent(long ordinal, ReadEvent event) implements SliceElement {}
+  /**
+   * Consecutive events of the slice, numbered {@code first} on: the events go in groups (the
+   * job's hand-off), each within one message's size, so that each element sent is paid once per group.
+   */
+  public record SliceEvents(long first, List<ReadEvent> events) implements SliceElement {
+    public SliceEvents {
+      events = List.copyOf(events);
+      if (events.isEmpty()) {
+        throw new IllegalArgumentException("a slice's group of events is empty");
+      }
+    }
+
+    /** The ordinal after the last event. */
+    public long end() {
+      return first + events.size();
+    }
+  }
 
   /** The slice had {@code events} events: a stream that ends without this did not end well. */
   public record SliceEnd(long events) implements SliceElement {}
@@ -120,10 +138,10 @@ public final class ShardReader {
 
   /** {@code e}, or when its sample (members and tensors) is larger than {@code max} bytes, a dead letter in its slot. */
   static ReadEvent fits(ReadEvent e, long max) {
-    if (e instanceof ReadEvent.Slot s && s.record() instanceof dev.conveyor.streams.sample.RawSample r) {
-      long size = r.bytes() + r.decoded().map(d -> d.tensorBytes()).orElse(0L);
+    if (e instanceof ReadEvent.Slot s && s.record() instanceof RawSample r) {
+      long size = messageBytes(e);
       if (size > max) {
-        return new ReadEvent.Slot(s.position(), new dev.conveyor.streams.sample.DeadLetter(r.shard(), r.key(),
+        return new ReadEvent.Slot(s.position(), new DeadLetter(r.shard(), r.key(),
             "the sample takes " + size + " bytes with its tensors, more than a message between nodes may carry ("
                 + max + "): make the crops or clips smaller"));
       }
@@ -131,9 +149,35 @@ public final class ShardReader {
     return e;
   }
 
-  /** The sample bytes of an event (0 for a dead letter or a report). */
-  public static long bytes(ReadEvent e) {
-    return e instanceof ReadEvent.Slot s && s.record() instanceof dev.conveyor.streams.sample.RawSample r ? r.bytes() : 0;
+  /** What an event weighs in a message: its sample's members and tensors. */
+  static long messageBytes(ReadEvent e) {
+    return e instanceof ReadEvent.Slot s && s.record() instanceof RawSample r
+        ? r.bytes() + r.decoded().map(d -> d.tensorBytes()).orElse(0L) : 0;
+  }
+
+  /**
+   * A group as the stage answered it, each sample that does not {@link #fits fit} a message made
+   * a dead letter, cut into runs that each fit one message of {@code max} bytes.
+   */
+  static List<List<ReadEvent>> messages(List<ReadEvent> group, long max) {
+    List<List<ReadEvent>> out = new ArrayList<>(1);
+    List<ReadEvent> run = new ArrayList<>(group.size());
+    long bytes = 0;
+    for (ReadEvent raw : group) {
+      ReadEvent e = fits(raw, max);
+      long size = messageBytes(e);
+      if (!run.isEmpty() && bytes + size > max) {
+        out.add(run);
+        run = new ArrayList<>();
+        bytes = 0;
+      }
+      run.add(e);
+      bytes += size;
+    }
+    if (!run.isEmpty()) {
+      out.add(run);
+    }
+    return out;
   }
 
   /** How long a leaving node waits for its lease holders to take the hand-back (they may be slow to pull). */
@@ -232,25 +276,39 @@ public final class ShardReader {
       if (leaving.isDone()) {
         return Source.single(new SliceHandedBack());
       }
-      return RankPipeline.slice(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
-          .map(e -> fits(e, maxSampleBytes))
+      return RankPipeline.sliceGroups(store, plan, l.epoch(), l.slice(), l.firstPosition(), settings)
+          .mapConcat(g -> messages(g, maxSampleBytes))
           // number the events; at the end, say how many there were
-          .<long[], SliceElement>statefulMap(() -> new long[1], (count, e) ->
-              Pair.create(count, new SliceEvent(count[0]++, e)),
+          .<long[], SliceElement>statefulMap(() -> new long[1], (count, g) -> {
+                SliceEvents numbered = new SliceEvents(count[0], g);
+                count[0] = numbered.end();
+                return Pair.create(count, numbered);
+              },
               count -> Optional.of(new SliceEnd(count[0])))
-          .filter(e -> !(e instanceof SliceEvent ev) || ev.ordinal() >= l.fromOrdinal())
+          .mapConcat(e -> from(e, l.fromOrdinal()))
           // a hand-back overtakes the events not yet sent, and ends the stream
           .merge(Source.completionStage(leaving), true)
           .takeWhile(e -> !(e instanceof SliceHandedBack), true)
           .map(e -> {
-            if (e instanceof SliceEvent ev) {
-              stats.events.incrementAndGet();
-              stats.bytes.addAndGet(bytes(ev.event()));
+            if (e instanceof SliceEvents g) {
+              stats.events.addAndGet(g.events().size());
+              g.events().forEach(ev -> stats.bytes.addAndGet(RankPipeline.readBytes(ev)));
             } else if (e instanceof SliceHandedBack) {
               stats.handedBack.incrementAndGet();
             }
             return e;
           });
+    }
+
+    /** {@code e} without the events before ordinal {@code from} (the holder has them from an earlier lease). */
+    private static List<SliceElement> from(SliceElement e, long from) {
+      if (!(e instanceof SliceEvents g) || g.first() >= from) {
+        return List.of(e);
+      }
+      if (g.end() <= from) {
+        return List.of();
+      }
+      return List.of(new SliceEvents(from, g.events().subList((int) (from - g.first()), g.events().size())));
     }
 
     private Behavior<Command> onPostStop(PostStop stop) {

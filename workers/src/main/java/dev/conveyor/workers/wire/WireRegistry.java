@@ -53,6 +53,7 @@ public final class WireRegistry {
     e.add(new Entry(111, forName("org.apache.pekko.util.ByteString$ByteString1"), Kind.BYTES));
     e.add(new Entry(112, forName("org.apache.pekko.util.ByteString$ByteStrings"), Kind.BYTES));
     e.add(new Entry(113, forName("org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter"), Kind.ACTOR_REF));
+    e.add(new Entry(114, java.time.Duration.class, null));
     // samples and what the reader says of them (streams)
     e.add(new Entry(200, RawSample.class, null));
     e.add(new Entry(201, Member.class, null));
@@ -71,10 +72,11 @@ public final class WireRegistry {
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));
-    e.add(new Entry(302, ShardReader.SliceEvent.class, null));
+    // 302 was ShardReader$SliceEvent (one event per element): retired for 306
     e.add(new Entry(303, ShardReader.SliceEnd.class, null));
     e.add(new Entry(304, forName("org.apache.pekko.stream.impl.streamref.SourceRefImpl"), Kind.SOURCE_REF));
     e.add(new Entry(305, ShardReader.SliceHandedBack.class, null));
+    e.add(new Entry(306, ShardReader.SliceEvents.class, null));
     return e;
   }
 

@@ -8,6 +8,7 @@ import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
+import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
@@ -93,20 +94,25 @@ class DecoderPoolTest {
     }
   }
 
+  /** {@code slots} in groups of {@code n}, each through {@code stage}, two groups at once, the answers in order. */
+  List<ReadEvent> inGroups(SampleStage stage, int n) throws Exception {
+    return Source.from(slots).<ReadEvent>map(s -> s).grouped(n).mapAsync(2, g -> stage.apply(0, g)).mapConcat(g -> g)
+        .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
+  }
+
   @Test
   void aDecoderWhoseStageThrowsIsRestartedTheSampleDeadLetteredAndTheRestDecodeAsEverywhere() throws Exception {
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
         Optional.of(ThrowsOnOne.class.getName()), stats)).narrow();
-    var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
-    List<ReadEvent> out = Source.from(slots).mapAsync(4, s -> stage.apply(0, s))
-        .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
+    // groups of 5: the poisoned sample (7) is in the middle of the second; the two after it are
+    // answered after the decoder's restart
+    List<ReadEvent> out = inGroups(DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler()), 5);
 
-    // the same decoding in the single-process decoder stage (its own threads, no actors)
+    // the same decoding in the single-process decoder stage (its own threads, no actors), one by one
     List<ReadEvent> reference;
     try (DecoderStage local = new DecoderStage(SETTINGS, SEED, 2)) {
-      reference = Source.from(slots).mapAsync(4, s -> local.apply(0, s))
-          .runWith(Sink.seq(), mat).toCompletableFuture().get(90, TimeUnit.SECONDS);
+      reference = inGroups(local::apply, 1);
     }
     assertThat(out).hasSize(slots.size());
     for (int i = 0; i < out.size(); i++) {
@@ -154,10 +160,10 @@ class DecoderPoolTest {
         Optional.of(SlowOnFirst.class.getName()), stats)).narrow();
     var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
     long start = System.nanoTime();
-    var slow = stage.apply(0, slots.get(0)).toCompletableFuture();
-    List<java.util.concurrent.CompletableFuture<ReadEvent>> rest = new ArrayList<>();
+    var slow = stage.apply(0, List.of(slots.get(0))).toCompletableFuture();
+    List<java.util.concurrent.CompletableFuture<List<ReadEvent>>> rest = new ArrayList<>();
     for (ReadEvent.Slot s : slots.subList(1, slots.size())) {
-      rest.add(stage.apply(0, s).toCompletableFuture());
+      rest.add(stage.apply(0, List.of(s)).toCompletableFuture());
     }
     java.util.concurrent.CompletableFuture.allOf(rest.toArray(new java.util.concurrent.CompletableFuture[0]))
         .get(60, TimeUnit.SECONDS);
@@ -165,7 +171,7 @@ class DecoderPoolTest {
     // round-robin routing left every other sample queued behind the held decoder until it was free
     assertThat(slow).as("the held sample is still held when the %d others are done (%.1f s)", rest.size(), restSeconds)
         .isNotDone();
-    assertThat(slow.get(30, TimeUnit.SECONDS)).isInstanceOf(ReadEvent.Slot.class);
+    assertThat(slow.get(30, TimeUnit.SECONDS)).singleElement().isInstanceOf(ReadEvent.Slot.class);
     assertThat(stats.decoded()).isEqualTo(slots.size());
   }
 
@@ -183,9 +189,13 @@ class DecoderPoolTest {
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(1, SETTINGS, SEED,
         Optional.of(AlwaysThrows.class.getName()), stats)).narrow();
     var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
-    List<ReadEvent> out = new ArrayList<>();
-    for (int i = 0; i < DecoderPool.MAX_RESTARTS + 3; i++) {
-      out.add(stage.apply(0, slots.get(i % slots.size())).toCompletableFuture().get(30, TimeUnit.SECONDS));
+    // one group: each failure dead-letters one sample and the rest is asked for again, until the
+    // decoder, restarted too often, stops and the pool has none left for the rest
+    List<ReadEvent> group = new ArrayList<>(slots.subList(0, DecoderPool.MAX_RESTARTS + 3));
+    List<ReadEvent> out = stage.apply(0, group).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(out).hasSize(group.size());
+    for (int i = 0; i < out.size(); i++) {
+      assertThat(((ReadEvent.Slot) out.get(i)).position()).isEqualTo(slots.get(i).position());
     }
     assertThat(out).allSatisfy(e -> assertThat(((ReadEvent.Slot) e).record()).isInstanceOf(DeadLetter.class));
     assertThat(((DeadLetter) ((ReadEvent.Slot) out.get(out.size() - 1)).record()).reason())

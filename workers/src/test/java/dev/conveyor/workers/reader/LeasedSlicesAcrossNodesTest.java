@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.StageSettings.HandOff;
 import dev.conveyor.streams.batch.BatchDigest;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -51,7 +53,9 @@ class LeasedSlicesAcrossNodesTest {
   static Path dir;
 
   static DataPlan plan;
-  static final RankPipeline.Settings SETTINGS = new RankPipeline.Settings(2, 2, 1 << 24, RankPipeline::identity);
+  /** Events in groups of 2: a slice is several messages long, so a reader node can go away mid-slice. */
+  static final RankPipeline.Settings SETTINGS = new RankPipeline.Settings(2, 2, 1 << 24, RankPipeline::identity, 0,
+      Map.of(), new HandOff(2, 1 << 20, Duration.ofMillis(10)));
   static final LeasedSlices.Settings LEASES = new LeasedSlices.Settings(Duration.ofSeconds(3), 4, Duration.ofMillis(100), 2);
 
   final List<ActorSystem<?>> systems = new ArrayList<>();

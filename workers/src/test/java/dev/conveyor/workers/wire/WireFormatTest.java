@@ -54,7 +54,7 @@ class WireFormatTest {
         "107 java.util.HashMap", "108 java.util.LinkedHashMap", "109 java.util.Optional",
         "110 org.apache.pekko.util.ByteString$ByteString1C", "111 org.apache.pekko.util.ByteString$ByteString1",
         "112 org.apache.pekko.util.ByteString$ByteStrings",
-        "113 org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter",
+        "113 org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter", "114 java.time.Duration",
         "200 dev.conveyor.streams.sample.RawSample", "201 dev.conveyor.streams.sample.Member",
         "202 dev.conveyor.streams.sample.DeadLetter", "203 dev.conveyor.streams.sample.Decoded",
         "204 dev.conveyor.streams.sample.Decoded$Picture", "205 dev.conveyor.streams.sample.Decoded$Clip",
@@ -63,9 +63,10 @@ class WireFormatTest {
         "210 dev.conveyor.streams.plan.Recipe", "211 dev.conveyor.streams.plan.Recipe$Shuffle",
         "212 dev.conveyor.streams.plan.ShardSet", "213 dev.conveyor.streams.store.ShardCheck",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
-        "302 dev.conveyor.workers.reader.ShardReader$SliceEvent", "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
+        "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
-        "305 dev.conveyor.workers.reader.ShardReader$SliceHandedBack");
+        "305 dev.conveyor.workers.reader.ShardReader$SliceHandedBack",
+        "306 dev.conveyor.workers.reader.ShardReader$SliceEvents");
     List<String> now = new ArrayList<>();
     WireRegistry.entries().forEach(e -> now.add(e.id() + " " + e.type().getName()));
     assertThat(now).isEqualTo(pinned);
@@ -92,6 +93,23 @@ class WireFormatTest {
     assertThat(d.video().orElseThrow().frameIndices()).containsExactly(0, 7);
     assertThat(d.video().orElseThrow().originalWidth()).isEqualTo(320);
     assertThat(d.text()).isEqualTo(decoded.text());
+  }
+
+  @Test
+  void aGroupOfASlicesEventsCrossesWholeAndInOrder() {
+    RawSample a = new RawSample("s3://b/part-000001.tar", "000001", List.of(new Member("jpg", ByteString.fromString("a"))));
+    RawSample b = new RawSample("s3://b/part-000001.tar", "000002", List.of(new Member("jpg", ByteString.fromString("b"))))
+        .withDecoded(new Decoded(Optional.of(new Decoded.Picture(new byte[] {7, 7, 7}, 1, 1, 1, 1)), Optional.empty(),
+            Map.of()));
+    var group = new dev.conveyor.workers.reader.ShardReader.SliceEvents(40, List.of(new ReadEvent.Slot(100, a),
+        new ReadEvent.Report(new DeadLetter("s", "*", "stray")), new ReadEvent.Slot(101, b)));
+    var back = (dev.conveyor.workers.reader.ShardReader.SliceEvents) roundTrip(group);
+    assertThat(back.first()).isEqualTo(40);
+    assertThat(back.end()).isEqualTo(43);
+    assertThat(back.events().subList(0, 2)).isEqualTo(group.events().subList(0, 2));
+    RawSample bBack = (RawSample) ((ReadEvent.Slot) back.events().get(2)).record();
+    assertThat(bBack.key()).isEqualTo("000002");
+    assertThat(bBack.decoded().orElseThrow().image().orElseThrow().rgb()).containsExactly(7, 7, 7);
   }
 
   @Test
