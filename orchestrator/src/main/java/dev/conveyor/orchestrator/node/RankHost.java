@@ -43,7 +43,7 @@ final class RankHost {
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // the rank reads reader-parallelism slices at once, as a rank reads windows in one process
     LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
-        leases.retryDelay(), job.readerParallelism());
+        leases.retryDelay(), job.readerParallelism()).grouped(job.stages().handOff().samples());
     // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
     LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> ClusterNode.isUp(system, ref));
     Cursor start = Cursor.decode(r.start());

@@ -26,6 +26,7 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.StreamRefAttributes;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -45,8 +46,33 @@ public final class LeasedSlices {
    * @param maxAttempts    leases of one slice before the rank's stream fails
    * @param retryDelay     wait before leasing a failed slice again
    * @param slicesInFlight slices read at once (their streams are buffered by back-pressure only)
+   * @param buffered       elements (groups of events) a slice's stream holds on the rank's side
    */
-  public record Settings(Duration offerTimeout, int maxAttempts, Duration retryDelay, int slicesInFlight) {}
+  public record Settings(Duration offerTimeout, int maxAttempts, Duration retryDelay, int slicesInFlight, int buffered) {
+    /** Samples a slice's stream holds on the rank's side: what Pekko's stream references hold of single elements. */
+    public static final int BUFFERED_SAMPLES = 32;
+
+    public Settings {
+      if (buffered < 1) {
+        throw new IllegalArgumentException("a slice's stream must hold at least one element, got " + buffered);
+      }
+    }
+
+    /** Elements of one event each: {@link #BUFFERED_SAMPLES} of them. */
+    public Settings(Duration offerTimeout, int maxAttempts, Duration retryDelay, int slicesInFlight) {
+      this(offerTimeout, maxAttempts, retryDelay, slicesInFlight, BUFFERED_SAMPLES);
+    }
+
+    /**
+     * These settings for elements of up to {@code samples} events: the stream holds about
+     * {@link #BUFFERED_SAMPLES} samples still (at least two elements), not that many groups —
+     * decoded samples are large, and a rank has several slices' streams open.
+     */
+    public Settings grouped(int samples) {
+      return new Settings(offerTimeout, maxAttempts, retryDelay, slicesInFlight,
+          Math.max(2, (BUFFERED_SAMPLES + samples - 1) / samples));
+    }
+  }
 
   /** What leasing did, for the summary: leases granted, and slices leased again after a failure. */
   public static final class Stats {
@@ -204,7 +230,7 @@ public final class LeasedSlices {
             if (o.lease() != lease || o.fencing() != fencing) {
               throw new IllegalStateException("offer for lease " + o.lease() + "/" + o.fencing() + ", asked " + lease + "/" + fencing);
             }
-            return o.events().getSource();
+            return o.events().getSource().addAttributes(StreamRefAttributes.bufferCapacity(s.buffered()));
           });
       AtomicBoolean ended = new AtomicBoolean();
       AtomicBoolean handedBack = new AtomicBoolean();
