@@ -24,6 +24,7 @@ import dev.conveyor.streams.sample.ShardRecord;
 import dev.conveyor.streams.sample.ShardSamples;
 import dev.conveyor.streams.store.ShardStore;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -154,6 +155,74 @@ public final class PipelineBench {
       }
       return s;
     }
+  }
+
+  /** Conveyor's whole path against the Python loader's loop on the same image shards, on as many cores as this process may use. */
+  public record PeerResult(int cores, int shards, long samples, double conveyorPerS, double peerPerS, int rounds) {
+    public double ratio() {
+      return peerPerS > 0 ? conveyorPerS / peerPerS : 0;
+    }
+
+    public ObjectNode json() {
+      return Json.object().put("cores", cores).put("shards", shards).put("samples_per_round", samples)
+          .put("conveyor_images_per_s", Json.fixed(conveyorPerS, 1)).put("peer_images_per_s", Json.fixed(peerPerS, 1))
+          .put("ratio", Json.fixed(ratio(), 3)).put("rounds", rounds);
+    }
+
+    public String text() {
+      return String.format(Locale.ROOT, "peer   %d core(s), %d shard(s), %,d images a round, decoded to 256x256 RGB and"
+              + " batched: conveyor %,.0f images/s, py_peer.py batch (%d process(es)) %,.0f images/s, ratio %.3f (goal >= 2)"
+              + " (medians of %d rounds)", cores, shards, samples, conveyorPerS, cores, peerPerS, ratio(), rounds);
+    }
+  }
+
+  /**
+   * {@code bench pipeline --peer}: the image shards through the job runtime (decoded to 256 x 256
+   * RGB, the pictures' own size, as the peer decodes them, batched by {@code batchSize}) against
+   * {@code peer} ({@code ../shared/bench/py_peer.py batch}, Debian's /usr/bin/python3) with one
+   * process per core this process may use: under {@code taskset -c 0} both get one core (the
+   * peer inherits the affinity). Rounds interleaved (peer, Conveyor, …) after an untimed one of
+   * each; Conveyor's from the job's submission to its last batch taken, the peer's as it times
+   * itself (interpreter start excluded from both).
+   */
+  public static PeerResult peer(ActorSystem<?> node, List<URI> shards, int batchSize, int threads, int rounds, Config base,
+                                Path peer, Consumer<String> notice) throws Exception {
+    int cores = Runtime.getRuntime().availableProcessors();
+    Config job = ConfigFactory.parseString(String.format(Locale.ROOT,
+            "conveyor.job { shards = \"%s\", world-size = 1, batch-size = %d, decode = auto, manifest = none }\n"
+                + "conveyor.decode.image { short-side = 256, crop-height = 256, crop-width = 256 }",
+            pattern(shards), batchSize))
+        .withFallback(base);
+    ConveyorSettings settings = ConveyorSettings.fromConfig(job);
+    List<String> cmd = new ArrayList<>(List.of(PYTHON, peer.toString(), "batch", String.valueOf(cores)));
+    shards.forEach(u -> cmd.add(Path.of(u).toString()));
+    notice.accept(String.format(Locale.ROOT, "peer: %d core(s), %d decoder(s); warming up (one round of each)", cores,
+        threads));
+    peerRound(cmd);
+    JobSummary first = pipeline(node, settings);
+    double[] c = new double[rounds];
+    double[] p = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      p[r] = peerRound(cmd);
+      c[r] = pipeline(node, settings).samplesPerSecond();
+      notice.accept(String.format(Locale.ROOT, "peer round %d/%d: conveyor %,.0f images/s, py_peer.py %,.0f images/s",
+          r + 1, rounds, c[r], p[r]));
+    }
+    return new PeerResult(cores, shards.size(), first.samples(), Measure.median(c), Measure.median(p), rounds);
+  }
+
+  /** Debian's interpreter, which has Pillow and numpy (another python3 may come first on the PATH). */
+  static final String PYTHON = "/usr/bin/python3";
+
+  /** One run of the peer: the samples per second it reports. */
+  private static double peerRound(List<String> cmd) throws Exception {
+    Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    if (!proc.waitFor(10, TimeUnit.MINUTES) || proc.exitValue() != 0) {
+      throw new IllegalStateException("the peer failed (" + String.join(" ", cmd) + "): " + out);
+    }
+    String last = out.substring(out.lastIndexOf('\n') + 1);
+    return Json.parse(last).path("samples_per_s").asDouble();
   }
 
   /** The shards, all in one folder, as one pattern {@code run} takes: {@code file:///dir/{a.tar,b.tar}}. */

@@ -78,6 +78,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--batch-size", defaultValue = "32", description = "pipeline: samples per batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--peer", paramLabel = "PY_PEER", description = "pipeline: the image shards only, decoded to 256x256"
+      + " and batched, against this Python loader (../shared/bench/py_peer.py batch) with one process per core this"
+      + " process may use (run under taskset -c 0 for one core).")
+  java.nio.file.Path peer;
+
   private Integer pipeline() throws Exception {
     if (in == null) {
       throw new ConveyorCli.UsageException("bench pipeline needs --in: e.g. --in file:///tmp/ref/shards (make it with"
@@ -101,13 +106,26 @@ final class BenchCommand implements Callable<Integer> {
       dev.conveyor.orchestrator.node.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
           java.time.Duration.ofSeconds(60));
       int threads = dev.conveyor.config.StageSettings.fromConfig(base).decodersFor(node.cpus());
+      java.util.function.Consumer<String> notice = line -> {
+        err.println("bench: " + line);
+        err.flush();
+      };
+      if (peer != null) {
+        if (!kinds.containsKey("images")) {
+          throw new ConveyorCli.UsageException("bench pipeline --peer takes the reference corpus's img-*.tar shards; none in " + in);
+        }
+        if (!java.nio.file.Files.isRegularFile(peer)) {
+          throw new ConveyorCli.UsageException("--peer: no such file " + peer + " (../shared/bench/py_peer.py)");
+        }
+        var r = dev.conveyor.bench.PipelineBench.peer(system, kinds.get("images"), batchSize, threads, rounds, base,
+            peer, notice);
+        spec.commandLine().getOut().println(json ? Json.compact(r.json()) : r.text());
+        return ConveyorCli.EXIT_OK;
+      }
       java.util.List<dev.conveyor.bench.PipelineBench.Result> results = new java.util.ArrayList<>();
       for (var kind : kinds.entrySet()) {
         results.add(dev.conveyor.bench.PipelineBench.run(system, kind.getKey(), kind.getValue(), 1, batchSize,
-            threads, rounds, base, store, line -> {
-              err.println("bench: " + line);
-              err.flush();
-            }));
+            threads, rounds, base, store, notice));
       }
       spec.commandLine().getOut().println(dev.conveyor.bench.PipelineBench.format(results, json));
       return ConveyorCli.EXIT_OK;

@@ -7,8 +7,17 @@ import java.util.List;
 public record DecodeSettings(Image image, Video video, List<String> textFields, Augment augment, Limits limits, HwAccel hwaccel) {
   public static final String PATH = "conveyor.decode";
 
-  /** Images: shorter side resized to {@code shortSide}, then cropped to {@code cropHeight x cropWidth}. */
-  public record Image(int shortSide, int cropHeight, int cropWidth) {}
+  /**
+   * Images: shorter side resized to {@code shortSide}, then cropped to {@code cropHeight x
+   * cropWidth}; JPEGs decoded by {@code jpeg}.
+   */
+  public record Image(int shortSide, int cropHeight, int cropWidth, JpegDecoder jpeg) {}
+
+  /**
+   * What decodes JPEGs: libjpeg-turbo (the system's, SIMD; DCT-domain scaling, resize and crop
+   * in one pass), or FFmpeg's mjpeg decoder (the rest of the images always go through FFmpeg).
+   */
+  public enum JpegDecoder { LIBJPEG_TURBO, FFMPEG }
 
   /** Video: {@code frames} frames per sample, resized and cropped like images. */
   public record Video(int frames, Sampling sampling, int stride, int shortSide, int cropHeight, int cropWidth, ShortClips shortClips) {}
@@ -29,7 +38,8 @@ public record DecodeSettings(Image image, Video video, List<String> textFields, 
 
   public static DecodeSettings fromConfig(Config config) {
     ConfigReader r = new ConfigReader(config, PATH);
-    Image image = new Image(r.intAtLeast("image.short-side", 1), r.intAtLeast("image.crop-height", 1), r.intAtLeast("image.crop-width", 1));
+    Image image = new Image(r.intAtLeast("image.short-side", 1), r.intAtLeast("image.crop-height", 1),
+        r.intAtLeast("image.crop-width", 1), r.enumValue("image.jpeg", JpegDecoder.class));
     if (image.cropHeight() > image.shortSide() && image.cropWidth() > image.shortSide()) {
       throw new SettingsException(r.key("image.crop-height"), "a crop larger than short-side on both sides cannot be cut");
     }

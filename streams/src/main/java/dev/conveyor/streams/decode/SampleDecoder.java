@@ -53,14 +53,16 @@ public final class SampleDecoder {
     for (Member m : raw.members()) {
       String kind = kind(m.ext());
       try {
+        // toArrayUnsafe: a member as the tar parser makes it (one compact array) is read in
+        // place, not copied; decoders only read it
         if (IMAGES.contains(kind) && picture == null) {
-          var d = images.decode(m.data().toArray(), rnd);
+          var d = images.decode(m.data().toArrayUnsafe(), rnd);
           picture = new Decoded.Picture(d.rgb(), d.height(), d.width(), d.originalWidth(), d.originalHeight());
         } else if (VIDEOS.contains(kind) && clip == null) {
-          var d = videos.decode(m.data().toArray(), rnd);
+          var d = videos.decode(m.data().toArrayUnsafe(), rnd);
           clip = new Decoded.Clip(d.rgb(), d.frames(), d.height(), d.width(), d.originalWidth(), d.originalHeight(), d.frameIndices());
         } else if (TEXTS.contains(kind)) {
-          String s = utf8(m.data().toArray());
+          String s = utf8(m.data().asByteBuffer());
           text.put(m.ext(), kind.equals("json") ? fields(s) : s);
         }
       } catch (DecodeException e) {
@@ -74,12 +76,12 @@ public final class SampleDecoder {
     return ext.substring(ext.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
   }
 
-  private static String utf8(byte[] b) throws DecodeException {
+  private static String utf8(ByteBuffer b) throws DecodeException {
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b)).toString();
+          .decode(b).toString();
     } catch (CharacterCodingException e) {
       throw new DecodeException("not valid UTF-8 text");
     }

@@ -41,6 +41,9 @@ final class StillDecoder {
 
   private StillDecoder() {}
 
+  /** The codec id of JPEG, as {@link #codecOf} answers it. */
+  static final int JPEG = AV_CODEC_ID_MJPEG;
+
   /** The codec for an image's signature, or -1 when it is none of JPEG, PNG, WebP. */
   static int codecOf(byte[] b) {
     if (b.length >= 3 && (b[0] & 0xff) == 0xFF && (b[1] & 0xff) == 0xD8) {

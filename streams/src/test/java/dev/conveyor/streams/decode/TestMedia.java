@@ -78,6 +78,42 @@ final class TestMedia {
     }
   }
 
+  /**
+   * A JPEG made by FFmpeg's mjpeg encoder (4:2:0, high quality): four quadrants, red, green,
+   * blue and white (top left, top right, bottom left, bottom right), over a gentle diagonal
+   * gradient so that resizing has something to interpolate.
+   */
+  static byte[] quadrantsJpeg(int width, int height) throws Exception {
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int shade = 40 * (x + y) / (width + height);
+        boolean left = x < width / 2;
+        boolean top = y < height / 2;
+        Color c = top ? (left ? new Color(215 + shade, shade, shade) : new Color(shade, 215 + shade, shade))
+            : (left ? new Color(shade, shade, 215 + shade) : new Color(215 + shade, 215 + shade, 215 + shade));
+        img.setRGB(x, y, c.getRGB());
+      }
+    }
+    Path f = Files.createTempFile("quadrants-", ".jpg");
+    try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(f.toFile(), width, height, 0);
+         Java2DFrameConverter conv = new Java2DFrameConverter()) {
+      rec.setFormat("image2");
+      rec.setVideoCodec(avcodec.AV_CODEC_ID_MJPEG);
+      rec.setPixelFormat(avutil.AV_PIX_FMT_YUVJ420P);
+      rec.setVideoQuality(2); // qscale 2: near lossless
+      rec.setFrameRate(1);
+      rec.start();
+      rec.record(conv.convert(img));
+      rec.stop();
+    }
+    try {
+      return Files.readAllBytes(f);
+    } finally {
+      Files.delete(f);
+    }
+  }
+
   /** A lossless PNG: left half red, right half blue. */
   static byte[] halvesPng(int width, int height) throws Exception {
     BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
