@@ -43,6 +43,25 @@ static int dct_scale(int w, int h, int want_w, int want_h) {
 }
 
 /*
+ * Where position p of a side scaled to `scaled` pixels reads from a side of `decoded` pixels:
+ * the pixel index, and in *weight the share (of 2048) of the next pixel; centre-aligned and
+ * clamped to the picture.
+ */
+static int source(int p, int scaled, int decoded, int *weight) {
+  long f = ((2L * p + 1) * decoded * 1024) / scaled - 1024;
+  if (f < 0) {
+    f = 0;
+  }
+  int i = (int) (f >> 11);
+  if (i >= decoded - 1) {
+    i = decoded - 1;
+    f = (long) i << 11;
+  }
+  *weight = (int) (f - ((long) i << 11));
+  return i;
+}
+
+/*
  * Output column x of the crop comes from scaled column (flip ? cx + inside - 1 - x : cx + x);
  * columns past the picture (x >= inside) and rows past it are black, as Geometry.copy does.
  */
@@ -52,22 +71,11 @@ static void resample(const unsigned char *src, int ow, int oh, int sw, int sh, i
   if (inside < 0) {
     inside = 0;
   }
-  /* source positions in 1/2048ths: centre-aligned, clamped to the picture */
+  /* each output column's source pixel and weight, worked out once for all rows */
   int *x0 = malloc(sizeof(int) * (inside > 0 ? inside : 1));
   int *wx = malloc(sizeof(int) * (inside > 0 ? inside : 1));
   for (int x = 0; x < inside; x++) {
-    int px = flip ? cx + inside - 1 - x : cx + x;
-    long fx = ((2L * px + 1) * ow * 1024) / sw - 1024;
-    if (fx < 0) {
-      fx = 0;
-    }
-    int i = (int) (fx >> 11);
-    if (i >= ow - 1) {
-      i = ow - 1;
-      fx = (long) i << 11;
-    }
-    x0[x] = i;
-    wx[x] = (int) (fx - ((long) i << 11));
+    x0[x] = source(flip ? cx + inside - 1 - x : cx + x, sw, ow, &wx[x]);
   }
   for (int y = 0; y < ch; y++) {
     unsigned char *row = out + (size_t) y * cw * 3;
@@ -76,16 +84,8 @@ static void resample(const unsigned char *src, int ow, int oh, int sw, int sh, i
       memset(row, 0, (size_t) cw * 3);
       continue;
     }
-    long fy = ((2L * py + 1) * oh * 1024) / sh - 1024;
-    if (fy < 0) {
-      fy = 0;
-    }
-    int j = (int) (fy >> 11);
-    if (j >= oh - 1) {
-      j = oh - 1;
-      fy = (long) j << 11;
-    }
-    int wy = (int) (fy - ((long) j << 11));
+    int wy;
+    int j = source(py, sh, oh, &wy);
     const unsigned char *r0 = src + (size_t) j * ow * 3;
     const unsigned char *r1 = src + (size_t) (j + 1 < oh ? j + 1 : j) * ow * 3;
     for (int x = 0; x < inside; x++) {

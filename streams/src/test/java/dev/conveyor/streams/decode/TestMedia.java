@@ -29,9 +29,7 @@ final class TestMedia {
 
   /** An H.264 MP4 of {@code frames} solid frames, frame i coloured {@link #frameColour(int)}. */
   static byte[] numberedClip(int frames, int gop, int width, int height) throws Exception {
-    Path f = Files.createTempFile("numbered-", ".mp4");
-    try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(f.toFile(), width, height, 0);
-         Java2DFrameConverter conv = new Java2DFrameConverter()) {
+    return recorded("numbered-", ".mp4", width, height, (rec, conv) -> {
       rec.setFormat("mp4");
       rec.setVideoCodecName("libopenh264");
       rec.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
@@ -47,9 +45,24 @@ final class TestMedia {
         g.dispose();
         rec.record(conv.convert(img));
       }
-      rec.stop();
-    }
+    });
+  }
+
+  /** What FFmpeg's recorder writes to a file, {@code record}ing between its start and stop. */
+  private interface Recording {
+    void record(FFmpegFrameRecorder rec, Java2DFrameConverter conv) throws Exception;
+  }
+
+  /** The bytes of a {@code width x height} file {@code recording} makes (set up, then frames); the file is deleted. */
+  private static byte[] recorded(String prefix, String suffix, int width, int height, Recording recording)
+      throws Exception {
+    Path f = Files.createTempFile(prefix, suffix);
     try {
+      try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(f.toFile(), width, height, 0);
+           Java2DFrameConverter conv = new Java2DFrameConverter()) {
+        recording.record(rec, conv);
+        rec.stop();
+      }
       return Files.readAllBytes(f);
     } finally {
       Files.delete(f);
@@ -95,9 +108,7 @@ final class TestMedia {
         img.setRGB(x, y, c.getRGB());
       }
     }
-    Path f = Files.createTempFile("quadrants-", ".jpg");
-    try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(f.toFile(), width, height, 0);
-         Java2DFrameConverter conv = new Java2DFrameConverter()) {
+    return recorded("quadrants-", ".jpg", width, height, (rec, conv) -> {
       rec.setFormat("image2");
       rec.setVideoCodec(avcodec.AV_CODEC_ID_MJPEG);
       rec.setPixelFormat(avutil.AV_PIX_FMT_YUVJ420P);
@@ -105,13 +116,7 @@ final class TestMedia {
       rec.setFrameRate(1);
       rec.start();
       rec.record(conv.convert(img));
-      rec.stop();
-    }
-    try {
-      return Files.readAllBytes(f);
-    } finally {
-      Files.delete(f);
-    }
+    });
   }
 
   /** A lossless PNG: left half red, right half blue. */
