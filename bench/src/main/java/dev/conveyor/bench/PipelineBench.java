@@ -181,9 +181,10 @@ public final class PipelineBench {
    * RGB, the pictures' own size, as the peer decodes them, batched by {@code batchSize}) against
    * {@code peer} ({@code ../shared/bench/py_peer.py batch}, Debian's /usr/bin/python3) with one
    * process per core this process may use: under {@code taskset -c 0} both get one core (the
-   * peer inherits the affinity). Rounds interleaved (peer, Conveyor, …) after an untimed one of
-   * each; Conveyor's from the job's submission to its last batch taken, the peer's as it times
-   * itself (interpreter start excluded from both).
+   * peer inherits the affinity). Rounds interleaved (peer, Conveyor, …) after untimed ones
+   * (one of the peer's; Conveyor's until two in a row agree within 10%); Conveyor's from the
+   * job's submission to its last batch taken, the peer's as it times itself (interpreter start
+   * excluded from both).
    */
   public static PeerResult peer(ActorSystem<?> node, List<URI> shards, int batchSize, int threads, int rounds, Config base,
                                 Path peer, Consumer<String> notice) throws Exception {
@@ -196,10 +197,9 @@ public final class PipelineBench {
     ConveyorSettings settings = ConveyorSettings.fromConfig(job);
     List<String> cmd = new ArrayList<>(List.of(PYTHON, peer.toString(), "batch", String.valueOf(cores)));
     shards.forEach(u -> cmd.add(Path.of(u).toString()));
-    notice.accept(String.format(Locale.ROOT, "peer: %d core(s), %d decoder(s); warming up (one round of each)", cores,
-        threads));
+    notice.accept(String.format(Locale.ROOT, "peer: %d core(s), %d decoder(s); warming up", cores, threads));
     peerRound(cmd);
-    JobSummary first = pipeline(node, settings);
+    JobSummary first = warm(node, settings, notice);
     double[] c = new double[rounds];
     double[] p = new double[rounds];
     for (int r = 0; r < rounds; r++) {
@@ -209,6 +209,29 @@ public final class PipelineBench {
           r + 1, rounds, c[r], p[r]));
     }
     return new PeerResult(cores, shards.size(), first.samples(), Measure.median(c), Measure.median(p), rounds);
+  }
+
+  /** Untimed rounds before the first timed one, at most. */
+  private static final int MAX_WARM_UP_ROUNDS = 6;
+
+  /**
+   * Untimed jobs until two in a row run within 10% of each other (at most
+   * {@link #MAX_WARM_UP_ROUNDS}): on one core the JIT's compilations and the heap's growth take
+   * several rounds (a JFR recording put over 8 s in compilations), and BENCH.md excludes warm-up.
+   */
+  private static JobSummary warm(ActorSystem<?> node, ConveyorSettings settings, Consumer<String> notice)
+      throws Exception {
+    JobSummary last = pipeline(node, settings);
+    for (int r = 1; r < MAX_WARM_UP_ROUNDS; r++) {
+      JobSummary next = pipeline(node, settings);
+      double change = Math.abs(next.samplesPerSecond() - last.samplesPerSecond()) / last.samplesPerSecond();
+      notice.accept(String.format(Locale.ROOT, "warm-up round %d: %,.0f images/s", r + 1, next.samplesPerSecond()));
+      last = next;
+      if (change < 0.1) {
+        break;
+      }
+    }
+    return last;
   }
 
   /** Debian's interpreter, which has Pillow and numpy (another python3 may come first on the PATH). */
