@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -70,6 +72,30 @@ public final class SampleDecoder {
       }
     }
     return raw.withDecoded(new Decoded(Optional.ofNullable(picture), Optional.ofNullable(clip), text));
+  }
+
+  /**
+   * {@code decoded} without the members its picture and clip were decoded from (the first image
+   * member and the first video member, as {@link #decode} takes them): what goes on to batches
+   * and across nodes once no stage needs the compressed bytes any more. Text members and members
+   * of other types stay (text members order the sample's text in its digest).
+   */
+  public static RawSample withoutDecodedMedia(RawSample decoded) {
+    Decoded d = decoded.decoded().orElseThrow(() -> new IllegalArgumentException(decoded.key() + " is not decoded"));
+    boolean image = d.image().isPresent();
+    boolean video = d.video().isPresent();
+    List<Member> kept = new ArrayList<>(decoded.members().size());
+    for (Member m : decoded.members()) {
+      String kind = kind(m.ext());
+      if (image && IMAGES.contains(kind)) {
+        image = false; // the first image member: the picture
+      } else if (video && VIDEOS.contains(kind)) {
+        video = false; // the first video member: the clip
+      } else {
+        kept.add(m);
+      }
+    }
+    return new RawSample(decoded.shard(), decoded.key(), kept, decoded.decoded());
   }
 
   static String kind(String ext) {

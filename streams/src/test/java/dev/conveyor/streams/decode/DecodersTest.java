@@ -116,6 +116,32 @@ class DecodersTest {
     assertThatThrownBy(() -> new SampleDecoder(s).decode(bad, new SplittableRandom(1))).hasMessageContaining("not valid UTF-8");
   }
 
+  @Test
+  void aDecodedSampleGoesOnWithoutTheMembersItsTensorsCameFromAndWithTheSameDigest() throws Exception {
+    byte[] jpeg = TestMedia.quadrantsJpeg(64, 48);
+    RawSample raw = new RawSample("s", "k", List.of(
+        new Member("jpg", ByteString.fromArray(jpeg)),
+        new Member("json", ByteString.fromString("{\"caption\": \"quadrants\"}")),
+        new Member("mp4", ByteString.fromArray(clip60)),
+        new Member("seg.png", ByteString.fromArray(TestMedia.halvesPng(8, 8))), // a second image: not decoded, kept
+        new Member("bin", ByteString.fromString("opaque"))));
+    DecodeSettings s = settings("conveyor.decode { image { short-side = 32, crop-height = 32, crop-width = 32 },"
+        + " video { frames = 2, short-side = 32, crop-height = 32, crop-width = 32 } }");
+    RawSample decoded = new SampleDecoder(s).decode(raw, new SplittableRandom(1));
+    RawSample sent = new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
+    assertThat(sent.members()).extracting(Member::ext).containsExactly("json", "seg.png", "bin");
+    assertThat(sent.decoded().orElseThrow().image()).isPresent();
+    assertThat(sent.decoded().orElseThrow().video()).isPresent();
+    assertThat(sent.bytes()).as("the compressed picture and clip are gone").isEqualTo(raw.bytes() - jpeg.length - clip60.length);
+    // the digest of a decoded sample is its tensors and its text: the same with or without the media members
+    RawSample sameDecoding = new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
+    RawSample unstripped = new RawSample(sent.shard(), sent.key(), raw.members(), sameDecoding.decoded());
+    assertThat(dev.conveyor.streams.batch.BatchDigest.of(new dev.conveyor.streams.batch.RawBatch(0, 0, 0, 0, List.of(sent))))
+        .isEqualTo(dev.conveyor.streams.batch.BatchDigest.of(
+            new dev.conveyor.streams.batch.RawBatch(0, 0, 0, 0, List.of(unstripped))));
+    assertThat(decoded.members()).as("SampleDecoder itself keeps them, for the author's map").hasSize(5);
+  }
+
   static int[] pixel(ImageDecoder.DecodedImage d, int y, int x) {
     int i = (y * d.width() + x) * 3;
     return Arrays.stream(new int[] {d.rgb()[i] & 0xff, d.rgb()[i + 1] & 0xff, d.rgb()[i + 2] & 0xff}).toArray();
