@@ -72,7 +72,7 @@ final class NodeMetrics extends Collector {
     List<NodeState.Reader> readers = state.readers();
     out.add(counter("conveyor_reader_leases_total", "Leases served by this node's shard readers.", readers, r -> r.stats().leases()));
     out.add(counter("conveyor_reader_events_total", "Events sent in lease streams.", readers, r -> r.stats().events()));
-    out.add(counter("conveyor_reader_bytes_total", "Sample bytes sent in lease streams.", readers, r -> r.stats().bytes()));
+    out.add(counter("conveyor_reader_bytes_total", "Sample bytes (members and tensors) sent in lease streams.", readers, r -> r.stats().bytes()));
     out.add(counter("conveyor_reader_handed_back_total", "Lease streams handed back (the node leaving).", readers,
         r -> r.stats().handedBack()));
     out.add(gauge("conveyor_reader_open_leases", "Lease streams running now.", readers, r -> r.stats().open()));

@@ -52,7 +52,7 @@ final class RankHost {
       RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
       return LeasedSlices.events(seg, readers, system, inFlight, stats)
           .map(ev -> {
-            meter.received(RankPipeline.readBytes(ev));
+            meter.received(ShardReader.messageBytes(ev));
             return ev;
           })
           .via(RankPipeline.batches(seg));

@@ -582,11 +582,11 @@ class ClusterNodesTest {
     java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() ->
         cli("run", "--shards", shards, "--world", "2", "--epochs", "1", "--batch-size", "4",
             "--cluster", "127.0.0.1:" + port));
-    // bounds from the settings: per rank, 2 slices in flight, each stream 32 elements ahead of the
-    // holder's demand (stream-ref buffer-capacity) and one in hand; and what a rank holds between
-    // arrival and its trainer: the prefetch ring (8 batches of 4), a batch being filled and the
-    // stages' 16-element input buffers
-    long inFlightBound = 2 * 2 * (32 + 1) * largest;
+    // bounds from the settings: per rank, 2 slices in flight, each stream about 32 samples ahead
+    // of the holder's demand (its stream-ref buffer: 2 groups of the hand-off's 16) and one group
+    // of 16 in hand; and what a rank holds between arrival and its trainer: the prefetch ring
+    // (8 batches of 4), a batch being filled and the stages' 16-element input buffers
+    long inFlightBound = 2 * 2 * (32 + 16) * largest;
     long heldBound = 2 * (8 * 4 + 4 + 16) * largest;
     long maxInFlight = 0;
     long maxHeld = 0;

@@ -52,15 +52,17 @@ public final class SampleDecoder {
     Decoded.Picture picture = null;
     Decoded.Clip clip = null;
     Map<String, String> text = new LinkedHashMap<>();
-    for (Member m : raw.members()) {
+    int[] media = media(raw.members());
+    for (int i = 0; i < raw.members().size(); i++) {
+      Member m = raw.members().get(i);
       String kind = kind(m.ext());
       try {
         // toArrayUnsafe: a member as the tar parser makes it (one compact array) is read in
         // place, not copied; decoders only read it
-        if (IMAGES.contains(kind) && picture == null) {
+        if (i == media[0]) {
           var d = images.decode(m.data().toArrayUnsafe(), rnd);
           picture = new Decoded.Picture(d.rgb(), d.height(), d.width(), d.originalWidth(), d.originalHeight());
-        } else if (VIDEOS.contains(kind) && clip == null) {
+        } else if (i == media[1]) {
           var d = videos.decode(m.data().toArrayUnsafe(), rnd);
           clip = new Decoded.Clip(d.rgb(), d.frames(), d.height(), d.width(), d.originalWidth(), d.originalHeight(), d.frameIndices());
         } else if (TEXTS.contains(kind)) {
@@ -75,27 +77,37 @@ public final class SampleDecoder {
   }
 
   /**
-   * {@code decoded} without the members its picture and clip were decoded from (the first image
-   * member and the first video member, as {@link #decode} takes them): what goes on to batches
-   * and across nodes once no stage needs the compressed bytes any more. Text members and members
-   * of other types stay (text members order the sample's text in its digest).
+   * {@code decoded} without the members its picture and clip were decoded from ({@link #media}):
+   * what goes on to batches and across nodes once no stage needs the compressed bytes any more.
+   * Text members and members of other types stay (text members order the sample's text in its
+   * digest).
    */
   public static RawSample withoutDecodedMedia(RawSample decoded) {
-    Decoded d = decoded.decoded().orElseThrow(() -> new IllegalArgumentException(decoded.key() + " is not decoded"));
-    boolean image = d.image().isPresent();
-    boolean video = d.video().isPresent();
+    if (decoded.decoded().isEmpty()) {
+      throw new IllegalArgumentException(decoded.key() + " is not decoded");
+    }
+    int[] media = media(decoded.members());
     List<Member> kept = new ArrayList<>(decoded.members().size());
-    for (Member m : decoded.members()) {
-      String kind = kind(m.ext());
-      if (image && IMAGES.contains(kind)) {
-        image = false; // the first image member: the picture
-      } else if (video && VIDEOS.contains(kind)) {
-        video = false; // the first video member: the clip
-      } else {
-        kept.add(m);
+    for (int i = 0; i < decoded.members().size(); i++) {
+      if (i != media[0] && i != media[1]) {
+        kept.add(decoded.members().get(i));
       }
     }
     return new RawSample(decoded.shard(), decoded.key(), kept, decoded.decoded());
+  }
+
+  /** The members decoded to tensors: the first image member and the first video member (-1 where there is none). */
+  private static int[] media(List<Member> members) {
+    int[] media = {-1, -1};
+    for (int i = 0; i < members.size(); i++) {
+      String kind = kind(members.get(i).ext());
+      if (media[0] < 0 && IMAGES.contains(kind)) {
+        media[0] = i;
+      } else if (media[1] < 0 && VIDEOS.contains(kind)) {
+        media[1] = i;
+      }
+    }
+    return media;
   }
 
   static String kind(String ext) {

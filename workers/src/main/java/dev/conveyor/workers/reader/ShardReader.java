@@ -120,7 +120,7 @@ public final class ShardReader {
       return events.get();
     }
 
-    /** Sample bytes handed to lease streams. */
+    /** Sample bytes (members and tensors) handed to lease streams. */
     public long bytes() {
       return bytes.get();
     }
@@ -149,8 +149,8 @@ public final class ShardReader {
     return e;
   }
 
-  /** What an event weighs in a message: its sample's members and tensors. */
-  static long messageBytes(ReadEvent e) {
+  /** What an event weighs in a message: its sample's members and tensors (0 for a dead letter or a report). */
+  public static long messageBytes(ReadEvent e) {
     return e instanceof ReadEvent.Slot s && s.record() instanceof RawSample r
         ? r.bytes() + r.decoded().map(d -> d.tensorBytes()).orElse(0L) : 0;
   }
@@ -292,7 +292,7 @@ public final class ShardReader {
           .map(e -> {
             if (e instanceof SliceEvents g) {
               stats.events.addAndGet(g.events().size());
-              g.events().forEach(ev -> stats.bytes.addAndGet(RankPipeline.readBytes(ev)));
+              g.events().forEach(ev -> stats.bytes.addAndGet(messageBytes(ev)));
             } else if (e instanceof SliceHandedBack) {
               stats.handedBack.incrementAndGet();
             }
