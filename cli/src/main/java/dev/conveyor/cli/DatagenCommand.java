@@ -18,10 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -64,7 +61,7 @@ final class DatagenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    URI base = outUri(out);
+    URI base = folderUri("--out", out);
     DatasetSpec ds;
     try {
       ds = new DatasetSpec(images, videos, parseSize(shardSize), seed);
@@ -83,14 +80,7 @@ final class DatagenCommand implements Callable<Integer> {
   static Manifest generate(URI base, DatasetSpec ds, S3Settings s3, int threads, PrintWriter progress) throws Exception {
     try (Scratch scratch = Scratch.create("conveyor-datagen-");
          ShardStore store = ShardStores.forUri(base, s3);
-         ProgressBar bar = new ProgressBarBuilder()
-             .setTaskName("datagen")
-             .setInitialMax(ds.samples())
-             .setStyle(ProgressBarStyle.ASCII)
-             .setUnit(" samples", 1)
-             .setUpdateIntervalMillis(250)
-             .setConsumer(new ConsoleProgressBarConsumer(new java.io.PrintStream(new WriterOutputStream(progress), true)))
-             .build()) {
+         ProgressBar bar = ProgressBars.create("datagen", ds.samples(), " samples", progress)) {
       if (store instanceof S3ShardStore s) {
         s.ensureBucket(base.getHost()).toCompletableFuture().join();
       }
@@ -98,7 +88,8 @@ final class DatagenCommand implements Callable<Integer> {
     }
   }
 
-  static URI outUri(String out) {
+  /** The value of {@code option}, a dataset's folder. */
+  static URI folderUri(String option, String out) {
     try {
       URI uri = new URI(out);
       if ("s3".equals(uri.getScheme()) && uri.getHost() != null) {
@@ -110,7 +101,7 @@ final class DatagenCommand implements Callable<Integer> {
     } catch (URISyntaxException e) {
       // fall through to the usage error
     }
-    throw new ConveyorCli.UsageException("--out must be s3://bucket/prefix or file:///absolute/dir, got \"" + out + "\"");
+    throw new ConveyorCli.UsageException(option + " must be s3://bucket/prefix or file:///absolute/dir, got \"" + out + "\"");
   }
 
   static long parseSize(String size) {
@@ -119,30 +110,6 @@ final class DatagenCommand implements Callable<Integer> {
       return ConfigFactory.parseString("s = \"" + size.trim().replaceAll("KB$", "kB") + "\"").getBytes("s");
     } catch (ConfigException e) {
       throw new ConveyorCli.UsageException("--shard-size must be a size like 64MB or 1GiB, got \"" + size + "\"");
-    }
-  }
-
-  /** Sends a PrintStream's bytes to a PrintWriter (the progress bar writes to streams). */
-  private static final class WriterOutputStream extends java.io.OutputStream {
-    private final PrintWriter w;
-
-    WriterOutputStream(PrintWriter w) {
-      this.w = w;
-    }
-
-    @Override
-    public void write(int b) {
-      w.write(b);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      w.write(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public void flush() {
-      w.flush();
     }
   }
 }

@@ -52,7 +52,7 @@ final class RecipeLoader {
         unknown.add(i);
       } else {
         counts[i] = Math.toIntExact(info.samples());
-        checks.put(uris.get(i).toString(), new ShardCheck(info.bytes(), info.sha256()));
+        checks.put(uris.get(i).toString(), new ShardCheck(info.bytes(), info.sha256(), info.indexed()));
       }
     }
     if (!unknown.isEmpty()) {

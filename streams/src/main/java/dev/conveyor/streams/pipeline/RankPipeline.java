@@ -10,7 +10,6 @@ import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardStore;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,22 +68,23 @@ public final class RankPipeline {
    * closed with the stream).
    */
   public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
-    return checked(store, plan, seg.toRead(), s, checkedStore -> read(checkedStore, plan, seg, s));
+    return checked(store, plan, seg.toRead(), s, pieces -> read(pieces, plan, seg, s));
   }
 
   /**
-   * {@code read} over {@code store}, or — with {@code readAheadBytes > 0} or manifest checks —
-   * over a {@link ReadAhead} that fetches the shards of {@code windows} ahead in plan order and
-   * checks every shard; one per materialization, closed with the stream.
+   * {@code read} over {@code store}'s whole shards, or — with {@code readAheadBytes > 0} or
+   * manifest checks — over a {@link ReadAhead} that fetches the pieces of {@code windows} ahead
+   * in plan order (only their samples' bytes, for indexed shards) and checks every one; one per
+   * materialization, closed with the stream.
    */
   private static <T> Source<T, NotUsed> checked(ShardStore store, DataPlan plan, List<WindowSlice> windows, Settings s,
-                                                java.util.function.Function<ShardStore, Source<T, NotUsed>> read) {
+                                                java.util.function.Function<Pieces, Source<T, NotUsed>> read) {
     if (s.readAheadBytes() <= 0 && s.checks().isEmpty()) {
-      return read.apply(store);
+      return read.apply(Pieces.whole(store));
     }
     return Source.<T, NotUsed>fromMaterializer((mat, attrs) -> {
-      // with no budget nothing is fetched ahead: shards stream, checked against the manifest as they do
-      ReadAhead ahead = new ReadAhead(store, s.readAheadBytes() > 0 ? shardOrder(plan, windows) : List.of(), s.checks(),
+      // with no budget nothing is fetched ahead: pieces stream, checked against the manifest as they do
+      ReadAhead ahead = ReadAhead.pieces(store, s.readAheadBytes() > 0 ? pieceOrder(plan, windows) : List.of(), s.checks(),
           s.readAheadBytes(), mat);
       return read.apply(ahead).watchTermination((m, done) -> {
         done.whenComplete((ok, e) -> ahead.close());
@@ -93,20 +93,21 @@ public final class RankPipeline {
     }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
-  /** The shards {@code windows} read, in the order they open them. */
-  private static List<URI> shardOrder(DataPlan plan, List<WindowSlice> windows) {
-    List<URI> order = new ArrayList<>();
+  /** The shard pieces {@code windows} read, in the order they open them. */
+  private static List<ReadAhead.PlannedPiece> pieceOrder(DataPlan plan, List<WindowSlice> windows) {
+    List<ReadAhead.PlannedPiece> order = new ArrayList<>();
     for (WindowSlice w : windows) {
       for (ShardTask t : plan.tasks(w.window())) {
-        order.add(plan.recipe().shards().uri(t.shard()));
+        order.add(new ReadAhead.PlannedPiece(plan.recipe().shards().uri(t.shard()), t.from(), t.to(),
+            plan.recipe().shards().count(t.shard())));
       }
     }
     return order;
   }
 
-  private static Source<RankEvent, NotUsed> read(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
+  private static Source<RankEvent, NotUsed> read(Pieces pieces, DataPlan plan, RankSegment seg, Settings s) {
     Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
-        p -> WindowReader.read(store, plan, p.first(), p.second(), s.maxMemberBytes()));
+        p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes()));
     return staged(events, seg.epoch(), s).mapConcat(g -> g).via(PlanBatcher.flow(seg));
   }
 
@@ -149,7 +150,7 @@ public final class RankPipeline {
   public static Source<List<ReadEvent>, NotUsed> sliceGroups(ShardStore store, DataPlan plan, int epoch,
                                                              WindowSlice slice, long firstPosition, Settings s) {
     return checked(store, plan, List.of(slice), s,
-        checkedStore -> staged(WindowReader.read(checkedStore, plan, slice, firstPosition, s.maxMemberBytes()), epoch, s));
+        pieces -> staged(WindowReader.read(pieces, plan, slice, firstPosition, s.maxMemberBytes()), epoch, s));
   }
 
   /** {@link #sliceGroups}'s events one by one. */

@@ -1,79 +1,160 @@
 package dev.conveyor.streams.pipeline;
 
+import dev.conveyor.streams.sample.ShardSamples;
 import dev.conveyor.streams.store.ForwardingShardStore;
+import dev.conveyor.streams.store.RangeDigest;
 import dev.conveyor.streams.store.ShardCheck;
+import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.Verified;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A rank's shards fetched ahead of its readers, in the order the plan will read them, within
- * a byte budget — so that at steady state a reader opening a shard finds it already here.
+ * A rank's shard pieces fetched ahead of its readers, in the order the plan will read them,
+ * within a byte budget — so that at steady state a reader opening a piece finds it already
+ * here.
  *
- * <p>A shard whose manifest size fits the budget is fetched whole and checked (size, sha256)
- * before any of its bytes goes on; on a mismatch it is fetched once more (a transfer error
- * heals, a wrong object does not), then the read fails with the reason and the readers turn
- * the shard's samples into dead letters. A shard that does not fit, or has no manifest size,
- * or is opened before its turn came, streams straight from the store, checked as it streams.
+ * <p>A piece is a whole shard, or — when the manifest says the shard has an index
+ * ({@link ShardIndex}) and the piece is only part of it — just the bytes of the piece's
+ * samples: so a shard split between ranks is read once per epoch, not once per rank. The index
+ * is fetched first (once per shard); one that is missing, unreadable or does not match the
+ * manifest is logged and the piece read whole.
  *
- * <p>Budget: the shards fetched or being fetched ahead, plus those being read from memory,
- * never hold more than {@code budget} bytes. A ShardStore to the readers; one per
- * materialized rank segment.
+ * <p>A piece that fits the budget is fetched whole and checked (a shard: size and sha256; a
+ * range: each sample's CRC32C) before any of its bytes goes on; on a mismatch it is fetched
+ * once more (a transfer error heals, a wrong object does not), then the read fails with the
+ * reason and the readers turn the piece's samples into dead letters. A piece that does not
+ * fit, or has no manifest size, or is opened before its turn came, streams straight from the
+ * store, checked as it streams.
+ *
+ * <p>Budget: the pieces fetched or being fetched ahead, plus those being read from memory,
+ * never hold more than {@code budget} bytes. One per materialized rank segment or slice.
  */
-public final class ReadAhead extends ForwardingShardStore {
+public final class ReadAhead extends ForwardingShardStore implements Pieces {
+  private static final Logger LOG = LoggerFactory.getLogger(ReadAhead.class);
+  private static final int WHOLE = -1; // a piece's `to` when it is a whole shard named by URI alone
+
   private final Map<String, ShardCheck> checks;
   private final long budget;
   private final Materializer mat;
   private final List<Entry> entries = new ArrayList<>();
-  private final Map<URI, ArrayDeque<Entry>> untaken = new HashMap<>(); // by shard, in plan order; guarded by this
+  private final Map<Key, ArrayDeque<Entry>> untaken = new HashMap<>(); // by piece, in plan order; guarded by this
+  private final Map<URI, CompletableFuture<Optional<ShardIndex>>> indexes = new HashMap<>(); // guarded by this
   private long held; // bytes of the budget in use; guarded by this
   private int next; // the next entry to consider fetching; guarded by this
   private boolean closed;
 
-  /** One planned read of one shard. */
+  /** A planned piece: samples {@code [from, to)} of a shard of {@code samples}. */
+  public record PlannedPiece(URI shard, int from, int to, int samples) {}
+
+  private record Key(URI shard, int from, int to) {}
+
+  /** One planned read of one piece. */
   private static final class Entry {
-    final URI uri;
+    final Key key;
     final ShardCheck check;
+    final CompletableFuture<Optional<ShardIndex.Range>> how; // a range, or empty: the whole shard; never fails
     CompletableFuture<List<ByteString>> bytes; // null until fetching starts
     boolean taken;
-    boolean counted; // its bytes are in `held`
+    boolean waiting; // fill() runs again when `how` is known
+    long counted = -1; // its bytes in `held`, -1: none
 
-    Entry(URI uri, ShardCheck check) {
-      this.uri = uri;
+    Entry(Key key, ShardCheck check, CompletableFuture<Optional<ShardIndex.Range>> how) {
+      this.key = key;
       this.check = check;
+      this.how = how;
+    }
+
+    long size() {
+      return how.join().map(ShardIndex.Range::length).orElse(check.bytes());
     }
   }
 
   /**
-   * Fetches {@code order} ahead through {@code inner} within {@code budget} bytes; {@code checks}
-   * (by shard URI) give sizes and digests. Starts fetching at once.
+   * Fetches whole shards {@code order} ahead through {@code inner} within {@code budget} bytes;
+   * {@code checks} (by shard URI) give sizes and digests. Starts fetching at once.
    */
   public ReadAhead(ShardStore inner, List<URI> order, Map<String, ShardCheck> checks, long budget, Materializer mat) {
+    this(inner, checks, budget, mat);
+    for (URI u : order) {
+      add(new Key(u, 0, WHOLE), CompletableFuture.completedFuture(Optional.empty()));
+    }
+    fill();
+  }
+
+  private ReadAhead(ShardStore inner, Map<String, ShardCheck> checks, long budget, Materializer mat) {
     super(inner);
     this.checks = checks;
     this.budget = budget;
     this.mat = mat;
-    for (URI u : order) {
-      Entry e = new Entry(u, checks.getOrDefault(u.toString(), ShardCheck.NONE));
-      entries.add(e);
-      untaken.computeIfAbsent(u, k -> new ArrayDeque<>()).add(e);
+  }
+
+  /** Fetches the pieces {@code order} ahead, as {@link #ReadAhead(ShardStore, List, Map, long, Materializer)} does shards. */
+  public static ReadAhead pieces(ShardStore inner, List<PlannedPiece> order, Map<String, ShardCheck> checks, long budget,
+                                 Materializer mat) {
+    ReadAhead r = new ReadAhead(inner, checks, budget, mat);
+    for (PlannedPiece p : order) {
+      r.add(new Key(p.shard(), p.from(), p.to()), r.how(p.shard(), p.from(), p.to(), p.samples()));
     }
-    fill();
+    r.fill();
+    return r;
+  }
+
+  private void add(Key k, CompletableFuture<Optional<ShardIndex.Range>> how) {
+    Entry e = new Entry(k, check(k.shard()), how);
+    entries.add(e);
+    untaken.computeIfAbsent(k, x -> new ArrayDeque<>()).add(e);
+  }
+
+  private ShardCheck check(URI shard) {
+    return checks.getOrDefault(shard.toString(), ShardCheck.NONE);
+  }
+
+  /** How samples {@code [from, to)} of a shard of {@code samples} are read: a range of its index, or whole. */
+  private CompletableFuture<Optional<ShardIndex.Range>> how(URI shard, int from, int to, int samples) {
+    ShardCheck check = check(shard);
+    if (!check.indexed() || from == 0 && to >= samples) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return index(shard).thenApply(index -> index.flatMap(i -> {
+      String wrong = i.mismatch(check, samples);
+      if (wrong != null) {
+        LOG.warn("{}: its index {} is not used, the shard is read whole: {}", shard, ShardIndex.sidecar(shard), wrong);
+        return Optional.empty();
+      }
+      return Optional.of(i.range(from, to));
+    }));
+  }
+
+  /** The shard's index, fetched once; empty when it cannot be read. */
+  private synchronized CompletableFuture<Optional<ShardIndex>> index(URI shard) {
+    return indexes.computeIfAbsent(shard, s -> inner.read(ShardIndex.sidecar(s))
+        .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
+        .thenApply(b -> Optional.of(ShardIndex.parse(b.decodeString(StandardCharsets.UTF_8))))
+        .exceptionally(t -> {
+          Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+          LOG.warn("{}: its index {} cannot be read, the shard is read whole: {}", s, ShardIndex.sidecar(s), c.getMessage());
+          return Optional.empty();
+        })
+        .toCompletableFuture());
   }
 
   /** Starts fetching the next entries in order while the budget has room for them. */
@@ -86,7 +167,14 @@ public final class ReadAhead extends ForwardingShardStore {
           next++;
           continue;
         }
-        long size = e.check.bytes();
+        if (!e.how.isDone()) { // its index is on its way
+          if (!e.waiting) {
+            e.waiting = true;
+            e.how.thenRunAsync(this::fill);
+          }
+          break;
+        }
+        long size = e.size();
         if (size < 0 || size > budget) {
           next++; // cannot be held whole: it streams when its turn comes
           continue;
@@ -95,15 +183,15 @@ public final class ReadAhead extends ForwardingShardStore {
           break;
         }
         held += size;
-        e.counted = true;
+        e.counted = size;
         e.bytes = new CompletableFuture<>();
         start.add(e);
         next++;
       }
     }
     for (Entry e : start) {
-      inner.metrics().readAhead(e.check.bytes(), 1);
-      fetch(e, true).whenComplete((chunks, err) -> {
+      inner.metrics().readAhead(e.counted, 1);
+      fetch(e, e.how.join(), true).whenComplete((chunks, err) -> {
         if (err != null) {
           e.bytes.completeExceptionally(err);
         } else {
@@ -113,43 +201,71 @@ public final class ReadAhead extends ForwardingShardStore {
     }
   }
 
-  /** The whole shard in memory, checked; {@code again}: one more fetch is allowed on a mismatch. */
-  private CompletionStage<List<ByteString>> fetch(Entry e, boolean again) {
+  /** The whole piece in memory, checked; {@code again}: one more fetch is allowed on a mismatch. */
+  private CompletionStage<List<ByteString>> fetch(Entry e, Optional<ShardIndex.Range> range, boolean again) {
+    URI uri = e.key.shard();
     ShardCheck.Digest digest = new ShardCheck.Digest(e.check);
-    return inner.read(e.uri)
+    RangeDigest samples = range.map(RangeDigest::of).orElse(null);
+    Source<ByteString, NotUsed> bytes = range.isPresent() ? inner.read(uri, range.get().offset(), range.get().length())
+        : inner.read(uri);
+    return bytes
         .runWith(Sink.fold(new ArrayList<ByteString>(), (acc, b) -> {
-          digest.update(b);
+          if (samples != null) {
+            samples.update(b);
+          } else {
+            digest.update(b);
+          }
           acc.add(b);
           return acc;
         }), mat)
         .thenCompose(chunks -> {
-          String wrong = digest.mismatch(e.check);
+          String wrong = samples != null ? samples.mismatch() : digest.mismatch(e.check);
           if (wrong == null) {
             return CompletableFuture.completedFuture(chunks);
           }
           if (again) {
-            return fetch(e, false);
+            return fetch(e, range, false);
           }
           inner.metrics().integrityFailure();
-          return CompletableFuture.failedFuture(
-              new ShardReadException(e.uri, "does not match its manifest, read twice: " + wrong, null));
+          return CompletableFuture.failedFuture(new ShardReadException(uri, "does not match its "
+              + (samples != null ? "index" : "manifest") + ", read twice: " + wrong, null));
         });
   }
 
   @Override
+  public CompletionStage<Piece> open(URI shard, int from, int to, int samples, long maxMemberBytes) {
+    Entry found = take(new Key(shard, from, to));
+    CompletableFuture<Optional<ShardIndex.Range>> how = found != null ? found.how : how(shard, from, to, samples);
+    return how.thenApply(range -> {
+      Source<ByteString, NotUsed> bytes = bytes(shard, found, range);
+      return range.isPresent() ? new Piece(from, ShardSamples.range(bytes, shard, maxMemberBytes))
+          : new Piece(0, bytes.via(dev.conveyor.streams.tar.TarParser.flow(maxMemberBytes))
+              .via(dev.conveyor.streams.sample.SampleGrouping.flow(shard.toString())));
+    });
+  }
+
+  /** The whole shard, from memory if it was fetched ahead. */
+  @Override
   public Source<ByteString, NotUsed> read(URI shard) {
-    Entry found = null;
-    synchronized (this) {
-      ArrayDeque<Entry> q = untaken.get(shard);
-      if (q != null && !q.isEmpty()) {
-        found = q.poll();
-        found.taken = true;
-      }
+    return bytes(shard, take(new Key(shard, 0, WHOLE)), Optional.empty());
+  }
+
+  private synchronized Entry take(Key k) {
+    ArrayDeque<Entry> q = untaken.get(k);
+    Entry found = q != null ? q.poll() : null;
+    if (found != null) {
+      found.taken = true;
     }
+    return found;
+  }
+
+  /** A piece's bytes, as {@code found} holds them or straight from the store, checked. */
+  private Source<ByteString, NotUsed> bytes(URI shard, Entry found, Optional<ShardIndex.Range> range) {
     inner.metrics().shardOpened(found != null && found.bytes != null && found.bytes.isDone());
     if (found == null || found.bytes == null) { // not planned, not fetched yet, or too large to hold
-      ShardCheck check = found != null ? found.check : checks.getOrDefault(shard.toString(), ShardCheck.NONE);
-      return inner.read(shard).via(Verified.flow(shard, check, inner.metrics()));
+      return range.isPresent()
+          ? inner.read(shard, range.get().offset(), range.get().length()).via(Verified.range(shard, range.get(), inner.metrics()))
+          : inner.read(shard).via(Verified.flow(shard, check(shard), inner.metrics()));
     }
     Entry e = found;
     return Source.completionStageSource(e.bytes.<Source<ByteString, NotUsed>>thenApply(Source::from)
@@ -161,15 +277,17 @@ public final class ReadAhead extends ForwardingShardStore {
   }
 
   private void release(Entry e) {
+    long size;
     synchronized (this) {
-      if (!e.counted) {
+      if (e.counted < 0) {
         return;
       }
-      e.counted = false;
-      held -= e.check.bytes();
+      size = e.counted;
+      e.counted = -1;
+      held -= size;
       e.bytes = CompletableFuture.failedFuture(new IllegalStateException("released")); // drop the chunks
     }
-    inner.metrics().readAhead(-e.check.bytes(), -1);
+    inner.metrics().readAhead(-size, -1);
     fill();
   }
 
@@ -180,7 +298,7 @@ public final class ReadAhead extends ForwardingShardStore {
     synchronized (this) {
       closed = true;
       for (Entry e : entries) {
-        if (e.counted && !e.taken) {
+        if (e.counted >= 0 && !e.taken) {
           unread.add(e);
         }
       }

@@ -7,11 +7,10 @@ import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.sample.ShardRecord;
-import dev.conveyor.streams.sample.ShardSamples;
-import dev.conveyor.streams.store.ShardStore;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Inlet;
@@ -27,7 +26,7 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
  * Reads one window slice: the window's shard pieces are opened at once (each a back-pressured
- * stream), and one stage runs the window's {@link WindowShuffle} over their samples — pulling
+ * stream, from the shard's first byte or — with a shard index — from the piece's first sample), and one stage runs the window's {@link WindowShuffle} over their samples — pulling
  * from whichever piece the shuffle names, never from whichever arrived first — and emits the
  * slice's positions in plan order. Holds at most the shuffle buffer plus what the pieces'
  * streams buffer.
@@ -39,19 +38,28 @@ final class WindowReader {
   private WindowReader() {}
 
   /** Reads {@code slice}; its first position is rank position {@code firstPosition}. */
-  static Source<ReadEvent, NotUsed> read(ShardStore store, DataPlan plan, WindowSlice slice, long firstPosition, long maxMemberBytes) {
+  static Source<ReadEvent, NotUsed> read(Pieces pieces, DataPlan plan, WindowSlice slice, long firstPosition, long maxMemberBytes) {
     List<ShardTask> tasks = plan.tasks(slice.window());
     List<String> names = new ArrayList<>(tasks.size());
     tasks.forEach(t -> names.add(plan.recipe().shards().name(t.shard())));
-    WindowMerge merge = new WindowMerge(plan, slice, tasks, names, firstPosition);
-    return Source.fromGraph(GraphDSL.create(b -> {
-      UniformFanInShape<ShardRecord, ReadEvent> m = b.add(merge);
-      for (int i = 0; i < tasks.size(); i++) {
-        var piece = ShardSamples.read(store, plan.recipe().shards().uri(tasks.get(i).shard()), maxMemberBytes);
-        b.from(b.add(piece).out()).toInlet(m.in(i));
+    return Source.lazyCompletionStageSource(() -> {
+      List<CompletableFuture<Pieces.Piece>> opening = new ArrayList<>(tasks.size());
+      for (ShardTask t : tasks) {
+        opening.add(pieces.open(plan.recipe().shards().uri(t.shard()), t.from(), t.to(),
+            plan.recipe().shards().count(t.shard()), maxMemberBytes).toCompletableFuture());
       }
-      return SourceShape.of(m.out());
-    }));
+      return CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        List<Pieces.Piece> opened = opening.stream().map(CompletableFuture::join).toList();
+        WindowMerge merge = new WindowMerge(plan, slice, tasks, names, opened, firstPosition);
+        return Source.fromGraph(GraphDSL.create(b -> {
+          UniformFanInShape<ShardRecord, ReadEvent> m = b.add(merge);
+          for (int i = 0; i < tasks.size(); i++) {
+            b.from(b.add(opened.get(i).records()).out()).toInlet(m.in(i));
+          }
+          return SourceShape.of(m.out());
+        }));
+      });
+    }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
   /** The stage that interleaves a window's pieces by its shuffle. */
@@ -60,14 +68,17 @@ final class WindowReader {
     private final WindowSlice slice;
     private final List<ShardTask> tasks;
     private final List<String> names;
+    private final List<Pieces.Piece> opened;
     private final long firstPosition;
     private final UniformFanInShape<ShardRecord, ReadEvent> shape;
 
-    WindowMerge(DataPlan plan, WindowSlice slice, List<ShardTask> tasks, List<String> names, long firstPosition) {
+    WindowMerge(DataPlan plan, WindowSlice slice, List<ShardTask> tasks, List<String> names, List<Pieces.Piece> opened,
+                long firstPosition) {
       this.plan = plan;
       this.slice = slice;
       this.tasks = tasks;
       this.names = names;
+      this.opened = opened;
       this.firstPosition = firstPosition;
       List<Inlet<ShardRecord>> ins = new ArrayList<>();
       for (int i = 0; i < tasks.size(); i++) {
@@ -86,7 +97,7 @@ final class WindowReader {
       return new GraphStageLogic(shape) {
         private final WindowShuffle<ShardRecord> shuffle = plan.shuffle(slice.window(), tasks);
         private final ArrayDeque<ReadEvent> ready = new ArrayDeque<>();
-        private final int[] seen = new int[tasks.size()];
+        private final int[] seen = new int[tasks.size()]; // the index in its shard of each piece's next record's sample
         private final int[] readable = new int[tasks.size()];
         private final boolean[] ended = new boolean[tasks.size()];
         private final String[] failed = new String[tasks.size()]; // why a piece's shard stopped being readable
@@ -95,6 +106,7 @@ final class WindowReader {
 
         {
           for (int i = 0; i < tasks.size(); i++) {
+            seen[i] = opened.get(i).first();
             int t = i;
             setHandler(shape.in(t), new AbstractInHandler() {
               @Override

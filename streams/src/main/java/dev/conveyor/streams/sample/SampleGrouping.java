@@ -1,5 +1,6 @@
 package dev.conveyor.streams.sample;
 
+import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.tar.TarFormatException;
 import dev.conveyor.streams.tar.TarRecord;
 import java.util.ArrayList;
@@ -79,7 +80,8 @@ public final class SampleGrouping extends GraphStage<FlowShape<TarRecord, ShardR
           public void onUpstreamFailure(Throwable ex) {
             List<ShardRecord> last = new ArrayList<>(2);
             String broken = brokenKey(ex);
-            if (broken != null && !broken.equals(key)) {
+            boolean atBoundary = ex instanceof ShardReadException r && r.atSampleBoundary();
+            if (atBoundary || broken != null && !broken.equals(key)) {
               flush(last); // the archive broke in the next sample: the one assembled is whole
             }
             // otherwise the sample being assembled may be missing members: reported, not delivered

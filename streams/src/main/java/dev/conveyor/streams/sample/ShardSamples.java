@@ -3,6 +3,7 @@ package dev.conveyor.streams.sample;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.tar.TarParser;
 import java.net.URI;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -17,6 +18,17 @@ public final class ShardSamples {
   public static Source<ShardRecord, NotUsed> read(ShardStore store, URI shard, long maxMemberBytes) {
     return store.read(shard)
         .via(TarParser.flow(maxMemberBytes))
+        .via(SampleGrouping.flow(shard.toString()));
+  }
+
+  /**
+   * The records of a range of {@code shard}'s bytes that begins at a sample's first header and
+   * ends at a sample's end (a {@link dev.conveyor.streams.store.ShardIndex} range). Never fails,
+   * as {@link #read} does not.
+   */
+  public static Source<ShardRecord, NotUsed> range(Source<ByteString, NotUsed> bytes, URI shard, long maxMemberBytes) {
+    return bytes
+        .via(TarParser.rangeFlow(maxMemberBytes))
         .via(SampleGrouping.flow(shard.toString()));
   }
 }

@@ -8,10 +8,16 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * What a shard's bytes must be, as its manifest says: a size and a sha256 (hex), either
- * unknown ({@code -1}, {@code ""}). {@link Digest} checks bytes against it as they stream.
+ * unknown ({@code -1}, {@code ""}); and whether it has a {@link ShardIndex} beside it.
+ * {@link Digest} checks bytes against it as they stream.
  */
-public record ShardCheck(long bytes, String sha256) {
+public record ShardCheck(long bytes, String sha256, boolean indexed) {
   public static final ShardCheck NONE = new ShardCheck(-1, "");
+
+  /** A shard without an index. */
+  public ShardCheck(long bytes, String sha256) {
+    this(bytes, sha256, false);
+  }
 
   /** A sha256 that is not 64 hex digits (e.g. "-") counts as unknown. */
   public ShardCheck {

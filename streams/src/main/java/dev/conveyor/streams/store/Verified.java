@@ -30,6 +30,88 @@ public final class Verified {
     return Flow.fromGraph(new Stage(shard, check, metrics));
   }
 
+  /**
+   * Checks a range of a shard sample by sample against its index ({@link RangeDigest}): the
+   * bytes of the samples that match go on; at the first sample that does not (or a range that
+   * ends short or runs long) the stream fails with a {@link ShardReadException} at that
+   * sample's first byte, so every sample before it arrives whole and none of it does.
+   */
+  public static Flow<ByteString, ByteString, NotUsed> range(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
+    return Flow.fromGraph(new RangeStage(shard, range, metrics));
+  }
+
+  private static final class RangeStage extends GraphStage<FlowShape<ByteString, ByteString>> {
+    private final URI shard;
+    private final ShardIndex.Range range;
+    private final ReaderMetrics metrics;
+    private final Inlet<ByteString> in = Inlet.create("Verified.range.in");
+    private final Outlet<ByteString> out = Outlet.create("Verified.range.out");
+
+    RangeStage(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
+      this.shard = shard;
+      this.range = range;
+      this.metrics = metrics;
+    }
+
+    @Override
+    public FlowShape<ByteString, ByteString> shape() {
+      return FlowShape.of(in, out);
+    }
+
+    @Override
+    public GraphStageLogic createLogic(Attributes attrs) {
+      return new GraphStageLogic(shape()) {
+        private final RangeDigest digest = RangeDigest.of(range);
+        private long position = range.offset(); // of the next byte to arrive
+
+        {
+          setHandler(in, new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              ByteString b = grab(in);
+              long at = position;
+              position += b.size();
+              int bad = digest.update(b);
+              if (bad < 0) {
+                push(out, b);
+                return;
+              }
+              ByteString whole = b.take((int) Math.max(0, digest.start(bad) - at)); // the samples before the bad one
+              ShardReadException e = fail("sample #" + (range.from() + bad) + " does not match the shard's index: "
+                  + digest.mismatch(), true);
+              if (whole.isEmpty()) {
+                failStage(e);
+              } else {
+                emit(out, whole, () -> failStage(e));
+              }
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              String wrong = digest.mismatch();
+              if (wrong != null) {
+                failStage(fail(wrong, false)); // it may have stopped inside a sample
+              } else {
+                completeStage();
+              }
+            }
+          });
+          setHandler(out, new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              pull(in);
+            }
+          });
+        }
+
+        private ShardReadException fail(String why, boolean atSampleBoundary) {
+          metrics.integrityFailure();
+          return new ShardReadException(shard, why, null, atSampleBoundary);
+        }
+      };
+    }
+  }
+
   private static final class Stage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private final URI shard;
     private final ShardCheck check;

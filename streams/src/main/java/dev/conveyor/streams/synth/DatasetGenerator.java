@@ -2,7 +2,10 @@ package dev.conveyor.streams.synth;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
+import com.typesafe.config.ConfigFactory;
 import dev.conveyor.streams.plan.Seeds;
+import dev.conveyor.streams.sample.ShardIndexer;
+import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardStore;
 import java.io.IOException;
 import java.net.URI;
@@ -18,11 +21,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.FileIO;
 
 /**
  * Generates a synthetic WebDataset: shards {@code part-000000.tar}, ... of samples
- * {@code KEY.jpg|KEY.mp4} + {@code KEY.json}, and {@code shards.json}, written through a
- * {@link ShardStore}. Samples are encoded in parallel but written in key order, and each
+ * {@code KEY.jpg|KEY.mp4} + {@code KEY.json}, each with its per-sample byte index
+ * {@code part-000000.tar.idx.json} ({@link ShardIndex}), and {@code shards.json}, written
+ * through a {@link ShardStore}. Samples are encoded in parallel but written in key order, and each
  * depends only on (seed, index): the same spec gives the same bytes.
  */
 public final class DatasetGenerator {
@@ -41,6 +49,9 @@ public final class DatasetGenerator {
   public Manifest generate(DatasetSpec spec, URI base, LongConsumer onSample) throws IOException, InterruptedException {
     Files.createDirectories(scratch);
     List<ShardInfo> shards = new ArrayList<>();
+    ActorSystem system = ActorSystem.create("conveyor-datagen", ConfigFactory.parseString("pekko.loglevel = WARNING")
+        .withFallback(ConfigFactory.load()));
+    Materializer mat = Materializer.matFromSystem(system);
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "conveyor-datagen");
       t.setDaemon(true);
@@ -57,7 +68,7 @@ public final class DatasetGenerator {
         }
         Sample s = await(window.poll());
         if (writer != null && writer.samples() > 0 && writer.bytesWritten() + s.size() > spec.shardBytes()) {
-          shards.add(publish(writer, base));
+          shards.add(publish(writer, base, mat));
           writer = null;
         }
         if (writer == null) {
@@ -70,10 +81,11 @@ public final class DatasetGenerator {
         onSample.accept(i + 1);
       }
       if (writer != null) {
-        shards.add(publish(writer, base));
+        shards.add(publish(writer, base, mat));
       }
     } finally {
       pool.shutdownNow();
+      system.terminate();
     }
     Manifest manifest = new Manifest(shards);
     Path json = Files.createTempFile(scratch, "shards-", ".json");
@@ -92,14 +104,20 @@ public final class DatasetGenerator {
     return URI.create(b.endsWith("/") ? b + name : b + "/" + name);
   }
 
-  private ShardInfo publish(ShardWriter writer, URI base) throws IOException {
+  private ShardInfo publish(ShardWriter writer, URI base, Materializer mat) throws IOException {
     ShardInfo info = writer.finish();
+    Path index = Files.createTempFile(scratch, "index-", ".json");
     try {
+      ShardIndex idx = ShardIndexer.index(info.name(), () -> FileIO.fromPath(writer.file()).mapMaterializedValue(m -> NotUsed.getInstance()),
+          Long.MAX_VALUE, mat).toCompletableFuture().join();
+      Files.writeString(index, idx.toJson(), StandardCharsets.UTF_8);
       store.write(child(base, info.name()), writer.file()).toCompletableFuture().join();
+      store.write(child(base, info.name() + ShardIndex.SUFFIX), index).toCompletableFuture().join();
     } finally {
       Files.deleteIfExists(writer.file());
+      Files.deleteIfExists(index);
     }
-    return info;
+    return info.withIndex();
   }
 
   private record Sample(String key, String ext, byte[] body, byte[] json) {

@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code shards.json}: every shard of a dataset with its size, sample count and SHA-256,
- * written beside the shards by {@code conveyor datagen}.
+ * {@code shards.json}: every shard of a dataset with its size, sample count and SHA-256, and
+ * for a shard with a per-sample byte index beside it the index's name
+ * ({@code "index": "NAME.idx.json"}, see {@link dev.conveyor.streams.store.ShardIndex});
+ * written beside the shards by {@code conveyor datagen} and {@code conveyor index}.
  */
 public record Manifest(List<ShardInfo> shards) {
   public static final String FILE_NAME = "shards.json";
@@ -50,7 +52,11 @@ public record Manifest(List<ShardInfo> shards) {
     ObjectNode m = Json.object().put("version", 1).put("samples", samples()).put("bytes", bytes());
     ArrayNode list = m.putArray("shards");
     for (ShardInfo s : shards) {
-      list.addObject().put("name", s.name()).put("bytes", s.bytes()).put("samples", s.samples()).put("sha256", s.sha256());
+      ObjectNode o = list.addObject().put("name", s.name()).put("bytes", s.bytes()).put("samples", s.samples())
+          .put("sha256", s.sha256());
+      if (s.indexed()) {
+        o.put("index", s.name() + dev.conveyor.streams.store.ShardIndex.SUFFIX);
+      }
     }
     return Json.pretty(m);
   }
@@ -70,7 +76,16 @@ public record Manifest(List<ShardInfo> shards) {
     List<ShardInfo> shards = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       JsonNode s = list.get(i);
-      shards.add(new ShardInfo(text(s, i, "name"), number(s, i, "bytes"), number(s, i, "samples"), text(s, i, "sha256")));
+      String name = text(s, i, "name");
+      boolean indexed = false;
+      if (!s.path("index").isMissingNode()) {
+        if (!text(s, i, "index").equals(name + dev.conveyor.streams.store.ShardIndex.SUFFIX)) {
+          throw new IllegalArgumentException("not a valid " + FILE_NAME + ": shards[" + i + "].index must be \""
+              + name + dev.conveyor.streams.store.ShardIndex.SUFFIX + "\" (the index lies beside its shard)");
+        }
+        indexed = true;
+      }
+      shards.add(new ShardInfo(name, number(s, i, "bytes"), number(s, i, "samples"), text(s, i, "sha256"), indexed));
     }
     return new Manifest(shards);
   }

@@ -30,14 +30,26 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
   private final Outlet<TarRecord> out = Outlet.create("TarParser.out");
   private final FlowShape<ByteString, TarRecord> shape = FlowShape.of(in, out);
   private final long maxMemberBytes;
+  private final boolean range;
 
-  private TarParser(long maxMemberBytes) {
+  private TarParser(long maxMemberBytes, boolean range) {
     this.maxMemberBytes = maxMemberBytes;
+    this.range = range;
   }
 
   /** A flow that parses one archive; members larger than {@code maxMemberBytes} become {@link TarRecord.Skipped}. */
   public static Flow<ByteString, TarRecord, NotUsed> flow(long maxMemberBytes) {
-    return Flow.fromGraph(new TarParser(maxMemberBytes));
+    return Flow.fromGraph(new TarParser(maxMemberBytes, false));
+  }
+
+  /**
+   * A flow that parses a byte range of an archive which starts at a member's first header
+   * block and ends at a member boundary (a shard index's range): it may end without the
+   * end-of-archive block, but not inside a header or a member. Offsets in its records count
+   * from the range's first byte.
+   */
+  public static Flow<ByteString, TarRecord, NotUsed> rangeFlow(long maxMemberBytes) {
+    return Flow.fromGraph(new TarParser(maxMemberBytes, true));
   }
 
   @Override
@@ -55,6 +67,7 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
       private final ArrayDeque<TarRecord> ready = new ArrayDeque<>();
       private ByteString buf = ByteString.emptyByteString();
       private long offset; // archive offset of buf's first byte
+      private long start = -1; // where the member being read begins: its first header block, PAX or long-name ones included
       private State state = State.HEADER;
       private boolean upstreamDone;
 
@@ -114,6 +127,8 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
           failStage(new TarFormatException("truncated mid-member '" + name + "': archive ends "
               + (remaining + padding) + " bytes before the member's last block does (at byte " + (offset + buf.size()) + ")",
               body == Body.FILE || body == Body.DISCARD ? name : null));
+        } else if (range && buf.isEmpty()) {
+          completeStage(); // a range ends at a member boundary
         } else if (offset == 0 && buf.isEmpty()) {
           failStage(new TarFormatException("empty object: zero bytes, not a tar archive"));
         } else if (buf.nonEmpty()) {
@@ -150,6 +165,9 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
           return true;
         }
         TarHeader h = TarHeader.parse(block, at);
+        if (start < 0) {
+          start = at;
+        }
         String path = nextName != null ? nextName : h.name();
         long size = nextSize >= 0 ? nextSize : h.size();
         switch (h.type()) {
@@ -237,7 +255,7 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
           return;
         }
         switch (body) {
-          case FILE -> ready.add(new TarRecord.File(name, acc.compact()));
+          case FILE -> ready.add(new TarRecord.File(name, acc.compact(), start, offset));
           case DISCARD -> {
             if (skipReason != null) {
               ready.add(new TarRecord.Skipped(name, skipReason));
@@ -245,6 +263,9 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
           }
           case LONG_NAME -> nextName = TarHeader.cString(acc.toArray(), 0, acc.size());
           case PAX -> applyPax(acc.toArray());
+        }
+        if (body != Body.LONG_NAME && body != Body.PAX) {
+          start = -1; // the next header begins the next member
         }
         acc = ByteString.emptyByteString();
         state = State.HEADER;

@@ -10,11 +10,19 @@ public sealed interface TarRecord permits TarRecord.File, TarRecord.Skipped {
   /** The member's path inside the archive, after PAX and GNU long-name resolution. */
   String path();
 
-  /** A regular file and its whole content. */
-  record File(String path, ByteString data) implements TarRecord {
+  /**
+   * A regular file and its whole content. {@code start} is where its first header block
+   * begins (a PAX or long-name header's, if it has one) and {@code end} where its last block
+   * ends, as byte offsets in the archive; -1 when not known.
+   */
+  record File(String path, ByteString data, long start, long end) implements TarRecord {
     public File {
       requireNonNull(path, "path is null");
       requireNonNull(data, "data is null");
+    }
+
+    public File(String path, ByteString data) {
+      this(path, data, -1, -1);
     }
   }
 

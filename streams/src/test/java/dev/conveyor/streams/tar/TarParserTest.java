@@ -28,9 +28,32 @@ class TarParserTest {
   void regularFilesComeOutWithTheirBytesInArchiveOrder() {
     byte[] tar = Tars.builder().file("000001.jpg", "abc").file("000001.json", "{}").file("000002.jpg", "").bytes();
     assertThat(parse(tar, 512)).containsExactly(
-        new TarRecord.File("000001.jpg", ByteString.fromString("abc")),
-        new TarRecord.File("000001.json", ByteString.fromString("{}")),
-        new TarRecord.File("000002.jpg", ByteString.emptyByteString()));
+        new TarRecord.File("000001.jpg", ByteString.fromString("abc"), 0, 1024),
+        new TarRecord.File("000001.json", ByteString.fromString("{}"), 1024, 2048),
+        new TarRecord.File("000002.jpg", ByteString.emptyByteString(), 2048, 2560));
+  }
+
+  @Test
+  void aMembersStartIsItsFirstHeaderEvenWhenALongNameHeaderComesFirst() {
+    String longName = "d/".repeat(60) + "000001.jpg"; // over 100 bytes: a PAX or GNU long-name header precedes it
+    byte[] tar = Tars.builder().file("000000.jpg", "a").file(longName, "bc").file("000002.jpg", "d").bytes();
+    List<TarRecord> records = parse(tar, 300);
+    TarRecord.File second = (TarRecord.File) records.get(1);
+    assertThat(second.path()).isEqualTo(longName);
+    assertThat(second.start()).isEqualTo(1024); // where the first member's last block ended
+    assertThat(((TarRecord.File) records.get(2)).start()).isEqualTo(second.end());
+    assertThat(second.end() - second.start()).isGreaterThan(1024); // the extra header and its data, then the member's
+  }
+
+  @Test
+  void aRangeFromAMembersStartToAMembersEndParsesWithoutTheEndOfArchiveBlock() {
+    byte[] tar = Tars.builder().file("000001.jpg", "abc").file("000002.jpg", "defg").file("000003.jpg", "h").bytes();
+    byte[] range = Arrays.copyOfRange(tar, 1024, 2048); // the second member only
+    List<TarRecord> records = kit.collect(Tars.chunked(range, 100).via(TarParser.rangeFlow(1 << 20)));
+    assertThat(records).containsExactly(new TarRecord.File("000002.jpg", ByteString.fromString("defg"), 0, 1024));
+    byte[] cut = Arrays.copyOfRange(tar, 1024, 1024 + 700); // a range that stops inside a member is still an error
+    assertThatThrownBy(() -> kit.collect(Tars.chunked(cut, 100).via(TarParser.rangeFlow(1 << 20))))
+        .isInstanceOf(TarFormatException.class).hasMessageContaining("truncated mid-member '000002.jpg'");
   }
 
   @Test
@@ -38,7 +61,7 @@ class TarParserTest {
     byte[] tar = Tars.builder().dir("a").file("a/1.txt", "x").symlink("a/2.txt", "1.txt").bytes();
     List<TarRecord> records = parse(tar, 100);
     assertThat(records).hasSize(2);
-    assertThat(records.get(0)).isEqualTo(new TarRecord.File("a/1.txt", ByteString.fromString("x")));
+    assertThat(records.get(0)).isEqualTo(new TarRecord.File("a/1.txt", ByteString.fromString("x"), 512, 1536));
     assertThat(records.get(1)).isInstanceOf(TarRecord.Skipped.class);
     assertThat(((TarRecord.Skipped) records.get(1)).reason()).contains("symbolic link");
   }
@@ -50,7 +73,7 @@ class TarParserTest {
     List<TarRecord> records = kit.collect(Tars.chunked(tar, 333).via(TarParser.flow(4096)));
     assertThat(records.get(0)).isInstanceOf(TarRecord.Skipped.class);
     assertThat(((TarRecord.Skipped) records.get(0)).reason()).contains("over max-member-size");
-    assertThat(records.get(1)).isEqualTo(new TarRecord.File("2.txt", ByteString.fromString("ok")));
+    assertThat(records.get(1)).isEqualTo(new TarRecord.File("2.txt", ByteString.fromString("ok"), 512 + 5120, 512 + 5120 + 1024));
   }
 
   @Test
@@ -96,7 +119,7 @@ class TarParserTest {
     var probe = Tars.chunked(tar, 10_000).via(TarParser.flow(1 << 20))
         .runWith(org.apache.pekko.stream.testkit.javadsl.TestSink.probe(kit.system), kit.mat);
     probe.request(1);
-    assertThat(probe.expectNext()).isEqualTo(new TarRecord.File("1.txt", ByteString.fromString("a")));
+    assertThat(probe.expectNext()).isEqualTo(new TarRecord.File("1.txt", ByteString.fromString("a"), 0, 1024));
     probe.expectNoMessage(java.time.Duration.ofMillis(100));
     probe.request(2);
     probe.expectNextN(2);

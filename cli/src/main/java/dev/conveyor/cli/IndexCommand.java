@@ -1,0 +1,88 @@
+package dev.conveyor.cli;
+
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.streams.synth.DatasetIndexer;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code conveyor index}: writes the per-sample byte index of every shard of a dataset beside it. */
+@Command(
+    name = "index",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Writes NAME.idx.json beside every shard under --in: where each sample's bytes lie, and their CRC32C.",
+        "With it a rank reads only the samples of a shard its part of the plan needs, so a shard split",
+        "between ranks is read once per epoch. Updates shards.json (writes one, counting samples, if there is none).",
+        "conveyor datagen writes indexes itself."})
+final class IndexCommand implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--in", required = true, paramLabel = "URI", description = "The dataset's folder: s3://bucket/prefix or file:///dir")
+  String in;
+
+  @Option(names = "--max-member-size", paramLabel = "SIZE", defaultValue = "1GiB",
+      description = "A larger member leaves its shard unindexed (default: ${DEFAULT-VALUE}).")
+  String maxMember;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "A config file with conveyor.s3 settings for s3:// data.")
+  Path configFile;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
+  List<String> sets = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    URI base = DatagenCommand.folderUri("--in", in);
+    long maxMemberBytes = DatagenCommand.parseSize(maxMember);
+    S3Settings s3 = S3Settings.fromConfig(new ConfigOverlay(Optional.ofNullable(configFile)).set(sets).config());
+    PrintWriter err = spec.commandLine().getErr();
+    ActorSystem system = ActorSystem.create("conveyor-index", ConfigFactory.parseString("pekko.loglevel = WARNING")
+        .withFallback(ConfigFactory.load()));
+    try (Scratch scratch = Scratch.create("conveyor-index-");
+         ShardStore store = ShardStores.forUri(base, s3)) {
+      DatasetIndexer indexer = new DatasetIndexer(store, scratch.dir, Materializer.createMaterializer(system), maxMemberBytes);
+      DatasetIndexer.Result r;
+      ProgressBar[] bar = {null};
+      try {
+        r = indexer.index(base, line -> {
+          err.println("index: " + line);
+          err.flush();
+        }, (done, total) -> {
+          if (bar[0] == null) {
+            bar[0] = ProgressBars.create("index", total, " shards", err);
+          }
+          bar[0].stepTo(done);
+        });
+      } finally {
+        if (bar[0] != null) {
+          bar[0].close();
+        }
+      }
+      r.notIndexed().forEach(w -> err.println("index: not indexed (read whole): " + w));
+      long indexed = r.manifest().shards().stream().filter(s -> s.indexed()).count();
+      spec.commandLine().getOut().printf(Locale.ROOT, "index: %d of %d shards indexed (%d samples, %.1f MB) under %s%n",
+          indexed, r.manifest().shards().size(), r.manifest().samples(), r.manifest().bytes() / 1e6, base);
+      return ConveyorCli.EXIT_OK;
+    } catch (IllegalArgumentException e) {
+      throw new ConveyorCli.UsageException(e.getMessage());
+    } finally {
+      system.terminate();
+    }
+  }
+}
