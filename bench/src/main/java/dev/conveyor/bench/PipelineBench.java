@@ -263,7 +263,7 @@ public final class PipelineBench {
   }
 
   /** The samples of {@code shard}, in memory: what decode-only rounds cycle through. */
-  private static List<RawSample> load(ShardStore store, URI shard, Materializer mat) throws Exception {
+  static List<RawSample> load(ShardStore store, URI shard, Materializer mat) throws Exception {
     List<RawSample> out = new ArrayList<>();
     for (ShardRecord r : ShardSamples.read(store, shard, 1 << 28).runWith(Sink.seq(), mat)
         .toCompletableFuture().get(10, TimeUnit.MINUTES)) {

@@ -28,12 +28,15 @@ import picocli.CommandLine;
         "  of 96 MiB in a temporary folder.",
         "pipeline --in URI: the whole path as run runs it (read, parse, decode, batch, hand-off to each rank's",
         "  consumer) on a cluster of one in this JVM, against decoding the same samples alone with as many",
-        "  threads; images (img-*.tar) and video (vid-*.tar) of the reference corpus, each when present."})
+        "  threads; images (img-*.tar) and video (vid-*.tar) of the reference corpus, each when present.",
+        "cluster --in URI: the image shards decoded and batched by three conveyor node processes on 127.0.0.1",
+        "  (a trainer host and two workers, half the decoder slots each) against the same job in this process",
+        "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -82,6 +85,59 @@ final class BenchCommand implements Callable<Integer> {
       + " and batched, against this Python loader (../shared/bench/py_peer.py batch) with one process per core this"
       + " process may use (run under taskset -c 0 for one core).")
   java.nio.file.Path peer;
+
+  @Option(names = "--ranks", paramLabel = "N", defaultValue = "2", description = "cluster: ranks, all on the trainer host"
+      + " (default: ${DEFAULT-VALUE}: a rank takes its slices in order, so one rank keeps about one worker busy).")
+  int ranks;
+
+  @Option(names = "--decoders", paramLabel = "N", description = "cluster: decoder slots in all, split between the two"
+      + " workers (default: the cores, at least 2).")
+  Integer decoders;
+
+  private Integer cluster() throws Exception {
+    if (in == null) {
+      throw new ConveyorCli.UsageException("bench cluster needs --in: e.g. --in file:///tmp/ref/shards (make it with"
+          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+    }
+    java.util.List<java.net.URI> images = inputs(in).stream().filter(u -> u.getPath().matches(".*/img-[^/]*\\.tar")).toList();
+    if (images.isEmpty()) {
+      throw new ConveyorCli.UsageException("bench cluster takes the reference corpus's img-*.tar shards; none in " + in);
+    }
+    int slots = decoders != null ? decoders : Math.max(2, Runtime.getRuntime().availableProcessors());
+    if (ranks < 1) {
+      throw new ConveyorCli.UsageException("--ranks must be at least 1, got " + ranks);
+    }
+    if (slots < 2 || slots % 2 != 0) {
+      throw new ConveyorCli.UsageException("--decoders must be even and at least 2 (half for each worker), got " + slots);
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    com.typesafe.config.Config base = com.typesafe.config.ConfigFactory.parseString("conveyor.node.cpus = " + slots)
+        .withFallback(com.typesafe.config.ConfigFactory.load());
+    dev.conveyor.config.NodeSettings node = dev.conveyor.config.NodeSettings.fromConfig(base);
+    var system = dev.conveyor.orchestrator.node.ClusterNode.startAlone(node,
+        dev.conveyor.config.S3Settings.fromConfig(base), base);
+    // the nodes run as bin/conveyor runs this JVM: its options (G1 regions for large arrays), its class path
+    java.util.List<String> nodeCommand = new java.util.ArrayList<>();
+    nodeCommand.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    nodeCommand.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    nodeCommand.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), ConveyorCli.class.getName(), "node"));
+    try (var store = new dev.conveyor.streams.store.FileShardStore();
+         Scratch scratch = Scratch.create("conveyor-bench-cluster-")) {
+      dev.conveyor.orchestrator.node.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
+          java.time.Duration.ofSeconds(60));
+      var r = dev.conveyor.bench.ClusterBench.run(system, images, slots, ranks, batchSize, rounds, base, store, nodeCommand,
+          scratch.dir, line -> {
+            err.println("bench: " + line);
+            err.flush();
+          });
+      spec.commandLine().getOut().println(json ? Json.compact(r.json()) : r.text());
+      return ConveyorCli.EXIT_OK;
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+          .exceptionally(x -> null).join();
+    }
+  }
 
   private Integer pipeline() throws Exception {
     if (in == null) {
@@ -198,11 +254,11 @@ final class BenchCommand implements Callable<Integer> {
     if ("decode".equals(what)) {
       return decode();
     }
-    if ("pipeline".equals(what)) {
+    if ("pipeline".equals(what) || "cluster".equals(what)) {
       if (rounds < 1 || batchSize < 1) {
         throw new ConveyorCli.UsageException("--rounds and --batch-size must be at least 1");
       }
-      return pipeline();
+      return "cluster".equals(what) ? cluster() : pipeline();
     }
     if ("read".equals(what)) {
       if (rounds < 1) {
@@ -211,7 +267,7 @@ final class BenchCommand implements Callable<Integer> {
       return read();
     }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read' and 'pipeline', got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline' and 'cluster', got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

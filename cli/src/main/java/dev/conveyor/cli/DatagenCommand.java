@@ -12,11 +12,7 @@ import dev.conveyor.streams.synth.Manifest;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
@@ -53,11 +49,8 @@ final class DatagenCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "Encoder threads (default: available processors).")
   Integer threads;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "A config file with conveyor.s3 settings for s3:// output.")
-  Path configFile;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
-  List<String> sets = new ArrayList<>();
+  @CommandLine.Mixin
+  S3Options s3Options;
 
   @Override
   public Integer call() throws Exception {
@@ -68,7 +61,7 @@ final class DatagenCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ConveyorCli.UsageException(e.getMessage());
     }
-    S3Settings s3 = S3Settings.fromConfig(new ConfigOverlay(Optional.ofNullable(configFile)).set(sets).config());
+    S3Settings s3 = s3Options.settings();
     int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     Manifest m = generate(base, ds, s3, n, spec.commandLine().getErr());
     spec.commandLine().getOut().printf(Locale.ROOT, "datagen: %d samples in %d shards, %.1f MB, written to %s%n",

@@ -7,11 +7,7 @@ import dev.conveyor.streams.store.ShardStores;
 import dev.conveyor.streams.synth.DatasetIndexer;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import org.apache.pekko.actor.ActorSystem;
@@ -40,17 +36,14 @@ final class IndexCommand implements Callable<Integer> {
       description = "A larger member leaves its shard unindexed (default: ${DEFAULT-VALUE}).")
   String maxMember;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "A config file with conveyor.s3 settings for s3:// data.")
-  Path configFile;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
-  List<String> sets = new ArrayList<>();
+  @CommandLine.Mixin
+  S3Options s3Options;
 
   @Override
   public Integer call() throws Exception {
     URI base = DatagenCommand.folderUri("--in", in);
     long maxMemberBytes = DatagenCommand.parseSize(maxMember);
-    S3Settings s3 = S3Settings.fromConfig(new ConfigOverlay(Optional.ofNullable(configFile)).set(sets).config());
+    S3Settings s3 = s3Options.settings();
     PrintWriter err = spec.commandLine().getErr();
     ActorSystem system = ActorSystem.create("conveyor-index", ConfigFactory.parseString("pekko.loglevel = WARNING")
         .withFallback(ConfigFactory.load()));

@@ -46,7 +46,7 @@ class DemoAndDatagenTest {
 
   @Test
   void everySubcommandHasHelp() {
-    for (String cmd : new String[] {"demo", "datagen", "run", "serve-s3", "bench"}) {
+    for (String cmd : new String[] {"demo", "datagen", "index", "run", "serve-s3", "bench"}) {
       CliResult r = CliResult.run(cmd, "--help");
       assertThat(r.code()).isZero();
       assertThat(r.out()).contains("Usage: conveyor " + cmd);

@@ -40,22 +40,30 @@ public final class Verified {
     return Flow.fromGraph(new RangeStage(shard, range, metrics));
   }
 
-  private static final class RangeStage extends GraphStage<FlowShape<ByteString, ByteString>> {
-    private final URI shard;
-    private final ShardIndex.Range range;
-    private final ReaderMetrics metrics;
-    private final Inlet<ByteString> in = Inlet.create("Verified.range.in");
-    private final Outlet<ByteString> out = Outlet.create("Verified.range.out");
+  /** A stage that passes a shard's bytes on while it checks them: its ports, and where it reports. */
+  private abstract static class Check extends GraphStage<FlowShape<ByteString, ByteString>> {
+    final URI shard;
+    final ReaderMetrics metrics;
+    final Inlet<ByteString> in = Inlet.create("Verified.in");
+    final Outlet<ByteString> out = Outlet.create("Verified.out");
 
-    RangeStage(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
+    Check(URI shard, ReaderMetrics metrics) {
       this.shard = shard;
-      this.range = range;
       this.metrics = metrics;
     }
 
     @Override
     public FlowShape<ByteString, ByteString> shape() {
       return FlowShape.of(in, out);
+    }
+  }
+
+  private static final class RangeStage extends Check {
+    private final ShardIndex.Range range;
+
+    RangeStage(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
+      super(shard, metrics);
+      this.range = range;
     }
 
     @Override
@@ -112,22 +120,12 @@ public final class Verified {
     }
   }
 
-  private static final class Stage extends GraphStage<FlowShape<ByteString, ByteString>> {
-    private final URI shard;
+  private static final class Stage extends Check {
     private final ShardCheck check;
-    private final ReaderMetrics metrics;
-    private final Inlet<ByteString> in = Inlet.create("Verified.in");
-    private final Outlet<ByteString> out = Outlet.create("Verified.out");
 
     Stage(URI shard, ShardCheck check, ReaderMetrics metrics) {
-      this.shard = shard;
+      super(shard, metrics);
       this.check = check;
-      this.metrics = metrics;
-    }
-
-    @Override
-    public FlowShape<ByteString, ByteString> shape() {
-      return FlowShape.of(in, out);
     }
 
     @Override

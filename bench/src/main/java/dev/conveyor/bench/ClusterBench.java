@@ -1,0 +1,229 @@
+package dev.conveyor.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.orchestrator.client.ClusterClient;
+import dev.conveyor.orchestrator.client.JobRun;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
+import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.streams.decode.DecodeException;
+import dev.conveyor.streams.decode.SampleDecoder;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.workers.reader.ShardReader;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * {@code bench cluster}: the image shards decoded and batched by three node processes on
+ * loopback — a trainer host with the rank, and two workers that read and decode, half the
+ * decoder slots each — against the same job in one process with as many decoder slots, in the
+ * same run (rounds interleaved after untimed ones). Each job from its submission to its last
+ * batch taken. Also what the wire costs: a batch's worth of decoded samples, as a worker sends
+ * them to a rank ({@link ShardReader.SliceEvents}), serialized and read back with the cluster's
+ * serializer in this process.
+ */
+public final class ClusterBench {
+  private ClusterBench() {}
+
+  /** The figures: samples/s of each, MB/s of decoded batches across nodes, and the wire's cost per batch. */
+  public record Result(int decoders, int world, long samples, double onePerS, double clusterPerS, double clusterMbPerS,
+                       double batchMb, double serializeMs, double deserializeMs, int rounds) {
+    public double ratio() {
+      return onePerS > 0 ? clusterPerS / onePerS : 0;
+    }
+
+    public ObjectNode json() {
+      return Json.object().put("decoder_slots", decoders).put("ranks", world).put("samples_per_round", samples)
+          .put("one_process_samples_per_s", Json.fixed(onePerS, 1))
+          .put("cluster_samples_per_s", Json.fixed(clusterPerS, 1)).put("ratio", Json.fixed(ratio(), 3))
+          .put("cluster_mb_per_s_between_nodes", Json.fixed(clusterMbPerS, 1))
+          .put("batch_mb", Json.fixed(batchMb, 3)).put("serialize_ms_per_batch", Json.fixed(serializeMs, 3))
+          .put("deserialize_ms_per_batch", Json.fixed(deserializeMs, 3)).put("rounds", rounds);
+    }
+
+    public String text() {
+      return String.format(Locale.ROOT, "cluster %d decoder slot(s), %d rank(s), %,d images a round decoded to 256x256 and batched:"
+              + " one process %,.0f images/s, three node processes (trainer host + 2 workers) %,.0f images/s, ratio %.3f"
+              + " (goal >= 0.8); %.1f MB/s of decoded batches between nodes; a batch (%.2f MB) serialized in %.2f ms,"
+              + " read back in %.2f ms (medians of %d rounds)",
+          decoders, world, samples, onePerS, clusterPerS, ratio(), clusterMbPerS, batchMb, serializeMs, deserializeMs, rounds);
+    }
+  }
+
+  /**
+   * Measures {@code shards} (images, {@code file://}) on {@code local}, a cluster of one with
+   * {@code decoders} slots, against nodes started with {@code nodeCommand} (the command line of
+   * {@code conveyor node}, its config file appended), their files and logs in {@code dir}.
+   */
+  public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int rounds, Config base,
+                           ShardStore store, List<String> nodeCommand, Path dir, Consumer<String> notice) throws Exception {
+    if (decoders < 2 || decoders % 2 != 0) {
+      throw new IllegalArgumentException("bench cluster splits the decoder slots between two workers: give an even"
+          + " number of at least 2, got " + decoders);
+    }
+    Config job = ConfigFactory.parseString(String.format(Locale.ROOT,
+            "conveyor.job { shards = \"%s\", world-size = %d, batch-size = %d, decode = auto, manifest = none,"
+                + " shuffle.window-shards = 1 }\n"
+                + "conveyor.decode.image { short-side = 256, crop-height = 256, crop-width = 256 }",
+            PipelineBench.pattern(shards), world, batchSize))
+        .withFallback(base);
+    ConveyorSettings settings = ConveyorSettings.fromConfig(job);
+    double[] wire = wireCost(local, store, shards.get(0), settings, batchSize);
+    int port = freePort();
+    List<Process> nodes = new ArrayList<>();
+    try {
+      String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = -1";
+      nodes.add(node(nodeCommand, dir, "host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }"));
+      for (String w : List.of("worker1", "worker2")) {
+        nodes.add(node(nodeCommand, dir, w, "conveyor.node { roles = [worker], port = 0, cpus = " + decoders / 2 + ", "
+            + seeds + " }"));
+      }
+      notice.accept("cluster: 3 node processes up; warming up (one job each way, twice)");
+      ActorSystem<Void> client = ClusterClient.join("127.0.0.1:" + port, ConfigFactory.load());
+      try {
+        JobSummary first = null;
+        for (int i = 0; i < 2; i++) {
+          first = job(local, settings, Optional.empty());
+          job(client, settings, Optional.of("127.0.0.1:" + port));
+        }
+        double[] one = new double[rounds];
+        double[] cluster = new double[rounds];
+        double[] mb = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          one[r] = job(local, settings, Optional.empty()).samplesPerSecond();
+          JobSummary c = job(client, settings, Optional.of("127.0.0.1:" + port));
+          cluster[r] = c.samplesPerSecond();
+          mb[r] = c.megabytesPerSecond();
+          notice.accept(String.format(Locale.ROOT, "cluster round %d/%d: one process %,.0f images/s, three processes"
+              + " %,.0f images/s (%.1f MB/s between nodes)", r + 1, rounds, one[r], cluster[r], mb[r]));
+        }
+        return new Result(decoders, world, first.samples(), Measure.median(one), Measure.median(cluster), Measure.median(mb),
+            wire[0], wire[1], wire[2], rounds);
+      } finally {
+        ClusterClient.leave(client);
+      }
+    } finally {
+      for (Process p : nodes) {
+        p.destroy(); // SIGTERM: the node leaves the cluster
+      }
+      for (Process p : nodes) {
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  private static JobSummary job(ActorSystem<?> system, ConveyorSettings settings, Optional<String> seed) throws Exception {
+    try (JobOutputs none = new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty())) {
+      JobSummary s = JobRun.run(system, settings, none, Optional.empty(), seed, line -> { });
+      if (s.badSamples() > 0) {
+        throw new IllegalStateException(s.badSamples() + " samples of the benchmark's shards were bad");
+      }
+      return s;
+    }
+  }
+
+  /**
+   * A batch's worth of decoded samples as a worker sends them: its size in MB, and the median
+   * milliseconds to serialize it and to read it back (of 21 times each, after 3 s of untimed
+   * ones: the JIT takes some 25 rounds to compile the copy loops).
+   */
+  private static double[] wireCost(ActorSystem<?> system, ShardStore store, URI shard, ConveyorSettings settings,
+                                   int batchSize) throws Exception {
+    SampleDecoder decoder = new SampleDecoder(settings.decode());
+    List<RawSample> raw = PipelineBench.load(store, shard, Materializer.createMaterializer(system));
+    List<ReadEvent> events = new ArrayList<>();
+    for (int i = 0; i < batchSize; i++) {
+      RawSample s = raw.get(i % raw.size());
+      try {
+        events.add(new ReadEvent.Slot(i, SampleDecoder.withoutDecodedMedia(decoder.decode(s, new SplittableRandom(i)))));
+      } catch (DecodeException e) {
+        throw new IllegalStateException("a benchmark sample failed to decode: " + e.getMessage(), e);
+      }
+    }
+    ShardReader.SliceEvents message = new ShardReader.SliceEvents(0, events);
+    Serialization serialization = SerializationExtension.get(system.classicSystem());
+    long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < warm) {
+      roundTrip(serialization, message, new long[2]);
+    }
+    int times = 21;
+    double[] ser = new double[times];
+    double[] de = new double[times];
+    int bytes = 0;
+    for (int i = 0; i < times; i++) {
+      long[] nanos = new long[2];
+      bytes = roundTrip(serialization, message, nanos);
+      ser[i] = nanos[0] / 1e6;
+      de[i] = nanos[1] / 1e6;
+    }
+    return new double[] {bytes / 1e6, Measure.median(ser), Measure.median(de)};
+  }
+
+  /** Serializes {@code message} and reads it back: its size; the nanoseconds of each step into {@code nanos}. */
+  private static int roundTrip(Serialization serialization, Object message, long[] nanos) {
+    long t0 = System.nanoTime();
+    byte[] bytes = serialization.serialize(message).get();
+    long t1 = System.nanoTime();
+    Object back = serialization.deserialize(bytes, serialization.findSerializerFor(message).identifier(), "").get();
+    long t2 = System.nanoTime();
+    if (!(back instanceof ShardReader.SliceEvents)) {
+      throw new IllegalStateException("the wire read back " + back.getClass().getName());
+    }
+    nanos[0] = t1 - t0;
+    nanos[1] = t2 - t1;
+    return bytes.length;
+  }
+
+  /** Starts {@code conveyor node} with {@code conf}; returns when it reports itself up. */
+  private static Process node(List<String> command, Path dir, String name, String conf) throws Exception {
+    Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\n");
+    Path log = dir.resolve(name + ".log");
+    List<String> cmd = new ArrayList<>(command);
+    cmd.add(file.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        p.destroyForcibly();
+        throw new IllegalStateException("node " + name + " did not come up within 90 s: " + tail(log));
+      }
+      Thread.sleep(100);
+    }
+    return p;
+  }
+
+  private static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return "(no output)";
+    }
+    List<String> lines = Files.readAllLines(log);
+    return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
