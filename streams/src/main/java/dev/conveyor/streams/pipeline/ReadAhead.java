@@ -170,7 +170,7 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
         if (!e.how.isDone()) { // its index is on its way
           if (!e.waiting) {
             e.waiting = true;
-            e.how.thenRunAsync(this::fill);
+            e.how.thenRunAsync(this::fill, mat.executionContext()); // not the JDK's default: on 2 cores a thread per task
           }
           break;
         }

@@ -26,7 +26,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
  * Reads one window slice: the window's shard pieces are opened at once (each a back-pressured
- * stream, from the shard's first byte or — with a shard index — from the piece's first sample), and one stage runs the window's {@link WindowShuffle} over their samples — pulling
+ * stream, from the shard's first byte or — with a shard index — from the piece's first
+ * sample), and one stage runs the window's {@link WindowShuffle} over their samples — pulling
  * from whichever piece the shuffle names, never from whichever arrived first — and emits the
  * slice's positions in plan order. Holds at most the shuffle buffer plus what the pieces'
  * streams buffer.
