@@ -87,7 +87,7 @@ final class BenchCommand implements Callable<Integer> {
   java.nio.file.Path peer;
 
   @Option(names = "--ranks", paramLabel = "N", defaultValue = "2", description = "cluster: ranks, all on the trainer host"
-      + " (default: ${DEFAULT-VALUE}: a rank takes its slices in order, so one rank keeps about one worker busy).")
+      + " (default: ${DEFAULT-VALUE}, one per worker).")
   int ranks;
 
   @Option(names = "--decoders", paramLabel = "N", description = "cluster: decoder slots in all, split between the two"
