@@ -65,7 +65,12 @@ public final class RangeDigest {
     }
   }
 
-  /** Where sample {@code i} of the range begins. */
+  /** Samples of the range whose bytes have all arrived (checked or not). */
+  public int completed() {
+    return sample;
+  }
+
+  /** Where sample {@code i} of the range begins ({@code i} = the sample count: where the range ends). */
   public long start(int i) {
     return bounds[i];
   }

@@ -31,10 +31,11 @@ public final class Verified {
   }
 
   /**
-   * Checks a range of a shard sample by sample against its index ({@link RangeDigest}): the
-   * bytes of the samples that match go on; at the first sample that does not (or a range that
-   * ends short or runs long) the stream fails with a {@link ShardReadException} at that
-   * sample's first byte, so every sample before it arrives whole and none of it does.
+   * Checks a range of a shard sample by sample against its index ({@link RangeDigest}): a
+   * sample's bytes are held until they have all arrived and matched, then go on; at the first
+   * sample that does not match (or a range that ends short or runs long) the stream fails with
+   * a {@link ShardReadException}, so every sample before it arrives whole and none of it does.
+   * Holds at most one sample and one chunk.
    */
   public static Flow<ByteString, ByteString, NotUsed> range(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
     return Flow.fromGraph(new RangeStage(shard, range, metrics));
@@ -70,27 +71,33 @@ public final class Verified {
     public GraphStageLogic createLogic(Attributes attrs) {
       return new GraphStageLogic(shape()) {
         private final RangeDigest digest = RangeDigest.of(range);
-        private long position = range.offset(); // of the next byte to arrive
+        private ByteString held = ByteString.emptyByteString(); // bytes of the sample not yet whole, unchecked
+        private long heldAt = range.offset(); // where they begin
 
         {
           setHandler(in, new AbstractInHandler() {
             @Override
             public void onPush() {
               ByteString b = grab(in);
-              long at = position;
-              position += b.size();
               int bad = digest.update(b);
-              if (bad < 0) {
-                push(out, b);
-                return;
-              }
-              ByteString whole = b.take((int) Math.max(0, digest.start(bad) - at)); // the samples before the bad one
-              ShardReadException e = fail("sample #" + (range.from() + bad) + " does not match the shard's index: "
-                  + digest.mismatch(), true);
-              if (whole.isEmpty()) {
-                failStage(e);
+              held = held.concat(b);
+              // what goes on: the bytes of the samples that arrived whole and matched
+              long upTo = digest.start(bad >= 0 ? bad : digest.completed());
+              ByteString checked = held.take((int) (upTo - heldAt));
+              held = held.drop(checked.size());
+              heldAt = upTo;
+              if (bad >= 0) {
+                ShardReadException e = fail("sample #" + (range.from() + bad) + " does not match the shard's index: "
+                    + digest.mismatch(), true);
+                if (checked.isEmpty()) {
+                  failStage(e);
+                } else {
+                  emit(out, checked, () -> failStage(e));
+                }
+              } else if (checked.isEmpty()) {
+                pull(in);
               } else {
-                emit(out, whole, () -> failStage(e));
+                push(out, checked);
               }
             }
 

@@ -1,8 +1,8 @@
 package dev.conveyor.streams.synth;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.conveyor.streams.json.Json;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
@@ -108,8 +108,9 @@ public final class DatasetGenerator {
     ShardInfo info = writer.finish();
     Path index = Files.createTempFile(scratch, "index-", ".json");
     try {
-      ShardIndex idx = ShardIndexer.index(info.name(), () -> FileIO.fromPath(writer.file()).mapMaterializedValue(m -> NotUsed.getInstance()),
-          Long.MAX_VALUE, mat).toCompletableFuture().join();
+      ShardIndex idx = ShardIndexer.index(info.name(),
+          () -> FileIO.fromPath(writer.file()).mapMaterializedValue(m -> NotUsed.getInstance()), Long.MAX_VALUE, mat)
+          .toCompletableFuture().join();
       Files.writeString(index, idx.toJson(), StandardCharsets.UTF_8);
       store.write(child(base, info.name()), writer.file()).toCompletableFuture().join();
       store.write(child(base, info.name() + ShardIndex.SUFFIX), index).toCompletableFuture().join();

@@ -66,4 +66,36 @@ class ShardIndexTest {
     shortOne.update(ByteString.fromString("bbbbbccc"));
     assertThat(shortOne.mismatch()).contains("ended at byte 12");
   }
+
+  @Test
+  void aCheckedRangeLetsOnlyWholeMatchingSamplesGoOnWhateverTheChunks() {
+    ShardIndex i = new ShardIndex("a.tar", 20, SHA, new long[] {0, 4, 9, 15}, new int[] {crc("aaaa"), crc("bbbbb"), crc("cccccc")});
+    ReaderMetrics metrics = new ReaderMetrics();
+    try (var kit = new dev.conveyor.streams.testing.StreamTestKit()) {
+      for (int chunk : new int[] {1, 3, 7, 15}) {
+        // the third sample is damaged: the first two go on, whole; of the third, nothing
+        var bytes = dev.conveyor.streams.testing.Tars.chunked("aaaabbbbbccXccc".getBytes(StandardCharsets.US_ASCII), chunk);
+        var probe = bytes.via(Verified.range(java.net.URI.create("file:///a.tar"), i.range(0, 3), metrics))
+            .runWith(org.apache.pekko.stream.testkit.javadsl.TestSink.probe(kit.system), kit.mat);
+        probe.request(100);
+        StringBuilder got = new StringBuilder();
+        Throwable failure = null;
+        while (failure == null) {
+          var e = probe.expectNextOrError();
+          if (e.isLeft()) {
+            failure = e.left().get();
+          } else {
+            got.append(e.right().get().utf8String());
+          }
+        }
+        assertThat(got.toString()).as("chunks of " + chunk).isEqualTo("aaaabbbbb");
+        assertThat(failure).isInstanceOf(ShardReadException.class).hasMessageContaining("sample #2 does not match");
+        assertThat(((ShardReadException) failure).atSampleBoundary()).isTrue();
+      }
+      // an intact range goes on byte for byte
+      var all = kit.concat(dev.conveyor.streams.testing.Tars.chunked("aaaabbbbbcccccc".getBytes(StandardCharsets.US_ASCII), 4)
+          .via(Verified.range(java.net.URI.create("file:///a.tar"), i.range(0, 3), metrics)));
+      assertThat(all.utf8String()).isEqualTo("aaaabbbbbcccccc");
+    }
+  }
 }
