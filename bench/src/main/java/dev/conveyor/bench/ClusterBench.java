@@ -5,8 +5,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.orchestrator.client.ClusterClient;
-import dev.conveyor.orchestrator.client.JobRun;
-import dev.conveyor.orchestrator.delivery.JobOutputs;
 import dev.conveyor.orchestrator.delivery.JobSummary;
 import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoder;
@@ -102,15 +100,15 @@ public final class ClusterBench {
       try {
         JobSummary first = null;
         for (int i = 0; i < 2; i++) {
-          first = job(local, settings, Optional.empty());
-          job(client, settings, Optional.of("127.0.0.1:" + port));
+          first = PipelineBench.job(local, settings, Optional.empty());
+          PipelineBench.job(client, settings, Optional.of("127.0.0.1:" + port));
         }
         double[] one = new double[rounds];
         double[] cluster = new double[rounds];
         double[] mb = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-          one[r] = job(local, settings, Optional.empty()).samplesPerSecond();
-          JobSummary c = job(client, settings, Optional.of("127.0.0.1:" + port));
+          one[r] = PipelineBench.job(local, settings, Optional.empty()).samplesPerSecond();
+          JobSummary c = PipelineBench.job(client, settings, Optional.of("127.0.0.1:" + port));
           cluster[r] = c.samplesPerSecond();
           mb[r] = c.megabytesPerSecond();
           notice.accept(String.format(Locale.ROOT, "cluster round %d/%d: one process %,.0f images/s, three processes"
@@ -130,16 +128,6 @@ public final class ClusterBench {
           p.destroyForcibly();
         }
       }
-    }
-  }
-
-  private static JobSummary job(ActorSystem<?> system, ConveyorSettings settings, Optional<String> seed) throws Exception {
-    try (JobOutputs none = new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty())) {
-      JobSummary s = JobRun.run(system, settings, none, Optional.empty(), seed, line -> { });
-      if (s.badSamples() > 0) {
-        throw new IllegalStateException(s.badSamples() + " samples of the benchmark's shards were bad");
-      }
-      return s;
     }
   }
 

@@ -148,8 +148,13 @@ public final class PipelineBench {
   }
 
   private static JobSummary pipeline(ActorSystem<?> node, ConveyorSettings settings) throws Exception {
+    return job(node, settings, Optional.empty());
+  }
+
+  /** One job with no record files, on the cluster {@code system} is part of ({@code seed}: as a client of it); no bad samples allowed. */
+  static JobSummary job(ActorSystem<?> system, ConveyorSettings settings, Optional<String> seed) throws Exception {
     try (JobOutputs none = new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty())) {
-      JobSummary s = JobRun.run(node, settings, none, Optional.empty(), Optional.empty(), line -> { });
+      JobSummary s = JobRun.run(system, settings, none, Optional.empty(), seed, line -> { });
       if (s.badSamples() > 0) {
         throw new IllegalStateException(s.badSamples() + " samples of the benchmark's shards were bad");
       }

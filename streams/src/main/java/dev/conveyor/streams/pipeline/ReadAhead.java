@@ -239,8 +239,7 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
     return how.thenApply(range -> {
       Source<ByteString, NotUsed> bytes = bytes(shard, found, range);
       return range.isPresent() ? new Piece(from, ShardSamples.range(bytes, shard, maxMemberBytes))
-          : new Piece(0, bytes.via(dev.conveyor.streams.tar.TarParser.flow(maxMemberBytes))
-              .via(dev.conveyor.streams.sample.SampleGrouping.flow(shard.toString())));
+          : new Piece(0, ShardSamples.parse(bytes, shard, maxMemberBytes));
     });
   }
 

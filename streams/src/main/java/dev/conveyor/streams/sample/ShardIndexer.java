@@ -1,10 +1,10 @@
 package dev.conveyor.streams.sample;
 
 import dev.conveyor.streams.store.RangeDigest;
+import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.tar.TarRecord;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -48,7 +48,7 @@ public final class ShardIndexer {
         .thenCompose(starts -> {
           long[] bounds = starts.bounds();
           RangeDigest crc = new RangeDigest(bounds, null);
-          MessageDigest sha = sha256();
+          MessageDigest sha = ShardCheck.newSha256();
           return bytes.get().runWith(Sink.fold(0L, (n, b) -> {
             crc.update(b);
             for (java.nio.ByteBuffer bb : b.getByteBuffers()) {
@@ -58,14 +58,6 @@ public final class ShardIndexer {
           }), mat).thenApply(size -> new ShardIndex(name, size, HexFormat.of().formatHex(sha.digest()), bounds,
               crc.checksums()));
         });
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JVM has no SHA-256", e);
-    }
   }
 
   /** Where each sample begins, by the WebDataset rule, and where the last one ends. */

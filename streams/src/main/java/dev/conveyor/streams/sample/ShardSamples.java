@@ -16,7 +16,12 @@ public final class ShardSamples {
    * {@link DeadLetter} after the samples read before the failure.
    */
   public static Source<ShardRecord, NotUsed> read(ShardStore store, URI shard, long maxMemberBytes) {
-    return store.read(shard)
+    return parse(store.read(shard), shard, maxMemberBytes);
+  }
+
+  /** The records of {@code shard}'s bytes, from its first: parsed as a tar and grouped; never fails, as {@link #read}. */
+  public static Source<ShardRecord, NotUsed> parse(Source<ByteString, NotUsed> bytes, URI shard, long maxMemberBytes) {
+    return bytes
         .via(TarParser.flow(maxMemberBytes))
         .via(SampleGrouping.flow(shard.toString()));
   }

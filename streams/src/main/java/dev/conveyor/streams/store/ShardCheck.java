@@ -27,6 +27,15 @@ public record ShardCheck(long bytes, String sha256, boolean indexed) {
     }
   }
 
+  /** A new SHA-256 digest (every Java runtime has one). */
+  public static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
+  }
+
   public boolean checksSomething() {
     return bytes >= 0 || !sha256.isEmpty();
   }
@@ -37,11 +46,7 @@ public record ShardCheck(long bytes, String sha256, boolean indexed) {
     private long count;
 
     public Digest(ShardCheck check) {
-      try {
-        sha = check.sha256().isEmpty() ? null : MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("this JVM has no SHA-256", e);
-      }
+      sha = check.sha256().isEmpty() ? null : newSha256();
     }
 
     public void update(ByteString b) {

@@ -1,12 +1,12 @@
 package dev.conveyor.streams.synth;
 
 import dev.conveyor.streams.sample.RawSample;
-import dev.conveyor.streams.sample.SampleGrouping;
+import dev.conveyor.streams.sample.ShardSamples;
 import dev.conveyor.streams.sample.ShardIndexer;
+import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
-import dev.conveyor.streams.tar.TarParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -117,9 +116,11 @@ public final class DatasetIndexer {
                 + s.bytes() + " bytes, " + s.samples() + " samples, sha256 " + s.sha256() + "; the shard has "
                 + idx.bytes() + " bytes, " + idx.samples() + " samples, sha256 " + idx.sha256());
           }
-          write(DatasetGenerator.child(base, s.name() + ShardIndex.SUFFIX), idx.toJson());
-          return new IndexedShard(new ShardInfo(s.name(), idx.bytes(), idx.samples(), idx.sha256(), true), Optional.empty());
+          return idx;
         })
+        .thenCompose(idx -> write(DatasetGenerator.child(base, s.name() + ShardIndex.SUFFIX), idx.toJson())
+            .thenApply(done -> new IndexedShard(new ShardInfo(s.name(), idx.bytes(), idx.samples(), idx.sha256(), true),
+                Optional.empty())))
         .exceptionallyCompose(t -> {
           Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
           if (!(c instanceof ShardIndexer.Unindexable)) {
@@ -135,32 +136,33 @@ public final class DatasetIndexer {
 
   /** Size, sha256 and sample count of a shard that has no index, in one pass. */
   private CompletionStage<ShardInfo> describe(URI uri, String name) {
-    MessageDigest sha = sha256();
+    MessageDigest sha = ShardCheck.newSha256();
     long[] bytes = {0};
-    return store.read(uri)
-        .map(b -> {
+    return ShardSamples.parse(store.read(uri).map(b -> {
           b.getByteBuffers().forEach(sha::update);
           bytes[0] += b.size();
           return b;
-        })
-        .via(TarParser.flow(maxMemberBytes))
-        .via(SampleGrouping.flow(uri.toString()))
+        }), uri, maxMemberBytes)
         .runWith(Sink.fold(0L, (n, r) -> r instanceof RawSample ? n + 1 : n), mat)
         .thenApply(n -> new ShardInfo(name, bytes[0], n, HexFormat.of().formatHex(sha.digest())));
   }
 
-  private void write(URI target, String text) {
+  /** Stores {@code text} as {@code target}, through a scratch file removed once stored. */
+  private CompletionStage<org.apache.pekko.Done> write(URI target, String text) {
+    Path f;
     try {
-      Path f = Files.createTempFile(scratch, "index-", ".json");
-      try {
-        Files.writeString(f, text, StandardCharsets.UTF_8);
-        store.write(target, f).toCompletableFuture().join();
-      } finally {
-        Files.deleteIfExists(f);
-      }
+      f = Files.createTempFile(scratch, "index-", ".json");
+      Files.writeString(f, text, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return store.write(target, f).whenComplete((done, err) -> {
+      try {
+        Files.deleteIfExists(f);
+      } catch (IOException e) {
+        // a scratch file left in the scratch folder, which goes with the command
+      }
+    });
   }
 
   private Optional<Manifest> manifest(URI base) throws InterruptedException {
@@ -187,14 +189,6 @@ public final class DatasetIndexer {
         throw r;
       }
       throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JVM has no SHA-256", e);
     }
   }
 }
