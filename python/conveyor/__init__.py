@@ -1,7 +1,21 @@
-"""Conveyor for Python trainers: batches from a Conveyor node through shared memory.
+"""Conveyor for Python trainers: a rank's batches from a Conveyor node through shared memory.
 
-This far the package holds the reader's side of the shared-memory ring (``conveyor._ring``);
-the ``Loader`` that starts or attaches to a node and reads its rank's ring comes next.
+    import conveyor
+    loader = conveyor.Loader(shards="s3://bucket/train-{000..099}.tar", rank=0, world=1, batch_size=32,
+                             decode="auto", settings={"conveyor.s3.endpoint": "http://127.0.0.1:9000"})
+    for batch in loader:
+        images = batch["images"]        # uint8 N x H x W x 3, viewing shared memory (no copy)
+        ...
+    checkpoint["data"] = loader.state_dict()   # resume: Loader(...).load_state_dict(checkpoint["data"])
+
+``conveyor.torch`` turns batches into tensors without a copy and wraps a Loader as an
+IterableDataset.
 """
 
+from ._batch import Batch, batch_digest
+from ._node import NodeError
+from ._ring import RingFailed
+from .loader import Loader
+
 __version__ = "0.1.0"
+__all__ = ["Loader", "Batch", "batch_digest", "NodeError", "RingFailed"]

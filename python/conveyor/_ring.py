@@ -25,6 +25,8 @@ _STATE = 24
 _ATTACHED = 28
 _WRITE_WORD = 64 // 8
 _READ_WORD = 128 // 8
+_HANDED_WORD = 136 // 8
+_STALL_WORD = 144 // 8
 _MESSAGE = 192
 _SLOT_PREFIX = 12
 
@@ -33,16 +35,17 @@ class RingFailed(RuntimeError):
     """The writer's stream failed; the message is its reason."""
 
 
-class Batch(dict):
-    """A batch: ``"__keys__"`` and one numpy array per field, viewing the ring's slot.
+class Slot:
+    """One published slot: its header (cursor, keys, meta) and its fields as numpy arrays viewing it.
 
-    The arrays are valid until the slot is released: by the next batch, or by ``release()``.
+    The arrays are valid until the slot is released: by the next ``Ring.next()``, or ``release()``.
     """
 
-    def __init__(self, fields, keys, cursor, sequence, on_release):
-        super().__init__(fields)
-        self["__keys__"] = keys
-        self.cursor = cursor
+    def __init__(self, fields, header, sequence, on_release):
+        self.fields = fields
+        self.keys = header["keys"]
+        self.cursor = header["cursor"]
+        self.meta = header.get("meta", {})
         self.sequence = sequence
         self._on_release = on_release
 
@@ -74,7 +77,8 @@ class Ring:
         self._ints = np.frombuffer(self._mm, dtype="<u4", count=HEADER_BYTES // 4)
         self._read = int(self._words[_READ_WORD])
         self._held = None
-        self.stall_seconds = 0.0
+        self.stall_seconds = 0.0  # waiting for published batches, from the second on
+        self.startup_seconds = None  # the wait for the first
         self._ints[_ATTACHED // 4] = 1  # the writer may now remove the file's name
 
     def _state(self):
@@ -84,16 +88,23 @@ class Ring:
         (n,) = struct.unpack_from("<I", self._mm, _MESSAGE)
         return bytes(self._mm[_MESSAGE + 4:_MESSAGE + 4 + n]).decode("utf-8", "replace")
 
-    def _release(self, batch):
-        if self._held is batch:
+    def _release(self, slot):
+        if self._held is slot:
             self._held = None
             self._read += 1
             self._words[_READ_WORD] = self._read
 
-    def next(self, timeout=None, alive=None):
-        """The next batch, or None once the writer has ended and every batch was read.
+    def _waited(self, seconds):
+        if self.startup_seconds is None:
+            self.startup_seconds = seconds
+        else:
+            self.stall_seconds += seconds
+            self._words[_STALL_WORD] = int(self.stall_seconds * 1e9)
 
-        Releases the batch handed out before. Waits for the writer at most ``timeout`` seconds
+    def next(self, timeout=None, alive=None):
+        """The next slot, or None once the writer has ended and every batch was read.
+
+        Releases the slot handed out before. Waits for the writer at most ``timeout`` seconds
         (None: no limit), and every 0.1 s asks ``alive()`` (if given) whether the writer is
         still there, raising what it raises. Raises RingFailed if the writer failed.
         """
@@ -107,7 +118,6 @@ class Ring:
             if int(self._words[_WRITE_WORD]) > self._read:
                 break  # published between the two loads
             if state == 1:
-                self.stall_seconds += time.perf_counter() - start
                 return None
             if state == 2:
                 raise RingFailed(self._failure())
@@ -119,7 +129,7 @@ class Ring:
                 checked = now
             time.sleep(nap)
             nap = min(nap * 2, 1e-3)
-        self.stall_seconds += time.perf_counter() - start
+        self._waited(time.perf_counter() - start)
         base = HEADER_BYTES + (self._read % self.slots) * self.slot_size
         sequence, length = struct.unpack_from("<QI", self._mm, base)
         if sequence != self._read:
@@ -131,9 +141,10 @@ class Ring:
             count = f["length"] // dtype.itemsize
             array = np.frombuffer(self._mm, dtype=dtype, count=count, offset=base + f["offset"])
             fields[f["name"]] = array.reshape(f["shape"])
-        batch = Batch(fields, header["keys"], header["cursor"], sequence, self._release)
-        self._held = batch
-        return batch
+        slot = Slot(fields, header, sequence, self._release)
+        self._held = slot
+        self._words[_HANDED_WORD] = self._read + 1  # handed to the caller: the writer counts it delivered
+        return slot
 
     def close(self):
         """Unmaps the ring (every array viewing it must be gone)."""
@@ -144,4 +155,5 @@ class Ring:
         try:
             self._mm.close()
         except BufferError as e:
-            raise BufferError("a batch's arrays still view the ring: drop them, or use copies, before close()") from e
+            raise BufferError("a batch's arrays still view the ring: drop them, or use copies "
+                              "(Loader(copy=True)), before close()") from e

@@ -34,6 +34,13 @@ final class JobLauncher {
   /** Runs the job {@code config} describes, on the cluster at {@code seed} or (empty) in this process. */
   static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, Optional<String> seed,
                            PrintWriter out, PrintWriter err, String title) throws Exception {
+    return launch(config, files, resume, seed, out, err, title, system -> {});
+  }
+
+  /** As above, with {@code prepare} called on the actor system before the job is submitted. */
+  static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, Optional<String> seed,
+                           PrintWriter out, PrintWriter err, String title, Consumer<ActorSystem<?>> prepare)
+      throws Exception {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
     Consumer<String> progress = line -> {
       err.println(title + ": " + line);
@@ -43,6 +50,7 @@ final class JobLauncher {
     ActorSystem<?> system = seed.isPresent() ? ClusterClient.join(seed.get(), ConfigFactory.load())
         : ClusterNode.startAlone(NodeSettings.fromConfig(full), settings.s3(), full);
     try (JobOutputs outputs = new JobOutputs(files.digestOut(), files.keysOut(), files.deadLetter())) {
+      prepare.accept(system);
       JobSummary summary = JobRun.run(system, settings, outputs, resume, seed, progress);
       out.println(title + ": " + summary.text());
       if (files.summaryJson().isPresent()) {

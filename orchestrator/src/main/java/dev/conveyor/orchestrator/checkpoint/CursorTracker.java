@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * A process that serves one rank of a lockstep job records that rank's count for every rank.
  * Single-threaded.
  */
-final class CursorTracker {
+public final class CursorTracker {
   private final Cursor start;
   private final int world;
   private final boolean oneRank;
@@ -26,7 +26,7 @@ final class CursorTracker {
   /** The newest epoch each rank reported. */
   private final int[] epochOf;
 
-  CursorTracker(Cursor start, boolean oneRank) {
+  public CursorTracker(Cursor start, boolean oneRank) {
     this.start = start;
     this.world = start.world();
     this.oneRank = oneRank;
@@ -35,7 +35,7 @@ final class CursorTracker {
     counts.put(start.epoch(), start.current().batches().clone());
   }
 
-  void delivered(RawBatch b) {
+  public void delivered(RawBatch b) {
     delivered(b.rank(), b.epoch(), b.index());
   }
 
@@ -53,7 +53,7 @@ final class CursorTracker {
     counts.headMap(slowest).clear();
   }
 
-  Cursor cursor() {
+  public Cursor cursor() {
     int epoch = counts.firstKey();
     Cursor c = epoch == start.epoch() ? start : start.atEpoch(epoch, world);
     long[] n = counts.get(epoch);

@@ -125,7 +125,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   }
 
   /** How long a trainer waits for its next batch before its rank is failed. */
-  private static final Duration TRAINER_WAIT = Duration.ofMinutes(10);
+  static final Duration TRAINER_WAIT = Duration.ofMinutes(10);
 
   private final Set<String> roles;
   private final Function<URI, ShardStore> stores;
@@ -215,7 +215,9 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
         new LockstepTrainers(local.trainerStep(), TRAINER_WAIT)));
-    job.trainers.expect(r.ranks());
+    // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
+    TrainerRings rings = TrainerRings.get(getContext().getSystem());
+    job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
     for (int rank : r.ranks()) {
       job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases,
           job.trainers, local.prefetch()));

@@ -134,14 +134,14 @@ final class NodeMetrics extends Collector {
         "Time a running rank's trainer waited for its next batch ÷ wall time since the first, by rank.", List.of("rank"));
     for (NodeState.Rank r : ranks) {
       if ("running".equals(r.state)) {
-        stall.addMetric(List.of(Integer.toString(r.rank)), r.stall);
+        stall.addMetric(List.of(Integer.toString(r.rank)), r.stallRatio());
       }
     }
     out.add(stall);
     CounterMetricFamily stallSeconds = new CounterMetricFamily("conveyor_feeder_stall_seconds_total",
         "Time the ranks' trainers waited for their next batch, by rank.", List.of("rank"));
     Map<Integer, Double> waited = new TreeMap<>();
-    ranks.forEach(r -> waited.merge(r.rank, r.stallSeconds, Double::sum));
+    ranks.forEach(r -> waited.merge(r.rank, r.stallSeconds(), Double::sum));
     waited.forEach((r, sec) -> stallSeconds.addMetric(List.of(Integer.toString(r)), sec));
     out.add(stallSeconds);
     GaugeMetricFamily ring = new GaugeMetricFamily("conveyor_feeder_ring_events",

@@ -66,7 +66,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
       ranks.addObject().put("job", r.job).put("rank", r.rank).put("state", r.state).put("epoch", r.epoch)
           .put("lastBatch", r.lastBatch).put("batches", r.batches.get()).put("samples", r.samples.get())
           .put("bytes", r.bytesDelivered.get()).put("receivedBytes", r.bytesReceived.get())
-          .put("bufferedBytes", r.buffered()).put("stall", Json.fixed(r.stall, 4))
+          .put("bufferedBytes", r.buffered()).put("stall", Json.fixed(r.stallRatio(), 4))
           .put("ringEvents", "running".equals(r.state) ? r.ready.getAsInt() : 0).put("leases", r.leases.leases())
           .put("leasedAgain", r.leases.reassigned()).put("handedBack", r.leases.handedBack());
     }

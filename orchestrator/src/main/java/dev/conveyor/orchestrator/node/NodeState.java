@@ -55,8 +55,8 @@ public final class NodeState implements Extension {
     volatile int epoch = -1;
     volatile long lastBatch = -1;
     volatile String state = "running";
-    volatile double stall;
-    volatile double stallSeconds;
+    private volatile java.util.function.DoubleSupplier stall = () -> 0;
+    private volatile java.util.function.DoubleSupplier stallSeconds = () -> 0;
     volatile java.util.function.IntSupplier ready = () -> 0;
 
     Rank(String job, int rank, LeasedSlices.Stats leases) {
@@ -79,10 +79,21 @@ public final class NodeState implements Extension {
       bytesDelivered.addAndGet(bytes);
     }
 
-    /** The trainer's stall so far: time waiting for a batch (seconds), and that ÷ wall time since the first. */
-    public void stall(double seconds, double ratio) {
+    /**
+     * Where the trainer's stall is measured: its time waiting for a batch so far (seconds), and
+     * that ÷ wall time since its first batch.
+     */
+    public void stallFrom(java.util.function.DoubleSupplier seconds, java.util.function.DoubleSupplier ratio) {
       this.stallSeconds = seconds;
       this.stall = ratio;
+    }
+
+    public double stallSeconds() {
+      return stallSeconds.getAsDouble();
+    }
+
+    public double stallRatio() {
+      return stall.getAsDouble();
     }
 
     /** Where the rank's prefetch ring says how full it is. */

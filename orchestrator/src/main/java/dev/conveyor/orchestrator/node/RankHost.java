@@ -1,5 +1,6 @@
 package dev.conveyor.orchestrator.node;
 
+import dev.conveyor.orchestrator.checkpoint.CursorTracker;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
 import dev.conveyor.orchestrator.delivery.RankReport.RankDone;
@@ -14,10 +15,13 @@ import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
+import dev.conveyor.workers.feeder.RingTrainer;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -27,8 +31,9 @@ import org.apache.pekko.stream.javadsl.Source;
 /**
  * One rank hosted on a trainer host: its slices read through the workers' readers
  * ({@link LeasedSlices}), batched, into a {@link RankFeeder}'s prefetch ring, and a trainer
- * taking from it — here a thread standing in for the trainer process, in lockstep with the
- * job's other ranks on this node. A batch is reported when the trainer takes it: to the client
+ * taking from it: a trainer process attached to this node ({@link TrainerRings}), through a
+ * shared-memory ring, or else a thread standing in for one, in lockstep with the job's other
+ * stand-ins on this node. A batch is reported when the trainer takes it: to the client
  * (a {@link BatchDone}), to the node's agent (which keeps the rank's place and tells the
  * coordinator's cursor), and to the node's metrics.
  */
@@ -73,15 +78,31 @@ final class RankHost {
       agent.tell(new NodeAgent.RankDelivered(job.id(), b.rank(), b.epoch(), b.index()));
       meter.delivered(b.epoch(), b.index(), b.samples().size(), bytes);
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
-    meter.ring(feeder::ready);
-    trainers.start("trainer-" + job.id() + "-rank-" + rank, rank, feeder,
-        () -> meter.stall(feeder.stallSeconds(), feeder.stall()), failed -> {
-          meter.ended(failed.map(f -> "failed: " + f).orElse("done"));
-          agent.tell(new NodeAgent.RankEnded(job.id(), rank, failed));
-          r.replyTo().tell(failed.isPresent() ? new RankFailed(rank, failed.get())
-              : new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack(), feeder.stallSeconds(),
-                  feeder.stall()));
-        });
+    String name = "trainer-" + job.id() + "-rank-" + rank;
+    Consumer<Optional<String>> ended = failed -> {
+      meter.ended(failed.map(f -> "failed: " + f).orElse("done"));
+      agent.tell(new NodeAgent.RankEnded(job.id(), rank, failed));
+      r.replyTo().tell(failed.isPresent() ? new RankFailed(rank, failed.get())
+          : new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack(), meter.stallSeconds(),
+              meter.stallRatio()));
+    };
+    Optional<TrainerRings.Attachment> attached = TrainerRings.get(system).claim(rank);
+    if (attached.isPresent()) {
+      // the trainer is a process reading a ring: each slot carries the cursor after its batch,
+      // counted for every rank of the lockstep job, as the trainer's checkpoint will save it
+      CursorTracker cursor = new CursorTracker(start, true);
+      TrainerRings.Attachment a = attached.get();
+      RingTrainer writer = RingTrainer.start(a.settings(), name, rank, feeder, b -> {
+        cursor.delivered(b);
+        return cursor.cursor().encode();
+      }, a.announce(), a.alive(), () -> {}, ended);
+      meter.ring(() -> feeder.ready() + writer.ready());
+      meter.stallFrom(writer::stallSeconds, writer::stall);
+    } else {
+      meter.ring(feeder::ready);
+      meter.stallFrom(feeder::stallSeconds, feeder::stall);
+      trainers.start(name, rank, feeder, () -> {}, ended);
+    }
     return feeder;
   }
 }

@@ -1,7 +1,6 @@
 package dev.conveyor.streams.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.RawSample;
@@ -62,7 +61,7 @@ public final class TensorBatch {
       int ow = d.image().map(Decoded.Picture::originalWidth).orElse(d.video().map(Decoded.Clip::originalWidth).orElse(0));
       int oh = d.image().map(Decoded.Picture::originalHeight).orElse(d.video().map(Decoded.Clip::originalHeight).orElse(0));
       int[] frames = d.video().map(Decoded.Clip::frameIndices).orElse(new int[0]);
-      JsonNode json = json(d.text().get("json"));
+      JsonNode json = Json.parseOrMissing(d.text().get("json"));
       OptionalLong label = json.path("label").isIntegralNumber() && json.path("label").canConvertToLong()
           ? OptionalLong.of(json.path("label").asLong()) : OptionalLong.empty();
       Optional<String> caption = json.path("caption").isTextual()
@@ -77,17 +76,6 @@ public final class TensorBatch {
     ByteBuffer videos = ByteBuffer.allocateDirect(vs[0] * vs[1] * vs[2] * vs[3] * 3);
     clips.forEach(c -> videos.put(c.rgb()));
     return new TensorBatch(batch, images.flip(), is, videos.flip(), vs, meta);
-  }
-
-  private static JsonNode json(String text) {
-    if (text == null) {
-      return MissingNode.getInstance();
-    }
-    try {
-      return Json.parse(text);
-    } catch (IllegalArgumentException e) {
-      return MissingNode.getInstance(); // decoding already checked it is UTF-8; not every json member is valid JSON
-    }
   }
 
   public RawBatch batch() {

@@ -70,4 +70,16 @@ public final class Json {
           + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
     }
   }
+
+  /** {@code text} parsed, or a missing node when it is absent (null) or not valid JSON (not every json member is). */
+  public static JsonNode parseOrMissing(String text) {
+    if (text == null) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+    try {
+      return parse(text);
+    } catch (IllegalArgumentException e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+  }
 }

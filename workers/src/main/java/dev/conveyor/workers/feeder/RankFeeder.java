@@ -52,26 +52,33 @@ public final class RankFeeder implements AutoCloseable {
 
   /**
    * The next batch, waiting for it up to {@code timeout}; empty when the rank has no more.
-   * Skips before it are reported to {@code onSkipped} first. A failure of the rank's stream is
-   * thrown here, as an {@link IllegalStateException} with its cause.
+   * Skips before it are reported to {@code onSkipped} first, and the batch counts as delivered
+   * when it is returned. A failure of the rank's stream is thrown here, as an
+   * {@link IllegalStateException} with its cause.
    */
   public synchronized Optional<RawBatch> next(Duration timeout) throws TimeoutException, InterruptedException {
     long t0 = System.nanoTime();
-    try {
-      while (true) {
-        RankEvent e = ring.take(Math.max(1, timeout.toNanos() - (System.nanoTime() - t0)));
-        if (e == null) {
-          return Optional.empty();
-        }
-        if (e instanceof Skipped s) {
-          onSkipped.accept(s);
-          continue;
-        }
-        RawBatch b = (RawBatch) e;
-        delivered++;
-        onDelivered.accept(b);
+    while (true) {
+      Optional<RankEvent> e = take(Duration.ofNanos(Math.max(1, timeout.toNanos() - (System.nanoTime() - t0))));
+      if (e.isEmpty()) {
+        return Optional.empty();
+      }
+      report(e.get());
+      if (e.get() instanceof RawBatch b) {
         return Optional.of(b);
       }
+    }
+  }
+
+  /**
+   * The next event — a batch or a skip — without reporting it: for a trainer that hands batches
+   * on and reports each with {@link #report} when its consumer has it (a ring in shared memory).
+   * Empty at the end; waits and fails as {@link #next} does.
+   */
+  public synchronized Optional<RankEvent> take(Duration timeout) throws TimeoutException, InterruptedException {
+    long t0 = System.nanoTime();
+    try {
+      return Optional.ofNullable(ring.take(timeout.toNanos()));
     } finally {
       long now = System.nanoTime();
       if (firstHandOverNanos < 0) {
@@ -83,12 +90,22 @@ public final class RankFeeder implements AutoCloseable {
     }
   }
 
+  /** Reports {@code e}, taken with {@link #take}: a batch as delivered (it moves the cursor), a skip as skipped. */
+  public synchronized void report(RankEvent e) {
+    if (e instanceof Skipped s) {
+      onSkipped.accept(s);
+    } else {
+      delivered++;
+      onDelivered.accept((RawBatch) e);
+    }
+  }
+
   /** Events (batches and skips) waiting in the prefetch ring now: its depth of use. */
   public int ready() {
     return ring.size();
   }
 
-  /** Time the trainer waited in {@code next} since the first batch, in seconds. */
+  /** Time the trainer waited in {@code next} or {@code take} since the first batch, in seconds. */
   public synchronized double stallSeconds() {
     return stallNanos / 1e9;
   }

@@ -26,7 +26,10 @@ import java.util.concurrent.locks.LockSupport;
  * reader; the two synchronize only through two sequence numbers in the header: the writer
  * fills slot {@code w % slots} and then publishes {@code w + 1} with release ordering; the
  * reader acquires it, hands the slot's batch out, and releases the slot by publishing its own
- * count. A full ring holds the writer back (back-pressure; memory is the file's, fixed).
+ * count. A full ring holds the writer back (back-pressure; memory is the file's, fixed). The
+ * writer may use fewer slots than the file has ({@link #depth}): it runs at most that many
+ * batches ahead, and the rest of the file stays unwritten (a file in /dev/shm takes memory only
+ * for the pages written), so a ring can start shallow and deepen while it runs.
  *
  * <p>Layout, little-endian ({@link #FORMAT} in the README):
  * <pre>
@@ -37,7 +40,8 @@ import java.util.concurrent.locks.LockSupport;
  *  192  failure message length u32, then its UTF-8 bytes (at most 3,900)
  * 4096  slot 0; slot i at 4096 + i * slot size, each:
  *        0  sequence u64 (the batch's number)   8  header length u32
- *       12  header, UTF-8 JSON: {"cursor": ..., "keys": [...], "fields": [{"name", "dtype", "shape", "offset", "length"}]}
+ *       12  header, UTF-8 JSON: {"cursor": ..., "keys": [...], "meta": {...},
+ *                                  "fields": [{"name", "dtype", "shape", "offset", "length"}]}
  *        field data at the offsets given (from the slot's start), each aligned to 64 bytes
  * </pre>
  */
@@ -49,20 +53,49 @@ public final class ShmRing implements AutoCloseable {
   static final int ATTACHED = 28;
   static final int WRITE_SEQ = 64;
   static final int READ_SEQ = 128;
+  static final int HANDED_SEQ = 136;
+  static final int STALL_NANOS = 144;
   static final int MESSAGE = 192;
   static final int MAX_MESSAGE = 3900;
   static final int SLOT_PREFIX = 12;
   private static final int ALIGN = 64;
-  private static final long MAX_FILE = Integer.MAX_VALUE; // one mapping
+  static final long MAX_FILE = Integer.MAX_VALUE; // one mapping
 
   private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-  /** One field of a batch: a tensor's bytes ({@code dtype} as numpy spells it, e.g. "uint8") and shape. */
-  public record Field(String name, String dtype, int[] shape, ByteBuffer data) {}
+  /**
+   * One field of a batch: a tensor ({@code dtype} as numpy spells it, e.g. "uint8", and its
+   * shape) whose bytes are {@code parts} one after the other (written to the slot without
+   * gathering them first).
+   */
+  public record Field(String name, String dtype, int[] shape, List<ByteBuffer> parts) {
+    public Field {
+      parts = List.copyOf(parts);
+    }
 
-  /** What a slot holds: the batch's fields, its samples' keys, and the cursor after it. */
-  public record Batch(String cursor, List<String> keys, List<Field> fields) {}
+    public Field(String name, String dtype, int[] shape, ByteBuffer data) {
+      this(name, dtype, shape, List.of(data));
+    }
+
+    public long length() {
+      long n = 0;
+      for (ByteBuffer b : parts) {
+        n += b.remaining();
+      }
+      return n;
+    }
+  }
+
+  /**
+   * What a slot holds: the batch's fields, its samples' keys, the cursor after it, and what else
+   * the reader is told about it ({@code meta}, a JSON object: epoch, step, texts...).
+   */
+  public record Batch(String cursor, List<String> keys, List<Field> fields, ObjectNode meta) {
+    public Batch(String cursor, List<String> keys, List<Field> fields) {
+      this(cursor, keys, fields, Json.object());
+    }
+  }
 
   private final Path file;
   private final int slots;
@@ -70,6 +103,7 @@ public final class ShmRing implements AutoCloseable {
   private final FileChannel channel;
   private final MappedByteBuffer map;
   private long written; // batches published
+  private volatile int depth; // slots the writer may fill ahead of the reader
   private boolean removed;
 
   private ShmRing(Path file, int slots, long slotSize, FileChannel channel, MappedByteBuffer map) {
@@ -78,6 +112,7 @@ public final class ShmRing implements AutoCloseable {
     this.slotSize = slotSize;
     this.channel = channel;
     this.map = map;
+    this.depth = slots;
   }
 
   /**
@@ -137,6 +172,29 @@ public final class ShmRing implements AutoCloseable {
     return slotSize;
   }
 
+  /** Slots the writer fills ahead of the reader at most (at most {@link #slots}). */
+  public int depth() {
+    return depth;
+  }
+
+  /** Lets the writer run {@code d} batches ahead (1 to {@link #slots}); a deeper ring evens out a slower batch. */
+  public void depth(int d) {
+    if (d < 1 || d > slots) {
+      throw new IllegalArgumentException("a ring of " + slots + " slots cannot run " + d + " ahead");
+    }
+    depth = d;
+  }
+
+  /** Batches the reader has handed to its caller (its current one included). */
+  public long handed() {
+    return (long) LONGS.getAcquire(map, HANDED_SEQ);
+  }
+
+  /** Time the reader has waited for a published batch, in seconds (its stall, measured where it happens). */
+  public double readerStallSeconds() {
+    return (long) LONGS.getAcquire(map, STALL_NANOS) / 1e9;
+  }
+
   /** Whether the reader has mapped the file (then it can be removed: both sides hold the memory). */
   public boolean readerAttached() {
     return (int) INTS.getAcquire(map, ATTACHED) == 1;
@@ -178,8 +236,11 @@ public final class ShmRing implements AutoCloseable {
     map.putInt(base + 8, layout.header().length);
     map.put(base + SLOT_PREFIX, layout.header());
     for (int i = 0; i < batch.fields().size(); i++) {
-      ByteBuffer src = batch.fields().get(i).data();
-      map.put(Math.toIntExact(base + layout.offsets()[i]), src, src.position(), src.remaining());
+      int at = Math.toIntExact(base + layout.offsets()[i]);
+      for (ByteBuffer src : batch.fields().get(i).parts()) {
+        map.put(at, src, src.position(), src.remaining());
+        at += src.remaining();
+      }
     }
     written++;
     LONGS.setRelease(map, WRITE_SEQ, written);
@@ -188,13 +249,13 @@ public final class ShmRing implements AutoCloseable {
   private void awaitFreeSlot(Duration timeout) throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long park = 1_000; // ns, doubling to 1 ms: a reader that keeps up is met at once, an idle one costs little
-    while (written - (long) LONGS.getAcquire(map, READ_SEQ) >= slots) {
+    while (written - (long) LONGS.getAcquire(map, READ_SEQ) >= depth) {
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
       if (System.nanoTime() > deadline) {
         throw new TimeoutException("the trainer has not taken a batch for " + timeout.toSeconds() + " s (the ring's "
-            + slots + " slots are full)");
+            + depth + " slots in use are full)");
       }
       LockSupport.parkNanos(park);
       park = Math.min(park * 2, 1_000_000);
@@ -212,6 +273,7 @@ public final class ShmRing implements AutoCloseable {
   private static Layout layout(Batch batch) {
     ObjectNode h = Json.object().put("cursor", batch.cursor());
     h.set("keys", Json.strings(batch.keys()));
+    h.set("meta", batch.meta());
     ArrayNode fields = h.putArray("fields");
     for (Field f : batch.fields()) {
       ObjectNode o = fields.addObject().put("name", f.name()).put("dtype", f.dtype());
@@ -221,10 +283,10 @@ public final class ShmRing implements AutoCloseable {
         shape.add(d);
         elements *= d;
       }
-      o.put("length", f.data().remaining());
-      if (elements * itemSize(f.dtype()) != f.data().remaining()) {
+      o.put("length", f.length());
+      if (elements * itemSize(f.dtype()) != f.length()) {
         throw new IllegalArgumentException("field " + f.name() + ": shape " + java.util.Arrays.toString(f.shape())
-            + " of " + f.dtype() + " is not its " + f.data().remaining() + " bytes");
+            + " of " + f.dtype() + " is not its " + f.length() + " bytes");
       }
     }
     int n = batch.fields().size();
@@ -233,7 +295,7 @@ public final class ShmRing implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       offsets[i] = offset;
       ((ObjectNode) fields.get(i)).put("offset", offset);
-      offset = align(offset + batch.fields().get(i).data().remaining());
+      offset = align(offset + batch.fields().get(i).length());
     }
     byte[] header = Json.compact(h).getBytes(StandardCharsets.UTF_8);
     if (n > 0 && SLOT_PREFIX + header.length > offsets[0]) {

@@ -124,7 +124,7 @@ class ShmRingTest {
         JsonNode h = reader.header();
         assertThat(h.path("cursor").asText()).isEqualTo("cursor-" + n);
         assertThat(h.path("keys").toString()).isEqualTo("[\"k" + n + "a\",\"k" + n + "b\"]");
-        assertThat(sha(reader.field(h, 0))).isEqualTo(sha(batch(n).fields().get(0).data()));
+        assertThat(sha(reader.field(h, 0))).isEqualTo(sha(batch(n).fields().get(0).parts().get(0)));
         assertThat(reader.field(h, 1).order(ByteOrder.LITTLE_ENDIAN).getLong(8)).isEqualTo(-n);
         reader.release();
       }
@@ -150,6 +150,22 @@ class ShmRingTest {
   }
 
   @Test
+  void aShallowRingHoldsTheWriterAtItsDepthAndDeepensWhileRunning() throws Exception {
+    try (ShmRing ring = ShmRing.create(dir, "ring", 4, 4096)) {
+      ring.depth(2);
+      new Reader(ring.file());
+      ring.publish(batch(0), Duration.ofSeconds(1));
+      ring.publish(batch(1), Duration.ofSeconds(1));
+      assertThatThrownBy(() -> ring.publish(batch(2), Duration.ofMillis(100)))
+          .isInstanceOf(TimeoutException.class).hasMessageContaining("2 slots in use are full");
+      ring.depth(3);
+      ring.publish(batch(2), Duration.ofSeconds(1)); // the third slot, with nothing released
+      assertThat(ring.published()).isEqualTo(3);
+      assertThatThrownBy(() -> ring.depth(5)).hasMessageContaining("cannot run 5 ahead");
+    }
+  }
+
+  @Test
   void aReaderThatDoesNotReleaseHoldsTheWriterBack() throws Exception {
     try (ShmRing ring = ShmRing.create(dir, "ring", 2, 4096)) {
       Reader reader = new Reader(ring.file());
@@ -157,7 +173,7 @@ class ShmRingTest {
       ring.publish(batch(1), Duration.ofSeconds(1));
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> ring.publish(batch(2), Duration.ofMillis(300)))
-          .isInstanceOf(TimeoutException.class).hasMessageContaining("2 slots are full");
+          .isInstanceOf(TimeoutException.class).hasMessageContaining("2 slots in use are full");
       assertThat((System.nanoTime() - t0) / 1e6).isGreaterThanOrEqualTo(300);
       assertThat(ring.published()).isEqualTo(2);
       CompletableFuture<Void> third = CompletableFuture.runAsync(() -> {
@@ -193,10 +209,10 @@ class ShmRingTest {
         "    b = ring.next(timeout=30)",
         "    if b is None:",
         "        break",
-        "    img = b['images']",
+        "    img = b.fields['images']",
         "    assert img.base is not None and not img.flags['OWNDATA'], 'a copy'",
-        "    print(json.dumps({'cursor': b.cursor, 'keys': b['__keys__'], 'shape': list(img.shape),",
-        "        'sha': hashlib.sha256(img.tobytes()).hexdigest(), 'labels': b['label'].tolist()}), flush=True)",
+        "    print(json.dumps({'cursor': b.cursor, 'keys': b.keys, 'shape': list(img.shape),",
+        "        'sha': hashlib.sha256(img.tobytes()).hexdigest(), 'labels': b.fields['label'].tolist()}), flush=True)",
         "    del img, b",
         "ring.close()",
         "print('end', flush=True)");
@@ -223,7 +239,7 @@ class ShmRingTest {
         assertThat(j.path("cursor").asText()).isEqualTo("cursor-" + n);
         assertThat(j.path("keys").toString()).isEqualTo("[\"k" + n + "a\",\"k" + n + "b\"]");
         assertThat(j.path("shape").toString()).isEqualTo("[2,8,8,3]");
-        assertThat(j.path("sha").asText()).isEqualTo(sha(batch(n).fields().get(0).data()));
+        assertThat(j.path("sha").asText()).isEqualTo(sha(batch(n).fields().get(0).parts().get(0)));
         assertThat(j.path("labels").toString()).isEqualTo("[" + n + "," + (-n) + "]");
       }
     }

@@ -1,0 +1,94 @@
+package dev.conveyor.cli;
+
+import com.typesafe.config.Config;
+import dev.conveyor.config.JobSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The job file and the flags that override it, shared by {@code run} and {@code feed}. */
+final class JobFlags {
+  private static final String J = JobSettings.PATH + ".";
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "JOB.conf", description = "A HOCON job file (see config/example-job.conf).")
+  Path jobFile;
+
+  @Option(names = "--shards", paramLabel = "PATTERN", description = "Shard URIs with brace expansion, s3:// or file:///.")
+  String shards;
+
+  @Option(names = "--manifest", paramLabel = "URI|auto|none", description = "The shards.json to check sample counts against.")
+  String manifest;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
+  Integer batchSize;
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data.")
+  Integer epochs;
+
+  @Option(names = "--seed", paramLabel = "S", description = "The recipe seed.")
+  Long seed;
+
+  @Option(names = "--world", paramLabel = "W", description = "Number of ranks.")
+  Integer world;
+
+  @Option(names = "--decode", paramLabel = "none|auto", description = "none: raw member bytes; auto: images and video to RGB tensors, text to strings.")
+  String decode;
+
+  @Option(names = "--on-bad-sample", paramLabel = "skip|fail", description = "skip: record bad samples and go on (within max-bad-fraction); fail: exit 3 at the first.")
+  String onBadSample;
+
+  @Option(names = "--max-steps", paramLabel = "N", description = "Stop each rank after N batches in this run (0: no limit).")
+  Long maxSteps;
+
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save cursors here (every checkpoint-every batches and at the stop): a directory, file:// or s3://.")
+  String checkpointDir;
+
+  @Option(names = "--resume", paramLabel = "CURSOR|latest", description = "Continue from a cursor token, or the latest in --checkpoint-dir.")
+  String resume;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--digest-out", paramLabel = "FILE", description = "One line per batch: epoch step rank sha256(batch) sha256(keys).")
+  Path digestOut;
+
+  @Option(names = "--keys-out", paramLabel = "FILE", description = "One line per sample: epoch rank step key.")
+  Path keysOut;
+
+  @Option(names = "--dead-letter", paramLabel = "FILE", description = "One line per skipped sample: shard key reason.")
+  Path deadLetter;
+
+  @Option(names = "--summary-json", paramLabel = "FILE", description = "The summary as one JSON object.")
+  Path summaryJson;
+
+  /** The job's configuration: the job file, then --set, then the flags; {@code rank} the one served (null: all). */
+  Config config(Integer rank) {
+    Map<String, Object> flags = new LinkedHashMap<>();
+    flags.put(J + "shards", shards);
+    flags.put(J + "manifest", manifest);
+    flags.put(J + "batch-size", batchSize);
+    flags.put(J + "epochs", epochs);
+    flags.put(J + "seed", seed);
+    flags.put(J + "world-size", world);
+    flags.put(J + "rank", rank);
+    flags.put(J + "decode", decode);
+    flags.put(J + "on-bad-sample", onBadSample);
+    flags.put(J + "max-steps", maxSteps);
+    flags.put(J + "checkpoint-dir", checkpointDir);
+    return new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
+  }
+
+  Optional<String> resume() {
+    return Optional.ofNullable(resume);
+  }
+
+  JobLauncher.RecordFiles recordFiles() {
+    return new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
+        Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson));
+  }
+}

@@ -1,0 +1,251 @@
+"""``conveyor.Loader``: a rank's batches from Conveyor, through a shared-memory ring."""
+
+import os
+import time
+import weakref
+
+from ._batch import Batch
+from ._node import LocalNode, NodeError
+from ._ring import Ring
+
+STATE_VERSION = 1
+_DECODES = ("none", "auto")
+
+
+class Loader:
+    """An iterable of one rank's batches, decoded and collated by a Conveyor node.
+
+    ``job`` is a HOCON job file (as for ``conveyor run``); the keyword arguments override it as
+    the CLI's flags do: ``shards`` (a pattern with brace expansion, ``s3://`` or ``file://``),
+    ``rank`` and ``world``, ``batch_size``, ``epochs``, ``seed``, ``decode`` ("auto" or "none"),
+    and ``settings``, a dict of any other settings (``{"conveyor.s3.endpoint": "http://..."}``).
+
+    Without ``node`` the loader starts a Conveyor node process for this rank (``bin/conveyor
+    feed``, found through ``conveyor_home``, ``$CONVEYOR_HOME`` or the checkout this package is
+    in) when iteration starts, and stops it on ``close()``, on garbage collection and at exit; if
+    this process dies, even by SIGKILL, the node notices its pipe closing and exits at once. With
+    ``node="HOST:PORT"`` (a trainer-host node's HTTP address) it attaches to a running cluster,
+    whose job — submitted with ``conveyor run --cluster`` — feeds this rank through the ring.
+
+    Each batch's arrays view the ring's memory until the next batch is asked for (or
+    ``batch.release()``); ``copy=True`` hands out copies instead, for batches kept longer.
+    ``state_dict()`` is the cursor after the last batch handed out; a new Loader given it through
+    ``load_state_dict()`` before iterating resumes exactly there, at any ``world``.
+    """
+
+    def __init__(self, job=None, *, shards=None, rank=0, world=1, batch_size=None, epochs=None, seed=None,
+                 decode=None, settings=None, node=None, copy=False, ring_dir=None, timeout=600.0,
+                 start_timeout=600.0, conveyor_home=None, java_opts=None, verbose=False):
+        if job is not None:
+            if not isinstance(job, (str, os.PathLike)):
+                raise ValueError(f"job: a path to a HOCON job file, got {type(job).__name__}")
+            if not os.path.isfile(job):
+                raise ValueError(f"job: no such file {os.fspath(job)!r}")
+        if shards is not None and (not isinstance(shards, str) or not shards.strip()):
+            raise ValueError(f"shards: a pattern such as 's3://bucket/train-{{000..099}}.tar', got {shards!r}")
+        if job is None and shards is None and node is None:
+            raise ValueError("shards: give shards=PATTERN or a job file (job=PATH)")
+        _int("world", world, 1)
+        _int("rank", rank, 0)
+        if rank >= world:
+            raise ValueError(f"rank: must be below world={world}, got {rank}")
+        for name, value, low in (("batch_size", batch_size, 1), ("epochs", epochs, 1)):
+            if value is not None:
+                _int(name, value, low)
+        if seed is not None:
+            _int("seed", seed, None)
+        if decode is not None and decode not in _DECODES:
+            raise ValueError(f"decode: one of {', '.join(_DECODES)}, got {decode!r}")
+        if settings is not None and (not isinstance(settings, dict)
+                                     or not all(isinstance(k, str) and k for k in settings)):
+            raise ValueError("settings: a dict of setting names to values, "
+                             "e.g. {'conveyor.s3.endpoint': 'http://127.0.0.1:9000'}")
+        if node is not None and (not isinstance(node, str) or ":" not in node):
+            raise ValueError(f"node: 'HOST:PORT' of a trainer-host node's HTTP server, got {node!r}")
+        for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name}: seconds, above 0, got {value!r}")
+        self._args = dict(job=job, shards=shards, rank=rank, world=world, batch_size=batch_size, epochs=epochs,
+                          seed=seed, decode=decode, settings=dict(settings or {}))
+        if ring_dir is not None:
+            self._args["settings"]["conveyor.node.trainer-ring.dir"] = os.fspath(ring_dir)
+        self.rank = rank
+        self.world = world
+        self._node_address = node
+        self._copy = copy
+        self._timeout = timeout
+        self._start_timeout = start_timeout
+        self._home = conveyor_home
+        self._java_opts = java_opts
+        self._verbose = verbose
+        self._resume = None
+        self._cursor = None
+        self._node = None
+        self._ring = None
+        self._started = False
+        self._ended = False
+        self._batches = 0
+        self._samples = 0
+        self._bytes = 0
+        self._first_at = None
+        self._iter_at = None
+        self._startup = None
+        self._end_at = None
+        self._last_stall = 0.0
+        self._finalizer = weakref.finalize(self, Loader._shut, [None, None])
+
+    # -- state ------------------------------------------------------------------------------
+
+    def state_dict(self):
+        """``{"version": 1, "cursor": "cv1..."}``: where this rank stands after the last batch handed out.
+
+        Before the first batch it is the cursor loaded with ``load_state_dict`` (None: the start).
+        """
+        return {"version": STATE_VERSION, "cursor": self._cursor if self._cursor is not None else self._resume}
+
+    def load_state_dict(self, state):
+        """Resumes from ``state`` (a ``state_dict()``), also at another world size; call before iterating."""
+        if self._started:
+            raise RuntimeError("load_state_dict() after iteration started would be ignored: make a new Loader, "
+                               "call load_state_dict() on it, then iterate")
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION or "cursor" not in state:
+            raise ValueError(f"state: a Loader.state_dict() of version {STATE_VERSION}, got {state!r}")
+        cursor = state["cursor"]
+        if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith("cv1.")):
+            raise ValueError(f"state: its cursor is not a Conveyor cursor token (cv1...): {cursor!r}")
+        self._resume = cursor
+
+    # -- iteration --------------------------------------------------------------------------
+
+    def __iter__(self):
+        if self._started and not self._ended:
+            return self  # iter() of the iterator itself: go on
+        if self._started:
+            raise RuntimeError("this Loader has ended: a Loader iterates once (epochs= sets the passes over the "
+                               "data); to go on from where one stopped, make a new Loader and "
+                               "load_state_dict(old.state_dict())")
+        self._started = True
+        self._iter_at = time.perf_counter()
+        self._start()
+        return self
+
+    def __next__(self):
+        if not self._started:
+            iter(self)
+        if self._ended:
+            raise StopIteration
+        slot = self._ring.next(timeout=self._timeout, alive=self._node.check)
+        if slot is None:
+            self._ended = True
+            self._end_at = time.perf_counter()
+            self._finish()
+            raise StopIteration
+        batch = Batch(slot, self._copy)
+        if self._first_at is None:
+            self._first_at = time.perf_counter()
+            self._startup = self._first_at - self._iter_at
+        self._cursor = batch.cursor
+        self._batches += 1
+        self._samples += len(batch["__keys__"])
+        self._bytes += batch.nbytes
+        return batch
+
+    def _start(self):
+        if self._node_address is not None:
+            from ._attach import AttachedNode
+            self._node = AttachedNode(self._node_address, self.rank)
+        else:
+            self._node = LocalNode(self._feed_args(), home=self._home, java_opts=self._java_opts,
+                                   echo=self._verbose)
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, Loader._shut, [self._node, None])
+        announced = self._node.ring(self._start_timeout)
+        self._ring = Ring(announced["path"])
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, Loader._shut, [self._node, self._ring])
+
+    def _feed_args(self):
+        a = self._args
+        args = [os.fspath(a["job"])] if a["job"] is not None else []
+        for flag, key in (("--shards", "shards"), ("--world", "world"), ("--rank", "rank"),
+                          ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--seed", "seed"),
+                          ("--decode", "decode")):
+            if a[key] is not None:
+                args += [flag, str(a[key])]
+        for key, value in a["settings"].items():
+            args += ["--set", f"{key}={_hocon(value)}"]
+        if self._resume is not None:
+            args += ["--resume", self._resume]
+        return args
+
+    def _finish(self):
+        """The rank ended: lets the node finish (it exits by itself once its job is done)."""
+        if isinstance(self._node, LocalNode):
+            code = self._node.wait(30)
+            if code not in (None, 0):
+                self._node.check()
+
+    # -- figures and shutdown ---------------------------------------------------------------
+
+    def stats(self):
+        """What this loader handed out and how long the caller waited for it.
+
+        ``batches``, ``samples``, ``bytes`` (of the batches' arrays); ``stall_s``, the time spent
+        waiting for a batch from the second on, and ``stall_pct``, its share of ``wall_s`` (from the
+        first batch to the last, or to now); ``startup_s``, from the start of iteration to the first
+        batch (the node's start-up).
+        """
+        stall = self._stall_seconds()
+        if self._first_at is None:
+            wall = 0.0
+        else:
+            wall = (self._end_at if self._end_at is not None else time.perf_counter()) - self._first_at
+        return {"batches": self._batches, "samples": self._samples, "bytes": self._bytes,
+                "stall_s": stall, "stall_pct": 100.0 * stall / wall if wall > 0 else 0.0, "wall_s": wall,
+                "startup_s": self._startup}
+
+    def _stall_seconds(self):
+        ring = self._ring
+        if ring is not None:
+            self._last_stall = ring.stall_seconds
+        return self._last_stall
+
+    def close(self):
+        """Stops the node process (if this loader started one) and unmaps the ring."""
+        self._stall_seconds()
+        self._finalizer()
+        self._ring = None
+        self._ended = True
+
+    @staticmethod
+    def _shut(parts):
+        node, ring = parts
+        if ring is not None:
+            try:
+                ring.close()
+            except BufferError:
+                pass  # arrays the caller still holds keep the mapping alive; it goes with them
+        if node is not None:
+            node.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}: an integer, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name}: at least {low}, got {value}")
+
+
+def _hocon(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+__all__ = ["Loader", "NodeError", "STATE_VERSION"]

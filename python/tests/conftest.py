@@ -1,0 +1,50 @@
+"""Fixtures: the repository's bin/conveyor, and small datasets made by `conveyor datagen` once per session."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CONVEYOR = os.path.join(REPO, "bin", "conveyor")
+sys.path.insert(0, os.path.join(REPO, "python"))
+
+# the node processes these tests start share the machine with each other: keep each JVM small
+os.environ.setdefault("CONVEYOR_JAVA_OPTS", "-Xmx768m")
+
+
+def conveyor(*args, timeout=300):
+    """Runs bin/conveyor with ``args``; its stdout (raises with its output when it fails)."""
+    p = subprocess.run([CONVEYOR, *args], capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(f"conveyor {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def datagen(out, images, videos):
+    conveyor("datagen", "--out", "file://" + out, "--images", str(images), "--videos", str(videos),
+             "--shard-size", "1MB", "--seed", "7", "--threads", "2")
+    shards = sorted(f for f in os.listdir(out) if f.endswith(".tar"))
+    return "file://" + out + "/part-{%s..%s}.tar" % (shards[0][5:11], shards[-1][5:11])
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory):
+    """A shard pattern of 120 JPEG samples (with json labels) in several shards."""
+    return datagen(str(tmp_path_factory.mktemp("images")), 120, 0)
+
+
+@pytest.fixture(scope="session")
+def mixed(tmp_path_factory):
+    """A shard pattern of 40 JPEG and 4 MP4 samples."""
+    return datagen(str(tmp_path_factory.mktemp("mixed")), 40, 4)
+
+
+def reference(tmp_path, shards, *flags):
+    """``conveyor run`` of the same recipe: its digest lines and key lines, split into fields."""
+    digests, keys = tmp_path / "digests.txt", tmp_path / "keys.txt"
+    conveyor("run", "--shards", shards, "--digest-out", str(digests), "--keys-out", str(keys), *flags)
+    return ([line.split() for line in digests.read_text().splitlines()],
+            [line.split() for line in keys.read_text().splitlines()])

@@ -1,0 +1,341 @@
+package dev.conveyor.workers.feeder;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A rank's trainer in another process: a thread that takes the rank's batches from its
+ * {@link RankFeeder} and writes them into a {@link ShmRing} that the trainer maps. A batch
+ * counts as delivered — reported to the feeder, which moves the cursor — when the trainer's
+ * reader hands it to its caller, not when it is written, so the cursor a node saves matches the
+ * one the trainer saves; skips are reported in their place between the batches.
+ *
+ * <p>The ring's file is made when the first batch is ready (its size sets the slot size unless
+ * one is configured), announced, and removed as soon as the reader has mapped it. Its depth —
+ * how far the writer runs ahead — starts at {@link Settings#minDepth} and doubles, up to the
+ * slots the byte budget holds, whenever the trainer waited for batches more than 1 % of a window
+ * of batches; each change is logged with the figures that caused it.
+ */
+public final class RingTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(RingTrainer.class);
+  private static final long MIN_SLOT = 1L << 20;
+  private static final int MAX_SLOTS = 1024;
+  private static final int WINDOW = 16;
+  private static final double STALL_TO_GROW = 0.01;
+
+  /**
+   * Where rings go ({@code dir}), a slot's size (0: twice the first batch's), the bytes a ring
+   * may take (0: a quarter of the folder's free space, at most 1 GiB, at least the starting
+   * depth's slots), the depth it starts at,
+   * how long the trainer has to map the ring once announced, and how long it may take no batch.
+   */
+  public record Settings(Path dir, long slotSize, long budgetBytes, int minDepth, Duration attachTimeout,
+                         Duration patience) {
+    public Settings {
+      if (minDepth < 1) {
+        throw new IllegalArgumentException("a ring's depth must be at least 1, got " + minDepth);
+      }
+    }
+
+    /** /dev/shm where it exists, else the temp folder. */
+    public static Path defaultDir() {
+      Path shm = Path.of("/dev/shm");
+      return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+  }
+
+  /** What a trainer needs to map a ring: its file and geometry. */
+  public record Announced(int rank, Path file, int slots, long slotSize, int depth) {}
+
+  private final Settings settings;
+  private final int rank;
+  private final String name;
+  private final RankFeeder feeder;
+  private final Function<RawBatch, String> cursorAfter;
+  private final Consumer<Announced> announce;
+  private final BooleanSupplier readerAlive;
+  private final ArrayDeque<RankEvent> pending = new ArrayDeque<>();
+  private volatile ShmRing ring;
+  private long reported; // batches reported as delivered
+  private long handedAtFirst = -1;
+  private long firstNanos;
+  private double stallAtFirst;
+  private long produceNanos; // the writer's time waiting for the pipeline's batches and laying them out
+  private long windowStart; // handed count, wall time and stall at the start of the depth window
+  private long windowNanos;
+  private double windowStall;
+  private long windowProduce;
+
+  private RingTrainer(Settings settings, int rank, String name, RankFeeder feeder, Function<RawBatch, String> cursorAfter,
+                      Consumer<Announced> announce, BooleanSupplier readerAlive) {
+    this.settings = settings;
+    this.rank = rank;
+    this.name = name;
+    this.feeder = feeder;
+    this.cursorAfter = cursorAfter;
+    this.announce = announce;
+    this.readerAlive = readerAlive;
+  }
+
+  /**
+   * Starts rank {@code rank}'s writer, a daemon thread named {@code name}: batches from
+   * {@code feeder}, each with {@code cursorAfter} it, into a ring announced to
+   * {@code announce}; after each delivered batch it calls {@code tookOne}, and at the end
+   * {@code ended} with the reason it failed, or empty when the trainer had every batch. The
+   * trainer counts as gone when {@code readerAlive} says so.
+   */
+  public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
+                                  Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
+                                  BooleanSupplier readerAlive, Runnable tookOne, Consumer<Optional<String>> ended) {
+    RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive);
+    Thread th = new Thread(() -> ended.accept(t.run(tookOne)), name);
+    th.setDaemon(true);
+    th.start();
+    return t;
+  }
+
+  /** The trainer's wait for batches so far, in seconds, measured by its reader (from its second batch). */
+  public double stallSeconds() {
+    ShmRing r = ring;
+    return r == null || handedAtFirst < 0 ? 0 : Math.max(0, r.readerStallSeconds() - stallAtFirst);
+  }
+
+  /** {@link #stallSeconds} ÷ wall time since the trainer had its first batch. */
+  public double stall() {
+    double wall = handedAtFirst < 0 ? 0 : (System.nanoTime() - firstNanos) / 1e9;
+    return wall <= 0 ? 0 : Math.min(1, stallSeconds() / wall);
+  }
+
+  /** Batches written and not yet handed to the trainer: the ring's use. */
+  public int ready() {
+    ShmRing r = ring;
+    return r == null ? 0 : (int) (r.published() - r.handed());
+  }
+
+  private Optional<String> run(Runnable tookOne) {
+    try {
+      while (true) {
+        long t0 = System.nanoTime();
+        Optional<RankEvent> e = feeder.take(settings.patience());
+        if (e.isEmpty()) {
+          break;
+        }
+        pending.add(e.get());
+        if (e.get() instanceof RawBatch b) {
+          ShmRing.Batch slot = RingBatches.of(b, cursorAfter.apply(b));
+          if (ring == null) {
+            open(slot);
+          }
+          produceNanos += System.nanoTime() - t0; // waiting for the pipeline and laying the batch out
+          publish(slot, tookOne);
+        }
+        reportHanded(tookOne);
+      }
+      if (ring == null) {
+        open(new ShmRing.Batch("", java.util.List.of(), java.util.List.of())); // no batch at all: the trainer still ends
+      }
+      ring.end();
+      awaitHanded(ring.published(), tookOne);
+      pending.forEach(feeder::report); // skips after the last batch
+      pending.clear();
+      return Optional.empty();
+    } catch (IllegalStateException e) {
+      String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+      failRing(why);
+      return Optional.of(why);
+    } catch (TimeoutException | IllegalArgumentException | UncheckedIOException e) {
+      failRing(e.getMessage());
+      return Optional.of(e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failRing("the node stopped the rank");
+      return Optional.of("interrupted");
+    } finally {
+      closeRing();
+    }
+  }
+
+  /** Publishes {@code slot}, reporting what the trainer takes meanwhile; waits at most the patience. */
+  private void publish(ShmRing.Batch slot, Runnable tookOne) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + settings.patience().toNanos();
+    while (true) {
+      try {
+        ring.publish(slot, Duration.ofMillis(50));
+        return;
+      } catch (TimeoutException full) {
+        reportHanded(tookOne);
+        checkReader();
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException("the trainer of rank " + rank + " took no batch for "
+              + settings.patience().toSeconds() + " s");
+        }
+      }
+    }
+  }
+
+  private void awaitHanded(long n, Runnable tookOne) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + settings.patience().toNanos();
+    while (ring.handed() < n) {
+      reportHanded(tookOne);
+      checkReader();
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("the trainer of rank " + rank + " took no batch for "
+            + settings.patience().toSeconds() + " s");
+      }
+      LockSupport.parkNanos(1_000_000);
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
+    }
+    reportHanded(tookOne);
+  }
+
+  private void checkReader() {
+    if (!readerAlive.getAsBoolean()) {
+      throw new IllegalStateException("the trainer of rank " + rank + " is gone");
+    }
+  }
+
+  /** Reports the batches (and the skips before them) the trainer has been handed since the last call. */
+  private void reportHanded(Runnable tookOne) {
+    if (ring == null) {
+      return;
+    }
+    if (!ring.readerAttached()) {
+      if (System.nanoTime() - announcedNanos > settings.attachTimeout().toNanos()) {
+        throw new IllegalStateException("no trainer mapped the ring " + ring.file() + " within "
+            + settings.attachTimeout().toSeconds() + " s");
+      }
+      return;
+    }
+    try {
+      ring.unlink(); // both sides hold the memory now: a crash of either leaves nothing behind
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long handed = ring.handed();
+    while (reported < handed && !pending.isEmpty()) {
+      RankEvent e = pending.poll();
+      feeder.report(e);
+      if (e instanceof RawBatch) {
+        reported++;
+        if (handedAtFirst < 0) {
+          handedAtFirst = reported;
+          firstNanos = System.nanoTime();
+          stallAtFirst = ring.readerStallSeconds();
+          windowStart = reported;
+          windowNanos = firstNanos;
+          windowStall = 0;
+          windowProduce = produceNanos;
+        }
+        tookOne.run();
+      }
+    }
+    adaptDepth();
+  }
+
+  /** Every {@link #WINDOW} batches: doubles the depth when the trainer waited more than 1 % of the window. */
+  private void adaptDepth() {
+    if (handedAtFirst < 0 || reported - windowStart < WINDOW) {
+      return;
+    }
+    long now = System.nanoTime();
+    double wall = (now - windowNanos) / 1e9;
+    double stalled = stallSeconds() - windowStall;
+    long batches = reported - windowStart;
+    double produce = (produceNanos - windowProduce) / 1e9 / batches;
+    double step = Math.max(0, wall - stalled) / batches;
+    int depth = ring.depth();
+    if (stalled > STALL_TO_GROW * wall && depth < ring.slots()) {
+      int next = Math.min(ring.slots(), depth * 2);
+      ring.depth(next);
+      LOG.info(String.format(Locale.ROOT, "%s: ring depth %d -> %d (the budget holds %d): the trainer waited %.1f %% of"
+          + " the last %d batches; the writer waited %.1f ms per batch for the pipeline, the trainer spent %.1f ms"
+          + " per step (stall-free when depth x step covers the pipeline's slowest stretch)%s", name, depth, next,
+          ring.slots(), 100 * stalled / wall, batches, produce * 1e3, step * 1e3, produce > step
+          ? "; the pipeline is slower than the trainer on average, so a deeper ring only absorbs its bursts" : ""));
+    }
+    windowStart = reported;
+    windowNanos = now;
+    windowStall = stallSeconds();
+    windowProduce = produceNanos;
+  }
+
+  private long announcedNanos;
+
+  private void open(ShmRing.Batch first) {
+    try {
+      long slot = settings.slotSize() > 0 ? settings.slotSize() : Math.max(MIN_SLOT, align(2 * bytes(first) + 65_536));
+      long free = Files.getFileStore(settings.dir()).getUsableSpace();
+      // by default a quarter of the free space, at most 1 GiB, and at least what the starting depth needs
+      long budget = settings.budgetBytes() > 0 ? settings.budgetBytes()
+          : Math.max(Math.min(1L << 30, free / 4), ShmRing.HEADER_BYTES + settings.minDepth() * slot);
+      if (budget > free) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "the ring may take %,d bytes"
+            + " (conveyor.node.trainer-ring.bytes) but %s has %,d free: lower it (0 takes a quarter of the free space),"
+            + " or give the container more shared memory (docker run --shm-size=%dm, or a memory-backed emptyDir on"
+            + " Kubernetes)", budget, settings.dir(), free, (budget >> 20) + 64));
+      }
+      long usable = Math.min(budget, ShmRing.MAX_FILE) - ShmRing.HEADER_BYTES;
+      if (usable / slot < settings.minDepth()) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "a ring of %,d bytes holds fewer than %d"
+            + " slots of %,d bytes: raise conveyor.node.trainer-ring.bytes (or give the folder %s more room), or lower"
+            + " the batch size", budget, settings.minDepth(), slot, settings.dir()));
+      }
+      int slots = (int) Math.min(MAX_SLOTS, usable / slot);
+      String file = "conveyor-ring-" + ProcessHandle.current().pid() + "-rank" + rank + "-" + System.nanoTime() % 1_000_000;
+      ShmRing r = ShmRing.create(settings.dir(), file, slots, slot);
+      r.depth(Math.min(settings.minDepth(), slots));
+      ring = r;
+      announcedNanos = System.nanoTime();
+      LOG.info(String.format(Locale.ROOT, "%s: ring %s of %d slots x %,d bytes (budget %,d bytes of %,d free), depth %d"
+          + " to start", name, r.file(), slots, slot, budget, free, r.depth()));
+      announce.accept(new Announced(rank, r.file(), slots, slot, r.depth()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make the ring in " + settings.dir() + ": " + e.getMessage(), e);
+    } catch (IllegalStateException e) {
+      throw new IllegalArgumentException(e.getMessage(), e); // no room: a configuration to fix, not a stream failure
+    }
+  }
+
+  private static long bytes(ShmRing.Batch b) {
+    return b.fields().stream().mapToLong(ShmRing.Field::length).sum();
+  }
+
+  private static long align(long n) {
+    return (n + 4095) / 4096 * 4096;
+  }
+
+  private void failRing(String why) {
+    ShmRing r = ring;
+    if (r != null) {
+      r.fail(why);
+    }
+  }
+
+  private void closeRing() {
+    ShmRing r = ring;
+    if (r != null) {
+      try {
+        r.close();
+      } catch (IOException e) {
+        LOG.warn("{}: closing the ring {}: {}", name, r.file(), e.getMessage());
+      }
+    }
+  }
+}
