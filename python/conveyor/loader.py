@@ -62,6 +62,13 @@ class Loader:
                              "e.g. {'conveyor.s3.endpoint': 'http://127.0.0.1:9000'}")
         if node is not None and (not isinstance(node, str) or ":" not in node):
             raise ValueError(f"node: 'HOST:PORT' of a trainer-host node's HTTP server, got {node!r}")
+        if node is not None:
+            given = [name for name, value in (("job", job), ("shards", shards), ("batch_size", batch_size),
+                                               ("epochs", epochs), ("seed", seed), ("decode", decode),
+                                               ("settings", settings)) if value is not None]
+            if given:
+                raise ValueError(f"{given[0]}: with node=, the job is the one submitted to the cluster "
+                                 "(`conveyor run JOB.conf --cluster HOST:PORT`); give its settings there")
         for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"{name}: seconds, above 0, got {value!r}")
@@ -124,6 +131,9 @@ class Loader:
             raise RuntimeError("this Loader has ended: a Loader iterates once (epochs= sets the passes over the "
                                "data); to go on from where one stopped, make a new Loader and "
                                "load_state_dict(old.state_dict())")
+        if self._node_address is not None and self._resume is not None:
+            raise RuntimeError("with node=, the cluster's job resumes, not the loader: submit it with "
+                               "`conveyor run --resume CURSOR --cluster HOST:PORT` (the cursor from state_dict())")
         self._started = True
         self._iter_at = time.perf_counter()
         self._start()

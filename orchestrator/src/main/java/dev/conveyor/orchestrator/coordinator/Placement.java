@@ -9,8 +9,8 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * Where a job runs, from the nodes that prepared for it: its ranks round-robin over the trainer
- * hosts, and its slices over the workers' shard readers in proportion to their shares (their
+ * Where a job runs, from the nodes that prepared for it: a rank whose trainer process is
+ * attached to a trainer host runs there, the others round-robin over the trainer hosts, and its slices over the workers' shard readers in proportion to their shares (their
  * decoders), interleaved — A B A B A rather than A A A B B. Nodes are taken in the order of
  * their addresses, so the same cluster places a job the same way every time.
  *
@@ -39,8 +39,18 @@ record Placement(List<Prepared> workers, List<ActorRef<ShardReader.Command>> rea
         .toList();
     List<List<Integer>> ranksOf = new ArrayList<>();
     hosts.forEach(h -> ranksOf.add(new ArrayList<>()));
-    for (int i = 0; i < ranks.size() && !hosts.isEmpty(); i++) {
-      ranksOf.get(i % hosts.size()).add(ranks.get(i));
+    int next = 0;
+    for (int rank : ranks) {
+      int host = -1;
+      for (int h = 0; h < hosts.size() && host < 0; h++) {
+        host = hosts.get(h).trainers().contains(rank) ? h : -1;
+      }
+      if (host < 0 && !hosts.isEmpty()) {
+        host = next++ % hosts.size();
+      }
+      if (host >= 0) {
+        ranksOf.get(host).add(rank);
+      }
     }
     return new Placement(workers, readers, hosts, ranksOf);
   }

@@ -60,12 +60,17 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
 
   /**
-   * This node is ready: its agent, its roles, and when it is a worker its shard reader and its
-   * share of the job's slices (by its CPU slots: its decoders for a decoding job).
+   * This node is ready: its agent, its roles, when it is a worker its shard reader and its
+   * share of the job's slices (by its CPU slots: its decoders for a decoding job), and the ranks
+   * whose trainer processes are attached to it (they run here).
    */
   public record Prepared(String node, ActorRef<Command> agent, boolean trainerHost,
-                         Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused)
-      implements WireMessage {}
+                         Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused,
+                         List<Integer> trainers) implements WireMessage {
+    public Prepared {
+      trainers = List.copyOf(trainers);
+    }
+  }
 
   /**
    * Run {@code ranks} of {@code job} here from cursor {@code start}, leasing their slices to
@@ -171,7 +176,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         SampleMap.named(job.stages().mapClass().get()); // on this node's class path, and can be made
       } catch (IllegalArgumentException e) {
         p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), Optional.empty(), 0,
-            "node " + node + " cannot run the map stage: " + e.getMessage()));
+            "node " + node + " cannot run the map stage: " + e.getMessage(), List.of()));
         return this;
       }
     }
@@ -181,7 +186,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
       shares = job.stages().decodersFor(local.cpus());
       reader = Optional.of(startReader(job, shares));
     }
-    p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), reader, shares, ""));
+    List<Integer> trainers = roles.contains(TRAINER_HOST)
+        ? TrainerRings.get(getContext().getSystem()).attachedRanks() : List.of();
+    p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), reader, shares, "",
+        trainers));
     return this;
   }
 

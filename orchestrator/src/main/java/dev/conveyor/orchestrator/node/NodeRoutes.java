@@ -3,12 +3,17 @@ package dev.conveyor.orchestrator.node;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.parameter;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.streams.json.Json;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.Member;
@@ -16,24 +21,38 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.management.javadsl.ManagementRouteProvider;
 import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 
 /**
  * The node's own routes on the management HTTP server, beside its health checks: {@code /metrics}
  * (Prometheus text) and {@code /status} (JSON: the node, the cluster's members, the job it
- * coordinates with its cursor, its ranks' progress, its readers). Loaded by pekko-management
- * from {@code pekko.management.http.routes}.
+ * coordinates with its cursor, its ranks' progress, its readers) and {@code /trainer?rank=R}, where
+ * a trainer process on this machine attaches for its rank ({@link #attach}). Loaded by
+ * pekko-management from {@code pekko.management.http.routes}.
  */
 public final class NodeRoutes implements ManagementRouteProvider {
   private final NodeState state;
   private final Cluster cluster;
   private final NodeMetrics metrics;
+  private final TrainerRings trainers;
+  private final Materializer mat;
+  private final TrainerRingSettings rings;
 
   public NodeRoutes(ExtendedActorSystem system) {
     this.state = NodeState.ID.get(system);
+    this.trainers = TrainerRings.ID.get(system);
+    this.mat = Materializer.matFromSystem(system);
+    this.rings = TrainerRingSettings.fromConfig(system.settings().config());
     this.cluster = Cluster.get(Adapter.toTyped(system));
     this.metrics = new NodeMetrics(state, cluster);
   }
@@ -43,7 +62,53 @@ public final class NodeRoutes implements ManagementRouteProvider {
     return concat(
         path("metrics", () -> get(() -> complete(HttpEntities.create(
             MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8), metrics.scrape())))),
-        path("status", () -> get(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status())))));
+        path("status", () -> get(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status())))),
+        path("trainer", () -> get(() -> parameter("rank", rank -> attach(rank)))));
+  }
+
+  /**
+   * A trainer process attaches for {@code rank}: the response is a stream of lines that stays
+   * open while the trainer is there — a blank line every 2 s, and {@code ring: {...}} once a job
+   * runs the rank here and its ring is ready. The trainer's leaving (the connection closing)
+   * detaches it, or fails the rank it was feeding.
+   */
+  private Route attach(String rankParam) {
+    int rank;
+    try {
+      rank = Integer.parseInt(rankParam);
+    } catch (NumberFormatException e) {
+      rank = -1;
+    }
+    if (rank < 0) {
+      return complete(StatusCodes.BAD_REQUEST, "rank: a rank number (0 or more), got \"" + rankParam + "\"\n");
+    }
+    if (!state.roles().contains(NodeAgent.TRAINER_HOST)) {
+      return complete(StatusCodes.CONFLICT, "this node is not a trainer host (conveyor.node.roles = " + state.roles()
+          + "): attach to one that runs ranks\n");
+    }
+    Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> lines =
+        Source.<ByteString>queue(16).preMaterialize(mat);
+    AtomicBoolean open = new AtomicBoolean(true);
+    TrainerRings.Attachment a = new TrainerRings.Attachment(TrainerRings.settings(rings),
+        r -> lines.first().offer(ByteString.fromString("ring: " + Json.compact(Json.object()
+            .put("path", r.file().toString()).put("rank", r.rank()).put("slots", r.slots())
+            .put("slot_size", r.slotSize()).put("depth", r.depth())) + "\n")), open::get);
+    try {
+      trainers.attach(rank, a);
+    } catch (IllegalStateException e) {
+      return complete(StatusCodes.CONFLICT, e.getMessage() + "\n");
+    }
+    int attached = rank;
+    Source<ByteString, NotUsed> body = lines.second()
+        .merge(Source.tick(Duration.ofSeconds(2), Duration.ofSeconds(2), ByteString.fromString("\n")))
+        .watchTermination((m, done) -> {
+          done.whenComplete((x, e) -> {
+            open.set(false);
+            trainers.detach(attached, a);
+          });
+          return m;
+        });
+    return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(ContentTypes.TEXT_PLAIN_UTF8, body)));
   }
 
   /** The node's status as JSON. */
@@ -51,6 +116,8 @@ public final class NodeRoutes implements ManagementRouteProvider {
     Member self = cluster.selfMember();
     ObjectNode j = Json.object().put("node", self.address().toString()).put("status", lower(self.status()));
     j.set("roles", Json.strings(state.roles().stream().sorted().toList()));
+    ArrayNode attached = j.putArray("trainersAttached");
+    trainers.attachedRanks().forEach(attached::add);
     ArrayNode members = j.putArray("members");
     for (Member m : cluster.state().getMembers()) {
       members.addObject().put("address", m.address().toString()).put("status", lower(m.status()))

@@ -4,6 +4,7 @@ import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.workers.feeder.RingTrainer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,6 +61,11 @@ public final class TrainerRings implements Extension {
       return false;
     }
     return a != null;
+  }
+
+  /** The ranks whose trainers are attached and still there, in order. */
+  public List<Integer> attachedRanks() {
+    return waiting.keySet().stream().filter(this::attached).sorted().toList();
   }
 
   /** The trainer attached for {@code rank}, taken for the rank's run; empty when none is. */

@@ -110,10 +110,10 @@ class JobCoordinatorTest {
   /** The host and the worker prepare; returns what the host is told to run. */
   NodeAgent.RunRanks prepare(JobSpec job) {
     NodeAgent.Prepare p = host.expectMessageClass(NodeAgent.Prepare.class, WAIT);
-    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, ""));
+    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, "", List.of()));
     NodeAgent.Prepare w = worker.expectMessageClass(NodeAgent.Prepare.class, WAIT);
     assertThat(w.job()).isEqualTo(job);
-    w.replyTo().tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, ""));
+    w.replyTo().tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, "", List.of()));
     return host.expectMessageClass(NodeAgent.RunRanks.class, WAIT);
   }
 
@@ -182,9 +182,9 @@ class JobCoordinatorTest {
     coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
     NodeAgent.Prepare p = host.expectMessageClass(NodeAgent.Prepare.class, WAIT);
     coordinator.tell(new JobCoordinator.Submit(job, client.ref())); // the client's answer was late: it asks again
-    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, ""));
+    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, "", List.of()));
     worker.expectMessageClass(NodeAgent.Prepare.class, WAIT).replyTo()
-        .tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, ""));
+        .tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, "", List.of()));
     client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
     coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
     client.expectNoMessage(Duration.ofMillis(500)); // no "the cluster is running job again"
@@ -197,9 +197,9 @@ class JobCoordinatorTest {
     JobSpec job = job("refused");
     coordinator.tell(new JobCoordinator.Submit(job, client.ref()));
     host.expectMessageClass(NodeAgent.Prepare.class, WAIT).replyTo()
-        .tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, ""));
+        .tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, "", List.of()));
     worker.expectMessageClass(NodeAgent.Prepare.class, WAIT).replyTo()
-        .tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.empty(), 0, "no such map class"));
+        .tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.empty(), 0, "no such map class", List.of()));
     JobCoordinator.Failed failed = client.expectMessageClass(JobCoordinator.Failed.class, WAIT);
     assertThat(failed.reason()).isEqualTo("no such map class");
     assertThat(failed.passing()).isFalse();
@@ -271,7 +271,7 @@ class JobCoordinatorTest {
       boolean runsRanks = agent == other;
       p.replyTo().tell(new NodeAgent.Prepared(agent == other ? "other" : agent == host ? "host" : "worker",
           agent.ref(), runsRanks, agent == worker ? Optional.of(reader.ref()) : Optional.empty(),
-          agent == worker ? 2 : 0, ""));
+          agent == worker ? 2 : 0, "", List.of()));
     }
     assertThat(client.expectMessageClass(JobCoordinator.Placed.class, WAIT).trainerHosts()).containsExactly("other");
     host.stop();

@@ -28,11 +28,11 @@ class PlacementTest {
   }
 
   Prepared worker(String node, ActorRef<ShardReader.Command> reader, int shares) {
-    return new Prepared(node, kit.<NodeAgent.Command>createTestProbe().ref(), false, Optional.of(reader), shares, "");
+    return new Prepared(node, kit.<NodeAgent.Command>createTestProbe().ref(), false, Optional.of(reader), shares, "", List.of());
   }
 
   Prepared host(String node) {
-    return new Prepared(node, kit.<NodeAgent.Command>createTestProbe().ref(), true, Optional.empty(), 0, "");
+    return new Prepared(node, kit.<NodeAgent.Command>createTestProbe().ref(), true, Optional.empty(), 0, "", List.of());
   }
 
   @Test
@@ -50,9 +50,18 @@ class PlacementTest {
   }
 
   @Test
+  void aRankWhoseTrainerIsAttachedToAHostRunsThereAndTheOthersRoundRobin() {
+    Prepared h1 = host("node-h1");
+    Prepared h2 = new Prepared("node-h2", kit.<NodeAgent.Command>createTestProbe().ref(), true, Optional.empty(), 0, "",
+        List.of(0, 3));
+    Placement p = Placement.of(List.of(h2, h1, worker("node-a", reader("a"), 1)), List.of(0, 1, 2, 3, 4));
+    assertThat(p.ranksOf()).containsExactly(List.of(1, 4), List.of(0, 2, 3));
+  }
+
+  @Test
   void aClusterOfOneNodeWithBothRolesRunsEveryRankAndReadsEverySlice() {
     ActorRef<ShardReader.Command> r = reader("r");
-    Prepared both = new Prepared("node", kit.<NodeAgent.Command>createTestProbe().ref(), true, Optional.of(r), 2, "");
+    Prepared both = new Prepared("node", kit.<NodeAgent.Command>createTestProbe().ref(), true, Optional.of(r), 2, "", List.of());
     Placement p = Placement.of(List.of(both), List.of(3));
     assertThat(p.problem()).isEmpty();
     assertThat(p.readers()).containsExactly(r, r);

@@ -1,0 +1,102 @@
+"""Loader(node=...): a trainer attached to a running node of a cluster, fed by the job `conveyor run --cluster` submits."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+import conveyor
+from conftest import CONVEYOR, reference
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def node():
+    port, http = free_port(), free_port()
+    p = subprocess.Popen([CONVEYOR, "node", "--set", f"conveyor.node.port={port}",
+                          "--set", f'conveyor.node.seed-nodes=["127.0.0.1:{port}"]',
+                          "--set", f"conveyor.node.http.port={http}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = p.stdout.readline()
+        assert " up, " in line, line
+        yield p, port, http
+    finally:
+        p.kill()
+        p.wait()
+
+
+def attached(http, rank, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/status") as r:
+            if rank in json.load(r)["trainersAttached"]:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"rank {rank} never showed as attached")
+
+
+def submit(port, http, rank, args):
+    """Runs `conveyor run --cluster` once the trainer of ``rank`` is attached; its process."""
+    attached(http, rank)
+    return subprocess.Popen([CONVEYOR, "run", "--cluster", f"127.0.0.1:{port}", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_an_attached_trainer_gets_its_ranks_batches_from_the_clusters_job(node, images, tmp_path):
+    _, port, http = node
+    args = ["--shards", images, "--batch-size", "8", "--decode", "auto", "--world", "2", "--seed", "5"]
+    digests, _ = reference(tmp_path, images, *args[2:])
+    cluster_digests = tmp_path / "cluster-digests.txt"
+    loader = conveyor.Loader(node=f"127.0.0.1:{http}", rank=1, world=2)
+    run = {}
+    t = threading.Thread(target=lambda: run.setdefault("p", submit(port, http, 1, args + [
+        "--digest-out", str(cluster_digests)])))
+    t.start()
+    seen = [(b.epoch, b.step, *b.digest()) for b in loader]
+    t.join()
+    out, err = run["p"].communicate(timeout=120)
+    assert run["p"].returncode == 0, out + err
+    loader.close()
+    expected = [(int(e), int(s), b, k) for e, s, r, b, k in (line for line in digests) if r == "1"]
+    assert seen == expected
+    # the client's record: rank 1's batches from the ring, rank 0's from the node's stand-in trainer
+    lines = [line.split() for line in cluster_digests.read_text().splitlines()]
+    assert sorted(lines) == sorted(digests)
+
+
+def test_the_trainer_of_a_killed_node_raises_within_5_s(node, images):
+    p, port, http = node
+    loader = conveyor.Loader(node=f"127.0.0.1:{http}", rank=0)
+    run = {}
+    t = threading.Thread(target=lambda: run.setdefault("p", submit(port, http, 0, [
+        "--shards", images, "--batch-size", "8", "--decode", "auto", "--epochs", "50"])))
+    t.start()
+    it = iter(loader)
+    next(it)
+    t.join()
+    p.send_signal(signal.SIGKILL)
+    t0 = time.monotonic()
+    with pytest.raises(conveyor.NodeError, match="closed the trainer's connection"):
+        for _ in it:
+            pass
+    assert time.monotonic() - t0 < 5
+    loader.close()
+    run["p"].kill()
+    run["p"].wait()
+
+
+def test_with_node_the_job_settings_belong_to_the_cluster_run():
+    with pytest.raises(ValueError, match="^shards: with node="):
+        conveyor.Loader(node="127.0.0.1:7626", shards="file:///x.tar")
