@@ -1,7 +1,7 @@
 """The reader's side of Conveyor's shared-memory ring of batch slots.
 
-The Java writer (``dev.conveyor.workers.feeder.ShmRing``) fills slot ``w % slots`` and then
-publishes ``w + 1`` as the write sequence; this reader hands the slot's batch out as numpy
+The Java writer (``dev.conveyor.workers.feeder.ShmRing``) fills a free slot with batch ``w``,
+notes which in the header's slot table, and then publishes ``w + 1`` as the write sequence; this reader hands the slot's batch out as numpy
 arrays that view the mapped memory (no copy) and releases the slot by publishing its own
 count as the read sequence. Two 8-byte sequence numbers are the only synchronization: each
 side writes one and reads the other, as single aligned 64-bit stores and loads (ordered on
@@ -20,7 +20,9 @@ import numpy as np
 
 MAGIC = b"CVYRING1"
 VERSION = 1
-HEADER_BYTES = 4096
+HEADER_BYTES = 8192
+_TABLE = 4096
+_TABLE_SIZE = 1024
 _STATE = 24
 _ATTACHED = 28
 _WRITE_WORD = 64 // 8
@@ -73,7 +75,7 @@ class Ring:
         version, self.slots, self.slot_size = struct.unpack_from("<IIQ", self._mm, 8)
         if version != VERSION:
             raise ValueError(f"{path} is a version {version} ring; this package reads version {VERSION}")
-        self._words = np.frombuffer(self._mm, dtype="<u8", count=HEADER_BYTES // 8)
+        self._words = np.frombuffer(self._mm, dtype="<u8", count=_TABLE // 8)
         self._ints = np.frombuffer(self._mm, dtype="<u4", count=HEADER_BYTES // 4)
         self._read = int(self._words[_READ_WORD])
         self._held = None
@@ -130,7 +132,8 @@ class Ring:
             time.sleep(nap)
             nap = min(nap * 2, 1e-3)
         self._waited(time.perf_counter() - start)
-        base = HEADER_BYTES + (self._read % self.slots) * self.slot_size
+        slot_index = int(self._ints[(_TABLE + (self._read % _TABLE_SIZE) * 4) // 4])
+        base = HEADER_BYTES + slot_index * self.slot_size
         sequence, length = struct.unpack_from("<QI", self._mm, base)
         if sequence != self._read:
             raise RuntimeError(f"ring slot holds batch {sequence}, {self._read} expected")

@@ -68,7 +68,14 @@ def test_an_attached_trainer_gets_its_ranks_batches_from_the_clusters_job(node, 
     t.join()
     out, err = run["p"].communicate(timeout=120)
     assert run["p"].returncode == 0, out + err
+    # the node's /metrics gives the stall the trainer's reader measured
+    stall = loader.stats()["stall_s"]
     loader.close()
+    with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics") as r:
+        metrics = r.read().decode()
+    line = next(m for m in metrics.splitlines()
+                if m.startswith("conveyor_feeder_stall_seconds_total") and 'rank="1"' in m)
+    assert abs(float(line.split()[-1]) - stall) < 0.05 + 0.05 * stall, (line, stall)
     expected = [(int(e), int(s), b, k) for e, s, r, b, k in (line for line in digests) if r == "1"]
     assert seen == expected
     # the client's record: rank 1's batches from the ring, rank 0's from the node's stand-in trainer

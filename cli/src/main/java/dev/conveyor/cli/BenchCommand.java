@@ -31,12 +31,14 @@ import picocli.CommandLine;
         "  threads; images (img-*.tar) and video (vid-*.tar) of the reference corpus, each when present.",
         "cluster --in URI: the image shards decoded and batched by three conveyor node processes on 127.0.0.1",
         "  (a trainer host and two workers, half the decoder slots each) against the same job in this process",
-        "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire."})
+        "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire.",
+        "ring-writer: the Java half of python/bench/trainer_bench.py's hand-off figure: --images batches of",
+        "  --batch-size 256x256x3 images into a shared-memory ring announced on stdout, as `feed` announces one."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster | ring-writer")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -260,6 +262,11 @@ final class BenchCommand implements Callable<Integer> {
       }
       return "cluster".equals(what) ? cluster() : pipeline();
     }
+    if ("ring-writer".equals(what)) {
+      dev.conveyor.bench.HandoffBench.run(spec.commandLine().getOut(),
+          dev.conveyor.workers.feeder.RingTrainer.Settings.defaultDir(), images, batchSize, 4);
+      return ConveyorCli.EXIT_OK;
+    }
     if ("read".equals(what)) {
       if (rounds < 1) {
         throw new ConveyorCli.UsageException("--rounds must be at least 1");
@@ -267,7 +274,7 @@ final class BenchCommand implements Callable<Integer> {
       return read();
     }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline' and 'cluster', got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline', 'cluster' and 'ring-writer', got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

@@ -27,14 +27,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The ring's file is made when the first batch is ready (its size sets the slot size unless
  * one is configured), announced, and removed as soon as the reader has mapped it. Its depth —
- * how far the writer runs ahead — starts at {@link Settings#minDepth} and doubles, up to the
- * slots the byte budget holds, whenever the trainer waited for batches more than 1 % of a window
- * of batches; each change is logged with the figures that caused it.
+ * how far the writer runs ahead, and so the slots it uses — starts at {@link Settings#minDepth}
+ * and doubles, up to the slots the byte budget holds, whenever the trainer waited for batches
+ * more than 1 % of a window of batches while the pipeline keeps up on average; each change is
+ * logged with the figures that caused it.
  */
 public final class RingTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(RingTrainer.class);
   private static final long MIN_SLOT = 1L << 20;
-  private static final int MAX_SLOTS = 1024;
   private static final int WINDOW = 16;
   private static final double STALL_TO_GROW = 0.01;
 
@@ -80,6 +80,7 @@ public final class RingTrainer {
   private long windowNanos;
   private double windowStall;
   private long windowProduce;
+  private boolean saidPipelineBound;
 
   private RingTrainer(Settings settings, int rank, String name, RankFeeder feeder, Function<RawBatch, String> cursorAfter,
                       Consumer<Announced> announce, BooleanSupplier readerAlive) {
@@ -249,7 +250,13 @@ public final class RingTrainer {
     adaptDepth();
   }
 
-  /** Every {@link #WINDOW} batches: doubles the depth when the trainer waited more than 1 % of the window. */
+  /**
+   * Every {@link #WINDOW} batches: doubles the depth when the trainer waited more than 1 % of
+   * the window although the pipeline keeps up with it on average (the writer waited less for a
+   * batch than the trainer spent on one: the waits come from bursts, which a deeper ring
+   * absorbs). When the pipeline is the slower, no depth ends the wait; the ring stays as it is
+   * and says so once.
+   */
   private void adaptDepth() {
     if (handedAtFirst < 0 || reported - windowStart < WINDOW) {
       return;
@@ -262,13 +269,19 @@ public final class RingTrainer {
     double step = Math.max(0, wall - stalled) / batches;
     int depth = ring.depth();
     if (stalled > STALL_TO_GROW * wall && depth < ring.slots()) {
-      int next = Math.min(ring.slots(), depth * 2);
-      ring.depth(next);
-      LOG.info(String.format(Locale.ROOT, "%s: ring depth %d -> %d (the budget holds %d): the trainer waited %.1f %% of"
-          + " the last %d batches; the writer waited %.1f ms per batch for the pipeline, the trainer spent %.1f ms"
-          + " per step (stall-free when depth x step covers the pipeline's slowest stretch)%s", name, depth, next,
-          ring.slots(), 100 * stalled / wall, batches, produce * 1e3, step * 1e3, produce > step
-          ? "; the pipeline is slower than the trainer on average, so a deeper ring only absorbs its bursts" : ""));
+      boolean helps = produce < step;
+      if (helps) {
+        int next = Math.min(ring.slots(), depth * 2);
+        ring.depth(next);
+      }
+      if (helps || !saidPipelineBound) {
+        LOG.info(String.format(Locale.ROOT, "%s: ring depth %d%s (the budget holds %d): the trainer waited %.1f %% of"
+            + " the last %d batches; the pipeline gave a batch every %.1f ms, the trainer spent %.1f ms on one; %s",
+            name, depth, helps ? " -> " + ring.depth() : " kept", ring.slots(), 100 * stalled / wall, batches,
+            produce * 1e3, step * 1e3, helps ? "the pipeline keeps up on average, so a deeper ring absorbs its bursts"
+                : "the pipeline is slower than the trainer, and no depth makes up for that"));
+        saidPipelineBound = !helps;
+      }
     }
     windowStart = reported;
     windowNanos = now;
@@ -297,7 +310,7 @@ public final class RingTrainer {
             + " slots of %,d bytes: raise conveyor.node.trainer-ring.bytes (or give the folder %s more room), or lower"
             + " the batch size", budget, settings.minDepth(), slot, settings.dir()));
       }
-      int slots = (int) Math.min(MAX_SLOTS, usable / slot);
+      int slots = (int) Math.min(ShmRing.MAX_SLOTS, usable / slot);
       String file = "conveyor-ring-" + ProcessHandle.current().pid() + "-rank" + rank + "-" + System.nanoTime() % 1_000_000;
       ShmRing r = ShmRing.create(settings.dir(), file, slots, slot);
       r.depth(Math.min(settings.minDepth(), slots));

@@ -24,12 +24,14 @@ import java.util.concurrent.locks.LockSupport;
  * The writer's side of a ring of batch slots in a memory-mapped file, shared with one trainer
  * process that maps the same file (the Python package's reader). One writer thread, one
  * reader; the two synchronize only through two sequence numbers in the header: the writer
- * fills slot {@code w % slots} and then publishes {@code w + 1} with release ordering; the
- * reader acquires it, hands the slot's batch out, and releases the slot by publishing its own
- * count. A full ring holds the writer back (back-pressure; memory is the file's, fixed). The
- * writer may use fewer slots than the file has ({@link #depth}): it runs at most that many
- * batches ahead, and the rest of the file stays unwritten (a file in /dev/shm takes memory only
- * for the pages written), so a ring can start shallow and deepen while it runs.
+ * fills a free slot with batch {@code w}, notes the slot in the header's table at {@code w %
+ * 1024}, and then publishes {@code w + 1} with release ordering; the reader acquires it, hands
+ * the slot's batch out, and releases the slot by publishing its own count. A full ring holds the
+ * writer back (back-pressure; memory is the file's, fixed). The writer uses only {@link #depth}
+ * of the file's slots — it runs at most that many batches ahead, and reuses a slot as soon as
+ * it is released — so the rest of the file is never written and takes no memory (a file in
+ * /dev/shm takes memory only for the pages written): a ring starts shallow and deepens while it
+ * runs, and its memory follows.
  *
  * <p>Layout, little-endian ({@link #FORMAT} in the README):
  * <pre>
@@ -38,7 +40,8 @@ import java.util.concurrent.locks.LockSupport;
  *   28  reader attached u32 (the reader sets 1 once it has mapped the file)
  *   64  write sequence u64 (batches published)       128  read sequence u64 (slots released)
  *  192  failure message length u32, then its UTF-8 bytes (at most 3,900)
- * 4096  slot 0; slot i at 4096 + i * slot size, each:
+ * 4096  slot table: 1,024 u32, the slot holding batch w at 4096 + (w % 1024) * 4
+ * 8192  slot 0; slot i at 8192 + i * slot size, each:
  *        0  sequence u64 (the batch's number)   8  header length u32
  *       12  header, UTF-8 JSON: {"cursor": ..., "keys": [...], "meta": {...},
  *                                  "fields": [{"name", "dtype", "shape", "offset", "length"}]}
@@ -48,7 +51,9 @@ import java.util.concurrent.locks.LockSupport;
 public final class ShmRing implements AutoCloseable {
   public static final String FORMAT = "CVYRING1";
   public static final int VERSION = 1;
-  static final int HEADER_BYTES = 4096;
+  static final int HEADER_BYTES = 8192;
+  static final int TABLE = 4096;
+  static final int MAX_SLOTS = 1024;
   static final int STATE = 24;
   static final int ATTACHED = 28;
   static final int WRITE_SEQ = 64;
@@ -104,6 +109,9 @@ public final class ShmRing implements AutoCloseable {
   private final MappedByteBuffer map;
   private long written; // batches published
   private volatile int depth; // slots the writer may fill ahead of the reader
+  private int opened; // slots used so far (0 to opened - 1)
+  private long reclaimed; // batches whose slots went back to the free list
+  private final java.util.ArrayDeque<Integer> free = new java.util.ArrayDeque<>();
   private boolean removed;
 
   private ShmRing(Path file, int slots, long slotSize, FileChannel channel, MappedByteBuffer map) {
@@ -121,8 +129,8 @@ public final class ShmRing implements AutoCloseable {
    * folder has not the room, saying how to make it fit.
    */
   public static ShmRing create(Path dir, String name, int slots, long slotSize) throws IOException {
-    if (slots < 1) {
-      throw new IllegalArgumentException("a ring needs at least one slot, got " + slots);
+    if (slots < 1 || slots > MAX_SLOTS) {
+      throw new IllegalArgumentException("a ring has 1 to " + MAX_SLOTS + " slots, got " + slots);
     }
     if (slotSize < 4096 || slotSize % ALIGN != 0) {
       throw new IllegalArgumentException("a slot's size must be a multiple of " + ALIGN + " and at least 4096 bytes, got "
@@ -177,7 +185,7 @@ public final class ShmRing implements AutoCloseable {
     return depth;
   }
 
-  /** Lets the writer run {@code d} batches ahead (1 to {@link #slots}); a deeper ring evens out a slower batch. */
+  /** Lets the writer run {@code d} batches ahead, using that many slots (1 to {@link #slots}). */
   public void depth(int d) {
     if (d < 1 || d > slots) {
       throw new IllegalArgumentException("a ring of " + slots + " slots cannot run " + d + " ahead");
@@ -231,7 +239,8 @@ public final class ShmRing implements AutoCloseable {
           + " %,d bytes: give the ring larger slots", layout.end(), slotSize));
     }
     awaitFreeSlot(timeout);
-    int base = Math.toIntExact(HEADER_BYTES + (written % slots) * slotSize);
+    int slot = free.isEmpty() ? opened++ : free.poll();
+    int base = Math.toIntExact(HEADER_BYTES + slot * slotSize);
     map.putLong(base, written);
     map.putInt(base + 8, layout.header().length);
     map.put(base + SLOT_PREFIX, layout.header());
@@ -242,6 +251,7 @@ public final class ShmRing implements AutoCloseable {
         at += src.remaining();
       }
     }
+    map.putInt(TABLE + (int) (written % MAX_SLOTS) * 4, slot);
     written++;
     LONGS.setRelease(map, WRITE_SEQ, written);
   }
@@ -249,7 +259,7 @@ public final class ShmRing implements AutoCloseable {
   private void awaitFreeSlot(Duration timeout) throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long park = 1_000; // ns, doubling to 1 ms: a reader that keeps up is met at once, an idle one costs little
-    while (written - (long) LONGS.getAcquire(map, READ_SEQ) >= depth) {
+    while (!slotFree()) {
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
@@ -260,6 +270,15 @@ public final class ShmRing implements AutoCloseable {
       LockSupport.parkNanos(park);
       park = Math.min(park * 2, 1_000_000);
     }
+  }
+
+  /** Whether a slot is free: the released ones go back to the free list first. */
+  private boolean slotFree() {
+    long read = (long) LONGS.getAcquire(map, READ_SEQ);
+    for (; reclaimed < read; reclaimed++) {
+      free.add(map.getInt(TABLE + (int) (reclaimed % MAX_SLOTS) * 4));
+    }
+    return written - read < depth && (!free.isEmpty() || opened < depth);
   }
 
   /** A slot's header (UTF-8 JSON), where each field's bytes go, and where the last one ends (the bytes it needs). */

@@ -75,7 +75,7 @@ class ShmRingTest {
     }
 
     JsonNode header() {
-      int base = (int) (ShmRing.HEADER_BYTES + (read % slots) * slotSize);
+      int base = (int) (ShmRing.HEADER_BYTES + map.getInt(ShmRing.TABLE + (int) (read % 1024) * 4) * slotSize);
       assertThat(map.getLong(base)).as("the slot's batch number").isEqualTo(read);
       byte[] h = new byte[map.getInt(base + 8)];
       map.get(base + ShmRing.SLOT_PREFIX, h);
@@ -83,7 +83,7 @@ class ShmRingTest {
     }
 
     ByteBuffer field(JsonNode header, int i) {
-      int base = (int) (ShmRing.HEADER_BYTES + (read % slots) * slotSize);
+      int base = (int) (ShmRing.HEADER_BYTES + map.getInt(ShmRing.TABLE + (int) (read % 1024) * 4) * slotSize);
       JsonNode f = header.path("fields").get(i);
       return map.slice(base + f.path("offset").asInt(), f.path("length").asInt());
     }
@@ -161,7 +161,35 @@ class ShmRingTest {
       ring.depth(3);
       ring.publish(batch(2), Duration.ofSeconds(1)); // the third slot, with nothing released
       assertThat(ring.published()).isEqualTo(3);
+      assertThat(slotOf(ring, 2)).isEqualTo(2);
       assertThatThrownBy(() -> ring.depth(5)).hasMessageContaining("cannot run 5 ahead");
+    }
+  }
+
+  @Test
+  void aRingUsesNoMoreSlotsThanItsDepthSoItsMemoryFollowsTheDepth() throws Exception {
+    try (ShmRing ring = ShmRing.create(dir, "ring", 8, 4096)) {
+      ring.depth(2);
+      Reader reader = new Reader(ring.file());
+      java.util.Set<Integer> used = new java.util.TreeSet<>();
+      for (int n = 0; n < 20; n++) {
+        ring.publish(batch(n), Duration.ofSeconds(1)); // the reader holds one batch: two in use at once
+        used.add(slotOf(ring, n));
+        if (n > 0) {
+          assertThat(reader.header().path("cursor").asText()).isEqualTo("cursor-" + (n - 1));
+          reader.release();
+        }
+      }
+      assertThat(used).containsExactly(0, 1); // 20 batches through 2 of the 8 slots
+      long size = Files.size(ring.file());
+      assertThat(size).isEqualTo(ShmRing.HEADER_BYTES + 8 * 4096L);
+    }
+  }
+
+  private static int slotOf(ShmRing ring, long batch) throws IOException {
+    try (FileChannel ch = FileChannel.open(ring.file(), StandardOpenOption.READ)) {
+      return ch.map(FileChannel.MapMode.READ_ONLY, 0, ShmRing.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN)
+          .getInt(ShmRing.TABLE + (int) (batch % 1024) * 4);
     }
   }
 
@@ -193,7 +221,8 @@ class ShmRingTest {
 
   @Test
   void theRingRefusesSizesItCannotHoldSayingWhy() {
-    assertThatThrownBy(() -> ShmRing.create(dir, "r", 0, 4096)).hasMessageContaining("at least one slot");
+    assertThatThrownBy(() -> ShmRing.create(dir, "r", 0, 4096)).hasMessageContaining("a ring has 1 to 1024 slots, got 0");
+    assertThatThrownBy(() -> ShmRing.create(dir, "r", 1025, 4096)).hasMessageContaining("a ring has 1 to 1024 slots");
     assertThatThrownBy(() -> ShmRing.create(dir, "r", 2, 5000)).hasMessageContaining("multiple of 64");
     assertThatThrownBy(() -> ShmRing.create(dir, "r", 1024, 4L << 20)).hasMessageContaining("use fewer or smaller slots");
   }
