@@ -1,5 +1,6 @@
 """A Conveyor node process started for one trainer: ``conveyor feed``, a child of this process."""
 
+import atexit
 import collections
 import json
 import os
@@ -19,14 +20,11 @@ _EXIT_USAGE = 2
 _live = weakref.WeakSet()
 
 
+@atexit.register
 def _stop_all():
+    """At interpreter exit: stops every node still running for this process."""
     for child in list(_live):
         child.stop()
-
-
-import atexit  # noqa: E402  (registered after the function it calls)
-
-atexit.register(_stop_all)
 
 
 def conveyor_home(explicit=None):

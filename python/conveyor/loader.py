@@ -4,6 +4,7 @@ import os
 import time
 import weakref
 
+from ._attach import AttachedNode
 from ._batch import Batch
 from ._node import LocalNode, NodeError
 from ._ring import Ring
@@ -162,7 +163,6 @@ class Loader:
 
     def _start(self):
         if self._node_address is not None:
-            from ._attach import AttachedNode
             self._node = AttachedNode(self._node_address, self.rank)
         else:
             self._node = LocalNode(self._feed_args(), home=self._home, java_opts=self._java_opts,

@@ -62,9 +62,10 @@ final class RankHost {
           })
           .via(RankPipeline.batches(seg));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
-    RankFeeder feeder = RankFeeder.start(events, prefetch, mat, b -> {
-      // the digests hash every byte of the batch: only when the client records them
-      BatchDigest d = job.digests() ? BatchDigest.of(b) : new BatchDigest("", "");
+    RankFeeder feeder = RankFeeder.preparing(events, prefetch, mat, b -> {
+      // prepared when the batch is taken; the report keeps its figures, not its bytes (a ring's
+      // writer holds reports until the trainer is handed the batches)
+      BatchDigest d = job.digests() ? BatchDigest.of(b) : new BatchDigest("", ""); // hashes every byte: only when recorded
       long bytes = 0;
       List<String> keys = new ArrayList<>();
       for (RawSample sample : b.samples()) {
@@ -73,10 +74,17 @@ final class RankHost {
           keys.add(sample.key());
         }
       }
-      r.replyTo().tell(new BatchDone(b.epoch(), b.step(), b.rank(), b.index(), d.bytesSha256(), d.keysSha256(),
-          b.samples().size(), bytes, keys));
-      agent.tell(new NodeAgent.RankDelivered(job.id(), b.rank(), b.epoch(), b.index()));
-      meter.delivered(b.epoch(), b.index(), b.samples().size(), bytes);
+      int epoch = b.epoch();
+      long index = b.index();
+      int samples = b.samples().size();
+      long delivered = bytes;
+      BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
+          keys);
+      return () -> {
+        r.replyTo().tell(done);
+        agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index));
+        meter.delivered(epoch, index, samples, delivered);
+      };
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
     String name = "trainer-" + job.id() + "-rank-" + rank;
     Consumer<Optional<String>> ended = failed -> {
@@ -95,7 +103,7 @@ final class RankHost {
       RingTrainer writer = RingTrainer.start(a.settings(), name, rank, feeder, b -> {
         cursor.delivered(b);
         return cursor.cursor().encode();
-      }, a.announce(), a.alive(), () -> {}, ended);
+      }, a.announce(), a.alive(), ended);
       meter.ring(() -> feeder.ready() + writer.ready());
       meter.stallFrom(writer::stallSeconds, writer::stall);
     } else {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.UniqueKillSwitch;
@@ -20,19 +21,22 @@ import org.apache.pekko.stream.javadsl.Source;
  * the cursor — when the trainer takes it, never when it is prefetched, so a cursor saved with
  * the trainer's checkpoint resumes exactly after the last batch it trained on. The time the
  * trainer spends waiting in {@code next} is its stall; {@link #stall()} gives it against wall
- * time since the first batch was handed over.
+ * time since the first batch was handed over. A trainer that hands batches on — into a ring in
+ * shared memory — takes them with {@link #take} and reports each later with the report
+ * {@link #reportOf} prepared while the batch was at hand, so that it need not keep the batch.
  */
 public final class RankFeeder implements AutoCloseable {
   private final Ring<RankEvent> ring;
   private final UniqueKillSwitch stop;
-  private final Consumer<RawBatch> onDelivered;
+  private final Function<RawBatch, Runnable> onDelivered;
   private final Consumer<Skipped> onSkipped;
   private long firstHandOverNanos = -1;
   private long lastReturnNanos;
   private long stallNanos;
   private long delivered;
 
-  private RankFeeder(Ring<RankEvent> ring, UniqueKillSwitch stop, Consumer<RawBatch> onDelivered, Consumer<Skipped> onSkipped) {
+  private RankFeeder(Ring<RankEvent> ring, UniqueKillSwitch stop, Function<RawBatch, Runnable> onDelivered,
+                     Consumer<Skipped> onSkipped) {
     this.ring = ring;
     this.stop = stop;
     this.onDelivered = onDelivered;
@@ -42,6 +46,16 @@ public final class RankFeeder implements AutoCloseable {
   /** Starts {@code events} into a prefetch ring of {@code depth} events (batches, and the skips between them). */
   public static RankFeeder start(Source<RankEvent, ?> events, int depth, Materializer mat, Consumer<RawBatch> onDelivered,
                                  Consumer<Skipped> onSkipped) {
+    return preparing(events, depth, mat, b -> () -> onDelivered.accept(b), onSkipped);
+  }
+
+  /**
+   * As {@link #start}, with a batch's report in two parts: {@code onDelivered} prepares it when
+   * the batch is taken (it may read the batch: its digest, its keys) and returns what to run
+   * when the batch is delivered (which must not hold the batch).
+   */
+  public static RankFeeder preparing(Source<RankEvent, ?> events, int depth, Materializer mat,
+                                     Function<RawBatch, Runnable> onDelivered, Consumer<Skipped> onSkipped) {
     if (depth < 1) {
       throw new IllegalArgumentException("prefetch depth must be at least 1, got " + depth);
     }
@@ -63,7 +77,7 @@ public final class RankFeeder implements AutoCloseable {
       if (e.isEmpty()) {
         return Optional.empty();
       }
-      report(e.get());
+      reportOf(e.get()).run();
       if (e.get() instanceof RawBatch b) {
         return Optional.of(b);
       }
@@ -90,14 +104,22 @@ public final class RankFeeder implements AutoCloseable {
     }
   }
 
-  /** Reports {@code e}, taken with {@link #take}: a batch as delivered (it moves the cursor), a skip as skipped. */
-  public synchronized void report(RankEvent e) {
+  /**
+   * The report of {@code e}, taken with {@link #take}, to run when it is delivered: a batch's
+   * counts it as delivered (it moves the cursor), a skip's reports it skipped. Prepared now,
+   * while the batch is at hand; the runnable keeps no reference to it.
+   */
+  public Runnable reportOf(RankEvent e) {
     if (e instanceof Skipped s) {
-      onSkipped.accept(s);
-    } else {
-      delivered++;
-      onDelivered.accept((RawBatch) e);
+      return () -> onSkipped.accept(s);
     }
+    Runnable report = onDelivered.apply((RawBatch) e);
+    return () -> {
+      synchronized (this) {
+        delivered++;
+      }
+      report.run();
+    };
   }
 
   /** Events (batches and skips) waiting in the prefetch ring now: its depth of use. */

@@ -59,6 +59,8 @@ public final class RingTrainer {
     }
   }
 
+  private record Pending(boolean batch, Runnable report) {}
+
   /** What a trainer needs to map a ring: its file and geometry. */
   public record Announced(int rank, Path file, int slots, long slotSize, int depth) {}
 
@@ -69,8 +71,10 @@ public final class RingTrainer {
   private final Function<RawBatch, String> cursorAfter;
   private final Consumer<Announced> announce;
   private final BooleanSupplier readerAlive;
-  private final ArrayDeque<RankEvent> pending = new ArrayDeque<>();
+  /** Reports of what was written and not yet handed to the trainer, in order (they hold no batch). */
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private volatile ShmRing ring;
+  private long announcedNanos;
   private long reported; // batches reported as delivered
   private long handedAtFirst = -1;
   private long firstNanos;
@@ -96,15 +100,14 @@ public final class RingTrainer {
   /**
    * Starts rank {@code rank}'s writer, a daemon thread named {@code name}: batches from
    * {@code feeder}, each with {@code cursorAfter} it, into a ring announced to
-   * {@code announce}; after each delivered batch it calls {@code tookOne}, and at the end
-   * {@code ended} with the reason it failed, or empty when the trainer had every batch. The
-   * trainer counts as gone when {@code readerAlive} says so.
+   * {@code announce}; at the end it calls {@code ended} with the reason it failed, or empty
+   * when the trainer had every batch. The trainer counts as gone when {@code readerAlive} says so.
    */
   public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
                                   Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
-                                  BooleanSupplier readerAlive, Runnable tookOne, Consumer<Optional<String>> ended) {
+                                  BooleanSupplier readerAlive, Consumer<Optional<String>> ended) {
     RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive);
-    Thread th = new Thread(() -> ended.accept(t.run(tookOne)), name);
+    Thread th = new Thread(() -> ended.accept(t.run()), name);
     th.setDaemon(true);
     th.start();
     return t;
@@ -128,7 +131,7 @@ public final class RingTrainer {
     return r == null ? 0 : (int) (r.published() - r.handed());
   }
 
-  private Optional<String> run(Runnable tookOne) {
+  private Optional<String> run() {
     try {
       while (true) {
         long t0 = System.nanoTime();
@@ -136,23 +139,23 @@ public final class RingTrainer {
         if (e.isEmpty()) {
           break;
         }
-        pending.add(e.get());
+        pending.add(new Pending(e.get() instanceof RawBatch, feeder.reportOf(e.get())));
         if (e.get() instanceof RawBatch b) {
           ShmRing.Batch slot = RingBatches.of(b, cursorAfter.apply(b));
           if (ring == null) {
             open(slot);
           }
           produceNanos += System.nanoTime() - t0; // waiting for the pipeline and laying the batch out
-          publish(slot, tookOne);
+          publish(slot);
         }
-        reportHanded(tookOne);
+        reportHanded();
       }
       if (ring == null) {
         open(new ShmRing.Batch("", java.util.List.of(), java.util.List.of())); // no batch at all: the trainer still ends
       }
       ring.end();
-      awaitHanded(ring.published(), tookOne);
-      pending.forEach(feeder::report); // skips after the last batch
+      awaitHanded(ring.published());
+      pending.forEach(p -> p.report().run()); // skips after the last batch
       pending.clear();
       return Optional.empty();
     } catch (IllegalStateException e) {
@@ -172,38 +175,41 @@ public final class RingTrainer {
   }
 
   /** Publishes {@code slot}, reporting what the trainer takes meanwhile; waits at most the patience. */
-  private void publish(ShmRing.Batch slot, Runnable tookOne) throws TimeoutException, InterruptedException {
+  private void publish(ShmRing.Batch slot) throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + settings.patience().toNanos();
     while (true) {
       try {
         ring.publish(slot, Duration.ofMillis(50));
         return;
       } catch (TimeoutException full) {
-        reportHanded(tookOne);
+        reportHanded();
         checkReader();
         if (System.nanoTime() > deadline) {
-          throw new TimeoutException("the trainer of rank " + rank + " took no batch for "
-              + settings.patience().toSeconds() + " s");
+          throw tookNone();
         }
       }
     }
   }
 
-  private void awaitHanded(long n, Runnable tookOne) throws TimeoutException, InterruptedException {
+  private void awaitHanded(long n) throws TimeoutException, InterruptedException {
     long deadline = System.nanoTime() + settings.patience().toNanos();
     while (ring.handed() < n) {
-      reportHanded(tookOne);
+      reportHanded();
       checkReader();
       if (System.nanoTime() > deadline) {
-        throw new TimeoutException("the trainer of rank " + rank + " took no batch for "
-            + settings.patience().toSeconds() + " s");
+        throw tookNone();
       }
       LockSupport.parkNanos(1_000_000);
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
     }
-    reportHanded(tookOne);
+    reportHanded();
+  }
+
+  private TimeoutException tookNone() {
+    return new TimeoutException("the trainer of rank " + rank + " took no batch for " + settings.patience().toSeconds()
+        + " s");
   }
 
   private void checkReader() {
@@ -213,7 +219,7 @@ public final class RingTrainer {
   }
 
   /** Reports the batches (and the skips before them) the trainer has been handed since the last call. */
-  private void reportHanded(Runnable tookOne) {
+  private void reportHanded() {
     if (ring == null) {
       return;
     }
@@ -231,9 +237,9 @@ public final class RingTrainer {
     }
     long handed = ring.handed();
     while (reported < handed && !pending.isEmpty()) {
-      RankEvent e = pending.poll();
-      feeder.report(e);
-      if (e instanceof RawBatch) {
+      Pending p = pending.poll();
+      p.report().run();
+      if (p.batch()) {
         reported++;
         if (handedAtFirst < 0) {
           handedAtFirst = reported;
@@ -244,7 +250,6 @@ public final class RingTrainer {
           windowStall = 0;
           windowProduce = produceNanos;
         }
-        tookOne.run();
       }
     }
     adaptDepth();
@@ -288,8 +293,6 @@ public final class RingTrainer {
     windowStall = stallSeconds();
     windowProduce = produceNanos;
   }
-
-  private long announcedNanos;
 
   private void open(ShmRing.Batch first) {
     try {
