@@ -1,6 +1,6 @@
 package dev.conveyor.bench;
 
-import dev.conveyor.streams.json.Json;
+import dev.conveyor.workers.feeder.RingTrainer;
 import dev.conveyor.workers.feeder.ShmRing;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -36,8 +36,7 @@ public final class HandoffBench {
     }
     long slot = (bytes + 65_536L + 4095) / 4096 * 4096;
     try (ShmRing ring = ShmRing.create(dir, "conveyor-ring-handoff-" + ProcessHandle.current().pid(), slots, slot)) {
-      out.println("ring: " + Json.compact(Json.object().put("path", ring.file().toString()).put("rank", 0)
-          .put("slots", slots).put("slot_size", slot).put("depth", slots)));
+      out.println(new RingTrainer.Announced(0, ring.file(), slots, slot, slots).line());
       out.flush();
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!ring.readerAttached()) {

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.orchestrator.node.TrainerRings;
-import dev.conveyor.streams.json.Json;
 import dev.conveyor.workers.feeder.RingTrainer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,8 +47,7 @@ final class FeedCommand implements Callable<Integer> {
     TrainerRings.Attachment trainer = new TrainerRings.Attachment(TrainerRings.settings(ringSettings), a -> {
       announced.set(a);
       synchronized (out) {
-        out.println("ring: " + Json.compact(Json.object().put("path", a.file().toString()).put("rank", a.rank())
-            .put("slots", a.slots()).put("slot_size", a.slotSize()).put("depth", a.depth())));
+        out.println(a.line());
         out.flush();
       }
     }, () -> true); // this process ends with its trainer (its standard input closes)

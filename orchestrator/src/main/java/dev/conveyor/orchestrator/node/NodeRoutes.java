@@ -26,12 +26,12 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.management.javadsl.ManagementRouteProvider;
+import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.apache.pekko.management.javadsl.ManagementRouteProvider;
-import org.apache.pekko.management.javadsl.ManagementRouteProviderSettings;
 
 /**
  * The node's own routes on the management HTTP server, beside its health checks: {@code /metrics}
@@ -90,9 +90,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
         Source.<ByteString>queue(16).preMaterialize(mat);
     AtomicBoolean open = new AtomicBoolean(true);
     TrainerRings.Attachment a = new TrainerRings.Attachment(TrainerRings.settings(rings),
-        r -> lines.first().offer(ByteString.fromString("ring: " + Json.compact(Json.object()
-            .put("path", r.file().toString()).put("rank", r.rank()).put("slots", r.slots())
-            .put("slot_size", r.slotSize()).put("depth", r.depth())) + "\n")), open::get);
+        r -> lines.first().offer(ByteString.fromString(r.line() + "\n")), open::get);
     try {
       trainers.attach(rank, a);
     } catch (IllegalStateException e) {

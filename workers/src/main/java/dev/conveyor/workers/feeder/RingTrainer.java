@@ -2,6 +2,7 @@ package dev.conveyor.workers.feeder;
 
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -62,7 +63,13 @@ public final class RingTrainer {
   private record Pending(boolean batch, Runnable report) {}
 
   /** What a trainer needs to map a ring: its file and geometry. */
-  public record Announced(int rank, Path file, int slots, long slotSize, int depth) {}
+  public record Announced(int rank, Path file, int slots, long slotSize, int depth) {
+    /** The announcement as a trainer reads it: {@code ring: {"path": ..., "rank": ..., ...}}. */
+    public String line() {
+      return "ring: " + Json.compact(Json.object().put("path", file.toString()).put("rank", rank).put("slots", slots)
+          .put("slot_size", slotSize).put("depth", depth));
+    }
+  }
 
   private final Settings settings;
   private final int rank;
