@@ -65,20 +65,22 @@ class LocalNode:
         _live.add(self)
 
     def _drain_err(self):
-        for line in self._proc.stderr:
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            self._err.append(text)
-            if self._echo:
-                print(text, file=sys.stderr, flush=True)
+        with self._proc.stderr as err:  # closed once the node has ended it
+            for line in err:
+                text = line.decode("utf-8", "replace").rstrip("\n")
+                self._err.append(text)
+                if self._echo:
+                    print(text, file=sys.stderr, flush=True)
 
     def _drain_out(self):
-        for line in self._proc.stdout:
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            if text.startswith("ring: ") and self._ring is None:
-                self._ring = json.loads(text[len("ring: "):])
-                self._ring_seen.set()
-            else:
-                self._out.append(text)
+        with self._proc.stdout as out:
+            for line in out:
+                text = line.decode("utf-8", "replace").rstrip("\n")
+                if text.startswith("ring: ") and self._ring is None:
+                    self._ring = json.loads(text[len("ring: "):])
+                    self._ring_seen.set()
+                else:
+                    self._out.append(text)
         self._ring_seen.set()  # the output ended: no ring will come
 
     def ring(self, timeout):
@@ -124,12 +126,10 @@ class LocalNode:
     def stop(self):
         """Stops the node: closes its pipe (it exits at once), and kills it if it has not within 5 s."""
         _live.discard(self)
-        if self._proc.poll() is not None:
-            return
         try:
             self._proc.stdin.close()
         except OSError:
-            pass
+            pass  # the node is gone already: its end of the pipe is closed
         try:
             self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

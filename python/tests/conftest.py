@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -11,8 +12,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 CONVEYOR = os.path.join(REPO, "bin", "conveyor")
 sys.path.insert(0, os.path.join(REPO, "python"))
 
-# the node processes these tests start share the machine with each other: keep each JVM small
-os.environ.setdefault("CONVEYOR_JAVA_OPTS", "-Xmx768m")
+# the node processes these tests start share the machine with each other and live seconds: keep each
+# JVM small, and compile with C1 only (C2's compiler threads cost more than they give back here: 111 s
+# for the suite against 130 s)
+os.environ.setdefault("CONVEYOR_JAVA_OPTS", "-Xmx768m -XX:TieredStopAtLevel=1")
 
 
 def conveyor(*args, timeout=300):
@@ -48,3 +51,12 @@ def reference(tmp_path, shards, *flags):
     conveyor("run", "--shards", shards, "--digest-out", str(digests), "--keys-out", str(keys), *flags)
     return ([line.split() for line in digests.read_text().splitlines()],
             [line.split() for line in keys.read_text().splitlines()])
+
+
+def raises_within(seconds, batches, error, match):
+    """Drains ``batches``, which must raise ``error`` (its message matching ``match``) within ``seconds``."""
+    t0 = time.monotonic()
+    with pytest.raises(error, match=match):
+        for _ in batches:
+            pass
+    assert time.monotonic() - t0 < seconds, f"raised after {time.monotonic() - t0:.1f} s"

@@ -1,5 +1,6 @@
 """conveyor.Loader against `conveyor run`: the same batches, exact resume, elastic resume, bad input."""
 
+import io
 import os
 import random
 import tarfile
@@ -107,7 +108,6 @@ def test_a_corrupt_sample_is_skipped_and_the_loop_goes_on(images, tmp_path):
             if m.name == victim:
                 data = data[:200] + b"\0" * (len(data) - 200)  # a JPEG cut short: its header, then nothing
             m.size = len(data)
-            import io
             out.addfile(m, io.BytesIO(data))
     keys_in_shard = {m.name.split(".")[0] for m in members}
     with conveyor.Loader(shards="file://" + str(bad), batch_size=4, decode="auto",

@@ -6,13 +6,8 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.sample.DeadLetter;
-import java.io.IOException;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,38 +41,6 @@ class RingTrainerTest {
   @TempDir
   Path dir;
 
-  /** The Python reader's side of the protocol, in Java: attach, take in order, say what was handed. */
-  static final class Reader {
-    final MappedByteBuffer map;
-    long taken;
-
-    Reader(Path file) throws IOException {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-        map = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
-      }
-      map.order(ByteOrder.LITTLE_ENDIAN);
-      map.putInt(ShmRing.ATTACHED, 1);
-    }
-
-    /** Takes the next batch (releasing the one before), waiting for it; false at the end. */
-    boolean take() throws InterruptedException {
-      while (map.getLong(ShmRing.WRITE_SEQ) <= taken) {
-        if (map.getInt(ShmRing.STATE) != 0 && map.getLong(ShmRing.WRITE_SEQ) <= taken) {
-          return false;
-        }
-        Thread.sleep(1);
-      }
-      map.putLong(ShmRing.READ_SEQ, taken); // the one before goes back
-      taken++;
-      map.putLong(ShmRing.HANDED_SEQ, taken);
-      return true;
-    }
-
-    long published() {
-      return map.getLong(ShmRing.WRITE_SEQ);
-    }
-  }
-
   RingTrainer.Settings settings(Duration attach) {
     return new RingTrainer.Settings(dir, 0, 1L << 24, 2, attach, Duration.ofSeconds(20));
   }
@@ -101,8 +64,8 @@ class RingTrainerTest {
       while (announced.get() == null) {
         Thread.sleep(1);
       }
-      Reader reader = new Reader(announced.get().file());
-      assertThat(reader.take()).isTrue();
+      ShmRingTest.Reader reader = new ShmRingTest.Reader(announced.get().file()).attach();
+      assertThat(reader.handOut()).isTrue();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       while (reader.published() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(1); // the writer runs ahead to the ring's depth
@@ -110,7 +73,7 @@ class RingTrainerTest {
       Thread.sleep(200);
       assertThat(reader.published()).isEqualTo(2); // depth 2: written ahead...
       assertThat(reports).containsExactly("batch 0"); // ...but only the batch handed over counts
-      while (reader.take()) {
+      while (reader.handOut()) {
         Thread.sleep(2);
       }
       assertThat(ended.get(10, TimeUnit.SECONDS)).isEmpty();
@@ -146,8 +109,8 @@ class RingTrainerTest {
       while (announced.get() == null) {
         Thread.sleep(1);
       }
-      Reader reader = new Reader(announced.get().file());
-      reader.take();
+      ShmRingTest.Reader reader = new ShmRingTest.Reader(announced.get().file()).attach();
+      reader.handOut();
       there.set(false); // its connection closed; the ring fills and the writer looks
       assertThat(ended.get(10, TimeUnit.SECONDS)).hasValueSatisfying(why -> assertThat(why)
           .isEqualTo("the trainer of rank 0 is gone"));

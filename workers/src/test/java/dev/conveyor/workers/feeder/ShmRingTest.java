@@ -60,6 +60,7 @@ class ShmRingTest {
     final int slots;
     final long slotSize;
     long read;
+    boolean holding;
 
     Reader(Path file) throws IOException {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -91,6 +92,36 @@ class ShmRingTest {
     void release() {
       read++;
       map.putLong(ShmRing.READ_SEQ, read);
+    }
+
+    /** Says it has mapped the ring, as the Python reader does. */
+    Reader attach() {
+      map.putInt(ShmRing.ATTACHED, 1);
+      return this;
+    }
+
+    /**
+     * As the Python reader hands batches out: gives back the batch it holds, waits for the next,
+     * and counts it handed; false once the writer ended and every batch was taken.
+     */
+    boolean handOut() throws InterruptedException {
+      if (holding) {
+        release();
+        holding = false;
+      }
+      while (!ready()) {
+        if (map.getInt(ShmRing.STATE) != 0 && !ready()) {
+          return false;
+        }
+        Thread.sleep(1);
+      }
+      holding = true;
+      map.putLong(ShmRing.HANDED_SEQ, read + 1);
+      return true;
+    }
+
+    long published() {
+      return map.getLong(ShmRing.WRITE_SEQ);
     }
   }
 
