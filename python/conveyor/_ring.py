@@ -1,9 +1,10 @@
 """The reader's side of Conveyor's shared-memory ring of batch slots.
 
 The Java writer (``dev.conveyor.workers.feeder.ShmRing``) fills a free slot with batch ``w``,
-notes which in the header's slot table, and then publishes ``w + 1`` as the write sequence; this reader hands the slot's batch out as numpy
-arrays that view the mapped memory (no copy) and releases the slot by publishing its own
-count as the read sequence. Two 8-byte sequence numbers are the only synchronization: each
+notes which in the header's slot table, and then publishes ``w + 1`` as the write sequence;
+this reader hands the slot's batch out as numpy arrays that view the mapped memory (no copy),
+says so in the handed sequence, and releases the slot by publishing its own count as the read
+sequence. Two 8-byte sequence numbers are the only synchronization: each
 side writes one and reads the other, as single aligned 64-bit stores and loads (ordered on
 x86-64, whose stores are not reordered with other stores nor loads with other loads).
 
