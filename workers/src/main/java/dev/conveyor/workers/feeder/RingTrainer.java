@@ -29,15 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>The ring's file is made when the first batch is ready (its size sets the slot size unless
  * one is configured), announced, and removed as soon as the reader has mapped it. Its depth —
  * how far the writer runs ahead, and so the slots it uses — starts at {@link Settings#minDepth}
- * and doubles, up to the slots the byte budget holds, whenever the trainer waited for batches
- * more than 1 % of a window of batches while the pipeline keeps up on average; each change is
- * logged with the figures that caused it.
+ * and follows the trainer's waits ({@link RingDepth}), up to the slots the byte budget holds.
  */
 public final class RingTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(RingTrainer.class);
   private static final long MIN_SLOT = 1L << 20;
-  private static final int WINDOW = 16;
-  private static final double STALL_TO_GROW = 0.01;
 
   /**
    * Where rings go ({@code dir}), a slot's size (0: twice the first batch's), the bytes a ring
@@ -87,11 +83,7 @@ public final class RingTrainer {
   private long firstNanos;
   private double stallAtFirst;
   private long produceNanos; // the writer's time waiting for the pipeline's batches and laying them out
-  private long windowStart; // handed count, wall time and stall at the start of the depth window
-  private long windowNanos;
-  private double windowStall;
-  private long windowProduce;
-  private boolean saidPipelineBound;
+  private RingDepth depth;
 
   private RingTrainer(Settings settings, int rank, String name, RankFeeder feeder, Function<RawBatch, String> cursorAfter,
                       Consumer<Announced> announce, BooleanSupplier readerAlive) {
@@ -252,53 +244,12 @@ public final class RingTrainer {
           handedAtFirst = reported;
           firstNanos = System.nanoTime();
           stallAtFirst = ring.readerStallSeconds();
-          windowStart = reported;
-          windowNanos = firstNanos;
-          windowStall = 0;
-          windowProduce = produceNanos;
         }
       }
     }
-    adaptDepth();
-  }
-
-  /**
-   * Every {@link #WINDOW} batches: doubles the depth when the trainer waited more than 1 % of
-   * the window although the pipeline keeps up with it on average (the writer waited less for a
-   * batch than the trainer spent on one: the waits come from bursts, which a deeper ring
-   * absorbs). When the pipeline is the slower, no depth ends the wait; the ring stays as it is
-   * and says so once.
-   */
-  private void adaptDepth() {
-    if (handedAtFirst < 0 || reported - windowStart < WINDOW) {
-      return;
+    if (handedAtFirst >= 0) {
+      depth.handed(reported, stallSeconds(), produceNanos);
     }
-    long now = System.nanoTime();
-    double wall = (now - windowNanos) / 1e9;
-    double stalled = stallSeconds() - windowStall;
-    long batches = reported - windowStart;
-    double produce = (produceNanos - windowProduce) / 1e9 / batches;
-    double step = Math.max(0, wall - stalled) / batches;
-    int depth = ring.depth();
-    if (stalled > STALL_TO_GROW * wall && depth < ring.slots()) {
-      boolean helps = produce < step;
-      if (helps) {
-        int next = Math.min(ring.slots(), depth * 2);
-        ring.depth(next);
-      }
-      if (helps || !saidPipelineBound) {
-        LOG.info(String.format(Locale.ROOT, "%s: ring depth %d%s (the budget holds %d): the trainer waited %.1f %% of"
-            + " the last %d batches; the pipeline gave a batch every %.1f ms, the trainer spent %.1f ms on one; %s",
-            name, depth, helps ? " -> " + ring.depth() : " kept", ring.slots(), 100 * stalled / wall, batches,
-            produce * 1e3, step * 1e3, helps ? "the pipeline keeps up on average, so a deeper ring absorbs its bursts"
-                : "the pipeline is slower than the trainer, and no depth makes up for that"));
-        saidPipelineBound = !helps;
-      }
-    }
-    windowStart = reported;
-    windowNanos = now;
-    windowStall = stallSeconds();
-    windowProduce = produceNanos;
   }
 
   private void open(ShmRing.Batch first) {
@@ -325,6 +276,7 @@ public final class RingTrainer {
       ShmRing r = ShmRing.create(settings.dir(), file, slots, slot);
       r.depth(Math.min(settings.minDepth(), slots));
       ring = r;
+      depth = new RingDepth(name, r);
       announcedNanos = System.nanoTime();
       LOG.info(String.format(Locale.ROOT, "%s: ring %s of %d slots x %,d bytes (budget %,d bytes of %,d free), depth %d"
           + " to start", name, r.file(), slots, slot, budget, free, r.depth()));
