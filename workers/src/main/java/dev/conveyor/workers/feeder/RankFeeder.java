@@ -86,7 +86,7 @@ public final class RankFeeder implements AutoCloseable {
 
   /**
    * The next event — a batch or a skip — without reporting it: for a trainer that hands batches
-   * on and reports each with {@link #report} when its consumer has it (a ring in shared memory).
+   * on and reports each with {@link #reportOf} when its consumer has it (a ring in shared memory).
    * Empty at the end; waits and fails as {@link #next} does.
    */
   public synchronized Optional<RankEvent> take(Duration timeout) throws TimeoutException, InterruptedException {
