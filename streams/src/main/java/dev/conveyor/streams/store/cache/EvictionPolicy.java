@@ -8,7 +8,7 @@ package dev.conveyor.streams.store.cache;
  *
  * @param <K> the entries' keys
  */
-public sealed interface EvictionPolicy<K> permits Lru, Fifo, PlanAware {
+public sealed interface EvictionPolicy<K> permits OrderPolicy, PlanAware {
   /** {@code key} was stored at {@code time}. */
   void admitted(K key, long time);
 
@@ -24,8 +24,8 @@ public sealed interface EvictionPolicy<K> permits Lru, Fifo, PlanAware {
   /** The policy named {@code name} (lru, fifo or plan; plan needs {@code future}). */
   static <K extends Comparable<K>> EvictionPolicy<K> named(String name, NextUse<K> future) {
     return switch (name) {
-      case "lru" -> new Lru<>();
-      case "fifo" -> new Fifo<>();
+      case "lru" -> OrderPolicy.lru();
+      case "fifo" -> OrderPolicy.fifo();
       case "plan" -> new PlanAware<>(future);
       default -> throw new IllegalArgumentException("eviction policy: lru, fifo or plan, got \"" + name + "\"");
     };
