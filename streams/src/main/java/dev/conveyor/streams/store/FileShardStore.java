@@ -42,6 +42,17 @@ public final class FileShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<ObjectStat> stat(URI object) {
+    Path p = path(object);
+    try {
+      return CompletableFuture.completedFuture(new ObjectStat(Files.size(p),
+          Files.size(p) + "-" + Files.getLastModifiedTime(p).toMillis()));
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new ShardReadException(object, "cannot stat: " + e, e));
+    }
+  }
+
+  @Override
   public CompletionStage<Done> write(URI target, Path from) {
     Path to = path(target);
     try {

@@ -31,6 +31,11 @@ public abstract class ForwardingShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<ObjectStat> stat(URI object) {
+    return inner.stat(object);
+  }
+
+  @Override
   public CompletionStage<Done> write(URI target, Path from) {
     return inner.write(target, from);
   }

@@ -145,6 +145,18 @@ public final class S3ShardStore implements ShardStore {
   }
 
   @Override
+  public CompletionStage<ObjectStat> stat(URI object) {
+    S3Location loc = S3Location.of(object);
+    return client.headObject(r -> r.bucket(loc.bucket()).key(loc.key()))
+        .handle((head, e) -> {
+          if (e != null) {
+            throw failure(object, e);
+          }
+          return new ObjectStat(head.contentLength(), head.eTag());
+        });
+  }
+
+  @Override
   public CompletionStage<Done> write(URI target, Path from) {
     S3Location loc = S3Location.of(target);
     PutObjectRequest put = PutObjectRequest.builder().bucket(loc.bucket()).key(loc.key()).build();

@@ -22,6 +22,9 @@ public interface ShardStore extends AutoCloseable {
   /** {@code length} bytes from {@code offset} (fewer if the object ends first). */
   Source<ByteString, NotUsed> read(URI shard, long offset, long length);
 
+  /** The object's size and version tag, without reading it (S3: a HEAD request). */
+  CompletionStage<ObjectStat> stat(URI object);
+
   /** Stores the file {@code from} as {@code target}, replacing any object there. */
   CompletionStage<Done> write(URI target, Path from);
 

@@ -1,23 +1,18 @@
 package dev.conveyor.streams.store.cache;
 
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.TreeSet;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Belady's MIN from the plans: the entry whose next read is farthest away goes first — entries
  * that no job will read again before any other. Ties go by key (the greatest first), so two
- * caches given the same reads evict the same entries. An entry's next read is asked of
- * {@link NextUse} when it is stored and each time it is read.
+ * caches given the same reads evict the same entries. Next reads are asked of {@link NextUse}
+ * when a victim is chosen, so they are measured from the jobs' positions then, however far
+ * each job has come since the entry was stored (O(entries) per eviction).
  */
 public final class PlanAware<K extends Comparable<K>> implements EvictionPolicy<K> {
-  private record Entry<K>(long next, K key) {}
-
   private final NextUse<K> future;
-  private final Map<K, Entry<K>> entries = new HashMap<>();
-  private final TreeSet<Entry<K>> byNextUse = new TreeSet<>(
-      Comparator.<Entry<K>>comparingLong(Entry::next).thenComparing(Entry::key));
+  private final Set<K> held = new HashSet<>();
 
   public PlanAware(NextUse<K> future) {
     this.future = future;
@@ -25,27 +20,30 @@ public final class PlanAware<K extends Comparable<K>> implements EvictionPolicy<
 
   @Override
   public void admitted(K key, long time) {
-    removed(key);
-    Entry<K> e = new Entry<>(future.after(key, time), key);
-    entries.put(key, e);
-    byNextUse.add(e);
+    held.add(key);
   }
 
   @Override
   public void accessed(K key, long time) {
-    admitted(key, time);
+    // the next read is asked for when it matters
   }
 
   @Override
   public void removed(K key) {
-    Entry<K> e = entries.remove(key);
-    if (e != null) {
-      byNextUse.remove(e);
-    }
+    held.remove(key);
   }
 
   @Override
   public K victim(long time) {
-    return byNextUse.last().key();
+    K best = null;
+    long farthest = Long.MIN_VALUE;
+    for (K k : held) {
+      long next = future.after(k, time);
+      if (next > farthest || (next == farthest && k.compareTo(best) > 0)) {
+        best = k;
+        farthest = next;
+      }
+    }
+    return best;
   }
 }

@@ -1,0 +1,333 @@
+package dev.conveyor.streams.store.cache;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's shard cache, shared by every job and tenant on the node: whole objects kept on the
+ * local disk ({@link DiskTier}) within a byte budget, named by content ({@link CacheKey}), given
+ * up by a policy ({@code lru}, {@code fifo}, or {@code plan}: farthest next use first, from the
+ * registered jobs' plans). With a cluster tier ({@link CachePeers}), an entry lives on its
+ * owners only: another node asks them for it, and falls back to S3 when none answers.
+ *
+ * <p>Misses of one entry share one fetch. Fetches from S3 pass a {@link FetchLimiter}. A tenant
+ * at its quota gives up its own entries for new ones; a full cache gives up the entries of the
+ * tenant most over its quota first, else whatever the policy picks.
+ */
+public final class NodeCache implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeCache.class);
+  static final String UNCLAIMED = ""; // entries found on disk at start, read by no tenant since
+
+  /**
+   * @param capacity       bytes the entries may take on disk
+   * @param policy         lru, fifo or plan
+   * @param quotas         bytes per tenant; a tenant not named may take the whole capacity
+   * @param maxEntryBytes  objects larger than this are read through, not kept
+   * @param s3GetsPerSecond fetches from S3 per second at most (0: no limit)
+   * @param perObjectMillis the same object fetched from S3 at most once per this (0: no limit)
+   */
+  public record Settings(long capacity, String policy, Map<String, Long> quotas, long maxEntryBytes,
+                         double s3GetsPerSecond, long perObjectMillis) {
+    public Settings {
+      quotas = Map.copyOf(quotas);
+    }
+  }
+
+  private record Entry(long bytes, String tenant, boolean present) {}
+
+  private final DiskTier disk;
+  private final Settings settings;
+  private final Optional<CachePeers> peers;
+  private final PlanFutures futures = new PlanFutures();
+  private final CacheMetrics metrics = new CacheMetrics();
+  private final ExecutorService io = Executors.newFixedThreadPool(4, daemon("conveyor-cache-io"));
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("conveyor-cache-timer"));
+  private final FetchLimiter limiter;
+  // guarded by this:
+  private final Map<CacheKey, Entry> entries = new HashMap<>();
+  private final Map<String, Long> usedBy = new HashMap<>();
+  private final Map<String, EvictionPolicy<CacheKey>> tenantPolicies = new HashMap<>();
+  private final EvictionPolicy<CacheKey> policy;
+  private final Map<CacheKey, CompletableFuture<ByteString>> inFlight = new HashMap<>();
+  private long used;
+  private long time;
+
+  public NodeCache(DiskTier disk, Settings settings, Optional<CachePeers> peers) {
+    this.disk = disk;
+    this.settings = settings;
+    this.peers = peers;
+    this.policy = EvictionPolicy.named(settings.policy(), futures);
+    this.limiter = new FetchLimiter(settings.s3GetsPerSecond(), settings.perObjectMillis(), timer);
+    List<DiskTier.Found> found = disk.scan();
+    synchronized (this) {
+      for (DiskTier.Found f : found) {
+        if (f.bytes() <= settings.capacity() && reserve(f.key(), f.bytes(), UNCLAIMED)) {
+          entries.put(f.key(), new Entry(f.bytes(), UNCLAIMED, true));
+        } else {
+          disk.delete(f.key());
+        }
+      }
+    }
+    if (!found.isEmpty()) {
+      LOG.info("shard cache in {}: {} entries kept from before, {} bytes of {}", disk.dir(), entries.size(), used,
+          settings.capacity());
+    }
+  }
+
+  /** The jobs' next reads, for the plan policy: jobs register and report here. */
+  public PlanFutures futures() {
+    return futures;
+  }
+
+  public CacheMetrics metrics() {
+    return metrics;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Bytes held now, by tenant. */
+  public synchronized Map<String, Long> usedByTenant() {
+    return new java.util.TreeMap<>(usedBy);
+  }
+
+  /** Whether no fetch or write is under way (everything read so far is kept or dropped). */
+  public synchronized boolean settled() {
+    return inFlight.isEmpty();
+  }
+
+  public synchronized boolean holds(CacheKey key) {
+    Entry e = entries.get(key);
+    return e != null && e.present();
+  }
+
+  /**
+   * {@code key}'s bytes for a reader of {@code job} on this node: from this node's disk when it
+   * owns the entry (fetching it on a miss from another owner, else S3 through {@code fromS3});
+   * from its owners otherwise, with S3 the last resort.
+   */
+  public CompletionStage<ByteString> read(CacheKey key, URI uri, String tenant, String job,
+                                          Supplier<CompletionStage<ByteString>> fromS3) {
+    futures.read(job, key.object());
+    if (peers.isEmpty()) {
+      return owned(key, tenant, fromS3);
+    }
+    CachePeers p = peers.get();
+    List<String> owners = p.owners(key);
+    if (owners.contains(p.self())) {
+      List<String> before = owners.subList(0, owners.indexOf(p.self())); // a replica asks the primary first
+      return owned(key, tenant, () -> fromPeers(p, before, 0, key, uri, tenant, job, fromS3));
+    }
+    return fromPeers(p, owners, 0, key, uri, tenant, job, () -> {
+      metrics.of(tenant).misses.increment(); // no owner answered
+      return fromS3Limited(key, tenant, fromS3);
+    });
+  }
+
+  /** {@code key}'s bytes for another node that counts this one an owner: this node's disk, else S3. */
+  public CompletionStage<ByteString> serve(CacheKey key, String tenant, String job,
+                                           Supplier<CompletionStage<ByteString>> fromS3) {
+    futures.read(job, key.object());
+    return owned(key, tenant, () -> fromS3Limited(key, tenant, fromS3));
+  }
+
+  private CompletionStage<ByteString> fromPeers(CachePeers p, List<String> owners, int i, CacheKey key, URI uri,
+                                                String tenant, String job,
+                                                Supplier<CompletionStage<ByteString>> otherwise) {
+    if (i >= owners.size()) {
+      return otherwise.get();
+    }
+    return p.fetch(owners.get(i), key, uri, tenant, job)
+        .thenApply(b -> {
+          metrics.of(tenant).bytesFromPeers.add(b.size());
+          return b;
+        })
+        .exceptionallyCompose(e -> {
+          LOG.debug("cache owner {} of {} did not answer ({}); next", owners.get(i), key, e.toString());
+          return fromPeers(p, owners, i + 1, key, uri, tenant, job, otherwise);
+        });
+  }
+
+  private CompletionStage<ByteString> fromS3Limited(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fromS3) {
+    return limiter.permit(key.object()).thenCompose(waited -> {
+      if (waited) {
+        metrics.limited();
+      }
+      metrics.s3Get();
+      return fromS3.get();
+    }).thenApply(b -> {
+      metrics.of(tenant).bytesFromS3.add(b.size());
+      return b;
+    });
+  }
+
+  /** An entry this node keeps: from disk, or fetched by {@code fetch} (once, whoever asks) and kept. */
+  private CompletionStage<ByteString> owned(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fetch) {
+    CompletableFuture<ByteString> mine;
+    synchronized (this) {
+      time++;
+      Entry e = entries.get(key);
+      if (e != null && e.present()) {
+        policy.accessed(key, time);
+        tenantPolicy(e.tenant()).accessed(key, time);
+        return CompletableFuture.supplyAsync(() -> disk.read(key), io).thenCompose(l -> {
+          if (l.ok()) {
+            metrics.of(tenant).hits.increment();
+            return CompletableFuture.completedFuture(l.bytes());
+          }
+          LOG.warn("shard cache entry {} dropped and fetched again: {}", key, l.problem());
+          dropCorrupt(key, tenant);
+          return owned(key, tenant, fetch);
+        });
+      }
+      CompletableFuture<ByteString> running = inFlight.get(key);
+      if (running != null) {
+        metrics.of(tenant).hits.increment(); // shares a fetch another read started
+        return running;
+      }
+      metrics.of(tenant).misses.increment();
+      mine = new CompletableFuture<>();
+      inFlight.put(key, mine);
+    }
+    fetch.get().whenComplete((bytes, err) -> {
+      if (err != null) {
+        synchronized (this) {
+          inFlight.remove(key);
+        }
+        mine.completeExceptionally(err);
+        return;
+      }
+      mine.complete(bytes);
+      keep(key, tenant, bytes, mine);
+    });
+    return mine;
+  }
+
+  /** Stores fetched bytes when the budget allows, off the reader's thread; the fetch stays shared until then. */
+  private void keep(CacheKey key, String tenant, ByteString bytes, CompletableFuture<ByteString> fetch) {
+    boolean room;
+    synchronized (this) {
+      room = bytes.size() == key.length() && bytes.size() <= settings.maxEntryBytes() && reserve(key, bytes.size(), tenant);
+      if (room) {
+        entries.put(key, new Entry(bytes.size(), tenant, false));
+      } else {
+        inFlight.remove(key, fetch);
+      }
+    }
+    if (!room) {
+      return;
+    }
+    io.execute(() -> {
+      boolean written;
+      try {
+        disk.write(key, bytes);
+        written = true;
+      } catch (java.io.IOException e) {
+        LOG.warn("shard cache entry {} not kept: {}", key, e.toString());
+        written = false;
+      }
+      synchronized (this) {
+        inFlight.remove(key, fetch);
+        Entry e = entries.get(key);
+        if (e != null && !e.present()) {
+          if (written) {
+            entries.put(key, new Entry(e.bytes(), e.tenant(), true));
+          } else {
+            forget(key, e);
+          }
+        } else if (e == null && written) {
+          disk.delete(key); // evicted while it was written
+        }
+      }
+    });
+  }
+
+  private synchronized void dropCorrupt(CacheKey key, String tenant) {
+    Entry e = entries.get(key);
+    if (e != null) {
+      forget(key, e);
+      metrics.of(tenant).corrupt.increment();
+    }
+  }
+
+  /** Makes room for {@code bytes} of {@code tenant}'s and accounts them; false when they cannot fit. */
+  private boolean reserve(CacheKey key, long bytes, String tenant) {
+    long quota = settings.quotas().getOrDefault(tenant, settings.capacity());
+    if (bytes > quota || bytes > settings.capacity()) {
+      return false;
+    }
+    while (usedBy.getOrDefault(tenant, 0L) + bytes > quota) {
+      evict(tenantPolicy(tenant).victim(time));
+    }
+    while (used + bytes > settings.capacity()) {
+      String over = mostOverQuota();
+      evict(over != null ? tenantPolicy(over).victim(time) : policy.victim(time));
+    }
+    used += bytes;
+    usedBy.merge(tenant, bytes, Long::sum);
+    policy.admitted(key, time);
+    tenantPolicy(tenant).admitted(key, time);
+    return true;
+  }
+
+  private String mostOverQuota() {
+    String worst = null;
+    long by = 0;
+    for (Map.Entry<String, Long> u : usedBy.entrySet()) {
+      long over = u.getValue() - settings.quotas().getOrDefault(u.getKey(), settings.capacity());
+      if (over > by || (over == by && over > 0 && u.getKey().compareTo(worst) < 0)) {
+        worst = u.getKey();
+        by = over;
+      }
+    }
+    return worst;
+  }
+
+  private void evict(CacheKey victim) {
+    Entry e = entries.get(victim);
+    metrics.of(e.tenant()).evictions.increment();
+    forget(victim, e);
+  }
+
+  private void forget(CacheKey key, Entry e) {
+    entries.remove(key);
+    used -= e.bytes();
+    usedBy.merge(e.tenant(), -e.bytes(), Long::sum);
+    policy.removed(key);
+    tenantPolicy(e.tenant()).removed(key);
+    if (e.present()) {
+      disk.delete(key);
+    }
+  }
+
+  private EvictionPolicy<CacheKey> tenantPolicy(String tenant) {
+    return tenantPolicies.computeIfAbsent(tenant, t -> EvictionPolicy.named(settings.policy(), futures));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    io.shutdown();
+    timer.shutdownNow();
+  }
+}
