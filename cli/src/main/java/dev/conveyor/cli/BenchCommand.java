@@ -8,6 +8,7 @@ import dev.conveyor.streams.plan.ShuffleQuality;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,13 +33,16 @@ import picocli.CommandLine;
         "cluster --in URI: the image shards decoded and batched by three conveyor node processes on 127.0.0.1",
         "  (a trainer host and two workers, half the decoder slots each) against the same job in this process",
         "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire.",
+        "cache: the shard cache's policies (lru, fifo, plan, and the offline optimum) replaying the reads of real",
+        "  data plans (3 shuffled epochs of 512 shards; caches of 30, 50, 70 %; --cache-ranks, --cache-jobs), and",
+        "  the ring placing --keys-per-node keys on each of --nodes nodes as nodes leave and join; --chart PNG.",
         "ring-writer: the Java half of python/bench/trainer_bench.py's hand-off figure: --images batches of",
         "  --batch-size 256x256x3 images into a shared-memory ring announced on stdout, as `feed` announces one."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster | ring-writer")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster | cache | ring-writer")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -251,8 +255,53 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  @Option(names = "--cache-ranks", split = ",", defaultValue = "1,8,64", description = "cache: rank counts (default: ${DEFAULT-VALUE}).")
+  int[] cacheRanks;
+
+  @Option(names = "--cache-jobs", split = ",", defaultValue = "1,2,4", description = "cache: jobs sharing the shards (default: ${DEFAULT-VALUE}).")
+  int[] cacheJobs;
+
+  @Option(names = "--nodes", split = ",", defaultValue = "1000,10000,100000", description = "cache: ring sizes modelled (default: ${DEFAULT-VALUE}; 0: no ring model).")
+  int[] nodes;
+
+  @Option(names = "--keys-per-node", defaultValue = "4000", description = "cache: keys per node in the ring model (default: ${DEFAULT-VALUE}).")
+  int keysPerNode;
+
+  @Option(names = "--chart", paramLabel = "PNG", defaultValue = "bench-cache.png", description = "cache: where the chart goes (default: ${DEFAULT-VALUE}).")
+  java.nio.file.Path chart;
+
+  private Integer cache() throws Exception {
+    if (java.util.Arrays.stream(cacheRanks).anyMatch(r -> r < 1) || java.util.Arrays.stream(cacheJobs).anyMatch(j -> j < 1)
+        || java.util.Arrays.stream(nodes).anyMatch(n -> n < 0) || keysPerNode < 1) {
+      throw new ConveyorCli.UsageException("--cache-ranks, --cache-jobs and --keys-per-node must be at least 1, --nodes at least 0");
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    Consumer<String> progress = line -> {
+      err.println("bench: " + line);
+      err.flush();
+    };
+    var replays = dev.conveyor.bench.CacheBench.replays(cacheRanks, cacheJobs, new double[] {0.3, 0.5, 0.7}, progress);
+    java.util.List<dev.conveyor.bench.CacheBench.RingModel> rings = new java.util.ArrayList<>();
+    double perNode = dev.conveyor.config.CacheSettings.fromConfig(com.typesafe.config.ConfigFactory.load()).s3GetsPerSecond();
+    for (int n : nodes) {
+      if (n > 0) {
+        rings.add(dev.conveyor.bench.CacheBench.ring(n, keysPerNode, 3, perNode, 15));
+        progress.accept("ring of " + n + " nodes: " + rings.get(rings.size() - 1).seconds() + " s");
+      }
+    }
+    dev.conveyor.bench.CacheChart.write(replays, cacheRanks[cacheRanks.length - 1], cacheJobs[0], chart);
+    progress.accept("chart: " + chart.toAbsolutePath());
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(json ? dev.conveyor.bench.CacheBench.jsonLines(replays, rings)
+        : dev.conveyor.bench.CacheBench.text(replays, rings));
+    return ConveyorCli.EXIT_OK;
+  }
+
   @Override
   public Integer call() throws Exception {
+    if ("cache".equals(what)) {
+      return cache();
+    }
     if ("decode".equals(what)) {
       return decode();
     }
@@ -274,7 +323,7 @@ final class BenchCommand implements Callable<Integer> {
       return read();
     }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline', 'cluster' and 'ring-writer', got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline', 'cluster', 'cache' and 'ring-writer', got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

@@ -29,7 +29,8 @@ public record JobSettings(
     int readerParallelism,
     int stageParallelism,
     long maxMemberBytes,
-    long readAheadBytes) {
+    long readAheadBytes,
+    String tenant) {
 
   /** The {@code shuffle} section. */
   public record Shuffle(boolean enabled, int windowShards, int buffer) {}
@@ -41,6 +42,14 @@ public record JobSettings(
 
   /** What a bad sample does to the job. */
   public enum OnBadSample { SKIP, FAIL }
+
+  private static String tenant(ConfigReader r) {
+    String t = r.string("tenant");
+    if (!t.matches("[A-Za-z0-9_-]+")) {
+      throw new SettingsException(r.key("tenant"), "is letters, digits, - and _, got \"" + t + "\"");
+    }
+    return t;
+  }
 
   public static JobSettings fromConfig(Config config) {
     ConfigReader r = new ConfigReader(config, PATH);
@@ -75,7 +84,8 @@ public record JobSettings(
         r.intAtLeast("reader-parallelism", 1),
         stageParallelism(r.intAtLeast("stage-parallelism", 0)),
         r.bytesAtLeast("max-member-size", 1),
-        r.bytesAtLeast("read-ahead", 0));
+        r.bytesAtLeast("read-ahead", 0),
+        tenant(r));
   }
 
   private static double maxBadFraction(ConfigReader r) {

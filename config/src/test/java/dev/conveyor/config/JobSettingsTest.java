@@ -18,7 +18,7 @@ class JobSettingsTest {
     JobSettings j = JobSettings.fromConfig(with("conveyor.job.shards = \"file:///d/x.tar\""));
     assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, false, new JobSettings.Shuffle(true, 8, 1000),
         1, 0, 1, OptionalInt.empty(), JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0.1, 0, "", 100, 3, 2,
-        Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024, 256L * 1024 * 1024));
+        Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024, 256L * 1024 * 1024, "default"));
   }
 
   @Test
@@ -45,9 +45,10 @@ class JobSettingsTest {
           stage-parallelism = 6
           max-member-size = 1MiB
           read-ahead = 0
+          tenant = vision-team
         }"""));
     assertThat(j).isEqualTo(new JobSettings("s3://b/p-{0..3}.tar", "none", 8, true, new JobSettings.Shuffle(false, 2, 10),
-        3, -5, 4, OptionalInt.of(2), JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 0.5, 10, "/tmp/ck", 7, 5, 3, 6, 1024 * 1024, 0));
+        3, -5, 4, OptionalInt.of(2), JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 0.5, 10, "/tmp/ck", 7, 5, 3, 6, 1024 * 1024, 0, "vision-team"));
   }
 
   @Test
@@ -58,6 +59,8 @@ class JobSettingsTest {
         .hasMessage("conveyor.job.batch-size: must be at least 1, got 0");
     assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, world-size = 2, rank = 2 }")))
         .hasMessageStartingWith("conveyor.job.rank: must be below world-size 2");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, tenant = \"a b\" }")))
+        .hasMessage("conveyor.job.tenant: is letters, digits, - and _, got \"a b\"");
     assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, on-bad-sample = ignore }")))
         .hasMessage("conveyor.job.on-bad-sample: must be one of skip | fail, got \"ignore\"");
     assertThatThrownBy(() -> JobSettings.fromConfig(with("conveyor.job { shards = x, decode = gpu }")))

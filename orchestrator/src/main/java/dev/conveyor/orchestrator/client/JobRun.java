@@ -75,7 +75,8 @@ public final class JobRun {
             job.readerParallelism(), job.stageParallelism(), job.maxMemberBytes())
         .checkpointed(job.checkpointDir(), job.checkpointEvery(), job.checkpointKeep(), resume.orElse(""), job.maxSteps())
         .serving(job.rank().orElse(-1), job.readAheadBytes())
-        .recording(outputs.wantsDigests(), outputs.wantsKeys());
+        .recording(outputs.wantsDigests(), outputs.wantsKeys())
+        .forTenant(job.tenant());
     if (job.decode() == JobSettings.Decode.AUTO) {
       spec = spec.decoding(settings.decode(), settings.stages()); // decoder pools sized by the nodes' CPU slots
     }

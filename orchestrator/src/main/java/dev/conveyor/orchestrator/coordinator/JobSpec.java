@@ -29,12 +29,13 @@ import java.util.Optional;
  *                        every byte of every batch costs a trainer host a core at ~1.8 GB/s
  * @param keys            whether batch reports carry their samples' keys (for {@code --keys-out})
  * @param rank            the one rank this run serves ({@code --rank}), or -1 for every rank
+ * @param tenant          who the job runs for: the shard cache's quotas and counters are per tenant
  */
 public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                       int readerParallelism, int stageParallelism, long maxMemberBytes, long readAheadBytes,
                       long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, String resume,
                       Optional<DecodeSettings> decode, StageSettings stages, boolean digests, boolean keys,
-                      int rank)
+                      int rank, String tenant)
     implements WireMessage {
   public JobSpec {
     checks = Map.copyOf(checks);
@@ -50,27 +51,27 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
   public static JobSpec of(String id, Recipe recipe, Map<String, ShardCheck> checks, int world, int epochs,
                            int readerParallelism, int stageParallelism, long maxMemberBytes) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes, 0, 0,
-        "", 0, 1, "", Optional.empty(), StageSettings.defaults(), true, false, -1);
+        "", 0, 1, "", Optional.empty(), StageSettings.defaults(), true, false, -1, "default");
   }
 
   /** This job decoding with {@code decode} in decoders with {@code stages}' resources (the recipe must say auto). */
   public JobSpec decoding(DecodeSettings decode, StageSettings stages) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
         readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, Optional.of(decode), stages,
-        digests, keys, rank);
+        digests, keys, rank, tenant);
   }
 
   /** This job with its cursors saved in {@code dir} every {@code every} batches, resuming from {@code resume} ("" for none). */
   public JobSpec checkpointed(String dir, int every, int keep, String resume, long maxSteps) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages, digests, keys, rank);
+        readAheadBytes, maxSteps, dir, every, keep, resume, decode, stages, digests, keys, rank, tenant);
   }
 
   /** This job with its batch reports carrying digests and keys as asked. */
   public JobSpec recording(boolean digests, boolean keys) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
         readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, digests, keys,
-        rank);
+        rank, tenant);
   }
 
   /**
@@ -80,7 +81,14 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
   public JobSpec serving(int rank, long readAheadBytes) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
         readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, digests, keys,
-        rank);
+        rank, tenant);
+  }
+
+  /** This job run for {@code tenant}. */
+  public JobSpec forTenant(String tenant) {
+    return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, digests, keys,
+        rank, tenant);
   }
 
   /** The ranks this run serves, in order. */

@@ -33,6 +33,8 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import dev.conveyor.config.CacheSettings;
+import dev.conveyor.orchestrator.cache.NodeCaches;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.Materializer;
 
@@ -144,6 +146,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private final Map<String, RanksHere> running = new HashMap<>();
   /** What this node started as a worker for each job: stopped, and its store closed, when the job ends. */
   private final Map<String, List<Runnable>> workerParts = new HashMap<>();
+  /** The node's shard cache, on a worker whose settings enable it. */
+  private final java.util.Optional<NodeCaches> caches;
 
   private NodeAgent(ActorContext<Command> ctx, Set<String> roles, Function<URI, ShardStore> stores,
                     LeasedSlices.Settings leases, Local local) {
@@ -154,6 +158,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     this.local = local;
     this.mat = Materializer.createMaterializer(ctx);
     this.node = ctx.getSystem().address().toString();
+    this.caches = roles.contains(WORKER)
+        ? NodeCaches.start(ctx.getSystem(), CacheSettings.fromConfig(ctx.getSystem().settings().config()), stores)
+        : java.util.Optional.empty();
+    caches.ifPresent(c -> NodeState.get(ctx.getSystem()).cache(c));
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
   }
 
@@ -196,7 +204,9 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   /** This worker's shard reader for {@code job}, decoding with {@code decoders} decoders when the job decodes. */
   private ActorRef<ShardReader.Command> startReader(JobSpec job, int decoders) {
     DataPlan plan = new DataPlan(job.recipe());
-    ShardStore store = stores.apply(plan.recipe().shards().uri(0));
+    ShardStore direct = stores.apply(plan.recipe().shards().uri(0));
+    ShardStore store = caches.map(c -> c.wrap(direct, job.id(), job.tenant(), plan, job.world(), job.epochs(),
+        job.checks())).orElse(direct);
     List<Runnable> parts = workerParts.computeIfAbsent(job.id(), id -> new ArrayList<>());
     ShardReader.Stats stats = new ShardReader.Stats();
     NodeState state = NodeState.get(getContext().getSystem());

@@ -165,7 +165,41 @@ final class NodeMetrics extends Collector {
         r -> r.leases.duplicatesDropped()));
     out.add(new GaugeMetricFamily("conveyor_coordinator_jobs", "Jobs this node coordinates (0 or 1).",
         state.coordinated() == null ? 0 : 1));
+    state.cache().ifPresent(c -> cache(c, out));
     return out;
+  }
+
+  /** The shard cache's counters, per tenant, and its limiter and ring. */
+  private static void cache(dev.conveyor.orchestrator.cache.NodeCaches caches, List<MetricFamilySamples> out) {
+    var metrics = caches.cache().metrics();
+    var byTenant = metrics.byTenant();
+    List<String> tenant = List.of("tenant");
+    record Family(String name, String help, ToLongFunction<dev.conveyor.streams.store.cache.CacheMetrics.Snapshot> f) {}
+    for (Family f : List.of(
+        new Family("conveyor_cache_hits_total", "Reads this node's cache served from its disk.", x -> x.hits()),
+        new Family("conveyor_cache_misses_total", "Reads that had to go to S3.", x -> x.misses()),
+        new Family("conveyor_cache_bytes_from_s3_total", "Bytes the cache fetched from S3.", x -> x.bytesFromS3()),
+        new Family("conveyor_cache_bytes_from_peers_total", "Bytes read from other nodes' caches.", x -> x.bytesFromPeers()),
+        new Family("conveyor_cache_evictions_total", "Entries given up for room.", x -> x.evictions()),
+        new Family("conveyor_cache_corrupt_total", "Entries that failed their checksum and were fetched again.",
+            x -> x.corrupt()))) {
+      CounterMetricFamily c = new CounterMetricFamily(f.name(), f.help(), tenant);
+      byTenant.forEach((t, snap) -> c.addMetric(List.of(t), f.f().applyAsLong(snap)));
+      out.add(c);
+    }
+    GaugeMetricFamily ratio = new GaugeMetricFamily("conveyor_cache_hit_ratio",
+        "Hits over hits and misses since the node started.", tenant);
+    byTenant.forEach((t, snap) -> ratio.addMetric(List.of(t), snap.hitRatio()));
+    out.add(ratio);
+    GaugeMetricFamily used = new GaugeMetricFamily("conveyor_cache_bytes", "Bytes of entries held on disk.", tenant);
+    caches.cache().usedByTenant().forEach((t, b) -> used.addMetric(List.of(t.isEmpty() ? "(from before)" : t), b));
+    out.add(used);
+    out.add(new CounterMetricFamily("conveyor_cache_s3_gets_total", "Whole shards the cache fetched from S3.",
+        metrics.s3Gets()));
+    out.add(new CounterMetricFamily("conveyor_cache_s3_limited_total",
+        "Fetches from S3 that waited for the rate limit (the fall-back held back).", metrics.limitedFetches()));
+    out.add(new GaugeMetricFamily("conveyor_cache_ring_members", "Reachable nodes the cache ring is over.",
+        caches.ringMembers().size()));
   }
 
   private static <T> CounterMetricFamily counter(String name, String help, List<T> items, ToLongFunction<T> f) {

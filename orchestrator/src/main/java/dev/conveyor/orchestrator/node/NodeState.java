@@ -130,6 +130,17 @@ public final class NodeState implements Extension {
     });
   }
 
+  private volatile dev.conveyor.orchestrator.cache.NodeCaches cache;
+
+  /** This node's shard cache (a worker with the cache enabled). */
+  public void cache(dev.conveyor.orchestrator.cache.NodeCaches cache) {
+    this.cache = cache;
+  }
+
+  public java.util.Optional<dev.conveyor.orchestrator.cache.NodeCaches> cache() {
+    return java.util.Optional.ofNullable(cache);
+  }
+
   public void roles(Set<String> roles) {
     this.roles = Set.copyOf(roles);
   }

@@ -27,6 +27,12 @@ public final class CacheReplay {
 
   /** Replays {@code reads} through a cache of {@code capacity} bytes that evicts by {@code policy}. */
   public static <K> Result run(List<Read<K>> reads, long capacity, EvictionPolicy<K> policy) {
+    return run(reads, capacity, policy, (r, t) -> { });
+  }
+
+  /** As {@link #run(List, long, EvictionPolicy)}, telling {@code seen} of each read (and its time) first. */
+  public static <K> Result run(List<Read<K>> reads, long capacity, EvictionPolicy<K> policy,
+                               java.util.function.ObjIntConsumer<Read<K>> seen) {
     Map<K, Long> held = new HashMap<>();
     long used = 0;
     long hits = 0;
@@ -34,6 +40,7 @@ public final class CacheReplay {
     long fetched = 0;
     for (int t = 0; t < reads.size(); t++) {
       Read<K> r = reads.get(t);
+      seen.accept(r, t);
       if (held.containsKey(r.key())) {
         hits++;
         policy.accessed(r.key(), t);

@@ -51,7 +51,7 @@ public final class CachingStore extends ForwardingShardStore {
     for (int i = 0; i < plan.recipe().shards().size(); i++) {
       shards.put(plan.recipe().shards().uri(i), i);
     }
-    cache.futures().register(job, PlanReads.shards(plan, world, 0, epochs));
+    cache.futures().register(job, PlanReads.shards(plan, world, 0, epochs), PlanReads.slack(plan, world));
     shards.forEach((uri, i) -> CacheKey.whole(checks.getOrDefault(uri.toString(), ShardCheck.NONE))
         .ifPresent(k -> cache.futures().identify(job, i, k.object())));
   }
@@ -94,24 +94,35 @@ public final class CachingStore extends ForwardingShardStore {
 
   /** The whole object from the store underneath, checked against its key before anyone sees it. */
   CompletionStage<ByteString> fetch(URI shard, CacheKey key) {
-    return inner.read(shard).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
-        .thenApply(b -> {
-          b = b.compact();
-          if (b.size() != key.length()) {
-            throw new ShardReadException(shard, "size " + b.size() + " bytes, but its cache identity " + key
-                + " says " + key.length() + ": the object changed or the read was cut", null);
-          }
-          if (key.object().startsWith("sha256:")) {
-            ShardCheck check = new ShardCheck(key.length(), key.object().substring("sha256:".length()));
-            ShardCheck.Digest d = new ShardCheck.Digest(check);
-            d.update(b);
-            String bad = d.mismatch(check);
-            if (bad != null) {
-              throw new ShardReadException(shard, bad, null);
-            }
-          }
-          return b;
-        });
+    return fetch(inner, shard, key, mat);
+  }
+
+  /** The whole object {@code shard} from {@code store}, checked against {@code key}. */
+  public static CompletionStage<ByteString> fetch(ShardStore store, URI shard, CacheKey key, Materializer mat) {
+    return store.read(shard).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
+        .thenApply(b -> verified(shard, key, b));
+  }
+
+  /**
+   * {@code bytes} when they are {@code key}'s (its size, and its sha256 when the key is one);
+   * otherwise a {@link ShardReadException} saying why.
+   */
+  public static ByteString verified(URI shard, CacheKey key, ByteString bytes) {
+    ByteString b = bytes.compact();
+    if (b.size() != key.length()) {
+      throw new ShardReadException(shard, "size " + b.size() + " bytes, but its cache identity " + key
+          + " says " + key.length() + ": the object changed or the read was cut", null);
+    }
+    if (key.object().startsWith("sha256:")) {
+      ShardCheck check = new ShardCheck(key.length(), key.object().substring("sha256:".length()));
+      ShardCheck.Digest d = new ShardCheck.Digest(check);
+      d.update(b);
+      String bad = d.mismatch(check);
+      if (bad != null) {
+        throw new ShardReadException(shard, bad, null);
+      }
+    }
+    return b;
   }
 
   @Override

@@ -11,18 +11,32 @@ import java.util.TreeMap;
  * The next uses of cache entries according to the jobs registered with a cache: each job gives
  * the order in which it will read its objects ({@link PlanReads}) and reports the reads it
  * makes, which move its clock forward; an entry's next use is the nearest, over the jobs, of
- * its next read after that job's clock, counted in that job's reads from now (jobs are taken to
- * read at about the same pace). Entries no job will read again come back as
- * {@link NextUse#NEVER}. Thread-safe.
+ * its next read after that job's clock, in reads from now: the job's distance in its own plan
+ * divided by its pace (how far its clock has moved per read reported by all jobs since it
+ * registered). Entries no job will read again come back as {@link NextUse#NEVER}. Thread-safe.
  */
 public final class PlanFutures implements NextUse<CacheKey> {
   private final Map<String, Job> jobs = new TreeMap<>(); // by id: ties resolve the same way on every node
+  private long seen; // reads reported, of all jobs
 
   private static final class Job {
     final Map<String, int[]> positions = new HashMap<>(); // object identity → positions in the job's reads
     final Map<Integer, String> identities = new HashMap<>(); // the job's object index → identity, once known
     final Map<Integer, List<Integer>> pending = new HashMap<>(); // positions of objects not yet identified
+    final int slack;
+    final long since; // the reads of all jobs when this one registered
+    final java.util.BitSet done = new java.util.BitSet(); // positions read
     long clock;
+
+    Job(int slack, long since) {
+      this.slack = slack;
+      this.since = since;
+    }
+
+    /** Plan positions this job moves per read of any job: its pace against the others'. */
+    double pace(long reads) {
+      return (clock + 1.0) / (reads - since + 1.0);
+    }
 
     void identify(int object, String identity, int[] at) {
       if (identities.putIfAbsent(object, identity) == null) {
@@ -37,23 +51,30 @@ public final class PlanFutures implements NextUse<CacheKey> {
       return u;
     }
 
-    long next(String identity, long after) {
+    /** The first position of {@code identity} not read yet, from {@code slack} places behind the clock on. */
+    long next(String identity) {
       int[] p = positions.get(identity);
       if (p == null) {
         return NEVER;
       }
-      int i = Arrays.binarySearch(p, (int) Math.min(Integer.MAX_VALUE, after));
-      i = i >= 0 ? i : -i - 1;
-      return i < p.length ? p[i] : NEVER;
+      int i = Arrays.binarySearch(p, (int) Math.min(Integer.MAX_VALUE, Math.max(0, clock - slack)));
+      for (i = i >= 0 ? i : -i - 1; i < p.length; i++) {
+        if (!done.get(p[i])) {
+          return p[i];
+        }
+      }
+      return NEVER;
     }
   }
 
   /**
    * Registers job {@code id} reading objects (indexes into its list of objects) in the order
    * {@code reads}; objects are identified by {@link #identify} as their identities become known.
+   * Reads arrive up to {@code slack} places out of that order (ranks of one step read in no
+   * fixed order): a read that far behind the job's clock is that read, not the next one.
    */
-  public synchronized void register(String id, int[] reads) {
-    Job j = new Job();
+  public synchronized void register(String id, int[] reads, int slack) {
+    Job j = new Job(slack, seen);
     Map<Integer, List<Integer>> at = new HashMap<>();
     for (int t = 0; t < reads.length; t++) {
       at.computeIfAbsent(reads[t], k -> new ArrayList<>()).add(t);
@@ -74,13 +95,18 @@ public final class PlanFutures implements NextUse<CacheKey> {
     }
   }
 
-  /** Job {@code id} read {@code identity}: its clock moves past that read. */
+  /**
+   * Job {@code id} read {@code identity}: its first unread position in the plan (from the slack
+   * behind the clock on) is done, and the clock moves past it.
+   */
   public synchronized void read(String id, String identity) {
     Job j = jobs.get(id);
+    seen++;
     if (j != null) {
-      long at = j.next(identity, j.clock);
+      long at = j.next(identity);
       if (at != NEVER) {
-        j.clock = at + 1;
+        j.done.set((int) at);
+        j.clock = Math.max(j.clock, at + 1);
       }
     }
   }
@@ -94,16 +120,19 @@ public final class PlanFutures implements NextUse<CacheKey> {
     return jobs.isEmpty();
   }
 
-  /** Reads from now until {@code key}'s next read by any job, added to {@code time}. */
+  /**
+   * Reads (of all jobs) from now until {@code key}'s next read by any job, added to
+   * {@code time}: each job's distance in its own plan positions, divided by its pace.
+   */
   @Override
   public synchronized long after(CacheKey key, long time) {
-    long best = NEVER;
+    double best = Double.MAX_VALUE;
     for (Job j : jobs.values()) {
-      long at = j.next(key.object(), j.clock);
+      long at = j.next(key.object());
       if (at != NEVER) {
-        best = Math.min(best, at - j.clock);
+        best = Math.min(best, Math.max(0, at - j.clock) / j.pace(seen));
       }
     }
-    return best == NEVER ? NEVER : time + best;
+    return best == Double.MAX_VALUE ? NEVER : time + (long) Math.min(best, 1e15);
   }
 }

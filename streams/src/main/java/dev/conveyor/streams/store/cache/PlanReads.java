@@ -20,15 +20,10 @@ public final class PlanReads {
 
   /** The shards (indexes in the recipe's list) {@code world} ranks read in epochs {@code [from, to)}. */
   public static int[] shards(DataPlan plan, int world, int from, int to) {
-    Cursor start = Cursor.start(plan.recipe().fingerprint(), world);
     List<int[]> out = new ArrayList<>();
     int total = 0;
     for (int e = from; e < to; e++) {
-      List<List<Integer>> perRank = new ArrayList<>(world);
-      for (int r = 0; r < world; r++) {
-        perRank.add(rank(plan, plan.rank(start.atEpoch(e, world), world, r)));
-      }
-      int[] merged = interleave(perRank);
+      int[] merged = interleave(ranks(plan, world, e));
       out.add(merged);
       total += merged.length;
     }
@@ -39,6 +34,24 @@ public final class PlanReads {
       at += a.length;
     }
     return all;
+  }
+
+  /**
+   * How far out of plan order a job's reads may arrive: its ranks' reads of one step come in any
+   * order, and a rank opens a window's shards together.
+   */
+  public static int slack(DataPlan plan, int world) {
+    return 2 * world * plan.recipe().shuffle().windowShards();
+  }
+
+  /** Each rank's shards in epoch {@code epoch}, in reading order. */
+  public static List<List<Integer>> ranks(DataPlan plan, int world, int epoch) {
+    Cursor start = Cursor.start(plan.recipe().fingerprint(), world).atEpoch(epoch, world);
+    List<List<Integer>> perRank = new ArrayList<>(world);
+    for (int r = 0; r < world; r++) {
+      perRank.add(rank(plan, plan.rank(start, world, r)));
+    }
+    return perRank;
   }
 
   /** One rank's shards in reading order, a repeat in a row counted once. */

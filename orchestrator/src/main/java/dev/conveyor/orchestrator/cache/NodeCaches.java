@@ -1,0 +1,178 @@
+package dev.conveyor.orchestrator.cache;
+
+import dev.conveyor.config.CacheSettings;
+import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.store.ShardCheck;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.cache.CacheKey;
+import dev.conveyor.streams.store.cache.CachePeers;
+import dev.conveyor.streams.store.cache.CachingStore;
+import dev.conveyor.streams.store.cache.DiskTier;
+import dev.conveyor.streams.store.cache.NodeCache;
+import dev.conveyor.streams.store.cache.SlotRing;
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's shard cache in the cluster: its {@link NodeCache} (when {@code conveyor.node.cache}
+ * is enabled), its {@link CachePeer} serving other nodes, and the cluster tier — a
+ * {@link SlotRing} over the members that serve a cache, reachable ones only, so a node that
+ * stops answering hands its share to the next owners at once (and gets it back when it is
+ * reachable again). Jobs' stores are wrapped with {@link #wrap}.
+ */
+public final class NodeCaches implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeCaches.class);
+
+  private final ActorSystem<?> system;
+  private final CacheSettings settings;
+  private final NodeCache cache;
+  private final Materializer mat;
+  private final Map<String, ActorRef<CachePeer.Fetch>> peers = new ConcurrentHashMap<>(); // by member address
+  private final Map<String, ShardStore> storesByScheme = new ConcurrentHashMap<>();
+  private final Function<URI, ShardStore> stores;
+  private volatile Ring ring = new Ring(Set.of(), null);
+
+  private record Ring(Set<String> members, SlotRing slots) {}
+
+  private NodeCaches(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores) {
+    this.system = system;
+    this.settings = settings;
+    this.stores = stores;
+    this.mat = Materializer.createMaterializer(system);
+    this.cache = new NodeCache(new DiskTier(settings.folder()), new NodeCache.Settings(settings.bytes(),
+        settings.policy(), settings.quotas(), settings.maxEntryBytes(), settings.s3GetsPerSecond(),
+        settings.sameObjectMillis()), Optional.of(new Peers()));
+    LOG.info("shard cache: {} in {}, policy {}, {} GETs/s to S3 at most, replication {}", settings.bytes(),
+        settings.folder(), settings.policy(), settings.s3GetsPerSecond(), settings.replication());
+  }
+
+  /**
+   * The node's cache when its settings enable one: its peer actor registered, the ring kept
+   * over the members that serve one; {@code stores} open the stores misses are read from.
+   */
+  public static Optional<NodeCaches> start(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores) {
+    if (!settings.enabled()) {
+      return Optional.empty();
+    }
+    NodeCaches c = new NodeCaches(system, settings, stores);
+    system.systemActorOf(CachePeer.create(c.cache, c::storeFor, c.mat), "cache-peer", Props.empty());
+    system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
+      ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
+      return Behaviors.receiveMessage(l -> {
+        Map<String, ActorRef<CachePeer.Fetch>> now = new TreeMap<>();
+        for (ActorRef<CachePeer.Fetch> ref : l.getServiceInstances(CachePeer.KEY)) {
+          now.put(c.name(ref.path().address()), ref);
+        }
+        c.peers.keySet().retainAll(now.keySet());
+        c.peers.putAll(now);
+        LOG.info("shard cache ring: {} member(s)", now.size());
+        return Behaviors.same();
+      });
+    }), "cache-ring", Props.empty());
+    system.getWhenTerminated().thenRun(c::close);
+    return Optional.of(c);
+  }
+
+  public NodeCache cache() {
+    return cache;
+  }
+
+  /** {@code store} for {@code job} through this node's cache. */
+  public ShardStore wrap(ShardStore store, String job, String tenant, DataPlan plan, int world, int epochs,
+                         Map<String, ShardCheck> checks) {
+    return new CachingStore(store, cache, job, tenant, plan, world, epochs, checks, mat);
+  }
+
+  /** The members the ring is over now. */
+  public Set<String> ringMembers() {
+    return current().members();
+  }
+
+  private String name(Address a) {
+    return (a.hasLocalScope() ? Cluster.get(system).selfMember().address() : a).toString();
+  }
+
+  private ShardStore storeFor(URI uri) {
+    return storesByScheme.computeIfAbsent(String.valueOf(uri.getScheme()), s -> stores.apply(uri));
+  }
+
+  /** The ring over the reachable members that serve a cache, rebuilt when that set changes. */
+  private Ring current() {
+    Set<String> members = new HashSet<>(peers.keySet());
+    for (Member m : Cluster.get(system).state().getUnreachable()) {
+      members.remove(m.address().toString());
+    }
+    members.add(name(Cluster.get(system).selfMember().address()));
+    Ring r = ring;
+    if (!r.members().equals(members)) {
+      r = new Ring(Set.copyOf(members), SlotRing.of(settings.slots(), members));
+      ring = r;
+    }
+    return r;
+  }
+
+  /** The cluster tier as the node's cache sees it. */
+  private final class Peers implements CachePeers {
+    @Override
+    public String self() {
+      return name(Cluster.get(system).selfMember().address());
+    }
+
+    @Override
+    public List<String> owners(CacheKey key) {
+      return current().slots().owners(key, settings.replication());
+    }
+
+    @Override
+    public CompletionStage<ByteString> fetch(String node, CacheKey key, URI uri, String tenant, String job) {
+      ActorRef<CachePeer.Fetch> peer = peers.get(node);
+      if (peer == null) {
+        return CompletableFuture.failedFuture(new IllegalStateException("no cache peer at " + node));
+      }
+      Duration timeout = Duration.ofMillis(settings.peerTimeoutMillis());
+      return AskPattern.<CachePeer.Fetch, CachePeer.Reply>ask(peer,
+              replyTo -> new CachePeer.Fetch(key.toString(), uri.toString(), tenant, job, replyTo), timeout,
+              system.scheduler())
+          .thenCompose(reply -> {
+            if (reply instanceof CachePeer.Served s) {
+              return s.bytes().getSource().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat);
+            }
+            throw new IllegalStateException(node + " did not serve " + key + ": " + ((CachePeer.NotServed) reply).reason());
+          })
+          .toCompletableFuture()
+          .orTimeout(settings.peerTimeoutMillis() * 3, TimeUnit.MILLISECONDS)
+          .thenApply(b -> CachingStore.verified(uri, key, b));
+    }
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+    storesByScheme.values().forEach(ShardStore::close);
+  }
+}
