@@ -30,11 +30,17 @@ import org.apache.pekko.util.ByteString;
 public final class CachePeer {
   private CachePeer() {}
 
-  public static final ServiceKey<Fetch> KEY = ServiceKey.create(Fetch.class, "conveyor-cache-peer");
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "conveyor-cache-peer");
   static final int CHUNK = 256 * 1024;
 
+  /** What a peer is asked. */
+  public sealed interface Command extends WireMessage permits Fetch, Replicate {}
+
   /** Asks for entry {@code key} (its text form) of object {@code uri}, read for {@code job} of {@code tenant}. */
-  public record Fetch(String key, String uri, String tenant, String job, ActorRef<Reply> replyTo) implements WireMessage {}
+  public record Fetch(String key, String uri, String tenant, String job, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Tells a replica of {@code key} to take its copy from the primary, which has just fetched it. */
+  public record Replicate(String key, String uri, String tenant, String job) implements Command {}
 
   /** The answer. */
   public sealed interface Reply extends WireMessage permits Served, NotServed {}
@@ -46,27 +52,41 @@ public final class CachePeer {
   public record NotServed(String reason) implements Reply {}
 
   /** Serves entries from {@code cache}, reading misses with {@code stores} (by URI). */
-  public static Behavior<Fetch> create(NodeCache cache, Function<URI, ShardStore> stores, Materializer mat) {
+  public static Behavior<Command> create(NodeCache cache, Function<URI, ShardStore> stores, Materializer mat) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
-      return Behaviors.receiveMessage(f -> {
-        CacheKey key;
-        URI uri;
-        try {
-          key = CacheKey.parse(f.key());
-          uri = URI.create(f.uri());
-        } catch (IllegalArgumentException e) {
-          f.replyTo().tell(new NotServed(e.getMessage()));
-          return Behaviors.same();
-        }
-        cache.serve(key, f.tenant(), f.job(), () -> CachingStore.fetch(stores.apply(uri), uri, key, mat))
-            .thenApply(bytes -> Source.from(chunks(bytes)).runWith(StreamRefs.<ByteString>sourceRef(), mat))
-            .whenComplete((ref, err) -> f.replyTo().tell(err == null ? new Served(ref)
-                : new NotServed(err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                    ? c.getCause().getMessage() : String.valueOf(err.getMessage()))));
-        return Behaviors.same();
-      });
+      return Behaviors.receive(Command.class)
+          .onMessage(Replicate.class, r -> {
+            try {
+              CacheKey key = CacheKey.parse(r.key());
+              URI uri = URI.create(r.uri());
+              cache.replicate(key, uri, r.tenant(), r.job(), () -> CachingStore.fetch(stores.apply(uri), uri, key, mat));
+            } catch (IllegalArgumentException e) {
+              ctx.getLog().warn("cache replica request refused: {}", e.getMessage());
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Fetch.class, f -> serve(f, cache, stores, mat))
+          .build();
     });
+  }
+
+  private static Behavior<Command> serve(Fetch f, NodeCache cache, Function<URI, ShardStore> stores, Materializer mat) {
+    CacheKey key;
+    URI uri;
+    try {
+      key = CacheKey.parse(f.key());
+      uri = URI.create(f.uri());
+    } catch (IllegalArgumentException e) {
+      f.replyTo().tell(new NotServed(e.getMessage()));
+      return Behaviors.same();
+    }
+    cache.serve(key, uri, f.tenant(), f.job(), () -> CachingStore.fetch(stores.apply(uri), uri, key, mat))
+        .thenApply(bytes -> Source.from(chunks(bytes)).runWith(StreamRefs.<ByteString>sourceRef(), mat))
+        .whenComplete((ref, err) -> f.replyTo().tell(err == null ? new Served(ref)
+            : new NotServed(err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                ? c.getCause().getMessage() : String.valueOf(err.getMessage()))));
+    return Behaviors.same();
   }
 
   static List<ByteString> chunks(ByteString b) {

@@ -52,7 +52,7 @@ public final class NodeCaches implements AutoCloseable {
   private final CacheSettings settings;
   private final NodeCache cache;
   private final Materializer mat;
-  private final Map<String, ActorRef<CachePeer.Fetch>> peers = new ConcurrentHashMap<>(); // by member address
+  private final Map<String, ActorRef<CachePeer.Command>> peers = new ConcurrentHashMap<>(); // by member address
   private final Map<String, ShardStore> storesByScheme = new ConcurrentHashMap<>();
   private final Function<URI, ShardStore> stores;
   private volatile Ring ring = new Ring(Set.of(), null);
@@ -84,8 +84,8 @@ public final class NodeCaches implements AutoCloseable {
     system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
       return Behaviors.receiveMessage(l -> {
-        Map<String, ActorRef<CachePeer.Fetch>> now = new TreeMap<>();
-        for (ActorRef<CachePeer.Fetch> ref : l.getServiceInstances(CachePeer.KEY)) {
+        Map<String, ActorRef<CachePeer.Command>> now = new TreeMap<>();
+        for (ActorRef<CachePeer.Command> ref : l.getServiceInstances(CachePeer.KEY)) {
           now.put(c.name(ref.path().address()), ref);
         }
         c.peers.keySet().retainAll(now.keySet());
@@ -150,12 +150,12 @@ public final class NodeCaches implements AutoCloseable {
 
     @Override
     public CompletionStage<ByteString> fetch(String node, CacheKey key, URI uri, String tenant, String job) {
-      ActorRef<CachePeer.Fetch> peer = peers.get(node);
+      ActorRef<CachePeer.Command> peer = peers.get(node);
       if (peer == null) {
         return CompletableFuture.failedFuture(new IllegalStateException("no cache peer at " + node));
       }
       Duration timeout = Duration.ofMillis(settings.peerTimeoutMillis());
-      return AskPattern.<CachePeer.Fetch, CachePeer.Reply>ask(peer,
+      return AskPattern.<CachePeer.Command, CachePeer.Reply>ask(peer,
               replyTo -> new CachePeer.Fetch(key.toString(), uri.toString(), tenant, job, replyTo), timeout,
               system.scheduler())
           .thenCompose(reply -> {
@@ -167,6 +167,14 @@ public final class NodeCaches implements AutoCloseable {
           .toCompletableFuture()
           .orTimeout(settings.peerTimeoutMillis() * 3, TimeUnit.MILLISECONDS)
           .thenApply(b -> CachingStore.verified(uri, key, b));
+    }
+
+    @Override
+    public void replicate(String node, CacheKey key, URI uri, String tenant, String job) {
+      ActorRef<CachePeer.Command> peer = peers.get(node);
+      if (peer != null) {
+        peer.tell(new CachePeer.Replicate(key.toString(), uri.toString(), tenant, job));
+      }
     }
   }
 

@@ -84,6 +84,18 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
         rank, tenant);
   }
 
+  /**
+   * This job reading whole shards, their indexes unused: what a node does through its shard
+   * cache, which holds whole shards and serves any piece from them.
+   */
+  public JobSpec readingWholeShards() {
+    Map<String, ShardCheck> whole = new java.util.HashMap<>();
+    checks.forEach((uri, c) -> whole.put(uri, new ShardCheck(c.bytes(), c.sha256(), false)));
+    return new JobSpec(id, recipe, whole, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,
+        readAheadBytes, maxSteps, checkpointDir, checkpointEvery, checkpointKeep, resume, decode, stages, digests, keys,
+        rank, tenant);
+  }
+
   /** This job run for {@code tenant}. */
   public JobSpec forTenant(String tenant) {
     return new JobSpec(id, recipe, checks, world, epochs, readerParallelism, stageParallelism, maxMemberBytes,

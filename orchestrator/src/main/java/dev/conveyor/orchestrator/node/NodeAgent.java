@@ -202,7 +202,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   }
 
   /** This worker's shard reader for {@code job}, decoding with {@code decoders} decoders when the job decodes. */
-  private ActorRef<ShardReader.Command> startReader(JobSpec job, int decoders) {
+  private ActorRef<ShardReader.Command> startReader(JobSpec submitted, int decoders) {
+    JobSpec job = caches.isPresent() ? submitted.readingWholeShards() : submitted;
     DataPlan plan = new DataPlan(job.recipe());
     ShardStore direct = stores.apply(plan.recipe().shards().uri(0));
     ShardStore store = caches.map(c -> c.wrap(direct, job.id(), job.tenant(), plan, job.world(), job.epochs(),

@@ -48,6 +48,10 @@ public final class FaultProxy implements AutoCloseable {
   private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
   private final AtomicLong requests = new AtomicLong();
   private final Map<String, AtomicLong> byLine = new ConcurrentHashMap<>();
+  private final List<Arrival> arrivals = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  /** A request's arrival: when ({@link System#nanoTime}) and its request line. */
+  public record Arrival(long nanos, String line) {}
   private final Map<Fault, AtomicLong> injected = new EnumMap<>(Fault.class);
   private volatile boolean closed;
 
@@ -85,6 +89,13 @@ public final class FaultProxy implements AutoCloseable {
   /** Requests so far whose request line ("GET /bucket/key?… HTTP/1.1") contains {@code part}. */
   public long requests(String part) {
     return byLine.entrySet().stream().filter(e -> e.getKey().contains(part)).mapToLong(e -> e.getValue().get()).sum();
+  }
+
+  /** When each request so far whose request line contains {@code part} arrived, in order. */
+  public List<Arrival> arrivals(String part) {
+    synchronized (arrivals) {
+      return arrivals.stream().filter(a -> a.line().contains(part)).toList();
+    }
   }
 
   /** Faults injected so far, by kind. */
@@ -130,6 +141,7 @@ public final class FaultProxy implements AutoCloseable {
       requests.incrementAndGet();
       String requestLine = head.get(0);
       byLine.computeIfAbsent(requestLine, k -> new AtomicLong()).incrementAndGet();
+      arrivals.add(new Arrival(System.nanoTime(), requestLine));
       String method = requestLine.split(" ", 2)[0];
       List<String> headers = new ArrayList<>();
       long length = 0;

@@ -1,9 +1,17 @@
 package dev.conveyor.sim.cluster;
 
+import static dev.conveyor.sim.cluster.NodeProcesses.cli;
+import static dev.conveyor.sim.cluster.NodeProcesses.concat;
+import static dev.conveyor.sim.cluster.NodeProcesses.freePort;
+import static dev.conveyor.sim.cluster.NodeProcesses.get;
+import static dev.conveyor.sim.cluster.NodeProcesses.metric;
+import static dev.conveyor.sim.cluster.NodeProcesses.seeds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.sim.cluster.NodeProcesses.Cli;
+import dev.conveyor.sim.cluster.NodeProcesses.Got;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.FileShardStore;
@@ -12,7 +20,6 @@ import dev.conveyor.streams.synth.DatasetSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,72 +44,24 @@ class ClusterNodesTest {
   @TempDir
   Path dir;
 
-  final List<Process> nodes = new ArrayList<>();
+  NodeProcesses nodes;
+
+  @org.junit.jupiter.api.BeforeEach
+  void processes() {
+    nodes = new NodeProcesses(dir);
+  }
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : nodes) {
-      p.destroy(); // SIGTERM: the node leaves the cluster
-    }
-    for (Process p : nodes) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
-    }
+    nodes.close(); // SIGTERM: the nodes leave the cluster
   }
 
-  record Cli(int code, String out, String err) {}
-
-  static Cli cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Cli(code, out.toString(), err.toString());
-  }
-
-  /** Starts {@code conveyor node} in its own JVM with {@code conf}; returns when it reports itself up. */
   Process node(String name, String conf) throws Exception {
-    // every message a node sends goes through the wire format, also to itself: none escapes Kryo
-    Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\npekko.actor.serialize-messages = on\n");
-    Path log = dir.resolve(name + ".log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
-        "dev.conveyor.cli.ConveyorCli", "node", file.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    nodes.add(p);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
-      assertThat(p.isAlive()).as(name + " exited: " + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
-      assertThat(System.nanoTime()).as(name + " up within 90 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-    return p;
+    return nodes.start(name, conf);
   }
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  /** Seed nodes at {@code port}; and each node serves HTTP on a free port of its own. */
-  static String seeds(int port) {
-    return "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = 0";
-  }
-
-  /** Where node {@code name} serves HTTP, as its start line says. */
   String http(String name) throws Exception {
-    String log = Files.readString(dir.resolve(name + ".log"));
-    return log.replaceAll("(?s).*, http (http://[^ ]+) .*", "$1");
-  }
-
-  record Got(int code, String body) {}
-
-  static Got get(String url) throws Exception {
-    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(10)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
-    return new Got(r.statusCode(), r.body());
+    return nodes.http(name);
   }
 
   /** The summary's fields that two runs of the same recipe must share, whatever ran them. */
@@ -120,12 +79,6 @@ class ClusterNodesTest {
     return fields;
   }
 
-  /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page. */
-  static double metric(String page, String name) {
-    return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-  }
-
   /** A trainer host (the seed, on {@code port}) and two workers; returns their processes in that order. */
   List<Process> startCluster(int port) throws Exception {
     return startCluster(port, "");
@@ -133,6 +86,7 @@ class ClusterNodesTest {
 
   /** The same, with {@code hostSettings} (HOCON inside conveyor.node, ending in ", ") on the trainer host. */
   List<Process> startCluster(int port, String hostSettings) throws Exception {
+    // one after another: the coordinator singleton runs on the oldest worker, worker1
     return List.of(
         node("host", "conveyor.node { roles = [trainer-host], " + hostSettings + "port = " + port + ", " + seeds(port) + " }"),
         node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }"),
@@ -412,11 +366,7 @@ class ClusterNodesTest {
 
   /** Waits (up to 60 s) until the trainer host's ranks have delivered {@code batches} batches, as its /metrics says. */
   void afterBatches(int batches) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (metric(get(http("host") + "/metrics").body(), "conveyor_rank_batches_total") < batches) {
-      assertThat(System.nanoTime()).as(batches + " batches within 60 s").isLessThan(deadline);
-      Thread.sleep(5);
-    }
+    nodes.afterBatches("host", batches);
   }
 
   /** Waits (up to 30 s) until worker {@code name}'s readers are streaming leased slices, as its /metrics says. */
@@ -575,9 +525,7 @@ class ClusterNodesTest {
     long largest = largestSample(dir.resolve("data"));
     int port = freePort();
     String slow = "simulated-trainer-step = 60ms, "; // each rank takes a batch of 4 every 60 ms
-    node("host", "conveyor.node { roles = [trainer-host], " + slow + "port = " + port + ", " + seeds(port) + " }");
-    node("worker1", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
-    node("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
+    startCluster(port, slow);
     String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
     java.util.concurrent.CompletableFuture<Cli> run = java.util.concurrent.CompletableFuture.supplyAsync(() ->
         cli("run", "--shards", shards, "--world", "2", "--epochs", "1", "--batch-size", "4",
@@ -630,12 +578,6 @@ class ClusterNodesTest {
       }
     }
     return largest;
-  }
-
-  static String[] concat(String[] a, String... b) {
-    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
   }
 
   @Test

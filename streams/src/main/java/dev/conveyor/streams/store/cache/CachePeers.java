@@ -23,4 +23,7 @@ public interface CachePeers {
    * when the node is gone or cannot answer.
    */
   CompletionStage<ByteString> fetch(String node, CacheKey key, URI uri, String tenant, String job);
+
+  /** Tells {@code node}, a replica of {@code key}, to take a copy from the primary (nothing waits for it). */
+  void replicate(String node, CacheKey key, URI uri, String tenant, String job);
 }

@@ -122,26 +122,61 @@ public final class NodeCache implements AutoCloseable {
   public CompletionStage<ByteString> read(CacheKey key, URI uri, String tenant, String job,
                                           Supplier<CompletionStage<ByteString>> fromS3) {
     futures.read(job, key.object());
+    return get(key, uri, tenant, job, fromS3, true);
+  }
+
+  /**
+   * Takes a copy of {@code key} as one of its replicas, from the primary (S3 when it is gone);
+   * not counted as a read.
+   */
+  public void replicate(CacheKey key, URI uri, String tenant, String job, Supplier<CompletionStage<ByteString>> fromS3) {
+    get(key, uri, tenant, job, fromS3, false);
+  }
+
+  private CompletionStage<ByteString> get(CacheKey key, URI uri, String tenant, String job,
+                                          Supplier<CompletionStage<ByteString>> fromS3, boolean counted) {
     if (peers.isEmpty()) {
-      return owned(key, tenant, fromS3);
+      return owned(key, tenant, () -> fromS3Limited(key, tenant, fromS3), counted);
     }
     CachePeers p = peers.get();
     List<String> owners = p.owners(key);
-    if (owners.contains(p.self())) {
-      List<String> before = owners.subList(0, owners.indexOf(p.self())); // a replica asks the primary first
-      return owned(key, tenant, () -> fromPeers(p, before, 0, key, uri, tenant, job, fromS3));
+    int self = owners.indexOf(p.self());
+    if (self >= 0) {
+      List<String> before = owners.subList(0, self); // a replica asks the primary first
+      List<String> after = owners.subList(self + 1, owners.size());
+      return owned(key, tenant, () -> fromPeers(p, before, 0, key, uri, tenant, job,
+          () -> replicated(p, after, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3))), counted);
     }
     return fromPeers(p, owners, 0, key, uri, tenant, job, () -> {
-      metrics.of(tenant).misses.increment(); // no owner answered
+      if (counted) {
+        metrics.of(tenant).misses.increment(); // no owner answered
+      }
       return fromS3Limited(key, tenant, fromS3);
     });
   }
 
   /** {@code key}'s bytes for another node that counts this one an owner: this node's disk, else S3. */
-  public CompletionStage<ByteString> serve(CacheKey key, String tenant, String job,
+  public CompletionStage<ByteString> serve(CacheKey key, URI uri, String tenant, String job,
                                            Supplier<CompletionStage<ByteString>> fromS3) {
     futures.read(job, key.object());
-    return owned(key, tenant, () -> fromS3Limited(key, tenant, fromS3));
+    List<String> after = List.of();
+    if (peers.isPresent()) {
+      List<String> owners = peers.get().owners(key);
+      int self = owners.indexOf(peers.get().self());
+      after = self >= 0 ? owners.subList(self + 1, owners.size()) : List.of();
+    }
+    List<String> replicas = after;
+    return owned(key, tenant, () -> peers.isEmpty() ? fromS3Limited(key, tenant, fromS3)
+        : replicated(peers.get(), replicas, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3)), true);
+  }
+
+  /** Once {@code fetched} (from S3) arrives, the owners after this one are told to take their copies. */
+  private static CompletionStage<ByteString> replicated(CachePeers p, List<String> replicas, CacheKey key, URI uri,
+                                                        String tenant, String job, CompletionStage<ByteString> fetched) {
+    return fetched.thenApply(b -> {
+      replicas.forEach(r -> p.replicate(r, key, uri, tenant, job));
+      return b;
+    });
   }
 
   private CompletionStage<ByteString> fromPeers(CachePeers p, List<String> owners, int i, CacheKey key, URI uri,
@@ -175,7 +210,8 @@ public final class NodeCache implements AutoCloseable {
   }
 
   /** An entry this node keeps: from disk, or fetched by {@code fetch} (once, whoever asks) and kept. */
-  private CompletionStage<ByteString> owned(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fetch) {
+  private CompletionStage<ByteString> owned(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fetch,
+                                            boolean counted) {
     CompletableFuture<ByteString> mine;
     synchronized (this) {
       time++;
@@ -185,20 +221,26 @@ public final class NodeCache implements AutoCloseable {
         tenantPolicy(e.tenant()).accessed(key, time);
         return CompletableFuture.supplyAsync(() -> disk.read(key), io).thenCompose(l -> {
           if (l.ok()) {
-            metrics.of(tenant).hits.increment();
+            if (counted) {
+              metrics.of(tenant).hits.increment();
+            }
             return CompletableFuture.completedFuture(l.bytes());
           }
           LOG.warn("shard cache entry {} dropped and fetched again: {}", key, l.problem());
           dropCorrupt(key, tenant);
-          return owned(key, tenant, fetch);
+          return owned(key, tenant, fetch, counted);
         });
       }
       CompletableFuture<ByteString> running = inFlight.get(key);
       if (running != null) {
-        metrics.of(tenant).hits.increment(); // shares a fetch another read started
+        if (counted) {
+          metrics.of(tenant).hits.increment(); // shares a fetch another read started
+        }
         return running;
       }
-      metrics.of(tenant).misses.increment();
+      if (counted) {
+        metrics.of(tenant).misses.increment();
+      }
       mine = new CompletableFuture<>();
       inFlight.put(key, mine);
     }
