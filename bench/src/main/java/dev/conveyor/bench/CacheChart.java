@@ -9,6 +9,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
@@ -28,7 +29,8 @@ public final class CacheChart {
       data.addSeries(s);
     }
     JFreeChart chart = ChartFactory.createXYLineChart(
-        "Shard cache hit ratio, " + CacheBench.EPOCHS + " shuffled epochs, " + ranks + " ranks, " + jobs + " job(s)",
+        "Shard cache hit ratio, " + CacheBench.EPOCHS + " shuffled epochs, " + ranks + (ranks == 1 ? " rank, " : " ranks, ")
+            + jobs + (jobs == 1 ? " job" : " jobs"),
         "cache size (% of the dataset)", "hit ratio", data, PlotOrientation.VERTICAL, true, false, false);
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
@@ -42,6 +44,7 @@ public final class CacheChart {
           i == 3 ? new float[] {6f, 4f} : null, 0f));
     }
     plot.setRenderer(lines);
+    plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD); // the optimum's dashes over the plan's line
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 480);
   }
 }
