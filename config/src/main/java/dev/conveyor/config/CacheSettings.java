@@ -19,10 +19,11 @@ import java.util.TreeMap;
  * @param replication        nodes that keep each shard
  * @param slots              ring slots (more than the most worker nodes)
  * @param peerTimeoutMillis  how long a reader waits for an owner
+ * @param prefetchBytes      bytes of shards fetched ahead of the plans and not read yet, at most
  */
 public record CacheSettings(boolean enabled, String dir, long bytes, String policy, long maxEntryBytes,
                             Map<String, Long> quotas, double s3GetsPerSecond, long sameObjectMillis, int replication,
-                            int slots, long peerTimeoutMillis) {
+                            int slots, long peerTimeoutMillis, long prefetchBytes) {
   public static final String PATH = NodeSettings.PATH + ".cache";
 
   public CacheSettings {
@@ -47,7 +48,8 @@ public record CacheSettings(boolean enabled, String dir, long bytes, String poli
     return new CacheSettings(r.bool("enabled"), r.string("dir"), r.bytesAtLeast("bytes", 1), policy,
         r.bytesAtLeast("max-entry-bytes", 1), quotas, r.nonNegativeDouble("s3-gets-per-second"),
         r.durationMillisAtLeast("same-object-interval", 0), r.intAtLeast("cluster.replication", 1),
-        r.intAtLeast("cluster.slots", 1), r.durationMillisAtLeast("cluster.peer-timeout", 1));
+        r.intAtLeast("cluster.slots", 1), r.durationMillisAtLeast("cluster.peer-timeout", 1),
+        r.bytesAtLeast("prefetch-bytes", 0));
   }
 
   /** The folder of the entries. */

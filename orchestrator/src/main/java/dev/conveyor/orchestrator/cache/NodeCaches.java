@@ -66,7 +66,7 @@ public final class NodeCaches implements AutoCloseable {
     this.mat = Materializer.createMaterializer(system);
     this.cache = new NodeCache(new DiskTier(settings.folder()), new NodeCache.Settings(settings.bytes(),
         settings.policy(), settings.quotas(), settings.maxEntryBytes(), settings.s3GetsPerSecond(),
-        settings.sameObjectMillis()), Optional.of(new Peers()));
+        settings.sameObjectMillis(), settings.prefetchBytes()), Optional.of(new Peers()));
     LOG.info("shard cache: {} in {}, policy {}, {} GETs/s to S3 at most, replication {}", settings.bytes(),
         settings.folder(), settings.policy(), settings.s3GetsPerSecond(), settings.replication());
   }

@@ -25,13 +25,16 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>A shard's identity is its manifest sha256, else its ETag and size (one HEAD per shard and
  * job). Bytes fetched from S3 are checked against the manifest before they are kept or served:
- * a wrong object is never cached.
+ * a wrong object is never cached. Each read offers the cache the shards the job reads next
+ * ({@link NodeCache#prefetch}).
  */
 public final class CachingStore extends ForwardingShardStore {
   private final NodeCache cache;
   private final String job;
   private final String tenant;
   private final Map<URI, Integer> shards = new HashMap<>();
+  private final java.util.List<URI> byIndex = new java.util.ArrayList<>();
+  private final int horizon; // shards looked ahead for prefetch
   private final Map<String, ShardCheck> checks;
   private final Map<URI, CompletableFuture<CacheKey>> keys = new ConcurrentHashMap<>();
   private final Materializer mat;
@@ -50,7 +53,9 @@ public final class CachingStore extends ForwardingShardStore {
     this.mat = mat;
     for (int i = 0; i < plan.recipe().shards().size(); i++) {
       shards.put(plan.recipe().shards().uri(i), i);
+      byIndex.add(plan.recipe().shards().uri(i));
     }
+    this.horizon = PlanReads.slack(plan, world);
     cache.futures().register(job, PlanReads.shards(plan, world, 0, epochs), PlanReads.slack(plan, world));
     shards.forEach((uri, i) -> CacheKey.whole(checks.getOrDefault(uri.toString(), ShardCheck.NONE))
         .ifPresent(k -> cache.futures().identify(job, i, k.object())));
@@ -71,12 +76,25 @@ public final class CachingStore extends ForwardingShardStore {
       if (k.length() > cache.settings().maxEntryBytes()) {
         return CompletableFuture.completedFuture(inner.read(shard, offset, length));
       }
-      return cache.read(k, shard, tenant, job, () -> fetch(shard, k)).thenApply(b -> {
+      CompletionStage<ByteString> got = cache.read(k, shard, tenant, job, () -> fetch(shard, k));
+      prefetchNext();
+      return got.thenApply(b -> {
         int from = (int) Math.min(offset, b.size());
         int to = (int) Math.min(b.size(), from + Math.min(length, Integer.MAX_VALUE));
         return Source.single(b.slice(from, to));
       });
     })).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /** Offers the cache the shards this job reads next, to fetch ahead within its prefetch budget. */
+  private void prefetchNext() {
+    if (cache.settings().prefetchBytes() <= 0) {
+      return;
+    }
+    for (int index : cache.futures().upcoming(job, horizon)) {
+      URI u = byIndex.get(index);
+      key(u, index).thenAccept(k -> cache.prefetch(k, u, tenant, job, () -> fetch(u, k)));
+    }
   }
 
   /** The shard's cache key: from its manifest check, else from the store's ETag and size. */

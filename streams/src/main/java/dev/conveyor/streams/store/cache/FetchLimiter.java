@@ -39,6 +39,11 @@ public final class FetchLimiter {
     return f;
   }
 
+  /** Whether a GET asked now would start at once (nothing queued): when fetching ahead may go. */
+  public synchronized boolean idle() {
+    return nextFree <= System.nanoTime();
+  }
+
   /** Reserves a start time for a GET of {@code object} asked at {@code now}; returns how long until it. */
   synchronized long reserve(String object, long now) {
     long at = now;

@@ -37,9 +37,10 @@ public final class NodeCache implements AutoCloseable {
    * @param maxEntryBytes  objects larger than this are read through, not kept
    * @param s3GetsPerSecond fetches from S3 per second at most (0: no limit)
    * @param perObjectMillis the same object fetched from S3 at most once per this (0: no limit)
+   * @param prefetchBytes  bytes of entries fetched ahead of the plans and not read yet, at most (0: no prefetch)
    */
   public record Settings(long capacity, String policy, Map<String, Long> quotas, long maxEntryBytes,
-                         double s3GetsPerSecond, long perObjectMillis) {
+                         double s3GetsPerSecond, long perObjectMillis, long prefetchBytes) {
     public Settings {
       quotas = Map.copyOf(quotas);
     }
@@ -61,6 +62,8 @@ public final class NodeCache implements AutoCloseable {
   private final Map<String, EvictionPolicy<CacheKey>> tenantPolicies = new HashMap<>();
   private final EvictionPolicy<CacheKey> policy;
   private final Map<CacheKey, CompletableFuture<ByteString>> inFlight = new HashMap<>();
+  private final Map<CacheKey, Long> ahead = new HashMap<>(); // fetched ahead, not read since
+  private long aheadBytes;
   private long used;
   private long time;
 
@@ -216,6 +219,9 @@ public final class NodeCache implements AutoCloseable {
     synchronized (this) {
       time++;
       Entry e = entries.get(key);
+      if (counted) {
+        readAhead(key);
+      }
       if (e != null && e.present()) {
         policy.accessed(key, time);
         tenantPolicy(e.tenant()).accessed(key, time);
@@ -297,6 +303,52 @@ public final class NodeCache implements AutoCloseable {
     });
   }
 
+  /** {@code key}, if it was fetched ahead, no longer counts against the prefetch budget. */
+  private void readAhead(CacheKey key) {
+    Long b = ahead.remove(key);
+    if (b != null) {
+      aheadBytes -= b;
+    }
+  }
+
+  /**
+   * Fetches {@code key} ahead of its first read when this node is its primary owner, it is
+   * neither held nor on its way, the prefetch budget has room for it, the S3 limiter has no
+   * fetch waiting (demand comes first) and keeping it gives up no entry needed sooner.
+   */
+  public void prefetch(CacheKey key, URI uri, String tenant, String job, Supplier<CompletionStage<ByteString>> fromS3) {
+    if (peers.isPresent() && !peers.get().owners(key).get(0).equals(peers.get().self())) {
+      return;
+    }
+    synchronized (this) {
+      if (entries.containsKey(key) || inFlight.containsKey(key) || key.length() > settings.maxEntryBytes()
+          || aheadBytes + key.length() > settings.prefetchBytes() || !limiter.idle()
+          || used + key.length() > settings.capacity() && !worthAVictim(key)) {
+        return;
+      }
+      ahead.put(key, key.length());
+      aheadBytes += key.length();
+    }
+    List<String> replicas = peers.map(p -> p.owners(key).subList(1, p.owners(key).size())).orElse(List.of());
+    owned(key, tenant, () -> peers.isEmpty() ? fromS3Limited(key, tenant, fromS3)
+        : replicated(peers.get(), replicas, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3)), false)
+        .whenComplete((b, err) -> {
+          if (err != null) {
+            synchronized (this) {
+              readAhead(key);
+            }
+          }
+        });
+  }
+
+  /** Whether the entry the policy would give up now is read later than {@code key} (only the plan knows). */
+  private boolean worthAVictim(CacheKey key) {
+    if (!(policy instanceof PlanAware<CacheKey>) || entries.isEmpty()) {
+      return false;
+    }
+    return futures.after(key, time) < futures.after(policy.victim(time), time);
+  }
+
   private synchronized void dropCorrupt(CacheKey key, String tenant) {
     Entry e = entries.get(key);
     if (e != null) {
@@ -345,6 +397,7 @@ public final class NodeCache implements AutoCloseable {
   }
 
   private void forget(CacheKey key, Entry e) {
+    readAhead(key);
     entries.remove(key);
     used -= e.bytes();
     usedBy.merge(e.tenant(), -e.bytes(), Long::sum);

@@ -26,9 +26,11 @@ public final class PlanFutures implements NextUse<CacheKey> {
     final int slack;
     final long since; // the reads of all jobs when this one registered
     final java.util.BitSet done = new java.util.BitSet(); // positions read
+    final int[] reads; // the objects in reading order
     long clock;
 
-    Job(int slack, long since) {
+    Job(int[] reads, int slack, long since) {
+      this.reads = reads;
       this.slack = slack;
       this.since = since;
     }
@@ -74,7 +76,7 @@ public final class PlanFutures implements NextUse<CacheKey> {
    * fixed order): a read that far behind the job's clock is that read, not the next one.
    */
   public synchronized void register(String id, int[] reads, int slack) {
-    Job j = new Job(slack, seen);
+    Job j = new Job(reads.clone(), slack, seen);
     Map<Integer, List<Integer>> at = new HashMap<>();
     for (int t = 0; t < reads.length; t++) {
       at.computeIfAbsent(reads[t], k -> new ArrayList<>()).add(t);
@@ -109,6 +111,24 @@ public final class PlanFutures implements NextUse<CacheKey> {
         j.clock = Math.max(j.clock, at + 1);
       }
     }
+  }
+
+  /**
+   * The objects job {@code id} reads next, not read yet, at most {@code n} of them in reading
+   * order (each once): what its cache may fetch ahead.
+   */
+  public synchronized List<Integer> upcoming(String id, int n) {
+    Job j = jobs.get(id);
+    List<Integer> out = new ArrayList<>();
+    if (j == null) {
+      return out;
+    }
+    for (long p = Math.max(0, j.clock - j.slack); p < j.reads.length && out.size() < n; p++) {
+      if (!j.done.get((int) p) && !out.contains(j.reads[(int) p])) {
+        out.add(j.reads[(int) p]);
+      }
+    }
+    return out;
   }
 
   /** The job is done: its reads no longer count. */

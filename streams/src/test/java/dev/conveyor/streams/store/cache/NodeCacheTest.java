@@ -107,7 +107,11 @@ class NodeCacheTest {
   }
 
   NodeCache cache(Path folder, long capacity, String policy, Map<String, Long> quotas) {
-    return new NodeCache(new DiskTier(folder), new NodeCache.Settings(capacity, policy, quotas, 1L << 30, 0, 0),
+    return cache(folder, capacity, policy, quotas, 0);
+  }
+
+  NodeCache cache(Path folder, long capacity, String policy, Map<String, Long> quotas, long prefetch) {
+    return new NodeCache(new DiskTier(folder), new NodeCache.Settings(capacity, policy, quotas, 1L << 30, 0, 0, prefetch),
         Optional.empty());
   }
 
@@ -212,6 +216,25 @@ class NodeCacheTest {
     }
     // 36 reads of 12 shards: 12 cold misses each; LRU misses about every other read, the plan about 12 + 24/2
     assertThat(fetched.get("plan")).isLessThan(fetched.get("lru")).isLessThanOrEqualTo(12 + 12 + 2);
+  }
+
+  @Test
+  void withAPrefetchBudgetTheShardsAJobReadsNextAreFetchedBeforeItAsks() {
+    // the first epoch: without prefetch every read misses; with it, each read finds the shards
+    // the plan names next already fetched, and nothing is fetched twice
+    Counting s3 = new Counting();
+    try (NodeCache cache = cache(dir.resolve("prefetch"), 1L << 30, "plan", Map.of(), 4L * SHARD_BYTES)) {
+      CachingStore a = job(s3, cache, "job", "t", 5);
+      int[] reads = PlanReads.shards(plan(5), 1, 0, 1);
+      for (int shard : reads) {
+        assertThat(read(a, uris.get(shard), 0, Long.MAX_VALUE)).isEqualTo(direct(uris.get(shard), 0, Long.MAX_VALUE));
+        awaitSettled(cache);
+      }
+      var t = cache.metrics().byTenant().get("t");
+      assertThat(t.misses()).as("only the first read misses").isEqualTo(1);
+      assertThat(t.hits()).isEqualTo(reads.length - 1);
+      assertThat(s3.gets).allSatisfy((u, n) -> assertThat(n.get()).as(u.toString()).isEqualTo(1));
+    }
   }
 
   @Test
