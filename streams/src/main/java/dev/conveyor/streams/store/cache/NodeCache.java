@@ -22,9 +22,8 @@ import org.slf4j.LoggerFactory;
  * registered jobs' plans). With a cluster tier ({@link CachePeers}), an entry lives on its
  * owners only: another node asks them for it, and falls back to S3 when none answers.
  *
- * <p>Misses of one entry share one fetch. Fetches from S3 pass a {@link FetchLimiter}. A tenant
- * at its quota gives up its own entries for new ones; a full cache gives up the entries of the
- * tenant most over its quota first, else whatever the policy picks.
+ * <p>Misses of one entry share one fetch. Fetches from S3 pass a {@link FetchLimiter}. What is
+ * held, and what goes for room (by policy and tenants' quotas), is the {@link CacheIndex}'s.
  */
 public final class NodeCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeCache.class);
@@ -46,8 +45,6 @@ public final class NodeCache implements AutoCloseable {
     }
   }
 
-  private record Entry(long bytes, String tenant, boolean present) {}
-
   private final DiskTier disk;
   private final Settings settings;
   private final Optional<CachePeers> peers;
@@ -57,35 +54,32 @@ public final class NodeCache implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("conveyor-cache-timer"));
   private final FetchLimiter limiter;
   // guarded by this:
-  private final Map<CacheKey, Entry> entries = new HashMap<>();
-  private final Map<String, Long> usedBy = new HashMap<>();
-  private final Map<String, EvictionPolicy<CacheKey>> tenantPolicies = new HashMap<>();
-  private final EvictionPolicy<CacheKey> policy;
+  private final CacheIndex index;
   private final Map<CacheKey, CompletableFuture<ByteString>> inFlight = new HashMap<>();
   private final Map<CacheKey, Long> ahead = new HashMap<>(); // fetched ahead, not read since
   private long aheadBytes;
-  private long used;
   private long time;
 
   public NodeCache(DiskTier disk, Settings settings, Optional<CachePeers> peers) {
     this.disk = disk;
     this.settings = settings;
     this.peers = peers;
-    this.policy = EvictionPolicy.named(settings.policy(), futures);
     this.limiter = new FetchLimiter(settings.s3GetsPerSecond(), settings.perObjectMillis(), timer);
+    this.index = new CacheIndex(settings.capacity(), settings.quotas(), settings.policy(), futures, gone -> {
+      metrics.of(gone.getValue().tenant()).evictions.increment();
+      dropped(gone.getKey(), gone.getValue());
+    });
     List<DiskTier.Found> found = disk.scan();
     synchronized (this) {
       for (DiskTier.Found f : found) {
-        if (f.bytes() <= settings.capacity() && reserve(f.key(), f.bytes(), UNCLAIMED)) {
-          entries.put(f.key(), new Entry(f.bytes(), UNCLAIMED, true));
-        } else {
+        if (!index.reserve(f.key(), f.bytes(), UNCLAIMED, true, time)) {
           disk.delete(f.key());
         }
       }
-    }
-    if (!found.isEmpty()) {
-      LOG.info("shard cache in {}: {} entries kept from before, {} bytes of {}", disk.dir(), entries.size(), used,
-          settings.capacity());
+      if (!found.isEmpty()) {
+        LOG.info("shard cache in {}: {} entries kept from before, {} bytes of {}", disk.dir(), index.size(),
+            index.used(), settings.capacity());
+      }
     }
   }
 
@@ -104,7 +98,7 @@ public final class NodeCache implements AutoCloseable {
 
   /** Bytes held now, by tenant. */
   public synchronized Map<String, Long> usedByTenant() {
-    return new java.util.TreeMap<>(usedBy);
+    return index.usedByTenant();
   }
 
   /** Whether no fetch or write is under way (everything read so far is kept or dropped). */
@@ -113,8 +107,7 @@ public final class NodeCache implements AutoCloseable {
   }
 
   public synchronized boolean holds(CacheKey key) {
-    Entry e = entries.get(key);
-    return e != null && e.present();
+    return index.present(key);
   }
 
   /**
@@ -139,16 +132,15 @@ public final class NodeCache implements AutoCloseable {
   private CompletionStage<ByteString> get(CacheKey key, URI uri, String tenant, String job,
                                           Supplier<CompletionStage<ByteString>> fromS3, boolean counted) {
     if (peers.isEmpty()) {
-      return owned(key, tenant, () -> fromS3Limited(key, tenant, fromS3), counted);
+      return owned(key, tenant, () -> fromS3Replicated(key, uri, tenant, job, fromS3), counted);
     }
     CachePeers p = peers.get();
     List<String> owners = p.owners(key);
     int self = owners.indexOf(p.self());
     if (self >= 0) {
       List<String> before = owners.subList(0, self); // a replica asks the primary first
-      List<String> after = owners.subList(self + 1, owners.size());
       return owned(key, tenant, () -> fromPeers(p, before, 0, key, uri, tenant, job,
-          () -> replicated(p, after, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3))), counted);
+          () -> fromS3Replicated(key, uri, tenant, job, fromS3)), counted);
     }
     return fromPeers(p, owners, 0, key, uri, tenant, job, () -> {
       if (counted) {
@@ -162,22 +154,24 @@ public final class NodeCache implements AutoCloseable {
   public CompletionStage<ByteString> serve(CacheKey key, URI uri, String tenant, String job,
                                            Supplier<CompletionStage<ByteString>> fromS3) {
     futures.read(job, key.object());
-    List<String> after = List.of();
+    return owned(key, tenant, () -> fromS3Replicated(key, uri, tenant, job, fromS3), true);
+  }
+
+  /**
+   * {@code key} from S3 through the limiter; once it arrives, the owners after this node (its
+   * replicas, when this is the primary) are told to take their copies.
+   */
+  private CompletionStage<ByteString> fromS3Replicated(CacheKey key, URI uri, String tenant, String job,
+                                                       Supplier<CompletionStage<ByteString>> fromS3) {
+    List<String> replicas = List.of();
     if (peers.isPresent()) {
       List<String> owners = peers.get().owners(key);
       int self = owners.indexOf(peers.get().self());
-      after = self >= 0 ? owners.subList(self + 1, owners.size()) : List.of();
+      replicas = self >= 0 ? owners.subList(self + 1, owners.size()) : List.of();
     }
-    List<String> replicas = after;
-    return owned(key, tenant, () -> peers.isEmpty() ? fromS3Limited(key, tenant, fromS3)
-        : replicated(peers.get(), replicas, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3)), true);
-  }
-
-  /** Once {@code fetched} (from S3) arrives, the owners after this one are told to take their copies. */
-  private static CompletionStage<ByteString> replicated(CachePeers p, List<String> replicas, CacheKey key, URI uri,
-                                                        String tenant, String job, CompletionStage<ByteString> fetched) {
-    return fetched.thenApply(b -> {
-      replicas.forEach(r -> p.replicate(r, key, uri, tenant, job));
+    List<String> after = replicas;
+    return fromS3Limited(key, tenant, fromS3).thenApply(b -> {
+      after.forEach(r -> peers.get().replicate(r, key, uri, tenant, job));
       return b;
     });
   }
@@ -218,13 +212,11 @@ public final class NodeCache implements AutoCloseable {
     CompletableFuture<ByteString> mine;
     synchronized (this) {
       time++;
-      Entry e = entries.get(key);
       if (counted) {
         readAhead(key);
       }
-      if (e != null && e.present()) {
-        policy.accessed(key, time);
-        tenantPolicy(e.tenant()).accessed(key, time);
+      if (index.present(key)) {
+        index.accessed(key, time);
         return CompletableFuture.supplyAsync(() -> disk.read(key), io).thenCompose(l -> {
           if (l.ok()) {
             if (counted) {
@@ -232,7 +224,9 @@ public final class NodeCache implements AutoCloseable {
             }
             return CompletableFuture.completedFuture(l.bytes());
           }
-          LOG.warn("shard cache entry {} dropped and fetched again: {}", key, l.problem());
+          if (!"missing".equals(l.problem())) { // missing: evicted since this read began
+            LOG.warn("shard cache entry {} dropped and fetched again: {}", key, l.problem());
+          }
           dropCorrupt(key, tenant);
           return owned(key, tenant, fetch, counted);
         });
@@ -268,10 +262,9 @@ public final class NodeCache implements AutoCloseable {
   private void keep(CacheKey key, String tenant, ByteString bytes, CompletableFuture<ByteString> fetch) {
     boolean room;
     synchronized (this) {
-      room = bytes.size() == key.length() && bytes.size() <= settings.maxEntryBytes() && reserve(key, bytes.size(), tenant);
-      if (room) {
-        entries.put(key, new Entry(bytes.size(), tenant, false));
-      } else {
+      room = bytes.size() == key.length() && bytes.size() <= settings.maxEntryBytes()
+          && index.get(key) == null && index.reserve(key, bytes.size(), tenant, false, time);
+      if (!room) {
         inFlight.remove(key, fetch);
       }
     }
@@ -289,12 +282,12 @@ public final class NodeCache implements AutoCloseable {
       }
       synchronized (this) {
         inFlight.remove(key, fetch);
-        Entry e = entries.get(key);
+        CacheIndex.Entry e = index.get(key);
         if (e != null && !e.present()) {
           if (written) {
-            entries.put(key, new Entry(e.bytes(), e.tenant(), true));
+            index.written(key);
           } else {
-            forget(key, e);
+            dropped(key, index.forget(key));
           }
         } else if (e == null && written) {
           disk.delete(key); // evicted while it was written
@@ -321,17 +314,15 @@ public final class NodeCache implements AutoCloseable {
       return;
     }
     synchronized (this) {
-      if (entries.containsKey(key) || inFlight.containsKey(key) || key.length() > settings.maxEntryBytes()
+      if (index.get(key) != null || inFlight.containsKey(key) || key.length() > settings.maxEntryBytes()
           || aheadBytes + key.length() > settings.prefetchBytes() || !limiter.idle()
-          || used + key.length() > settings.capacity() && !worthAVictim(key)) {
+          || !index.fits(key.length()) && !index.worthAVictim(key, time)) {
         return;
       }
       ahead.put(key, key.length());
       aheadBytes += key.length();
     }
-    List<String> replicas = peers.map(p -> p.owners(key).subList(1, p.owners(key).size())).orElse(List.of());
-    owned(key, tenant, () -> peers.isEmpty() ? fromS3Limited(key, tenant, fromS3)
-        : replicated(peers.get(), replicas, key, uri, tenant, job, fromS3Limited(key, tenant, fromS3)), false)
+    owned(key, tenant, () -> fromS3Replicated(key, uri, tenant, job, fromS3), false)
         .whenComplete((b, err) -> {
           if (err != null) {
             synchronized (this) {
@@ -341,75 +332,20 @@ public final class NodeCache implements AutoCloseable {
         });
   }
 
-  /** Whether the entry the policy would give up now is read later than {@code key} (only the plan knows). */
-  private boolean worthAVictim(CacheKey key) {
-    if (!(policy instanceof PlanAware<CacheKey>) || entries.isEmpty()) {
-      return false;
-    }
-    return futures.after(key, time) < futures.after(policy.victim(time), time);
-  }
-
   private synchronized void dropCorrupt(CacheKey key, String tenant) {
-    Entry e = entries.get(key);
+    CacheIndex.Entry e = index.forget(key);
     if (e != null) {
-      forget(key, e);
+      dropped(key, e);
       metrics.of(tenant).corrupt.increment();
     }
   }
 
-  /** Makes room for {@code bytes} of {@code tenant}'s and accounts them; false when they cannot fit. */
-  private boolean reserve(CacheKey key, long bytes, String tenant) {
-    long quota = settings.quotas().getOrDefault(tenant, settings.capacity());
-    if (bytes > quota || bytes > settings.capacity()) {
-      return false;
-    }
-    while (usedBy.getOrDefault(tenant, 0L) + bytes > quota) {
-      evict(tenantPolicy(tenant).victim(time));
-    }
-    while (used + bytes > settings.capacity()) {
-      String over = mostOverQuota();
-      evict(over != null ? tenantPolicy(over).victim(time) : policy.victim(time));
-    }
-    used += bytes;
-    usedBy.merge(tenant, bytes, Long::sum);
-    policy.admitted(key, time);
-    tenantPolicy(tenant).admitted(key, time);
-    return true;
-  }
-
-  private String mostOverQuota() {
-    String worst = null;
-    long by = 0;
-    for (Map.Entry<String, Long> u : usedBy.entrySet()) {
-      long over = u.getValue() - settings.quotas().getOrDefault(u.getKey(), settings.capacity());
-      if (over > by || (over == by && over > 0 && u.getKey().compareTo(worst) < 0)) {
-        worst = u.getKey();
-        by = over;
-      }
-    }
-    return worst;
-  }
-
-  private void evict(CacheKey victim) {
-    Entry e = entries.get(victim);
-    metrics.of(e.tenant()).evictions.increment();
-    forget(victim, e);
-  }
-
-  private void forget(CacheKey key, Entry e) {
+  /** An entry left the index: its file goes, and it no longer counts as fetched ahead. */
+  private void dropped(CacheKey key, CacheIndex.Entry e) {
     readAhead(key);
-    entries.remove(key);
-    used -= e.bytes();
-    usedBy.merge(e.tenant(), -e.bytes(), Long::sum);
-    policy.removed(key);
-    tenantPolicy(e.tenant()).removed(key);
-    if (e.present()) {
+    if (e != null && e.present()) {
       disk.delete(key);
     }
-  }
-
-  private EvictionPolicy<CacheKey> tenantPolicy(String tenant) {
-    return tenantPolicies.computeIfAbsent(tenant, t -> EvictionPolicy.named(settings.policy(), futures));
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
