@@ -8,7 +8,6 @@ import dev.conveyor.streams.plan.ShuffleQuality;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -255,52 +254,13 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  @Option(names = "--cache-ranks", split = ",", defaultValue = "1,8,64", description = "cache: rank counts (default: ${DEFAULT-VALUE}).")
-  int[] cacheRanks;
-
-  @Option(names = "--cache-jobs", split = ",", defaultValue = "1,2,4", description = "cache: jobs sharing the shards (default: ${DEFAULT-VALUE}).")
-  int[] cacheJobs;
-
-  @Option(names = "--nodes", split = ",", defaultValue = "1000,10000,100000", description = "cache: ring sizes modelled (default: ${DEFAULT-VALUE}; 0: no ring model).")
-  int[] nodes;
-
-  @Option(names = "--keys-per-node", defaultValue = "4000", description = "cache: keys per node in the ring model (default: ${DEFAULT-VALUE}).")
-  int keysPerNode;
-
-  @Option(names = "--chart", paramLabel = "PNG", defaultValue = "bench-cache.png", description = "cache: where the chart goes (default: ${DEFAULT-VALUE}).")
-  java.nio.file.Path chart;
-
-  private Integer cache() throws Exception {
-    if (java.util.Arrays.stream(cacheRanks).anyMatch(r -> r < 1) || java.util.Arrays.stream(cacheJobs).anyMatch(j -> j < 1)
-        || java.util.Arrays.stream(nodes).anyMatch(n -> n < 0) || keysPerNode < 1) {
-      throw new ConveyorCli.UsageException("--cache-ranks, --cache-jobs and --keys-per-node must be at least 1, --nodes at least 0");
-    }
-    PrintWriter err = spec.commandLine().getErr();
-    Consumer<String> progress = line -> {
-      err.println("bench: " + line);
-      err.flush();
-    };
-    var replays = dev.conveyor.bench.CacheBench.replays(cacheRanks, cacheJobs, new double[] {0.3, 0.5, 0.7}, progress);
-    java.util.List<dev.conveyor.bench.CacheBench.RingModel> rings = new java.util.ArrayList<>();
-    double perNode = dev.conveyor.config.CacheSettings.fromConfig(com.typesafe.config.ConfigFactory.load()).s3GetsPerSecond();
-    for (int n : nodes) {
-      if (n > 0) {
-        rings.add(dev.conveyor.bench.CacheBench.ring(n, keysPerNode, 3, perNode, 15));
-        progress.accept("ring of " + n + " nodes: " + rings.get(rings.size() - 1).seconds() + " s");
-      }
-    }
-    dev.conveyor.bench.CacheChart.write(replays, cacheRanks[cacheRanks.length - 1], cacheJobs[0], chart);
-    progress.accept("chart: " + chart.toAbsolutePath());
-    PrintWriter out = spec.commandLine().getOut();
-    out.println(json ? dev.conveyor.bench.CacheBench.jsonLines(replays, rings)
-        : dev.conveyor.bench.CacheBench.text(replays, rings));
-    return ConveyorCli.EXIT_OK;
-  }
+  @CommandLine.Mixin
+  CacheBenchFlags cache;
 
   @Override
   public Integer call() throws Exception {
     if ("cache".equals(what)) {
-      return cache();
+      return cache.run(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
     }
     if ("decode".equals(what)) {
       return decode();
