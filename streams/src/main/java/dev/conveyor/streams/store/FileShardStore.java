@@ -45,8 +45,11 @@ public final class FileShardStore implements ShardStore {
   public CompletionStage<ObjectStat> stat(URI object) {
     Path p = path(object);
     try {
+      // not a content hash: the file's own identity (where it is, its size, when it last changed)
+      String where = java.util.HexFormat.of().formatHex(ShardCheck.newSha256().digest(
+          p.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0, 12);
       return CompletableFuture.completedFuture(new ObjectStat(Files.size(p),
-          Files.size(p) + "-" + Files.getLastModifiedTime(p).toMillis()));
+          where + "-" + Files.size(p) + "-" + Files.getLastModifiedTime(p).to(java.util.concurrent.TimeUnit.NANOSECONDS)));
     } catch (IOException e) {
       return CompletableFuture.failedFuture(new ShardReadException(object, "cannot stat: " + e, e));
     }

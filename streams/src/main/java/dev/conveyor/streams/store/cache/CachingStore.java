@@ -72,8 +72,8 @@ public final class CachingStore extends ForwardingShardStore {
     if (index == null || length <= 0) {
       return inner.read(shard, offset, length);
     }
-    return Source.completionStageSource(key(shard, index).thenCompose(k -> {
-      if (k.length() > cache.settings().maxEntryBytes()) {
+    return Source.completionStageSource(key(shard, index).handle((k, unknown) -> k).thenCompose(k -> {
+      if (k == null || k.length() > cache.settings().maxEntryBytes()) { // no identity (the HEAD failed), or too large
         return CompletableFuture.completedFuture(inner.read(shard, offset, length));
       }
       CompletionStage<ByteString> got = cache.read(k, shard, tenant, job, () -> fetch(shard, k));
@@ -93,20 +93,23 @@ public final class CachingStore extends ForwardingShardStore {
     }
     for (int index : cache.futures().upcoming(job, horizon)) {
       URI u = byIndex.get(index);
-      key(u, index).thenAccept(k -> cache.prefetch(k, u, tenant, job, () -> fetch(u, k)));
+      key(u, index).thenAccept(k -> cache.prefetch(k, u, tenant, job, () -> fetch(u, k))).exceptionally(e -> null);
     }
   }
 
-  /** The shard's cache key: from its manifest check, else from the store's ETag and size. */
+  /** The shard's cache key: from its manifest check, else from the store's ETag and size (a failed HEAD is asked again). */
   private CompletionStage<CacheKey> key(URI shard, int index) {
-    return keys.computeIfAbsent(shard, u -> {
+    CompletableFuture<CacheKey> k = keys.computeIfAbsent(shard, u -> {
       var fromManifest = CacheKey.whole(checks.getOrDefault(u.toString(), ShardCheck.NONE));
-      CompletableFuture<CacheKey> k = fromManifest.isPresent() ? CompletableFuture.completedFuture(fromManifest.get())
+      return fromManifest.isPresent() ? CompletableFuture.completedFuture(fromManifest.get())
           : inner.stat(u).thenApply(CacheKey::whole).toCompletableFuture();
-      return k.thenApply(key -> {
+    });
+    return k.whenComplete((key, err) -> {
+      if (err != null) {
+        keys.remove(shard, k);
+      } else {
         cache.futures().identify(job, index, key.object());
-        return key;
-      });
+      }
     });
   }
 

@@ -149,6 +149,21 @@ class NodeCacheTest {
   }
 
   @Test
+  void withoutAManifestShardsAreNamedByTheStoresVersionTagAndSizeAndStillSharedOnce() {
+    Counting s3 = new Counting();
+    try (NodeCache cache = cache(dir.resolve("etag"), 1L << 30, "lru", Map.of())) {
+      CachingStore a = new CachingStore(s3, cache, "job-a", "t", plan(1), 1, 1, Map.of(), kit.mat);
+      CachingStore b = new CachingStore(s3, cache, "job-b", "t", plan(2), 1, 1, Map.of(), kit.mat);
+      for (URI u : uris) {
+        assertThat(read(a, u, 10, 100)).isEqualTo(direct(u, 10, 100));
+        assertThat(read(b, u, 0, Long.MAX_VALUE)).isEqualTo(direct(u, 0, Long.MAX_VALUE));
+      }
+      assertThat(s3.gets).hasSize(SHARDS).allSatisfy((u, n) -> assertThat(n.get()).as(u.toString()).isEqualTo(1));
+      assertThat(cache.metrics().byTenant().get("t").hits()).isEqualTo(SHARDS);
+    }
+  }
+
+  @Test
   void aCorruptOrTornEntryIsFetchedAgainNeverServed() throws IOException {
     Counting s3 = new Counting();
     Path folder = dir.resolve("corrupt");
