@@ -26,6 +26,13 @@ final class CacheBenchFlags {
   @Option(names = "--chart", paramLabel = "PNG", defaultValue = "bench-cache.png", description = "cache: where the chart goes (default: ${DEFAULT-VALUE}).")
   java.nio.file.Path chart;
 
+  @Option(names = "--transfer", paramLabel = "SIZE", description = "cache: instead, an entry of SIZE bytes (e.g. 64MiB)"
+      + " moved between two nodes over Artery and over HTTP, --transfer-rounds times.")
+  String transfer;
+
+  @Option(names = "--transfer-rounds", defaultValue = "5", description = "cache: rounds of --transfer (default: ${DEFAULT-VALUE}).")
+  int transferRounds;
+
   Integer run(PrintWriter out, PrintWriter err, boolean json) throws Exception {
     if (Arrays.stream(cacheRanks).anyMatch(r -> r < 1) || Arrays.stream(cacheJobs).anyMatch(j -> j < 1)
         || Arrays.stream(nodes).anyMatch(n -> n < 0) || keysPerNode < 1) {
@@ -35,6 +42,17 @@ final class CacheBenchFlags {
       err.println("bench: " + line);
       err.flush();
     };
+    if (transfer != null) {
+      long bytes = com.typesafe.config.ConfigFactory.parseString("b = " + transfer).getBytes("b");
+      if (bytes < 1 || bytes > Integer.MAX_VALUE - 16 || transferRounds < 1) {
+        throw new ConveyorCli.UsageException("--transfer takes a size up to 2 GiB, --transfer-rounds at least 1");
+      }
+      try (Scratch scratch = Scratch.create("conveyor-bench-cache-")) {
+        var r = dev.conveyor.bench.CacheTransferBench.run(scratch.dir, bytes, transferRounds, progress);
+        out.println(json ? dev.conveyor.streams.json.Json.compact(r.json()) : r.text());
+      }
+      return ConveyorCli.EXIT_OK;
+    }
     var replays = CacheBench.replays(cacheRanks, cacheJobs, new double[] {0.3, 0.5, 0.7}, progress);
     List<CacheBench.RingModel> rings = new ArrayList<>();
     double perNode = dev.conveyor.config.CacheSettings.fromConfig(com.typesafe.config.ConfigFactory.load()).s3GetsPerSecond();

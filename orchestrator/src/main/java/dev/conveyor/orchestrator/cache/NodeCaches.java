@@ -56,11 +56,24 @@ public final class NodeCaches implements AutoCloseable {
   private final Map<String, ShardStore> storesByScheme = new ConcurrentHashMap<>();
   private final Function<URI, ShardStore> stores;
   private volatile Ring ring = new Ring(Set.of(), null);
+  private final java.util.function.Supplier<Optional<String>> httpUrl; // this node's HTTP server, once it serves one
+  private final java.util.concurrent.atomic.AtomicLong handedOverHttp = new java.util.concurrent.atomic.AtomicLong();
+  private final Map<String, HandOff> handOffs = new ConcurrentHashMap<>(); // by token
+  private final java.security.SecureRandom tokens = new java.security.SecureRandom();
+  private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+
+  /** An entry waiting to be taken over HTTP by the peer that asked for it. */
+  private record HandOff(ByteString bytes, long until) {}
+
+  /** How long a peer has to take an entry handed to it over HTTP. */
+  static final Duration HAND_OFF_TIME = Duration.ofSeconds(60);
 
   private record Ring(Set<String> members, SlotRing slots) {}
 
-  private NodeCaches(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores) {
+  private NodeCaches(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores,
+                     java.util.function.Supplier<Optional<String>> httpUrl) {
     this.system = system;
+    this.httpUrl = httpUrl;
     this.settings = settings;
     this.stores = stores;
     this.mat = Materializer.createMaterializer(system);
@@ -73,14 +86,16 @@ public final class NodeCaches implements AutoCloseable {
 
   /**
    * The node's cache when its settings enable one: its peer actor registered, the ring kept
-   * over the members that serve one; {@code stores} open the stores misses are read from.
+   * over the members that serve one; {@code stores} open the stores misses are read from, and
+   * {@code httpUrl} says where this node serves HTTP (peers take entries there), once it does.
    */
-  public static Optional<NodeCaches> start(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores) {
+  public static Optional<NodeCaches> start(ActorSystem<?> system, CacheSettings settings, Function<URI, ShardStore> stores,
+                                           java.util.function.Supplier<Optional<String>> httpUrl) {
     if (!settings.enabled()) {
       return Optional.empty();
     }
-    NodeCaches c = new NodeCaches(system, settings, stores);
-    system.systemActorOf(CachePeer.create(c.cache, c::storeFor, c.mat), "cache-peer", Props.empty());
+    NodeCaches c = new NodeCaches(system, settings, stores, httpUrl);
+    system.systemActorOf(CachePeer.create(c.cache, c::storeFor, c::handOff, c.mat), "cache-peer", Props.empty());
     system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
       return Behaviors.receiveMessage(l -> {
@@ -106,6 +121,50 @@ public final class NodeCaches implements AutoCloseable {
   public ShardStore wrap(ShardStore store, String job, String tenant, DataPlan plan, int world, int epochs,
                          Map<String, ShardCheck> checks) {
     return new CachingStore(store, cache, job, tenant, plan, world, epochs, checks, mat);
+  }
+
+  /**
+   * Where a peer takes {@code bytes} over HTTP — a one-time URL on this node's HTTP server,
+   * valid for {@link #HAND_OFF_TIME} — or empty when this node serves no HTTP.
+   */
+  Optional<String> handOff(ByteString bytes) {
+    Optional<String> served = httpUrl.get();
+    if (served.isEmpty()) {
+      return Optional.empty();
+    }
+    String at = served.get();
+    long now = System.nanoTime();
+    handOffs.values().removeIf(h -> h.until() < now);
+    byte[] t = new byte[24];
+    tokens.nextBytes(t);
+    String token = java.util.HexFormat.of().formatHex(t);
+    handOffs.put(token, new HandOff(bytes, now + HAND_OFF_TIME.toNanos()));
+    return Optional.of(at + "cache-entry?token=" + token);
+  }
+
+  /** The entry handed off under {@code token}, once (an unknown or expired token: empty). */
+  public Optional<ByteString> take(String token) {
+    HandOff h = handOffs.remove(token);
+    if (h == null || h.until() < System.nanoTime()) {
+      return Optional.empty();
+    }
+    handedOverHttp.incrementAndGet();
+    return Optional.of(h.bytes());
+  }
+
+  /** Entries peers took from this node over HTTP. */
+  public long handedOverHttp() {
+    return handedOverHttp.get();
+  }
+
+  /** {@code key} of object {@code uri} from this node's cache, as a peer asking it would get it. */
+  public CompletionStage<ByteString> serve(CacheKey key, URI uri, String tenant, String job) {
+    return cache.serve(key, uri, tenant, job, () -> CachingStore.fetch(storeFor(uri), uri, key, mat));
+  }
+
+  /** {@code key} of object {@code uri} from the cache peer on member {@code node}, over Artery (as readers get it). */
+  public CompletionStage<ByteString> fetchFrom(String node, CacheKey key, URI uri, String tenant, String job) {
+    return new Peers().fetch(node, key, uri, tenant, job);
   }
 
   /** The members the ring is over now. */
@@ -159,6 +218,15 @@ public final class NodeCaches implements AutoCloseable {
               replyTo -> new CachePeer.Fetch(key.toString(), uri.toString(), tenant, job, replyTo), timeout,
               system.scheduler())
           .thenCompose(reply -> {
+            if (reply instanceof CachePeer.At at) {
+              return http.sendAsync(java.net.http.HttpRequest.newBuilder(URI.create(at.url())).timeout(timeout).build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+                    if (r.statusCode() != 200) {
+                      throw new IllegalStateException(node + " did not hand " + key + " over: HTTP " + r.statusCode());
+                    }
+                    return ByteString.fromArrayUnsafe(r.body());
+                  });
+            }
             if (reply instanceof CachePeer.Served s) {
               return s.bytes().getSource().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat);
             }

@@ -106,8 +106,10 @@ public final class ClusterNode {
       return Optional.empty();
     }
     try {
-      return Optional.of(PekkoManagement.get(Adapter.toClassic(system)).start().toCompletableFuture()
-          .orTimeout(30, TimeUnit.SECONDS).join().toString());
+      String url = PekkoManagement.get(Adapter.toClassic(system)).start().toCompletableFuture()
+          .orTimeout(30, TimeUnit.SECONDS).join().toString();
+      NodeState.get(system).http(url);
+      return Optional.of(url);
     } catch (java.util.concurrent.CompletionException e) {
       throw new SettingsException(NodeSettings.PATH + ".http.port", "cannot serve HTTP on " + n.httpHostname() + ":"
           + n.httpPort() + " (" + e.getCause().getMessage() + "): several nodes on one machine need a port each"

@@ -159,7 +159,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     this.mat = Materializer.createMaterializer(ctx);
     this.node = ctx.getSystem().address().toString();
     this.caches = roles.contains(WORKER)
-        ? NodeCaches.start(ctx.getSystem(), CacheSettings.fromConfig(ctx.getSystem().settings().config()), stores)
+        ? NodeCaches.start(ctx.getSystem(), CacheSettings.fromConfig(ctx.getSystem().settings().config()), stores,
+            () -> NodeState.get(ctx.getSystem()).http())
         : java.util.Optional.empty();
     caches.ifPresent(c -> NodeState.get(ctx.getSystem()).cache(c));
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));

@@ -198,6 +198,8 @@ final class NodeMetrics extends Collector {
         metrics.s3Gets()));
     out.add(new CounterMetricFamily("conveyor_cache_s3_limited_total",
         "Fetches from S3 that waited for the rate limit (the fall-back held back).", metrics.limitedFetches()));
+    out.add(new CounterMetricFamily("conveyor_cache_handed_over_http_total",
+        "Entries other nodes took from this one over HTTP.", caches.handedOverHttp()));
     out.add(new GaugeMetricFamily("conveyor_cache_ring_members", "Reachable nodes the cache ring is over.",
         caches.ringMembers().size()));
   }

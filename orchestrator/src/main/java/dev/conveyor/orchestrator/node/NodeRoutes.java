@@ -63,7 +63,15 @@ public final class NodeRoutes implements ManagementRouteProvider {
         path("metrics", () -> get(() -> complete(HttpEntities.create(
             MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8), metrics.scrape())))),
         path("status", () -> get(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status())))),
-        path("trainer", () -> get(() -> parameter("rank", rank -> attach(rank)))));
+        path("trainer", () -> get(() -> parameter("rank", rank -> attach(rank)))),
+        path("cache-entry", () -> get(() -> parameter("token", this::cacheEntry))));
+  }
+
+  /** A cache entry handed to a peer under a one-time token ({@code CachePeer.At}); 404 for any other token. */
+  private Route cacheEntry(String token) {
+    return state.cache().flatMap(c -> c.take(token))
+        .map(b -> complete(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, b)))
+        .orElseGet(() -> complete(StatusCodes.NOT_FOUND, "no cache entry waits under this token\n"));
   }
 
   /**

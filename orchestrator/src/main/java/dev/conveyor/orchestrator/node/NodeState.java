@@ -131,6 +131,17 @@ public final class NodeState implements Extension {
   }
 
   private volatile dev.conveyor.orchestrator.cache.NodeCaches cache;
+  private volatile String http;
+
+  /** This node serves HTTP at {@code url}. */
+  public void http(String url) {
+    this.http = url.endsWith("/") ? url : url + "/";
+  }
+
+  /** Where this node serves HTTP ({@code http://host:port/}), once it does. */
+  public java.util.Optional<String> http() {
+    return java.util.Optional.ofNullable(http);
+  }
 
   /** This node's shard cache (a worker with the cache enabled). */
   public void cache(dev.conveyor.orchestrator.cache.NodeCaches cache) {

@@ -139,16 +139,19 @@ class ClusterCacheTest {
     assertThat(gets).hasSize(datasets.get("a").shards().size()).allSatisfy((shard, n) -> assertThat(n).as(shard).isEqualTo(1));
     double hits = 0;
     double fromPeers = 0;
+    double overHttp = 0;
     for (String c : List.of("cache1", "cache2", "cache3")) {
       String page = get(nodes.http(c) + "/metrics").body();
       assertThat(metric(page, "conveyor_cache_ring_members")).as(c).isEqualTo(3);
       hits += metric(page, "conveyor_cache_hits_total");
       fromPeers += metric(page, "conveyor_cache_bytes_from_peers_total");
+      overHttp += metric(page, "conveyor_cache_handed_over_http_total");
     }
     System.err.printf("cache over 3 epochs: %d shards, %d GETs, %.0f hits, %.0f bytes between nodes%n",
         gets.size(), gets.values().stream().mapToLong(Long::longValue).sum(), hits, fromPeers);
     assertThat(hits).isPositive();
     assertThat(fromPeers).as("readers took shards other nodes own from them").isPositive();
+    assertThat(overHttp).as("over the owners' HTTP servers").isPositive();
 
     // replication 2: each shard is held by two nodes, the replica's copy taken from the primary
     long dataset = datasets.get("a").shards().stream().mapToLong(dev.conveyor.streams.synth.ShardInfo::bytes).sum();
