@@ -5,6 +5,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
+import dev.conveyor.orchestrator.cache.CachePeer;
 import dev.conveyor.orchestrator.cache.NodeCaches;
 import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeState;
@@ -88,7 +89,7 @@ public final class CacheTransferBench {
       String ownerName = Cluster.get(owner).selfMember().address().toString();
       ServerBinding http = Http.get(owner).newServerAt("127.0.0.1", 0).bind(Directives.get(() ->
           Directives.onSuccess(owning.serve(key, uri, "bench", "bench"), b -> Directives.complete(
-              HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, Source.from(chunks(b)))))))
+              HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, Source.from(CachePeer.chunks(b)))))))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       HttpClient client = HttpClient.newHttpClient();
       URI at = URI.create("http://127.0.0.1:" + http.localAddress().getPort() + "/");
@@ -127,14 +128,6 @@ public final class CacheTransferBench {
           http.port = -1, cache { enabled = true, dir = "%s" } }
         """.formatted(port, seed, cacheDir.toString())).withFallback(ConfigFactory.load());
     return ClusterNode.start(NodeSettings.fromConfig(c), S3Settings.fromConfig(c), c);
-  }
-
-  private static List<ByteString> chunks(ByteString b) {
-    List<ByteString> out = new ArrayList<>();
-    for (int i = 0; i < b.size(); i += 256 * 1024) {
-      out.add(b.slice(i, Math.min(b.size(), i + 256 * 1024)));
-    }
-    return out;
   }
 
   private static double median(List<Double> xs) {

@@ -1,15 +1,11 @@
 package dev.conveyor.orchestrator.cache;
 
-import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.cache.CacheKey;
-import dev.conveyor.streams.store.cache.CachingStore;
-import dev.conveyor.streams.store.cache.NodeCache;
 import dev.conveyor.workers.wire.WireMessage;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -58,29 +54,37 @@ public final class CachePeer {
   /** Why the entry could not be had here. */
   public record NotServed(String reason) implements Reply {}
 
-  /** Serves entries from {@code cache}, reading misses with {@code stores} (by URI). */
-  public static Behavior<Command> create(NodeCache cache, Function<URI, ShardStore> stores,
-                                         Function<ByteString, Optional<String>> handOff, Materializer mat) {
+  /** What a peer serves from: its node's cache. */
+  interface Owner {
+    /** {@code key} of {@code uri} from this node's cache (S3 on a miss). */
+    java.util.concurrent.CompletionStage<ByteString> serve(CacheKey key, URI uri, String tenant, String job);
+
+    /** Takes a replica's copy of {@code key}. */
+    void replicate(CacheKey key, URI uri, String tenant, String job);
+
+    /** Where the asker takes {@code bytes} over HTTP, or empty when this node serves none. */
+    Optional<String> handOff(ByteString bytes);
+  }
+
+  /** Serves entries from {@code owner}; stream refs of its chunks are run with {@code mat}. */
+  static Behavior<Command> create(Owner owner, Materializer mat) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       return Behaviors.receive(Command.class)
           .onMessage(Replicate.class, r -> {
             try {
-              CacheKey key = CacheKey.parse(r.key());
-              URI uri = URI.create(r.uri());
-              cache.replicate(key, uri, r.tenant(), r.job(), () -> CachingStore.fetch(stores.apply(uri), uri, key, mat));
+              owner.replicate(CacheKey.parse(r.key()), URI.create(r.uri()), r.tenant(), r.job());
             } catch (IllegalArgumentException e) {
               ctx.getLog().warn("cache replica request refused: {}", e.getMessage());
             }
             return Behaviors.same();
           })
-          .onMessage(Fetch.class, f -> serve(f, cache, stores, handOff, mat))
+          .onMessage(Fetch.class, f -> serve(f, owner, mat))
           .build();
     });
   }
 
-  private static Behavior<Command> serve(Fetch f, NodeCache cache, Function<URI, ShardStore> stores,
-                                         Function<ByteString, Optional<String>> handOff, Materializer mat) {
+  private static Behavior<Command> serve(Fetch f, Owner owner, Materializer mat) {
     CacheKey key;
     URI uri;
     try {
@@ -90,8 +94,8 @@ public final class CachePeer {
       f.replyTo().tell(new NotServed(e.getMessage()));
       return Behaviors.same();
     }
-    cache.serve(key, uri, f.tenant(), f.job(), () -> CachingStore.fetch(stores.apply(uri), uri, key, mat))
-        .thenApply(bytes -> handOff.apply(bytes).<Reply>map(At::new)
+    owner.serve(key, uri, f.tenant(), f.job())
+        .thenApply(bytes -> owner.handOff(bytes).<Reply>map(At::new)
             .orElseGet(() -> new Served(Source.from(chunks(bytes)).runWith(StreamRefs.<ByteString>sourceRef(), mat))))
         .whenComplete((reply, err) -> f.replyTo().tell(err == null ? reply
             : new NotServed(err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
@@ -99,7 +103,8 @@ public final class CachePeer {
     return Behaviors.same();
   }
 
-  static List<ByteString> chunks(ByteString b) {
+  /** {@code b} in slices of {@link #CHUNK} bytes (no copy). */
+  public static List<ByteString> chunks(ByteString b) {
     List<ByteString> out = new ArrayList<>(b.size() / CHUNK + 1);
     for (int i = 0; i < b.size(); i += CHUNK) {
       out.add(b.slice(i, Math.min(b.size(), i + CHUNK)));

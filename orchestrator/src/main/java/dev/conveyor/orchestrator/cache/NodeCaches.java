@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * stops answering hands its share to the next owners at once (and gets it back when it is
  * reachable again). Jobs' stores are wrapped with {@link #wrap}.
  */
-public final class NodeCaches implements AutoCloseable {
+public final class NodeCaches implements CachePeer.Owner, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeCaches.class);
 
   private final ActorSystem<?> system;
@@ -55,6 +55,7 @@ public final class NodeCaches implements AutoCloseable {
   private final Map<String, ActorRef<CachePeer.Command>> peers = new ConcurrentHashMap<>(); // by member address
   private final Map<String, ShardStore> storesByScheme = new ConcurrentHashMap<>();
   private final Function<URI, ShardStore> stores;
+  private final Peers peerTier = new Peers();
   private volatile Ring ring = new Ring(Set.of(), null);
   private final java.util.function.Supplier<Optional<String>> httpUrl; // this node's HTTP server, once it serves one
   private final java.util.concurrent.atomic.AtomicLong handedOverHttp = new java.util.concurrent.atomic.AtomicLong();
@@ -79,7 +80,7 @@ public final class NodeCaches implements AutoCloseable {
     this.mat = Materializer.createMaterializer(system);
     this.cache = new NodeCache(new DiskTier(settings.folder()), new NodeCache.Settings(settings.bytes(),
         settings.policy(), settings.quotas(), settings.maxEntryBytes(), settings.s3GetsPerSecond(),
-        settings.sameObjectMillis(), settings.prefetchBytes()), Optional.of(new Peers()));
+        settings.sameObjectMillis(), settings.prefetchBytes()), Optional.of(peerTier));
     LOG.info("shard cache: {} in {}, policy {}, {} GETs/s to S3 at most, replication {}", settings.bytes(),
         settings.folder(), settings.policy(), settings.s3GetsPerSecond(), settings.replication());
   }
@@ -95,7 +96,7 @@ public final class NodeCaches implements AutoCloseable {
       return Optional.empty();
     }
     NodeCaches c = new NodeCaches(system, settings, stores, httpUrl);
-    system.systemActorOf(CachePeer.create(c.cache, c::storeFor, c::handOff, c.mat), "cache-peer", Props.empty());
+    system.systemActorOf(CachePeer.create(c, c.mat), "cache-peer", Props.empty());
     system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
       return Behaviors.receiveMessage(l -> {
@@ -127,7 +128,8 @@ public final class NodeCaches implements AutoCloseable {
    * Where a peer takes {@code bytes} over HTTP — a one-time URL on this node's HTTP server,
    * valid for {@link #HAND_OFF_TIME} — or empty when this node serves no HTTP.
    */
-  Optional<String> handOff(ByteString bytes) {
+  @Override
+  public Optional<String> handOff(ByteString bytes) {
     Optional<String> served = httpUrl.get();
     if (served.isEmpty()) {
       return Optional.empty();
@@ -158,13 +160,19 @@ public final class NodeCaches implements AutoCloseable {
   }
 
   /** {@code key} of object {@code uri} from this node's cache, as a peer asking it would get it. */
+  @Override
   public CompletionStage<ByteString> serve(CacheKey key, URI uri, String tenant, String job) {
     return cache.serve(key, uri, tenant, job, () -> CachingStore.fetch(storeFor(uri), uri, key, mat));
   }
 
+  @Override
+  public void replicate(CacheKey key, URI uri, String tenant, String job) {
+    cache.replicate(key, uri, tenant, job, () -> CachingStore.fetch(storeFor(uri), uri, key, mat));
+  }
+
   /** {@code key} of object {@code uri} from the cache peer on member {@code node}, over Artery (as readers get it). */
   public CompletionStage<ByteString> fetchFrom(String node, CacheKey key, URI uri, String tenant, String job) {
-    return new Peers().fetch(node, key, uri, tenant, job);
+    return peerTier.fetch(node, key, uri, tenant, job);
   }
 
   /** The members the ring is over now. */

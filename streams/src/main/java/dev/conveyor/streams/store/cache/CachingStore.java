@@ -56,7 +56,7 @@ public final class CachingStore extends ForwardingShardStore {
       byIndex.add(plan.recipe().shards().uri(i));
     }
     this.horizon = PlanReads.slack(plan, world);
-    cache.futures().register(job, PlanReads.shards(plan, world, 0, epochs), PlanReads.slack(plan, world));
+    cache.futures().register(job, PlanReads.shards(plan, world, 0, epochs), horizon);
     shards.forEach((uri, i) -> CacheKey.whole(checks.getOrDefault(uri.toString(), ShardCheck.NONE))
         .ifPresent(k -> cache.futures().identify(job, i, k.object())));
   }

@@ -21,7 +21,6 @@ public final class PlanFutures implements NextUse<CacheKey> {
 
   private static final class Job {
     final Map<String, int[]> positions = new HashMap<>(); // object identity → positions in the job's reads
-    final Map<Integer, String> identities = new HashMap<>(); // the job's object index → identity, once known
     final Map<Integer, List<Integer>> pending = new HashMap<>(); // positions of objects not yet identified
     final int slack;
     final long since; // the reads of all jobs when this one registered
@@ -40,11 +39,6 @@ public final class PlanFutures implements NextUse<CacheKey> {
       return (clock + 1.0) / (reads - since + 1.0);
     }
 
-    void identify(int object, String identity, int[] at) {
-      if (identities.putIfAbsent(object, identity) == null) {
-        positions.merge(identity, at, Job::union);
-      }
-    }
 
     static int[] union(int[] a, int[] b) {
       int[] u = Arrays.copyOf(a, a.length + b.length);
@@ -93,7 +87,7 @@ public final class PlanFutures implements NextUse<CacheKey> {
     }
     List<Integer> at = j.pending.remove(object);
     if (at != null) {
-      j.identify(object, identity, at.stream().mapToInt(Integer::intValue).toArray());
+      j.positions.merge(identity, at.stream().mapToInt(Integer::intValue).toArray(), Job::union);
     }
   }
 
