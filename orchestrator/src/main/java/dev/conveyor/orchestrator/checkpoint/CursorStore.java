@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
@@ -116,14 +117,9 @@ public final class CursorStore {
     }
     for (URI u : candidates) {
       try {
-        String token = store.read(u).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
-            .toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS).utf8String().trim();
-        return Optional.of(Cursor.decode(token));
+        return Optional.of(Cursor.decode(read(u, mat)));
       } catch (ExecutionException | TimeoutException | IllegalArgumentException e) {
         // missing, unreadable or damaged: try the next older one
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while reading " + u, e);
       }
     }
     return Optional.empty();
@@ -149,22 +145,49 @@ public final class CursorStore {
     }
   }
 
-  /** The token in {@code latest.cursor}; fails naming the key when there is none. */
-  public String latest(Materializer mat) {
+  /**
+   * The token in {@code latest.cursor}; when that is missing, cut short or garbled (its checksum
+   * fails), the newest numbered cursor that reads back whole — and {@code progress} is told which,
+   * and why. Fails naming the key when there is none.
+   */
+  public String latest(Materializer mat, Consumer<String> progress) {
     URI latest = dir.resolve(LATEST);
+    String why;
     try {
-      return store.read(latest)
-          .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
-          .toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS)
-          .utf8String().trim();
+      String token = read(latest, mat);
+      Cursor.decode(token);
+      return token;
     } catch (ExecutionException e) {
-      String why = e.getCause() instanceof ShardReadException r ? r.reason() : String.valueOf(e.getCause());
-      throw new SettingsException(KEY, "has no readable " + LATEST + " (" + latest + ": " + why + "): nothing to resume from");
+      why = e.getCause() instanceof ShardReadException r ? r.reason() : String.valueOf(e.getCause());
     } catch (TimeoutException e) {
       throw new SettingsException(KEY, "reading " + latest + " took longer than " + TIMEOUT_S + " s");
+    } catch (IllegalArgumentException e) {
+      why = "damaged: " + e.getMessage();
+    }
+    List<URI> numbered = numbered();
+    for (int i = numbered.size() - 1; i >= 0; i--) {
+      URI u = numbered.get(i);
+      try {
+        String token = read(u, mat);
+        Cursor.decode(token);
+        String name = u.getPath().substring(u.getPath().lastIndexOf('/') + 1);
+        progress.accept(LATEST + " is unreadable (" + why + "): resuming from the previous good cursor, " + name);
+        return token;
+      } catch (ExecutionException | TimeoutException | IllegalArgumentException e) {
+        // missing, unreadable or damaged too: try the next older one
+      }
+    }
+    throw new SettingsException(KEY, "has no readable " + LATEST + " (" + latest + ": " + why + ") and no older cursor"
+        + " that reads back whole: nothing to resume from");
+  }
+
+  private String read(URI u, Materializer mat) throws ExecutionException, TimeoutException {
+    try {
+      return store.read(u).runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
+          .toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS).utf8String().trim();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading " + latest, e);
+      throw new IllegalStateException("interrupted while reading " + u, e);
     }
   }
 }

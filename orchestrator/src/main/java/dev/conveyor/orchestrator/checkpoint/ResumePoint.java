@@ -27,7 +27,7 @@ public final class ResumePoint {
                         int world, Materializer mat, Consumer<String> progress) {
     String t = token;
     if (token.equals("latest")) {
-      t = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).latest(mat);
+      t = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).latest(mat, progress);
     }
     Cursor c;
     try {

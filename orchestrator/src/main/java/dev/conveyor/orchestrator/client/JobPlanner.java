@@ -95,7 +95,7 @@ public final class JobPlanner {
         : Optional.of(ShardStores.forUri(CursorStore.parse(job.checkpointDir()), settings.s3()));
     try {
       Optional<CursorStore> store = files.map(f -> CursorStore.at(job.checkpointDir(), f, job.checkpointKeep()));
-      String token = resume.equals("latest") ? store.orElseThrow().latest(mat) : resume;
+      String token = resume.equals("latest") ? store.orElseThrow().latest(mat, progress) : resume;
       ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, progress);
       return token;
     } finally {

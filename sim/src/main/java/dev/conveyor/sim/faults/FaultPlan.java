@@ -26,7 +26,12 @@ public record FaultPlan(long seed, List<Rule> rules, long latencyMillis, long st
     /** Half the body is relayed, then nothing for {@code stallMillis}, then the connection is closed. */
     STALL_BODY,
     /** Half the body is relayed, then the connection is closed cleanly (a short body). */
-    TRUNCATE
+    TRUNCATE,
+    /**
+     * The body relayed whole with one byte in its middle changed — on a request's first answer
+     * only: the retry of a changed read gets the true bytes, as over a flaky link.
+     */
+    CORRUPT
   }
 
   /** {@code fault} for a share {@code probability} of the requests whose method is {@code method} ("*": any). */

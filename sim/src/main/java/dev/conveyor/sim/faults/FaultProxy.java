@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An HTTP/1.1 proxy on 127.0.0.1 in front of an S3 server that injects faults by a
- * {@link FaultPlan}: 503 SlowDown and 500 answers, latency, and responses whose body is cut
- * halfway by a reset, a stall or a clean close. Requests are forwarded byte for byte (so their
+ * {@link FaultPlan}: 503 SlowDown and 500 answers, latency, responses whose body is cut
+ * halfway by a reset, a stall or a clean close, and bodies with a byte changed. Requests are forwarded byte for byte (so their
  * SigV4 signatures stay valid), one request per connection ({@code Connection: close}).
  * The plan can be swapped while it runs, to start and end an outage.
  */
@@ -224,14 +224,21 @@ public final class FaultProxy implements AutoCloseable {
       head.append("\r\n");
       out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
       String status = respHead.get(0).split(" ")[1];
-      boolean midBody = (fault == Fault.RESET_MID_BODY || fault == Fault.STALL_BODY || fault == Fault.TRUNCATE)
-          && status.startsWith("2") && length > 1;
+      boolean midBody = (fault == Fault.RESET_MID_BODY || fault == Fault.STALL_BODY || fault == Fault.TRUNCATE
+          || fault == Fault.CORRUPT) && status.startsWith("2") && length > 1;
       if (!midBody) {
         upIn.transferTo(out);
         out.flush();
         return;
       }
       out.write(upIn.readNBytes((int) Math.min(length / 2, Integer.MAX_VALUE - 8)));
+      if (fault == Fault.CORRUPT) {
+        int b = upIn.read();
+        out.write(b ^ 0x20);
+        upIn.transferTo(out);
+        out.flush();
+        return;
+      }
       out.flush();
       switch (fault) {
         case RESET_MID_BODY -> client.setSoLinger(true, 0); // close() now sends RST
@@ -253,7 +260,7 @@ public final class FaultProxy implements AutoCloseable {
       if (r.method().equals("*") || r.method().equalsIgnoreCase(method)) {
         acc += r.probability();
         if (u < acc) {
-          return r.fault();
+          return r.fault() == Fault.CORRUPT && n > 0 ? null : r.fault();
         }
       }
     }

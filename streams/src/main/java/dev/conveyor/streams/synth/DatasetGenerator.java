@@ -47,6 +47,12 @@ public final class DatasetGenerator {
 
   /** Writes the dataset under {@code base} (an {@code s3://bucket/prefix} or {@code file:///dir}). */
   public Manifest generate(DatasetSpec spec, URI base, LongConsumer onSample) throws IOException, InterruptedException {
+    return generate(spec, base, Integer.MAX_VALUE, onSample);
+  }
+
+  /** The same, with at most {@code samplesPerShard} samples in a shard (besides the size bound). */
+  public Manifest generate(DatasetSpec spec, URI base, int samplesPerShard, LongConsumer onSample)
+      throws IOException, InterruptedException {
     Files.createDirectories(scratch);
     List<ShardInfo> shards = new ArrayList<>();
     ActorSystem system = ActorSystem.create("conveyor-datagen", ConfigFactory.parseString("pekko.loglevel = WARNING")
@@ -67,7 +73,8 @@ public final class DatasetGenerator {
           window.add(pool.submit(() -> make(spec, idx)));
         }
         Sample s = await(window.poll());
-        if (writer != null && writer.samples() > 0 && writer.bytesWritten() + s.size() > spec.shardBytes()) {
+        if (writer != null && writer.samples() > 0
+            && (writer.bytesWritten() + s.size() > spec.shardBytes() || writer.samples() >= samplesPerShard)) {
           shards.add(publish(writer, base, mat));
           writer = null;
         }

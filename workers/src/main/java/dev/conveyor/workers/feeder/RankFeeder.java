@@ -30,6 +30,11 @@ public final class RankFeeder implements AutoCloseable {
   private final UniqueKillSwitch stop;
   private final Function<RawBatch, Runnable> onDelivered;
   private final Consumer<Skipped> onSkipped;
+  // The trainer's calls take turns on `taking`, held while it waits for the ring; the counters
+  // are guarded by `this`, never held while waiting: a /metrics scrape (on a dispatcher thread)
+  // reading them while the trainer waits for a batch must not wait too — with every dispatcher
+  // thread so blocked, nothing could fill the ring (a worker's loss stalled a host that way)
+  private final Object taking = new Object();
   private long firstHandOverNanos = -1;
   private long lastReturnNanos;
   private long stallNanos;
@@ -70,16 +75,18 @@ public final class RankFeeder implements AutoCloseable {
    * when it is returned. A failure of the rank's stream is thrown here, as an
    * {@link IllegalStateException} with its cause.
    */
-  public synchronized Optional<RawBatch> next(Duration timeout) throws TimeoutException, InterruptedException {
-    long t0 = System.nanoTime();
-    while (true) {
-      Optional<RankEvent> e = take(Duration.ofNanos(Math.max(1, timeout.toNanos() - (System.nanoTime() - t0))));
-      if (e.isEmpty()) {
-        return Optional.empty();
-      }
-      reportOf(e.get()).run();
-      if (e.get() instanceof RawBatch b) {
-        return Optional.of(b);
+  public Optional<RawBatch> next(Duration timeout) throws TimeoutException, InterruptedException {
+    synchronized (taking) {
+      long t0 = System.nanoTime();
+      while (true) {
+        Optional<RankEvent> e = take(Duration.ofNanos(Math.max(1, timeout.toNanos() - (System.nanoTime() - t0))));
+        if (e.isEmpty()) {
+          return Optional.empty();
+        }
+        reportOf(e.get()).run();
+        if (e.get() instanceof RawBatch b) {
+          return Optional.of(b);
+        }
       }
     }
   }
@@ -89,19 +96,24 @@ public final class RankFeeder implements AutoCloseable {
    * on and reports each with {@link #reportOf} when its consumer has it (a ring in shared memory).
    * Empty at the end; waits and fails as {@link #next} does.
    */
-  public synchronized Optional<RankEvent> take(Duration timeout) throws TimeoutException, InterruptedException {
-    long t0 = System.nanoTime();
-    try {
-      return Optional.ofNullable(ring.take(timeout.toNanos()));
-    } finally {
-      long now = System.nanoTime();
-      if (firstHandOverNanos < 0) {
-        firstHandOverNanos = now; // the first wait is the pipeline's start-up, not a stall
-      } else {
-        stallNanos += now - t0;
+  public Optional<RankEvent> take(Duration timeout) throws TimeoutException, InterruptedException {
+    synchronized (taking) {
+      long t0 = System.nanoTime();
+      try {
+        return Optional.ofNullable(ring.take(timeout.toNanos()));
+      } finally {
+        waited(t0, System.nanoTime());
       }
-      lastReturnNanos = now;
     }
+  }
+
+  private synchronized void waited(long t0, long now) {
+    if (firstHandOverNanos < 0) {
+      firstHandOverNanos = now; // the first wait is the pipeline's start-up, not a stall
+    } else {
+      stallNanos += now - t0;
+    }
+    lastReturnNanos = now;
   }
 
   /**

@@ -127,4 +127,27 @@ class RankFeederTest {
     }
     assertThat(events.subList(0, before.size())).isEqualTo(before);
   }
+
+  @Test
+  void itsFiguresAnswerAtOnceWhileTheTrainerWaitsForABatch() throws Exception {
+    // nothing comes: the trainer waits in next(); /metrics reads stall() and delivered() on a
+    // dispatcher thread meanwhile, and must not wait for the batch too
+    RankFeeder feeder = RankFeeder.start(Source.<RankEvent>maybe().mapMaterializedValue(m -> m), 2, mat, b -> { }, s -> { });
+    Thread trainer = new Thread(() -> {
+      try {
+        feeder.next(Duration.ofSeconds(20));
+      } catch (Exception e) {
+        // stopped below
+      }
+    });
+    trainer.start();
+    Thread.sleep(200);
+    java.util.concurrent.CompletableFuture<Double> stall = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> feeder.stall() + feeder.stallSeconds() + feeder.delivered());
+    assertThat(stall.get(2, TimeUnit.SECONDS)).isZero();
+    assertThat(trainer.isAlive()).as("the trainer still waits").isTrue();
+    trainer.interrupt();
+    feeder.close();
+    trainer.join(5_000);
+  }
 }

@@ -1,4 +1,4 @@
-package dev.conveyor.sim.bench;
+package dev.conveyor.cli.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

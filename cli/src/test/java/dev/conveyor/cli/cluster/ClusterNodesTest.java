@@ -1,17 +1,17 @@
-package dev.conveyor.sim.cluster;
+package dev.conveyor.cli.cluster;
 
-import static dev.conveyor.sim.cluster.NodeProcesses.cli;
-import static dev.conveyor.sim.cluster.NodeProcesses.concat;
-import static dev.conveyor.sim.cluster.NodeProcesses.freePort;
-import static dev.conveyor.sim.cluster.NodeProcesses.get;
-import static dev.conveyor.sim.cluster.NodeProcesses.metric;
-import static dev.conveyor.sim.cluster.NodeProcesses.seeds;
+import static dev.conveyor.cli.cluster.NodeProcesses.cli;
+import static dev.conveyor.cli.cluster.NodeProcesses.concat;
+import static dev.conveyor.cli.cluster.NodeProcesses.freePort;
+import static dev.conveyor.cli.cluster.NodeProcesses.get;
+import static dev.conveyor.cli.cluster.NodeProcesses.metric;
+import static dev.conveyor.cli.cluster.NodeProcesses.seeds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.cli.ConveyorCli;
-import dev.conveyor.sim.cluster.NodeProcesses.Cli;
-import dev.conveyor.sim.cluster.NodeProcesses.Got;
+import dev.conveyor.cli.cluster.NodeProcesses.Cli;
+import dev.conveyor.cli.cluster.NodeProcesses.Got;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.FileShardStore;

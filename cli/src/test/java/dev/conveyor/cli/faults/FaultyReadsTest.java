@@ -1,4 +1,4 @@
-package dev.conveyor.sim.faults;
+package dev.conveyor.cli.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,8 +11,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.cli.ConveyorCli;
 import dev.conveyor.config.S3Settings;
+import dev.conveyor.sim.faults.FaultPlan;
 import dev.conveyor.sim.faults.FaultPlan.Fault;
 import dev.conveyor.sim.faults.FaultPlan.Rule;
+import dev.conveyor.sim.faults.FaultProxy;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.embedded.EmbeddedS3;

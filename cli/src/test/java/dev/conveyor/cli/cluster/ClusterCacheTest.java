@@ -1,9 +1,9 @@
-package dev.conveyor.sim.cluster;
+package dev.conveyor.cli.cluster;
 
-import static dev.conveyor.sim.cluster.NodeProcesses.cli;
-import static dev.conveyor.sim.cluster.NodeProcesses.concat;
-import static dev.conveyor.sim.cluster.NodeProcesses.get;
-import static dev.conveyor.sim.cluster.NodeProcesses.metric;
+import static dev.conveyor.cli.cluster.NodeProcesses.cli;
+import static dev.conveyor.cli.cluster.NodeProcesses.concat;
+import static dev.conveyor.cli.cluster.NodeProcesses.get;
+import static dev.conveyor.cli.cluster.NodeProcesses.metric;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;

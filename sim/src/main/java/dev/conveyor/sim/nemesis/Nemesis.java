@@ -1,0 +1,277 @@
+package dev.conveyor.sim.nemesis;
+
+import dev.conveyor.sim.faults.FaultPlan;
+import dev.conveyor.sim.faults.FaultPlan.Rule;
+import dev.conveyor.sim.faults.FaultProxy;
+import dev.conveyor.sim.history.Event;
+import dev.conveyor.sim.run.Nodes;
+import dev.conveyor.sim.scenario.Action;
+import dev.conveyor.sim.scenario.Scenario.Fault;
+import dev.conveyor.sim.scenario.Scenario.Trigger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Applies a scenario's faults when their time comes — {@link #tick} is called with the batches
+ * delivered so far — one after another on a thread of its own (a restart waits for its node to
+ * come up without holding up the clock), and records each as applied or, with the reason, not.
+ * A fault with {@code for} is undone after it: a killed or stopped node is started again or
+ * continued, a partition healed, the S3 proxy set back to no faults.
+ */
+public final class Nemesis implements AutoCloseable {
+  private final Nodes nodes;
+  private final FaultProxy proxy;
+  private final Path checkpoints;
+  private final Partitions partitions;
+  private final LongSupplier clock;
+  private final Consumer<Event> record;
+  private final List<Pending> pending = new ArrayList<>();
+  private final Set<Integer> stopped = new HashSet<>(); // guarded by this
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "conveyor-sim-nemesis");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** A fault waiting for its time; {@code undo} when it is the end of another fault's {@code for}. */
+  private record Pending(Fault fault, Trigger at, boolean undo) {}
+
+  /**
+   * {@code clock} gives milliseconds since the job began; {@code record} takes each fault's event;
+   * {@code checkpoints} is the job's checkpoint directory (for tear-checkpoint).
+   */
+  public Nemesis(List<Fault> schedule, Nodes nodes, FaultProxy proxy, Path checkpoints, Partitions partitions,
+                 LongSupplier clock, Consumer<Event> record) {
+    this.nodes = nodes;
+    this.proxy = proxy;
+    this.checkpoints = checkpoints;
+    this.partitions = partitions;
+    this.clock = clock;
+    this.record = record;
+    for (Fault f : schedule) {
+      pending.add(new Pending(f, f.at(), false));
+    }
+  }
+
+  /** Hands each fault whose time has come, with {@code batches} delivered so far, to the nemesis's thread. */
+  public synchronized void tick(long batches) {
+    long now = clock.getAsLong();
+    List<Pending> due = new ArrayList<>();
+    for (Pending p : pending) {
+      if (p.at().byBatch() ? batches >= p.at().batch() : now >= p.at().after().toMillis()) {
+        due.add(p);
+      }
+    }
+    pending.removeAll(due);
+    for (Pending p : due) {
+      inFlight.incrementAndGet();
+      worker.execute(() -> apply(p, batches));
+    }
+  }
+
+  /** Whether no fault is being applied and none waits to be undone (faults waiting for their own time aside). */
+  public synchronized boolean settled() {
+    return inFlight.get() == 0 && pending.stream().noneMatch(Pending::undo);
+  }
+
+  /**
+   * Records every fault still waiting as not applied (the job ended first), after the ones being
+   * applied are done; undoes what is still in force (a paused node continued, a partition healed).
+   */
+  public void finish(String why) throws InterruptedException {
+    List<Pending> left;
+    synchronized (this) {
+      left = new ArrayList<>(pending);
+      pending.clear();
+    }
+    worker.shutdown();
+    worker.awaitTermination(120, TimeUnit.SECONDS);
+    for (Pending p : left) {
+      if (p.undo()) {
+        undo(p.fault());
+      } else {
+        record(p.fault(), false, why + " before " + p.at());
+      }
+    }
+  }
+
+  private void apply(Pending p, long batches) {
+    try {
+      if (p.undo()) {
+        undo(p.fault());
+        return;
+      }
+      Fault f = p.fault();
+      String problem = doFault(f);
+      record(f, problem == null, problem == null ? detail(f, batches) : problem);
+      if (problem == null && f.duration() != null && f.action() != Action.CONT && f.action() != Action.RESTART
+          && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
+        synchronized (this) {
+          pending.add(new Pending(f, Trigger.after(Duration.ofMillis(clock.getAsLong()).plus(f.duration())), true));
+        }
+      }
+    } catch (Exception e) {
+      record(p.fault(), false, "failed: " + e);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private String detail(Fault f, long batches) {
+    return "at batch " + batches + ", " + clock.getAsLong() + " ms" + (f.node() > 0 && nodes.alive(f.node())
+        ? ", pid " + nodes.pid(f.node()) : "");
+  }
+
+  /** Applies {@code f}: null when done, else why it could not be. */
+  private String doFault(Fault f) throws Exception {
+    int n = f.node();
+    switch (f.action()) {
+      case KILL, TERM, STOP -> {
+        if (!nodes.alive(n)) {
+          return "node " + n + " is not running";
+        }
+        if (f.action() == Action.STOP) {
+          synchronized (this) {
+            stopped.add(n);
+          }
+        }
+        nodes.signal(n, f.action() == Action.KILL ? "KILL" : f.action() == Action.TERM ? "TERM" : "STOP");
+        if (f.action() == Action.KILL) {
+          nodes.awaitExit(n, 10);
+        }
+        return null;
+      }
+      case CONT -> {
+        synchronized (this) {
+          if (!stopped.remove(n)) {
+            return "node " + n + " is not stopped";
+          }
+        }
+        nodes.signal(n, "CONT");
+        return null;
+      }
+      case RESTART -> {
+        return restart(n);
+      }
+      case S3_LATENCY -> proxy.plan(new FaultPlan(0, List.of(new Rule("*", FaultPlan.Fault.LATENCY, 1.0)),
+          f.latency().toMillis(), 0));
+      case S3_SLOWDOWN -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("*", FaultPlan.Fault.SLOW_DOWN_503, f.rate())),
+          0, 0));
+      case S3_RESET -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.RESET_MID_BODY, f.rate())),
+          0, 0));
+      case S3_STALL -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.STALL_BODY, f.rate())), 0,
+          f.stall().toMillis()));
+      case S3_CORRUPT -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.CORRUPT, f.rate())),
+          0, 0));
+      case TEAR_CHECKPOINT -> {
+        return tear(f.how());
+      }
+      case PARTITION -> {
+        return partitions.cut(n);
+      }
+      case HEAL -> {
+        return partitions.heal(n);
+      }
+      default -> throw new IllegalStateException("no way to apply " + f.action());
+    }
+    return null;
+  }
+
+  private String restart(int n) throws Exception {
+    synchronized (this) {
+      if (stopped.remove(n)) {
+        nodes.signal(n, "CONT");
+      }
+    }
+    if (nodes.alive(n)) {
+      return "node " + n + " is running";
+    }
+    nodes.start(n);
+    return null;
+  }
+
+  /** What undoing {@code f} takes: a node back, a partition healed, S3 healthy again. */
+  private void undo(Fault f) {
+    try {
+      int n = f.node();
+      switch (f.action()) {
+        case KILL, TERM -> {
+          String problem = restart(n);
+          record.accept(new Event.Fault(clock.getAsLong(), "restart node " + n + " (end of " + f.describe() + ")",
+              Action.RESTART.id(), n, problem == null, problem == null ? "" : problem));
+        }
+        case STOP -> {
+          boolean was;
+          synchronized (this) {
+            was = stopped.remove(n);
+          }
+          if (was) {
+            nodes.signal(n, "CONT");
+          }
+          record.accept(new Event.Fault(clock.getAsLong(), "cont node " + n + " (end of " + f.describe() + ")",
+              Action.CONT.id(), n, was, was ? "" : "node " + n + " was not stopped any more"));
+        }
+        case PARTITION -> {
+          String problem = partitions.heal(n);
+          record.accept(new Event.Fault(clock.getAsLong(), "heal node " + n + " (end of " + f.describe() + ")",
+              Action.HEAL.id(), n, problem == null, problem == null ? "" : problem));
+        }
+        default -> {
+          if (f.action().s3()) {
+            proxy.plan(FaultPlan.none());
+            record.accept(new Event.Fault(clock.getAsLong(), "s3 healthy (end of " + f.describe() + ")", "s3-heal", 0,
+                true, ""));
+          }
+        }
+      }
+    } catch (Exception e) {
+      record.accept(new Event.Fault(clock.getAsLong(), "undo " + f.describe(), f.action().id(), f.node(), false,
+          "failed: " + e));
+    }
+  }
+
+  /** Cuts {@code latest.cursor} to half its length, or changes a character in its middle. */
+  private String tear(String how) throws Exception {
+    Path latest = checkpoints.resolve("latest.cursor");
+    if (!Files.exists(latest)) {
+      return "no cursor saved yet in " + checkpoints;
+    }
+    String token = Files.readString(latest, StandardCharsets.UTF_8).trim();
+    String torn;
+    if (how.equals("cut")) {
+      torn = token.substring(0, token.length() / 2);
+    } else {
+      char[] c = token.toCharArray();
+      int mid = c.length / 2;
+      c[mid] = c[mid] == 'A' ? 'B' : 'A';
+      torn = new String(c);
+    }
+    Files.writeString(latest, torn + "\n", StandardCharsets.UTF_8);
+    return null;
+  }
+
+  private static long seed(Fault f) {
+    return f.at().toString().hashCode() * 31L + f.action().ordinal();
+  }
+
+  private void record(Fault f, boolean applied, String detail) {
+    record.accept(new Event.Fault(clock.getAsLong(), f.describe(), f.action().id(), f.node(), applied, detail));
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+  }
+}

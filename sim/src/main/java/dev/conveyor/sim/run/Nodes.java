@@ -1,0 +1,205 @@
+package dev.conveyor.sim.run;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The simulation's {@code conveyor node} processes on 127.0.0.1, numbered from 1: node 1 is the
+ * trainer host, the others workers. Each has fixed remoting and HTTP ports, so that a node
+ * started again after a kill comes back where it was; nodes 1 and 2 are the seeds, so that
+ * either joins through the other. Its config and log live in {@code dir} ({@code node-N.conf},
+ * {@code node-N.log}, each start appending to the log).
+ */
+public final class Nodes implements AutoCloseable {
+  /** What a node's log says once it has joined the cluster. */
+  public static final String UP = " up, roles";
+
+  private final List<String> conveyor;
+  private final Path dir;
+  private final Map<Integer, Node> nodes = new TreeMap<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** One node: its ports, and its process while it runs. */
+  static final class Node {
+    final int number;
+    final int port;
+    final int httpPort;
+    final Path conf;
+    final Path log;
+    volatile Process process;
+    volatile int starts;
+
+    Node(int number, int port, int httpPort, Path conf, Path log) {
+      this.number = number;
+      this.port = port;
+      this.httpPort = httpPort;
+      this.conf = conf;
+      this.log = log;
+    }
+  }
+
+  /**
+   * {@code count} nodes whose settings are {@code settings} (HOCON beside conveyor.node: S3, the
+   * cache…) and, on the trainer host, {@code hostSettings} (inside conveyor.node, ending in ", ").
+   * {@code conveyor} is the command that runs the CLI (java, its options, class path, main class).
+   */
+  public Nodes(List<String> conveyor, Path dir, int count, String settings, String hostSettings) throws IOException {
+    this.conveyor = List.copyOf(conveyor);
+    this.dir = dir;
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < 2 * count; i++) {
+      ports.add(freePort());
+    }
+    String seeds = "seed-nodes = [\"127.0.0.1:" + ports.get(0) + "\", \"127.0.0.1:" + ports.get(2) + "\"]";
+    for (int n = 1; n <= count; n++) {
+      int port = ports.get(2 * (n - 1));
+      int httpPort = ports.get(2 * (n - 1) + 1);
+      String conf = settings + "\nconveyor.node { roles = [" + (n == 1 ? "trainer-host" : "worker") + "], "
+          + (n == 1 ? hostSettings : "") + "port = " + port + ", " + seeds + ", http.port = " + httpPort + " }\n";
+      Path file = Files.writeString(dir.resolve("node-" + n + ".conf"), conf);
+      nodes.put(n, new Node(n, port, httpPort, file, dir.resolve("node-" + n + ".log")));
+    }
+  }
+
+  /** Starts the nodes one after another (so that node 2 is the oldest worker, where the coordinator runs). */
+  public void startAll() throws Exception {
+    for (int n : nodes.keySet()) {
+      start(n);
+    }
+  }
+
+  /** Starts node {@code n} (again, after a kill or stop: its log goes on); returns once it is up. */
+  public void start(int n) throws Exception {
+    Node node = node(n);
+    long logged = Files.exists(node.log) ? Files.size(node.log) : 0;
+    List<String> cmd = new ArrayList<>(conveyor);
+    cmd.add("node");
+    cmd.add(node.conf.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile())).start();
+    node.process = p;
+    node.starts++;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!since(node.log, logged).contains(UP)) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        p.destroyForcibly();
+        throw new IllegalStateException("node " + n + " did not come up within 90 s: " + tail(node.log));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static String since(Path log, long offset) throws IOException {
+    if (!Files.exists(log)) {
+      return "";
+    }
+    byte[] all = Files.readAllBytes(log);
+    return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+        java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  public int count() {
+    return nodes.size();
+  }
+
+  /** The remoting port of node 1, the seed a job joins through. */
+  public String contact() {
+    return "127.0.0.1:" + node(1).port;
+  }
+
+  public boolean alive(int n) {
+    Process p = node(n).process;
+    return p != null && p.isAlive();
+  }
+
+  public long pid(int n) {
+    return node(n).process.pid();
+  }
+
+  /** Sends {@code signal} (KILL, STOP, CONT, TERM) to node {@code n}'s process. */
+  public void signal(int n, String signal) throws IOException, InterruptedException {
+    int code = new ProcessBuilder("kill", "-" + signal, Long.toString(pid(n))).inheritIO().start().waitFor();
+    if (code != 0) {
+      throw new IOException("kill -" + signal + " " + pid(n) + " exited " + code);
+    }
+  }
+
+  /** Waits up to {@code seconds} for node {@code n}'s process to end. */
+  public boolean awaitExit(int n, long seconds) throws InterruptedException {
+    return node(n).process.waitFor(seconds, TimeUnit.SECONDS);
+  }
+
+  /** Node {@code n}'s /metrics page, or empty when it does not answer within a second. */
+  public String metrics(int n) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node(n).httpPort
+          + "/metrics")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : "";
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page (0 when absent). */
+  public static double metric(String page, String name) {
+    return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private Node node(int n) {
+    Node node = nodes.get(n);
+    if (node == null) {
+      throw new IllegalArgumentException("no node " + n + " (nodes 1.." + nodes.size() + ")");
+    }
+    return node;
+  }
+
+  static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return "(no output)";
+    }
+    List<String> lines = Files.readAllLines(log);
+    return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** SIGCONT to any paused node, SIGTERM to each (they leave), SIGKILL to any still there after 30 s. */
+  @Override
+  public void close() throws InterruptedException {
+    for (Node n : nodes.values()) {
+      if (n.process != null && n.process.isAlive()) {
+        try {
+          signal(n.number, "CONT");
+        } catch (IOException e) {
+          // gone meanwhile
+        }
+        n.process.destroy();
+      }
+    }
+    for (Node n : nodes.values()) {
+      if (n.process != null && !n.process.waitFor(30, TimeUnit.SECONDS)) {
+        n.process.destroyForcibly();
+      }
+    }
+  }
+}

@@ -1,0 +1,295 @@
+package dev.conveyor.sim.run;
+
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.S3Settings;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.sim.check.Checker;
+import dev.conveyor.sim.check.Verdict;
+import dev.conveyor.sim.faults.FaultPlan;
+import dev.conveyor.sim.faults.FaultProxy;
+import dev.conveyor.sim.history.Event;
+import dev.conveyor.sim.history.History;
+import dev.conveyor.sim.nemesis.Nemesis;
+import dev.conveyor.sim.nemesis.Partitions;
+import dev.conveyor.sim.report.Report;
+import dev.conveyor.sim.scenario.Scenario;
+import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.store.S3ShardStore;
+import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * One simulation: the scenario's dataset on the embedded S3 server, a fault-free reference run
+ * of its job in one process, then its nodes as {@code conveyor node} processes (reading S3
+ * through the fault proxy) running the job submitted by {@code conveyor run --cluster} while the
+ * {@link Nemesis} applies the faults; a run that ends because the trainer host went down is
+ * resumed from the saved cursor once the host is back, as its operator would. Everything it saw
+ * goes into the history, which the {@link Checker} judges; {@code out} gets history.jsonl,
+ * reference.jsonl, verdict.json and report.html with its timeline.
+ */
+public final class Simulation {
+  /** Runs of the job at most: the first and the resumes after the trainer host went down. */
+  static final int MAX_RUNS = 4;
+  /** A run of the job that takes longer is stopped and counts as failed. */
+  static final long RUN_TIMEOUT_S = 600;
+  private static final String BUCKET = "sim";
+
+  /**
+   * @param conveyor how to run the CLI: java, its options, class path, main class
+   * @param seed     overrides the scenario's random nemesis seed
+   * @param say      progress lines for the person watching
+   */
+  public record Options(List<String> conveyor, Path out, Optional<Long> seed, Partitions partitions, Consumer<String> say) {}
+
+  /** What the simulation found, and how long it took. */
+  public record Outcome(Verdict verdict, History history, double seconds) {}
+
+  private final Scenario scenario;
+  private final Options options;
+  private final List<Event> events = Collections.synchronizedList(new ArrayList<>());
+  private volatile long t0;
+
+  private Simulation(Scenario scenario, Options options) {
+    this.scenario = scenario;
+    this.options = options;
+  }
+
+  public static Outcome run(Scenario scenario, Options options) throws Exception {
+    return new Simulation(scenario, options).run();
+  }
+
+  private Outcome run() throws Exception {
+    long start = System.nanoTime();
+    Path out = prepare(options.out());
+    Consumer<String> say = options.say();
+    try (EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
+         FaultProxy proxy = FaultProxy.start(server.endpoint(), FaultPlan.none())) {
+      List<String> recipe = recipe(server, out);
+      say.accept("reference: the job in one process, no faults");
+      History reference = reference(recipe, server, out);
+      reference.write(out.resolve("reference.jsonl"));
+      say.accept(String.format(Locale.ROOT, "reference: %d batches, cursor %s", reference.of(Event.Batch.class).size(),
+          reference.of(Event.Attempt.class).get(0).cursor()));
+      String s3 = "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
+          + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }";
+      String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, ";
+      try (Nodes nodes = new Nodes(options.conveyor(), out, scenario.nodes(), s3, host)) {
+        say.accept("starting " + scenario.nodes() + " nodes (node 1: trainer host; node 2: coordinator's worker)");
+        nodes.startAll();
+        runJob(nodes, proxy, recipe, server, out);
+      }
+    }
+    History history = new History(events);
+    history.write(out.resolve("history.jsonl"));
+    History reference = History.read(out.resolve("reference.jsonl"));
+    Verdict verdict = Checker.check(history, reference, scenario.expectExit());
+    Files.writeString(out.resolve("verdict.json"), Json.pretty(verdict.toJson()) + "\n", StandardCharsets.UTF_8);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Report.write(out, scenario, history, reference, verdict, seconds);
+    return new Outcome(verdict, history, seconds);
+  }
+
+  /** {@code dir}, empty: a new folder, or one a simulation wrote before (its files replaced). */
+  private static Path prepare(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> in = Files.list(dir)) {
+        List<Path> all = in.toList();
+        if (!all.isEmpty() && !Files.exists(dir.resolve("history.jsonl")) && !Files.exists(dir.resolve("reference.jsonl"))) {
+          throw new SettingsException("--out", dir + " is not empty and not a simulation's output: name a new folder");
+        }
+        for (Path p : all) {
+          deleteTree(p);
+        }
+      }
+    }
+    return Files.createDirectories(dir);
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> in = Files.list(p)) {
+        for (Path c : in.toList()) {
+          deleteTree(c);
+        }
+      }
+    }
+    Files.delete(p);
+  }
+
+  /** The recipe's flags for {@code conveyor run}; makes the dataset when the scenario describes one. */
+  private List<String> recipe(EmbeddedS3 server, Path out) throws Exception {
+    Scenario.Job job = scenario.job();
+    List<String> s3 = List.of("--set", "conveyor.s3.endpoint=" + server.endpoint(),
+        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
+        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
+    if (job.jobFile().isPresent()) {
+      List<String> r = new ArrayList<>(List.of(job.jobFile().get().toString()));
+      return r;
+    }
+    options.say().accept(String.format(Locale.ROOT, "dataset: %d samples in %d shards on the embedded S3 server",
+        job.samples(), job.shards()));
+    try (S3ShardStore store = new S3ShardStore(server.settings(S3Settings.fromConfig(ConfigFactory.defaultReference())))) {
+      store.ensureBucket(BUCKET).toCompletableFuture().join();
+      int perShard = (job.samples() + job.shards() - 1) / job.shards();
+      new DatasetGenerator(store, out.resolve("scratch"), 2).generate(new DatasetSpec(job.samples(), 0, Long.MAX_VALUE,
+          job.seed()), URI.create("s3://" + BUCKET + "/data"), perShard, n -> { });
+    }
+    List<String> r = new ArrayList<>(List.of("--shards", "s3://" + BUCKET + "/data/shards.json", "--world",
+        String.valueOf(job.world()), "--epochs", String.valueOf(job.epochs()), "--batch-size", String.valueOf(job.batchSize()),
+        "--seed", String.valueOf(job.seed()), "--decode", job.decode(),
+        "--set", "conveyor.job.checkpoint-every=" + job.checkpointEvery()));
+    r.addAll(s3);
+    return r;
+  }
+
+  private History reference(List<String> recipe, EmbeddedS3 server, Path out) throws Exception {
+    Path dir = out.resolve("reference");
+    List<String> cmd = command("run", recipe, JobRuns.outputs(dir));
+    Process p = JobRuns.start(cmd, dir);
+    int exit = await(p);
+    if (exit != 0) {
+      throw new IllegalStateException("the fault-free reference run failed (exit " + exit + "): "
+          + JobRuns.read(dir.resolve("stderr.txt")).lines().reduce((a, b) -> b).orElse("") + " (see " + dir + ")");
+    }
+    return new History(JobRuns.events(1, dir, 0, "", exit));
+  }
+
+  private List<String> command(String verb, List<String> recipe, List<String> more) {
+    List<String> cmd = new ArrayList<>(options.conveyor());
+    cmd.add(verb);
+    cmd.addAll(recipe);
+    cmd.addAll(more);
+    return cmd;
+  }
+
+  private static int await(Process p) throws InterruptedException {
+    if (!p.waitFor(RUN_TIMEOUT_S, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor();
+      return -1;
+    }
+    return p.exitValue();
+  }
+
+  long now() {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  private void record(Event e) {
+    events.add(e);
+    if (e instanceof Event.Fault f) {
+      options.say().accept(String.format(Locale.ROOT, "[%6.1f s] %s: %s%s", f.t() / 1000.0, f.fault(),
+          f.applied() ? "applied" : "NOT APPLIED", f.detail().isEmpty() ? "" : " (" + f.detail() + ")"));
+    }
+  }
+
+  private void runJob(Nodes nodes, FaultProxy proxy, List<String> recipe, EmbeddedS3 server, Path out) throws Exception {
+    Path checkpoints = out.resolve("checkpoints");
+    t0 = System.nanoTime();
+    Progress progress = new Progress(nodes, this::now, this::record);
+    progress.start();
+    try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, checkpoints, options.partitions(),
+        this::now, this::record)) {
+      String lastCheckpoint = "";
+      for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
+        boolean resume = attempt > 1;
+        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " (latest.cursor torn)") : "";
+        Path dir = out.resolve("run-" + attempt);
+        List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString()));
+        more.addAll(JobRuns.outputs(dir));
+        if (resume) {
+          more.addAll(List.of("--resume", "latest"));
+        }
+        long begun = now();
+        options.say().accept("run " + attempt + (resume ? ": resuming from the latest saved cursor" : ": the job on the cluster"));
+        Process p = JobRuns.start(command("run", recipe, more), dir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT_S);
+        while (p.isAlive() && System.nanoTime() < deadline) {
+          nemesis.tick(progress.batches());
+          lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
+          Thread.sleep(20);
+        }
+        int exit = await(p);
+        lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
+        events.addAll(JobRuns.events(attempt, dir, begun, resumeNote, exit));
+        options.say().accept("run " + attempt + " ended with exit code " + exit);
+        boolean hostDown = !nodes.alive(1) || hostDisturbed(begun);
+        if (exit == 0 || !hostDown || attempt == MAX_RUNS) {
+          break;
+        }
+        awaitSettled(nemesis, progress);
+        if (!nodes.alive(1)) {
+          nodes.start(1);
+          record(new Event.Fault(now(), "restart node 1 (the trainer host, to resume the job)", "restart", 1, true, ""));
+        }
+      }
+      awaitSettled(nemesis, progress);
+      nemesis.finish("the job ended");
+    } finally {
+      progress.close();
+    }
+  }
+
+  /** Whether a fault hit the trainer host since {@code since}. */
+  private boolean hostDisturbed(long since) {
+    synchronized (events) {
+      return events.stream().anyMatch(e -> e instanceof Event.Fault f && f.node() == 1 && f.applied() && f.t() >= since);
+    }
+  }
+
+  /** Waits (up to 2 minutes) until the nemesis has settled: nothing being applied, nothing waiting to be undone. */
+  private static void awaitSettled(Nemesis nemesis, Progress progress) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (!nemesis.settled() && System.nanoTime() < deadline) {
+      nemesis.tick(progress.batches());
+      Thread.sleep(50);
+    }
+  }
+
+  private static boolean readable(Path checkpoints) throws IOException {
+    Path latest = checkpoints.resolve("latest.cursor");
+    if (!Files.exists(latest)) {
+      return true; // nothing to be torn
+    }
+    try {
+      Cursor.decode(Files.readString(latest, StandardCharsets.UTF_8).trim());
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** Records the cursor in {@code latest.cursor} when it is new and whole; returns the latest token seen. */
+  private String checkpoint(Path checkpoints, int attempt, String last) {
+    Path latest = checkpoints.resolve("latest.cursor");
+    try {
+      if (!Files.exists(latest)) {
+        return last;
+      }
+      String token = Files.readString(latest, StandardCharsets.UTF_8).trim();
+      if (token.equals(last) || token.isEmpty()) {
+        return last;
+      }
+      Cursor.decode(token);
+      events.add(new Event.Checkpoint(attempt, now(), token));
+      return token;
+    } catch (IOException | IllegalArgumentException e) {
+      return last; // being replaced, or torn by the nemesis: not a saved cursor
+    }
+  }
+}
