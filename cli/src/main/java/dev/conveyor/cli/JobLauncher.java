@@ -47,7 +47,7 @@ final class JobLauncher {
       err.flush();
     };
     Config full = config.withFallback(ConfigFactory.load());
-    ActorSystem<?> system = seed.isPresent() ? ClusterClient.join(seed.get(), ConfigFactory.load())
+    ActorSystem<?> system = seed.isPresent() ? ClusterClient.join(seed.get(), full)
         : ClusterNode.startAlone(NodeSettings.fromConfig(full), settings.s3(), full);
     try (JobOutputs outputs = new JobOutputs(files.digestOut(), files.keysOut(), files.deadLetter())) {
       prepare.accept(system);

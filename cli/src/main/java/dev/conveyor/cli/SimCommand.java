@@ -1,7 +1,6 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.sim.check.Verdict;
-import dev.conveyor.sim.nemesis.NetnsPartitions;
 import dev.conveyor.sim.run.Simulation;
 import dev.conveyor.sim.scenario.Scenario;
 import dev.conveyor.sim.scenario.ScenarioFile;
@@ -57,7 +56,7 @@ final class SimCommand implements Callable<Integer> {
     stdout.println("sim " + scenario.name() + ": " + scenario.nodes() + " nodes, " + scenario.schedule(Optional.ofNullable(seed))
         .size() + " fault(s); output in " + dir);
     Simulation.Outcome o = Simulation.run(scenario, new Simulation.Options(conveyor, dir, Optional.ofNullable(seed),
-        NetnsPartitions.forThisMachine(), line -> {
+        line -> {
           stdout.println("  " + line);
           stdout.flush();
         }));

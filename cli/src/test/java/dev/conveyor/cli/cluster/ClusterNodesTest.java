@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * host, two workers; every message serialized, serialize-messages = on) and `conveyor run
  * --cluster` submitting to them give the batch digests of a single-process `conveyor run` —
  * also when a worker is killed, paused or stopped, or the coordinator's node is killed or
- * stopped — and the nodes' HTTP endpoints show what they did.
+ * stopped — and the nodes' HTTP endpoints show what they did. (A worker killed mid-job and the
+ * coordinator's worker stopped with SIGTERM are `conveyor sim` scenarios: SimCommandTest.)
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterNodesTest {
@@ -383,27 +384,6 @@ class ClusterNodesTest {
   }
 
   @Test
-  void aWorkerKilledMidJobHasItsSlicesLeasedAgainAndTheDigestsDoNotChange() throws Exception {
-    // the younger worker: the coordinator runs on the older one, at a batch drawn at random among
-    // the job's first 400 of 900, a new one each run; the seed is printed, and -Dconveyor.test.kill-seed=S
-    // runs a failure again
-    long seed = Long.getLong("conveyor.test.kill-seed", System.nanoTime());
-    int batch = new java.util.SplittableRandom(seed).nextInt(20, 400);
-    System.err.printf("worker kill: seed %d, at batch %d (-Dconveyor.test.kill-seed=%d runs it again)%n", seed, batch, seed);
-    Disturbed d = disturbed(2, new String[0], p -> p.contains("ranks on"), p -> {
-      afterBatches(batch);
-      whileStreaming("worker2");
-      p.destroyForcibly(); // SIGKILL
-    });
-    System.err.printf("worker killed mid-job at batch %d (seed %d): done %.1f s later; %s%n", batch, seed, d.secondsAfter(),
-        d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse(""));
-    assertThat(d.run().code()).as("seed " + seed + ": " + d.run().err() + d.run().out()).isZero();
-    assertThat(d.run().out()).contains("2 shard reader(s)");
-    assertThat(d.digests()).as("seed " + seed).isEqualTo(d.reference());
-    assertThat(count(d.run().out(), "leased again")).as("seed " + seed).isPositive();
-  }
-
-  @Test
   void theCoordinatorsNodeKilledMidJobTheSingletonMovesAndTheJobGoesOnFromTheLastSavedCursor() throws Exception {
     Path checkpoints = dir.resolve("checkpoints");
     // killed once batches were delivered and a cursor past the start saved (the start cursor is saved first)
@@ -420,34 +400,6 @@ class ClusterNodesTest {
     assertThat(d.digests()).isEqualTo(d.reference());
     assertThat(d.run().out()).contains("cursor: " + d.referenceCursor());
     assertThat(Files.readString(checkpoints.resolve("latest.cursor")).trim()).isEqualTo(d.referenceCursor());
-  }
-
-  @Test
-  void theCoordinatorsBusyWorkerStoppedWithSigtermHandsItsLeasesBackSavesTheCursorAndExitsZero() throws Exception {
-    Path checkpoints = dir.resolve("checkpoints");
-    // slices of a whole epoch (one window of all the shards: ~450 samples, far more than the buffers between
-    // the nodes hold) and a trainer slower than the readers (30 ms a step): a stream is open, waiting on the
-    // trainer with hundreds of samples to go, when the node leaves
-    Disturbed d = disturbed(1, new String[] {"--set", "conveyor.job.shuffle.window-shards=64"},
-        new String[] {"--checkpoint-dir", checkpoints.toString()}, "simulated-trainer-step = 30ms, ",
-        p -> p.contains("ranks on"), p -> {
-          whileStreaming("worker1");
-          Thread.sleep(300); // its buffers filled: it waits
-          p.destroy(); // SIGTERM to the older worker: a shard reader, and the coordinator's node
-        });
-    Process worker = d.nodes().get(1);
-    assertThat(worker.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
-    System.err.printf("busy worker (coordinator's node) stopped with SIGTERM: done %.1f s later; %s%n",
-        d.secondsAfter(), line);
-    assertThat(worker.exitValue()).isZero();
-    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
-    assertThat(d.digests()).isEqualTo(d.reference());
-    assertThat(count(d.run().out(), "handed back")).as(line).isPositive();
-    assertThat(count(d.run().out(), "leased again")).as("no slice leased again after a failure: " + line).isZero();
-    // the leaving coordinator saved the cursor; its successor went on from it
-    assertThat(d.run().err()).contains("took the job over, going on from the last saved cursor");
-    assertThat(d.run().out()).contains("coordinator taken over 1 time(s)").contains("cursor: " + d.referenceCursor());
   }
 
   @Test

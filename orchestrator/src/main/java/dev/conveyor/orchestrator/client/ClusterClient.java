@@ -64,12 +64,16 @@ public final class ClusterClient {
 
   /**
    * A client member of the cluster at {@code seed} (it hosts nothing); it joins in the
-   * background ({@link ClusterNode#awaitUp}). {@link #leave} it when done.
+   * background ({@link ClusterNode#awaitUp}). {@link #leave} it when done. It listens on
+   * {@code conveyor.node.hostname} (127.0.0.1 unless set), where the nodes must reach it.
    */
   public static ActorSystem<Void> join(String seed, Config base) {
+    String hostname = base.hasPath(HOSTNAME) ? base.getString(HOSTNAME) : "127.0.0.1";
     return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
-        ClusterNode.pekko("127.0.0.1", 0, List.of(seed), List.of("client"), 7_000, base));
+        ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000, base));
   }
+
+  private static final String HOSTNAME = "conveyor.node.hostname";
 
   /** Leaves the cluster gracefully (leave, exit, then stop), so the nodes see a departure, not a failure. */
   public static void leave(ActorSystem<?> system) {
@@ -278,6 +282,7 @@ public final class ClusterClient {
       coordinator.tell(new JobCoordinator.Submit(job, client));
       Object e = inbox.poll(10, TimeUnit.SECONDS);
       if (e instanceof JobCoordinator.Placed p) {
+        p.notes().forEach(progress);
         return p;
       }
       if (e instanceof JobCoordinator.Failed f) {

@@ -77,10 +77,12 @@ public final class JobCoordinator {
 
   /**
    * Where the job runs — the ranks' trainer hosts, the workers' readers and each worker's share
-   * of the slices ({@code node=shares}) — who coordinates it, and from which cursor.
+   * of the slices ({@code node=shares}) — who coordinates it, and from which cursor; {@code notes}:
+   * what the coordinator found on the way there for the user to hear (a resume from an older
+   * cursor than latest.cursor, an elastic resume).
    */
   public record Placed(List<String> trainerHosts, int readers, List<String> shares, ActorRef<Command> coordinator,
-                       String start) implements JobEvent {}
+                       String start, List<String> notes) implements JobEvent {}
 
   /** A new coordinator, on {@code node}, took the job over, going on from cursor {@code recovered}. */
   public record Adopted(String node, ActorRef<Command> coordinator, String recovered, boolean fromCheckpoint)

@@ -121,7 +121,11 @@ final class Placing extends AbstractBehavior<Command> {
     try {
       files = co.openCheckpoints(job);
       Optional<CursorStore> store = co.cursorStore(job, files);
-      Cursor start = co.start(job, store, line -> co.ctx.getLog().info("job {}: {}", job.id(), line));
+      List<String> notes = new java.util.ArrayList<>();
+      Cursor start = co.start(job, store, line -> {
+        co.ctx.getLog().info("job {}: {}", job.id(), line);
+        notes.add(line);
+      });
       ActorRef<CheckpointActor.Command> checkpoint =
           co.ctx.spawnAnonymous(CheckpointActor.starting(store, start, job.checkpointEvery(), job.rank() >= 0));
       if (store.isPresent()) {
@@ -135,7 +139,7 @@ final class Placing extends AbstractBehavior<Command> {
             placement.readers(), submit.client().narrow(), co.ctx.getSelf()));
       }
       submit.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), placement.workers().size(),
-          placement.shares(), co.ctx.getSelf(), start.encode()));
+          placement.shares(), co.ctx.getSelf(), start.encode(), List.copyOf(notes)));
       RunningJob running = new RunningJob(co, job, submit.client(), files, checkpoint, false);
       hosts.forEach(h -> running.watchHost(h.agent(), h.node()));
       return running;

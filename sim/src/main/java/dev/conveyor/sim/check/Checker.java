@@ -36,13 +36,22 @@ import java.util.TreeSet;
  *   <li>the job's exit code is the scenario's (<b>exit</b>), and every fault was applied
  *       (<b>fault-not-applied</b>).</li>
  * </ul>
+ * The record of a run is its client's, fed by the trainer host's reports: when the host goes
+ * down, the last batches its trainers took may not have been reported. In a run that ended so
+ * (and only there), a saved cursor may claim up to {@link #IN_FLIGHT} batches per rank beyond the
+ * record, and the next run's resume takes them on the cursor's word; each is listed in the
+ * verdict's notes, and more than that is a violation.
  */
 public final class Checker {
   /** At most this many violations of one kind are listed; the rest are counted in the last. */
   static final int LIST = 5;
+  /** Batches per rank a trainer host that went down may have handed its trainers without reporting them. */
+  static final int IN_FLIGHT = 4;
 
   private final List<Violation> violations = new ArrayList<>();
   private final Map<String, Integer> perKind = new LinkedHashMap<>();
+  private final List<String> notes = new ArrayList<>();
+  private Map<Integer, List<Batch>> expected = Map.of();
 
   private Checker() {}
 
@@ -55,7 +64,7 @@ public final class Checker {
     for (Fault f : run.of(Fault.class)) {
       (f.applied() ? applied : notApplied).add(f.fault() + (f.detail().isEmpty() ? "" : ": " + f.detail()));
     }
-    return new Verdict(c.violations, applied, notApplied);
+    return new Verdict(c.violations, applied, notApplied, c.notes);
   }
 
   private void violation(String kind, String message) {
@@ -80,12 +89,19 @@ public final class Checker {
       violation("exit", "the job never ran");
       return;
     }
+    Map<Integer, List<Batch>> expected = new TreeMap<>();
+    for (Batch b : reference.of(Batch.class)) {
+      expected.computeIfAbsent(b.rank(), r -> new ArrayList<>()).add(b);
+    }
+    this.expected = expected;
     Map<Integer, List<Batch>> kept = new TreeMap<>(); // per rank, what the trainers kept so far
     Set<String> saved = new HashSet<>();
+    Attempt before = null;
     for (Attempt a : attempts) {
       if (a.attempt() > 1) {
-        resume(a, saved, kept);
+        resume(a, before, saved, kept);
       }
+      before = a;
       for (Batch b : run.of(Batch.class)) {
         if (b.attempt() == a.attempt()) {
           kept.computeIfAbsent(b.rank(), r -> new ArrayList<>()).add(b);
@@ -93,10 +109,6 @@ public final class Checker {
       }
       checkpoints(run, a, kept, refCursor, saved);
       saved.add(a.cursor());
-    }
-    Map<Integer, List<Batch>> expected = new TreeMap<>();
-    for (Batch b : reference.of(Batch.class)) {
-      expected.computeIfAbsent(b.rank(), r -> new ArrayList<>()).add(b);
     }
     Set<Integer> ranks = new TreeSet<>(expected.keySet());
     ranks.addAll(kept.keySet());
@@ -119,28 +131,63 @@ public final class Checker {
     }
   }
 
-  /** Run {@code a} resumed: it must say from where, from a saved cursor; the trainers keep what came before it. */
-  private void resume(Attempt a, Set<String> saved, Map<Integer, List<Batch>> kept) {
+  /**
+   * Run {@code a} resumed after run {@code before}: it must say from where, from a saved cursor;
+   * the trainers keep what came before it (with what the host handed them unreported, when it went down).
+   */
+  private void resume(Attempt a, Attempt before, Set<String> saved, Map<Integer, List<Batch>> kept) {
     Cursor from = decodeOrNull(a.resumedFrom());
     if (from == null) {
       violation("bad-resume", "run " + a.attempt() + " resumed (" + a.resume() + ") but did not say from which cursor");
       return;
     }
+    if (a.resume().contains("(latest.cursor torn)") && a.fellBack().isEmpty()) {
+      violation("bad-resume", "run " + a.attempt() + " found latest.cursor torn but did not say it fell back to an older"
+          + " cursor");
+    }
     if (!saved.contains(a.resumedFrom())) {
       violation("bad-resume", "run " + a.attempt() + " resumed from " + a.resumedFrom() + ", a cursor no run saved");
+    }
+    for (int rank = 0; rank < from.current().world(); rank++) {
+      kept.computeIfAbsent(rank, r -> new ArrayList<>());
     }
     for (Map.Entry<Integer, List<Batch>> e : kept.entrySet()) {
       int rank = e.getKey();
       long keep = rank < from.current().world() ? from.current().batches(rank) : 0;
-      List<Batch> before = new ArrayList<>();
+      List<Batch> upTo = new ArrayList<>();
       long inEpoch = 0;
       for (Batch b : e.getValue()) {
         if (b.epoch() < from.epoch() || b.epoch() == from.epoch() && inEpoch++ < keep) {
-          before.add(b);
+          upTo.add(b);
         }
       }
-      e.setValue(before);
+      long unreported = upTo.stream().filter(b -> b.epoch() == from.epoch()).count();
+      long missing = keep - unreported;
+      if (missing > 0 && before.hostLost() && missing <= IN_FLIGHT && rankMatchesReference(rank, upTo)) {
+        // taken by the trainer as its host went down, not reported: the reference's, on the cursor's word
+        List<Batch> want = expected.getOrDefault(rank, List.of());
+        for (int i = upTo.size(); i < upTo.size() + missing && i < want.size(); i++) {
+          notes.add("run " + before.attempt() + ": rank " + rank + " epoch " + from.epoch() + " step " + want.get(i).step()
+              + " was taken by its trainer as the trainer host went down, unreported (resumed after it, on the cursor's word)");
+        }
+        upTo.addAll(want.subList(Math.min(upTo.size(), want.size()), (int) Math.min(upTo.size() + missing, want.size())));
+      }
+      e.setValue(upTo);
     }
+  }
+
+  /** Whether {@code got} is the start of rank {@code rank}'s reference sequence (else the sequence check names why). */
+  private boolean rankMatchesReference(int rank, List<Batch> got) {
+    List<Batch> want = expected.getOrDefault(rank, List.of());
+    if (got.size() > want.size()) {
+      return false;
+    }
+    for (int i = 0; i < got.size(); i++) {
+      if (!same(got.get(i), want.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void checkpoints(History run, Attempt a, Map<Integer, List<Batch>> kept, Cursor ref, Set<String> saved) {
@@ -167,6 +214,9 @@ public final class Checker {
       for (int r = 0; r < cur.current().world(); r++) {
         long claimed = cur.current().batches(r);
         long delivered = kept.getOrDefault(r, List.of()).stream().filter(b -> b.epoch() == cur.epoch()).count();
+        if (claimed > delivered && a.hostLost() && claimed - delivered <= IN_FLIGHT) {
+          continue; // batches its trainer took as the host went down, unreported: see resume()
+        }
         if (claimed > delivered) {
           violation("wrong-cursor", at + " says rank " + r + " took " + claimed + " batches of epoch " + cur.epoch()
               + ", but it was delivered " + delivered);

@@ -9,11 +9,13 @@ import java.util.List;
  * What the checker concluded: {@code ok} exactly when there is no violation. Faults the
  * nemesis could not apply are violations too (a scenario that did not happen passes nothing).
  */
-public record Verdict(List<Violation> violations, List<String> faultsApplied, List<String> faultsNotApplied) {
+public record Verdict(List<Violation> violations, List<String> faultsApplied, List<String> faultsNotApplied,
+                      List<String> notes) {
   public Verdict {
     violations = List.copyOf(violations);
     faultsApplied = List.copyOf(faultsApplied);
     faultsNotApplied = List.copyOf(faultsNotApplied);
+    notes = List.copyOf(notes);
   }
 
   /** One property the history broke: {@code kind} names it (duplicate, gap, reorder, changed-bytes, wrong-cursor, …). */
@@ -43,6 +45,7 @@ public record Verdict(List<Violation> violations, List<String> faultsApplied, Li
     }
     o.set("faults_applied", Json.strings(faultsApplied));
     o.set("faults_not_applied", Json.strings(faultsNotApplied));
+    o.set("notes", Json.strings(notes));
     return o;
   }
 }

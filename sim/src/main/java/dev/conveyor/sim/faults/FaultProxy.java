@@ -55,25 +55,30 @@ public final class FaultProxy implements AutoCloseable {
   private final Map<Fault, AtomicLong> injected = new EnumMap<>(Fault.class);
   private volatile boolean closed;
 
-  private FaultProxy(URI upstream, FaultPlan plan) throws IOException {
+  private FaultProxy(URI upstream, FaultPlan plan, InetAddress bind) throws IOException {
     this.upstream = new InetSocketAddress(upstream.getHost(), upstream.getPort());
     this.plan = new AtomicReference<>(plan);
     for (Fault f : Fault.values()) {
       injected.put(f, new AtomicLong());
     }
     this.server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+    server.bind(new InetSocketAddress(bind, 0), 128);
     pool.execute(this::acceptLoop);
   }
 
   /** A proxy to {@code upstream} (an http:// endpoint) on a free port of 127.0.0.1. */
   public static FaultProxy start(URI upstream, FaultPlan plan) throws IOException {
-    return new FaultProxy(upstream, plan);
+    return new FaultProxy(upstream, plan, InetAddress.getLoopbackAddress());
   }
 
-  /** Where clients connect: http://127.0.0.1:PORT. */
+  /** The same, listening on {@code bind} (a simulation's private bridge) instead of 127.0.0.1. */
+  public static FaultProxy start(URI upstream, FaultPlan plan, InetAddress bind) throws IOException {
+    return new FaultProxy(upstream, plan, bind);
+  }
+
+  /** Where clients connect: http://ADDRESS:PORT (127.0.0.1 unless bound elsewhere). */
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + server.getLocalPort());
+    return URI.create("http://" + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort());
   }
 
   /** Applies {@code p} to the requests that arrive from now on. */

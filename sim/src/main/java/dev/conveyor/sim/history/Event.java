@@ -7,9 +7,12 @@ import java.util.List;
  * measured. {@code t} is milliseconds since the simulation's job began (-1 where a time is not known).
  */
 public sealed interface Event {
-  /** A job run (the first, or a resume after the trainer host went down): how it began and ended. */
+  /**
+   * A job run (the first, or a resume after the trainer host went down): how it began and ended;
+   * {@code hostLost} when it ended because the trainer host went down.
+   */
   record Attempt(int attempt, long t, String resume, String resumedFrom, String fellBack, int exit, String cursor,
-                 long badSamples) implements Event {}
+                 long badSamples, boolean hostLost) implements Event {}
 
   /** A batch delivered to rank {@code rank}'s trainer in run {@code attempt}: its bytes' and sample keys' sha256. */
   record Batch(int attempt, int epoch, int rank, long step, String digest, String keysDigest, List<String> keys)

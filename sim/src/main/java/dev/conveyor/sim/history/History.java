@@ -57,7 +57,7 @@ public record History(List<Event> events) {
     if (e instanceof Attempt a) {
       o.put("type", "attempt").put("attempt", a.attempt()).put("t", a.t()).put("resume", a.resume())
           .put("resumed_from", a.resumedFrom()).put("fell_back", a.fellBack()).put("exit", a.exit())
-          .put("cursor", a.cursor()).put("bad_samples", a.badSamples());
+          .put("cursor", a.cursor()).put("bad_samples", a.badSamples()).put("host_lost", a.hostLost());
     } else if (e instanceof Batch b) {
       o.put("type", "batch").put("attempt", b.attempt()).put("epoch", b.epoch()).put("rank", b.rank())
           .put("step", b.step()).put("digest", b.digest()).put("keys_digest", b.keysDigest());
@@ -81,7 +81,7 @@ public record History(List<Event> events) {
     return switch (type) {
       case "attempt" -> new Attempt(o.path("attempt").asInt(), o.path("t").asLong(), o.path("resume").asText(),
           o.path("resumed_from").asText(), o.path("fell_back").asText(), o.path("exit").asInt(), o.path("cursor").asText(),
-          o.path("bad_samples").asLong());
+          o.path("bad_samples").asLong(), o.path("host_lost").asBoolean());
       case "batch" -> {
         List<String> keys = new ArrayList<>();
         o.path("keys").forEach(k -> keys.add(k.asText()));

@@ -38,6 +38,7 @@ public final class Nemesis implements AutoCloseable {
   private final Consumer<Event> record;
   private final List<Pending> pending = new ArrayList<>();
   private final Set<Integer> stopped = new HashSet<>(); // guarded by this
+  private volatile long injectedBefore; // the proxy's faults so far when the S3 fault in force began
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "conveyor-sim-nemesis");
@@ -70,7 +71,7 @@ public final class Nemesis implements AutoCloseable {
     long now = clock.getAsLong();
     List<Pending> due = new ArrayList<>();
     for (Pending p : pending) {
-      if (p.at().byBatch() ? batches >= p.at().batch() : now >= p.at().after().toMillis()) {
+      if (p.at().byRun() ? false : p.at().byBatch() ? batches >= p.at().batch() : now >= p.at().after().toMillis()) {
         due.add(p);
       }
     }
@@ -79,6 +80,31 @@ public final class Nemesis implements AutoCloseable {
       inFlight.incrementAndGet();
       worker.execute(() -> apply(p, batches));
     }
+  }
+
+  /** Applies, in order, the faults due at the end of run {@code run}; returns once they are done. */
+  public void runEnded(int run, long batches) throws InterruptedException {
+    List<Pending> due = new ArrayList<>();
+    synchronized (this) {
+      for (Pending p : pending) {
+        if (p.at().afterRun() == run) {
+          due.add(p);
+        }
+      }
+      pending.removeAll(due);
+    }
+    for (Pending p : due) {
+      inFlight.incrementAndGet();
+      worker.execute(() -> apply(p, batches));
+    }
+    while (inFlight.get() > 0) {
+      Thread.sleep(20);
+    }
+  }
+
+  /** Whether a fault timed by the clock (not by batch or run) still waits for its time. */
+  public synchronized boolean timedPending() {
+    return pending.stream().anyMatch(p -> !p.undo() && !p.at().byBatch() && !p.at().byRun());
   }
 
   /** Whether no fault is being applied and none waits to be undone (faults waiting for their own time aside). */
@@ -165,16 +191,10 @@ public final class Nemesis implements AutoCloseable {
       case RESTART -> {
         return restart(n);
       }
-      case S3_LATENCY -> proxy.plan(new FaultPlan(0, List.of(new Rule("*", FaultPlan.Fault.LATENCY, 1.0)),
-          f.latency().toMillis(), 0));
-      case S3_SLOWDOWN -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("*", FaultPlan.Fault.SLOW_DOWN_503, f.rate())),
-          0, 0));
-      case S3_RESET -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.RESET_MID_BODY, f.rate())),
-          0, 0));
-      case S3_STALL -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.STALL_BODY, f.rate())), 0,
-          f.stall().toMillis()));
-      case S3_CORRUPT -> proxy.plan(new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.CORRUPT, f.rate())),
-          0, 0));
+      case S3_LATENCY, S3_SLOWDOWN, S3_RESET, S3_STALL, S3_CORRUPT -> {
+        injectedBefore = proxy.injected().values().stream().mapToLong(Long::longValue).sum();
+        proxy.plan(s3Plan(f));
+      }
       case TEAR_CHECKPOINT -> {
         return tear(f.how());
       }
@@ -231,8 +251,9 @@ public final class Nemesis implements AutoCloseable {
         default -> {
           if (f.action().s3()) {
             proxy.plan(FaultPlan.none());
+            long faulted = proxy.injected().values().stream().mapToLong(Long::longValue).sum() - injectedBefore;
             record.accept(new Event.Fault(clock.getAsLong(), "s3 healthy (end of " + f.describe() + ")", "s3-heal", 0,
-                true, ""));
+                true, faulted + " request(s) faulted"));
           }
         }
       }
@@ -260,6 +281,19 @@ public final class Nemesis implements AutoCloseable {
     }
     Files.writeString(latest, torn + "\n", StandardCharsets.UTF_8);
     return null;
+  }
+
+  /** The proxy's plan while S3 fault {@code f} lasts. */
+  private static FaultPlan s3Plan(Fault f) {
+    return switch (f.action()) {
+      case S3_LATENCY -> new FaultPlan(0, List.of(new Rule("*", FaultPlan.Fault.LATENCY, 1.0)), f.latency().toMillis(), 0);
+      case S3_SLOWDOWN -> new FaultPlan(seed(f), List.of(new Rule("*", FaultPlan.Fault.SLOW_DOWN_503, f.rate())), 0, 0);
+      case S3_RESET -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.RESET_MID_BODY, f.rate())), 0, 0);
+      case S3_STALL -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.STALL_BODY, f.rate())), 0,
+          f.stall().toMillis());
+      case S3_CORRUPT -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.CORRUPT, f.rate())), 0, 0);
+      default -> throw new IllegalArgumentException(f.action() + " is not an S3 fault");
+    };
   }
 
   private static long seed(Fault f) {

@@ -11,9 +11,19 @@ public interface Partitions {
   /** Heals node {@code n} (every cut node when {@code n} is 0): null when done, else why not. */
   String heal(int n) throws Exception;
 
+  /** Why partitions cannot be made here; empty where they can. */
+  default String why() {
+    return "";
+  }
+
   /** No partitions on this run: each is refused with {@code why}. */
   static Partitions unavailable(String why) {
     return new Partitions() {
+      @Override
+      public String why() {
+        return why;
+      }
+
       @Override
       public String cut(int n) {
         return why;

@@ -35,6 +35,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class Report {
   /** The timeline's name in the output folder. */
   public static final String TIMELINE = "timeline.png";
+  /** Readings further apart than this (they come every 250 ms) leave a gap in the node's line. */
+  static final long GAP_MS = 1_000;
 
   private Report() {}
 
@@ -93,6 +95,9 @@ public final class Report {
       XYSeries s = series.computeIfAbsent(p.node(), n -> new XYSeries("node " + n + (n == 1 ? " (trainer host, delivered)"
           : " (worker, sent)")));
       Event.Progress before = previous.put(p.node(), p);
+      if (before != null && p.t() - before.t() > GAP_MS) {
+        s.add(before.t() / 1000.0 + 0.001, null); // the node did not answer meanwhile (down, paused, cut off): a gap
+      }
       if (before != null && p.t() > before.t()) {
         // a restarted node counts from 0 again: its first reading after the restart is its rate
         double done = p.samples() >= before.samples() ? p.samples() - before.samples() : p.samples();

@@ -39,7 +39,7 @@ final class JobRuns {
   }
 
   /** The events of run {@code attempt}, whose outputs are in {@code dir}, begun at {@code t} with {@code resume}. */
-  static List<Event> events(int attempt, Path dir, long t, String resume, int exit) throws IOException {
+  static List<Event> events(int attempt, Path dir, long t, String resume, int exit, boolean hostLost) throws IOException {
     List<Event> events = new ArrayList<>();
     String out = read(dir.resolve("stdout.txt"));
     String err = read(dir.resolve("stderr.txt"));
@@ -51,7 +51,7 @@ final class JobRuns {
     if (Files.exists(summary) && Files.size(summary) > 0) {
       bad = Json.parse(read(summary)).path("bad_samples").asLong();
     }
-    events.add(new Attempt(attempt, t, resume, resumedFrom, fellBack.trim(), exit, cursor, bad));
+    events.add(new Attempt(attempt, t, resume, resumedFrom, fellBack.trim(), exit, cursor, bad, hostLost));
     Map<String, List<String>> keys = new HashMap<>(); // "epoch rank step" -> keys, in order
     for (String line : lines(dir.resolve("keys.txt"))) {
       String[] f = line.split(" ", 4);

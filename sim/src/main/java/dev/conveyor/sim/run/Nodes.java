@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The simulation's {@code conveyor node} processes on 127.0.0.1, numbered from 1: node 1 is the
+ * The simulation's {@code conveyor node} processes on its {@link Network}, numbered from 1: node 1 is the
  * trainer host, the others workers. Each has fixed remoting and HTTP ports, so that a node
  * started again after a kill comes back where it was; nodes 1 and 2 are the seeds, so that
  * either joins through the other. Its config and log live in {@code dir} ({@code node-N.conf},
@@ -27,6 +27,7 @@ public final class Nodes implements AutoCloseable {
   public static final String UP = " up, roles";
 
   private final List<String> conveyor;
+  private final Network network;
   private final Path dir;
   private final Map<Integer, Node> nodes = new TreeMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -55,19 +56,23 @@ public final class Nodes implements AutoCloseable {
    * cache…) and, on the trainer host, {@code hostSettings} (inside conveyor.node, ending in ", ").
    * {@code conveyor} is the command that runs the CLI (java, its options, class path, main class).
    */
-  public Nodes(List<String> conveyor, Path dir, int count, String settings, String hostSettings) throws IOException {
+  public Nodes(List<String> conveyor, Network network, Path dir, int count, String settings, String hostSettings)
+      throws IOException {
     this.conveyor = List.copyOf(conveyor);
+    this.network = network;
     this.dir = dir;
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < 2 * count; i++) {
       ports.add(freePort());
     }
-    String seeds = "seed-nodes = [\"127.0.0.1:" + ports.get(0) + "\", \"127.0.0.1:" + ports.get(2) + "\"]";
+    String seeds = "seed-nodes = [\"" + network.address(1) + ":" + ports.get(0) + "\", \"" + network.address(2) + ":"
+        + ports.get(2) + "\"]";
     for (int n = 1; n <= count; n++) {
       int port = ports.get(2 * (n - 1));
       int httpPort = ports.get(2 * (n - 1) + 1);
       String conf = settings + "\nconveyor.node { roles = [" + (n == 1 ? "trainer-host" : "worker") + "], "
-          + (n == 1 ? hostSettings : "") + "port = " + port + ", " + seeds + ", http.port = " + httpPort + " }\n";
+          + (n == 1 ? hostSettings : "") + "hostname = \"" + network.address(n) + "\", port = " + port + ", " + seeds
+          + ", http { hostname = \"" + network.address(n) + "\", port = " + httpPort + " } }\n";
       Path file = Files.writeString(dir.resolve("node-" + n + ".conf"), conf);
       nodes.put(n, new Node(n, port, httpPort, file, dir.resolve("node-" + n + ".log")));
     }
@@ -84,7 +89,8 @@ public final class Nodes implements AutoCloseable {
   public void start(int n) throws Exception {
     Node node = node(n);
     long logged = Files.exists(node.log) ? Files.size(node.log) : 0;
-    List<String> cmd = new ArrayList<>(conveyor);
+    List<String> cmd = new ArrayList<>(network.prefix(n));
+    cmd.addAll(conveyor);
     cmd.add("node");
     cmd.add(node.conf.toString());
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -116,7 +122,7 @@ public final class Nodes implements AutoCloseable {
 
   /** The remoting port of node 1, the seed a job joins through. */
   public String contact() {
-    return "127.0.0.1:" + node(1).port;
+    return network.address(1) + ":" + node(1).port;
   }
 
   public boolean alive(int n) {
@@ -144,7 +150,7 @@ public final class Nodes implements AutoCloseable {
   /** Node {@code n}'s /metrics page, or empty when it does not answer within a second. */
   public String metrics(int n) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node(n).httpPort
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + network.address(n) + ":" + node(n).httpPort
           + "/metrics")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? r.body() : "";
     } catch (IOException e) {

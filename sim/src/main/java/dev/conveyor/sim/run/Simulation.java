@@ -10,7 +10,7 @@ import dev.conveyor.sim.faults.FaultProxy;
 import dev.conveyor.sim.history.Event;
 import dev.conveyor.sim.history.History;
 import dev.conveyor.sim.nemesis.Nemesis;
-import dev.conveyor.sim.nemesis.Partitions;
+import dev.conveyor.sim.scenario.Action;
 import dev.conveyor.sim.report.Report;
 import dev.conveyor.sim.scenario.Scenario;
 import dev.conveyor.streams.cursor.Cursor;
@@ -49,13 +49,15 @@ public final class Simulation {
   /** A run of the job that takes longer is stopped and counts as failed. */
   static final long RUN_TIMEOUT_S = 600;
   private static final String BUCKET = "sim";
+  /** What a resume's note says when it found the latest cursor file damaged (the checker looks for it). */
+  public static final String TORN = "(latest.cursor torn)";
 
   /**
    * @param conveyor how to run the CLI: java, its options, class path, main class
    * @param seed     overrides the scenario's random nemesis seed
    * @param say      progress lines for the person watching
    */
-  public record Options(List<String> conveyor, Path out, Optional<Long> seed, Partitions partitions, Consumer<String> say) {}
+  public record Options(List<String> conveyor, Path out, Optional<Long> seed, Consumer<String> say) {}
 
   /** What the simulation found, and how long it took. */
   public record Outcome(Verdict verdict, History history, double seconds) {}
@@ -78,21 +80,31 @@ public final class Simulation {
     long start = System.nanoTime();
     Path out = prepare(options.out());
     Consumer<String> say = options.say();
-    try (EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
-         FaultProxy proxy = FaultProxy.start(server.endpoint(), FaultPlan.none())) {
+    try (Network network = network(say);
+         EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
+         FaultProxy proxy = FaultProxy.start(server.endpoint(), FaultPlan.none(),
+             java.net.InetAddress.getByName(network.simAddress()))) {
       List<String> recipe = recipe(server, out);
-      say.accept("reference: the job in one process, no faults");
-      History reference = reference(recipe, server, out);
-      reference.write(out.resolve("reference.jsonl"));
-      say.accept(String.format(Locale.ROOT, "reference: %d batches, cursor %s", reference.of(Event.Batch.class).size(),
-          reference.of(Event.Attempt.class).get(0).cursor()));
+      // the reference runs while the nodes start: neither needs the other
+      say.accept("reference: the job in one process, no faults; meanwhile the nodes start");
+      Path refDir = out.resolve("reference");
+      Process ref = JobRuns.start(command("run", recipe, JobRuns.outputs(refDir)), refDir);
       String s3 = "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
           + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }";
       String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, ";
-      try (Nodes nodes = new Nodes(options.conveyor(), out, scenario.nodes(), s3, host)) {
-        say.accept("starting " + scenario.nodes() + " nodes (node 1: trainer host; node 2: coordinator's worker)");
-        nodes.startAll();
-        runJob(nodes, proxy, recipe, server, out);
+      try {
+        try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host)) {
+          say.accept("starting " + scenario.nodes() + " nodes (node 1: trainer host; node 2: coordinator's worker)"
+              + (network.address(1).equals("127.0.0.1") ? "" : " in network namespaces, " + network.address(1) + "…"));
+          nodes.startAll();
+          History reference = reference(ref, refDir);
+          reference.write(out.resolve("reference.jsonl"));
+          say.accept(String.format(Locale.ROOT, "reference: %d batches, cursor %s", reference.of(Event.Batch.class).size(),
+              reference.of(Event.Attempt.class).get(0).cursor()));
+          runJob(nodes, proxy, network, recipe, out);
+        }
+      } finally {
+        ref.destroyForcibly(); // gone already, unless the nodes failed to start
       }
     }
     History history = new History(events);
@@ -158,16 +170,14 @@ public final class Simulation {
     return r;
   }
 
-  private History reference(List<String> recipe, EmbeddedS3 server, Path out) throws Exception {
-    Path dir = out.resolve("reference");
-    List<String> cmd = command("run", recipe, JobRuns.outputs(dir));
-    Process p = JobRuns.start(cmd, dir);
+  /** The history of the reference run {@code p}, writing into {@code dir}, once it is done. */
+  private static History reference(Process p, Path dir) throws Exception {
     int exit = await(p);
     if (exit != 0) {
       throw new IllegalStateException("the fault-free reference run failed (exit " + exit + "): "
           + JobRuns.read(dir.resolve("stderr.txt")).lines().reduce((a, b) -> b).orElse("") + " (see " + dir + ")");
     }
-    return new History(JobRuns.events(1, dir, 0, "", exit));
+    return new History(JobRuns.events(1, dir, 0, "", exit, false));
   }
 
   private List<String> command(String verb, List<String> recipe, List<String> more) {
@@ -198,19 +208,37 @@ public final class Simulation {
     }
   }
 
-  private void runJob(Nodes nodes, FaultProxy proxy, List<String> recipe, EmbeddedS3 server, Path out) throws Exception {
+  /**
+   * The nodes on 127.0.0.1, or — when the scenario cuts nodes off — each in a network namespace
+   * of its own where the machine allows it; where it does not, partitions are not applied and
+   * the verdict says so.
+   */
+  private Network network(Consumer<String> say) {
+    boolean cuts = scenario.schedule(options.seed()).stream().anyMatch(f -> f.action() == Action.PARTITION);
+    if (!cuts) {
+      return Network.loopback("this scenario cuts no node off");
+    }
+    Network n = Netns.create(scenario.nodes(), "not applied");
+    if (n.address(1).equals("127.0.0.1")) {
+      say.accept("partitions will not be applied: " + n.partitions().why());
+    }
+    return n;
+  }
+
+  private void runJob(Nodes nodes, FaultProxy proxy, Network network, List<String> recipe, Path out) throws Exception {
     Path checkpoints = out.resolve("checkpoints");
     t0 = System.nanoTime();
     Progress progress = new Progress(nodes, this::now, this::record);
     progress.start();
-    try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, checkpoints, options.partitions(),
+    try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, checkpoints, network.partitions(),
         this::now, this::record)) {
       String lastCheckpoint = "";
       for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
         boolean resume = attempt > 1;
-        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " (latest.cursor torn)") : "";
+        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " " + TORN) : "";
         Path dir = out.resolve("run-" + attempt);
-        List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString()));
+        List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString(),
+            "--set", "conveyor.node.hostname=" + network.simAddress()));
         more.addAll(JobRuns.outputs(dir));
         if (resume) {
           more.addAll(List.of("--resume", "latest"));
@@ -226,19 +254,26 @@ public final class Simulation {
         }
         int exit = await(p);
         lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
-        events.addAll(JobRuns.events(attempt, dir, begun, resumeNote, exit));
-        options.say().accept("run " + attempt + " ended with exit code " + exit);
-        boolean hostDown = !nodes.alive(1) || hostDisturbed(begun);
+        boolean hostDown = exit != 0 && (!nodes.alive(1) || hostDisturbed(begun));
+        events.addAll(JobRuns.events(attempt, dir, begun, resumeNote, exit, hostDown));
+        options.say().accept("run " + attempt + " ended with exit code " + exit + (hostDown ? ", the trainer host down" : ""));
         if (exit == 0 || !hostDown || attempt == MAX_RUNS) {
           break;
         }
         awaitSettled(nemesis, progress);
+        nemesis.runEnded(attempt, progress.batches());
         if (!nodes.alive(1)) {
           nodes.start(1);
           record(new Event.Fault(now(), "restart node 1 (the trainer host, to resume the job)", "restart", 1, true, ""));
         }
       }
-      awaitSettled(nemesis, progress);
+      // faults timed by the clock come even after the job ended (the cluster is still there): a
+      // `cont` at "20s" continues the node a `stop` paused, whenever the job was done
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while ((nemesis.timedPending() || !nemesis.settled()) && System.nanoTime() < deadline) {
+        nemesis.tick(progress.batches());
+        Thread.sleep(50);
+      }
       nemesis.finish("the job ended");
     } finally {
       progress.close();

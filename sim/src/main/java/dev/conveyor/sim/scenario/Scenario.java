@@ -35,23 +35,34 @@ public record Scenario(String name, String description, int nodes, Job job, List
   public record Job(int shards, int samples, int world, int batchSize, int epochs, String decode, long seed,
                     int checkpointEvery, Duration trainerStep, Optional<Path> jobFile) {}
 
-  /** When a fault happens: once {@code batch} batches were delivered in all, or {@code after} since the job began. */
-  public record Trigger(long batch, Duration after) {
+  /**
+   * When a fault happens: once {@code batch} batches were delivered in all, {@code after} since
+   * the job began, or once run {@code afterRun} of the job has ended (before the next one resumes).
+   */
+  public record Trigger(long batch, Duration after, int afterRun) {
     public static Trigger atBatch(long n) {
-      return new Trigger(n, null);
+      return new Trigger(n, null, 0);
     }
 
     public static Trigger after(Duration d) {
-      return new Trigger(-1, d);
+      return new Trigger(-1, d, 0);
+    }
+
+    public static Trigger afterRun(int run) {
+      return new Trigger(-1, null, run);
     }
 
     public boolean byBatch() {
       return batch >= 0;
     }
 
+    public boolean byRun() {
+      return afterRun > 0;
+    }
+
     @Override
     public String toString() {
-      return byBatch() ? "batch " + batch : after.toMillis() + "ms";
+      return byBatch() ? "batch " + batch : byRun() ? "the end of run " + afterRun : after.toMillis() + "ms";
     }
   }
 

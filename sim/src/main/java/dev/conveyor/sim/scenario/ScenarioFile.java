@@ -36,6 +36,7 @@ public final class ScenarioFile {
   static final Set<Action> RANDOM_ACTIONS = Set.of(Action.KILL, Action.STOP, Action.TERM, Action.PARTITION,
       Action.S3_LATENCY, Action.S3_SLOWDOWN, Action.S3_RESET, Action.S3_STALL, Action.S3_CORRUPT);
   private static final Pattern BATCH = Pattern.compile("batch\\s+(\\d+)");
+  private static final Pattern AFTER_RUN = Pattern.compile("after\\s+run\\s+(\\d+)");
 
   private ScenarioFile() {}
 
@@ -117,8 +118,8 @@ public final class ScenarioFile {
     }
     Action action = action(at + ".action", f.getString("action"));
     if (!f.hasPath("at")) {
-      throw new SettingsException(at + ".at", "is missing: \"batch N\" (after N batches delivered in all) or a time since"
-          + " the job began, such as \"2s\"");
+      throw new SettingsException(at + ".at", "is missing: \"batch N\" (after N batches delivered in all), a time since"
+          + " the job began such as \"2s\", or \"after run N\" (between a run that went down and its resume)");
     }
     Trigger when = trigger(at + ".at", f.getString("at"));
     int node = f.hasPath("node") ? intIn(f, "node", 0, 1, nodes, at + ".") : 0;
@@ -185,10 +186,15 @@ public final class ScenarioFile {
     if (m.matches()) {
       return Trigger.atBatch(Long.parseLong(m.group(1)));
     }
+    Matcher run = AFTER_RUN.matcher(t);
+    if (run.matches() && Integer.parseInt(run.group(1)) >= 1) {
+      return Trigger.afterRun(Integer.parseInt(run.group(1)));
+    }
     try {
       return Trigger.after(ConfigFactory.parseString("d = \"" + t + "\"").getDuration("d"));
     } catch (ConfigException e) {
-      throw new SettingsException(key, "must be \"batch N\" or a time such as \"2s\" or \"500ms\", got \"" + text + "\"");
+      throw new SettingsException(key, "must be \"batch N\", a time such as \"2s\" or \"500ms\", or \"after run N\", got \""
+          + text + "\"");
     }
   }
 

@@ -46,7 +46,7 @@ class CheckerTest {
   /** The reference: every rank's STEPS batches of each epoch, in order, and its final cursor. */
   static List<Event> faithful(int attempt) {
     List<Event> events = new ArrayList<>();
-    events.add(new Attempt(attempt, 0, "", "", "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0));
+    events.add(new Attempt(attempt, 0, "", "", "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0, false));
     for (int e = 0; e < EPOCHS; e++) {
       for (int s = 0; s < STEPS; s++) {
         for (int r = 0; r < WORLD; r++) {
@@ -137,7 +137,7 @@ class CheckerTest {
   void aCursorOfAnotherRecipeOrAWrongFinalCursorIsAWrongCursor() {
     List<Event> run = faithful(1);
     run.add(new Checkpoint(1, 10, Cursor.start("0123456789abcdef", WORLD).encode()));
-    run.set(0, new Attempt(1, 0, "", "", "", 0, cursor(1, 4, 3), 0));
+    run.set(0, new Attempt(1, 0, "", "", "", 0, cursor(1, 4, 3), 0, false));
     Verdict v = check(run);
     assertThat(v.kinds()).containsExactly("wrong-cursor");
     assertThat(v.violations().get(0).message()).contains("another recipe");
@@ -151,14 +151,14 @@ class CheckerTest {
     // run 1's batches up to the cursor, then run 2's — the reference's sequence
     String saved = cursor(1, 1, 1);
     List<Event> run = new ArrayList<>();
-    run.add(new Attempt(1, 0, "", "", "", 1, "", 0));
+    run.add(new Attempt(1, 0, "", "", "", 1, "", 0, true));
     run.add(new Checkpoint(1, 50, saved));
     for (Event e : faithful(1)) {
       if (e instanceof Batch b && (b.epoch() == 0 || b.step() < 2)) {
         run.add(b);
       }
     }
-    run.add(new Attempt(2, 100, "latest", saved, "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0));
+    run.add(new Attempt(2, 100, "latest", saved, "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0, false));
     for (Event e : faithful(2)) {
       if (e instanceof Batch b && b.epoch() == 1 && b.step() >= 1) {
         run.add(b);
@@ -168,10 +168,41 @@ class CheckerTest {
 
     // resumed from a cursor that was never saved: named; and its batches do not line up
     List<Event> unsaved = new ArrayList<>(run);
-    unsaved.set(unsaved.indexOf(new Attempt(2, 100, "latest", saved, "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0)),
-        new Attempt(2, 100, "latest", cursor(1, 2, 2), "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0));
+    unsaved.set(unsaved.indexOf(new Attempt(2, 100, "latest", saved, "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0, false)),
+        new Attempt(2, 100, "latest", cursor(1, 2, 2), "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0, false));
     Verdict v = check(unsaved);
     assertThat(v.kinds()).contains("bad-resume", "duplicate");
+  }
+
+  /** Run 1 records epoch 1 up to step {@code recorded} but saved a cursor at step 2; run 2 resumes there. */
+  static List<Event> hostWentDown(long recorded, boolean hostLost) {
+    String saved = cursor(1, 2, 2);
+    List<Event> run = new ArrayList<>();
+    run.add(new Attempt(1, 0, "", "", "", 1, "", 0, hostLost));
+    run.add(new Checkpoint(1, 50, saved));
+    for (Event e : faithful(1)) {
+      if (e instanceof Batch b && (b.epoch() == 0 || b.step() < recorded)) {
+        run.add(b);
+      }
+    }
+    run.add(new Attempt(2, 100, "latest", saved, "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 0, false));
+    for (Event e : faithful(2)) {
+      if (e instanceof Batch b && b.epoch() == 1 && b.step() >= 2) {
+        run.add(b);
+      }
+    }
+    return run;
+  }
+
+  @Test
+  void aTrainerHostThatWentDownMayHaveHandedOnBatchesItNeverReportedButOnlyThen() {
+    // the cursor says each rank took 2 batches of epoch 1; the host reported 1 before it died
+    Verdict down = check(hostWentDown(1, true));
+    assertThat(down.violations()).isEmpty();
+    assertThat(down.notes()).hasSize(2).allMatch(n -> n.contains("step 1 was taken by its trainer as the trainer host went"
+        + " down, unreported"));
+    // the same record from a run whose host did not go down: the cursor claims what was never delivered
+    assertThat(check(hostWentDown(1, false)).kinds()).contains("wrong-cursor", "gap");
   }
 
   @Test
@@ -186,7 +217,7 @@ class CheckerTest {
   @Test
   void deadLettersMustBeTheReferencesAndCounted() {
     List<Event> ref = faithful(1);
-    ref.set(0, new Attempt(1, 0, "", "", "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 1));
+    ref.set(0, new Attempt(1, 0, "", "", "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 1, false));
     ref.add(new Event.DeadLetter(1, "part-000001.tar", "k7", ".jpg: not a JPEG"));
     List<Event> run = faithful(1);
     Verdict v = Checker.check(new History(run), new History(ref), 0);
