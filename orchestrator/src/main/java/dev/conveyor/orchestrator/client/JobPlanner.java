@@ -96,7 +96,8 @@ public final class JobPlanner {
     try {
       Optional<CursorStore> store = files.map(f -> CursorStore.at(job.checkpointDir(), f, job.checkpointKeep()));
       String token = resume.equals("latest") ? store.orElseThrow().latest(mat, progress) : resume;
-      ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, progress);
+      // checked here, announced by the coordinator (an elastic resume comes back in its Placed notes)
+      ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, line -> { });
       return token;
     } finally {
       files.ifPresent(ShardStore::close);

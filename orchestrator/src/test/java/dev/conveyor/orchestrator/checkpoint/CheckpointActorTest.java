@@ -147,4 +147,35 @@ class CheckpointActorTest {
           .isEqualTo(m);
     }
   }
+
+  @Test
+  void aResumeFromATornLatestCursorFallsBackToTheNewestWholeOneAndSaysSo() throws Exception {
+    CursorStore store = store();
+    Cursor older = START.withDelivered(0, 4).withDelivered(1, 4);
+    Cursor newer = older.withDelivered(0, 8).withDelivered(1, 8);
+    store.save(older, 3);
+    store.save(newer, 7);
+    java.util.List<String> said = new java.util.ArrayList<>();
+    assertThat(store.latest(mat, said::add)).isEqualTo(newer.encode());
+    assertThat(said).as("a whole latest.cursor: nothing to say").isEmpty();
+
+    // cut short: the newest numbered cursor (the same as latest was) is taken, and the run is told
+    Path latest = dir.resolve("latest.cursor");
+    java.nio.file.Files.writeString(latest, newer.encode().substring(0, 20) + "\n");
+    assertThat(store.latest(mat, said::add)).isEqualTo(newer.encode());
+    assertThat(said).singleElement().asString().startsWith("latest.cursor is unreadable (damaged: ")
+        .endsWith("resuming from the previous good cursor, cursor-000000-000000000007.cv");
+
+    // the newest numbered one garbled too: the one before it
+    Path newest = dir.resolve("cursor-000000-000000000007.cv");
+    java.nio.file.Files.writeString(newest, newer.encode().replace('A', 'B').replace('Q', 'R') + "\n");
+    said.clear();
+    assertThat(store.latest(mat, said::add)).isEqualTo(older.encode());
+    assertThat(said).singleElement().asString().endsWith("cursor-000000-000000000003.cv");
+
+    // nothing whole left: refused, naming the setting
+    java.nio.file.Files.delete(dir.resolve("cursor-000000-000000000003.cv"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.latest(mat, said::add))
+        .hasMessageContaining("checkpoint-dir").hasMessageContaining("nothing to resume from");
+  }
 }

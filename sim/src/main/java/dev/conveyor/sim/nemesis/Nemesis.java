@@ -128,7 +128,7 @@ public final class Nemesis implements AutoCloseable {
       if (p.undo()) {
         undo(p.fault());
       } else {
-        record(p.fault(), false, why + " before " + p.at());
+        record(p.fault(), clock.getAsLong(), false, why + " before " + p.at());
       }
     }
   }
@@ -140,8 +140,9 @@ public final class Nemesis implements AutoCloseable {
         return;
       }
       Fault f = p.fault();
+      long t = clock.getAsLong(); // when it struck (a restart is recorded once its node is up)
       String problem = doFault(f);
-      record(f, problem == null, problem == null ? detail(f, batches) : problem);
+      record(f, t, problem == null, problem == null ? detail(f, batches, t) : problem);
       if (problem == null && f.duration() != null && f.action() != Action.CONT && f.action() != Action.RESTART
           && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
         synchronized (this) {
@@ -149,14 +150,14 @@ public final class Nemesis implements AutoCloseable {
         }
       }
     } catch (Exception e) {
-      record(p.fault(), false, "failed: " + e);
+      record(p.fault(), clock.getAsLong(), false, "failed: " + e);
     } finally {
       inFlight.decrementAndGet();
     }
   }
 
-  private String detail(Fault f, long batches) {
-    return "at batch " + batches + ", " + clock.getAsLong() + " ms" + (f.node() > 0 && nodes.alive(f.node())
+  private String detail(Fault f, long batches, long t) {
+    return "at batch " + batches + ", " + t + " ms" + (f.node() > 0 && nodes.alive(f.node())
         ? ", pid " + nodes.pid(f.node()) : "");
   }
 
@@ -300,8 +301,8 @@ public final class Nemesis implements AutoCloseable {
     return f.at().toString().hashCode() * 31L + f.action().ordinal();
   }
 
-  private void record(Fault f, boolean applied, String detail) {
-    record.accept(new Event.Fault(clock.getAsLong(), f.describe(), f.action().id(), f.node(), applied, detail));
+  private void record(Fault f, long t, boolean applied, String detail) {
+    record.accept(new Event.Fault(t, f.describe(), f.action().id(), f.node(), applied, detail));
   }
 
   @Override

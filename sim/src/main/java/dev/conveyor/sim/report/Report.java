@@ -36,7 +36,7 @@ public final class Report {
   /** The timeline's name in the output folder. */
   public static final String TIMELINE = "timeline.png";
   /** Readings further apart than this (they come every 250 ms) leave a gap in the node's line. */
-  static final long GAP_MS = 1_000;
+  static final long GAP_MS = 1_500;
 
   private Report() {}
 

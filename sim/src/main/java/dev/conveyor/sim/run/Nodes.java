@@ -147,18 +147,14 @@ public final class Nodes implements AutoCloseable {
     return node(n).process.waitFor(seconds, TimeUnit.SECONDS);
   }
 
-  /** Node {@code n}'s /metrics page, or empty when it does not answer within a second. */
-  public String metrics(int n) {
-    try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + network.address(n) + ":" + node(n).httpPort
-          + "/metrics")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? r.body() : "";
-    } catch (IOException e) {
-      return "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    }
+  /**
+   * Node {@code n}'s /metrics page when it comes; empty when it does not answer within a
+   * second (a paused node takes the connection but never answers).
+   */
+  public java.util.concurrent.CompletableFuture<String> metrics(int n) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create("http://" + network.address(n) + ":" + node(n).httpPort
+            + "/metrics")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString())
+        .thenApply(r -> r.statusCode() == 200 ? r.body() : "").exceptionally(x -> "");
   }
 
   /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page (0 when absent). */

@@ -45,14 +45,20 @@ final class Progress implements AutoCloseable {
   private void loop() {
     while (!closed) {
       long began = System.nanoTime();
+      // all nodes at once: a paused node's silence delays no one else's reading
+      java.util.Map<Integer, java.util.concurrent.CompletableFuture<String>> pages = new java.util.TreeMap<>();
       for (int n = 1; n <= nodes.count(); n++) {
-        if (!nodes.alive(n)) {
-          continue;
+        if (nodes.alive(n)) {
+          pages.put(n, nodes.metrics(n));
         }
-        String page = nodes.metrics(n);
+      }
+      for (java.util.Map.Entry<Integer, java.util.concurrent.CompletableFuture<String>> e : pages.entrySet()) {
+        int n = e.getKey();
+        String page = e.getValue().join();
         if (page.isEmpty()) {
           continue;
         }
+        long t = clock.getAsLong();
         if (n == 1) {
           double b = Nodes.metric(page, BATCHES);
           if (b < hostLast) {
@@ -60,9 +66,9 @@ final class Progress implements AutoCloseable {
           }
           hostLast = b;
           batches = earlierLives + (long) b;
-          record.accept(new Event.Progress(clock.getAsLong(), n, "trainer-host", Nodes.metric(page, DELIVERED)));
+          record.accept(new Event.Progress(t, n, "trainer-host", Nodes.metric(page, DELIVERED)));
         } else {
-          record.accept(new Event.Progress(clock.getAsLong(), n, "worker", Nodes.metric(page, SENT)));
+          record.accept(new Event.Progress(t, n, "worker", Nodes.metric(page, SENT)));
         }
       }
       long left = PERIOD_MS - (System.nanoTime() - began) / 1_000_000;

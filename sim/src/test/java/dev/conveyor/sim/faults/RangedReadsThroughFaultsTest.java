@@ -101,7 +101,15 @@ class RangedReadsThroughFaultsTest {
       assertThat(readAll(store, uri, 1_000_003, 777_777)).isEqualTo(ByteString.fromArray(object, 1_000_003, 777_777));
 
       var injected = proxy.injected();
-      assertThat(injected).allSatisfy((fault, n) -> assertThat(n).as(fault.name()).isPositive());
+      // every kind of the plan injected at least once (a changed byte has a test of its own, below:
+      // these reads have no checksum to catch it)
+      assertThat(injected).allSatisfy((fault, n) -> {
+        if (fault == Fault.CORRUPT) {
+          assertThat(n).as(fault.name()).isZero();
+        } else {
+          assertThat(n).as(fault.name()).isPositive();
+        }
+      });
       ReaderMetrics.Snapshot m = store.metrics().snapshot();
       assertThat(m.retries().get(ReaderMetrics.Cause.THROTTLE)).isEqualTo(injected.get(Fault.SLOW_DOWN_503));
       assertThat(m.retries().get(ReaderMetrics.Cause.SERVER_ERROR)).isEqualTo(injected.get(Fault.ERROR_500));
@@ -124,6 +132,23 @@ class RangedReadsThroughFaultsTest {
       assertThat(failure).failsWithin(30, TimeUnit.SECONDS).withThrowableThat().havingCause()
           .withMessageContaining("s3://bkt/obj.tar: 3 attempts in a row brought no byte; the last: HTTP 500 InternalError");
       assertThat(proxy.requests()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aCorruptFaultChangesOneByteOfARequestsFirstAnswerOnly() throws Exception {
+    try (FaultProxy proxy = FaultProxy.start(server.endpoint(), FaultPlan.always("GET", Fault.CORRUPT));
+         S3ShardStore store = new S3ShardStore(settings(proxy.endpoint(), "conveyor.s3.part-size = 8MiB"))) {
+      byte[] first = readAll(store, URI.create("s3://bkt/obj.tar"), 0, Long.MAX_VALUE).toArray();
+      int changed = 0;
+      for (int i = 0; i < object.length; i++) {
+        changed += first[i] != object[i] ? 1 : 0;
+      }
+      assertThat(first).hasSameSizeAs(object);
+      assertThat(changed).as("one byte of the first answer").isEqualTo(1);
+      // the same request again: the true bytes, as a flaky link's retry gets them
+      assertThat(readAll(store, URI.create("s3://bkt/obj.tar"), 0, Long.MAX_VALUE).toArray()).isEqualTo(object);
+      assertThat(proxy.injected().get(Fault.CORRUPT)).isEqualTo(1);
     }
   }
 }

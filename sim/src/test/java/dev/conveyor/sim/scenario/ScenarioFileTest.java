@@ -66,7 +66,7 @@ class ScenarioFileTest {
     assertThatThrownBy(() -> read("faults = [ { at = \"batch 3\", action = kill, node = 5 } ]\n"))
         .hasMessageContaining("faults[0].node: must be in 1..3, got 5");
     assertThatThrownBy(() -> read("faults = [ { at = \"soon\", action = kill, node = 2 } ]\n"))
-        .hasMessageContaining("faults[0].at: must be \"batch N\" or a time");
+        .hasMessageContaining("faults[0].at: must be \"batch N\", a time such as \"2s\"");
     assertThatThrownBy(() -> read("faults-random { actions = [restart] }\n"))
         .hasMessageContaining("faults-random.actions: restart cannot be drawn at random");
   }
