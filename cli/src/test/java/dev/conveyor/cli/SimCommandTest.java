@@ -78,9 +78,9 @@ class SimCommandTest {
     assertThat(Files.readString(out.resolve("node-2.log"))).contains("node: leaving the cluster").contains("node: stopped");
   }
 
-  /** The count before {@code what} in a run's summary line ("slices leased 7, leased again 0, handed back 1"). */
+  /** The count after {@code what} in a run's summary line ("slices leased 7, leased again 0, handed back 1"). */
   static long count(String summary, String what) {
-    return Long.parseLong(summary.replaceAll("(?s).* (\\d+) " + what + ".*", "$1"));
+    return Long.parseLong(summary.replaceAll("(?s).*" + what + " (\\d+).*", "$1"));
   }
 
   @Test

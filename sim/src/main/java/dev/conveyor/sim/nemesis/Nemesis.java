@@ -32,6 +32,7 @@ import java.util.function.LongSupplier;
 public final class Nemesis implements AutoCloseable {
   private final Nodes nodes;
   private final FaultProxy proxy;
+  private final String s3Unavailable; // why S3 faults reach no one ("" when the nodes read through the proxy)
   private final Path checkpoints;
   private final Partitions partitions;
   private final LongSupplier clock;
@@ -51,12 +52,14 @@ public final class Nemesis implements AutoCloseable {
 
   /**
    * {@code clock} gives milliseconds since the job began; {@code record} takes each fault's event;
-   * {@code checkpoints} is the job's checkpoint directory (for tear-checkpoint).
+   * {@code checkpoints} is the job's checkpoint directory (for tear-checkpoint); {@code s3Unavailable}
+   * why S3 faults would reach no one, or "".
    */
-  public Nemesis(List<Fault> schedule, Nodes nodes, FaultProxy proxy, Path checkpoints, Partitions partitions,
-                 LongSupplier clock, Consumer<Event> record) {
+  public Nemesis(List<Fault> schedule, Nodes nodes, FaultProxy proxy, String s3Unavailable, Path checkpoints,
+                 Partitions partitions, LongSupplier clock, Consumer<Event> record) {
     this.nodes = nodes;
     this.proxy = proxy;
+    this.s3Unavailable = s3Unavailable;
     this.checkpoints = checkpoints;
     this.partitions = partitions;
     this.clock = clock;
@@ -193,6 +196,9 @@ public final class Nemesis implements AutoCloseable {
         return restart(n);
       }
       case S3_LATENCY, S3_SLOWDOWN, S3_RESET, S3_STALL, S3_CORRUPT -> {
+        if (!s3Unavailable.isEmpty()) {
+          return s3Unavailable;
+        }
         injectedBefore = proxy.injected().values().stream().mapToLong(Long::longValue).sum();
         proxy.plan(s3Plan(f));
       }

@@ -82,15 +82,21 @@ public final class Simulation {
     Consumer<String> say = options.say();
     try (Network network = network(say);
          EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
-         FaultProxy proxy = FaultProxy.start(server.endpoint(), FaultPlan.none(),
+         FaultProxy proxy = FaultProxy.start(jobFileS3().map(c -> URI.create(c.getString("endpoint")))
+             .orElse(server.endpoint()), FaultPlan.none(),
              java.net.InetAddress.getByName(network.simAddress()))) {
       List<String> recipe = recipe(server, out);
       // the reference runs while the nodes start: neither needs the other
       say.accept("reference: the job in one process, no faults; meanwhile the nodes start");
       Path refDir = out.resolve("reference");
       Process ref = JobRuns.start(command("run", recipe, JobRuns.outputs(refDir)), refDir);
-      String s3 = "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
-          + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }";
+      // the nodes read S3 through the proxy: the embedded server, or the endpoint the job file names
+      String s3 = scenario.job().jobFile().isEmpty()
+          ? "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
+              + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }"
+          : jobFileS3().map(c -> "conveyor.s3 = " + c.withValue("endpoint", com.typesafe.config.ConfigValueFactory
+              .fromAnyRef(proxy.endpoint().toString())).root().render(com.typesafe.config.ConfigRenderOptions.concise()))
+              .orElse(jobFileS3Settings());
       String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, ";
       try {
         try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host)) {
@@ -142,6 +148,26 @@ public final class Simulation {
       }
     }
     Files.delete(p);
+  }
+
+  /** The {@code conveyor.s3} settings of the scenario's job file, when it names an endpoint (the proxy then fronts it). */
+  private Optional<com.typesafe.config.Config> jobFileS3() {
+    return scenario.job().jobFile().map(f -> ConfigFactory.parseFile(f.toFile()).resolve())
+        .filter(c -> c.hasPath("conveyor.s3.endpoint") && !c.getString("conveyor.s3.endpoint").isBlank())
+        .map(c -> c.getConfig("conveyor.s3"));
+  }
+
+  /** A job file's S3 settings as they are (no endpoint of its own: there is nothing to put the proxy in front of). */
+  private String jobFileS3Settings() {
+    com.typesafe.config.Config c = ConfigFactory.parseFile(scenario.job().jobFile().orElseThrow().toFile()).resolve();
+    return c.hasPath("conveyor.s3") ? "conveyor.s3 = " + c.getConfig("conveyor.s3").root()
+        .render(com.typesafe.config.ConfigRenderOptions.concise()) : "";
+  }
+
+  /** Why S3 faults cannot be applied to this scenario's job ("" when they can). */
+  private String s3Unavailable() {
+    return scenario.job().jobFile().isPresent() && jobFileS3().isEmpty()
+        ? "the job file names no conveyor.s3.endpoint for the fault proxy to stand in front of" : "";
   }
 
   /** The recipe's flags for {@code conveyor run}; makes the dataset when the scenario describes one. */
@@ -230,8 +256,8 @@ public final class Simulation {
     t0 = System.nanoTime();
     Progress progress = new Progress(nodes, this::now, this::record);
     progress.start();
-    try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, checkpoints, network.partitions(),
-        this::now, this::record)) {
+    try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, s3Unavailable(), checkpoints,
+        network.partitions(), this::now, this::record)) {
       String lastCheckpoint = "";
       for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
         boolean resume = attempt > 1;
