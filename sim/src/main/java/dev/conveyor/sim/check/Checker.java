@@ -113,7 +113,8 @@ public final class Checker {
     Set<Integer> ranks = new TreeSet<>(expected.keySet());
     ranks.addAll(kept.keySet());
     for (int r : ranks) {
-      sequence(r, kept.getOrDefault(r, List.of()), expected.getOrDefault(r, List.of()));
+      Sequences.firstDivergence(r, kept.getOrDefault(r, List.of()), expected.getOrDefault(r, List.of()))
+          .ifPresent(v -> violation(v.kind(), v.message()));
     }
     samples(kept, expected);
     Attempt last = attempts.get(attempts.size() - 1);
@@ -183,7 +184,7 @@ public final class Checker {
       return false;
     }
     for (int i = 0; i < got.size(); i++) {
-      if (!same(got.get(i), want.get(i))) {
+      if (!Sequences.same(got.get(i), want.get(i))) {
         return false;
       }
     }
@@ -240,71 +241,6 @@ public final class Checker {
       }
     }
     return false;
-  }
-
-  /** Rank {@code r}'s kept batches against the reference's, named at the first place they part. */
-  private void sequence(int r, List<Batch> got, List<Batch> want) {
-    int i = 0;
-    while (i < got.size() && i < want.size() && same(got.get(i), want.get(i))) {
-      i++;
-    }
-    if (i == got.size() && i == want.size()) {
-      return;
-    }
-    String rank = "rank " + r;
-    if (i == got.size()) {
-      Batch w = want.get(i);
-      violation("gap", rank + " was delivered " + got.size() + " batches, the reference " + want.size() + ": epoch "
-          + w.epoch() + " step " + w.step() + " and the " + (want.size() - i - 1) + " after it never came");
-      return;
-    }
-    Batch x = got.get(i);
-    for (int j = 0; j < i; j++) {
-      if (same(got.get(j), x)) {
-        violation("duplicate", rank + " was delivered the batch of epoch " + x.epoch() + " step " + got.get(j).step()
-            + " twice (again as its " + (i + 1) + "th batch)");
-        return;
-      }
-    }
-    int k = indexOf(want, x);
-    if (i == want.size()) {
-      violation(k >= 0 ? "duplicate" : "extra", rank + " was delivered " + got.size() + " batches, the reference "
-          + want.size() + (k >= 0 ? ": the batch of epoch " + x.epoch() + " step " + want.get(k).step() + " again" : ""));
-      return;
-    }
-    Batch w = want.get(i);
-    if (k > i) {
-      boolean comesLater = indexOf(got.subList(i + 1, got.size()), w) >= 0;
-      if (comesLater) {
-        violation("reorder", rank + " was delivered epoch " + x.epoch() + " step " + want.get(k).step() + " before step "
-            + w.step() + " (its " + (i + 1) + "th batch)");
-      } else {
-        violation("gap", rank + " skipped epoch " + w.epoch() + " steps " + w.step() + ".." + want.get(k - 1).step()
-            + ": after its " + i + "th batch came the reference's step " + want.get(k).step());
-      }
-    } else if (k >= 0) {
-      violation("duplicate", rank + " was delivered the batch of epoch " + x.epoch() + " step " + want.get(k).step()
-          + " again as its " + (i + 1) + "th batch");
-    } else if (x.keysDigest().equals(w.keysDigest())) {
-      violation("changed-bytes", rank + " epoch " + w.epoch() + " step " + w.step() + ": the reference's samples, other"
-          + " bytes (sha256 " + x.digest() + ", the reference's " + w.digest() + ")");
-    } else {
-      violation("different-samples", rank + " epoch " + w.epoch() + " step " + w.step() + ": samples " + x.keys()
-          + ", the reference's " + w.keys());
-    }
-  }
-
-  private static boolean same(Batch a, Batch b) {
-    return a.epoch() == b.epoch() && a.digest().equals(b.digest()) && a.keysDigest().equals(b.keysDigest());
-  }
-
-  private static int indexOf(List<Batch> list, Batch x) {
-    for (int j = 0; j < list.size(); j++) {
-      if (same(list.get(j), x)) {
-        return j;
-      }
-    }
-    return -1;
   }
 
   /** Every sample of each epoch delivered exactly once, and the reference's samples all. */

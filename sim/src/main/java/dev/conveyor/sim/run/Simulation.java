@@ -2,7 +2,6 @@ package dev.conveyor.sim.run;
 
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
-import dev.conveyor.config.SettingsException;
 import dev.conveyor.sim.check.Checker;
 import dev.conveyor.sim.check.Verdict;
 import dev.conveyor.sim.faults.FaultPlan;
@@ -30,9 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * One simulation: the scenario's dataset on the embedded S3 server, a fault-free reference run
@@ -78,7 +75,7 @@ public final class Simulation {
 
   private Outcome run() throws Exception {
     long start = System.nanoTime();
-    Path out = prepare(options.out());
+    Path out = OutputDir.prepare(options.out());
     Consumer<String> say = options.say();
     try (Network network = network(say);
          EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
@@ -121,33 +118,6 @@ public final class Simulation {
     double seconds = (System.nanoTime() - start) / 1e9;
     Report.write(out, scenario, history, reference, verdict, seconds);
     return new Outcome(verdict, history, seconds);
-  }
-
-  /** {@code dir}, empty: a new folder, or one a simulation wrote before (its files replaced). */
-  private static Path prepare(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      try (Stream<Path> in = Files.list(dir)) {
-        List<Path> all = in.toList();
-        if (!all.isEmpty() && !Files.exists(dir.resolve("history.jsonl")) && !Files.exists(dir.resolve("reference.jsonl"))) {
-          throw new SettingsException("--out", dir + " is not empty and not a simulation's output: name a new folder");
-        }
-        for (Path p : all) {
-          deleteTree(p);
-        }
-      }
-    }
-    return Files.createDirectories(dir);
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      try (Stream<Path> in = Files.list(p)) {
-        for (Path c : in.toList()) {
-          deleteTree(c);
-        }
-      }
-    }
-    Files.delete(p);
   }
 
   /** The {@code conveyor.s3} settings of the scenario's job file, when it names an endpoint (the proxy then fronts it). */
