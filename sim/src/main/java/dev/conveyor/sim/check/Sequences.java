@@ -33,7 +33,7 @@ final class Sequences {
     for (int j = 0; j < i; j++) {
       if (same(got.get(j), x)) {
         return found("duplicate", rank + " was delivered the batch of epoch " + x.epoch() + " step " + got.get(j).step()
-            + " twice (again as its " + (i + 1) + "th batch)");
+            + " twice (again as its batch #" + (i + 1) + ")");
       }
     }
     int k = indexOf(want, x);
@@ -46,13 +46,13 @@ final class Sequences {
       boolean comesLater = indexOf(got.subList(i + 1, got.size()), w) >= 0;
       return comesLater
           ? found("reorder", rank + " was delivered epoch " + x.epoch() + " step " + want.get(k).step() + " before step "
-              + w.step() + " (its " + (i + 1) + "th batch)")
+              + w.step() + " (as its batch #" + (i + 1) + ")")
           : found("gap", rank + " skipped epoch " + w.epoch() + " steps " + w.step() + ".." + want.get(k - 1).step()
-              + ": after its " + i + "th batch came the reference's step " + want.get(k).step());
+              + ": after its batch #" + i + " came the reference's step " + want.get(k).step());
     }
     if (k >= 0) {
       return found("duplicate", rank + " was delivered the batch of epoch " + x.epoch() + " step " + want.get(k).step()
-          + " again as its " + (i + 1) + "th batch");
+          + " again, as its batch #" + (i + 1));
     }
     if (x.keysDigest().equals(w.keysDigest())) {
       return found("changed-bytes", rank + " epoch " + w.epoch() + " step " + w.step() + ": the reference's samples,"

@@ -1,6 +1,9 @@
 package dev.conveyor.sim.run;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.sim.check.Checker;
 import dev.conveyor.sim.check.Verdict;
@@ -19,6 +22,7 @@ import dev.conveyor.streams.store.embedded.EmbeddedS3;
 import dev.conveyor.streams.synth.DatasetGenerator;
 import dev.conveyor.streams.synth.DatasetSpec;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,19 +85,13 @@ public final class Simulation {
          EmbeddedS3 server = EmbeddedS3.start(out.resolve("s3"), 0);
          FaultProxy proxy = FaultProxy.start(jobFileS3().map(c -> URI.create(c.getString("endpoint")))
              .orElse(server.endpoint()), FaultPlan.none(),
-             java.net.InetAddress.getByName(network.simAddress()))) {
+             InetAddress.getByName(network.simAddress()))) {
       List<String> recipe = recipe(server, out);
       // the reference runs while the nodes start: neither needs the other
       say.accept("reference: the job in one process, no faults; meanwhile the nodes start");
       Path refDir = out.resolve("reference");
       Process ref = JobRuns.start(command("run", recipe, JobRuns.outputs(refDir)), refDir);
-      // the nodes read S3 through the proxy: the embedded server, or the endpoint the job file names
-      String s3 = scenario.job().jobFile().isEmpty()
-          ? "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
-              + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }"
-          : jobFileS3().map(c -> "conveyor.s3 = " + c.withValue("endpoint", com.typesafe.config.ConfigValueFactory
-              .fromAnyRef(proxy.endpoint().toString())).root().render(com.typesafe.config.ConfigRenderOptions.concise()))
-              .orElse(jobFileS3Settings());
+      String s3 = nodeS3(proxy);
       String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, ";
       try {
         try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host)) {
@@ -120,18 +118,31 @@ public final class Simulation {
     return new Outcome(verdict, history, seconds);
   }
 
+  /**
+   * The nodes' S3 settings: through the proxy to the embedded server, or to the endpoint the job
+   * file names (with its credentials); a job file naming none: its settings as they are.
+   */
+  private String nodeS3(FaultProxy proxy) {
+    if (scenario.job().jobFile().isEmpty()) {
+      return "conveyor.s3 { endpoint = \"" + proxy.endpoint() + "\", access-key-id = \"" + EmbeddedS3.ACCESS_KEY_ID
+          + "\", secret-access-key = \"" + EmbeddedS3.SECRET_ACCESS_KEY + "\" }";
+    }
+    Config file = ConfigFactory.parseFile(scenario.job().jobFile().get().toFile()).resolve();
+    if (!file.hasPath("conveyor.s3")) {
+      return "";
+    }
+    Config s3 = file.getConfig("conveyor.s3");
+    if (jobFileS3().isPresent()) {
+      s3 = s3.withValue("endpoint", ConfigValueFactory.fromAnyRef(proxy.endpoint().toString()));
+    }
+    return "conveyor.s3 = " + s3.root().render(ConfigRenderOptions.concise());
+  }
+
   /** The {@code conveyor.s3} settings of the scenario's job file, when it names an endpoint (the proxy then fronts it). */
-  private Optional<com.typesafe.config.Config> jobFileS3() {
+  private Optional<Config> jobFileS3() {
     return scenario.job().jobFile().map(f -> ConfigFactory.parseFile(f.toFile()).resolve())
         .filter(c -> c.hasPath("conveyor.s3.endpoint") && !c.getString("conveyor.s3.endpoint").isBlank())
         .map(c -> c.getConfig("conveyor.s3"));
-  }
-
-  /** A job file's S3 settings as they are (no endpoint of its own: there is nothing to put the proxy in front of). */
-  private String jobFileS3Settings() {
-    com.typesafe.config.Config c = ConfigFactory.parseFile(scenario.job().jobFile().orElseThrow().toFile()).resolve();
-    return c.hasPath("conveyor.s3") ? "conveyor.s3 = " + c.getConfig("conveyor.s3").root()
-        .render(com.typesafe.config.ConfigRenderOptions.concise()) : "";
   }
 
   /** Why S3 faults cannot be applied to this scenario's job ("" when they can). */
@@ -143,12 +154,8 @@ public final class Simulation {
   /** The recipe's flags for {@code conveyor run}; makes the dataset when the scenario describes one. */
   private List<String> recipe(EmbeddedS3 server, Path out) throws Exception {
     Scenario.Job job = scenario.job();
-    List<String> s3 = List.of("--set", "conveyor.s3.endpoint=" + server.endpoint(),
-        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
-        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
     if (job.jobFile().isPresent()) {
-      List<String> r = new ArrayList<>(List.of(job.jobFile().get().toString()));
-      return r;
+      return List.of(job.jobFile().get().toString());
     }
     options.say().accept(String.format(Locale.ROOT, "dataset: %d samples in %d shards on the embedded S3 server",
         job.samples(), job.shards()));
@@ -158,12 +165,13 @@ public final class Simulation {
       new DatasetGenerator(store, out.resolve("scratch"), 2).generate(new DatasetSpec(job.samples(), 0, Long.MAX_VALUE,
           job.seed()), URI.create("s3://" + BUCKET + "/data"), perShard, n -> { });
     }
-    List<String> r = new ArrayList<>(List.of("--shards", "s3://" + BUCKET + "/data/shards.json", "--world",
+    return List.of("--shards", "s3://" + BUCKET + "/data/shards.json", "--world",
         String.valueOf(job.world()), "--epochs", String.valueOf(job.epochs()), "--batch-size", String.valueOf(job.batchSize()),
         "--seed", String.valueOf(job.seed()), "--decode", job.decode(),
-        "--set", "conveyor.job.checkpoint-every=" + job.checkpointEvery()));
-    r.addAll(s3);
-    return r;
+        "--set", "conveyor.job.checkpoint-every=" + job.checkpointEvery(),
+        "--set", "conveyor.s3.endpoint=" + server.endpoint(),
+        "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
+        "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
   }
 
   /** The history of the reference run {@code p}, writing into {@code dir}, once it is done. */
