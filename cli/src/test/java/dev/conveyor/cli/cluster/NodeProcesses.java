@@ -51,7 +51,7 @@ final class NodeProcesses implements AutoCloseable {
   void awaitUp(String name, Process p) throws Exception {
     Path log = dir.resolve(name + ".log");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
+    while (!(Files.exists(log) && Files.readString(log).contains(dev.conveyor.sim.run.Nodes.UP))) {
       assertThat(p.isAlive()).as(name + " exited: " + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
       assertThat(System.nanoTime()).as(name + " up within 90 s").isLessThan(deadline);
       Thread.sleep(100);
@@ -93,8 +93,7 @@ final class NodeProcesses implements AutoCloseable {
 
   /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page. */
   static double metric(String page, String name) {
-    return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    return dev.conveyor.sim.run.Nodes.metric(page, name);
   }
 
   /** Waits (up to 60 s) until node {@code host}'s ranks have delivered {@code batches} batches, as its /metrics says. */

@@ -34,6 +34,8 @@ import org.apache.pekko.util.ByteString;
  */
 public final class CursorStore {
   static final String LATEST = "latest.cursor";
+  /** What a resume says when it falls back from a damaged {@code latest.cursor} (simulations look for it). */
+  public static final String FELL_BACK = "resuming from the previous good cursor";
   private static final String KEY = JobSettings.PATH + ".checkpoint-dir";
   private static final long TIMEOUT_S = 60;
 
@@ -171,7 +173,7 @@ public final class CursorStore {
         String token = read(u, mat);
         Cursor.decode(token);
         String name = u.getPath().substring(u.getPath().lastIndexOf('/') + 1);
-        progress.accept(LATEST + " is unreadable (" + why + "): resuming from the previous good cursor, " + name);
+        progress.accept(LATEST + " is unreadable (" + why + "): " + FELL_BACK + ", " + name);
         return token;
       } catch (ExecutionException | TimeoutException | IllegalArgumentException e) {
         // missing, unreadable or damaged too: try the next older one

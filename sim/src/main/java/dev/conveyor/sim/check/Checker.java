@@ -142,7 +142,7 @@ public final class Checker {
       violation("bad-resume", "run " + a.attempt() + " resumed (" + a.resume() + ") but did not say from which cursor");
       return;
     }
-    if (a.resume().contains("(latest.cursor torn)") && a.fellBack().isEmpty()) {
+    if (a.resume().contains(Attempt.TORN) && a.fellBack().isEmpty()) {
       violation("bad-resume", "run " + a.attempt() + " found latest.cursor torn but did not say it fell back to an older"
           + " cursor");
     }

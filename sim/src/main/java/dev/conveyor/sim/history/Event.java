@@ -12,7 +12,10 @@ public sealed interface Event {
    * {@code hostLost} when it ended because the trainer host went down.
    */
   record Attempt(int attempt, long t, String resume, String resumedFrom, String fellBack, int exit, String cursor,
-                 long badSamples, boolean hostLost) implements Event {}
+                 long badSamples, boolean hostLost) implements Event {
+    /** What {@code resume} says when the run found latest.cursor damaged (it must then say it fell back). */
+    public static final String TORN = "(latest.cursor torn)";
+  }
 
   /** A batch delivered to rank {@code rank}'s trainer in run {@code attempt}: its bytes' and sample keys' sha256. */
   record Batch(int attempt, int epoch, int rank, long step, String digest, String keysDigest, List<String> keys)

@@ -4,6 +4,7 @@ import dev.conveyor.sim.history.Event;
 import dev.conveyor.sim.history.Event.Attempt;
 import dev.conveyor.sim.history.Event.Batch;
 import dev.conveyor.sim.history.Event.DeadLetter;
+import dev.conveyor.orchestrator.checkpoint.CursorStore;
 import dev.conveyor.streams.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,9 +21,6 @@ import java.util.Map;
  * how it began and ended.
  */
 final class JobRuns {
-  /** What the run said where it starts when it falls back from a damaged latest cursor. */
-  static final String FELL_BACK = "resuming from the previous good cursor";
-
   private JobRuns() {}
 
   /** The run's output flags, writing into {@code dir}. */
@@ -45,7 +43,7 @@ final class JobRuns {
     String err = read(dir.resolve("stderr.txt"));
     String cursor = lastValue(out, "cursor: ").split("\\s+")[0]; // "cursor: TOKEN  (saved in DIR)"
     String resumedFrom = lastValue(out, "resumed from: ");
-    String fellBack = (out + "\n" + err).lines().filter(l -> l.contains(FELL_BACK)).findFirst().orElse("");
+    String fellBack = (out + "\n" + err).lines().filter(l -> l.contains(CursorStore.FELL_BACK)).findFirst().orElse("");
     long bad = 0;
     Path summary = dir.resolve("summary.json");
     if (Files.exists(summary) && Files.size(summary) > 0) {

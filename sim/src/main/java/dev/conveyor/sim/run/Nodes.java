@@ -40,7 +40,6 @@ public final class Nodes implements AutoCloseable {
     final Path conf;
     final Path log;
     volatile Process process;
-    volatile int starts;
 
     Node(int number, int port, int httpPort, Path conf, Path log) {
       this.number = number;
@@ -96,7 +95,6 @@ public final class Nodes implements AutoCloseable {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile())).start();
     node.process = p;
-    node.starts++;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!since(node.log, logged).contains(UP)) {
       if (!p.isAlive() || System.nanoTime() > deadline) {

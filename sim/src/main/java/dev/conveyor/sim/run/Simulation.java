@@ -50,8 +50,6 @@ public final class Simulation {
   /** A run of the job that takes longer is stopped and counts as failed. */
   static final long RUN_TIMEOUT_S = 600;
   private static final String BUCKET = "sim";
-  /** What a resume's note says when it found the latest cursor file damaged (the checker looks for it). */
-  public static final String TORN = "(latest.cursor torn)";
 
   /**
    * @param conveyor how to run the CLI: java, its options, class path, main class
@@ -239,7 +237,7 @@ public final class Simulation {
       String lastCheckpoint = "";
       for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
         boolean resume = attempt > 1;
-        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " " + TORN) : "";
+        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " " + Event.Attempt.TORN) : "";
         Path dir = out.resolve("run-" + attempt);
         List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString(),
             "--set", "conveyor.node.hostname=" + network.simAddress()));
