@@ -2,6 +2,7 @@ package dev.conveyor.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.orchestrator.node.ClusterNode;
@@ -52,13 +53,23 @@ final class NodeCommand implements Callable<Integer> {
     ActorSystem<?> system = ClusterNode.start(node, s3, config.withFallback(ConfigFactory.load()));
     PrintWriter out = spec.commandLine().getOut();
     Cluster cluster = Cluster.get(system);
+    Membership m = node.membership();
+    Optional<String> bootstrapHttp = ClusterNode.join(system, node);
+    if (m.kubernetes()) {
+      out.println("node: " + cluster.selfMember().address() + " looking for the cluster through the Kubernetes API (pods "
+          + m.podLabelSelector() + ", port " + m.portName() + "; a new cluster needs " + m.requiredContactPoints()
+          + " of them)");
+      out.flush();
+    }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (cluster.selfMember().status() != MemberStatus.up() && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    java.util.Optional<String> http = ClusterNode.serveHttp(system, node);
+    Optional<String> http = m.kubernetes() ? bootstrapHttp : ClusterNode.serveHttp(system, node);
     out.println("node: " + cluster.selfMember().address() + " " + cluster.selfMember().status().toString().toLowerCase()
-        + ", roles " + node.roles() + ", seed nodes " + node.seedNodes()
+        + ", roles " + node.roles() + ", app-version " + m.appVersion()
+        + (m.kubernetes() ? ", Kubernetes API discovery" : ", seed nodes " + node.seedNodes())
+        + ", split brain " + m.splitBrain()
         + http.map(u -> ", http " + u + " (metrics, status, ready, alive)").orElse(""));
     out.flush();
     java.util.concurrent.CompletableFuture.runAsync(() -> {

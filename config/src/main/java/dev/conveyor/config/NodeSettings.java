@@ -14,10 +14,11 @@ import java.util.List;
  * @param simulatedTrainerStepMillis for simulations: each rank here takes a batch at most this often (0: as fast as it comes)
  * @param cpus CPU slots offered to decoders
  * @param prefetchDepth batches each rank's prefetch ring holds for its trainer
+ * @param membership how the node finds the cluster, who downs a lost member, its app-version
  */
 public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
                            long downUnreachableAfterMillis, String httpHostname, int httpPort,
-                           long simulatedTrainerStepMillis, int cpus, int prefetchDepth) {
+                           long simulatedTrainerStepMillis, int cpus, int prefetchDepth, Membership membership) {
   public static final String PATH = "conveyor.node";
 
   public NodeSettings {
@@ -48,7 +49,7 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
     }
     return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000),
         r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0),
-        cpus(r.intAtLeast("cpus", 0)), r.intAtLeast("prefetch-depth", 1));
+        cpus(r.intAtLeast("cpus", 0)), r.intAtLeast("prefetch-depth", 1), Membership.fromConfig(config));
   }
 
   private static int cpus(int configured) {

@@ -70,7 +70,8 @@ public final class ClusterClient {
   public static ActorSystem<Void> join(String seed, Config base) {
     String hostname = base.hasPath(HOSTNAME) ? base.getString(HOSTNAME) : "127.0.0.1";
     return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
-        ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000, base));
+        ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000,
+            dev.conveyor.config.Membership.SEEDED, base));
   }
 
   private static final String HOSTNAME = "conveyor.node.hostname";

@@ -59,6 +59,7 @@ final class Idle extends AbstractBehavior<Command> {
           co.ctx.spawnAnonymous(CheckpointActor.starting(store, from, job.checkpointEvery(), job.rank() >= 0));
       co.ctx.getLog().info("job {}: taken over from a lost coordinator, from cursor {}", job.id(), from.encode());
       co.askAgents(); // every agent: its ranks of this job report here from now on
+      dev.conveyor.orchestrator.node.NodeState.get(co.ctx.getSystem()).tookOver();
       a.client().tell(new Adopted(co.ctx.getSystem().address().toString(), co.ctx.getSelf(), from.encode(),
           saved.isPresent()));
       return new RunningJob(co, job, a.client(), files, checkpoint, true);

@@ -3,6 +3,7 @@ package dev.conveyor.orchestrator.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.config.SettingsException;
@@ -25,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /** Starting a cluster node, and reaching the job coordinator from any member. */
@@ -46,25 +48,29 @@ public final class ClusterNode {
 
   /**
    * Pekko settings for a member listening on {@code hostname:port} with {@code roles}, joining
-   * through {@code seeds}; an unreachable member is downed after {@code downAfterMillis} by the
-   * Split Brain Resolver (keep-majority). These, and the stream references' timeouts, are set
-   * here rather than in a reference.conf: Pekko's own reference.conf files would override them
-   * depending on the order of the class path.
+   * through {@code seeds} or, on Kubernetes, through cluster bootstrap ({@link #join}); an
+   * unreachable member is downed after {@code downAfterMillis} by the Split Brain Resolver
+   * (keep-majority, or lease-majority over a Kubernetes lease). These, and the stream references'
+   * timeouts, are set here rather than in a reference.conf: Pekko's own reference.conf files would
+   * override them depending on the order of the class path.
    */
   public static Config pekko(String hostname, int port, List<String> seeds, List<String> roles, long downAfterMillis,
-                             Config base) {
+                             Membership membership, Config base) {
     List<String> seedAddresses = new ArrayList<>();
-    seeds.forEach(s -> seedAddresses.add("pekko://" + SYSTEM + "@" + s));
-    return ConfigFactory.empty()
+    if (!membership.kubernetes()) {
+      seeds.forEach(s -> seedAddresses.add("pekko://" + SYSTEM + "@" + s));
+    }
+    Config c = ConfigFactory.empty()
         .withValue("pekko.actor.provider", ConfigValueFactory.fromAnyRef("cluster"))
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(hostname))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
         .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses))
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
+        .withValue("pekko.cluster.app-version", ConfigValueFactory.fromAnyRef(membership.appVersion()))
         .withValue("pekko.cluster.jmx.enabled", ConfigValueFactory.fromAnyRef(false))
         .withValue("pekko.cluster.downing-provider-class",
             ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
-        .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef("keep-majority"))
+        .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef(membership.splitBrain()))
         .withValue("pekko.cluster.split-brain-resolver.stable-after", ConfigValueFactory.fromAnyRef(downAfterMillis + "ms"))
         // a decoded sample is one message: frames up to MAX_FRAME (Artery's default, 256 KiB, drops
         // a larger one, and a stream reference then fails on the gap); buffers are pooled, at most 32
@@ -77,8 +83,55 @@ public final class ClusterNode {
         .withValue("pekko.stream.materializer.stream-ref.subscription-timeout", ConfigValueFactory.fromAnyRef("20s"))
         .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
         .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
-        .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"))
-        .withFallback(base);
+        .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"));
+    if (!membership.bindHostname().isEmpty()) {
+      c = c.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(membership.bindHostname()));
+    }
+    if (membership.splitBrain().equals(Membership.LEASE_MAJORITY)) {
+      // the lease is a coordination.k8s.io/v1 Lease: no custom resource definition to install
+      c = c.withValue("pekko.cluster.split-brain-resolver.lease-majority.lease-implementation",
+              ConfigValueFactory.fromAnyRef("pekko.coordination.lease.kubernetes"))
+          .withValue("pekko.cluster.split-brain-resolver.lease-majority.lease-name",
+              ConfigValueFactory.fromAnyRef(membership.leaseName()))
+          .withValue("pekko.coordination.lease.kubernetes.lease-class",
+              ConfigValueFactory.fromAnyRef("org.apache.pekko.coordination.lease.kubernetes.NativeKubernetesLease"));
+    }
+    if (membership.kubernetes()) {
+      // contact points: Running pods of the selector whose node container is not waiting, by
+      // their IP (the node's HTTP server binds to it) and named management port
+      c = c.withValue("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method",
+              ConfigValueFactory.fromAnyRef("kubernetes-api"))
+          .withValue("pekko.management.cluster.bootstrap.contact-point-discovery.service-name",
+              ConfigValueFactory.fromAnyRef(SYSTEM))
+          .withValue("pekko.management.cluster.bootstrap.contact-point-discovery.port-name",
+              ConfigValueFactory.fromAnyRef(membership.portName()))
+          .withValue("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr",
+              ConfigValueFactory.fromAnyRef(membership.requiredContactPoints()))
+          .withValue("pekko.discovery.kubernetes-api.pod-label-selector",
+              ConfigValueFactory.fromAnyRef(membership.podLabelSelector()))
+          .withValue("pekko.discovery.kubernetes-api.container-name", ConfigValueFactory.fromAnyRef(membership.containerName()))
+          .withValue("pekko.discovery.kubernetes-api.use-raw-ip", ConfigValueFactory.fromAnyRef(true));
+    }
+    return c.withFallback(base);
+  }
+
+  /**
+   * Starts joining the cluster the way {@code n} says: through the seed nodes (already under way
+   * when the system starts), or on Kubernetes through cluster bootstrap, which needs the node's
+   * HTTP server (contact points probe each other there), so it is served first. Returns where
+   * HTTP is served, when it is.
+   */
+  public static Optional<String> join(ActorSystem<?> system, NodeSettings n) {
+    if (!n.membership().kubernetes()) {
+      return Optional.empty();
+    }
+    if (n.httpPort() < 0) {
+      throw new SettingsException(NodeSettings.PATH + ".http.port", "must serve HTTP (not -1) with discovery.method"
+          + " = kubernetes-api: the other nodes' bootstrap asks this node there");
+    }
+    Optional<String> url = serveHttp(system, n);
+    ClusterBootstrap.get(Adapter.toClassic(system)).start();
+    return url;
   }
 
   /**
@@ -126,7 +179,8 @@ public final class ClusterNode {
         NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
             new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()),
                 MAX_SAMPLE_BYTES)), SYSTEM,
-        http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(), base)));
+        http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(),
+            n.membership(), base)));
     NodeState.get(system).roles(agentRoles);
     coordinator(system, uri -> ShardStores.forUri(uri, s3));
     return system;
@@ -141,7 +195,7 @@ public final class ClusterNode {
   public static ActorSystem<NodeAgent.Command> startAlone(NodeSettings configured, S3Settings s3, Config base) {
     NodeSettings n = new NodeSettings(List.of(NodeAgent.WORKER, NodeAgent.TRAINER_HOST), "127.0.0.1", 0, List.of(),
         configured.downUnreachableAfterMillis(), configured.httpHostname(), -1, configured.simulatedTrainerStepMillis(),
-        configured.cpus(), configured.prefetchDepth());
+        configured.cpus(), configured.prefetchDepth(), Membership.SEEDED);
     // alone, nothing waits on gossip: the leader moves it up, and out at the end, and the proxy
     // finds the coordinator within 100 ms rather than Pekko's defaults of a second each
     Config quick = ConfigFactory.parseString("""

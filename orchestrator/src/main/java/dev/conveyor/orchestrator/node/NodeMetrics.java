@@ -165,6 +165,8 @@ final class NodeMetrics extends Collector {
         r -> r.leases.duplicatesDropped()));
     out.add(new GaugeMetricFamily("conveyor_coordinator_jobs", "Jobs this node coordinates (0 or 1).",
         state.coordinated() == null ? 0 : 1));
+    out.add(new CounterMetricFamily("conveyor_coordinator_takeovers_total",
+        "Jobs this node's coordinator took over from a lost or leaving one.", state.takeovers()));
     state.cache().ifPresent(c -> cache(c, out));
     return out;
   }

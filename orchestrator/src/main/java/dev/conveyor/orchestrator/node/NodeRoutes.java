@@ -120,14 +120,15 @@ public final class NodeRoutes implements ManagementRouteProvider {
   /** The node's status as JSON. */
   String status() {
     Member self = cluster.selfMember();
-    ObjectNode j = Json.object().put("node", self.address().toString()).put("status", lower(self.status()));
+    ObjectNode j = Json.object().put("node", self.address().toString()).put("status", lower(self.status()))
+        .put("appVersion", self.appVersion().toString());
     j.set("roles", Json.strings(state.roles().stream().sorted().toList()));
     ArrayNode attached = j.putArray("trainersAttached");
     trainers.attachedRanks().forEach(attached::add);
     ArrayNode members = j.putArray("members");
     for (Member m : cluster.state().getMembers()) {
       members.addObject().put("address", m.address().toString()).put("status", lower(m.status()))
-          .put("reachable", !cluster.state().getUnreachable().contains(m))
+          .put("reachable", !cluster.state().getUnreachable().contains(m)).put("appVersion", m.appVersion().toString())
           .set("roles", Json.strings(m.getRoles().stream().sorted().toList()));
     }
     NodeState.Coordinated c = state.coordinated();

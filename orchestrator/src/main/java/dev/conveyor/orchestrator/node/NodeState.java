@@ -120,6 +120,7 @@ public final class NodeState implements Extension {
   private final Map<String, Rank> ranks = lastOf(KEPT_JOBS * 8);
   private volatile Set<String> roles = Set.of();
   private volatile Coordinated coordinated;
+  private final java.util.concurrent.atomic.AtomicLong takeovers = new java.util.concurrent.atomic.AtomicLong();
 
   private static <V> Map<String, V> lastOf(int n) {
     return java.util.Collections.synchronizedMap(new LinkedHashMap<>() {
@@ -197,6 +198,15 @@ public final class NodeState implements Extension {
 
   public void notCoordinating() {
     coordinated = null;
+  }
+
+  /** This node's coordinator took a job over from a lost one. */
+  public void tookOver() {
+    takeovers.incrementAndGet();
+  }
+
+  long takeovers() {
+    return takeovers.get();
   }
 
   List<Reader> readers() {
