@@ -14,7 +14,7 @@ import picocli.CommandLine;
     name = "serve-s3",
     mixinStandardHelpOptions = true,
     description = {
-        "Serves a local folder over the S3 protocol on 127.0.0.1 until stopped.",
+        "Serves a local folder over the S3 protocol (on 127.0.0.1 unless --host says otherwise) until stopped.",
         "Each top-level folder is a bucket (S3Proxy). Credentials are fixed, for local use only. Ctrl-C stops it."})
 final class ServeS3Command implements Callable<Integer> {
   @CommandLine.Spec
@@ -23,15 +23,20 @@ final class ServeS3Command implements Callable<Integer> {
   @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The folder to serve (created if missing).")
   Path dir;
 
-  @Option(names = "--port", paramLabel = "P", defaultValue = "9000", description = "Port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--port", paramLabel = "P", defaultValue = "9000", description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int port;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+      description = "Address to listen on, e.g. 0.0.0.0 in a pod (default: ${DEFAULT-VALUE}). The credentials are fixed test"
+          + " ones: never serve beyond loopback outside a private development cluster.")
+  String host;
 
   @Override
   public Integer call() throws Exception {
     if (port < 0 || port > 65535) {
       throw new ConveyorCli.UsageException("--port must be 0..65535, got " + port);
     }
-    EmbeddedS3 s3 = EmbeddedS3.start(dir, port);
+    EmbeddedS3 s3 = EmbeddedS3.start(dir, host, port);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       s3.close();

@@ -22,7 +22,7 @@ import org.jclouds.filesystem.FilesystemApiMetadata;
 
 /**
  * An S3 protocol server over a local folder (S3Proxy with the jclouds filesystem blob store),
- * bound to 127.0.0.1. Each top-level folder of {@code dir} is a bucket and each file below it
+ * bound to 127.0.0.1 unless told otherwise. Each top-level folder of {@code dir} is a bucket and each file below it
  * an object, so shards written with {@code file://} are servable as {@code s3://} unchanged.
  * Used by {@code conveyor demo}, {@code conveyor serve-s3}, the tests and the simulations.
  *
@@ -38,17 +38,27 @@ public final class EmbeddedS3 implements AutoCloseable {
   private static final long MAX_OBJECT = 5L * 1024 * 1024 * 1024;
 
   private final Path dir;
+  private final String host;
   private final BlobStoreContext context;
   private final S3Proxy proxy;
 
-  private EmbeddedS3(Path dir, BlobStoreContext context, S3Proxy proxy) {
+  private EmbeddedS3(Path dir, String host, BlobStoreContext context, S3Proxy proxy) {
     this.dir = dir;
+    this.host = host;
     this.context = context;
     this.proxy = proxy;
   }
 
-  /** Starts a server over {@code dir} (created if missing) on {@code port}; 0 picks a free port. */
+  /** Starts a server over {@code dir} (created if missing) on 127.0.0.1:{@code port}; 0 picks a free port. */
   public static EmbeddedS3 start(Path dir, int port) throws Exception {
+    return start(dir, "127.0.0.1", port);
+  }
+
+  /**
+   * Starts a server over {@code dir} on {@code host:port} ("0.0.0.0": every interface, as in a
+   * pod of the Kubernetes dev overlay); its credentials stay the fixed local ones.
+   */
+  public static EmbeddedS3 start(Path dir, String host, int port) throws Exception {
     requireNonNull(dir, "dir is null");
     Files.createDirectories(dir);
     addMissingETags(dir);
@@ -59,7 +69,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         .buildView(BlobStoreContext.class);
     S3Proxy proxy = S3Proxy.builder()
         .blobStore(context.getBlobStore())
-        .endpoint(URI.create("http://127.0.0.1:" + port))
+        .endpoint(URI.create("http://" + host + ":" + port))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         .maxSinglePartObjectSize(MAX_OBJECT)
         .v4MaxNonChunkedRequestSize(MAX_OBJECT)
@@ -69,7 +79,7 @@ public final class EmbeddedS3 implements AutoCloseable {
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (!"STARTED".equals(proxy.getState())) {
         if (System.nanoTime() > deadline || "FAILED".equals(proxy.getState())) {
-          throw new IOException("embedded S3 server did not start on 127.0.0.1:" + port + " (state " + proxy.getState() + ")");
+          throw new IOException("embedded S3 server did not start on " + host + ":" + port + " (state " + proxy.getState() + ")");
         }
         Thread.sleep(5);
       }
@@ -77,7 +87,7 @@ public final class EmbeddedS3 implements AutoCloseable {
       context.close();
       throw e;
     }
-    return new EmbeddedS3(dir, context, proxy);
+    return new EmbeddedS3(dir, host, context, proxy);
   }
 
   /**
@@ -119,7 +129,7 @@ public final class EmbeddedS3 implements AutoCloseable {
   }
 
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + port());
+    return URI.create("http://" + host + ":" + port());
   }
 
   public Path dir() {
