@@ -3,6 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.json.Json;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code conveyor sim} end to end, on two shipped scenarios: real node processes, the embedded S3
  * server behind the fault proxy, the nemesis, the checker and the report — each green, with the
- * mechanism the scenario exercises seen at work; and a scenario with a typo refused at start.
+ * mechanism the scenario exercises seen at work; and a scenario with a typo refused at start. The
+ * two: the coordinator's worker killed and started again, and a rolling upgrade of every worker.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SimCommandTest {
@@ -54,28 +56,57 @@ class SimCommandTest {
   }
 
   @Test
-  void aWorkerKilledAndStartedAgainMidJobGivesTheReferenceBatchesAndAGreenVerdict() throws Exception {
+  void theCoordinatorsWorkerKilledAndStartedAgainMidJobGivesTheReferenceBatchesAndAGreenVerdict() throws Exception {
     Path out = dir.resolve("kill");
     green("kill", out, 2);
-    // the killed worker's slices went to the other worker
+    // the killed worker's slices went to the other worker, whose node took the coordinator over
+    // and went on from a cursor saved past the start
     String summary = Files.readString(out.resolve("run-1").resolve("stdout.txt"));
     assertThat(summary).contains("2 shard reader(s)");
     assertThat(count(summary, "leased again")).as(summary).isPositive();
+    assertThat(summary).contains("coordinator taken over 1 time(s)");
+    String err = Files.readString(out.resolve("run-1").resolve("stderr.txt"));
+    assertThat(err).contains("took the job over, going on from the last saved cursor");
+    String recovered = err.replaceAll("(?s).*going on from the last saved cursor (\\S+).*", "$1");
+    Cursor c = Cursor.decode(recovered);
+    assertThat(c.epoch() * 1_000_000L + java.util.Arrays.stream(c.current().batches()).sum())
+        .as("a cursor past the start: " + recovered).isPositive();
   }
 
   @Test
-  void theCoordinatorsWorkerStoppedWithSigtermHandsItsLeasesBackAndTheJobOverAndTheVerdictIsGreen() throws Exception {
-    Path out = dir.resolve("term");
-    green("term", out, 1);
-    // it handed its leases back (none leased again after a failure); the leaving coordinator saved
-    // the cursor and its successor went on from it
+  void aRollingUpgradeOfEveryWorkerMidJobGivesTheReferenceBatchesAndAGreenVerdict() throws Exception {
+    Path out = dir.resolve("rolling-upgrade");
+    JsonNode verdict = green("rolling-upgrade", out, 2);
+    // each worker in turn: SIGTERM, it handed its leases back and left (exit 0, checked by the
+    // nemesis), and came back with the next app-version; none of its slices was leased again after a
+    // failure; the leaving coordinator saved the cursor and its successor went on from it
     String summary = Files.readString(out.resolve("run-1").resolve("stdout.txt"));
     assertThat(count(summary, "handed back")).as(summary).isPositive();
     assertThat(count(summary, "leased again")).as(summary).isZero();
     assertThat(summary).contains("coordinator taken over 1 time(s)");
     assertThat(Files.readString(out.resolve("run-1").resolve("stderr.txt")))
         .contains("took the job over, going on from the last saved cursor");
-    assertThat(Files.readString(out.resolve("node-2.log"))).contains("node: leaving the cluster").contains("node: stopped");
+    for (JsonNode fault : verdict.path("faults_applied")) {
+      assertThat(fault.asText()).contains("app-version 1.1.0");
+    }
+    List<JsonNode> progress = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(out.resolve("history.jsonl"))) {
+      if (line.startsWith("{\"type\":\"progress\"")) {
+        progress.add(Json.parse(line));
+      }
+    }
+    for (int node : new int[] {2, 3}) {
+      String log = Files.readString(out.resolve("node-" + node + ".log"));
+      assertThat(log).contains("node: leaving the cluster").contains("node: stopped")
+          .contains("up, roles [worker], app-version 1.0.0").contains("up, roles [worker], app-version 1.1.0");
+      // the upgraded process read for the running job (its counters start again from 0)
+      JsonNode last = progress.stream().filter(p -> p.path("node").asInt() == node).reduce((a, b) -> b).orElseThrow();
+      assertThat(last.path("samples").asDouble()).as("samples node " + node + "'s new process read").isPositive();
+    }
+    // a departure, not a failure: no node ever marked another unreachable
+    for (int node = 1; node <= 3; node++) {
+      assertThat(Files.readString(out.resolve("node-" + node + ".log"))).doesNotContain("UNREACHABLE");
+    }
   }
 
   /** The count after {@code what} in a run's summary line ("slices leased 7, leased again 0, handed back 1"). */

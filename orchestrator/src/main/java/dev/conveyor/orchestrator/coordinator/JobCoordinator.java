@@ -8,6 +8,7 @@ import dev.conveyor.workers.wire.WireMessage;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -37,7 +38,7 @@ public final class JobCoordinator {
 
   /** What the coordinator is told. */
   public sealed interface Command permits Submit, Adopt, Finish, Cancel, RankDelivered, RankFinished, RankLost, HandOver,
-      Nodes, LookAgain, Ready, NotReady, Attached, Saved, ClientGone, HostLost, Tick, Current {}
+      Nodes, LookAgain, Ready, NotReady, Attached, Saved, ClientGone, HostLost, Tick, Current, Joined {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
   public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
@@ -105,6 +106,12 @@ public final class JobCoordinator {
 
   /** A node prepared for the job. */
   record Ready(Prepared prepared) implements Command, Local {}
+
+  /**
+   * A node that joined the cluster while the job runs answered its Prepare ({@code prepared}
+   * empty: it did not, and is asked again later).
+   */
+  record Joined(ActorRef<NodeAgent.Command> agent, Optional<Prepared> prepared) implements Command, Local {}
 
   /** A node did not prepare; {@code passing}: the job may run when submitted again. */
   record NotReady(String reason, boolean passing) implements Command, Local {}

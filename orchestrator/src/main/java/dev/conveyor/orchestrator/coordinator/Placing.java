@@ -142,6 +142,7 @@ final class Placing extends AbstractBehavior<Command> {
           placement.shares(), co.ctx.getSelf(), start.encode(), List.copyOf(notes)));
       RunningJob running = new RunningJob(co, job, submit.client(), files, checkpoint, false);
       hosts.forEach(h -> running.watchHost(h.agent(), h.node()));
+      running.prepared(ready.stream().map(Prepared::agent).toList());
       return running;
     } catch (RuntimeException e) {
       files.ifPresent(ShardStore::close);

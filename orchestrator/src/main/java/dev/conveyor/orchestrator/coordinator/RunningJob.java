@@ -13,6 +13,7 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.Finish;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Finished;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.HandOver;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.HostLost;
+import dev.conveyor.orchestrator.coordinator.JobCoordinator.Joined;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.LookAgain;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Nodes;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.RankDelivered;
@@ -23,9 +24,12 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.Submit;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Tick;
 import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeAgent;
+import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.node.NodeState;
 import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.workers.reader.ShardReader;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -56,6 +60,10 @@ final class RunningJob extends AbstractBehavior<Command> {
   private final Set<Integer> ranksDone = new HashSet<>();
   /** The trainer hosts running the job's ranks, watched while it runs. */
   private final Set<ActorRef<NodeAgent.Command>> hosts = new HashSet<>();
+  /** The node agents asked to prepare for the job (at placement, or since); a failed ask is retried. */
+  private final Set<ActorRef<NodeAgent.Command>> prepared = new HashSet<>();
+  /** Readers of nodes that joined while the job runs, once per share: every host is told of them. */
+  private final List<ActorRef<ShardReader.Command>> joinedReaders = new ArrayList<>();
   private final long since = System.nanoTime();
   private int attaching;
   private boolean ending;
@@ -88,6 +96,7 @@ final class RunningJob extends AbstractBehavior<Command> {
           return this;
         })
         .onMessage(Attached.class, this::onAttached)
+        .onMessage(Joined.class, this::onJoined)
         .onMessage(HostLost.class, this::onHostLost)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(RankLost.class, this::onRankLost)
@@ -104,7 +113,15 @@ final class RunningJob extends AbstractBehavior<Command> {
   void watchHost(ActorRef<NodeAgent.Command> agent, String node) {
     if (hosts.add(agent)) {
       co.ctx.watchWith(agent, new HostLost(node));
+      if (!joinedReaders.isEmpty()) {
+        agent.tell(new NodeAgent.AddReaders(job.id(), List.copyOf(joinedReaders)));
+      }
     }
+  }
+
+  /** Notes the agents placement prepared: only nodes that join later are asked. */
+  void prepared(List<ActorRef<NodeAgent.Command>> agents) {
+    prepared.addAll(agents);
   }
 
   private boolean mine(String jobId) {
@@ -112,6 +129,7 @@ final class RunningJob extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onTick(Tick t) {
+    co.askAgents(); // a node that joined since has its reader for the job started (onNodes)
     co.ctx.ask(CheckpointActor.Saved.class, checkpoint, co.timeout, CheckpointActor.Current::new,
         (saved, failure) -> new Current(job.id(), saved));
     return this;
@@ -145,12 +163,13 @@ final class RunningJob extends AbstractBehavior<Command> {
    * looks again: a node's ranks not heard from would go on reporting to the lost coordinator.
    */
   private Behavior<Command> onNodes(Nodes n) {
-    if (attaching >= 0) {
-      return this; // the nodes were asked already
-    }
     // the listing may still hold the agent of a node just gone
     List<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY).stream()
         .filter(agent -> ClusterNode.isUp(co.ctx.getSystem(), agent)).toList();
+    prepareJoined(agents);
+    if (attaching >= 0) {
+      return this; // the nodes were asked already
+    }
     if (!co.allAgentsListed(agents.size(), since)) {
       return this;
     }
@@ -162,6 +181,48 @@ final class RunningJob extends AbstractBehavior<Command> {
               : new Attached(new NodeAgent.Attached("?", agent, false, List.of(), List.of())));
     }
     maybeFinish();
+    return this;
+  }
+
+  /**
+   * Nodes that joined the cluster since the job was placed (a worker restarted by a rolling
+   * upgrade, a node added) prepare for it: a worker starts its shard reader, and the job's ranks
+   * lease to it from then on. After a take-over every node is asked again; a node asked before
+   * answers with the reader it has.
+   */
+  private void prepareJoined(List<ActorRef<NodeAgent.Command>> agents) {
+    if (ending) {
+      return;
+    }
+    for (ActorRef<NodeAgent.Command> agent : agents) {
+      if (prepared.add(agent)) {
+        co.ctx.ask(Prepared.class, agent, co.timeout, reply -> new NodeAgent.Prepare(job, reply),
+            (p, failure) -> new Joined(agent, Optional.ofNullable(p)));
+      }
+    }
+  }
+
+  private Behavior<Command> onJoined(Joined j) {
+    Optional<Prepared> p = j.prepared().filter(x -> x.refused().isEmpty());
+    if (j.prepared().isEmpty()) {
+      prepared.remove(j.agent()); // no answer: asked again at the next listing
+      return this;
+    }
+    if (p.isEmpty() || p.get().reader().isEmpty() || ending) {
+      if (p.isEmpty()) {
+        co.ctx.getLog().warn("job {}: node {} joined but cannot read for it: {}", job.id(), j.prepared().get().node(),
+            j.prepared().get().refused());
+      }
+      return this;
+    }
+    List<ActorRef<ShardReader.Command>> shares = java.util.Collections.nCopies(Math.max(1, p.get().shares()),
+        p.get().reader().get());
+    if (joinedReaders.contains(p.get().reader().get())) {
+      return this;
+    }
+    joinedReaders.addAll(shares);
+    hosts.forEach(h -> h.tell(new NodeAgent.AddReaders(job.id(), shares)));
+    co.ctx.getLog().info("job {}: node {} joined; its reader takes slices from now on", job.id(), p.get().node());
     return this;
   }
 

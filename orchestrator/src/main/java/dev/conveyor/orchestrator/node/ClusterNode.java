@@ -249,11 +249,59 @@ public final class ClusterNode {
     }
     for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
       if (m.address().equals(a)) {
-        return m.status() == org.apache.pekko.cluster.MemberStatus.up()
-            || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
+        return isUp(m);
       }
     }
     return false;
+  }
+
+  /**
+   * Which incarnation of a node each tracked reference lives on: a reference counts as up while
+   * the member it lived on when it was tracked is up. A node that left or was downed never counts
+   * again, even when a new process comes back at the same address (a restarted pod keeps its name
+   * and port, and a rolling upgrade restarts every node so): that process is another member,
+   * without the actors the references name. A local reference always counts; one whose node was
+   * not up when it was tracked never does.
+   */
+  public static final class Incarnations {
+    private final org.apache.pekko.cluster.typed.Cluster cluster;
+    private final java.util.Map<ActorRef<?>, org.apache.pekko.cluster.UniqueAddress> seen =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    public Incarnations(ActorSystem<?> system) {
+      this.cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+    }
+
+    /** Notes the incarnations {@code refs} live on now (a reference tracked before keeps its first). */
+    public void track(java.util.Collection<? extends ActorRef<?>> refs) {
+      for (ActorRef<?> ref : refs) {
+        org.apache.pekko.actor.Address a = ref.path().address();
+        for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+          if (m.address().equals(a) && ClusterNode.isUp(m)) {
+            seen.putIfAbsent(ref, m.uniqueAddress());
+          }
+        }
+      }
+    }
+
+    public boolean isUp(ActorRef<?> ref) {
+      org.apache.pekko.actor.Address a = ref.path().address();
+      if (a.hasLocalScope()) {
+        return true;
+      }
+      org.apache.pekko.cluster.UniqueAddress then = seen.get(ref);
+      for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+        if (m.address().equals(a)) {
+          return m.uniqueAddress().equals(then) && ClusterNode.isUp(m);
+        }
+      }
+      return false;
+    }
+  }
+
+  private static boolean isUp(org.apache.pekko.cluster.Member m) {
+    return m.status() == org.apache.pekko.cluster.MemberStatus.up()
+        || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
   }
 
   /** The coordinator singleton, from a member that cannot host it (a client). */

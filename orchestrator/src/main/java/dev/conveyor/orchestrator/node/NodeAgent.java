@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -56,7 +57,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   /** What a node agent is asked. */
   public sealed interface Command extends WireMessage permits Prepare, RunRanks, Reattach, StopJob, RankDelivered,
-      RankEnded {}
+      RankEnded, AddReaders {}
 
   /** Get ready for {@code job}: plan it, and if this node is a worker, start its shard reader. */
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
@@ -95,6 +96,17 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
    */
   public record Attached(String node, ActorRef<Command> agent, boolean runsRanks, List<CheckpointActor.Delivered> positions,
                          List<Integer> done) implements WireMessage {}
+
+  /**
+   * Shard readers that joined job {@code jobId} while it runs (on a node that joined the cluster
+   * since it was placed): this node's ranks of the job lease slices to them too, each as often as
+   * it is listed (its shares).
+   */
+  public record AddReaders(String jobId, List<ActorRef<ShardReader.Command>> readers) implements Command {
+    public AddReaders {
+      readers = List.copyOf(readers);
+    }
+  }
 
   /** Job {@code jobId} has ended (or its client is gone): stop its ranks, readers and decoders here. */
   public record StopJob(String jobId) implements Command {}
@@ -144,6 +156,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private int prepared;
   /** The jobs whose ranks run here. */
   private final Map<String, RanksHere> running = new HashMap<>();
+  /** What this worker answered each job's Prepare with: its reader for the job, until the job stops. */
+  private final Map<String, Prepared> preparedFor = new HashMap<>();
   /** What this node started as a worker for each job: stopped, and its store closed, when the job ends. */
   private final Map<String, List<Runnable>> workerParts = new HashMap<>();
   /** The node's shard cache, on a worker whose settings enable it. */
@@ -173,6 +187,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         .onMessage(RunRanks.class, this::onRunRanks)
         .onMessage(Reattach.class, this::onReattach)
         .onMessage(StopJob.class, this::onStopJob)
+        .onMessage(AddReaders.class, this::onAddReaders)
         .onMessage(RankDelivered.class, this::onRankDelivered)
         .onMessage(RankEnded.class, this::onRankEnded)
         .build();
@@ -189,6 +204,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         return this;
       }
     }
+    Prepared before = preparedFor.get(job.id());
+    if (before != null) {
+      p.replyTo().tell(before); // asked again (a new coordinator, or one that missed the answer): the same reader
+      return this;
+    }
     Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
     int shares = 0;
     if (roles.contains(WORKER)) {
@@ -197,8 +217,12 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     }
     List<Integer> trainers = roles.contains(TRAINER_HOST)
         ? TrainerRings.get(getContext().getSystem()).attachedRanks() : List.of();
-    p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), reader, shares, "",
-        trainers));
+    Prepared prepared = new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), reader, shares, "",
+        trainers);
+    if (reader.isPresent()) {
+      preparedFor.put(job.id(), prepared);
+    }
+    p.replyTo().tell(prepared);
     return this;
   }
 
@@ -234,13 +258,13 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private Behavior<Command> onRunRanks(RunRanks r) {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
-        new LockstepTrainers(local.trainerStep(), TRAINER_WAIT)));
+        new LockstepTrainers(local.trainerStep(), TRAINER_WAIT), r.readers(), getContext().getSystem()));
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
     job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
     for (int rank : r.ranks()) {
       job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases,
-          job.trainers, local.prefetch()));
+          job.trainers, job.readers, local.prefetch()));
     }
     return this;
   }
@@ -256,7 +280,20 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     return this;
   }
 
+  private Behavior<Command> onAddReaders(AddReaders a) {
+    RanksHere job = running.get(a.jobId());
+    if (job != null) {
+      job.incarnations.track(a.readers());
+      int added = job.readers.add(a.readers());
+      if (added > 0) {
+        getContext().getLog().info("job {}: {} shard reader(s) joined: its ranks here lease to them too", a.jobId(), added);
+      }
+    }
+    return this;
+  }
+
   private Behavior<Command> onStopJob(StopJob st) {
+    preparedFor.remove(st.jobId());
     RanksHere job = running.remove(st.jobId());
     if (job != null) {
       job.feeders.forEach(RankFeeder::close);
@@ -299,10 +336,19 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     final List<RankFeeder> feeders = new ArrayList<>();
     final Set<Integer> done = new HashSet<>();
     final LockstepTrainers trainers;
+    /** The readers the job's ranks here lease to (shared by them), and which node incarnation each lives on. */
+    final ClusterNode.Incarnations incarnations;
+    final LeasedSlices.Readers readers;
 
-    RanksHere(ActorRef<JobCoordinator.Command> coordinator, LockstepTrainers trainers) {
+    RanksHere(ActorRef<JobCoordinator.Command> coordinator, LockstepTrainers trainers,
+              List<ActorRef<ShardReader.Command>> readers, ActorSystem<?> system) {
       this.coordinator = coordinator;
       this.trainers = trainers;
+      // a reader is alive while the node it ran on is up: leases skip the readers of nodes that
+      // left or were downed meanwhile, and of nodes restarted since at the same address
+      this.incarnations = new ClusterNode.Incarnations(system);
+      incarnations.track(readers);
+      this.readers = new LeasedSlices.Readers(readers, incarnations::isUp);
     }
 
     List<CheckpointActor.Delivered> positions() {

@@ -40,17 +40,15 @@ import org.apache.pekko.stream.javadsl.Source;
 final class RankHost {
   private RankHost() {}
 
-  /** Starts {@code rank} of {@code r}'s job; its trainer among {@code trainers}, its ring of {@code prefetch} batches. */
+  /** Starts {@code rank} of {@code r}'s job; its trainer among {@code trainers}, its slices leased to {@code readers}, its ring of {@code prefetch} batches. */
   static RankFeeder run(NodeAgent.RunRanks r, DataPlan plan, int rank, ActorSystem<?> system,
                         ActorRef<NodeAgent.Command> agent, Materializer mat, LeasedSlices.Settings leases,
-                        LockstepTrainers trainers, int prefetch) {
+                        LockstepTrainers trainers, LeasedSlices.Readers readers, int prefetch) {
     JobSpec job = r.job();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // the rank reads reader-parallelism slices at once, as a rank reads windows in one process
     LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
         leases.retryDelay(), job.readerParallelism()).grouped(job.stages().handOff().samples());
-    // a reader is alive while its node is up: leases skip the readers of nodes downed meanwhile
-    LeasedSlices.Readers readers = new LeasedSlices.Readers(r.readers(), ref -> ClusterNode.isUp(system, ref));
     Cursor start = Cursor.decode(r.start());
     NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {

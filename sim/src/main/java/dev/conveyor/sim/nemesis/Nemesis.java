@@ -39,6 +39,9 @@ public final class Nemesis implements AutoCloseable {
   private final Consumer<Event> record;
   private final List<Pending> pending = new ArrayList<>();
   private final Set<Integer> stopped = new HashSet<>(); // guarded by this
+  /** An upgraded node's up line (with its new app-version), for the fault's record. */
+  private final java.util.Map<Integer, String> upgraded = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int UPGRADE_EXIT_S = 60;
   private volatile long injectedBefore; // the proxy's faults so far when the S3 fault in force began
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -147,7 +150,7 @@ public final class Nemesis implements AutoCloseable {
       String problem = doFault(f);
       record(f, t, problem == null, problem == null ? detail(f, batches, t) : problem);
       if (problem == null && f.duration() != null && f.action() != Action.CONT && f.action() != Action.RESTART
-          && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
+          && f.action() != Action.UPGRADE && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
         synchronized (this) {
           pending.add(new Pending(f, Trigger.after(Duration.ofMillis(clock.getAsLong()).plus(f.duration())), true));
         }
@@ -160,8 +163,9 @@ public final class Nemesis implements AutoCloseable {
   }
 
   private String detail(Fault f, long batches, long t) {
+    String up = f.action() == Action.UPGRADE ? upgraded.remove(f.node()) : null;
     return "at batch " + batches + ", " + t + " ms" + (f.node() > 0 && nodes.alive(f.node())
-        ? ", pid " + nodes.pid(f.node()) : "");
+        ? ", pid " + nodes.pid(f.node()) : "") + (up == null ? "" : "; back as " + up);
   }
 
   /** Applies {@code f}: null when done, else why it could not be. */
@@ -195,6 +199,9 @@ public final class Nemesis implements AutoCloseable {
       case RESTART -> {
         return restart(n);
       }
+      case UPGRADE -> {
+        return upgrade(n);
+      }
       case S3_LATENCY, S3_SLOWDOWN, S3_RESET, S3_STALL, S3_CORRUPT -> {
         if (!s3Unavailable.isEmpty()) {
           return s3Unavailable;
@@ -213,6 +220,22 @@ public final class Nemesis implements AutoCloseable {
       }
       default -> throw new IllegalStateException("no way to apply " + f.action());
     }
+    return null;
+  }
+
+  /** SIGTERM, a clean exit, and the node back with the next app-version; the up line goes to the history. */
+  private String upgrade(int n) throws Exception {
+    if (!nodes.alive(n)) {
+      return "node " + n + " is not running";
+    }
+    nodes.signal(n, "TERM");
+    if (!nodes.awaitExit(n, UPGRADE_EXIT_S)) {
+      return "node " + n + " did not leave within " + UPGRADE_EXIT_S + " s of SIGTERM";
+    }
+    if (nodes.exitCode(n) != 0) {
+      return "node " + n + " exited " + nodes.exitCode(n) + " after SIGTERM (a clean leave exits 0)";
+    }
+    upgraded.put(n, nodes.upgrade(n).trim());
     return null;
   }
 

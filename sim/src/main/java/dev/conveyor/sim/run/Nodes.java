@@ -40,6 +40,8 @@ public final class Nodes implements AutoCloseable {
     final Path conf;
     final Path log;
     volatile Process process;
+    /** Its Pekko app-version: 1.0.0, then one minor version up at each {@link #upgrade}. */
+    volatile int minor;
 
     Node(int number, int port, int httpPort, Path conf, Path log) {
       this.number = number;
@@ -92,6 +94,8 @@ public final class Nodes implements AutoCloseable {
     cmd.addAll(conveyor);
     cmd.add("node");
     cmd.add(node.conf.toString());
+    cmd.add("--set");
+    cmd.add("conveyor.node.app-version=" + version(n));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile())).start();
     node.process = p;
@@ -103,6 +107,28 @@ public final class Nodes implements AutoCloseable {
       }
       Thread.sleep(100);
     }
+  }
+
+  /** Node {@code n}'s app-version (the one it runs, or runs next). */
+  public String version(int n) {
+    return "1." + node(n).minor + ".0";
+  }
+
+  /**
+   * A rolling upgrade's step for a node whose process has ended: it starts again with the next
+   * app-version and returns once it is up; returns the line it said so with (its version in it).
+   */
+  public String upgrade(int n) throws Exception {
+    Node node = node(n);
+    node.minor++;
+    long logged = Files.exists(node.log) ? Files.size(node.log) : 0;
+    start(n);
+    return since(node.log, logged).lines().filter(l -> l.contains(UP)).findFirst().orElseThrow();
+  }
+
+  /** The exit code of node {@code n}'s ended process. */
+  public int exitCode(int n) {
+    return node(n).process.exitValue();
   }
 
   private static String since(Path log, long offset) throws IOException {

@@ -14,6 +14,11 @@ public enum Action {
   TERM(true),
   /** A killed or stopped node's process started again, with the same settings and ports. */
   RESTART(true),
+  /**
+   * A rolling upgrade's step, as a StatefulSet's rolling update takes it: SIGTERM (the node hands
+   * its leases back and leaves), its exit awaited, then it starts again with the next app-version.
+   */
+  UPGRADE(true),
   /** The S3 server's answers come {@code latency} late. */
   S3_LATENCY(false),
   /** A share {@code rate} of S3 requests answered 503 SlowDown. */

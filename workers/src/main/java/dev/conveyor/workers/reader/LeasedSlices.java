@@ -121,12 +121,34 @@ public final class LeasedSlices {
       if (refs.isEmpty()) {
         throw new IllegalArgumentException("no shard readers to lease slices to");
       }
-      this.refs = List.copyOf(refs);
+      this.refs = new java.util.concurrent.CopyOnWriteArrayList<>(refs);
       this.alive = alive;
+    }
+
+    /**
+     * Readers that joined since (a node that joined the cluster while the job runs, e.g. one
+     * restarted by a rolling upgrade), each listed as often as in {@code more} (its shares);
+     * one already here is not added again. Returns how many readers were new.
+     */
+    public synchronized int add(List<ActorRef<ShardReader.Command>> more) {
+      int added = 0;
+      for (ActorRef<ShardReader.Command> r : new java.util.LinkedHashSet<>(more)) {
+        if (!refs.contains(r)) {
+          refs.addAll(more.stream().filter(r::equals).toList());
+          added++;
+        }
+      }
+      return added;
     }
 
     /** The reader for attempt {@code k} of slice {@code index}: round-robin from the slice's own, past the suspect and the dead. */
     int pick(int index, int k) {
+      int r = pickAlive(index, k);
+      return r >= 0 ? r : (index + k) % refs.size();
+    }
+
+    /** {@link #pick}'s reader if one is alive and not suspected, else -1. */
+    private int pickAlive(int index, int k) {
       int n = refs.size();
       for (int step = 0; step < n; step++) {
         int r = (index + k + step) % n;
@@ -134,8 +156,30 @@ public final class LeasedSlices {
           return r;
         }
       }
-      return (index + k) % n;
+      return -1;
     }
+
+    /**
+     * {@link #pick}'s reader once one is alive and not suspected, looking again every
+     * {@link #LOOK_AGAIN} for up to {@code patience} (a node joining the job, e.g. one restarted
+     * by a rolling upgrade, brings its reader): when every reader's node left, waiting for the next
+     * beats asking a gone one. After {@code patience}, {@link #pick}'s choice whatever it is.
+     */
+    CompletionStage<ActorRef<ShardReader.Command>> awaitPick(int index, int k, Duration patience, ActorSystem<?> system) {
+      long deadline = System.nanoTime() + patience.toNanos();
+      return awaitPick(index, k, deadline, system);
+    }
+
+    private CompletionStage<ActorRef<ShardReader.Command>> awaitPick(int index, int k, long deadline, ActorSystem<?> system) {
+      int r = pickAlive(index, k);
+      if (r >= 0 || System.nanoTime() > deadline) {
+        return java.util.concurrent.CompletableFuture.completedFuture(refs.get(r >= 0 ? r : pick(index, k)));
+      }
+      return org.apache.pekko.pattern.Patterns.after(LOOK_AGAIN, system.classicSystem().scheduler(),
+          system.executionContext(), () -> awaitPick(index, k, deadline, system));
+    }
+
+    private static final Duration LOOK_AGAIN = Duration.ofMillis(200);
   }
 
   /** The events of {@code seg}, read by {@code readers} (all taken to be alive). */
@@ -216,16 +260,21 @@ public final class LeasedSlices {
     private Source<ReadEvent, NotUsed> attempt() {
       int fencing = attempts.getAndIncrement();
       // spread over the readers by rank and epoch too: every segment's first slice must not go to the same one
-      int r = readers.pick(index + rank + epoch, fencing);
-      ActorRef<ShardReader.Command> reader = readers.refs.get(r);
+      java.util.concurrent.atomic.AtomicReference<ActorRef<ShardReader.Command>> asked =
+          new java.util.concurrent.atomic.AtomicReference<>();
       long from = next.get();
       stats.leases.incrementAndGet();
       if (from > 0) {
         stats.resumedMidSlice.incrementAndGet();
       }
-      CompletionStage<Source<SliceElement, NotUsed>> offered = AskPattern.<ShardReader.Command, ShardReader.Offer>ask(reader,
-              reply -> new ShardReader.Lease(lease, fencing, epoch, slice, firstPosition, from, reply),
-              s.offerTimeout(), system.scheduler())
+      CompletionStage<Source<SliceElement, NotUsed>> offered = readers.awaitPick(index + rank + epoch, fencing,
+              s.offerTimeout(), system)
+          .thenCompose(reader -> {
+            asked.set(reader);
+            return AskPattern.<ShardReader.Command, ShardReader.Offer>ask(reader,
+                reply -> new ShardReader.Lease(lease, fencing, epoch, slice, firstPosition, from, reply),
+                s.offerTimeout(), system.scheduler());
+          })
           .thenApply(o -> {
             if (o.lease() != lease || o.fencing() != fencing) {
               throw new IllegalStateException("offer for lease " + o.lease() + "/" + o.fencing() + ", asked " + lease + "/" + fencing);
@@ -243,7 +292,9 @@ public final class LeasedSlices {
                           + ": the reader's stream ended without its end marker, after event " + next.get())))
               .mapMaterializedValue(m -> NotUsed.getInstance()))
           .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
-            readers.suspects.add(reader);
+            if (asked.get() != null) {
+              readers.suspects.add(asked.get());
+            }
             return t;
           }).build());
     }
