@@ -166,21 +166,17 @@ final class RunningJob extends AbstractBehavior<Command> {
     // the listing may still hold the agent of a node just gone
     List<ActorRef<NodeAgent.Command>> agents = n.listing().getServiceInstances(NodeAgent.KEY).stream()
         .filter(agent -> ClusterNode.isUp(co.ctx.getSystem(), agent)).toList();
+    if (attaching < 0 && co.allAgentsListed(agents.size(), since)) {
+      attaching = agents.size();
+      for (ActorRef<NodeAgent.Command> agent : agents) {
+        co.ctx.ask(NodeAgent.Attached.class, agent, Coordination.REATTACH,
+            reply -> new NodeAgent.Reattach(job.id(), co.ctx.getSelf(), reply),
+            (at, failure) -> at != null ? new Attached(at)
+                : new Attached(new NodeAgent.Attached("?", agent, false, List.of(), List.of())));
+      }
+      maybeFinish();
+    }
     prepareJoined(agents);
-    if (attaching >= 0) {
-      return this; // the nodes were asked already
-    }
-    if (!co.allAgentsListed(agents.size(), since)) {
-      return this;
-    }
-    attaching = agents.size();
-    for (ActorRef<NodeAgent.Command> agent : agents) {
-      co.ctx.ask(NodeAgent.Attached.class, agent, Coordination.REATTACH,
-          reply -> new NodeAgent.Reattach(job.id(), co.ctx.getSelf(), reply),
-          (at, failure) -> at != null ? new Attached(at)
-              : new Attached(new NodeAgent.Attached("?", agent, false, List.of(), List.of())));
-    }
-    maybeFinish();
     return this;
   }
 

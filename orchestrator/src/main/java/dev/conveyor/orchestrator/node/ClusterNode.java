@@ -264,24 +264,31 @@ public final class ClusterNode {
    * not up when it was tracked never does.
    */
   public static final class Incarnations {
-    private final org.apache.pekko.cluster.typed.Cluster cluster;
+    private final ActorSystem<?> system;
     private final java.util.Map<ActorRef<?>, org.apache.pekko.cluster.UniqueAddress> seen =
         new java.util.concurrent.ConcurrentHashMap<>();
 
     public Incarnations(ActorSystem<?> system) {
-      this.cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+      this.system = system;
     }
 
     /** Notes the incarnations {@code refs} live on now (a reference tracked before keeps its first). */
     public void track(java.util.Collection<? extends ActorRef<?>> refs) {
       for (ActorRef<?> ref : refs) {
         org.apache.pekko.actor.Address a = ref.path().address();
-        for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+        if (a.hasLocalScope()) {
+          continue;
+        }
+        for (org.apache.pekko.cluster.Member m : cluster().state().getMembers()) {
           if (m.address().equals(a) && ClusterNode.isUp(m)) {
             seen.putIfAbsent(ref, m.uniqueAddress());
           }
         }
       }
+    }
+
+    private org.apache.pekko.cluster.typed.Cluster cluster() {
+      return org.apache.pekko.cluster.typed.Cluster.get(system); // only for remote references: a local test system has no cluster
     }
 
     public boolean isUp(ActorRef<?> ref) {
@@ -290,7 +297,7 @@ public final class ClusterNode {
         return true;
       }
       org.apache.pekko.cluster.UniqueAddress then = seen.get(ref);
-      for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+      for (org.apache.pekko.cluster.Member m : cluster().state().getMembers()) {
         if (m.address().equals(a)) {
           return m.uniqueAddress().equals(then) && ClusterNode.isUp(m);
         }

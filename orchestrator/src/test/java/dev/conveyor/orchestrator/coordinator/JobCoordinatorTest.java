@@ -231,6 +231,28 @@ class JobCoordinatorTest {
   }
 
   @Test
+  void aWorkerThatJoinsARunningJobIsPreparedAndItsReaderGoesToTheTrainerHosts() {
+    JobSpec job = job("joined");
+    placed(job);
+    host.expectNoMessage(Duration.ofMillis(1500)); // the placed nodes are not asked again
+    worker.expectNoMessage(Duration.ZERO);
+    // a worker joins (a node restarted by a rolling upgrade): within a second it is asked to prepare
+    TestProbe<NodeAgent.Command> joined = kit.createTestProbe();
+    TestProbe<ShardReader.Command> joinedReader = kit.createTestProbe();
+    register(joined);
+    NodeAgent.Prepare p = joined.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+    assertThat(p.job()).isEqualTo(job);
+    p.replyTo().tell(new NodeAgent.Prepared("joined", joined.ref(), false, Optional.of(joinedReader.ref()), 3, "",
+        List.of()));
+    NodeAgent.AddReaders add = host.expectMessageClass(NodeAgent.AddReaders.class, WAIT);
+    assertThat(add.jobId()).isEqualTo(job.id());
+    assertThat(add.readers()).as("once per share").containsExactly(joinedReader.ref(), joinedReader.ref(),
+        joinedReader.ref());
+    joined.expectNoMessage(Duration.ofMillis(1500)); // prepared once
+    host.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
   void aTrainerHostThatIsGoneStopsTheJobWithItsCursorSaved() throws Exception {
     JobSpec job = job("host-lost");
     placed(job);

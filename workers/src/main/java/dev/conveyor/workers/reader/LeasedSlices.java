@@ -117,10 +117,8 @@ public final class LeasedSlices {
     private final Predicate<ActorRef<ShardReader.Command>> alive;
     private final Set<ActorRef<ShardReader.Command>> suspects = ConcurrentHashMap.newKeySet();
 
+    /** {@code refs} may be empty until readers are {@link #add added}; a rank's segment needs one to lease to. */
     public Readers(List<ActorRef<ShardReader.Command>> refs, Predicate<ActorRef<ShardReader.Command>> alive) {
-      if (refs.isEmpty()) {
-        throw new IllegalArgumentException("no shard readers to lease slices to");
-      }
       this.refs = new java.util.concurrent.CopyOnWriteArrayList<>(refs);
       this.alive = alive;
     }
@@ -191,6 +189,9 @@ public final class LeasedSlices {
   /** The events of {@code seg}, read by {@code readers}. */
   public static Source<ReadEvent, NotUsed> events(RankSegment seg, Readers readers, ActorSystem<?> system, Settings s,
                                                   Stats stats) {
+    if (readers.refs.isEmpty()) {
+      throw new IllegalArgumentException("no shard readers to lease slices to");
+    }
     List<Pair<WindowSlice, Long>> slices = RankPipeline.slices(seg);
     List<Integer> indices = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {

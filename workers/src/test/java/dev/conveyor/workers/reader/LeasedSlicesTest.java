@@ -124,4 +124,20 @@ class LeasedSlicesTest {
         .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
     assertThat(stats.leases()).isEqualTo(2);
   }
+
+  @Test
+  void whenEveryReaderIsGoneALeaseWaitsForOneThatJoinsInsteadOfAskingAGoneOne() throws Exception {
+    List<RankEvent> local = run(RankPipeline.events(new FileShardStore(), plan, seg, SETTINGS));
+    ActorRef<ShardReader.Command> gone = kit.spawn(Behaviors.<ShardReader.Command>ignore()); // its node left
+    ActorRef<ShardReader.Command> joined = kit.spawn(ShardReader.create(new FileShardStore(), plan, SETTINGS));
+    LeasedSlices.Readers readers = new LeasedSlices.Readers(List.of(gone), r -> !r.equals(gone));
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    java.util.concurrent.CompletionStage<List<RankEvent>> leased = LeasedSlices.events(seg, readers, kit.system(), LEASES,
+        stats).via(RankPipeline.batches(seg)).runWith(Sink.seq(), mat);
+    Thread.sleep(500); // longer than nothing, shorter than the 2 s a gone reader's offer would take to time out
+    assertThat(readers.add(List.of(joined, joined))).as("a reader that joined, with 2 shares").isEqualTo(1);
+    assertThat(readers.add(List.of(joined))).as("a reader already there").isZero();
+    assertThat(leased.toCompletableFuture().get(50, TimeUnit.SECONDS)).isEqualTo(local);
+    assertThat(stats.reassigned()).as("no lease went to the gone reader").isZero();
+  }
 }
