@@ -88,7 +88,9 @@ class KubernetesBootstrapTest {
       k8s.pods().inNamespace(NAMESPACE).resource(pod(i, management[i], i < 2)).create();
     }
     for (int i = 0; i < 3; i++) {
-      systems.add(node(i, remoting[i], management[i], ca, token, i == 2));
+      ActorSystem<?> node = node(i, remoting[i], management[i], ca, token, i == 2);
+      systems.add(node);
+      ClusterNode.join(node, NodeSettings.fromConfig(node.settings().config()));
     }
 
     ServiceDiscovery discovery = Discovery.get(Adapter.toClassic(systems.get(0))).loadServiceDiscovery("kubernetes-api");
@@ -127,6 +129,19 @@ class KubernetesBootstrapTest {
     assertThat(lease).as("the split-brain resolver's lease, in the API server").isNotNull();
     assertThat(lease.getSpec().getHolderIdentity()).as("held by a node of the majority")
         .matches(".*:(" + remoting[0] + "|" + remoting[1] + ")$");
+  }
+
+  @Test
+  @Timeout(60)
+  void aNodeThatCannotReachTheApiServerSaysWhatIsMissingInsteadOfLookingForever(@TempDir Path dir) throws Exception {
+    int[] ports = freePorts(2);
+    ActorSystem<?> node = node(0, ports[0], ports[1], dir.resolve("no-such-ca.crt").toString(), dir.resolve("token"), false);
+    systems.add(node);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClusterNode.join(node, NodeSettings.fromConfig(
+            node.settings().config())))
+        .isInstanceOf(dev.conveyor.config.SettingsException.class)
+        .hasMessageContaining("conveyor.node.discovery.method: is kubernetes-api, but the API server's certificate")
+        .hasMessageContaining("no-such-ca.crt cannot be read");
   }
 
   /**
@@ -200,9 +215,7 @@ class KubernetesBootstrapTest {
         """, port, http, ca, token, NAMESPACE, System.getenv("CONVEYOR_TEST_K8S_API_PORT"), ca, token, NAMESPACE,
         vanishes ? "off" : "on")).withFallback(ConfigFactory.load()).resolve();
     NodeSettings n = NodeSettings.fromConfig(config);
-    ActorSystem<?> system = ClusterNode.start(n, S3Settings.fromConfig(config), config);
-    ClusterNode.join(system, n);
-    return system;
+    return ClusterNode.start(n, S3Settings.fromConfig(config), config);
   }
 
   private static long members(ActorSystem<?> s) {

@@ -129,9 +129,29 @@ public final class ClusterNode {
       throw new SettingsException(NodeSettings.PATH + ".http.port", "must serve HTTP (not -1) with discovery.method"
           + " = kubernetes-api: the other nodes' bootstrap asks this node there");
     }
+    kubernetesReachable(system.settings().config());
     Optional<String> url = serveHttp(system, n);
     ClusterBootstrap.get(Adapter.toClassic(system)).start();
     return url;
+  }
+
+  /**
+   * Refuses, with what is missing, to look for the cluster through a Kubernetes API this process
+   * cannot reach: outside a pod, or in one without its service account's certificate.
+   */
+  private static void kubernetesReachable(Config config) {
+    String prefix = "pekko.discovery.kubernetes-api.";
+    String hostVar = config.getString(prefix + "api-service-host-env-name");
+    String portVar = config.getString(prefix + "api-service-port-env-name");
+    String ca = config.getString(prefix + "api-ca-path");
+    String missing = System.getenv(hostVar) == null || System.getenv(portVar) == null
+        ? "the environment variables " + hostVar + " and " + portVar + " are not set"
+        : !java.nio.file.Files.isReadable(java.nio.file.Path.of(ca)) ? "the API server's certificate " + ca
+        + " cannot be read (is the service account's token mounted?)" : null;
+    if (missing != null) {
+      throw new SettingsException(NodeSettings.PATH + ".discovery.method", "is kubernetes-api, but " + missing
+          + ": run the node in a pod (k8s/), or find the cluster through seed-nodes (discovery.method = seed-nodes)");
+    }
   }
 
   /**
