@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.client;
 
 import com.typesafe.config.Config;
+import dev.conveyor.config.Membership;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.BadSampleException;
@@ -71,7 +72,7 @@ public final class ClusterClient {
     String hostname = base.hasPath(HOSTNAME) ? base.getString(HOSTNAME) : "127.0.0.1";
     return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
         ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000,
-            dev.conveyor.config.Membership.SEEDED, base));
+            Membership.SEEDED, base));
   }
 
   private static final String HOSTNAME = "conveyor.node.hostname";

@@ -10,6 +10,7 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.HandOver;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Submit;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.orchestrator.node.NodeState;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -59,7 +60,7 @@ final class Idle extends AbstractBehavior<Command> {
           co.ctx.spawnAnonymous(CheckpointActor.starting(store, from, job.checkpointEvery(), job.rank() >= 0));
       co.ctx.getLog().info("job {}: taken over from a lost coordinator, from cursor {}", job.id(), from.encode());
       co.askAgents(); // every agent: its ranks of this job report here from now on
-      dev.conveyor.orchestrator.node.NodeState.get(co.ctx.getSystem()).tookOver();
+      NodeState.get(co.ctx.getSystem()).tookOver();
       a.client().tell(new Adopted(co.ctx.getSystem().address().toString(), co.ctx.getSelf(), from.encode(),
           saved.isPresent()));
       return new RunningJob(co, job, a.client(), files, checkpoint, true);

@@ -158,10 +158,10 @@ public final class LeasedSlices {
     }
 
     /**
-     * {@link #pick}'s reader once one is alive and not suspected, looking again every
-     * {@link #LOOK_AGAIN} for up to {@code patience} (a node joining the job, e.g. one restarted
-     * by a rolling upgrade, brings its reader): when every reader's node left, waiting for the next
-     * beats asking a gone one. After {@code patience}, {@link #pick}'s choice whatever it is.
+     * {@link #pick}'s reader; but when no reader's node is up, the first one that comes up,
+     * looking again every {@link #LOOK_AGAIN} for up to {@code patience} (a node joining the job,
+     * e.g. one restarted by a rolling upgrade, brings its reader): when every reader's node left,
+     * waiting for the next beats asking a gone one. After {@code patience}, {@link #pick}'s choice.
      */
     CompletionStage<ActorRef<ShardReader.Command>> awaitPick(int index, int k, Duration patience, ActorSystem<?> system) {
       long deadline = System.nanoTime() + patience.toNanos();
@@ -170,7 +170,8 @@ public final class LeasedSlices {
 
     private CompletionStage<ActorRef<ShardReader.Command>> awaitPick(int index, int k, long deadline, ActorSystem<?> system) {
       int r = pickAlive(index, k);
-      if (r >= 0 || System.nanoTime() > deadline) {
+      // a suspect that is alive is asked at once (as before); only when no reader's node is up, wait
+      if (r >= 0 || refs.stream().anyMatch(alive) || System.nanoTime() > deadline) {
         return java.util.concurrent.CompletableFuture.completedFuture(refs.get(r >= 0 ? r : pick(index, k)));
       }
       return org.apache.pekko.pattern.Patterns.after(LOOK_AGAIN, system.classicSystem().scheduler(),
