@@ -151,7 +151,9 @@ class KubernetesManifestsTest {
     assertThat(entrypoint).anyMatch(a -> a.startsWith("-XX:MaxRAMPercentage="));
     String jar = entrypoint.get(entrypoint.indexOf("-jar") + 1);
     assertThat(instruction(last, "COPY")).isEqualTo("--from=build /src/cli/target/conveyor.jar " + jar);
-    assertThat(Path.of("target", "conveyor.jar")).as("the jar the build stage copies is the CLI's").exists();
+    // the jar the build stage copies is the one the CLI's build makes (the shade plugin's finalName)
+    assertThat(Files.readString(Path.of("pom.xml"))).contains("<finalName>conveyor</finalName>");
+    assertThat(Files.readString(Path.of("..", "bin", "conveyor"))).contains("jar=\"$here/cli/target/conveyor.jar\"");
     assertThat(parses(cmd).subcommand().commandSpec().name()).isEqualTo("node");
     Config reference = ConfigFactory.defaultReference();
     NodeSettings defaults = NodeSettings.fromConfig(reference);
