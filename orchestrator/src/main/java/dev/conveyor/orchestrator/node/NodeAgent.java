@@ -17,9 +17,7 @@ import dev.conveyor.workers.wire.WireMessage;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -327,36 +325,5 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
       job.coordinator.tell(new JobCoordinator.RankFinished(e.jobId(), e.rank()));
     }
     return this;
-  }
-
-  /** A job's ranks on this node: where deliveries are reported, and the last batch of each rank in each epoch. */
-  private static final class RanksHere {
-    ActorRef<JobCoordinator.Command> coordinator;
-    final Map<Integer, Map<Integer, Long>> last = new HashMap<>();
-    final List<RankFeeder> feeders = new ArrayList<>();
-    final Set<Integer> done = new HashSet<>();
-    final LockstepTrainers trainers;
-    /** The readers the job's ranks here lease to (shared by them), and which node incarnation each lives on. */
-    final ClusterNode.Incarnations incarnations;
-    final LeasedSlices.Readers readers;
-
-    RanksHere(ActorRef<JobCoordinator.Command> coordinator, LockstepTrainers trainers,
-              List<ActorRef<ShardReader.Command>> readers, ActorSystem<?> system) {
-      this.coordinator = coordinator;
-      this.trainers = trainers;
-      // a reader is alive while the node it ran on is up: leases skip the readers of nodes that
-      // left or were downed meanwhile, and of nodes restarted since at the same address
-      this.incarnations = new ClusterNode.Incarnations(system);
-      incarnations.track(readers);
-      this.readers = new LeasedSlices.Readers(readers, incarnations::isUp);
-    }
-
-    List<CheckpointActor.Delivered> positions() {
-      List<CheckpointActor.Delivered> out = new ArrayList<>();
-      last.forEach((rank, epochs) -> epochs.forEach((epoch, index) -> out.add(new CheckpointActor.Delivered(rank, epoch,
-          index))));
-      out.sort(Comparator.comparingInt(CheckpointActor.Delivered::epoch));
-      return out;
-    }
   }
 }
