@@ -281,7 +281,7 @@ public final class ClusterNode {
    * again, even when a new process comes back at the same address (a restarted pod keeps its name
    * and port, and a rolling upgrade restarts every node so): that process is another member,
    * without the actors the references name. A local reference always counts; one whose node was
-   * not up when it was tracked never does.
+   * not up yet when it was tracked belongs to the first incarnation seen up at its address.
    */
   public static final class Incarnations {
     private final ActorSystem<?> system;
@@ -316,9 +316,13 @@ public final class ClusterNode {
       if (a.hasLocalScope()) {
         return true;
       }
-      org.apache.pekko.cluster.UniqueAddress then = seen.get(ref);
       for (org.apache.pekko.cluster.Member m : cluster().state().getMembers()) {
         if (m.address().equals(a)) {
+          // a reference tracked before this node saw its member up (a reader that joined a running
+          // job is announced as soon as its node prepared, and gossip may come later) belongs to
+          // the first incarnation seen up at its address
+          org.apache.pekko.cluster.UniqueAddress then = ClusterNode.isUp(m)
+              ? seen.computeIfAbsent(ref, r -> m.uniqueAddress()) : seen.get(ref);
           return m.uniqueAddress().equals(then) && ClusterNode.isUp(m);
         }
       }

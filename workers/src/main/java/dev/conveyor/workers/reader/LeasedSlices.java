@@ -43,7 +43,7 @@ public final class LeasedSlices {
 
   /**
    * @param offerTimeout   how long a reader may take to offer a lease's stream
-   * @param maxAttempts    leases of one slice before the rank's stream fails
+   * @param maxAttempts    leases of one slice that may fail before the rank's stream fails (a hand-back is no failure)
    * @param retryDelay     wait before leasing a failed slice again
    * @param slicesInFlight slices read at once (their streams are buffered by back-pressure only)
    * @param buffered       elements (groups of events) a slice's stream holds on the rank's side
@@ -116,6 +116,8 @@ public final class LeasedSlices {
     private final List<ActorRef<ShardReader.Command>> refs;
     private final Predicate<ActorRef<ShardReader.Command>> alive;
     private final Set<ActorRef<ShardReader.Command>> suspects = ConcurrentHashMap.newKeySet();
+    /** Readers that handed a slice back: their node is leaving, and they take no more leases. */
+    private final Set<ActorRef<ShardReader.Command>> leaving = ConcurrentHashMap.newKeySet();
 
     /** {@code refs} may be empty until readers are {@link #add added}; a rank's segment needs one to lease to. */
     public Readers(List<ActorRef<ShardReader.Command>> refs, Predicate<ActorRef<ShardReader.Command>> alive) {
@@ -139,18 +141,27 @@ public final class LeasedSlices {
       return added;
     }
 
-    /** The reader for attempt {@code k} of slice {@code index}: round-robin from the slice's own, past the suspect and the dead. */
+    /**
+     * The reader for attempt {@code k} of slice {@code index}: round-robin from the slice's own,
+     * past the suspect and the dead; when every live one is suspected, a live suspect (never a
+     * dead reader while one lives); when none lives, the slice's own.
+     */
     int pick(int index, int k) {
-      int r = pickAlive(index, k);
+      int r = pickAlive(index, k, false);
+      r = r >= 0 ? r : pickAlive(index, k, true);
       return r >= 0 ? r : (index + k) % refs.size();
     }
 
-    /** {@link #pick}'s reader if one is alive and not suspected, else -1. */
-    private int pickAlive(int index, int k) {
+    private boolean live(ActorRef<ShardReader.Command> r) {
+      return !leaving.contains(r) && alive.test(r);
+    }
+
+    /** The first reader round-robin from the slice's own that is alive (and not suspected, unless {@code suspectsToo}), else -1. */
+    private int pickAlive(int index, int k, boolean suspectsToo) {
       int n = refs.size();
       for (int step = 0; step < n; step++) {
         int r = (index + k + step) % n;
-        if (!suspects.contains(refs.get(r)) && alive.test(refs.get(r))) {
+        if ((suspectsToo || !suspects.contains(refs.get(r))) && live(refs.get(r))) {
           return r;
         }
       }
@@ -169,10 +180,9 @@ public final class LeasedSlices {
     }
 
     private CompletionStage<ActorRef<ShardReader.Command>> awaitPick(int index, int k, long deadline, ActorSystem<?> system) {
-      int r = pickAlive(index, k);
-      // a suspect that is alive is asked at once (as before); only when no reader's node is up, wait
-      if (r >= 0 || refs.stream().anyMatch(alive) || System.nanoTime() > deadline) {
-        return java.util.concurrent.CompletableFuture.completedFuture(refs.get(r >= 0 ? r : pick(index, k)));
+      // a live reader is asked at once, a suspect if need be; only when no reader's node is up, wait
+      if (pickAlive(index, k, true) >= 0 || System.nanoTime() > deadline) {
+        return java.util.concurrent.CompletableFuture.completedFuture(refs.get(pick(index, k)));
       }
       return org.apache.pekko.pattern.Patterns.after(LOOK_AGAIN, system.classicSystem().scheduler(),
           system.executionContext(), () -> awaitPick(index, k, deadline, system));
@@ -247,11 +257,24 @@ public final class LeasedSlices {
       this.stats = stats;
     }
 
+    /**
+     * The slice's events across its leases: a failed lease is leased again up to
+     * {@code maxAttempts} leases in all; a slice handed back by a leaving reader is leased again
+     * whatever the count (that is no failure, and the leaving reader takes no more leases).
+     */
     Source<ReadEvent, NotUsed> read() {
-      return attempt().recoverWithRetries(s.maxAttempts() - 1,
+      AtomicInteger failures = new AtomicInteger();
+      return attempt().recoverWithRetries(-1,
           new PFBuilder<Throwable, Graph<SourceShape<ReadEvent>, NotUsed>>()
-              .match(Throwable.class, t -> {
+              .match(Throwable.class, t -> t instanceof HandedBack || failures.get() < s.maxAttempts() - 1, t -> {
+                if (!(t instanceof HandedBack)) {
+                  failures.incrementAndGet();
+                }
                 (t instanceof HandedBack ? stats.handedBack : stats.reassigned).incrementAndGet();
+                if (!(t instanceof HandedBack)) {
+                  system.log().warn("slice {} of epoch {} (rank {}): its lease failed ({}); leasing it again from event {}",
+                      index, epoch, rank, t.toString(), next.get());
+                }
                 return Source.<ReadEvent>empty().initialDelay(s.retryDelay()).concatLazy(Source.lazySource(this::attempt)
                     .mapMaterializedValue(m -> NotUsed.getInstance()));
               })
@@ -295,7 +318,7 @@ public final class LeasedSlices {
               .mapMaterializedValue(m -> NotUsed.getInstance()))
           .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
             if (asked.get() != null) {
-              readers.suspects.add(asked.get());
+              (t instanceof HandedBack ? readers.leaving : readers.suspects).add(asked.get());
             }
             return t;
           }).build());
