@@ -141,11 +141,7 @@ public final class LeasedSlices {
       return added;
     }
 
-    /**
-     * The reader for attempt {@code k} of slice {@code index}: round-robin from the slice's own,
-     * past the suspect and the dead; when every live one is suspected, a live suspect (never a
-     * dead reader while one lives); when none lives, the slice's own.
-     */
+    /** Attempt {@code k} of slice {@code index}, round-robin: a live reader not suspected, else a live suspect, else the slice's own. */
     int pick(int index, int k) {
       int r = pickAlive(index, k, false);
       r = r >= 0 ? r : pickAlive(index, k, true);
@@ -156,7 +152,7 @@ public final class LeasedSlices {
       return !leaving.contains(r) && alive.test(r);
     }
 
-    /** The first reader round-robin from the slice's own that is alive (and not suspected, unless {@code suspectsToo}), else -1. */
+    /** The first live reader round-robin from the slice's own (not suspected, unless {@code suspectsToo}), else -1. */
     private int pickAlive(int index, int k, boolean suspectsToo) {
       int n = refs.size();
       for (int step = 0; step < n; step++) {
