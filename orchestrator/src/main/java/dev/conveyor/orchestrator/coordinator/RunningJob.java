@@ -199,26 +199,22 @@ final class RunningJob extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onJoined(Joined j) {
-    Optional<Prepared> p = j.prepared().filter(x -> x.refused().isEmpty());
     if (j.prepared().isEmpty()) {
       prepared.remove(j.agent()); // no answer: asked again at the next listing
       return this;
     }
-    if (p.isEmpty() || p.get().reader().isEmpty() || ending) {
-      if (p.isEmpty()) {
-        co.ctx.getLog().warn("job {}: node {} joined but cannot read for it: {}", job.id(), j.prepared().get().node(),
-            j.prepared().get().refused());
-      }
+    Prepared p = j.prepared().get();
+    if (!p.refused().isEmpty()) {
+      co.ctx.getLog().warn("job {}: node {} joined but cannot read for it: {}", job.id(), p.node(), p.refused());
       return this;
     }
-    List<ActorRef<ShardReader.Command>> shares = java.util.Collections.nCopies(Math.max(1, p.get().shares()),
-        p.get().reader().get());
-    if (joinedReaders.contains(p.get().reader().get())) {
-      return this;
+    if (ending || p.reader().isEmpty() || joinedReaders.contains(p.reader().get())) {
+      return this; // a trainer host, or a reader the hosts have
     }
+    List<ActorRef<ShardReader.Command>> shares = java.util.Collections.nCopies(Math.max(1, p.shares()), p.reader().get());
     joinedReaders.addAll(shares);
     hosts.forEach(h -> h.tell(new NodeAgent.AddReaders(job.id(), shares)));
-    co.ctx.getLog().info("job {}: node {} joined; its reader takes slices from now on", job.id(), p.get().node());
+    co.ctx.getLog().info("job {}: node {} joined; its reader takes slices from now on", job.id(), p.node());
     return this;
   }
 
