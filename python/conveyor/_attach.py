@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import threading
 import time
 
@@ -28,10 +29,17 @@ class AttachedNode:
         self.pid = None
         self._conn = http.client.HTTPConnection(host, port, timeout=30)
         try:
-            self._conn.request("GET", f"/trainer?rank={rank}")
+            token = os.environ.get("CONVEYOR_HTTP_TOKEN", "")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            self._conn.request("GET", f"/trainer?rank={rank}", headers=headers)
             response = self._conn.getresponse()
         except OSError as e:
             raise NodeError(f"cannot attach to the node at {address}: {e}") from e
+        if response.status == 401:
+            self._conn.close()
+            raise NodeError(f"the node at {address} requires its HTTP token: export CONVEYOR_HTTP_TOKEN "
+                            "(the node's conveyor.node.http.token) in the trainer's environment"
+                            + (" (the one exported is not it)" if os.environ.get("CONVEYOR_HTTP_TOKEN") else ""))
         if response.status != 200:
             body = response.read().decode("utf-8", "replace").strip()
             self._conn.close()

@@ -44,6 +44,7 @@ final class NodeCommand implements Callable<Integer> {
     Config config = new ConfigOverlay(Optional.ofNullable(nodeFile)).set(sets).config();
     NodeSettings node = NodeSettings.fromConfig(config);
     S3Settings s3 = S3Settings.fromConfig(config);
+    dev.conveyor.config.TlsSettings tls = dev.conveyor.config.TlsSettings.fromConfig(config);
     // SIGTERM and Ctrl-C: leave the cluster gracefully (Pekko's coordinated shutdown), then exit 0;
     // caught from the start, so that a node stopped while it joins leaves too
     java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
@@ -62,7 +63,7 @@ final class NodeCommand implements Callable<Integer> {
       out.flush();
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (cluster.selfMember().status() != MemberStatus.up() && System.nanoTime() < deadline) {
+    while (cluster.selfMember().status() != MemberStatus.up() && System.nanoTime() < deadline && stop.getCount() > 0) {
       Thread.sleep(50);
     }
     Optional<String> http = m.kubernetes() ? bootstrapHttp : ClusterNode.serveHttp(system, node);
@@ -70,6 +71,8 @@ final class NodeCommand implements Callable<Integer> {
         + ", roles " + node.roles() + ", app-version " + m.appVersion()
         + (m.kubernetes() ? ", Kubernetes API discovery" : ", seed nodes " + node.seedNodes())
         + ", split brain " + m.splitBrain()
+        + (tls.enabled() ? ", remoting tls (mutual, " + tls.certificate() + ")" : ", remoting plain tcp")
+        + (NodeSettings.httpToken(config).isEmpty() ? "" : ", http token required")
         + http.map(u -> ", http " + u + " (metrics, status, ready, alive)").orElse(""));
     out.flush();
     java.util.concurrent.CompletableFuture.runAsync(() -> {

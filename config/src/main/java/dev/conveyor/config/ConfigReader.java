@@ -92,6 +92,28 @@ final class ConfigReader {
     throw new SettingsException(key(name), "must be one of " + allowed + ", got \"" + raw + "\"");
   }
 
+  /**
+   * A secret (a password, a token): "" when unset; otherwise it must have come from the
+   * environment variable {@code envVar} through reference.conf's {@code ${?VAR}} (or from code),
+   * never written in a file or given with --set, where it would sit on disk or in the process
+   * list. The value is never part of a message.
+   */
+  String secret(String name, String envVar) {
+    com.typesafe.config.ConfigValue v = read(name, () -> config.getValue(name));
+    String s = read(name, () -> config.getString(name));
+    String origin = v.origin().description();
+    if (!s.isEmpty() && !origin.equals("env variables") && !origin.equals("hardcoded value")) {
+      throw new SettingsException(key(name), "is a secret and is read only from the environment variable " + envVar
+          + " (found in " + where(v.origin()) + "): remove it there and export " + envVar + " instead");
+    }
+    return s;
+  }
+
+  private static String where(com.typesafe.config.ConfigOrigin o) {
+    return o.filename() != null ? o.filename() + (o.lineNumber() > 0 ? " line " + o.lineNumber() : "")
+        : o.resource() != null ? o.resource() : "a --set value or a string";
+  }
+
   private <T> T read(String name, java.util.function.Supplier<T> getter) {
     try {
       return getter.get();

@@ -47,10 +47,21 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
       throw new SettingsException(r.key("http.port"), "must be a TCP port (0 picks a free one, -1 serves nothing), got "
           + httpPort);
     }
+    httpToken(config); // a token written in a file is refused at start
     return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000),
         r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0),
         cpus(r.intAtLeast("cpus", 0)), r.intAtLeast("prefetch-depth", 1), Membership.fromConfig(config));
   }
+
+  /**
+   * The bearer token the node's /metrics, /status and /trainer require ({@code conveyor.node.http.token},
+   * only from the environment variable {@link #HTTP_TOKEN}); "" when none is.
+   */
+  public static String httpToken(Config config) {
+    return new ConfigReader(config, PATH).secret("http.token", HTTP_TOKEN);
+  }
+
+  public static final String HTTP_TOKEN = "CONVEYOR_HTTP_TOKEN";
 
   private static int cpus(int configured) {
     return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;

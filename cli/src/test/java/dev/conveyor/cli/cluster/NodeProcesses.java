@@ -34,15 +34,22 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts {@code conveyor node} named {@code name} with {@code conf}, without waiting for it. */
   Process launch(String name, String conf) throws Exception {
+    return launch(name, conf, java.util.Map.of());
+  }
+
+  /** As above, with {@code env} added to the process's environment. */
+  Process launch(String name, String conf, java.util.Map<String, String> env) throws Exception {
     // every message a node sends goes through the wire format, also to itself: none escapes Kryo
     Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\npekko.actor.serialize-messages = on\n");
     Path log = dir.resolve(name + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // C1 only: these nodes run small jobs for seconds, and on a 2-core machine C2's compile threads
     // take the cores the nodes' work needs (ClusterNodesTest 348 s instead of 387, ClusterCacheTest 60 instead of 78)
-    Process p = new ProcessBuilder(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        "dev.conveyor.cli.ConveyorCli", "node", file.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
+        System.getProperty("java.class.path"), "dev.conveyor.cli.ConveyorCli", "node", file.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     all.add(p);
     return p;
   }
@@ -60,7 +67,12 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Starts {@code conveyor node} named {@code name} with {@code conf}; returns when it reports itself up. */
   Process start(String name, String conf) throws Exception {
-    Process p = launch(name, conf);
+    return start(name, conf, java.util.Map.of());
+  }
+
+  /** As above, with {@code env} added to the process's environment. */
+  Process start(String name, String conf, java.util.Map<String, String> env) throws Exception {
+    Process p = launch(name, conf, env);
     awaitUp(name, p);
     return p;
   }

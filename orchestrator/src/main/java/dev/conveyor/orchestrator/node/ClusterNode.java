@@ -7,6 +7,7 @@ import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.TlsSettings;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
@@ -68,6 +69,8 @@ public final class ClusterNode {
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
         .withValue("pekko.cluster.app-version", ConfigValueFactory.fromAnyRef(membership.appVersion()))
         .withValue("pekko.cluster.jmx.enabled", ConfigValueFactory.fromAnyRef(false))
+        // the configuration holds the TLS stores' passwords and the HTTP token: never logged whole
+        .withValue("pekko.log-config-on-start", ConfigValueFactory.fromAnyRef(false))
         .withValue("pekko.cluster.downing-provider-class",
             ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
         .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef(membership.splitBrain()))
@@ -84,6 +87,7 @@ public final class ClusterNode {
         .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
         .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
         .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"));
+    c = tls(base.hasPath(TlsSettings.PATH) ? TlsSettings.fromConfig(base) : TlsSettings.OFF).withFallback(c);
     if (!membership.bindHostname().isEmpty()) {
       c = c.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(membership.bindHostname()));
     }
@@ -113,6 +117,33 @@ public final class ClusterNode {
           .withValue("pekko.discovery.kubernetes-api.use-raw-ip", ConfigValueFactory.fromAnyRef(true));
     }
     return c.withFallback(base);
+  }
+
+  /**
+   * Remoting over TLS 1.3 with mutual authentication when {@code tls} is on (Pekko's
+   * ConfigSSLEngineProvider: a peer must present a certificate signed by a CA of the trust store,
+   * in both directions; host names are not checked, since pods come and go under new addresses and
+   * the CA is the cluster's own). Empty when off.
+   */
+  static Config tls(TlsSettings tls) {
+    if (!tls.enabled()) {
+      return ConfigFactory.empty();
+    }
+    String p = "pekko.remote.artery.ssl.config-ssl-engine.";
+    return ConfigFactory.empty()
+        .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
+        .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
+            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider"))
+        .withValue(p + "key-store", ConfigValueFactory.fromAnyRef(tls.keyStore().toAbsolutePath().toString()))
+        .withValue(p + "key-store-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))
+        .withValue(p + "key-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))
+        .withValue(p + "trust-store", ConfigValueFactory.fromAnyRef(tls.trustStore().toAbsolutePath().toString()))
+        .withValue(p + "trust-store-password", ConfigValueFactory.fromAnyRef(tls.trustStorePassword()))
+        .withValue(p + "protocol", ConfigValueFactory.fromAnyRef("TLSv1.3"))
+        .withValue(p + "enabled-algorithms", ConfigValueFactory.fromIterable(List.of("TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384")))
+        .withValue(p + "require-mutual-authentication", ConfigValueFactory.fromAnyRef(true))
+        .withValue(p + "hostname-verification", ConfigValueFactory.fromAnyRef(false));
   }
 
   /**

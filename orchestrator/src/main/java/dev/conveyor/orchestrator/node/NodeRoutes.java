@@ -3,11 +3,13 @@ package dev.conveyor.orchestrator.node;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameter;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.streams.json.Json;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -47,12 +50,14 @@ public final class NodeRoutes implements ManagementRouteProvider {
   private final TrainerRings trainers;
   private final Materializer mat;
   private final TrainerRingSettings rings;
+  private final byte[] token;
 
   public NodeRoutes(ExtendedActorSystem system) {
     this.state = NodeState.ID.get(system);
     this.trainers = TrainerRings.ID.get(system);
     this.mat = Materializer.matFromSystem(system);
     this.rings = TrainerRingSettings.fromConfig(system.settings().config());
+    this.token = NodeSettings.httpToken(system.settings().config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.cluster = Cluster.get(Adapter.toTyped(system));
     this.metrics = new NodeMetrics(state, cluster);
   }
@@ -60,11 +65,29 @@ public final class NodeRoutes implements ManagementRouteProvider {
   @Override
   public Route routes(ManagementRouteProviderSettings settings) {
     return concat(
-        path("metrics", () -> get(() -> complete(HttpEntities.create(
-            MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8), metrics.scrape())))),
-        path("status", () -> get(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status())))),
-        path("trainer", () -> get(() -> parameter("rank", rank -> attach(rank)))),
+        path("metrics", () -> get(() -> authorized(() -> complete(HttpEntities.create(
+            MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8), metrics.scrape()))))),
+        path("status", () -> get(() -> authorized(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status()))))),
+        path("trainer", () -> get(() -> authorized(() -> parameter("rank", rank -> attach(rank))))),
         path("cache-entry", () -> get(() -> parameter("token", this::cacheEntry))));
+  }
+
+  /**
+   * {@code inner} when no token is configured or the request carries {@code Authorization: Bearer
+   * TOKEN} (compared in constant time); otherwise 401 with no body, whatever was asked.
+   */
+  private Route authorized(java.util.function.Supplier<Route> inner) {
+    if (token.length == 0) {
+      return inner.get();
+    }
+    return optionalHeaderValueByName("Authorization", h -> h.filter(this::bearer).isPresent() ? inner.get()
+        : complete(HttpResponse.create().withStatus(StatusCodes.UNAUTHORIZED)
+            .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer realm=\"conveyor\""))));
+  }
+
+  private boolean bearer(String authorization) {
+    return authorization.startsWith("Bearer ") && java.security.MessageDigest.isEqual(token,
+        authorization.substring("Bearer ".length()).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** A cache entry handed to a peer under a one-time token ({@code CachePeer.At}); 404 for any other token. */

@@ -41,10 +41,15 @@ public final class EmbeddedS3 implements AutoCloseable {
   private final String host;
   private final BlobStoreContext context;
   private final S3Proxy proxy;
+  private final String accessKeyId;
+  private final String secretAccessKey;
 
-  private EmbeddedS3(Path dir, String host, BlobStoreContext context, S3Proxy proxy) {
+  private EmbeddedS3(Path dir, String host, BlobStoreContext context, S3Proxy proxy, String accessKeyId,
+                     String secretAccessKey) {
     this.dir = dir;
     this.host = host;
+    this.accessKeyId = accessKeyId;
+    this.secretAccessKey = secretAccessKey;
     this.context = context;
     this.proxy = proxy;
   }
@@ -59,6 +64,12 @@ public final class EmbeddedS3 implements AutoCloseable {
    * pod of the Kubernetes dev overlay); its credentials stay the fixed local ones.
    */
   public static EmbeddedS3 start(Path dir, String host, int port) throws Exception {
+    return start(dir, host, port, ACCESS_KEY_ID, SECRET_ACCESS_KEY);
+  }
+
+  /** As {@link #start(Path, String, int)}, accepting only the credentials given (tests that track where secrets go). */
+  public static EmbeddedS3 start(Path dir, String host, int port, String accessKeyId, String secretAccessKey)
+      throws Exception {
     requireNonNull(dir, "dir is null");
     Files.createDirectories(dir);
     addMissingETags(dir);
@@ -70,7 +81,7 @@ public final class EmbeddedS3 implements AutoCloseable {
     S3Proxy proxy = S3Proxy.builder()
         .blobStore(context.getBlobStore())
         .endpoint(URI.create("http://" + host + ":" + port))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKeyId, secretAccessKey)
         .maxSinglePartObjectSize(MAX_OBJECT)
         .v4MaxNonChunkedRequestSize(MAX_OBJECT)
         .build();
@@ -87,7 +98,7 @@ public final class EmbeddedS3 implements AutoCloseable {
       context.close();
       throw e;
     }
-    return new EmbeddedS3(dir, host, context, proxy);
+    return new EmbeddedS3(dir, host, context, proxy, accessKeyId, secretAccessKey);
   }
 
   /**
@@ -138,7 +149,7 @@ public final class EmbeddedS3 implements AutoCloseable {
 
   /** {@code base} pointed at this server, with its credentials. */
   public S3Settings settings(S3Settings base) {
-    return base.withEndpoint(endpoint(), ACCESS_KEY_ID, SECRET_ACCESS_KEY);
+    return base.withEndpoint(endpoint(), accessKeyId, secretAccessKey);
   }
 
   @Override
