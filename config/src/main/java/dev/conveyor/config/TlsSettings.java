@@ -15,14 +15,15 @@ import java.nio.file.Path;
  * @param keyStore   PKCS12 file with this member's private key and certificate chain
  * @param trustStore PKCS12 file with the CA certificate(s) a peer must be signed by
  * @param certificate this member's certificate: its subject and until when it is valid ("" when off)
+ * @param allowPlainTcp with TLS off, remoting may listen beyond loopback (a network only the cluster reaches)
  */
 public record TlsSettings(boolean enabled, Path keyStore, String keyStorePassword, Path trustStore,
-                          String trustStorePassword, String certificate) {
+                          String trustStorePassword, String certificate, boolean allowPlainTcp) {
   public static final String PATH = "conveyor.tls";
   public static final String KEY_STORE_PASSWORD = "CONVEYOR_TLS_KEY_STORE_PASSWORD";
   public static final String TRUST_STORE_PASSWORD = "CONVEYOR_TLS_TRUST_STORE_PASSWORD";
 
-  public static final TlsSettings OFF = new TlsSettings(false, Path.of(""), "", Path.of(""), "", "");
+  public static final String ALLOW_PLAIN_TCP = "CONVEYOR_TLS_ALLOW_PLAIN_TCP";
 
   public static TlsSettings fromConfig(Config config) {
     ConfigReader r = new ConfigReader(config, PATH);
@@ -31,8 +32,9 @@ public record TlsSettings(boolean enabled, Path keyStore, String keyStorePasswor
     Path trustStore = Path.of(r.string("trust-store"));
     String keyPassword = r.secret("key-store-password", KEY_STORE_PASSWORD);
     String trustPassword = r.secret("trust-store-password", TRUST_STORE_PASSWORD);
+    boolean allowPlain = r.bool("allow-plain-tcp");
     if (!enabled) {
-      return OFF;
+      return new TlsSettings(false, Path.of(""), "", Path.of(""), "", "", allowPlain);
     }
     store(r, "key-store", keyStore);
     store(r, "trust-store", trustStore);
@@ -52,7 +54,7 @@ public record TlsSettings(boolean enabled, Path keyStore, String keyStorePasswor
     } catch (java.security.KeyStoreException e) {
       throw new SettingsException(r.key("trust-store"), trustStore + " cannot be read: " + e.getMessage());
     }
-    return new TlsSettings(true, keyStore, keyPassword, trustStore, trustPassword, certificate);
+    return new TlsSettings(true, keyStore, keyPassword, trustStore, trustPassword, certificate, allowPlain);
   }
 
   /**

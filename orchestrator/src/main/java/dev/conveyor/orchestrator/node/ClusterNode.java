@@ -87,7 +87,11 @@ public final class ClusterNode {
         .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
         .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
         .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"));
-    c = tls(base.hasPath(TlsSettings.PATH) ? TlsSettings.fromConfig(base) : TlsSettings.OFF).withFallback(c);
+    if (base.hasPath(TlsSettings.PATH)) {
+      TlsSettings tls = TlsSettings.fromConfig(base);
+      plainOnlyOnLoopback(tls, membership.bindHostname().isEmpty() ? hostname : membership.bindHostname());
+      c = tls(tls).withFallback(c);
+    }
     if (!membership.bindHostname().isEmpty()) {
       c = c.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(membership.bindHostname()));
     }
@@ -117,6 +121,35 @@ public final class ClusterNode {
           .withValue("pekko.discovery.kubernetes-api.use-raw-ip", ConfigValueFactory.fromAnyRef(true));
     }
     return c.withFallback(base);
+  }
+
+  /**
+   * Refuses plain TCP remoting on an address other processes can reach, unless allowed: any
+   * process that reaches the port could join the cluster and be handed data, and Pekko's TCP
+   * framing buffers whatever length a frame claims. With TLS only a member whose certificate the
+   * CA signed gets past the handshake.
+   */
+  static void plainOnlyOnLoopback(TlsSettings tls, String bind) {
+    if (tls.enabled() || tls.allowPlainTcp() || loopback(bind)) {
+      return;
+    }
+    throw new SettingsException(TlsSettings.PATH + ".enabled", "is false while remoting listens on " + bind
+        + ", beyond this machine: any process that reaches it could join the cluster and be handed data. Turn TLS on"
+        + " (bin/conveyor certs --out DIR; README \"Security\"), or on a network only you can reach set "
+        + TlsSettings.PATH + ".allow-plain-tcp = true (" + TlsSettings.ALLOW_PLAIN_TCP + "=true)");
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
+        if (!a.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (java.net.UnknownHostException e) {
+      return false; // a name that does not resolve yet (a pod's) is not this machine's loopback
+    }
   }
 
   /**

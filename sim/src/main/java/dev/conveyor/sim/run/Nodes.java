@@ -73,7 +73,9 @@ public final class Nodes implements AutoCloseable {
       int httpPort = ports.get(2 * (n - 1) + 1);
       String conf = settings + "\nconveyor.node { roles = [" + (n == 1 ? "trainer-host" : "worker") + "], "
           + (n == 1 ? hostSettings : "") + "hostname = \"" + network.address(n) + "\", port = " + port + ", " + seeds
-          + ", http { hostname = \"" + network.address(n) + "\", port = " + httpPort + " } }\n";
+          + ", http { hostname = \"" + network.address(n) + "\", port = " + httpPort + " } }\n"
+          // the simulation's own network (loopback, or its namespaces' bridge): nothing else reaches it
+          + "conveyor.tls.allow-plain-tcp = true\n";
       Path file = Files.writeString(dir.resolve("node-" + n + ".conf"), conf);
       nodes.put(n, new Node(n, port, httpPort, file, dir.resolve("node-" + n + ".log")));
     }

@@ -240,7 +240,7 @@ public final class Simulation {
         String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " " + Event.Attempt.TORN) : "";
         Path dir = out.resolve("run-" + attempt);
         List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString(),
-            "--set", "conveyor.node.hostname=" + network.simAddress()));
+            "--set", "conveyor.node.hostname=" + network.simAddress(), "--set", "conveyor.tls.allow-plain-tcp=true"));
         more.addAll(JobRuns.outputs(dir));
         if (resume) {
           more.addAll(List.of("--resume", "latest"));

@@ -12,7 +12,10 @@ import org.apache.pekko.serialization.JSerializer;
  * Conveyor's Pekko serializer for everything that crosses nodes: Kryo with registration
  * required and the fixed ids of {@link WireRegistry}. A class that is not registered is
  * refused when a message is serialized (an {@link IllegalArgumentException} naming it), never
- * sent under a name the other side might read differently. Kryo instances are pooled: one
+ * sent under a name the other side might read differently; one that is not registered, or a
+ * length a message claims beyond its own bytes, is refused when a message is read, before
+ * anything is allocated for it ({@link BoundedInput}). Artery refuses a frame above
+ * {@code maximum-frame-size} before reading it. Kryo instances are pooled: one
  * per thread at a time, since a Kryo is not thread-safe.
  */
 public final class KryoSerializer extends JSerializer {
@@ -59,9 +62,9 @@ public final class KryoSerializer extends JSerializer {
   @Override
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
     Kryo k = kryos.obtain();
-    try (Input in = new Input(bytes)) {
+    try (Input in = new BoundedInput(bytes)) {
       return k.readClassAndObject(in);
-    } catch (KryoException e) {
+    } catch (RuntimeException e) { // KryoException, or a record refusing what was read into it
       throw new IllegalArgumentException("cannot read a message from another node: " + firstLine(e.getMessage()), e);
     } finally {
       kryos.free(k);

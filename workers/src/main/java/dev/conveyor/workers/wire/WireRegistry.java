@@ -169,7 +169,7 @@ public final class WireRegistry {
 
     @Override
     public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
-      int n = in.readVarInt(true);
+      int n = BoundedInput.count(in, "a list");
       Object[] items = new Object[n];
       for (int i = 0; i < n; i++) {
         items[i] = kryo.readClassAndObject(in);
@@ -195,7 +195,7 @@ public final class WireRegistry {
 
     @Override
     public Map<?, ?> read(Kryo kryo, Input in, Class<? extends Map<?, ?>> type) {
-      int n = in.readVarInt(true);
+      int n = BoundedInput.count(in, "a map");
       Map<Object, Object> m = new HashMap<>();
       for (int i = 0; i < n; i++) {
         m.put(kryo.readClassAndObject(in), kryo.readClassAndObject(in));
@@ -239,7 +239,7 @@ public final class WireRegistry {
 
     @Override
     public ByteString read(Kryo kryo, Input in, Class<? extends ByteString> type) {
-      return ByteString.fromArrayUnsafe(in.readBytes(in.readVarInt(true)));
+      return ByteString.fromArrayUnsafe(in.readBytes(BoundedInput.count(in, "a byte string")));
     }
   }
 
@@ -260,7 +260,7 @@ public final class WireRegistry {
 
     @Override
     public dev.conveyor.streams.plan.ShardSet read(Kryo kryo, Input in, Class<? extends dev.conveyor.streams.plan.ShardSet> type) {
-      int n = in.readVarInt(true);
+      int n = BoundedInput.count(in, "a shard set");
       List<String> names = new ArrayList<>(n);
       int[] counts = new int[n];
       for (int i = 0; i < n; i++) {

@@ -1,0 +1,164 @@
+package dev.conveyor.orchestrator.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.TlsSettings;
+import dev.conveyor.orchestrator.security.Certificates;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.io.TempDir;
+import dev.conveyor.config.Membership;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What reaches a node's remoting port from a process that is not a member. With TLS (the node's
+ * own Pekko settings, stores from `conveyor certs`): a crafted frame claiming up to 2 GiB is
+ * refused in the handshake — the connection closed at once, nothing of that size allocated — and
+ * the node goes on. Without TLS: the claim alone allocates nothing either, but Pekko's framing
+ * waits for the bytes (it does not check maximum-frame-size on the way in), which is why plain
+ * TCP is refused beyond loopback unless allowed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RemotingFramesTest {
+  static final String PASSWORD = "pw-RemotingFramesTest-8";
+  ActorSystem<Void> tls;
+  ActorSystem<Void> plain;
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    Certificates certs = new Certificates(dir, PASSWORD, 2, step -> { });
+    certs.newCa("frames-ca", List.of());
+    certs.member("node", certs.ca(Optional.empty()));
+    Config stores = ConfigFactory.parseString("conveyor.tls { enabled = true, key-store = \"" + dir.resolve("node.p12")
+            + "\", trust-store = \"" + dir.resolve("truststore.p12") + "\" }")
+        .withValue("conveyor.tls.key-store-password", ConfigValueFactory.fromAnyRef(PASSWORD))
+        .withValue("conveyor.tls.trust-store-password", ConfigValueFactory.fromAnyRef(PASSWORD))
+        .withFallback(ConfigFactory.load());
+    tls = node(stores);
+    plain = node(ConfigFactory.load());
+  }
+
+  static ActorSystem<Void> node(Config base) {
+    return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM, ClusterNode.pekko("127.0.0.1", 0, List.of(),
+        List.of("node"), 7000, Membership.SEEDED, base));
+  }
+
+  static int port(ActorSystem<?> node) {
+    return (Integer) Adapter.toClassic(node).provider().getDefaultAddress().port().get();
+  }
+
+  @AfterAll
+  void stop() {
+    tls.terminate();
+    plain.terminate();
+  }
+
+  /** Artery's TCP stream header (magic, ordinary-message stream), then one frame's length field (little-endian). */
+  static byte[] frame(int claimedLength) {
+    ByteBuffer b = ByteBuffer.allocate(4 + 1 + 4 + 1024).order(ByteOrder.LITTLE_ENDIAN);
+    b.put("AKKA".getBytes(StandardCharsets.US_ASCII)).put((byte) 2).putInt(claimedLength);
+    return b.array();
+  }
+
+  /** Sends {@code bytes} to {@code port}; true when the node closes the connection within {@code seconds}. */
+  static boolean closedAfter(int port, byte[] bytes, int seconds) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(seconds * 1000);
+      OutputStream out = s.getOutputStream();
+      out.write(bytes);
+      out.flush();
+      InputStream in = s.getInputStream();
+      try {
+        while (in.read() >= 0) {
+          // whatever it answers, until it closes
+        }
+        return true;
+      } catch (java.net.SocketException reset) {
+        return true;
+      } catch (SocketTimeoutException open) {
+        return false;
+      }
+    }
+  }
+
+  /** Bytes allocated by every thread of this JVM (the nodes' included) while {@code r} runs. */
+  static long allocatedDuring(ThrowingRunnable r) throws Exception {
+    com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = sum(t);
+    r.run();
+    return sum(t) - before;
+  }
+
+  private static long sum(com.sun.management.ThreadMXBean t) {
+    long total = 0;
+    for (long a : t.getThreadAllocatedBytes(t.getAllThreadIds())) {
+      total += Math.max(0, a);
+    }
+    return total;
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  static final int[] CLAIMS = {Integer.MAX_VALUE - 8, ClusterNode.MAX_FRAME_BYTES + 1};
+
+  @Test
+  void withTlsACraftedFrameIsRefusedAtOnceWithoutAllocatingWhatItClaimsAndTheNodeGoesOn() throws Exception {
+    for (int claimed : CLAIMS) {
+      boolean[] closed = new boolean[1];
+      long allocated = allocatedDuring(() -> closed[0] = closedAfter(port(tls), frame(claimed), 5));
+      assertThat(closed[0]).as("a frame claiming " + claimed + " bytes: connection closed within 5 s").isTrue();
+      assertThat(allocated).as("bytes allocated while refusing a frame claiming " + claimed).isLessThan(64L << 20);
+    }
+    assertThat(closedAfter(port(tls), "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 5)).isTrue();
+    assertThat(tls.whenTerminated().isCompleted()).isFalse();
+    try (Socket again = new Socket("127.0.0.1", port(tls))) {
+      assertThat(again.isConnected()).as("the node still accepts connections").isTrue();
+    }
+  }
+
+  @Test
+  void withoutTlsTheClaimAloneAllocatesNothingAndTheNodeGoesOn() throws Exception {
+    for (int claimed : CLAIMS) {
+      long allocated = allocatedDuring(() -> closedAfter(port(plain), frame(claimed), 2));
+      assertThat(allocated).as("bytes allocated after a frame claiming " + claimed).isLessThan(64L << 20);
+    }
+    assertThat(plain.whenTerminated().isCompleted()).isFalse();
+  }
+
+  @Test
+  void plainTcpBeyondLoopbackIsRefusedUnlessAllowed() {
+    TlsSettings off = TlsSettings.fromConfig(ConfigFactory.defaultReference());
+    ClusterNode.plainOnlyOnLoopback(off, "127.0.0.1");
+    ClusterNode.plainOnlyOnLoopback(off, "localhost");
+    assertThatThrownBy(() -> ClusterNode.plainOnlyOnLoopback(off, "0.0.0.0"))
+        .isInstanceOf(SettingsException.class).hasMessageContaining("conveyor.tls.enabled")
+        .hasMessageContaining("allow-plain-tcp");
+    assertThatThrownBy(() -> ClusterNode.plainOnlyOnLoopback(off, "10.1.2.3")).isInstanceOf(SettingsException.class);
+    TlsSettings allowed = TlsSettings.fromConfig(ConfigFactory.parseString("conveyor.tls.allow-plain-tcp = true")
+        .withFallback(ConfigFactory.defaultReference()));
+    ClusterNode.plainOnlyOnLoopback(allowed, "10.1.2.3");
+  }
+}
