@@ -126,32 +126,43 @@ public record Cursor(String fingerprint, int epoch, List<Segment> segments) {
     return VERSION + "." + body + "." + crc(VERSION + "." + body);
   }
 
-  /** Parses a token, checking its version and checksum; a failure's message says what is wrong. */
+  /**
+   * Parses a token, checking its version and checksum; a failure is a {@link CursorException}
+   * whose message says what is wrong.
+   */
   public static Cursor decode(String token) {
+    if (token == null) {
+      throw new CursorException("no cursor token");
+    }
     String t = token.trim();
     if (t.length() > MAX_TOKEN) {
-      throw new IllegalArgumentException("not a cursor token: " + t.length() + " characters is far too long");
+      throw new CursorException("not a cursor token: " + t.length() + " characters is far too long");
     }
     String[] parts = t.split("\\.", -1);
     if (parts.length != 3 || !parts[0].matches("cv\\d+")) {
-      throw new IllegalArgumentException("not a cursor token (expected cvN.payload.checksum): \"" + abbreviate(t) + "\"");
+      throw new CursorException("not a cursor token (expected cvN.payload.checksum): \"" + abbreviate(t) + "\"");
     }
-    int version = Integer.parseInt(parts[0].substring(2));
+    int version;
+    try {
+      version = Integer.parseInt(parts[0].substring(2));
+    } catch (NumberFormatException e) {
+      throw new CursorException("not a cursor token: version " + abbreviate(parts[0]) + " is not a number");
+    }
     if (version > 1) {
-      throw new IllegalArgumentException("cursor version " + parts[0] + " is newer than this build, which reads " + VERSION
+      throw new CursorException("cursor version " + parts[0] + " is newer than this build, which reads " + VERSION
           + ": resume with the Conveyor version that wrote it, or a later one");
     }
     if (version < 1) {
-      throw new IllegalArgumentException("cursor version " + parts[0] + " (provisional, from an older build) is no longer"
+      throw new CursorException("cursor version " + parts[0] + " (provisional, from an older build) is no longer"
           + " accepted: this build reads " + VERSION + "; restart the epoch or resume with the build that wrote it");
     }
     if (!crc(parts[0] + "." + parts[1]).equals(parts[2])) {
-      throw new IllegalArgumentException("cursor checksum mismatch: the token was altered or cut short");
+      throw new CursorException("cursor checksum mismatch: the token was altered or cut short");
     }
     try {
       return parsePayload(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("cursor payload is malformed: " + e.getMessage());
+      throw new CursorException("cursor payload is malformed: " + String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", "?"));
     }
   }
 
@@ -183,7 +194,9 @@ public record Cursor(String fingerprint, int epoch, List<Segment> segments) {
     return HexFormat.of().toHexDigits((int) c.getValue());
   }
 
+  /** At most 40 characters of {@code s}, control characters shown as '?': what a message may repeat of a token. */
   private static String abbreviate(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    String shown = s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    return shown.replaceAll("\\p{Cntrl}", "?");
   }
 }

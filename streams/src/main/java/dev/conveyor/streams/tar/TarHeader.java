@@ -47,6 +47,42 @@ record TarHeader(String name, char type, long size) {
     return new TarHeader(name, type, size);
   }
 
+  /**
+   * Why a member's name is refused, or null: empty, absolute, climbing out of the archive
+   * ({@code ..}), or holding a NUL or another control character (which would also break the
+   * one-line records and logs it is written to).
+   */
+  static String unsafeName(String name) {
+    if (name.isEmpty()) {
+      return "unsafe member name: empty";
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+        return "unsafe member name: holds " + (c == 0 ? "a NUL" : "the control character U+" + String.format("%04X", (int) c));
+      }
+    }
+    if (name.startsWith("/")) {
+      return "unsafe member name: absolute";
+    }
+    for (String part : name.split("/", -1)) {
+      if (part.equals("..")) {
+        return "unsafe member name: climbs out of the archive (..)";
+      }
+    }
+    return null;
+  }
+
+  /** {@code name} as it may be printed: control characters escaped, at most 256 characters. */
+  static String printable(String name) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < name.length() && b.length() < 256; i++) {
+      char c = name.charAt(i);
+      b.append(c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+    }
+    return b.length() >= 256 && name.length() > 256 ? b + "…" : b.toString();
+  }
+
   static String cString(byte[] b, int from, int len) {
     int end = from;
     while (end < from + len && b[end] != 0) {

@@ -170,6 +170,15 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
         }
         String path = nextName != null ? nextName : h.name();
         long size = nextSize >= 0 ? nextSize : h.size();
+        if (size < 0) {
+          throw new TarFormatException("member size " + size + " is negative in the header at byte " + at);
+        }
+        String unsafe = "LxKg".indexOf(h.type()) >= 0 ? null : TarHeader.unsafeName(path);
+        if (unsafe != null) {
+          clearPending();
+          begin(Body.DISCARD, TarHeader.printable(path), "5".indexOf(h.type()) >= 0 ? 0 : size, unsafe);
+          return true;
+        }
         switch (h.type()) {
           case 'L' -> begin(Body.LONG_NAME, "(GNU long name)", h.size(), null);
           case 'x' -> begin(Body.PAX, "(PAX header)", h.size(), null);
@@ -298,7 +307,10 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
               try {
                 nextSize = Long.parseLong(value);
               } catch (NumberFormatException e) {
-                throw new TarFormatException("malformed PAX size \"" + value + "\" near byte " + offset);
+                nextSize = -1;
+              }
+              if (nextSize < 0) {
+                throw new TarFormatException("malformed PAX size \"" + TarHeader.printable(value) + "\" near byte " + offset);
               }
             }
           }

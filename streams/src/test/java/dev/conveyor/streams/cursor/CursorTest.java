@@ -36,7 +36,7 @@ class CursorTest {
       char[] chars = token.toCharArray();
       chars[i] = chars[i] == 'A' ? 'B' : 'A';
       String altered = new String(chars);
-      assertThatThrownBy(() -> Cursor.decode(altered)).as("changed at " + i).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> Cursor.decode(altered)).as("changed at " + i).isInstanceOf(CursorException.class);
     }
   }
 
