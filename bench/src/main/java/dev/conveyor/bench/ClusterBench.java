@@ -3,9 +3,12 @@ package dev.conveyor.bench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.TlsSettings;
 import dev.conveyor.orchestrator.client.ClusterClient;
 import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.orchestrator.security.Certificates;
 import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoder;
 import dev.conveyor.streams.json.Json;
@@ -21,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -37,16 +41,22 @@ import org.apache.pekko.stream.Materializer;
  * same run (rounds interleaved after untimed ones). Each job from its submission to its last
  * batch taken. Also what the wire costs: a batch's worth of decoded samples, as a worker sends
  * them to a rank ({@link ShardReader.SliceEvents}), serialized and read back with the cluster's
- * serializer in this process.
+ * serializer in this process. With TLS, the same three processes again over mutual TLS, in the same
+ * rounds.
  */
 public final class ClusterBench {
   private ClusterBench() {}
 
   /** The figures: samples/s of each, MB/s of decoded batches across nodes, and the wire's cost per batch. */
   public record Result(int decoders, int world, long samples, double onePerS, double clusterPerS, double clusterMbPerS,
-                       double batchMb, double serializeMs, double deserializeMs, int rounds) {
+                       double batchMb, double serializeMs, double deserializeMs, int rounds, double tlsPerS) {
     public double ratio() {
       return onePerS > 0 ? clusterPerS / onePerS : 0;
+    }
+
+    /** The cluster over mutual TLS against the same cluster over plain TCP (0 when TLS was not measured). */
+    public double tlsRatio() {
+      return clusterPerS > 0 ? tlsPerS / clusterPerS : 0;
     }
 
     public ObjectNode json() {
@@ -55,7 +65,8 @@ public final class ClusterBench {
           .put("cluster_samples_per_s", Json.fixed(clusterPerS, 1)).put("ratio", Json.fixed(ratio(), 3))
           .put("cluster_mb_per_s_between_nodes", Json.fixed(clusterMbPerS, 1))
           .put("batch_mb", Json.fixed(batchMb, 3)).put("serialize_ms_per_batch", Json.fixed(serializeMs, 3))
-          .put("deserialize_ms_per_batch", Json.fixed(deserializeMs, 3)).put("rounds", rounds);
+          .put("deserialize_ms_per_batch", Json.fixed(deserializeMs, 3)).put("rounds", rounds)
+          .put("tls_cluster_samples_per_s", Json.fixed(tlsPerS, 1)).put("tls_ratio", Json.fixed(tlsRatio(), 3));
     }
 
     public String text() {
@@ -63,7 +74,9 @@ public final class ClusterBench {
               + " one process %,.0f images/s, three node processes (trainer host + 2 workers) %,.0f images/s, ratio %.3f"
               + " (goal >= 0.8); %.1f MB/s of decoded batches between nodes; a batch (%.2f MB) serialized in %.2f ms,"
               + " read back in %.2f ms (medians of %d rounds)",
-          decoders, world, samples, onePerS, clusterPerS, ratio(), clusterMbPerS, batchMb, serializeMs, deserializeMs, rounds);
+          decoders, world, samples, onePerS, clusterPerS, ratio(), clusterMbPerS, batchMb, serializeMs, deserializeMs, rounds)
+          + (tlsPerS > 0 ? String.format(Locale.ROOT, "; the same three processes over mutual TLS %,.0f images/s, %.3f of"
+          + " plain TCP", tlsPerS, tlsRatio()) : "");
     }
   }
 
@@ -74,6 +87,16 @@ public final class ClusterBench {
    */
   public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int rounds, Config base,
                            ShardStore store, List<String> nodeCommand, Path dir, Consumer<String> notice) throws Exception {
+    return run(local, shards, decoders, world, batchSize, rounds, base, store, nodeCommand, dir, false, notice);
+  }
+
+  /**
+   * As above; with {@code tls}, also three node processes whose remoting is mutual TLS (stores
+   * made in {@code dir} as {@code conveyor certs} makes them), measured in the same rounds.
+   */
+  public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int rounds, Config base,
+                           ShardStore store, List<String> nodeCommand, Path dir, boolean tls, Consumer<String> notice)
+      throws Exception {
     if (decoders < 2 || decoders % 2 != 0) {
       throw new IllegalArgumentException("bench cluster splits the decoder slots between two workers: give an even"
           + " number of at least 2, got " + decoders);
@@ -86,40 +109,60 @@ public final class ClusterBench {
         .withFallback(base);
     ConveyorSettings settings = ConveyorSettings.fromConfig(job);
     double[] wire = wireCost(local, store, shards.get(0), settings, batchSize);
-    int port = freePort();
     List<Process> nodes = new ArrayList<>();
+    List<ActorSystem<Void>> clients = new ArrayList<>();
     try {
-      String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = -1";
-      nodes.add(node(nodeCommand, dir, "host", "conveyor.node { roles = [trainer-host], port = " + port + ", " + seeds + " }"));
-      for (String w : List.of("worker1", "worker2")) {
-        nodes.add(node(nodeCommand, dir, w, "conveyor.node { roles = [worker], port = 0, cpus = " + decoders / 2 + ", "
-            + seeds + " }"));
+      String plain = cluster(nodeCommand, dir, "", decoders, Map.of(), nodes);
+      ActorSystem<Void> plainClient = ClusterClient.join(plain, ConfigFactory.load());
+      clients.add(plainClient);
+      Optional<String> secure = Optional.empty();
+      ActorSystem<Void> tlsClient = null;
+      if (tls) {
+        String password = Certificates.randomPassword();
+        Path certs = Files.createDirectories(dir.resolve("certs"));
+        Certificates c = new Certificates(certs, password, 2, step -> { });
+        c.newCa("bench-ca", List.of());
+        c.member("node", c.ca(Optional.empty()));
+        String stores = "conveyor.tls { enabled = true, key-store = \"" + certs.resolve("node.p12") + "\", trust-store = \""
+            + certs.resolve(Certificates.TRUST_STORE) + "\" }";
+        secure = Optional.of(cluster(nodeCommand, dir, stores, decoders, Map.of(TlsSettings.KEY_STORE_PASSWORD, password,
+            TlsSettings.TRUST_STORE_PASSWORD, password), nodes));
+        tlsClient = ClusterClient.join(secure.get(), ConfigFactory.parseString(stores)
+            .withValue("conveyor.tls.key-store-password", ConfigValueFactory.fromAnyRef(password))
+            .withValue("conveyor.tls.trust-store-password", ConfigValueFactory.fromAnyRef(password))
+            .withFallback(ConfigFactory.load()));
+        clients.add(tlsClient);
       }
-      notice.accept("cluster: 3 node processes up; warming up (one job each way, twice)");
-      ActorSystem<Void> client = ClusterClient.join("127.0.0.1:" + port, ConfigFactory.load());
-      try {
-        JobSummary first = null;
-        for (int i = 0; i < 2; i++) {
-          first = PipelineBench.job(local, settings, Optional.empty());
-          PipelineBench.job(client, settings, Optional.of("127.0.0.1:" + port));
+      notice.accept("cluster: " + nodes.size() + " node processes up" + (tls ? " (plain TCP and mutual TLS)" : "")
+          + "; warming up (one job each way, twice)");
+      JobSummary first = null;
+      for (int i = 0; i < 2; i++) {
+        first = PipelineBench.job(local, settings, Optional.empty());
+        PipelineBench.job(plainClient, settings, Optional.of(plain));
+        if (tlsClient != null) {
+          PipelineBench.job(tlsClient, settings, secure);
         }
-        double[] one = new double[rounds];
-        double[] cluster = new double[rounds];
-        double[] mb = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-          one[r] = PipelineBench.job(local, settings, Optional.empty()).samplesPerSecond();
-          JobSummary c = PipelineBench.job(client, settings, Optional.of("127.0.0.1:" + port));
-          cluster[r] = c.samplesPerSecond();
-          mb[r] = c.megabytesPerSecond();
-          notice.accept(String.format(Locale.ROOT, "cluster round %d/%d: one process %,.0f images/s, three processes"
-              + " %,.0f images/s (%.1f MB/s between nodes)", r + 1, rounds, one[r], cluster[r], mb[r]));
-        }
-        return new Result(decoders, world, first.samples(), Measure.median(one), Measure.median(cluster), Measure.median(mb),
-            wire[0], wire[1], wire[2], rounds);
-      } finally {
+      }
+      double[] one = new double[rounds];
+      double[] cluster = new double[rounds];
+      double[] mb = new double[rounds];
+      double[] overTls = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        one[r] = PipelineBench.job(local, settings, Optional.empty()).samplesPerSecond();
+        JobSummary c = PipelineBench.job(plainClient, settings, Optional.of(plain));
+        cluster[r] = c.samplesPerSecond();
+        mb[r] = c.megabytesPerSecond();
+        overTls[r] = tlsClient == null ? 0 : PipelineBench.job(tlsClient, settings, secure).samplesPerSecond();
+        notice.accept(String.format(Locale.ROOT, "cluster round %d/%d: one process %,.0f images/s, three processes"
+            + " %,.0f images/s (%.1f MB/s between nodes)%s", r + 1, rounds, one[r], cluster[r], mb[r],
+            tlsClient == null ? "" : String.format(Locale.ROOT, ", over mutual TLS %,.0f images/s", overTls[r])));
+      }
+      return new Result(decoders, world, first.samples(), Measure.median(one), Measure.median(cluster), Measure.median(mb),
+          wire[0], wire[1], wire[2], rounds, Measure.median(overTls));
+    } finally {
+      for (ActorSystem<Void> client : clients) {
         ClusterClient.leave(client);
       }
-    } finally {
       for (Process p : nodes) {
         p.destroy(); // SIGTERM: the node leaves the cluster
       }
@@ -129,6 +172,25 @@ public final class ClusterBench {
         }
       }
     }
+  }
+
+  /**
+   * Starts a trainer host (the seed) and two workers with half the decoder slots each, with
+   * {@code settings} (HOCON) and {@code env}, adding them to {@code nodes}; returns the seed's
+   * {@code host:port}.
+   */
+  private static String cluster(List<String> nodeCommand, Path dir, String settings, int decoders, Map<String, String> env,
+                                List<Process> nodes) throws Exception {
+    int port = freePort();
+    String prefix = settings.isEmpty() ? "" : "tls-";
+    String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = -1";
+    nodes.add(node(nodeCommand, dir, prefix + "host", settings + "\nconveyor.node { roles = [trainer-host], port = " + port
+        + ", " + seeds + " }", env));
+    for (String w : List.of("worker1", "worker2")) {
+      nodes.add(node(nodeCommand, dir, prefix + w, settings + "\nconveyor.node { roles = [worker], port = 0, cpus = "
+          + decoders / 2 + ", " + seeds + " }", env));
+    }
+    return "127.0.0.1:" + port;
   }
 
   /**
@@ -184,12 +246,15 @@ public final class ClusterBench {
   }
 
   /** Starts {@code conveyor node} with {@code conf}; returns when it reports itself up. */
-  private static Process node(List<String> command, Path dir, String name, String conf) throws Exception {
+  private static Process node(List<String> command, Path dir, String name, String conf, Map<String, String> env)
+      throws Exception {
     Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\n");
     Path log = dir.resolve(name + ".log");
     List<String> cmd = new ArrayList<>(command);
     cmd.add(file.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env); // the stores' password: never in the file or the command line
+    Process p = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
       if (!p.isAlive() || System.nanoTime() > deadline) {

