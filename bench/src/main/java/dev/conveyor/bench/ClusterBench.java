@@ -163,10 +163,11 @@ public final class ClusterBench {
       for (ActorSystem<Void> client : clients) {
         ClusterClient.leave(client);
       }
-      for (Process p : nodes) {
-        p.destroy(); // SIGTERM: the node leaves the cluster
-      }
-      for (Process p : nodes) {
+      // SIGTERM, one node after another, workers first: each leaves the cluster (told all at once,
+      // the last ones wait out Pekko's 10 s cluster-exiting timeout)
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        Process p = nodes.get(i);
+        p.destroy();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
           p.destroyForcibly();
         }

@@ -55,7 +55,7 @@ class ClusterNodesTest {
 
   @AfterEach
   void stop() throws Exception {
-    nodes.close(); // SIGTERM: the nodes leave the cluster
+    nodes.close();
   }
 
   Process node(String name, String conf) throws Exception {

@@ -123,16 +123,19 @@ final class NodeProcesses implements AutoCloseable {
     return all;
   }
 
-  /** SIGTERM to each node (they leave the cluster), SIGKILL to any still there after 30 s. */
+  /**
+   * Ends every node at once (SIGKILL): a test's assertions are made by then, and nodes told to
+   * leave all together wait out Pekko's 10 s cluster-exiting timeout (a graceful leave is what
+   * the simulation's upgrade scenario tests).
+   */
   @Override
   public void close() throws Exception {
     for (Process p : all) {
-      p.destroy();
+      p.destroyForcibly();
     }
     for (Process p : all) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
+      p.waitFor(30, TimeUnit.SECONDS);
     }
   }
+
 }

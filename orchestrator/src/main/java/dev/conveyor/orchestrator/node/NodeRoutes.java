@@ -50,14 +50,14 @@ public final class NodeRoutes implements ManagementRouteProvider {
   private final TrainerRings trainers;
   private final Materializer mat;
   private final TrainerRingSettings rings;
-  private final byte[] token;
+  private final byte[] bearerToken;
 
   public NodeRoutes(ExtendedActorSystem system) {
     this.state = NodeState.ID.get(system);
     this.trainers = TrainerRings.ID.get(system);
     this.mat = Materializer.matFromSystem(system);
     this.rings = TrainerRingSettings.fromConfig(system.settings().config());
-    this.token = NodeSettings.httpToken(system.settings().config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.bearerToken = NodeSettings.httpToken(system.settings().config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.cluster = Cluster.get(Adapter.toTyped(system));
     this.metrics = new NodeMetrics(state, cluster);
   }
@@ -77,7 +77,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
    * TOKEN} (compared in constant time); otherwise 401 with no body, whatever was asked.
    */
   private Route authorized(java.util.function.Supplier<Route> inner) {
-    if (token.length == 0) {
+    if (bearerToken.length == 0) {
       return inner.get();
     }
     return optionalHeaderValueByName("Authorization", h -> h.filter(this::bearer).isPresent() ? inner.get()
@@ -86,7 +86,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
   }
 
   private boolean bearer(String authorization) {
-    return authorization.startsWith("Bearer ") && java.security.MessageDigest.isEqual(token,
+    return authorization.startsWith("Bearer ") && java.security.MessageDigest.isEqual(bearerToken,
         authorization.substring("Bearer ".length()).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
