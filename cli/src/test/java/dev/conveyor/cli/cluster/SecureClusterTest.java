@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * process with another CA's certificate, or with none, never joins and gets nothing delivered;
  * the nodes' /metrics, /status and /trainer answer only with the token while probes stay open;
  * and no secret — S3 keys, the stores' password, the token — is in any byte that a job, a
- * failing job or a node wrote.
+ * failing job or a node wrote. (The jobs run while the intruders knock: the members go on.)
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -91,6 +91,44 @@ class SecureClusterTest {
     seed = freePort();
     nodes.start("node1", node(seed, "ca"), env("ca", tlsPassword));
     nodes.start("node2", node(0, "ca"), env("ca", tlsPassword));
+    clients = java.util.concurrent.CompletableFuture.supplyAsync(this::runClients);
+  }
+
+  /** The clients' exit codes: a job, a failing job, a refused job; what they wrote is scanned at the end. */
+  java.util.concurrent.CompletableFuture<int[]> clients;
+
+  /**
+   * While the other tests run: a job on the cluster (its client joins over TLS too, its settings
+   * from the environment), then a job that fails on the cluster (shards that are not there); and
+   * beside them a job in one process that the S3 server refuses (a wrong secret key). All with
+   * --verbose, all with the known secrets in their environment.
+   */
+  int[] runClients() {
+    Map<String, String> client = env("ca", tlsPassword);
+    client.put("CONVEYOR_TLS_ENABLED", "true");
+    client.put("CONVEYOR_TLS_KEY_STORE", dir.resolve("ca/node.p12").toString());
+    client.put("CONVEYOR_TLS_TRUST_STORE", dir.resolve("ca/truststore.p12").toString());
+    List<String> common = List.of("--set", "conveyor.s3.endpoint=" + s3.endpoint(), "--batch-size", "8",
+        "--world", "2", "--verbose");
+    Map<String, String> wrong = new HashMap<>(client);
+    wrong.put("AWS_SECRET_ACCESS_KEY", WRONG_SECRET);
+    try {
+      java.util.concurrent.CompletableFuture<Integer> refused = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return client("refused-job", wrong, common, "run", "--shards", shards);
+        } catch (Exception e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      });
+      int ok = client("job", client, common, "run", "--cluster", "127.0.0.1:" + seed, "--shards", shards,
+          "--summary-json", dir.resolve("job-summary.json").toString(), "--digest-out",
+          dir.resolve("job-digests.txt").toString());
+      int missing = client("failing-job", client, common, "run", "--cluster", "127.0.0.1:" + seed,
+          "--shards", "s3://data/gone/part-{000000..000001}.tar", "--set", "conveyor.job.manifest=none");
+      return new int[] {ok, missing, refused.join()};
+    } catch (Exception e) {
+      throw new java.util.concurrent.CompletionException(e);
+    }
   }
 
   @AfterAll
@@ -183,32 +221,12 @@ class SecureClusterTest {
   @Test
   @Order(3)
   void noSecretIsInAnyByteAJobAFailingJobOrANodeWrote() throws Exception {
-    // a job on the cluster (the client joins over TLS too, its settings from the environment)
-    Map<String, String> client = env("ca", tlsPassword);
-    client.put("CONVEYOR_TLS_ENABLED", "true");
-    client.put("CONVEYOR_TLS_KEY_STORE", dir.resolve("ca/node.p12").toString());
-    client.put("CONVEYOR_TLS_TRUST_STORE", dir.resolve("ca/truststore.p12").toString());
-    List<String> common = List.of("--set", "conveyor.s3.endpoint=" + s3.endpoint(), "--batch-size", "8",
-        "--world", "2", "--verbose");
-    // meanwhile, a job that fails in one process: the S3 server refuses a wrong secret key
-    Map<String, String> wrong = new HashMap<>(client);
-    wrong.put("AWS_SECRET_ACCESS_KEY", WRONG_SECRET);
-    java.util.concurrent.CompletableFuture<Integer> refused = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        return client("refused-job", wrong, common, "run", "--shards", shards);
-      } catch (Exception e) {
-        throw new java.util.concurrent.CompletionException(e);
-      }
-    });
-    int ok = client("job", client, common, "run", "--cluster", "127.0.0.1:" + seed, "--shards", shards,
-        "--summary-json", dir.resolve("job-summary.json").toString(), "--digest-out", dir.resolve("job-digests.txt").toString());
-    assertThat(ok).as(log("job")).isZero();
+    // the three clients (started with the cluster, running meanwhile) have ended
+    int[] codes = clients.join();
+    assertThat(codes[0]).as(log("job")).isZero();
     assertThat(Files.readAllLines(dir.resolve("job-digests.txt"))).hasSize(6);
-    // a job that fails on the cluster: shards that are not there
-    int missing = client("failing-job", client, common, "run", "--cluster", "127.0.0.1:" + seed,
-        "--shards", "s3://data/gone/part-{000000..000001}.tar", "--set", "conveyor.job.manifest=none");
-    assertThat(missing).as(log("failing-job")).isNotZero();
-    assertThat(refused.join()).as(log("refused-job")).isNotZero();
+    assertThat(codes[1]).as(log("failing-job")).isNotZero();
+    assertThat(codes[2]).as(log("refused-job")).isNotZero();
     assertThat(log("refused-job")).as("--verbose printed the stack trace").contains("\tat ");
 
     StringBuilder served = new StringBuilder();
