@@ -83,20 +83,14 @@ public final class ClusterBench {
   /**
    * Measures {@code shards} (images, {@code file://}) on {@code local}, a cluster of one with
    * {@code decoders} slots, against nodes started with {@code nodeCommand} (the command line of
-   * {@code conveyor node}, its config file appended), their files and logs in {@code dir}.
+   * {@code conveyor node}, its config file appended), their files and logs in {@code dir}: after
+   * {@code warmups} untimed jobs each way, {@code rounds} interleaved. With {@code tls}, also
+   * three node processes whose remoting is mutual TLS (stores made in {@code dir} as
+   * {@code conveyor certs} makes them), measured in the same rounds.
    */
-  public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int rounds, Config base,
-                           ShardStore store, List<String> nodeCommand, Path dir, Consumer<String> notice) throws Exception {
-    return run(local, shards, decoders, world, batchSize, rounds, base, store, nodeCommand, dir, false, notice);
-  }
-
-  /**
-   * As above; with {@code tls}, also three node processes whose remoting is mutual TLS (stores
-   * made in {@code dir} as {@code conveyor certs} makes them), measured in the same rounds.
-   */
-  public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int rounds, Config base,
-                           ShardStore store, List<String> nodeCommand, Path dir, boolean tls, Consumer<String> notice)
-      throws Exception {
+  public static Result run(ActorSystem<?> local, List<URI> shards, int decoders, int world, int batchSize, int warmups,
+                           int rounds, Config base, ShardStore store, List<String> nodeCommand, Path dir, boolean tls,
+                           Consumer<String> notice) throws Exception {
     if (decoders < 2 || decoders % 2 != 0) {
       throw new IllegalArgumentException("bench cluster splits the decoder slots between two workers: give an even"
           + " number of at least 2, got " + decoders);
@@ -134,10 +128,9 @@ public final class ClusterBench {
         clients.add(tlsClient);
       }
       notice.accept("cluster: " + nodes.size() + " node processes up" + (tls ? " (plain TCP and mutual TLS)" : "")
-          + "; warming up (one job each way, twice)");
-      JobSummary first = null;
-      for (int i = 0; i < 2; i++) {
-        first = PipelineBench.job(local, settings, Optional.empty());
+          + "; warming up (one job each way, " + warmups + " times)");
+      for (int i = 0; i < warmups; i++) {
+        PipelineBench.job(local, settings, Optional.empty());
         PipelineBench.job(plainClient, settings, Optional.of(plain));
         if (tlsClient != null) {
           PipelineBench.job(tlsClient, settings, secure);
@@ -147,8 +140,11 @@ public final class ClusterBench {
       double[] cluster = new double[rounds];
       double[] mb = new double[rounds];
       double[] overTls = new double[rounds];
+      JobSummary first = null;
       for (int r = 0; r < rounds; r++) {
-        one[r] = PipelineBench.job(local, settings, Optional.empty()).samplesPerSecond();
+        JobSummary o = PipelineBench.job(local, settings, Optional.empty());
+        first = first == null ? o : first;
+        one[r] = o.samplesPerSecond();
         JobSummary c = PipelineBench.job(plainClient, settings, Optional.of(plain));
         cluster[r] = c.samplesPerSecond();
         mb[r] = c.megabytesPerSecond();

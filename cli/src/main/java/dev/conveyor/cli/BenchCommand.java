@@ -135,7 +135,7 @@ final class BenchCommand implements Callable<Integer> {
          Scratch scratch = Scratch.create("conveyor-bench-cluster-")) {
       dev.conveyor.orchestrator.node.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
           java.time.Duration.ofSeconds(60));
-      var r = dev.conveyor.bench.ClusterBench.run(system, images, slots, ranks, batchSize, rounds, base, store, nodeCommand,
+      var r = dev.conveyor.bench.ClusterBench.run(system, images, slots, ranks, batchSize, 2, rounds, base, store, nodeCommand,
           scratch.dir, tls, line -> {
             err.println("bench: " + line);
             err.flush();

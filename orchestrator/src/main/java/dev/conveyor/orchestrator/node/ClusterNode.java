@@ -7,7 +7,7 @@ import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.config.SettingsException;
-import dev.conveyor.config.TlsSettings;
+import dev.conveyor.orchestrator.security.TlsRemoting;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
@@ -69,8 +69,6 @@ public final class ClusterNode {
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
         .withValue("pekko.cluster.app-version", ConfigValueFactory.fromAnyRef(membership.appVersion()))
         .withValue("pekko.cluster.jmx.enabled", ConfigValueFactory.fromAnyRef(false))
-        // the configuration holds the TLS stores' passwords and the HTTP token: never logged whole
-        .withValue("pekko.log-config-on-start", ConfigValueFactory.fromAnyRef(false))
         .withValue("pekko.cluster.downing-provider-class",
             ConfigValueFactory.fromAnyRef("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"))
         .withValue("pekko.cluster.split-brain-resolver.active-strategy", ConfigValueFactory.fromAnyRef(membership.splitBrain()))
@@ -87,11 +85,7 @@ public final class ClusterNode {
         .withValue("pekko.stream.materializer.stream-ref.final-termination-signal-deadline", ConfigValueFactory.fromAnyRef("2s"))
         .withValue("pekko.stream.materializer.stream-ref.buffer-capacity", ConfigValueFactory.fromAnyRef(32))
         .withValue("pekko.stream.materializer.stream-ref.demand-redelivery-interval", ConfigValueFactory.fromAnyRef("1s"));
-    if (base.hasPath(TlsSettings.PATH)) {
-      TlsSettings tls = TlsSettings.fromConfig(base);
-      plainOnlyOnLoopback(tls, membership.bindHostname().isEmpty() ? hostname : membership.bindHostname());
-      c = tls(tls).withFallback(c);
-    }
+    c = TlsRemoting.over(c, base, membership.bindHostname().isEmpty() ? hostname : membership.bindHostname());
     if (!membership.bindHostname().isEmpty()) {
       c = c.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(membership.bindHostname()));
     }
@@ -121,62 +115,6 @@ public final class ClusterNode {
           .withValue("pekko.discovery.kubernetes-api.use-raw-ip", ConfigValueFactory.fromAnyRef(true));
     }
     return c.withFallback(base);
-  }
-
-  /**
-   * Refuses plain TCP remoting on an address other processes can reach, unless allowed: any
-   * process that reaches the port could join the cluster and be handed data, and Pekko's TCP
-   * framing buffers whatever length a frame claims. With TLS only a member whose certificate the
-   * CA signed gets past the handshake.
-   */
-  static void plainOnlyOnLoopback(TlsSettings tls, String bind) {
-    if (tls.enabled() || tls.allowPlainTcp() || loopback(bind)) {
-      return;
-    }
-    throw new SettingsException(TlsSettings.PATH + ".enabled", "is false while remoting listens on " + bind
-        + ", beyond this machine: any process that reaches it could join the cluster and be handed data. Turn TLS on"
-        + " (bin/conveyor certs --out DIR; README \"Security\"), or on a network only you can reach set "
-        + TlsSettings.PATH + ".allow-plain-tcp = true (" + TlsSettings.ALLOW_PLAIN_TCP + "=true)");
-  }
-
-  private static boolean loopback(String host) {
-    try {
-      for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
-        if (!a.isLoopbackAddress()) {
-          return false;
-        }
-      }
-      return true;
-    } catch (java.net.UnknownHostException e) {
-      return false; // a name that does not resolve yet (a pod's) is not this machine's loopback
-    }
-  }
-
-  /**
-   * Remoting over TLS 1.3 with mutual authentication when {@code tls} is on (Pekko's
-   * ConfigSSLEngineProvider: a peer must present a certificate signed by a CA of the trust store,
-   * in both directions; host names are not checked, since pods come and go under new addresses and
-   * the CA is the cluster's own). Empty when off.
-   */
-  static Config tls(TlsSettings tls) {
-    if (!tls.enabled()) {
-      return ConfigFactory.empty();
-    }
-    String p = "pekko.remote.artery.ssl.config-ssl-engine.";
-    return ConfigFactory.empty()
-        .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
-        .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
-            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider"))
-        .withValue(p + "key-store", ConfigValueFactory.fromAnyRef(tls.keyStore().toAbsolutePath().toString()))
-        .withValue(p + "key-store-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))
-        .withValue(p + "key-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))
-        .withValue(p + "trust-store", ConfigValueFactory.fromAnyRef(tls.trustStore().toAbsolutePath().toString()))
-        .withValue(p + "trust-store-password", ConfigValueFactory.fromAnyRef(tls.trustStorePassword()))
-        .withValue(p + "protocol", ConfigValueFactory.fromAnyRef("TLSv1.3"))
-        .withValue(p + "enabled-algorithms", ConfigValueFactory.fromIterable(List.of("TLS_AES_128_GCM_SHA256",
-            "TLS_AES_256_GCM_SHA384")))
-        .withValue(p + "require-mutual-authentication", ConfigValueFactory.fromAnyRef(true))
-        .withValue(p + "hostname-verification", ConfigValueFactory.fromAnyRef(false));
   }
 
   /**

@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.config.TlsSettings;
 import dev.conveyor.orchestrator.security.Certificates;
+import dev.conveyor.orchestrator.security.TlsRemoting;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
@@ -142,7 +143,7 @@ class RemotingFramesTest {
   @Test
   void withoutTlsTheClaimAloneAllocatesNothingAndTheNodeGoesOn() throws Exception {
     for (int claimed : CLAIMS) {
-      long allocated = allocatedDuring(() -> closedAfter(port(plain), frame(claimed), 2));
+      long allocated = allocatedDuring(() -> closedAfter(port(plain), frame(claimed), 1));
       assertThat(allocated).as("bytes allocated after a frame claiming " + claimed).isLessThan(64L << 20);
     }
     assertThat(plain.whenTerminated().isCompleted()).isFalse();
@@ -151,14 +152,14 @@ class RemotingFramesTest {
   @Test
   void plainTcpBeyondLoopbackIsRefusedUnlessAllowed() {
     TlsSettings off = TlsSettings.fromConfig(ConfigFactory.defaultReference());
-    ClusterNode.plainOnlyOnLoopback(off, "127.0.0.1");
-    ClusterNode.plainOnlyOnLoopback(off, "localhost");
-    assertThatThrownBy(() -> ClusterNode.plainOnlyOnLoopback(off, "0.0.0.0"))
+    TlsRemoting.plainOnlyOnLoopback(off, "127.0.0.1");
+    TlsRemoting.plainOnlyOnLoopback(off, "localhost");
+    assertThatThrownBy(() -> TlsRemoting.plainOnlyOnLoopback(off, "0.0.0.0"))
         .isInstanceOf(SettingsException.class).hasMessageContaining("conveyor.tls.enabled")
         .hasMessageContaining("allow-plain-tcp");
-    assertThatThrownBy(() -> ClusterNode.plainOnlyOnLoopback(off, "10.1.2.3")).isInstanceOf(SettingsException.class);
+    assertThatThrownBy(() -> TlsRemoting.plainOnlyOnLoopback(off, "10.1.2.3")).isInstanceOf(SettingsException.class);
     TlsSettings allowed = TlsSettings.fromConfig(ConfigFactory.parseString("conveyor.tls.allow-plain-tcp = true")
         .withFallback(ConfigFactory.defaultReference()));
-    ClusterNode.plainOnlyOnLoopback(allowed, "10.1.2.3");
+    TlsRemoting.plainOnlyOnLoopback(allowed, "10.1.2.3");
   }
 }

@@ -170,13 +170,13 @@ public final class TarParser extends GraphStage<FlowShape<ByteString, TarRecord>
         }
         String path = nextName != null ? nextName : h.name();
         long size = nextSize >= 0 ? nextSize : h.size();
-        if (size < 0) {
-          throw new TarFormatException("member size " + size + " is negative in the header at byte " + at);
+        if (size < 0 || h.size() < 0) {
+          throw new TarFormatException("member size " + Math.min(size, h.size()) + " is negative in the header at byte " + at);
         }
         String unsafe = "LxKg".indexOf(h.type()) >= 0 ? null : TarHeader.unsafeName(path);
         if (unsafe != null) {
           clearPending();
-          begin(Body.DISCARD, TarHeader.printable(path), "5".indexOf(h.type()) >= 0 ? 0 : size, unsafe);
+          begin(Body.DISCARD, TarHeader.printable(path), "123456".indexOf(h.type()) >= 0 ? 0 : size, unsafe); // links, dirs: no data
           return true;
         }
         switch (h.type()) {
