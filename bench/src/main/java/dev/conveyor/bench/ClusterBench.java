@@ -102,7 +102,7 @@ public final class ClusterBench {
             PipelineBench.pattern(shards), world, batchSize))
         .withFallback(base);
     ConveyorSettings settings = ConveyorSettings.fromConfig(job);
-    double[] wire = wireCost(local, store, shards.get(0), settings, batchSize);
+    double[] wire = wireCost(local, store, shards.get(0), settings, batchSize, warmups > 0);
     List<Process> nodes = new ArrayList<>();
     List<ActorSystem<Void>> clients = new ArrayList<>();
     try {
@@ -193,10 +193,10 @@ public final class ClusterBench {
   /**
    * A batch's worth of decoded samples as a worker sends them: its size in MB, and the median
    * milliseconds to serialize it and to read it back (of 21 times each, after 3 s of untimed
-   * ones: the JIT takes some 25 rounds to compile the copy loops).
+   * ones when {@code warm}: the JIT takes some 25 rounds to compile the copy loops).
    */
   private static double[] wireCost(ActorSystem<?> system, ShardStore store, URI shard, ConveyorSettings settings,
-                                   int batchSize) throws Exception {
+                                   int batchSize, boolean warm) throws Exception {
     SampleDecoder decoder = new SampleDecoder(settings.decode());
     List<RawSample> raw = PipelineBench.load(store, shard, Materializer.createMaterializer(system));
     List<ReadEvent> events = new ArrayList<>();
@@ -210,8 +210,8 @@ public final class ClusterBench {
     }
     ShardReader.SliceEvents message = new ShardReader.SliceEvents(0, events);
     Serialization serialization = SerializationExtension.get(system.classicSystem());
-    long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    while (System.nanoTime() < warm) {
+    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(warm ? 3 : 0);
+    while (System.nanoTime() < warmUntil) {
       roundTrip(serialization, message, new long[2]);
     }
     int times = 21;

@@ -47,6 +47,9 @@ final class CertsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
+    if (days < 1) {
+      throw new ConveyorCli.UsageException("--days must be at least 1, got " + days);
+    }
     for (String n : names) {
       if (Files.exists(out.resolve(n + ".p12"))) {
         throw new ConveyorCli.UsageException(out.resolve(n + ".p12") + " exists: give another --out (certs never overwrites a store)");
