@@ -1,5 +1,6 @@
 """Loader(node=...): a trainer attached to a running node of a cluster, fed by the job `conveyor run --cluster` submits."""
 
+import http.server
 import json
 import signal
 import socket
@@ -11,6 +12,7 @@ import urllib.request
 import pytest
 
 import conveyor
+from conveyor._attach import AttachedNode
 from conftest import CONVEYOR, raises_within, reference
 
 
@@ -102,3 +104,45 @@ def test_the_trainer_of_a_killed_node_raises_within_5_s(node, images):
 def test_with_node_the_job_settings_belong_to_the_cluster_run():
     with pytest.raises(ValueError, match="^shards: with node="):
         conveyor.Loader(node="127.0.0.1:7626", shards="file:///x.tar")
+
+
+class _TokenCheckingNode(http.server.BaseHTTPRequestHandler):
+    """A stand-in for a node's HTTP server that requires `Authorization: Bearer secret-token` (and never announces a ring)."""
+
+    seen = []
+    protocol_version = "HTTP/1.1"  # as the node: the answer is a chunked stream held open
+
+    def do_GET(self):
+        _TokenCheckingNode.seen.append(self.headers.get("Authorization"))
+        if self.headers.get("Authorization") != "Bearer secret-token":
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b"1\r\n\n\r\n")  # a blank line, as the node sends every 2 s
+        self.wfile.flush()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_trainer_sends_the_nodes_http_token_from_its_environment_and_says_so_when_refused(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TokenCheckingNode)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        monkeypatch.delenv("CONVEYOR_HTTP_TOKEN", raising=False)
+        with pytest.raises(conveyor.NodeError, match="requires its HTTP token: export CONVEYOR_HTTP_TOKEN"):
+            AttachedNode(address, 0)
+        monkeypatch.setenv("CONVEYOR_HTTP_TOKEN", "not-it")
+        with pytest.raises(conveyor.NodeError, match="the one exported is not it"):
+            AttachedNode(address, 0)
+        monkeypatch.setenv("CONVEYOR_HTTP_TOKEN", "secret-token")
+        attached = AttachedNode(address, 0)
+        attached.stop()
+        assert _TokenCheckingNode.seen == [None, "Bearer not-it", "Bearer secret-token"]
+    finally:
+        server.shutdown()
