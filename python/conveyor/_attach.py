@@ -63,8 +63,8 @@ class AttachedNode:
                 if text.startswith("ring: ") and self._ring is None:
                     self._ring = json.loads(text[len("ring: "):])
                     self._announced.set()
-        except (OSError, ValueError, http.client.HTTPException):
-            pass
+        except (OSError, ValueError, http.client.HTTPException, AttributeError):
+            pass  # the node went, or stop() closed the connection under this read (http.client then trips on its own None)
         self._closed = True
         self._announced.set()
 
