@@ -14,8 +14,9 @@ import org.apache.pekko.serialization.JSerializer;
  * refused when a message is serialized (an {@link IllegalArgumentException} naming it), never
  * sent under a name the other side might read differently; one that is not registered, or a
  * length a message claims beyond its own bytes, is refused when a message is read, before
- * anything is allocated for it ({@link BoundedInput}). Artery refuses a frame above
- * {@code maximum-frame-size} before reading it. Kryo instances are pooled: one
+ * anything is allocated for it ({@link BoundedInput}). Artery refuses to send a frame above
+ * {@code maximum-frame-size} (on the way in it does not check: TLS keeps strangers from the
+ * port, see TlsRemoting). Kryo instances are pooled: one
  * per thread at a time, since a Kryo is not thread-safe.
  */
 public final class KryoSerializer extends JSerializer {
