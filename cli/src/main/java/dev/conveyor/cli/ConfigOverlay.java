@@ -31,6 +31,12 @@ final class ConfigOverlay {
     this.config = base;
   }
 
+  /** {@code layer}'s settings over what is there so far (a pipeline's, over its job file). */
+  ConfigOverlay over(Config layer) {
+    config = layer.withFallback(config);
+    return this;
+  }
+
   /** {@code --set key=value} pairs; values are HOCON (so "64MiB", true and lists work). */
   ConfigOverlay set(List<String> pairs) {
     for (String pair : pairs) {

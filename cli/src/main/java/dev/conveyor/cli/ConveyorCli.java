@@ -35,6 +35,9 @@ public final class ConveyorCli implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // logging set up before any thread logs: a first log call from two threads at once made
+    // SLF4J print a three-line "replayed" warning on runs that decode
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 

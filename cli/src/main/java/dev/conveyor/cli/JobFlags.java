@@ -2,6 +2,9 @@ package dev.conveyor.cli;
 
 import com.typesafe.config.Config;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.StageSettings;
+import dev.conveyor.streams.dsl.PipelineDefinition;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +20,12 @@ final class JobFlags {
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "JOB.conf", description = "A HOCON job file (see config/example-job.conf).")
   Path jobFile;
+
+  @Option(names = "--pipeline", paramLabel = "CLASS", description = "A pipeline written in Java (a PipelineDefinition): its shards, decoding, stages and batch size, under --set and the flags.")
+  String pipeline;
+
+  @Option(names = "--classpath", paramLabel = "JAR", split = ":", description = "Jars or class folders holding the pipeline's (or map's) classes, ':'-separated.")
+  List<Path> classpath = new ArrayList<>();
 
   @Option(names = "--shards", paramLabel = "PATTERN", description = "Shard URIs with brace expansion, s3:// or file:///.")
   String shards;
@@ -80,7 +89,21 @@ final class JobFlags {
     flags.put(J + "on-bad-sample", onBadSample);
     flags.put(J + "max-steps", maxSteps);
     flags.put(J + "checkpoint-dir", checkpointDir);
-    return new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).flags(flags).config();
+    AuthorCode.add(classpath);
+    Optional<String> named = Optional.ofNullable(pipeline)
+        .or(() -> Optional.of(new ConfigOverlay(Optional.ofNullable(jobFile)).set(sets).config()
+            .getString(StageSettings.PIPELINE)).filter(s -> !s.isBlank()));
+    ConfigOverlay o = new ConfigOverlay(Optional.ofNullable(jobFile));
+    named.ifPresent(c -> o.over(pipelineSettings(c)));
+    return o.set(sets).flags(flags).config();
+  }
+
+  private static com.typesafe.config.Config pipelineSettings(String className) {
+    try {
+      return PipelineDefinition.load(className).settings(className);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(StageSettings.PIPELINE, className + ": " + e.getMessage());
+    }
   }
 
   Optional<String> resume() {

@@ -39,8 +39,12 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.node.port=25521")
   List<String> sets = new ArrayList<>();
 
+  @Option(names = "--classpath", paramLabel = "JAR", split = ":", description = "Jars or class folders holding the classes of the pipelines (or maps) jobs name, ':'-separated.")
+  java.util.List<java.nio.file.Path> classpath = new java.util.ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
+    AuthorCode.add(classpath);
     Config config = new ConfigOverlay(Optional.ofNullable(nodeFile)).set(sets).config();
     NodeSettings node = NodeSettings.fromConfig(config);
     S3Settings s3 = S3Settings.fromConfig(config);

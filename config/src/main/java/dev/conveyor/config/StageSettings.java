@@ -15,9 +15,12 @@ import java.util.Optional;
  * @param mapClass    the author's {@code SampleMap} class, if any
  * @param mapCpus     CPU slots the map adds to each decoder
  * @param handOff     how samples are grouped where one stage hands them to the next
+ * @param pipeline    the author's pipeline class ({@code conveyor.job.pipeline}), whose stages run in each decoder
  */
-public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff) {
+public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff,
+                            Optional<String> pipeline) {
   public static final String DECODERS = JobSettings.PATH + ".decoders";
+  public static final String PIPELINE = JobSettings.PATH + ".pipeline";
   public static final String MAP = JobSettings.PATH + ".map";
   public static final String HAND_OFF = JobSettings.PATH + ".hand-off";
 
@@ -55,6 +58,11 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     this(decoderCpus, pool, mapClass, mapCpus, HandOff.DEFAULT);
   }
 
+  /** These resources and hand-off, no pipeline class. */
+  public StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff) {
+    this(decoderCpus, pool, mapClass, mapCpus, handOff, Optional.empty());
+  }
+
   public StageSettings {
     if (!(decoderCpus > 0)) {
       throw new SettingsException(DECODERS + ".cpus", "must be above 0, got " + decoderCpus);
@@ -68,6 +76,13 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     if (mapClass.isPresent() && mapClass.get().isBlank()) {
       mapClass = Optional.empty();
     }
+    if (pipeline.isPresent() && pipeline.get().isBlank()) {
+      pipeline = Optional.empty();
+    }
+    if (mapClass.isPresent() && pipeline.isPresent()) {
+      throw new SettingsException(MAP + ".class", "a job has a map class or a pipeline (" + PIPELINE + " = "
+          + pipeline.get() + "), not both: make the map a stage of the pipeline");
+    }
   }
 
   /** One decoder per CPU slot, no map stage, samples handed over in reference.conf's groups. */
@@ -80,10 +95,12 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     ConfigReader m = new ConfigReader(config, MAP);
     ConfigReader h = new ConfigReader(config, HAND_OFF);
     String map = m.string("class");
+    String pipeline = new ConfigReader(config, JobSettings.PATH).string("pipeline");
     return new StageSettings(d.positiveDouble("cpus"), d.intAtLeast("pool", 0),
         map.isBlank() ? Optional.empty() : Optional.of(map), m.nonNegativeDouble("cpus"),
         new HandOff(h.intAtLeast("samples", 1), h.bytesAtLeast("bytes", 1),
-            Duration.ofMillis(h.durationMillisAtLeast("linger", 1))));
+            Duration.ofMillis(h.durationMillisAtLeast("linger", 1))),
+        pipeline.isBlank() ? Optional.empty() : Optional.of(pipeline));
   }
 
   /** CPU slots one decoder takes with its map stage. */

@@ -7,6 +7,7 @@ import dev.conveyor.config.StageSettings;
 import dev.conveyor.orchestrator.checkpoint.CursorStore;
 import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.dsl.PipelineDefinition;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.sample.DeadLetter;
@@ -57,22 +58,42 @@ public final class JobPlanner {
 
   private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store) throws InterruptedException {
     JobSettings job = settings.job();
-    if (settings.stages().mapClass().isPresent()) {
-      if (job.decode() != JobSettings.Decode.AUTO) {
+    String stages = authorStages(settings);
+    Optional<Manifest> listed = namedByManifest(named, store);
+    ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
+    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical() + stages
+        : "none"; // the author's stages change what is delivered
+    RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
+    return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+  }
+
+  /**
+   * The author's stages, checked (their class can be made here; they need decoders), as the
+   * recipe's fingerprint names them: {@code ;map=CLASS} or {@code ;pipeline=CLASS[shape]}.
+   */
+  private static String authorStages(ConveyorSettings settings) {
+    StageSettings stages = settings.stages();
+    boolean decodes = settings.job().decode() == JobSettings.Decode.AUTO;
+    if (stages.mapClass().isPresent()) {
+      if (!decodes) {
         throw new SettingsException(StageSettings.MAP + ".class", "maps decoded samples: set decode = auto (or --decode auto)");
       }
       try {
-        SampleMap.named(settings.stages().mapClass().get());
+        SampleMap.named(stages.mapClass().get());
       } catch (IllegalArgumentException e) {
         throw new SettingsException(StageSettings.MAP + ".class", e.getMessage());
       }
+      return ";map=" + stages.mapClass().get();
     }
-    Optional<Manifest> listed = namedByManifest(named, store);
-    ShardList shards = listed.map(m -> fromManifest(named.shards().get(0), m)).orElse(named);
-    String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical()
-        + settings.stages().mapClass().map(c -> ";map=" + c).orElse("") : "none"; // the map changes what is delivered
-    RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
-    return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+    if (stages.pipeline().isPresent()) {
+      String shape = PipelineDefinition.load(stages.pipeline().get()).signature();
+      if (!decodes && !shape.isEmpty()) {
+        throw new SettingsException(JobSettings.PATH + ".decode", "the pipeline " + stages.pipeline().get()
+            + "'s stages run in its decoders: leave decode = auto (no --decode none)");
+      }
+      return ";pipeline=" + stages.pipeline().get() + "[" + shape + "]";
+    }
+    return "";
   }
 
   /**

@@ -59,7 +59,7 @@ public final class JobRun {
     ClusterClient.Outcome o = ClusterClient.run(system, spec, delivery, progress, seed.isPresent(), PLACE, IDLE);
     Delivery.Counts c = delivery.finish();
     return new JobSummary(spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
-        c.bad(), droppedRemainder(spec, Cursor.decode(o.start())), o.seconds(), o.stall(), o.cursor(),
+        c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())), o.seconds(), o.stall(), o.cursor(),
         seed.isPresent() ? Optional.empty() : NodeState.get(system).reads(spec.id()),
         seed.map(s -> new JobSummary.ClusterFigures(s, o.trainerHosts(), o.readers(), o.shares(), o.leases(),
             o.reassigned(), o.handedBack(), o.takeovers(), o.start(), o.persisted())));

@@ -39,8 +39,8 @@ public final class Delivery {
    */
   public record Policy(boolean failOnBad, double maxBadFraction) {}
 
-  /** The counts so far. */
-  public record Counts(long samples, long batches, long bytes, long bad) {}
+  /** The counts so far: {@code filtered} samples were left out by the pipeline's filters (not bad, not delivered). */
+  public record Counts(long samples, long batches, long bytes, long bad, long filtered) {}
 
   private final Policy policy;
   private final JobOutputs outputs;
@@ -55,6 +55,7 @@ public final class Delivery {
   private long batches;
   private long bytes;
   private long bad;
+  private long filtered;
   private DeadLetter last;
 
   /** Accounting for {@code ranks}, writing {@code outputs}, {@code progress} told every few seconds. */
@@ -109,7 +110,7 @@ public final class Delivery {
   }
 
   public Counts counts() {
-    return new Counts(samples, batches, bytes, bad);
+    return new Counts(samples, batches, bytes, bad, filtered);
   }
 
   /** Accounts reports in lockstep order while every rank that has not ended has one waiting. */
@@ -139,6 +140,7 @@ public final class Delivery {
     } else if (r instanceof BatchDone b) {
       batches++;
       samples += b.samples();
+      filtered += b.filtered();
       bytes += b.bytes();
       outputs.batch(b);
       progress();

@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * What a job did: the figures printed at its end and written by {@code --summary-json}, the
  * same for a run in one process and on a cluster. {@code stall} is the trainers' mean share of
- * their wall time spent waiting for a batch. {@code reads} are the store's figures when this
+ * their wall time spent waiting for a batch; {@code filtered} the samples the pipeline's filters
+ * left out. {@code reads} are the store's figures when this
  * process read the shards; {@code cluster} how the job ran on a cluster it joined.
  */
 public record JobSummary(
@@ -21,6 +22,7 @@ public record JobSummary(
     long batches,
     long bytes,
     long badSamples,
+    long filtered,
     long droppedRemainder,
     double seconds,
     double stall,
@@ -54,16 +56,17 @@ public record JobSummary(
         .orElse("") + reads.map(r -> "%n  ".formatted() + r.line()).orElse("");
     return String.format(Locale.ROOT,
         "%s%n"
-            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d   drop-last remainder %,d%n"
+            + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d%s   drop-last remainder %,d%n"
             + "  %,.0f samples/s   %.1f MB/s   stall %.1f%%   wall %.2f s%s",
-        head, samples, batches, bytes / 1e6, badSamples, droppedRemainder, samplesPerSecond(), megabytesPerSecond(),
+        head, samples, batches, bytes / 1e6, badSamples,
+        filtered > 0 ? String.format(Locale.ROOT, "   filtered %,d", filtered) : "", droppedRemainder, samplesPerSecond(), megabytesPerSecond(),
         100 * stall, seconds, tail);
   }
 
   /** The summary as {@code --summary-json} writes it. */
   public String json() {
     ObjectNode j = Json.object().put("ranks", ranks).put("shards", shards).put("samples", samples).put("batches", batches)
-        .put("bytes", bytes).put("bad_samples", badSamples).put("dropped_remainder", droppedRemainder)
+        .put("bytes", bytes).put("bad_samples", badSamples).put("filtered", filtered).put("dropped_remainder", droppedRemainder)
         .put("seconds", Json.fixed(seconds, 3)).put("samples_per_s", Json.fixed(samplesPerSecond(), 1))
         .put("mb_per_s", Json.fixed(megabytesPerSecond(), 2)).put("stall", Json.fixed(stall, 5))
         .put("cursor", cursor);

@@ -4,7 +4,7 @@ import dev.conveyor.orchestrator.checkpoint.CheckpointActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.RankReport;
-import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.dsl.PipelineDefinition;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.store.ShardStore;
@@ -193,12 +193,12 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   private Behavior<Command> onPrepare(Prepare p) {
     JobSpec job = p.job();
-    if (roles.contains(WORKER) && job.stages().mapClass().isPresent()) {
+    if (roles.contains(WORKER) && job.decode().isPresent()) {
       try {
-        SampleMap.named(job.stages().mapClass().get()); // on this node's class path, and can be made
-      } catch (IllegalArgumentException e) {
+        PipelineDefinition.steps(job.stages()); // on this node's class path, and can be made
+      } catch (IllegalArgumentException | dev.conveyor.config.SettingsException e) {
         p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), Optional.empty(), 0,
-            "node " + node + " cannot run the map stage: " + e.getMessage(), List.of()));
+            "node " + node + " cannot run the job's stages: " + e.getMessage(), List.of()));
         return this;
       }
     }
@@ -241,7 +241,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
       DecoderPool.Stats decoding = new DecoderPool.Stats();
       state.decoders(job.id(), decoding);
       ActorRef<DecoderPool.Command> pool = getContext().spawn(DecoderPool.create(decoders, job.decode().get(),
-          job.recipe().seed(), job.stages().mapClass(), decoding), "decoders-" + n);
+          job.recipe().seed(), () -> PipelineDefinition.steps(job.stages()), decoding), "decoders-" + n);
       parts.add(() -> getContext().stop(pool));
       pipeline = job.decoding(DecoderPool.stage(pool.narrow(),
           Duration.ofMillis(job.decode().get().limits().timeoutMillis()), getContext().getSystem().scheduler()), decoders);

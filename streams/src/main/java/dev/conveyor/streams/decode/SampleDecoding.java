@@ -4,27 +4,34 @@ import static java.util.Objects.requireNonNull;
 
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
 import java.util.Optional;
 
 /**
- * What a decoder does to one sample, written once for every decoder: decode its members with
- * the sample's seeded random stream (crops, flips), then run the author's {@link SampleMap}
- * with its own, then drop the compressed members the tensors came from. Seeded by (recipe seed, epoch, shard, key), so a sample decodes to the same
+ * What a decoder does to one sample, written once for every decoder: run the author's stages
+ * meant for raw samples, decode its members with the sample's seeded random stream (crops,
+ * flips), run the author's stages meant for decoded samples ({@link AuthorSteps}), then drop the
+ * compressed members the tensors came from. Seeded by (recipe seed, epoch, shard, key), so a sample decodes to the same
  * bytes on any thread, on any node, in any run. One per decoder (the map instance may keep state).
  */
 public final class SampleDecoding {
   private final SampleDecoder decoder;
   private final long seed;
-  private final Optional<SampleMap> map;
+  private final AuthorSteps steps;
+
+  /** Decoding with {@code settings} for a recipe seeded {@code seed}, with the author's {@code steps} around it. */
+  public SampleDecoding(DecodeSettings settings, long seed, AuthorSteps steps) {
+    this.decoder = new SampleDecoder(requireNonNull(settings, "settings is null"));
+    this.seed = seed;
+    this.steps = requireNonNull(steps, "steps is null");
+  }
 
   /** Decoding with {@code settings} for a recipe seeded {@code seed}, then {@code map} if given. */
   public SampleDecoding(DecodeSettings settings, long seed, Optional<SampleMap> map) {
-    this.decoder = new SampleDecoder(requireNonNull(settings, "settings is null"));
-    this.seed = seed;
-    this.map = requireNonNull(map, "map is null");
+    this(settings, seed, map.map(AuthorSteps::mapping).orElse(AuthorSteps.NONE));
   }
 
-  /** A map stage that failed on a sample: its decoder's state is suspect (restart it). */
+  /** An author's stage that failed on a sample: its decoder's state is suspect (restart it). */
   public static final class MapFailed extends Exception {
     private static final long serialVersionUID = 1L;
 
@@ -34,22 +41,21 @@ public final class SampleDecoding {
   }
 
   /**
-   * {@code raw} of {@code epoch} decoded and mapped, without the members its picture and clip
-   * were decoded from ({@link SampleDecoder#withoutDecodedMedia}). Throws {@link DecodeException} for media
-   * that does not decode (the sample is bad, the decoder fine) and {@link MapFailed} when the
-   * map throws; anything else the decoder throws propagates (its state is suspect).
+   * {@code raw} of {@code epoch} through the author's stages and decoded, without the members its
+   * picture and clip were decoded from ({@link SampleDecoder#withoutDecodedMedia}); or
+   * {@link dev.conveyor.streams.sample.Filtered} when a filter left it out. Throws
+   * {@link DecodeException} for media that does not decode (the sample is bad, the decoder fine)
+   * and {@link MapFailed} when a stage throws; anything else the decoder throws propagates (its
+   * state is suspect).
    */
-  public RawSample apply(int epoch, RawSample raw) throws DecodeException, MapFailed {
-    RawSample out = decoder.decode(raw, SampleDecoder.random(seed, epoch, raw));
-    if (map.isPresent()) {
-      try {
-        out = map.get().apply(out, SampleMap.random(seed, epoch, raw.shard(), raw.key()));
-      } catch (Exception | LinkageError e) {
-        throw new MapFailed("the map stage " + map.get().getClass().getName() + " failed (" + e + ")", e);
-      }
+  public ShardRecord apply(int epoch, RawSample raw) throws DecodeException, MapFailed {
+    ShardRecord r = steps.run(true, seed, epoch, raw);
+    if (!(r instanceof RawSample before)) {
+      return r;
     }
-    // the map has seen the compressed members; nothing after it needs them (they would double a
-    // clip's bytes between nodes)
-    return out.decoded().isPresent() ? SampleDecoder.withoutDecodedMedia(out) : out;
+    r = steps.run(false, seed, epoch, decoder.decode(before, SampleDecoder.random(seed, epoch, raw)));
+    // the stages have seen the compressed members; nothing after them needs them (they would
+    // double a clip's bytes between nodes)
+    return r instanceof RawSample out && out.decoded().isPresent() ? SampleDecoder.withoutDecodedMedia(out) : r;
   }
 }

@@ -25,18 +25,8 @@ public interface SampleMap {
   /** The seed path step of the map stage's stream ("map"). */
   long MAP_STREAM = 0x6d6170L;
 
-  /** An instance of the class named {@code className}, or a clear error. */
+  /** An instance of the class named {@code className} (see {@link AuthorClasses}), or a clear error. */
   static SampleMap named(String className) {
-    try {
-      Class<?> c = Class.forName(className);
-      if (!SampleMap.class.isAssignableFrom(c)) {
-        throw new IllegalArgumentException(className + " does not implement " + SampleMap.class.getName());
-      }
-      return (SampleMap) c.getConstructor().newInstance();
-    } catch (ClassNotFoundException e) {
-      throw new IllegalArgumentException("no class " + className + " on the class path", e);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalArgumentException(className + " needs a public no-argument constructor: " + e, e);
-    }
+    return AuthorClasses.instance(className, SampleMap.class);
   }
 }

@@ -5,6 +5,7 @@ import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 /**
  * Cuts a rank's plan-ordered slots into the segment's batches: batch {@code k} is exactly the
  * positions {@code [k*B, min((k+1)*B, size))}; a bad slot leaves its batch shorter and becomes
- * a {@link Skipped}. Every one of the segment's batches is emitted, empty ones too, so ranks
+ * a {@link Skipped}, a filtered one leaves it shorter and is counted in the batch. Every one of the segment's batches is emitted, empty ones too, so ranks
  * step in lockstep. A slot out of plan order fails the stream: order is checked, not assumed.
  */
 final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
@@ -50,6 +51,7 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
       private long k = seg.firstBatch();
       private long expected = seg.batchStart(seg.firstBatch());
       private List<RawSample> pending = new ArrayList<>();
+      private int filtered;
 
       {
         setHandler(in, new AbstractInHandler() {
@@ -69,6 +71,8 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
               expected++;
               if (s.record() instanceof RawSample sample) {
                 pending.add(sample);
+              } else if (s.record() instanceof Filtered) {
+                filtered++;
               } else {
                 events.add(skipped((DeadLetter) s.record()));
               }
@@ -106,8 +110,9 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
       /** Emits every batch whose last position has arrived, and empty batches that follow. */
       private void completeBatches(List<RankEvent> events) {
         while (k < seg.steps() && seg.batchEnd(k) <= expected) {
-          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending));
+          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending, filtered));
           pending = new ArrayList<>();
+          filtered = 0;
           k++;
         }
       }

@@ -128,13 +128,13 @@ class DecodersTest {
     DecodeSettings s = settings("conveyor.decode { image { short-side = 32, crop-height = 32, crop-width = 32 },"
         + " video { frames = 2, short-side = 32, crop-height = 32, crop-width = 32 } }");
     RawSample decoded = new SampleDecoder(s).decode(raw, new SplittableRandom(1));
-    RawSample sent = new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
+    RawSample sent = (RawSample) new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
     assertThat(sent.members()).extracting(Member::ext).containsExactly("json", "seg.png", "bin");
     assertThat(sent.decoded().orElseThrow().image()).isPresent();
     assertThat(sent.decoded().orElseThrow().video()).isPresent();
     assertThat(sent.bytes()).as("the compressed picture and clip are gone").isEqualTo(raw.bytes() - jpeg.length - clip60.length);
     // the digest of a decoded sample is its tensors and its text: the same with or without the media members
-    RawSample sameDecoding = new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
+    RawSample sameDecoding = (RawSample) new SampleDecoding(s, 7, java.util.Optional.empty()).apply(0, raw);
     RawSample unstripped = new RawSample(sent.shard(), sent.key(), raw.members(), sameDecoding.decoded());
     assertThat(dev.conveyor.streams.batch.BatchDigest.of(new dev.conveyor.streams.batch.RawBatch(0, 0, 0, 0, List.of(sent))))
         .isEqualTo(dev.conveyor.streams.batch.BatchDigest.of(

@@ -3,7 +3,7 @@ package dev.conveyor.workers.decoder;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoding;
-import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.streams.sample.DeadLetter;
@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -95,10 +95,12 @@ public final class DecoderPool {
 
   /**
    * The pool's behavior: {@code size} decoders for a job with {@code settings} and recipe seed
-   * {@code seed}, each running {@code map} (made once per decoder, again on a restart) after decoding.
+   * {@code seed}, each running the author's stages {@code steps} makes (once per decoder, again on
+   * a restart) around decoding.
    */
-  public static Behavior<Command> create(int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
-    return Behaviors.setup(ctx -> new Balancer(ctx, size, settings, seed, map, stats));
+  public static Behavior<Command> create(int size, DecodeSettings settings, long seed, Supplier<AuthorSteps> steps,
+                                         Stats stats) {
+    return Behaviors.setup(ctx -> new Balancer(ctx, size, settings, seed, steps, stats));
   }
 
   /**
@@ -112,11 +114,12 @@ public final class DecoderPool {
     private final Stats stats;
     private int decoders;
 
-    Balancer(ActorContext<Command> ctx, int size, DecodeSettings settings, long seed, Optional<String> map, Stats stats) {
+    Balancer(ActorContext<Command> ctx, int size, DecodeSettings settings, long seed, Supplier<AuthorSteps> steps,
+             Stats stats) {
       super(ctx);
       this.stats = stats;
       for (int i = 0; i < size; i++) {
-        Behavior<Decode> decoder = Behaviors.supervise(decoder(ctx.getSelf(), settings, seed, map, stats))
+        Behavior<Decode> decoder = Behaviors.supervise(decoder(ctx.getSelf(), settings, seed, steps, stats))
             .onFailure(DecoderCrashed.class, SupervisorStrategy.restart().withLimit(MAX_RESTARTS, Duration.ofMinutes(1)));
         ctx.watch(ctx.spawn(decoder, "decoder-" + i, DispatcherSelector.fromConfig(DISPATCHER)));
         decoders++;
@@ -183,14 +186,14 @@ public final class DecoderPool {
   }
 
   private static Behavior<Decode> decoder(ActorRef<Command> pool, DecodeSettings settings, long seed,
-                                          Optional<String> mapClass, Stats stats) {
+                                          Supplier<AuthorSteps> steps, Stats stats) {
     return Behaviors.setup(ctx -> {
       pool.tell(new Idle(ctx.getSelf())); // on a restart too: setup runs again
-      return new Decoder(ctx, pool, new SampleDecoding(settings, seed, mapClass.map(SampleMap::named)), stats);
+      return new Decoder(ctx, pool, new SampleDecoding(settings, seed, steps.get()), stats);
     });
   }
 
-  /** One decoder: its own FFmpeg state and map instance, made again on a restart. */
+  /** One decoder: its own FFmpeg state and stage instances, made again on a restart. */
   private static final class Decoder extends AbstractBehavior<Decode> {
     private final ActorRef<Command> pool;
     private final SampleDecoding decoding;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
@@ -104,7 +105,7 @@ class DecoderPoolTest {
   void aDecoderWhoseStageThrowsIsRestartedTheSampleDeadLetteredAndTheRestDecodeAsEverywhere() throws Exception {
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
-        Optional.of(ThrowsOnOne.class.getName()), stats)).narrow();
+        () -> AuthorSteps.mapping(new ThrowsOnOne()), stats)).narrow();
     // groups of 5: the poisoned sample (7) is in the middle of the second; the two after it are
     // answered after the decoder's restart
     List<ReadEvent> out = inGroups(DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler()), 5);
@@ -157,7 +158,7 @@ class DecoderPoolTest {
   void whileOneDecoderIsHeldUpTheOtherTakesEverySampleThatWaits() throws Exception {
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
-        Optional.of(SlowOnFirst.class.getName()), stats)).narrow();
+        () -> AuthorSteps.mapping(new SlowOnFirst()), stats)).narrow();
     var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
     long start = System.nanoTime();
     var slow = stage.apply(0, List.of(slots.get(0))).toCompletableFuture();
@@ -187,7 +188,7 @@ class DecoderPoolTest {
   void aPoolWhoseDecodersAllStoppedAnswersEverySampleAsADeadLetter() throws Exception {
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(1, SETTINGS, SEED,
-        Optional.of(AlwaysThrows.class.getName()), stats)).narrow();
+        () -> AuthorSteps.mapping(new AlwaysThrows()), stats)).narrow();
     var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
     // one group: each failure dead-letters one sample and the rest is asked for again, until the
     // decoder, restarted too often, stops and the pool has none left for the rest

@@ -62,6 +62,7 @@ class WireFormatTest {
         "208 dev.conveyor.streams.plan.WindowSlice", "209 dev.conveyor.streams.plan.Window",
         "210 dev.conveyor.streams.plan.Recipe", "211 dev.conveyor.streams.plan.Recipe$Shuffle",
         "212 dev.conveyor.streams.plan.ShardSet", "213 dev.conveyor.streams.store.ShardCheck",
+        "214 dev.conveyor.streams.sample.Filtered",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",

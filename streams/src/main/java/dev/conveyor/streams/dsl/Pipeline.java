@@ -1,0 +1,192 @@
+package dev.conveyor.streams.dsl;
+
+import static java.util.Objects.requireNonNull;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.StageSettings;
+import dev.conveyor.streams.decode.AuthorSteps;
+import dev.conveyor.streams.decode.SampleFilter;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.sample.RawSample;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * A job as a stream graph, in Java:
+ * <pre>{@code
+ * Pipeline.from(Shards.of("s3://bucket/train/part-{000000..000099}.tar"))
+ *     .filter(s -> s.member("jpg").isPresent())                 // before decoding: nothing decoded for nothing
+ *     .decode(Decode.images(224, 224).randomCrop())
+ *     .map(Stage.of(RandomErase::apply).resources(cpus(0.5)))  // after decoding, with a seeded random stream
+ *     .batch(64);
+ * }</pre>
+ * It compiles to what a job file says ({@link #settings}: shards, decoding, batch size, the
+ * stages' resources), so the plan, cursors, resume and the cluster run it as they run any job,
+ * and to the stages every decoder runs ({@link #steps}). Filters are deterministic: a sample left
+ * out is counted, not delivered, and keeps its place in the plan (its batch is one shorter), so a
+ * cursor counts exactly and a resume leaves out the same samples. Immutable; an author's
+ * {@link PipelineDefinition} builds one, on the machine that starts the job and on every node.
+ */
+public final class Pipeline {
+  private record Placed(Stage stage, boolean beforeDecode) {}
+
+  private final Shards shards;
+  private final List<Placed> stages;
+  private final Optional<Decode> decode;
+  private final Map<String, Object> job;
+
+  private Pipeline(Shards shards, List<Placed> stages, Optional<Decode> decode, Map<String, Object> job) {
+    this.shards = shards;
+    this.stages = List.copyOf(stages);
+    this.decode = decode;
+    this.job = Map.copyOf(job);
+  }
+
+  /** A pipeline reading {@code shards}, samples delivered as read until stages are added. */
+  public static Pipeline from(Shards shards) {
+    return new Pipeline(requireNonNull(shards, "shards is null"), List.of(), Optional.empty(), Map.of());
+  }
+
+  /** Keeps the samples {@code keep} accepts; the rest are counted as filtered. */
+  public Pipeline filter(Predicate<RawSample> keep) {
+    return filter(Stage.filter(keep));
+  }
+
+  /** Keeps the samples {@code keep} accepts, given a seeded random stream. */
+  public Pipeline filter(SampleFilter keep) {
+    return filter(Stage.filter(keep));
+  }
+
+  /** A filter stage, with its resources. */
+  public Pipeline filter(Stage filter) {
+    if (!filter.isFilter()) {
+      throw new IllegalArgumentException("filter(...) takes a Stage.filter(...), got a map stage: use map(...)");
+    }
+    return add(filter);
+  }
+
+  /** Maps each sample with {@code fn}, given a seeded random stream. */
+  public Pipeline map(SampleMap fn) {
+    return map(Stage.of(fn));
+  }
+
+  /** A map stage, with its resources. */
+  public Pipeline map(Stage map) {
+    if (map.isFilter()) {
+      throw new IllegalArgumentException("map(...) takes a Stage.of(...), got a filter stage: use filter(...)");
+    }
+    return add(map);
+  }
+
+  /** Decodes media as {@code d} says; stages before this see raw members, stages after it tensors. */
+  public Pipeline decode(Decode d) {
+    requireNonNull(d, "decode is null");
+    if (decode.isPresent()) {
+      throw new IllegalArgumentException("a pipeline decodes once: decode(...) was already given");
+    }
+    return new Pipeline(shards, stages, Optional.of(d), job);
+  }
+
+  /** Batches of {@code n} samples per rank (filtered and bad samples leave a batch shorter). */
+  public Pipeline batch(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("a batch holds at least 1 sample, got " + n);
+    }
+    return withJob("batch-size", n);
+  }
+
+  /** Passes over the data. */
+  public Pipeline epochs(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("a job runs at least 1 epoch, got " + n);
+    }
+    return withJob("epochs", n);
+  }
+
+  /** The recipe seed (shuffling, crops, every stage's random stream). */
+  public Pipeline seed(long seed) {
+    return withJob("seed", seed);
+  }
+
+  /**
+   * What this pipeline sets, as a job file would: {@code conveyor.job.shards}, batch size,
+   * epochs and seed if given, {@code decode = auto} and the decode settings, the decoders' and
+   * stages' resources, and {@code conveyor.job.pipeline = className}.
+   */
+  public Config settings(String className) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    String j = JobSettings.PATH + ".";
+    s.put(j + "shards", shards.pattern());
+    job.forEach((k, v) -> s.put(j + k, v));
+    s.put(StageSettings.PIPELINE, className);
+    if (decode.isPresent()) {
+      Decode d = decode.get();
+      s.put(j + "decode", "auto");
+      s.putAll(d.settings());
+      s.put(StageSettings.DECODERS + ".cpus", d.cpus());
+      int pool = d.concurrency();
+      for (Placed p : stages) {
+        if (p.stage().concurrency() > 0) {
+          pool = pool == 0 ? p.stage().concurrency() : Math.min(pool, p.stage().concurrency());
+        }
+      }
+      s.put(StageSettings.DECODERS + ".pool", pool);
+      s.put(StageSettings.MAP + ".cpus", stages.stream().mapToDouble(p -> p.stage().cpus()).sum());
+    } else if (!stages.isEmpty()) {
+      throw new IllegalArgumentException("a pipeline's stages run in its decoders: add .decode(Decode.images(…)),"
+          + " .decode(Decode.clips(…)) or .decode(Decode.auto())");
+    } else {
+      s.put(j + "decode", "none");
+    }
+    return ConfigFactory.parseMap(s, "pipeline " + className);
+  }
+
+  /** The stages as every decoder runs them (fresh instances each time a definition is asked). */
+  public AuthorSteps steps() {
+    List<AuthorSteps.Step> steps = new ArrayList<>(stages.size());
+    for (int i = 0; i < stages.size(); i++) {
+      Placed p = stages.get(i);
+      String name = p.stage().name() + "#" + i;
+      steps.add(p.stage().isFilter()
+          ? new AuthorSteps.Filter(name, p.stage().filter().orElseThrow(), p.beforeDecode())
+          : new AuthorSteps.Map(name, p.stage().map().orElseThrow(), p.beforeDecode()));
+    }
+    return new AuthorSteps(steps);
+  }
+
+  /** The graph's shape, for the recipe's fingerprint: e.g. {@code filter#0|decode|map#1}. */
+  public String signature() {
+    StringBuilder b = new StringBuilder();
+    boolean decoded = false;
+    for (int i = 0; i < stages.size(); i++) {
+      Placed p = stages.get(i);
+      if (!p.beforeDecode() && !decoded) {
+        b.append("decode|");
+        decoded = true;
+      }
+      b.append(p.stage().name()).append('#').append(i).append('|');
+    }
+    if (!decoded && decode.isPresent()) {
+      b.append("decode|");
+    }
+    return b.length() == 0 ? "" : b.substring(0, b.length() - 1);
+  }
+
+  private Pipeline add(Stage stage) {
+    List<Placed> s = new ArrayList<>(stages);
+    s.add(new Placed(stage, decode.isEmpty()));
+    return new Pipeline(shards, s, decode, job);
+  }
+
+  private Pipeline withJob(String key, Object value) {
+    Map<String, Object> j = new LinkedHashMap<>(job);
+    j.put(key, value);
+    return new Pipeline(shards, stages, decode, j);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.conveyor.streams.dsl;
+
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.StageSettings;
+import dev.conveyor.streams.decode.AuthorClasses;
+import dev.conveyor.streams.decode.AuthorSteps;
+import dev.conveyor.streams.decode.SampleMap;
+
+/**
+ * A pipeline author's job, named by class ({@code run --pipeline CLASS}, or
+ * {@code conveyor.job.pipeline} in a job file): {@link #define} builds the {@link Pipeline}. It
+ * must be a pure function — the process that starts the job calls it for the settings, and every
+ * node for the stages its decoders run — and the class needs a public no-argument constructor.
+ */
+@FunctionalInterface
+public interface PipelineDefinition {
+  Pipeline define();
+
+  /** The pipeline of the class named {@code className}; a clear error naming {@code conveyor.job.pipeline} otherwise. */
+  static Pipeline load(String className) {
+    try {
+      return AuthorClasses.instance(className, PipelineDefinition.class).define();
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(StageSettings.PIPELINE, e.getMessage());
+    } catch (RuntimeException e) {
+      throw new SettingsException(StageSettings.PIPELINE, className + ".define() failed: " + e);
+    }
+  }
+
+  /** The author's stages a decoder runs for a job with {@code stages}: its pipeline's, its map class, or none. */
+  static AuthorSteps steps(StageSettings stages) {
+    if (stages.pipeline().isPresent()) {
+      return load(stages.pipeline().get()).steps();
+    }
+    return stages.mapClass().map(SampleMap::named).map(AuthorSteps::mapping).orElse(AuthorSteps.NONE);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.conveyor.streams.dsl;
+
+import static dev.conveyor.streams.pipeline.Stages.Resources.cpus;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.ConveyorSettings;
+import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.SettingsException;
+import dev.conveyor.config.StageSettings;
+import dev.conveyor.streams.decode.SampleDecoding;
+import dev.conveyor.streams.decode.TestMediaAccess;
+import dev.conveyor.streams.sample.Filtered;
+import dev.conveyor.streams.sample.Member;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+
+/** The stream-graph DSL: what a pipeline compiles to, and its stages as a decoder runs them. */
+class PipelineTest {
+  /** What the stages saw, per test (stages are plain functions: they may record). */
+  static final List<String> SEEN = new ArrayList<>();
+
+  static Pipeline pipeline() {
+    return Pipeline.from(Shards.of("file:///data/part-{0..3}.tar"))
+        .filter(Stage.filter(s -> s.member("png").isPresent()).named("pictures"))
+        .map((s, r) -> { SEEN.add("raw " + s.key() + " decoded=" + s.decoded().isPresent()); return s; })
+        .decode(Decode.images(16, 24).randomCrop())
+        .map(Stage.of((s, r) -> {
+          SEEN.add("decoded " + s.key() + " " + r.nextLong());
+          return s;
+        }).resources(cpus(0.5)).concurrency(3))
+        .filter(Stage.filter((s, r) -> !s.key().equals("drop-me")).named("not-drop-me").resources(cpus(0.25)))
+        .batch(12)
+        .seed(99);
+  }
+
+  public static final class Definition implements PipelineDefinition {
+    @Override
+    public Pipeline define() {
+      return pipeline();
+    }
+  }
+
+  static ConveyorSettings settings(Config pipeline) {
+    return ConveyorSettings.fromConfig(pipeline.withFallback(ConfigFactory.defaultReference()).resolve());
+  }
+
+  @Test
+  void aPipelineCompilesToTheSettingsAJobFileWouldHold() {
+    ConveyorSettings s = settings(pipeline().settings(Definition.class.getName()));
+    JobSettings job = s.job();
+    assertThat(job.shards()).isEqualTo("file:///data/part-{0..3}.tar");
+    assertThat(job.batchSize()).isEqualTo(12);
+    assertThat(job.seed()).isEqualTo(99);
+    assertThat(job.decode()).isEqualTo(JobSettings.Decode.AUTO);
+    DecodeSettings d = s.decode();
+    assertThat(List.of(d.image().shortSide(), d.image().cropHeight(), d.image().cropWidth())).containsExactly(24, 16, 24);
+    assertThat(d.augment().randomCrop()).isTrue();
+    StageSettings st = s.stages();
+    assertThat(st.pipeline()).contains(Definition.class.getName());
+    assertThat(st.mapCpus()).as("the stages' CPUs add to each decoder's").isEqualTo(0.75);
+    assertThat(st.cpusPerDecoder()).isEqualTo(1.75);
+    assertThat(st.pool()).as("a stage's concurrency caps the decoders per worker").isEqualTo(3);
+    assertThat(pipeline().signature()).isEqualTo("pictures#0|map#1|decode|map#2|not-drop-me#3");
+  }
+
+  @Test
+  void aPipelineWithoutStagesReadsRawBytesAndMisuseIsRefusedWithTheFix() {
+    assertThat(settings(Pipeline.from(Shards.of("file:///d/a.tar")).settings("x.Y")).job().decode())
+        .isEqualTo(JobSettings.Decode.NONE);
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).map((s, r) -> s).settings("x.Y"))
+        .hasMessageContaining(".decode(Decode.images(");
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).filter(Stage.of((s, r) -> s)))
+        .hasMessageContaining("use map(...)");
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).decode(Decode.auto()).decode(Decode.auto()))
+        .hasMessageContaining("decodes once");
+    assertThatThrownBy(() -> Shards.of("s3://b/part-{3..1}.tar")).hasMessageContaining("Shards.of(");
+    assertThatThrownBy(() -> Stage.of((s, r) -> s).concurrency(0)).hasMessageContaining("at least 1");
+    assertThatThrownBy(() -> PipelineDefinition.load("no.such.Pipeline")).isInstanceOf(SettingsException.class)
+        .hasMessageContaining(StageSettings.PIPELINE).hasMessageContaining("no class no.such.Pipeline");
+    assertThatThrownBy(() -> PipelineDefinition.load(String.class.getName()))
+        .hasMessageContaining("does not implement " + PipelineDefinition.class.getName());
+  }
+
+  static RawSample picture(String key) throws Exception {
+    return new RawSample("s", key, List.of(new Member("png", ByteString.fromArray(TestMediaAccess.png()))));
+  }
+
+  static ShardRecord run(RawSample s) throws Exception {
+    DecodeSettings d = settings(pipeline().settings("x")).decode();
+    return new SampleDecoding(d, 99, PipelineDefinition.load(Definition.class.getName()).steps()).apply(3, s);
+  }
+
+  @Test
+  void filtersBeforeDecodingSpareTheDecoderAndStagesRunInTheOrderWritten() throws Exception {
+    SEEN.clear();
+    RawSample text = new RawSample("s", "a-caption", List.of(new Member("txt", ByteString.fromString("hi"))));
+    assertThat(run(text)).isEqualTo(new Filtered("s", "a-caption", "pictures#0"));
+    assertThat(SEEN).as("nothing after the filter ran").isEmpty();
+
+    ShardRecord kept = run(picture("k1"));
+    assertThat(kept).isInstanceOf(RawSample.class);
+    assertThat(((RawSample) kept).decoded().orElseThrow().image().orElseThrow().width()).isEqualTo(24);
+    assertThat(SEEN).hasSize(2);
+    assertThat(SEEN.get(0)).isEqualTo("raw k1 decoded=false");
+    assertThat(SEEN.get(1)).startsWith("decoded k1 ");
+
+    assertThat(run(picture("drop-me"))).isEqualTo(new Filtered("s", "drop-me", "not-drop-me#3"));
+  }
+
+  @Test
+  void aStagesRandomStreamIsAFunctionOfTheSampleAlone() throws Exception {
+    SEEN.clear();
+    run(picture("k1"));
+    run(picture("k2"));
+    run(picture("k1"));
+    assertThat(SEEN.get(5)).as("the same sample draws the same numbers").isEqualTo(SEEN.get(1));
+    assertThat(SEEN.get(3).split(" ")[2]).as("another sample, other numbers").isNotEqualTo(SEEN.get(1).split(" ")[2]);
+  }
+
+  @Test
+  void aStageThatThrowsFailsItsSampleNamingTheStage() throws Exception {
+    Pipeline p = Pipeline.from(Shards.of("file:///d/a.tar")).decode(Decode.images(8, 8))
+        .map(Stage.of((s, r) -> {
+          throw new IllegalStateException("no labels for " + s.key());
+        }).named("labeller"));
+    DecodeSettings d = settings(p.settings("x")).decode();
+    assertThatThrownBy(() -> new SampleDecoding(d, 1, p.steps()).apply(0, picture("k9")))
+        .isInstanceOf(SampleDecoding.MapFailed.class)
+        .hasMessageContaining("the stage labeller#0 failed").hasMessageContaining("no labels for k9");
+    Pipeline nulls = Pipeline.from(Shards.of("file:///d/a.tar")).decode(Decode.images(8, 8)).map((s, r) -> null);
+    assertThatThrownBy(() -> new SampleDecoding(d, 1, nulls.steps()).apply(0, picture("k9")))
+        .isInstanceOf(SampleDecoding.MapFailed.class).hasMessageContaining("returned null");
+  }
+
+  @Test
+  void noStagesIsTheSameAsNoPipeline() throws Exception {
+    DecodeSettings d = settings(pipeline().settings("x")).decode();
+    RawSample p = picture("k1");
+    assertThat(((RawSample) new SampleDecoding(d, 5, dev.conveyor.streams.decode.AuthorSteps.NONE).apply(0, p))
+        .decoded().orElseThrow().image().orElseThrow().rgb())
+        .isEqualTo(((RawSample) new SampleDecoding(d, 5, Optional.empty()).apply(0, p)).decoded().orElseThrow().image()
+            .orElseThrow().rgb());
+  }
+}
