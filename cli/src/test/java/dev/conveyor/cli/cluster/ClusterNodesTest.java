@@ -169,6 +169,33 @@ class ClusterNodesTest {
     assertThat(decodedSamples).as("every sample decoded once, on a worker").isEqualTo(Long.parseLong(
         clusterDecoding.out().replaceAll("(?s).*\n  samples ([\\d,]+) .*", "$1").replace(",", "")));
 
+    // a pipeline written with the DSL (the image classifier example: a filter before decoding, a
+    // seeded map after), its classes from the examples' jar on every node's --classpath: in one
+    // process, and on the cluster stopped at a random step and resumed, the same batches
+    String[] pipeline = {"--pipeline", "dev.conveyor.examples.ImageClassifier", "--classpath",
+        dev.conveyor.cli.Examples.jar().toString(), "--shards", shards, "--world", "2", "--epochs", "1",
+        "--batch-size", "4", "--set", "conveyor.decode.image={short-side=64,crop-height=56,crop-width=56}"};
+    Path pipelineRef = dir.resolve("pipeline-reference.txt");
+    Cli onePipeline = cli(concat(concat(new String[] {"run"}, pipeline), "--digest-out", pipelineRef.toString()));
+    assertThat(onePipeline.code()).as(onePipeline.err()).isZero();
+    assertThat(onePipeline.out()).contains("filtered 2");
+    int pipelineSteps = Files.readAllLines(pipelineRef).size() / 2;
+    long seed = System.nanoTime();
+    int k = 1 + new java.util.Random(seed).nextInt(pipelineSteps - 1);
+    Path pipelineCk = dir.resolve("pipeline-checkpoints");
+    Path pipelineHead = dir.resolve("pipeline-head.txt");
+    Path pipelineTail = dir.resolve("pipeline-tail.txt");
+    Cli headRun = cli(concat(concat(new String[] {"run"}, pipeline), "--cluster", "127.0.0.1:" + port, "--max-steps",
+        "" + k, "--checkpoint-dir", pipelineCk.toString(), "--digest-out", pipelineHead.toString()));
+    assertThat(headRun.code()).as(headRun.err() + headRun.out()).isZero();
+    Cli tailRun = cli(concat(concat(new String[] {"run"}, pipeline), "--cluster", "127.0.0.1:" + port, "--resume",
+        "latest", "--checkpoint-dir", pipelineCk.toString(), "--digest-out", pipelineTail.toString()));
+    assertThat(tailRun.code()).as(tailRun.err() + tailRun.out()).isZero();
+    List<String> pipelineBoth = new ArrayList<>(Files.readAllLines(pipelineHead));
+    pipelineBoth.addAll(Files.readAllLines(pipelineTail));
+    assertThat(pipelineBoth).as("stopped at step " + k + " of " + pipelineSteps + " (seed " + seed + ")")
+        .isEqualTo(Files.readAllLines(pipelineRef));
+
     // stopped after 3 steps with its cursor saved by the coordinator, then resumed from it: the
     // two runs together deliver what one run does, and end at the same cursor
     Path checkpoints = dir.resolve("checkpoints");

@@ -46,7 +46,8 @@ final class NodeProcesses implements AutoCloseable {
     // C1 only: these nodes run small jobs for seconds, and on a 2-core machine C2's compile threads
     // take the cores the nodes' work needs (ClusterNodesTest 348 s instead of 387, ClusterCacheTest 60 instead of 78)
     ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp",
-        System.getProperty("java.class.path"), "dev.conveyor.cli.ConveyorCli", "node", file.toString())
+        System.getProperty("java.class.path"), "dev.conveyor.cli.ConveyorCli", "node",
+        "--classpath", dev.conveyor.cli.Examples.jar().toString(), file.toString()) // the example pipelines' classes
         .redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(env);
     Process p = pb.start();

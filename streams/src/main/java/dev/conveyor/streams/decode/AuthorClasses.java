@@ -67,6 +67,6 @@ public final class AuthorClasses {
   }
 
   private static synchronized String where() {
-    return ADDED.isEmpty() ? " (add its jar with --classpath JAR)" : " or in " + ADDED;
+    return (ADDED.isEmpty() ? "" : " or in " + ADDED) + " (add its jar with --classpath JAR)";
   }
 }

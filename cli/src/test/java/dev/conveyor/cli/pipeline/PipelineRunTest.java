@@ -1,0 +1,193 @@
+package dev.conveyor.cli.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.cli.Examples;
+import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.dsl.Decode;
+import dev.conveyor.streams.dsl.Pipeline;
+import dev.conveyor.streams.dsl.PipelineDefinition;
+import dev.conveyor.streams.dsl.Shards;
+import dev.conveyor.streams.dsl.Stage;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.streams.synth.DatasetGenerator;
+import dev.conveyor.streams.synth.DatasetSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pipelines written with the DSL, run as an author runs them: the examples' jar on
+ * {@code --classpath}, named by {@code --pipeline}. (The same pipeline on a cluster of node
+ * processes is in ClusterNodesTest.)
+ */
+class PipelineRunTest {
+  static final int IMAGES = 40;
+  static final int VIDEOS = 6;
+  static final String SMALL = "conveyor.decode.video={frames=2,short-side=32,crop-height=32,crop-width=32}";
+
+  @TempDir
+  static Path dir;
+
+  static String shards;
+
+  @BeforeAll
+  static void data() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(IMAGES, VIDEOS, 96 * 1024, 21), dir.resolve("data").toUri(), n -> { });
+    shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+  }
+
+  record Run(int code, String out, String err) {
+    String cursor() {
+      return out.lines().reduce((a, b) -> b).orElse("");
+    }
+  }
+
+  static Run cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  /** The image classifier example over the test data, 2 ranks, batches of 4, with {@code more} flags. */
+  static Run classifier(String... more) {
+    List<String> args = new ArrayList<>(List.of("run", "--pipeline", "dev.conveyor.examples.ImageClassifier",
+        "--classpath", Examples.jar().toString(), "--shards", shards, "--world", "2", "--batch-size", "4",
+        "--epochs", "2"));
+    args.addAll(List.of(more));
+    Run r = cli(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    return r;
+  }
+
+  static List<String> lines(Path p) throws Exception {
+    return Files.readAllLines(p);
+  }
+
+  @Test
+  void theFilterLeavesOutExactlyTheClipsAtTheirPlacesAndTheSummaryCountsThem() throws Exception {
+    Path keys = dir.resolve("pipeline-keys.txt");
+    Path summary = dir.resolve("pipeline-summary.json");
+    classifier("--keys-out", keys.toString(), "--summary-json", summary.toString());
+    // the same recipe by flags alone: every sample, clips too, at the same plan places
+    Path all = dir.resolve("flags-keys.txt");
+    Run flags = cli("run", "--shards", shards, "--world", "2", "--batch-size", "4", "--epochs", "2",
+        "--keys-out", all.toString());
+    assertThat(flags.code()).as(flags.err()).isZero();
+    Set<String> clips = videoKeys();
+    assertThat(clips).hasSize(VIDEOS);
+    List<String> expected = lines(all).stream().filter(l -> !clips.contains(l.split(" ")[3])).toList();
+    assertThat(lines(keys)).as("each image at its epoch, rank and step; no clip").isEqualTo(expected);
+    JsonNode s = Json.parse(Files.readString(summary));
+    assertThat(s.path("filtered").asLong()).isEqualTo(2L * VIDEOS);
+    assertThat(s.path("samples").asLong()).isEqualTo(2L * IMAGES);
+    assertThat(s.path("bad_samples").asLong()).isZero();
+  }
+
+  /** The keys of the clips in the test data (their members end in .mp4). */
+  static Set<String> videoKeys() throws Exception {
+    Set<String> keys = new java.util.TreeSet<>();
+    try (var files = Files.list(dir.resolve("data"))) {
+      for (Path shard : files.filter(f -> f.toString().endsWith(".tar")).toList()) {
+        keys.addAll(tarNames(shard).stream().filter(n -> n.endsWith(".mp4"))
+            .map(n -> n.substring(0, n.indexOf('.'))).collect(Collectors.toSet()));
+      }
+    }
+    return keys;
+  }
+
+  static List<String> tarNames(Path tar) throws Exception {
+    byte[] b = Files.readAllBytes(tar);
+    List<String> names = new ArrayList<>();
+    for (int at = 0; at + 512 <= b.length && b[at] != 0; ) {
+      names.add(new String(b, at, 100, java.nio.charset.StandardCharsets.US_ASCII).replaceAll("\u0000.*", ""));
+      long size = Long.parseLong(new String(b, at + 124, 11, java.nio.charset.StandardCharsets.US_ASCII).trim(), 8);
+      at += 512 + (int) ((size + 511) / 512 * 512);
+    }
+    return names;
+  }
+
+  @Test
+  void stoppedAtARandomStepAndResumedThePipelineDeliversTheUninterruptedBatches() throws Exception {
+    Path full = dir.resolve("full.txt");
+    Run whole = classifier("--digest-out", full.toString());
+    int steps = lines(full).size() / 2;
+    long seed = System.nanoTime();
+    int k = 1 + new Random(seed).nextInt(steps - 1);
+    Path ck = dir.resolve("ck");
+    Path head = dir.resolve("head.txt");
+    Path tail = dir.resolve("tail.txt");
+    classifier("--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out", head.toString());
+    Run resumed = classifier("--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString());
+    List<String> both = new ArrayList<>(lines(head));
+    both.addAll(lines(tail));
+    assertThat(both).as("stopped after step " + k + " of " + steps + " (seed " + seed + ")").isEqualTo(lines(full));
+    assertThat(resumed.cursor()).isEqualTo(whole.cursor());
+    // the pipeline is part of the recipe: its cursor does not resume the same shards read by flags alone
+    Run other = cli("run", "--shards", shards, "--world", "2", "--batch-size", "4", "--epochs", "2", "--decode", "auto",
+        "--resume", whole.cursor().substring("cursor: ".length()));
+    assertThat(other.code()).as(other.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(other.err()).contains("fingerprint");
+  }
+
+  /** A map that throws on every 20th sample (under max-bad-fraction); a pipeline a test writes, on the test class path. */
+  public static final class ThrowsOnSome implements PipelineDefinition {
+    @Override
+    public Pipeline define() {
+      SampleMap labeller = (s, r) -> {
+        if (Integer.parseInt(s.key()) % 20 == 3) {
+          throw new IllegalArgumentException("no label for " + s.key());
+        }
+        return s;
+      };
+      return Pipeline.from(Shards.of("file:///nowhere/part-0.tar")).decode(Decode.images(32, 32))
+          .map(Stage.of(labeller).named("labeller")).batch(4);
+    }
+  }
+
+  @Test
+  void aStageThatThrowsDeadLettersItsSampleNamingTheStageAndTheRunGoesOn() throws Exception {
+    Path dead = dir.resolve("dead.txt");
+    Path summary = dir.resolve("throws-summary.json");
+    Run r = cli("run", "--pipeline", ThrowsOnSome.class.getName(), "--shards", shards, "--world", "2",
+        "--dead-letter", dead.toString(), "--summary-json", summary.toString(), "--set", SMALL);
+    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    List<String> letters = lines(dead);
+    int total = IMAGES + VIDEOS;
+    long poisoned = java.util.stream.IntStream.range(0, total).filter(i -> i % 20 == 3).count();
+    assertThat(letters).hasSize((int) poisoned).allSatisfy(l -> assertThat(l)
+        .contains("the stage labeller#0 failed").contains("no label for"));
+    JsonNode s = Json.parse(Files.readString(summary));
+    assertThat(s.path("samples").asLong()).as("every other sample delivered").isEqualTo(total - poisoned);
+    assertThat(s.path("bad_samples").asLong()).isEqualTo(poisoned);
+  }
+
+  @Test
+  void aPipelineThatCannotBeFoundOrBuiltIsAConfigurationErrorNamingTheFix() {
+    Run missing = cli("run", "--pipeline", "dev.conveyor.examples.NoSuchPipeline", "--shards", shards);
+    assertThat(missing.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(missing.err()).contains("conveyor.job.pipeline").contains("no class dev.conveyor.examples.NoSuchPipeline")
+        .contains("--classpath");
+    Run noJar = cli("run", "--pipeline", "x.Y", "--classpath", dir.resolve("nope.jar").toString(), "--shards", shards);
+    assertThat(noJar.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(noJar.err()).contains("nope.jar does not exist");
+    Run raw = cli("run", "--pipeline", "dev.conveyor.examples.ImageClassifier", "--classpath", Examples.jar().toString(),
+        "--shards", shards, "--decode", "none");
+    assertThat(raw.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(raw.err()).contains("stages run in its decoders");
+  }
+}
