@@ -52,6 +52,9 @@ final class DatagenCommand implements Callable<Integer> {
   @CommandLine.Mixin
   S3Options s3Options;
 
+  @CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
+
   @Override
   public Integer call() throws Exception {
     URI base = folderUri("--out", out);
@@ -63,17 +66,19 @@ final class DatagenCommand implements Callable<Integer> {
     }
     S3Settings s3 = s3Options.settings();
     int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    Manifest m = generate(base, ds, s3, n, spec.commandLine().getErr());
+    Manifest m;
+    try (ProgressMeter meter = progress.meter("datagen", ds.samples(), "samples", spec.commandLine().getErr())) {
+      m = generate(base, ds, s3, n, meter);
+    }
     spec.commandLine().getOut().printf(Locale.ROOT, "datagen: %d samples in %d shards, %.1f MB, written to %s%n",
         m.samples(), m.shards().size(), m.bytes() / 1e6, base);
     return ConveyorCli.EXIT_OK;
   }
 
-  /** Generates {@code ds} under {@code base} with a progress bar on {@code progress}. */
-  static Manifest generate(URI base, DatasetSpec ds, S3Settings s3, int threads, PrintWriter progress) throws Exception {
+  /** Generates {@code ds} under {@code base}, its progress on {@code bar}. */
+  static Manifest generate(URI base, DatasetSpec ds, S3Settings s3, int threads, ProgressMeter bar) throws Exception {
     try (Scratch scratch = Scratch.create("conveyor-datagen-");
-         ShardStore store = ShardStores.forUri(base, s3);
-         ProgressBar bar = ProgressBars.create("datagen", ds.samples(), " samples", progress)) {
+         ShardStore store = ShardStores.forUri(base, s3)) {
       if (store instanceof S3ShardStore s) {
         s.ensureBucket(base.getHost()).toCompletableFuture().join();
       }

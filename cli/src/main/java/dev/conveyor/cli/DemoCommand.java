@@ -61,6 +61,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep", paramLabel = "DIR", description = "Keep the generated dataset in DIR instead of deleting it.")
   Path keep;
 
+  @CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -73,7 +76,10 @@ final class DemoCommand implements Callable<Integer> {
       URI data = URI.create("s3://" + BUCKET + "/" + PREFIX);
       DatasetSpec ds = new DatasetSpec(images, videos, DatagenCommand.parseSize(shardSize), seed);
       long t0 = System.nanoTime();
-      Manifest m = DatagenCommand.generate(data, ds, local, Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr());
+      Manifest m;
+      try (ProgressMeter bar = progress.meter("datagen", ds.samples(), "samples", spec.commandLine().getErr())) {
+        m = DatagenCommand.generate(data, ds, local, Runtime.getRuntime().availableProcessors(), bar);
+      }
       out.printf(Locale.ROOT, "demo: generated %d samples in %d shards (%.1f MB) in %.1f s%n",
           m.samples(), m.shards().size(), m.bytes() / 1e6, (System.nanoTime() - t0) / 1e9);
       String shards = String.format(Locale.ROOT, "%s/part-{000000..%06d}.tar", data, m.shards().size() - 1);
@@ -91,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
       out.println("demo: reading " + shards + " for " + world + " ranks, batch size " + batchSize
           + ("auto".equals(decode) ? ", decoding to RGB tensors" : ", raw bytes"));
       JobLauncher.launch(config, new JobLauncher.RecordFiles(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
-          Optional.empty(), Optional.empty(), out, spec.commandLine().getErr(), "demo");
+          Optional.empty(), Optional.empty(), out, spec.commandLine().getErr(), "demo", progress);
     } finally {
       if (keep == null) {
         Scratch.deleteTree(root);

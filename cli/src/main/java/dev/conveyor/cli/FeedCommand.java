@@ -51,7 +51,7 @@ final class FeedCommand implements Callable<Integer> {
         out.flush();
       }
     }, () -> true); // this process ends with its trainer (its standard input closes)
-    JobLauncher.launch(config, job.recordFiles(), job.resume(), Optional.empty(), out, err, "feed",
+    JobLauncher.launch(config, job.recordFiles(), job.resume(), Optional.empty(), out, err, "feed", job.progress,
         system -> TrainerRings.get(system).attach(rank, trainer));
     return ConveyorCli.EXIT_OK;
   }

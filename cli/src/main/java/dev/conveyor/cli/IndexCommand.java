@@ -39,6 +39,9 @@ final class IndexCommand implements Callable<Integer> {
   @CommandLine.Mixin
   S3Options s3Options;
 
+  @CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
+
   @Override
   public Integer call() throws Exception {
     URI base = DatagenCommand.folderUri("--in", in);
@@ -51,21 +54,11 @@ final class IndexCommand implements Callable<Integer> {
          ShardStore store = ShardStores.forUri(base, s3)) {
       DatasetIndexer indexer = new DatasetIndexer(store, scratch.dir, Materializer.createMaterializer(system), maxMemberBytes);
       DatasetIndexer.Result r;
-      ProgressBar[] bar = {null};
-      try {
-        r = indexer.index(base, line -> {
-          err.println("index: " + line);
-          err.flush();
-        }, (done, total) -> {
-          if (bar[0] == null) {
-            bar[0] = ProgressBars.create("index", total, " shards", err);
-          }
-          bar[0].stepTo(done);
+      try (ProgressMeter bar = progress.meter("index", 0, "shards", err)) {
+        r = indexer.index(base, progress.notices("index", err), (done, total) -> {
+          bar.total(total);
+          bar.stepTo(done);
         });
-      } finally {
-        if (bar[0] != null) {
-          bar[0].close();
-        }
       }
       r.notIndexed().forEach(w -> err.println("index: not indexed (read whole): " + w));
       long indexed = r.manifest().shards().stream().filter(s -> s.indexed()).count();

@@ -75,6 +75,12 @@ final class JobFlags {
   @Option(names = "--summary-json", paramLabel = "FILE", description = "The summary as one JSON object.")
   Path summaryJson;
 
+  @Option(names = "--report", paramLabel = "DIR", description = "Record the run in DIR and draw its report there (report.html and PNG charts; see `conveyor report`).")
+  Path report;
+
+  @picocli.CommandLine.Mixin
+  ProgressOptions progress = new ProgressOptions();
+
   /** The job's configuration: the job file, then --set, then the flags; {@code rank} the one served (null: all). */
   Config config(Integer rank) {
     Map<String, Object> flags = new LinkedHashMap<>();
@@ -112,6 +118,6 @@ final class JobFlags {
 
   JobLauncher.RecordFiles recordFiles() {
     return new JobLauncher.RecordFiles(Optional.ofNullable(digestOut), Optional.ofNullable(keysOut),
-        Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson));
+        Optional.ofNullable(deadLetter), Optional.ofNullable(summaryJson), Optional.ofNullable(report));
   }
 }

@@ -1,5 +1,11 @@
 package dev.conveyor.cli;
 
+import dev.conveyor.cli.report.RunRecording;
+import dev.conveyor.cli.report.RunReport;
+import dev.conveyor.orchestrator.delivery.RankReport;
+import dev.conveyor.orchestrator.delivery.RunObserver;
+import dev.conveyor.streams.sample.DeadLetter;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
@@ -28,30 +34,43 @@ final class JobLauncher {
 
   private JobLauncher() {}
 
-  /** Where the run's record files go, each optional. */
-  record RecordFiles(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetter, Optional<Path> summaryJson) {}
+  /** Where the run's record files go, each optional; {@code report}: the folder of its report. */
+  record RecordFiles(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetter, Optional<Path> summaryJson,
+                     Optional<Path> report) {
+    RecordFiles(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetter, Optional<Path> summaryJson) {
+      this(digestOut, keysOut, deadLetter, summaryJson, Optional.empty());
+    }
+  }
 
   /** Runs the job {@code config} describes, on the cluster at {@code seed} or (empty) in this process. */
   static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, Optional<String> seed,
-                           PrintWriter out, PrintWriter err, String title) throws Exception {
-    return launch(config, files, resume, seed, out, err, title, system -> {});
+                           PrintWriter out, PrintWriter err, String title, ProgressOptions shown) throws Exception {
+    return launch(config, files, resume, seed, out, err, title, shown, system -> {});
   }
 
   /** As above, with {@code prepare} called on the actor system before the job is submitted. */
   static JobSummary launch(Config config, RecordFiles files, Optional<String> resume, Optional<String> seed,
-                           PrintWriter out, PrintWriter err, String title, Consumer<ActorSystem<?>> prepare)
-      throws Exception {
+                           PrintWriter out, PrintWriter err, String title, ProgressOptions shown,
+                           Consumer<ActorSystem<?>> prepare) throws Exception {
     ConveyorSettings settings = ConveyorSettings.fromConfig(config);
-    Consumer<String> progress = line -> {
-      err.println(title + ": " + line);
-      err.flush();
-    };
+    Consumer<String> progress = shown.notices(title, err);
+    Optional<RunRecording> recording = files.report().isEmpty() ? Optional.empty()
+        : Optional.of(new RunRecording(files.report().get()));
     Config full = config.withFallback(ConfigFactory.load());
     ActorSystem<?> system = seed.isPresent() ? ClusterClient.join(seed.get(), full)
         : ClusterNode.startAlone(NodeSettings.fromConfig(full), settings.s3(), full);
+    JobSummary summary = null;
+    Optional<String> failure = Optional.empty();
     try (JobOutputs outputs = new JobOutputs(files.digestOut(), files.keysOut(), files.deadLetter())) {
       prepare.accept(system);
-      JobSummary summary = JobRun.run(system, settings, outputs, resume, seed, progress);
+      recording.ifPresent(outputs::observe);
+      try (ProgressMeter meter = shown.meter(title, 0, "batches", err)) {
+        outputs.observe(new BatchCounter(meter));
+        summary = JobRun.run(system, settings, outputs, resume, seed, progress);
+      } catch (Exception | Error e) {
+        failure = Optional.of(String.valueOf(e.getMessage()));
+        throw e;
+      }
       out.println(title + ": " + summary.text());
       if (files.summaryJson().isPresent()) {
         Path p = files.summaryJson().get().toAbsolutePath();
@@ -64,7 +83,39 @@ final class JobLauncher {
       return summary;
     } finally {
       stop(system, seed.isPresent());
+      if (recording.isPresent()) {
+        try {
+          recording.get().finish(Optional.ofNullable(summary), failure);
+          err.println(title + ": report in " + RunReport.render(files.report().get()).toAbsolutePath());
+        } catch (java.io.IOException | RuntimeException e) { // the run's own outcome stands
+          err.println(title + ": the report could not be drawn: " + e.getMessage());
+        }
+        err.flush();
+      }
     }
+  }
+
+  /** Counts batches into a progress meter. */
+  private static final class BatchCounter implements RunObserver {
+    private final ProgressMeter meter;
+    private long batches;
+
+    BatchCounter(ProgressMeter meter) {
+      this.meter = meter;
+    }
+
+    @Override
+    public void planned(long n) {
+      meter.total(n);
+    }
+
+    @Override
+    public void batch(RankReport.BatchDone b) {
+      meter.stepTo(++batches);
+    }
+
+    @Override
+    public void deadLetter(DeadLetter d) {}
   }
 
   private static void stop(ActorSystem<?> system, boolean client) {

@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     JobLauncher.launch(config, job.recordFiles(), job.resume(), Optional.ofNullable(cluster),
-        spec.commandLine().getOut(), spec.commandLine().getErr(), "run");
+        spec.commandLine().getOut(), spec.commandLine().getErr(), "run", job.progress);
     return ConveyorCli.EXIT_OK;
   }
 }

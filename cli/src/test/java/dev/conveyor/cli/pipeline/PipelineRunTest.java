@@ -5,12 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.cli.ConveyorCli;
 import dev.conveyor.cli.Examples;
-import dev.conveyor.streams.decode.SampleMap;
-import dev.conveyor.streams.dsl.Decode;
-import dev.conveyor.streams.dsl.Pipeline;
-import dev.conveyor.streams.dsl.PipelineDefinition;
-import dev.conveyor.streams.dsl.Shards;
-import dev.conveyor.streams.dsl.Stage;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.synth.DatasetGenerator;
@@ -144,21 +138,6 @@ class PipelineRunTest {
     assertThat(other.err()).contains("fingerprint");
   }
 
-  /** A map that throws on every 20th sample (under max-bad-fraction); a pipeline a test writes, on the test class path. */
-  public static final class ThrowsOnSome implements PipelineDefinition {
-    @Override
-    public Pipeline define() {
-      SampleMap labeller = (s, r) -> {
-        if (Integer.parseInt(s.key()) % 20 == 3) {
-          throw new IllegalArgumentException("no label for " + s.key());
-        }
-        return s;
-      };
-      return Pipeline.from(Shards.of("file:///nowhere/part-0.tar")).decode(Decode.images(32, 32))
-          .map(Stage.of(labeller).named("labeller")).batch(4);
-    }
-  }
-
   @Test
   void aStageThatThrowsDeadLettersItsSampleNamingTheStageAndTheRunGoesOn() throws Exception {
     Path dead = dir.resolve("dead.txt");
@@ -168,7 +147,7 @@ class PipelineRunTest {
     assertThat(r.code()).as(r.err() + r.out()).isZero();
     List<String> letters = lines(dead);
     int total = IMAGES + VIDEOS;
-    long poisoned = java.util.stream.IntStream.range(0, total).filter(i -> i % 20 == 3).count();
+    long poisoned = java.util.stream.IntStream.range(0, total).filter(i -> i % ThrowsOnSome.EVERY == ThrowsOnSome.AT).count();
     assertThat(letters).hasSize((int) poisoned).allSatisfy(l -> assertThat(l)
         .contains("the stage labeller#0 failed").contains("no label for"));
     JsonNode s = Json.parse(Files.readString(summary));

@@ -55,6 +55,10 @@ public final class JobRun {
     if (job.decode() == JobSettings.Decode.AUTO && seed.isEmpty()) {
       HwAccel.check(settings.decode(), progress);
     }
+    if (token.isEmpty() || !token.get().equals("latest")) { // "latest" on a cluster: its coordinator knows where
+      outputs.planned(plannedBatches(spec, token.map(Cursor::decode).orElse(Cursor.start(spec.recipe().fingerprint(),
+          spec.world()))));
+    }
     ClusterNode.awaitUp(system, seed.orElse("127.0.0.1 (this process)"), JOIN);
     ClusterClient.Outcome o = ClusterClient.run(system, spec, delivery, progress, seed.isPresent(), PLACE, IDLE);
     Delivery.Counts c = delivery.finish();
@@ -81,6 +85,22 @@ public final class JobRun {
       spec = spec.decoding(settings.decode(), settings.stages()); // decoder pools sized by the nodes' CPU slots
     }
     return spec;
+  }
+
+  /** The batches the served ranks deliver from {@code start} to the end (or max-steps). */
+  static long plannedBatches(JobSpec job, Cursor start) {
+    DataPlan plan = new DataPlan(job.recipe());
+    long batches = 0;
+    for (int rank : job.ranks()) {
+      long left = job.maxSteps() > 0 ? job.maxSteps() : Long.MAX_VALUE;
+      for (int e = start.epoch(); e < job.epochs() && left > 0; e++) {
+        RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
+        long n = Math.min(left, seg.steps() - seg.firstBatch());
+        batches += n;
+        left -= n;
+      }
+    }
+    return batches;
   }
 
   /** The drop-last remainders of the epochs this run starts from their beginning. */

@@ -24,7 +24,7 @@ import java.util.Optional;
  * @param checkpointKeep  numbered cursors kept
  * @param resume          a cursor token, "latest" (the newest in {@code checkpointDir}), or "" to start afresh
  * @param decode          how workers decode (the recipe's {@code auto:…}); empty for raw samples
- * @param stages          the decoders' resources and the author's map stage
+ * @param stages          the decoders' resources and the author's stages (a map class or a pipeline)
  * @param digests         whether batch reports carry the batch's digests (for {@code --digest-out}): hashing
  *                        every byte of every batch costs a trainer host a core at ~1.8 GB/s
  * @param keys            whether batch reports carry their samples' keys (for {@code --keys-out})

@@ -15,17 +15,29 @@ import java.util.Optional;
  * The per-batch and per-sample record files of a run, each optional: digests
  * ({@code epoch step rank sha256(batch bytes) sha256(sample keys)}), keys
  * ({@code epoch rank step key}) and dead letters ({@code shard key reason}). Written in lockstep
- * order by {@link Delivery}, on one thread.
+ * order by {@link Delivery}, on one thread; and the {@link RunObserver}s told of the same.
  */
 public final class JobOutputs implements AutoCloseable {
   private final Writer digests;
   private final Writer keys;
   private final Writer deadLetters;
+  private final java.util.List<RunObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public JobOutputs(Optional<Path> digestOut, Optional<Path> keysOut, Optional<Path> deadLetterOut) {
     this.digests = open(digestOut);
     this.keys = open(keysOut);
     this.deadLetters = open(deadLetterOut);
+  }
+
+  /** {@code o} is told of every batch and dead letter from now on. */
+  public JobOutputs observe(RunObserver o) {
+    observers.add(o);
+    return this;
+  }
+
+  /** The batches the run plans to deliver (observers that show progress want it). */
+  public void planned(long batches) {
+    observers.forEach(o -> o.planned(batches));
   }
 
   /** Whether batch reports must carry their digests, and their keys. */
@@ -38,6 +50,7 @@ public final class JobOutputs implements AutoCloseable {
   }
 
   void batch(BatchDone b) {
+    observers.forEach(o -> o.batch(b));
     try {
       if (digests != null) {
         digests.write(b.epoch() + " " + b.step() + " " + b.rank() + " " + b.bytesSha256() + " " + b.keysSha256() + "\n");
@@ -53,6 +66,7 @@ public final class JobOutputs implements AutoCloseable {
   }
 
   void deadLetter(DeadLetter d) {
+    observers.forEach(o -> o.deadLetter(d));
     if (deadLetters != null) {
       try {
         deadLetters.write(d.line() + "\n");

@@ -14,11 +14,11 @@ public sealed interface RankReport extends WireMessage
   /**
    * A batch was delivered (taken by the trainer): its place and digests, as {@code --digest-out}
    * prints them (empty when the job records none), its samples and bytes (tensor bytes when
-   * decoded), its keys when the job asks for them, and how many of its positions the pipeline's
-   * filters left out.
+   * decoded), its keys when the job asks for them, how many of its positions the pipeline's
+   * filters left out, and how long the rank's trainer had waited for batches when it took this one.
    */
   record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples,
-                   long bytes, List<String> keys, int filtered) implements RankReport {}
+                   long bytes, List<String> keys, int filtered, double stallSeconds) implements RankReport {}
 
   /** A sample was skipped while the rank formed batch {@code step}. */
   record SkipDone(int epoch, long step, int rank, DeadLetter deadLetter) implements RankReport {}

@@ -77,7 +77,7 @@ final class RankHost {
       int samples = b.samples().size();
       long delivered = bytes;
       BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
-          keys, b.filtered());
+          keys, b.filtered(), meter.stallSeconds());
       return () -> {
         r.replyTo().tell(done);
         agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index));

@@ -30,7 +30,7 @@ class DeliveryTest {
       keys.add("e" + epoch + "-s" + step + "-r" + rank + "-" + i);
     }
     return new BatchDone(epoch, step, rank, step, "b" + epoch + step + rank, "k" + epoch + step + rank, samples,
-        100L * samples, keys, 0);
+        100L * samples, keys, 0, 0);
   }
 
   static SkipDone skip(int epoch, long step, int rank, String key) {

@@ -149,6 +149,7 @@ final class RangeRead {
       req.ifMatch(match);
     }
     reads.metrics().request();
+    long sent = System.nanoTime();
     CompletableFuture<ResponsePublisher<GetObjectResponse>> f =
         reads.client().getObject(req.build(), AsyncResponseTransformer.toPublisher());
     synchronized (this) {
@@ -158,6 +159,7 @@ final class RangeRead {
       if (e != null) {
         failed(myAttempt, e);
       } else {
+        reads.metrics().latency(System.nanoTime() - sent);
         onResponse(myAttempt, pub);
       }
     });

@@ -40,6 +40,14 @@ public final class ReaderMetrics {
   private final AtomicLong readAheadPeakBytes = new AtomicLong();
   private final LongAdder shardsOpened = new LongAdder();
   private final LongAdder shardsReady = new LongAdder();
+  private final java.util.concurrent.atomic.AtomicLongArray latency =
+      new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BOUNDS_MILLIS.length + 1);
+
+  /**
+   * Upper bounds (ms) of the request latency histogram's buckets: the time from sending a GET to
+   * its response's headers; the last bucket holds everything slower.
+   */
+  public static final long[] LATENCY_BOUNDS_MILLIS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
 
   public ReaderMetrics() {
     for (Cause c : Cause.values()) {
@@ -53,6 +61,16 @@ public final class ReaderMetrics {
 
   void request() {
     requests.increment();
+  }
+
+  /** A request answered (its headers arrived) {@code nanos} after it was sent. */
+  void latency(long nanos) {
+    long ms = nanos / 1_000_000;
+    int b = 0;
+    while (b < LATENCY_BOUNDS_MILLIS.length && ms >= LATENCY_BOUNDS_MILLIS[b]) {
+      b++;
+    }
+    latency.incrementAndGet(b);
   }
 
   void retry(Cause cause) {
@@ -104,14 +122,25 @@ public final class ReaderMetrics {
     retries.forEach((k, v) -> r.put(k, v.sum()));
     return new Snapshot(bytes.sum(), requests.sum(), r, resumes.sum(), failedReads.sum(), breakerOpens.sum(),
         breakerState.get(), concurrencyLimit.get(), readAheadBytes.get(), readAheadShards.get(), readAheadPeakBytes.get(),
-        shardsOpened.sum(), shardsReady.sum(), integrityFailures.sum());
+        shardsOpened.sum(), shardsReady.sum(), integrityFailures.sum(), latencies());
   }
 
-  /** The counters at one moment. */
+  private long[] latencies() {
+    long[] l = new long[latency.length()];
+    for (int i = 0; i < l.length; i++) {
+      l[i] = latency.get(i);
+    }
+    return l;
+  }
+
+  /**
+   * The counters at one moment; {@code latencyMillis[i]}: requests answered under
+   * {@code LATENCY_BOUNDS_MILLIS[i]} ms (and at least the bound before), the last one slower.
+   */
   public record Snapshot(long bytes, long requests, Map<Cause, Long> retries, long resumes, long failedReads,
                          long breakerOpens, String breakerState, long concurrencyLimit, long readAheadBytes,
                          long readAheadShards, long readAheadPeakBytes, long shardsOpened, long shardsReady,
-                         long integrityFailures) {
+                         long integrityFailures, long[] latencyMillis) {
     public long retriesTotal() {
       return retries.values().stream().mapToLong(Long::longValue).sum();
     }

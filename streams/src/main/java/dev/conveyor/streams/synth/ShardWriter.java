@@ -17,7 +17,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * Writes one tar shard to a local file with reproducible headers (fixed time, owner 0, mode
  * 0644, POSIX long names), counting its samples and hashing its bytes as they are written.
  */
-final class ShardWriter implements AutoCloseable {
+public final class ShardWriter implements AutoCloseable {
   private static final Instant MTIME = Instant.parse("2024-01-01T00:00:00Z");
 
   private final String name;
@@ -26,7 +26,7 @@ final class ShardWriter implements AutoCloseable {
   private final TarArchiveOutputStream tar;
   private long samples;
 
-  ShardWriter(String name, Path file) throws IOException {
+  public ShardWriter(String name, Path file) throws IOException {
     this.name = name;
     this.file = file;
     try {
@@ -41,37 +41,51 @@ final class ShardWriter implements AutoCloseable {
   }
 
   /** Appends one member; call once per member, members of one sample consecutively. */
-  void member(String path, byte[] data) throws IOException {
-    TarArchiveEntry e = new TarArchiveEntry(path);
-    e.setSize(data.length);
-    e.setModTime(MTIME.toEpochMilli());
-    e.setIds(0, 0);
-    e.setNames("", "");
-    e.setMode(0100644);
-    tar.putArchiveEntry(e);
+  public void member(String path, byte[] data) throws IOException {
+    tar.putArchiveEntry(entry(path, data.length));
     tar.write(data);
     tar.closeArchiveEntry();
   }
 
-  void endSample() {
+  /** Appends {@code file} as one member, streamed; it must hold exactly {@code size} bytes. */
+  public void member(String path, Path file, long size) throws IOException {
+    tar.putArchiveEntry(entry(path, size));
+    long copied = Files.copy(file, tar);
+    if (copied != size) {
+      throw new IOException(file + " holds " + copied + " bytes, not the " + size + " it held when listed");
+    }
+    tar.closeArchiveEntry();
+  }
+
+  private static TarArchiveEntry entry(String path, long size) {
+    TarArchiveEntry e = new TarArchiveEntry(path, true); // the name as given: no leading-slash or drive stripping
+    e.setSize(size);
+    e.setModTime(MTIME.toEpochMilli());
+    e.setIds(0, 0);
+    e.setNames("", "");
+    e.setMode(0100644);
+    return e;
+  }
+
+  public void endSample() {
     samples++;
   }
 
-  long samples() {
+  public long samples() {
     return samples;
   }
 
   /** Bytes written so far (headers and data, before the end-of-archive blocks). */
-  long bytesWritten() {
+  public long bytesWritten() {
     return tar.getBytesWritten();
   }
 
-  Path file() {
+  public Path file() {
     return file;
   }
 
   /** Finishes the archive and returns its manifest entry. */
-  ShardInfo finish() throws IOException {
+  public ShardInfo finish() throws IOException {
     tar.finish();
     tar.close();
     return new ShardInfo(name, Files.size(file), samples, HexFormat.of().formatHex(sha.digest()));
