@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,57 +105,49 @@ class PackCommandTest {
   @Test
   void aPackKilledMidwayAndRunAgainEndsWithTheShardsOfAnUninterruptedPack() throws Exception {
     Path in = dir.resolve("in");
-    for (int i = 0; i < 120; i++) {
-      write(in.resolve(String.format("%04d.bin", i)), 60_000 + 37 * i, i);
+    for (int i = 0; i < 150; i++) {
+      write(in.resolve(String.format("%04d.bin", i)), 3_000 + 37 * i, i);
       write(in.resolve(String.format("%04d.cls", i)), 2, 1000 + i);
     }
-    try (EmbeddedS3 s3 = EmbeddedS3.start(dir.resolve("s3"), 0)) {
-      List<String> s3Flags = List.of("--set", "conveyor.s3.endpoint=" + s3.endpoint(),
-          "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,
-          "--set", "conveyor.s3.secret-access-key=" + EmbeddedS3.SECRET_ACCESS_KEY);
-      List<String> pack = new ArrayList<>(List.of("pack", "--in", in.toString(), "--shard-size", "128kB"));
-      pack.addAll(s3Flags);
+    Path killed = dir.resolve("killed");
+    Path clean = dir.resolve("clean");
+    List<String> pack = List.of("pack", "--in", in.toString(), "--shard-size", "8kB", "--out");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.conveyor.cli.ConveyorCli"));
+    cmd.addAll(pack);
+    cmd.add(killed.toUri().toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("killed.log").toFile()).start();
+    Path state = killed.resolve("shards.pack.json");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!(Files.exists(state) && Json.parseOrMissing(Files.readString(state)).path("shards").size() >= 3)) {
+      assertThat(p.isAlive()).as("the pack runs until it is killed: " + Files.readString(dir.resolve("killed.log"))).isTrue();
+      assertThat(System.nanoTime()).as("3 shards within 60 s").isLessThan(deadline);
+      Thread.sleep(2);
+    }
+    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9, mid-pack
+    assertThat(killed.resolve("shards.json")).as("killed before it finished").doesNotExist();
+    int finishedBefore = Json.parse(Files.readString(state)).path("shards").size();
 
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.conveyor.cli.ConveyorCli"));
-      cmd.addAll(pack);
-      cmd.addAll(List.of("--out", "s3://data/killed"));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("killed.log").toFile()).start();
-      Path state = dir.resolve("s3/data/killed/shards.pack.json");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!(Files.exists(state) && Json.parseOrMissing(Files.readString(state)).path("shards").size() >= 3)) {
-        assertThat(p.isAlive()).as("the pack runs until it is killed: " + Files.readString(dir.resolve("killed.log"))).isTrue();
-        assertThat(System.nanoTime()).as("3 shards within 60 s").isLessThan(deadline);
-        Thread.sleep(5);
-      }
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9, mid-pack
-      assertThat(dir.resolve("s3/data/killed/shards.json")).as("killed before it finished").doesNotExist();
-      int finishedBefore = Json.parse(Files.readString(state)).path("shards").size();
+    List<String> again = new ArrayList<>(pack);
+    again.add(killed.toUri().toString());
+    CliResult rerun = CliResult.run(again.toArray(String[]::new));
+    assertThat(rerun.code()).as(rerun.err()).isZero();
+    assertThat(rerun.out()).contains(finishedBefore + " kept from an earlier run");
+    List<String> whole = new ArrayList<>(pack);
+    whole.add(clean.toUri().toString());
+    CliResult uninterrupted = CliResult.run(whole.toArray(String[]::new));
+    assertThat(uninterrupted.code()).as(uninterrupted.err()).isZero();
+    assertThat(uninterrupted.out()).contains("150 samples in").contains("0 kept from an earlier run");
 
-      List<String> again = new ArrayList<>(pack);
-      again.addAll(List.of("--out", "s3://data/killed"));
-      CliResult rerun = CliResult.run(again.toArray(String[]::new));
-      assertThat(rerun.code()).as(rerun.err()).isZero();
-      assertThat(rerun.out()).matches("(?s).*kept from an earlier run.*")
-          .contains(finishedBefore + " kept from an earlier run");
-      List<String> clean = new ArrayList<>(pack);
-      clean.addAll(List.of("--out", "s3://data/clean"));
-      CliResult whole = CliResult.run(clean.toArray(String[]::new));
-      assertThat(whole.code()).as(whole.err()).isZero();
-      assertThat(whole.out()).contains("120 samples in").contains("0 kept from an earlier run");
-
-      Path a = dir.resolve("s3/data/killed");
-      Path b = dir.resolve("s3/data/clean");
-      List<String> names;
-      try (var files = Files.list(b)) {
-        names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tar") || n.endsWith(".json"))
-            .sorted().toList();
-      }
-      assertThat(names.stream().filter(n -> n.endsWith(".tar")).count()).isGreaterThan(finishedBefore);
-      for (String n : names) {
-        assertThat(Files.readAllBytes(a.resolve(n))).as(n + " identical after the kill and the rerun")
-            .isEqualTo(Files.readAllBytes(b.resolve(n)));
-      }
+    List<String> names;
+    try (var files = Files.list(clean)) {
+      names = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".tar") || n.endsWith(".json"))
+          .sorted().toList();
+    }
+    assertThat(names.stream().filter(n -> n.endsWith(".tar")).count()).isGreaterThan(finishedBefore);
+    for (String n : names) {
+      assertThat(Files.readAllBytes(killed.resolve(n))).as(n + " identical after the kill and the rerun")
+          .isEqualTo(Files.readAllBytes(clean.resolve(n)));
     }
   }
 }
