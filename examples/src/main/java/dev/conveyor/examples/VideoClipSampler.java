@@ -7,7 +7,6 @@ import dev.conveyor.streams.dsl.Shards;
 import dev.conveyor.streams.dsl.Stage;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.RawSample;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -45,15 +44,19 @@ public final class VideoClipSampler implements PipelineDefinition {
       return s;
     }
     Decoded.Clip c = d.video().get();
+    // the clip's arrays are the sample's own, made for it by its decoder: reversed in place
     int frame = c.height() * c.width() * 3;
-    byte[] rgb = new byte[c.rgb().length];
-    int[] indices = new int[c.frames()];
-    for (int f = 0; f < c.frames(); f++) {
-      System.arraycopy(c.rgb(), (c.frames() - 1 - f) * frame, rgb, f * frame, frame);
-      indices[f] = c.frameIndices()[c.frames() - 1 - f];
+    byte[] rgb = c.rgb();
+    byte[] spare = new byte[frame];
+    int[] indices = c.frameIndices();
+    for (int f = 0, g = c.frames() - 1; f < g; f++, g--) {
+      System.arraycopy(rgb, f * frame, spare, 0, frame);
+      System.arraycopy(rgb, g * frame, rgb, f * frame, frame);
+      System.arraycopy(spare, 0, rgb, g * frame, frame);
+      int i = indices[f];
+      indices[f] = indices[g];
+      indices[g] = i;
     }
-    Decoded.Clip reversed = new Decoded.Clip(rgb, c.frames(), c.height(), c.width(), c.originalWidth(),
-        c.originalHeight(), indices);
-    return s.withDecoded(new Decoded(d.image(), Optional.of(reversed), d.text()));
+    return s;
   }
 }

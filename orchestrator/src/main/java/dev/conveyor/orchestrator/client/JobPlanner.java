@@ -7,6 +7,7 @@ import dev.conveyor.config.StageSettings;
 import dev.conveyor.orchestrator.checkpoint.CursorStore;
 import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.dsl.Pipeline;
 import dev.conveyor.streams.dsl.PipelineDefinition;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
@@ -86,12 +87,12 @@ public final class JobPlanner {
       return ";map=" + stages.mapClass().get();
     }
     if (stages.pipeline().isPresent()) {
-      String shape = PipelineDefinition.load(stages.pipeline().get()).signature();
-      if (!decodes && !shape.isEmpty()) {
+      Pipeline pipeline = PipelineDefinition.load(stages.pipeline().get());
+      if (!decodes && !pipeline.signature().isEmpty()) {
         throw new SettingsException(JobSettings.PATH + ".decode", "the pipeline " + stages.pipeline().get()
             + "'s stages run in its decoders: leave decode = auto (no --decode none)");
       }
-      return ";pipeline=" + stages.pipeline().get() + "[" + shape + "]";
+      return PipelineDefinition.fingerprint(stages.pipeline().get(), pipeline);
     }
     return "";
   }

@@ -66,6 +66,42 @@ class NodeAgentTest {
     prepared.expectTerminated(reader, WAIT);
   }
 
+  /** A pipeline for the test below: a filter before decoding, a map after. */
+  public static final class TwoStages implements dev.conveyor.streams.dsl.PipelineDefinition {
+    @Override
+    public dev.conveyor.streams.dsl.Pipeline define() {
+      return dev.conveyor.streams.dsl.Pipeline.from(dev.conveyor.streams.dsl.Shards.of("file:///data/a.tar"))
+          .filter(s -> true).decode(dev.conveyor.streams.dsl.Decode.images(8, 8)).map((s, r) -> s);
+    }
+  }
+
+  /** The job of {@link TwoStages}, its recipe planned with the stages {@code planned}. */
+  static JobSpec pipelineJob(String planned) {
+    Recipe recipe = new Recipe(RECIPE.shards(), 7, 4, false, new Recipe.Shuffle(false, 1, 1), "auto:x" + planned);
+    dev.conveyor.config.StageSettings stages = new dev.conveyor.config.StageSettings(1, 0, Optional.empty(), 0,
+        dev.conveyor.config.StageSettings.HandOff.DEFAULT, Optional.of(TwoStages.class.getName()));
+    return JobSpec.of("p", recipe, Map.of(), 2, 1, 2, 2, 1 << 20).decoding(dev.conveyor.config.DecodeSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.defaultReference()), stages);
+  }
+
+  @Test
+  void aWorkerWhosePipelineHasOtherStagesThanTheJobWasPlannedWithRefusesIt() {
+    ActorRef<NodeAgent.Command> worker = agent(NodeAgent.WORKER);
+    TestProbe<NodeAgent.Prepared> prepared = kit.createTestProbe();
+    String same = ";pipeline=" + TwoStages.class.getName() + "[filter#0|decode|map#1]";
+    worker.tell(new NodeAgent.Prepare(pipelineJob(same), prepared.ref()));
+    NodeAgent.Prepared ok = prepared.expectMessageClass(NodeAgent.Prepared.class, WAIT);
+    assertThat(ok.refused()).isEmpty();
+    worker.tell(new NodeAgent.StopJob("p"));
+
+    String other = ";pipeline=" + TwoStages.class.getName() + "[decode|map#0]";
+    worker.tell(new NodeAgent.Prepare(pipelineJob(other), prepared.ref()));
+    NodeAgent.Prepared refused = prepared.expectMessageClass(NodeAgent.Prepared.class, WAIT);
+    assertThat(refused.refused()).contains("cannot run the job's stages").contains("another version of its jar")
+        .contains(other).contains("[filter#0|decode|map#1]");
+    assertThat(refused.reader()).isEmpty();
+  }
+
   @Test
   void aTrainerHostPreparesNoReader() {
     TestProbe<NodeAgent.Prepared> prepared = kit.createTestProbe();

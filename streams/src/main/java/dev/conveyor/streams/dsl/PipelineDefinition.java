@@ -27,6 +27,15 @@ public interface PipelineDefinition {
     }
   }
 
+  /**
+   * How a recipe's fingerprint names the pipeline {@code className}: {@code ;pipeline=CLASS[shape]}
+   * (its stages' names and places), so that a cursor of one pipeline does not resume another and a
+   * node with another version of the class can tell.
+   */
+  static String fingerprint(String className, Pipeline pipeline) {
+    return ";pipeline=" + className + "[" + pipeline.signature() + "]";
+  }
+
   /** The author's stages a decoder runs for a job with {@code stages}: its pipeline's, its map class, or none. */
   static AuthorSteps steps(StageSettings stages) {
     if (stages.pipeline().isPresent()) {
