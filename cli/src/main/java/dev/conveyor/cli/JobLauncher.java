@@ -1,20 +1,19 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.cli.report.RunRecording;
-import dev.conveyor.cli.report.RunReport;
-import dev.conveyor.orchestrator.delivery.RankReport;
-import dev.conveyor.orchestrator.delivery.RunObserver;
-import dev.conveyor.streams.sample.DeadLetter;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.cli.report.RunRecording;
+import dev.conveyor.cli.report.RunReport;
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.orchestrator.client.ClusterClient;
 import dev.conveyor.orchestrator.client.JobRun;
 import dev.conveyor.orchestrator.delivery.JobOutputs;
 import dev.conveyor.orchestrator.delivery.JobSummary;
+import dev.conveyor.orchestrator.delivery.RankReport;
+import dev.conveyor.orchestrator.delivery.RunObserver;
 import dev.conveyor.orchestrator.node.ClusterNode;
+import dev.conveyor.streams.sample.DeadLetter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

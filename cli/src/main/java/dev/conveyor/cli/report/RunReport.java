@@ -150,14 +150,20 @@ public final class RunReport {
     JsonNode bounds = l.path("bounds");
     JsonNode counts = l.path("counts");
     for (int i = 0; i < counts.size(); i++) {
-      String label = i == 0 ? "< " + bounds.get(0).asLong() + " ms" : i < bounds.size()
-          ? bounds.get(i - 1).asLong() + "-" + bounds.get(i).asLong() + " ms" : ">= " + bounds.get(i - 1).asLong() + " ms";
+      String label = i == 0 ? "<" + ms(bounds.get(0).asLong()) : i < bounds.size()
+          ? ms(bounds.get(i - 1).asLong()) + "-" + ms(bounds.get(i).asLong()) : ">=" + ms(bounds.get(i - 1).asLong());
       d.addValue(counts.get(i).asLong(), "requests", label);
     }
-    JFreeChart c = ChartFactory.createBarChart("S3 request latency (time to response headers)", "latency",
+    JFreeChart c = ChartFactory.createBarChart("S3 request latency", "time to the response's headers (ms; s where marked)",
         "requests", d, PlotOrientation.VERTICAL, false, false, false);
     style(c.getCategoryPlot());
+    c.getCategoryPlot().getDomainAxis().setMaximumCategoryLabelWidthRatio(1.6f); // "200-500" whole, not "2..."
     return c;
+  }
+
+  /** A bucket bound, short enough for a bar's label: milliseconds, or seconds from 1 s on. */
+  private static String ms(long millis) {
+    return millis < 1000 ? Long.toString(millis) : millis % 1000 == 0 ? millis / 1000 + "s" : millis / 1000.0 + "s";
   }
 
   private static JFreeChart bad(JsonNode reasons) {
