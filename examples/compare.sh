@@ -32,8 +32,14 @@ for example in ImageClassifier VideoClipSampler; do
   delivered=()
   positions=()
   for r in $(seq 1 "$rounds"); do
-    read -r fd fp <<< "$(rate --shards "$shards" "${flags[@]}")"
-    read -r pd pp <<< "$(rate --shards "$shards" --pipeline "dev.conveyor.examples.$example" --classpath "$jar")"
+    # the order alternates, so that neither side always runs on the machine the other has just warmed
+    if [ $((r % 2)) -eq 1 ]; then
+      read -r fd fp <<< "$(rate --shards "$shards" "${flags[@]}")"
+      read -r pd pp <<< "$(rate --shards "$shards" --pipeline "dev.conveyor.examples.$example" --classpath "$jar")"
+    else
+      read -r pd pp <<< "$(rate --shards "$shards" --pipeline "dev.conveyor.examples.$example" --classpath "$jar")"
+      read -r fd fp <<< "$(rate --shards "$shards" "${flags[@]}")"
+    fi
     delivered+=("$(/usr/bin/python3 -c "print(round($pd / $fd, 3))")")
     positions+=("$(/usr/bin/python3 -c "print(round($pp / $fp, 3))")")
     echo "$example round $r: pipeline $pd samples/s ($pp positions/s), flags $fd samples/s"

@@ -90,6 +90,42 @@ class PipelineRunTest {
     assertThat(s.path("filtered").asLong()).isEqualTo(2L * VIDEOS);
     assertThat(s.path("samples").asLong()).isEqualTo(2L * IMAGES);
     assertThat(s.path("bad_samples").asLong()).isZero();
+
+    // a job file naming the pipeline runs the same job
+    Path job = Files.writeString(dir.resolve("classifier.conf"),
+        "conveyor.job.pipeline = \"dev.conveyor.examples.ImageClassifier\"\n");
+    Path fromFile = dir.resolve("job-file-keys.txt");
+    Run r = cli("run", job.toString(), "--classpath", Examples.jar().toString(), "--shards", shards, "--world", "2",
+        "--batch-size", "4", "--epochs", "2", "--keys-out", fromFile.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(lines(fromFile)).isEqualTo(lines(keys));
+  }
+
+  @Test
+  void theClipSamplerDeliversASeededShareOfTheClipsAndNothingElseTheSameOnEveryRun() throws Exception {
+    List<String> sampler = List.of("run", "--pipeline", "dev.conveyor.examples.VideoClipSampler", "--classpath",
+        Examples.jar().toString(), "--shards", shards, "--world", "2", "--set",
+        "conveyor.decode.video={frames=4,short-side=32,crop-height=32,crop-width=32}");
+    Path keys = dir.resolve("clip-keys.txt");
+    Path summary = dir.resolve("clip-summary.json");
+    Path digests = dir.resolve("clip-digests.txt");
+    List<String> firstArgs = new ArrayList<>(sampler);
+    firstArgs.addAll(List.of("--keys-out", keys.toString(), "--summary-json", summary.toString(), "--digest-out",
+        digests.toString()));
+    Run first = cli(firstArgs.toArray(String[]::new));
+    assertThat(first.code()).as(first.err()).isZero();
+    Set<String> clips = videoKeys();
+    List<String> delivered = lines(keys).stream().map(l -> l.split(" ")[3]).toList();
+    assertThat(clips).containsAll(delivered);
+    JsonNode s = Json.parse(Files.readString(summary));
+    assertThat(s.path("samples").asLong()).isEqualTo(delivered.size()).isLessThanOrEqualTo(VIDEOS);
+    assertThat(s.path("samples").asLong() + s.path("filtered").asLong()).isEqualTo(IMAGES + VIDEOS);
+    Path again = dir.resolve("clip-digests-again.txt");
+    List<String> secondArgs = new ArrayList<>(sampler);
+    secondArgs.addAll(List.of("--digest-out", again.toString()));
+    Run second = cli(secondArgs.toArray(String[]::new));
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(lines(again)).as("the same clips left out, reversed the same way").isEqualTo(lines(digests));
   }
 
   /** The keys of the clips in the test data (their members end in .mp4). */
