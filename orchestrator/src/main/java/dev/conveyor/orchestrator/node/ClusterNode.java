@@ -218,12 +218,10 @@ public final class ClusterNode {
     NodeSettings n = new NodeSettings(List.of(NodeAgent.WORKER, NodeAgent.TRAINER_HOST), "127.0.0.1", 0, List.of(),
         configured.downUnreachableAfterMillis(), configured.httpHostname(), -1, configured.simulatedTrainerStepMillis(),
         configured.cpus(), configured.prefetchDepth(), Membership.SEEDED);
-    // alone, nothing waits on gossip: the leader moves it up, and out at the end, the proxy
-    // finds the coordinator within 100 ms rather than Pekko's defaults of a second each; the
-    // leader's periodic actions start at once rather than a second after the start (a job of
-    // under a second waited for them to leave the cluster: 0.9 s of its stop); and the
-    // receptionist lists the node's agent within 20 ms rather than its replicator's 500 ms (the
-    // coordinator waits for that listing before it places a job: 0.4 s of every run's start)
+    // alone, nothing waits on gossip. Pekko's defaults cost a short run 1.3 s: the leader's
+    // actions (up, and out at the end) and the proxy's search for the coordinator every second,
+    // starting a second after the start (a job of under a second waited for them to leave), and
+    // the receptionist listing the agent, which placing waits for, every 500 ms
     Config quick = ConfigFactory.parseString("""
         pekko.cluster.leader-actions-interval = 100ms
         pekko.cluster.gossip-interval = 100ms

@@ -191,34 +191,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         .build();
   }
 
-  /**
-   * Why this node cannot run {@code job}'s author stages: their class is not on its class path or
-   * cannot be made, or its pipeline has other stages than the recipe was planned with (another
-   * version of the jar).
-   */
-  private static Optional<String> stagesRefused(JobSpec job) {
-    try {
-      PipelineDefinition.steps(job.stages());
-      if (job.stages().pipeline().isPresent()) {
-        String name = job.stages().pipeline().get();
-        String here = PipelineDefinition.fingerprint(name, PipelineDefinition.load(name));
-        String planned = job.recipe().decode();
-        if (!planned.endsWith(here)) {
-          int at = planned.lastIndexOf(";pipeline=");
-          return Optional.of("its " + name + " has other stages (" + here + ") than the job was planned with ("
-              + (at < 0 ? "none" : planned.substring(at)) + "): another version of its jar");
-        }
-      }
-      return Optional.empty();
-    } catch (IllegalArgumentException | dev.conveyor.config.SettingsException e) {
-      return Optional.of(e.getMessage());
-    }
-  }
-
   private Behavior<Command> onPrepare(Prepare p) {
     JobSpec job = p.job();
     if (roles.contains(WORKER) && job.decode().isPresent()) {
-      Optional<String> refused = stagesRefused(job);
+      Optional<String> refused = PipelineDefinition.refusal(job.stages(), job.recipe().decode());
       if (refused.isPresent()) {
         p.replyTo().tell(new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), Optional.empty(), 0,
             "node " + node + " cannot run the job's stages: " + refused.get(), List.of()));

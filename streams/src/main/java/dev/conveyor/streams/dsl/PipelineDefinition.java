@@ -5,6 +5,7 @@ import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorClasses;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleMap;
+import java.util.Optional;
 
 /**
  * A pipeline author's job, named by class ({@code run --pipeline CLASS}, or
@@ -34,6 +35,30 @@ public interface PipelineDefinition {
    */
   static String fingerprint(String className, Pipeline pipeline) {
     return ";pipeline=" + className + "[" + pipeline.signature() + "]";
+  }
+
+  /**
+   * Why a node cannot run the author stages of a job with {@code stages} whose recipe was planned
+   * with {@code plannedDecode} (its decode string): their class is not on the node's class path or
+   * cannot be made, or its pipeline has other stages than the recipe names (another version of the
+   * jar). Empty when it can.
+   */
+  static Optional<String> refusal(StageSettings stages, String plannedDecode) {
+    try {
+      steps(stages);
+      if (stages.pipeline().isPresent()) {
+        String name = stages.pipeline().get();
+        String here = fingerprint(name, load(name));
+        if (!plannedDecode.endsWith(here)) {
+          int at = plannedDecode.lastIndexOf(";pipeline=");
+          return Optional.of("its " + name + " has other stages (" + here + ") than the job was planned with ("
+              + (at < 0 ? "none" : plannedDecode.substring(at)) + "): another version of its jar");
+        }
+      }
+      return Optional.empty();
+    } catch (IllegalArgumentException | SettingsException e) {
+      return Optional.of(e.getMessage());
+    }
   }
 
   /** The author's stages a decoder runs for a job with {@code stages}: its pipeline's, its map class, or none. */
