@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${1:?usage: examples/compare.sh SHARDS_DIR [ROUNDS]}"
 rounds="${2:-5}"
 jar="$here/examples/target/conveyor-examples.jar"
-[ -f "$jar" ] || (cd "$here" && mvn -B -q package -pl examples -DskipTests)
+[ -f "$jar" ] || (cd "$here" && mvn -B -q -DskipTests -pl examples -am package)
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 img="file://$dir/img-{00000..00003}.tar"

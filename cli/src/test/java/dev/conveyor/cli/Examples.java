@@ -12,7 +12,7 @@ public final class Examples {
   /** {@code examples/target/conveyor-examples.jar}; fails with the command that builds it when it is missing. */
   public static Path jar() {
     Path jar = Path.of("..", "examples", "target", "conveyor-examples.jar").toAbsolutePath().normalize();
-    assertThat(Files.isRegularFile(jar)).as(jar + " is built first (mvn -B package -pl examples)").isTrue();
+    assertThat(Files.isRegularFile(jar)).as(jar + " is built first (mvn -B -DskipTests -pl examples -am package)").isTrue();
     return jar;
   }
 }
