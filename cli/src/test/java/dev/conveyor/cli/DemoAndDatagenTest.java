@@ -31,7 +31,12 @@ class DemoAndDatagenTest {
           "--images", "6", "--videos", "1", "--shard-size", "20KB", "--seed", "5");
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(r.out()).contains("datagen: 7 samples in");
+      assertThat(r.err()).as("stdout is no terminal here: no bar, no carriage return").doesNotContain("\r")
+          .doesNotContain("datagen  ");
     }
+    CliResult bar = CliResult.run("datagen", "--out", dir.resolve("c").toUri().toString().replaceAll("/$", ""),
+        "--images", "6", "--videos", "1", "--shard-size", "20KB", "--seed", "5", "--progress", "bar");
+    assertThat(bar.err()).as("--progress bar draws it anyway").contains("\r").contains("7/7 samples");
     Manifest a = Manifest.parse(Files.readString(dir.resolve("a/shards.json")));
     assertThat(a.samples()).isEqualTo(7);
     assertThat(a).isEqualTo(Manifest.parse(Files.readString(dir.resolve("b/shards.json"))));

@@ -64,6 +64,7 @@ class PackCommandTest {
             + " case-insensitive file systems): left out",
         "pack: dogs/bone.cls: unreadable file " + in.resolve("dogs/bone.cls") + " (a link to nothing): the sample is left out");
     assertThat(r.out()).contains("pack: 6 samples in").contains("4 problem(s), listed above: their samples left out");
+    assertThat(r.err()).as("no terminal: no progress bar").doesNotContain("\r");
     JsonNode manifest = Json.parse(Files.readString(out.resolve("shards.json")));
     assertThat(manifest.path("samples").asLong()).isEqualTo(6);
     assertThat(manifest.path("shards").size()).as("8 kB shards").isGreaterThan(1);
