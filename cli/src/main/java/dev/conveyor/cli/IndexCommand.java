@@ -1,6 +1,5 @@
 package dev.conveyor.cli;
 
-import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
@@ -10,8 +9,6 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.stream.Materializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,11 +45,10 @@ final class IndexCommand implements Callable<Integer> {
     long maxMemberBytes = DatagenCommand.parseSize(maxMember);
     S3Settings s3 = s3Options.settings();
     PrintWriter err = spec.commandLine().getErr();
-    ActorSystem system = ActorSystem.create("conveyor-index", ConfigFactory.parseString("pekko.loglevel = WARNING")
-        .withFallback(ConfigFactory.load()));
-    try (Scratch scratch = Scratch.create("conveyor-index-");
+    try (LocalStreams streams = new LocalStreams("conveyor-index");
+         Scratch scratch = Scratch.create("conveyor-index-");
          ShardStore store = ShardStores.forUri(base, s3)) {
-      DatasetIndexer indexer = new DatasetIndexer(store, scratch.dir, Materializer.createMaterializer(system), maxMemberBytes);
+      DatasetIndexer indexer = new DatasetIndexer(store, scratch.dir, streams.mat, maxMemberBytes);
       DatasetIndexer.Result r;
       try (ProgressMeter bar = progress.meter("index", 0, "shards", err)) {
         r = indexer.index(base, progress.notices("index", err), (done, total) -> {
@@ -67,8 +63,6 @@ final class IndexCommand implements Callable<Integer> {
       return ConveyorCli.EXIT_OK;
     } catch (IllegalArgumentException e) {
       throw new ConveyorCli.UsageException(e.getMessage());
-    } finally {
-      system.terminate();
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.conveyor.cli;
 
-import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.pack.PackInput;
 import dev.conveyor.streams.pack.PackPlan;
@@ -15,8 +14,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.stream.Materializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -81,18 +78,15 @@ final class PackCommand implements Callable<Integer> {
     }
     PackPlan plan = PackPlan.of(input.samples(), shardBytes);
     S3Settings s3 = s3Options.settings();
-    ActorSystem system = ActorSystem.create("conveyor-pack", ConfigFactory.parseString("pekko.loglevel = WARNING")
-        .withFallback(ConfigFactory.load()));
     Packer.Result r;
-    try (Scratch scratch = Scratch.create("conveyor-pack-");
+    try (LocalStreams streams = new LocalStreams("conveyor-pack");
+         Scratch scratch = Scratch.create("conveyor-pack-");
          ShardStore store = ShardStores.forUri(base, s3);
          ProgressMeter meter = progress.meter("pack", plan.samples(), "samples", err)) {
       if (store instanceof S3ShardStore s) {
         s.ensureBucket(base.getHost()).toCompletableFuture().join();
       }
-      r = new Packer(store, scratch.dir, Materializer.createMaterializer(system)).pack(plan, base, notice, meter::stepTo);
-    } finally {
-      system.terminate();
+      r = new Packer(store, scratch.dir, streams.mat).pack(plan, base, notice, meter::stepTo);
     }
     spec.commandLine().getOut().printf(Locale.ROOT, "pack: %,d samples in %d shards (%d written, %d kept from an earlier"
             + " run), %.1f MB, written to %s%s%n", r.manifest().samples(), r.manifest().shards().size(), r.written(),
