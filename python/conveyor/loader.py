@@ -1,13 +1,18 @@
 """``conveyor.Loader``: a rank's batches from Conveyor, through a shared-memory ring."""
 
+import logging
 import os
 import time
 import weakref
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ._attach import AttachedNode
 from ._batch import Batch
 from ._node import LocalNode, NodeError
 from ._ring import Ring
+from ._shared import SharedNode
+
+log = logging.getLogger("conveyor")
 
 STATE_VERSION = 1
 _DECODES = ("none", "auto")
@@ -21,10 +26,18 @@ class Loader:
     ``rank`` and ``world``, ``batch_size``, ``epochs``, ``seed``, ``decode`` ("auto" or "none"),
     and ``settings``, a dict of any other settings (``{"conveyor.s3.endpoint": "http://..."}``).
 
-    Without ``node`` the loader starts a Conveyor node process for this rank (``bin/conveyor
-    feed``, found through ``conveyor_home``, ``$CONVEYOR_HOME`` or the checkout this package is
-    in) when iteration starts, and stops it on ``close()``, on garbage collection and at exit; if
-    this process dies, even by SIGKILL, the node notices its pipe closing and exits at once. With
+    ``shards`` is a pattern (``"s3://bucket/train-{000..099}.tar"``), a ``shards.json`` URI, or a
+    list of shard URIs or local paths, as WebDataset takes them. ``rank`` and ``world`` default to
+    ``RANK`` and ``WORLD_SIZE`` from the environment (as ``torchrun`` sets them), else 0 and 1.
+
+    Without ``node`` the loader starts a Conveyor node process for this rank (``java -jar`` the
+    jar this package carries, or a checkout's: ``conveyor_home``, ``$CONVEYOR_HOME`` or the one
+    this package is in) when iteration starts, and stops it on ``close()``, on garbage collection
+    and at exit; if this process dies, even by SIGKILL, the node notices its pipe closing and exits
+    at once. When every rank of the job is on this machine (``LOCAL_WORLD_SIZE == WORLD_SIZE``,
+    as under ``torchrun --nproc_per_node N`` on one host), the ranks share one node: the first to
+    iterate starts it, the others attach, and if any rank's process dies the others' next batch
+    raises ``NodeError`` (``share=False`` gives each rank a node of its own). With
     ``node="HOST:PORT"`` (a trainer-host node's HTTP address) it attaches to a running cluster,
     whose job — submitted with ``conveyor run --cluster`` — feeds this rank through the ring.
 
@@ -34,18 +47,24 @@ class Loader:
     ``load_state_dict()`` before iterating resumes exactly there, at any ``world``.
     """
 
-    def __init__(self, job=None, *, shards=None, rank=0, world=1, batch_size=None, epochs=None, seed=None,
-                 decode=None, settings=None, node=None, copy=False, ring_dir=None, timeout=600.0,
-                 start_timeout=600.0, conveyor_home=None, java_opts=None, verbose=False):
+    def __init__(self, job: Optional[Union[str, "os.PathLike[str]"]] = None, *,
+                 shards: Optional[Union[str, Sequence[str]]] = None, rank: Optional[int] = None,
+                 world: Optional[int] = None, batch_size: Optional[int] = None, epochs: Optional[int] = None,
+                 seed: Optional[int] = None, decode: Optional[str] = None,
+                 settings: Optional[Mapping[str, Any]] = None, node: Optional[str] = None, copy: bool = False,
+                 ring_dir: Optional[Union[str, "os.PathLike[str]"]] = None, timeout: float = 600.0,
+                 start_timeout: float = 600.0, conveyor_home: Optional[str] = None,
+                 java_opts: Optional[str] = None, verbose: bool = False, share: Optional[bool] = None) -> None:
         if job is not None:
             if not isinstance(job, (str, os.PathLike)):
                 raise ValueError(f"job: a path to a HOCON job file, got {type(job).__name__}")
             if not os.path.isfile(job):
                 raise ValueError(f"job: no such file {os.fspath(job)!r}")
-        if shards is not None and (not isinstance(shards, str) or not shards.strip()):
-            raise ValueError(f"shards: a pattern such as 's3://bucket/train-{{000..099}}.tar', got {shards!r}")
+        if shards is not None:
+            shards = shard_pattern(shards)
         if job is None and shards is None and node is None:
             raise ValueError("shards: give shards=PATTERN or a job file (job=PATH)")
+        rank, world, told = _rank_and_world(rank, world)
         _int("world", world, 1)
         _int("rank", rank, 0)
         if rank >= world:
@@ -79,6 +98,11 @@ class Loader:
             self._args["settings"]["conveyor.node.trainer-ring.dir"] = os.fspath(ring_dir)
         self.rank = rank
         self.world = world
+        self._share = _shared_machine(world, share) and node is None
+        self._ring_dir = os.fspath(ring_dir) if ring_dir is not None else _default_ring_dir()
+        if told or self._share:
+            log.info("conveyor.Loader: rank %d of %d%s%s", rank, world, f" ({told})" if told else "",
+                     "; the machine's ranks share one node" if self._share else "")
         self._node_address = node
         self._copy = copy
         self._timeout = timeout
@@ -104,14 +128,14 @@ class Loader:
 
     # -- state ------------------------------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         """``{"version": 1, "cursor": "cv1..."}``: where this rank stands after the last batch handed out.
 
         Before the first batch it is the cursor loaded with ``load_state_dict`` (None: the start).
         """
         return {"version": STATE_VERSION, "cursor": self._cursor if self._cursor is not None else self._resume}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Resumes from ``state`` (a ``state_dict()``), also at another world size; call before iterating."""
         if self._started:
             raise RuntimeError("load_state_dict() after iteration started would be ignored: make a new Loader, "
@@ -125,7 +149,7 @@ class Loader:
 
     # -- iteration --------------------------------------------------------------------------
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Batch]:
         if self._started and not self._ended:
             return self  # iter() of the iterator itself: go on
         if self._started:
@@ -140,11 +164,13 @@ class Loader:
         self._start()
         return self
 
-    def __next__(self):
+    def __next__(self) -> Batch:
         if not self._started:
             iter(self)
         if self._ended:
             raise StopIteration
+        if self._share:
+            self._node.check()  # another rank's process went away: this one's next batch says so at once
         slot = self._ring.next(timeout=self._timeout, alive=self._node.check)
         if slot is None:
             self._ended = True
@@ -164,6 +190,9 @@ class Loader:
     def _start(self):
         if self._node_address is not None:
             self._node = AttachedNode(self._node_address, self.rank)
+        elif self._share:
+            self._node = SharedNode(self._feed_args(shared=True), self.rank, self._ring_dir, self._start_timeout,
+                                    home=self._home, java_opts=self._java_opts, echo=self._verbose)
         else:
             self._node = LocalNode(self._feed_args(), home=self._home, java_opts=self._java_opts,
                                    echo=self._verbose)
@@ -174,13 +203,13 @@ class Loader:
         self._finalizer.detach()
         self._finalizer = weakref.finalize(self, Loader._shut, [self._node, self._ring])
 
-    def _feed_args(self):
+    def _feed_args(self, shared=False):
         a = self._args
         args = [os.fspath(a["job"])] if a["job"] is not None else []
-        for flag, key in (("--shards", "shards"), ("--world", "world"), ("--rank", "rank"),
+        for flag, key in (("--shards", "shards"), ("--world", "world"), ("--rank", None if shared else "rank"),
                           ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--seed", "seed"),
                           ("--decode", "decode")):
-            if a[key] is not None:
+            if key is not None and a[key] is not None:
                 args += [flag, str(a[key])]
         for key, value in a["settings"].items():
             args += ["--set", f"{key}={_hocon(value)}"]
@@ -190,14 +219,16 @@ class Loader:
 
     def _finish(self):
         """The rank ended: lets the node finish (it exits by itself once its job is done)."""
-        if isinstance(self._node, LocalNode):
+        if isinstance(self._node, SharedNode):
+            self._node.done()
+        elif isinstance(self._node, LocalNode):
             code = self._node.wait(30)
             if code not in (None, 0):
                 self._node.check()
 
     # -- figures and shutdown ---------------------------------------------------------------
 
-    def stats(self):
+    def stats(self) -> Dict[str, Any]:
         """What this loader handed out and how long the caller waited for it.
 
         ``batches``, ``samples``, ``bytes`` (of the batches' arrays); ``stall_s``, the time spent
@@ -220,7 +251,7 @@ class Loader:
             self._last_stall = ring.stall_seconds
         return self._last_stall
 
-    def close(self):
+    def close(self) -> None:
         """Stops the node process (if this loader started one) and unmaps the ring."""
         self._stall_seconds()
         self._finalizer()
@@ -243,6 +274,67 @@ class Loader:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def shard_pattern(shards: Union[str, Sequence[str]]) -> str:
+    """The ``--shards`` pattern for a pattern, a ``shards.json`` URI, or a list of URIs or local paths."""
+    if isinstance(shards, (str, os.PathLike)):
+        names = [os.fspath(shards)]
+    elif isinstance(shards, Sequence) and shards and all(isinstance(s, (str, os.PathLike)) for s in shards):
+        names = [os.fspath(s) for s in shards]
+    else:
+        raise ValueError("shards: a pattern such as 's3://bucket/train-{000..099}.tar', a shards.json URI, or a "
+                         f"non-empty list of shard URIs or paths, got {shards!r}")
+    uris = []
+    for name in names:
+        if not name.strip():
+            raise ValueError(f"shards: an empty shard name in {shards!r}")
+        uris.append(name if "://" in name else "file://" + os.path.abspath(name))
+    if len(uris) == 1:
+        return uris[0]
+    for uri in uris:
+        if any(c in uri for c in "{},"):
+            raise ValueError(f"shards: in a list, a shard's name cannot hold '{{', '}}' or ',': {uri!r} "
+                             "(give a pattern instead)")
+    return "{" + ",".join(uris) + "}"
+
+
+def _rank_and_world(rank, world):
+    """``rank`` and ``world``, each from the environment (``RANK``, ``WORLD_SIZE``) when not given; and what was taken."""
+    told = []
+    if rank is None:
+        rank = _env_int("RANK", 0)
+        if "RANK" in os.environ:
+            told.append(f"RANK={rank}")
+    if world is None:
+        world = _env_int("WORLD_SIZE", 1)
+        if "WORLD_SIZE" in os.environ:
+            told.append(f"WORLD_SIZE={world}")
+    return rank, world, ("from the environment: " + ", ".join(told)) if told else ""
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}: the environment holds {value!r}, not an integer") from None
+
+
+def _shared_machine(world, share):
+    """Whether this job's ranks share one node: every rank on this machine (``LOCAL_WORLD_SIZE == world``)."""
+    if share is not None:
+        if not isinstance(share, bool):
+            raise ValueError(f"share: True, False or None (the environment decides), got {share!r}")
+        return share and world > 1
+    local = os.environ.get("LOCAL_WORLD_SIZE")
+    return world > 1 and local is not None and local.strip() == str(world)
+
+
+def _default_ring_dir():
+    return "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
 
 
 def _int(name, value, low):

@@ -2,6 +2,7 @@ package dev.conveyor.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.JobSettings;
 import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.orchestrator.node.TrainerRings;
 import dev.conveyor.workers.feeder.RingTrainer;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,11 +35,20 @@ final class FeedCommand implements Callable<Integer> {
   @CommandLine.Mixin
   JobFlags job = new JobFlags();
 
-  @Option(names = "--rank", paramLabel = "R", defaultValue = "0", description = "The rank to feed (default: ${DEFAULT-VALUE}).")
-  int rank;
+  @Option(names = "--rank", paramLabel = "R", description = "The rank to feed (default: 0).")
+  Integer rank;
+
+  @Option(names = "--share", paramLabel = "SOCKET", description = {
+      "Feed every rank of the job, each to the trainer process that attaches for it through this Unix",
+      "socket (the Python Loader does, for the ranks of one machine); prints 'share: {...}' once listening."})
+  Path share;
 
   @Override
   public Integer call() throws Exception {
+    if (share != null) {
+      return shared();
+    }
+    int rank = this.rank == null ? 0 : this.rank;
     Config config = job.config(rank);
     TrainerRingSettings ringSettings = TrainerRingSettings.fromConfig(config.withFallback(ConfigFactory.load()));
     PrintWriter out = spec.commandLine().getOut();
@@ -53,6 +64,28 @@ final class FeedCommand implements Callable<Integer> {
     }, () -> true); // this process ends with its trainer (its standard input closes)
     JobLauncher.launch(config, job.recordFiles(), job.resume(), Optional.empty(), out, err, "feed", job.progress,
         system -> TrainerRings.get(system).attach(rank, trainer));
+    return ConveyorCli.EXIT_OK;
+  }
+
+  /** Every rank of the job in this process, each for the trainer that attaches for it through {@link #share}. */
+  private int shared() throws Exception {
+    if (rank != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--share feeds every rank of the job: leave out --rank");
+    }
+    Config config = job.config(null);
+    Config full = config.withFallback(ConfigFactory.load());
+    TrainerRingSettings ringSettings = TrainerRingSettings.fromConfig(full);
+    int world = JobSettings.fromConfig(full).worldSize();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (SharedFeed feed = SharedFeed.listen(share.toAbsolutePath(), world, System.in, err)) {
+      synchronized (out) {
+        out.println(feed.line());
+        out.flush();
+      }
+      JobLauncher.launch(config, job.recordFiles(), job.resume(), Optional.empty(), out, err, "feed", job.progress,
+          system -> feed.attachAll(TrainerRings.get(system), TrainerRings.settings(ringSettings)));
+    }
     return ConveyorCli.EXIT_OK;
   }
 
