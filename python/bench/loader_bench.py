@@ -48,7 +48,7 @@ def watch(loader):
         except (OSError, AttributeError, TypeError):
             pass
         time.sleep(0.2)
-t0 = time.perf_counter()
+t0, began = time.perf_counter(), time.time()
 loader = conveyor.Loader(shards={shards!r}, batch_size=32, decode="auto", settings={{
     "conveyor.decode.image.short-side": 256, "conveyor.decode.image.crop-height": 256,
     "conveyor.decode.image.crop-width": 256}})
@@ -61,7 +61,8 @@ for batch in loader:
 seconds = time.perf_counter() - t0
 loader.close()
 print(json.dumps({{"samples": n, "seconds": seconds, "samples_per_s": n / seconds, "first_batch_s": first,
-                  "steady_per_s": n / (seconds - first), "node_peak_rss": peak[0]}}))
+                  "steady_per_s": n / (seconds - first), "node_peak_rss": peak[0], "began": began,
+                  "ended": began + seconds}}))
 """
 
 
@@ -82,10 +83,9 @@ def conveyor_run(cores, pattern):
 
 
 def two_ranks(pattern, run):
-    """Two Loader processes of one job on 2 cores sharing a node: images of both over the wall time of both."""
-    import time
+    """Two Loader processes of one job on 2 cores sharing a node: the images of both over the time from the
+    first Loader's creation to the last batch of either (imports not timed, as for one rank)."""
     script = LOADER.format(python=os.path.join(REPO, "python"), shards=pattern)
-    t0 = time.perf_counter()
     procs = []
     for rank in (0, 1):
         env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2",
@@ -93,11 +93,11 @@ def two_ranks(pattern, run):
         procs.append(subprocess.Popen(taskset(2) + [PY, "-c", script], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env=env))
     outs = [p.communicate() for p in procs]
-    seconds = time.perf_counter() - t0
     if any(p.returncode for p in procs):
         sys.exit("loader_bench: a rank failed:\n" + "\n".join(o[1][-2000:] for o in outs))
     got = [json.loads(o[0].strip().splitlines()[-1]) for o in outs]
     n = sum(g["samples"] for g in got)
+    seconds = max(g["ended"] for g in got) - min(g["began"] for g in got)
     return {"samples": n, "seconds": seconds, "samples_per_s": n / seconds,
             "first_batch_s": max(g["first_batch_s"] for g in got), "node_peak_rss": max(g["node_peak_rss"] for g in got)}
 

@@ -1,17 +1,16 @@
 #!/usr/bin/python3
-"""Benchmarks of the trainer's side, per ../shared/BENCH.md: ratios measured in one run, medians of interleaved rounds.
+"""Benchmarks of the trainer's side: ratios measured in one run, medians of interleaved rounds.
 
-  python/bench/trainer_bench.py [--what handoff,images,stall] [--corpus DIR] [--peer PY_PEER] [--rounds N]
+  python/bench/trainer_bench.py [--what handoff,stall] [--corpus DIR] [--rounds N]
 
 handoff: batches of 32 x 256x256x3 uint8 handed to Python through the shared-memory ring (a Java
          writer with nothing before it: `conveyor bench ring-writer`), bytes/s against a numpy copy
          of the same bytes (4 sources into 4 destinations, as slots cycle); and the Python side's
          CPU time per batch in each.
-images:  the reference corpus's 4 image shards decoded to 256x256 and batched by 32 into a Python
-         loop through conveyor.Loader, images/s against py_peer.py batch (the loop WebDataset
-         runs) with as many processes as cores, at 1 and 2 cores (taskset); Conveyor's figure is
-         its second epoch (JIT warm), the page cache is warm for both.
-stall:   a trainer step of 20 ms (sleep) on the same data at 2 cores: stall time / wall time.
+stall:   a trainer step of 20 ms (sleep) over the reference corpus's 4 image shards (256x256, batches
+         of 32) for 400 steps: the time the trainer waited for batches after the first / wall time.
+
+Images into a Python loop against the loaders Conveyor replaces: loader_bench.py.
 """
 
 import argparse
@@ -92,58 +91,11 @@ def handoff(rounds, batches=600):
             "python_cpu_ms_per_batch_ring": rc * 1e3, "python_cpu_ms_per_batch_copy": cc * 1e3}
 
 
-LOADER = """
-import json, sys, time
-sys.path.insert(0, {python!r})
-import conveyor
-loader = conveyor.Loader(shards={shards!r}, batch_size=32, decode="auto", epochs=2, settings={{
-    "conveyor.decode.image.short-side": 256, "conveyor.decode.image.crop-height": 256,
-    "conveyor.decode.image.crop-width": 256, "conveyor.job.manifest": "none"}})
-n, t0 = 0, None
-for b in loader:
-    if b.epoch == 1:
-        if t0 is None:
-            t0 = time.perf_counter()
-        else:
-            n += len(b["__keys__"])
-seconds = time.perf_counter() - t0
-stats = loader.stats()
-loader.close()
-print(json.dumps({{"images_per_s": n / seconds, "images": n, "stall_pct": stats["stall_pct"]}}))
-"""
-
-
-def cpus(cores):
-    return ["taskset", "-c", "0" if cores == 1 else f"0-{cores - 1}"]
-
-
-def images(rounds, corpus, peer):
-    shards = [os.path.join(corpus, f"img-0000{i}.tar") for i in range(4)]
-    pattern = "file://" + corpus + "/img-{00000..00003}.tar"
-    out = {}
-    for cores in (1, 2):
-        ours, theirs = [], []
-        for _ in range(rounds):
-            p = subprocess.run(cpus(cores) + [PY, peer, "batch", str(cores), *shards], capture_output=True,
-                               text=True, check=True)
-            theirs.append(json.loads(p.stdout.strip().splitlines()[-1])["samples_per_s"])
-            p = subprocess.run(cpus(cores) + [PY, "-c", LOADER.format(python=os.path.join(REPO, "python"),
-                                                                        shards=pattern)],
-                               capture_output=True, text=True, check=True)
-            ours.append(json.loads(p.stdout.strip().splitlines()[-1])["images_per_s"])
-            print(f"  {cores} core(s): py_peer {theirs[-1]:,.0f} images/s, conveyor.Loader {ours[-1]:,.0f}",
-                  file=sys.stderr, flush=True)
-        out[f"{cores}_cores"] = {"conveyor_images_per_s": statistics.median(ours),
-                                 "py_peer_images_per_s": statistics.median(theirs),
-                                 "ratio": statistics.median(ours) / statistics.median(theirs)}
-    return out
-
-
 def stall(corpus, step=0.02, batches=400):
     pattern = "file://" + corpus + "/img-{00000..00003}.tar"
     loader = conveyor.Loader(shards=pattern, batch_size=32, decode="auto", settings={
         "conveyor.decode.image.short-side": 256, "conveyor.decode.image.crop-height": 256,
-        "conveyor.decode.image.crop-width": 256, "conveyor.job.manifest": "none"})
+        "conveyor.decode.image.crop-width": 256})
     for i, _ in enumerate(loader):
         time.sleep(step)
         if i + 1 == batches:
@@ -156,9 +108,8 @@ def stall(corpus, step=0.02, batches=400):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--what", default="handoff,images,stall")
+    p.add_argument("--what", default="handoff,stall")
     p.add_argument("--corpus", default="/tmp/refcorpus/shards", help="the reference corpus's shards folder")
-    p.add_argument("--peer", default=os.path.join(REPO, "..", "shared", "bench", "py_peer.py"))
     p.add_argument("--rounds", type=int, default=5)
     a = p.parse_args()
     what = a.what.split(",")
@@ -166,8 +117,6 @@ def main():
     if "handoff" in what:
         result["handoff"] = handoff(a.rounds)
         print(json.dumps({"handoff": result["handoff"]}), file=sys.stderr, flush=True)
-    if "images" in what:
-        result["images"] = images(a.rounds, os.path.abspath(a.corpus), os.path.abspath(a.peer))
     if "stall" in what:
         result["stall"] = stall(os.path.abspath(a.corpus))
     print(json.dumps(result, indent=2))
