@@ -30,7 +30,7 @@ final class ImageDecoder {
       Geometry.checkPixels("image declares", dims.get()[0], dims.get()[1], settings); // before a byte is decoded
     }
     DecodeSettings.Image s = settings.image();
-    byte[] out = new byte[s.cropHeight() * s.cropWidth() * 3];
+    byte[] out = PixelBuffers.take(s.cropHeight() * s.cropWidth() * 3); // every byte is written below
     int codec = StillDecoder.codecOf(bytes);
     if (codec < 0) {
       throw new DecodeException("not a decodable image: not JPEG, PNG or WebP");

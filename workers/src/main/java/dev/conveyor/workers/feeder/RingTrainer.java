@@ -2,7 +2,10 @@ package dev.conveyor.workers.feeder;
 
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.decode.PixelBuffers;
 import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.RawSample;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -146,6 +149,7 @@ public final class RingTrainer {
           }
           produceNanos += System.nanoTime() - t0; // waiting for the pipeline and laying the batch out
           publish(slot);
+          recycle(b);
         }
         reportHanded();
       }
@@ -170,6 +174,13 @@ public final class RingTrainer {
       return Optional.of("interrupted");
     } finally {
       closeRing();
+    }
+  }
+
+  /** The batch is in its slot and nothing else holds it (its report keeps figures): its pictures' arrays are reused. */
+  private static void recycle(RawBatch b) {
+    for (RawSample s : b.samples()) {
+      s.decoded().flatMap(Decoded::image).ifPresent(p -> PixelBuffers.give(p.rgb()));
     }
   }
 
