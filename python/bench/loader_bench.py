@@ -37,6 +37,21 @@ import json, os, sys, threading, time
 sys.path.insert(0, {python!r})
 import conveyor
 peak = [0]
+threads = {{}}
+def thread_cpu(pid):
+    # CPU seconds of each of the node's threads so far, by thread name (their numbers dropped)
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {{}}
+    for t in os.listdir(f"/proc/{{pid}}/task"):
+        try:
+            with open(f"/proc/{{pid}}/task/{{t}}/comm") as f:
+                name = f.read().strip().rstrip("0123456789#-")
+            with open(f"/proc/{{pid}}/task/{{t}}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 def watch(loader):
     while True:
         node = loader._node
@@ -58,11 +73,14 @@ for batch in loader:
         first = time.perf_counter() - t0
         threading.Thread(target=watch, args=(loader,), daemon=True).start()
     n += batch["images"].shape[0]
+    if {profile} and n % 640 == 0:
+        threads = thread_cpu(loader._node.pid)
 seconds = time.perf_counter() - t0
+python_cpu = time.process_time()
 loader.close()
 print(json.dumps({{"samples": n, "seconds": seconds, "samples_per_s": n / seconds, "first_batch_s": first,
                   "steady_per_s": n / (seconds - first), "node_peak_rss": peak[0], "began": began,
-                  "ended": began + seconds}}))
+                  "ended": began + seconds, "threads": threads, "python_cpu": python_cpu}}))
 """
 
 
@@ -77,15 +95,15 @@ def run_json(cmd, env=None):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def conveyor_run(cores, pattern):
-    script = LOADER.format(python=os.path.join(REPO, "python"), shards=pattern)
+def conveyor_run(cores, pattern, profile=False):
+    script = LOADER.format(python=os.path.join(REPO, "python"), shards=pattern, profile=profile)
     return run_json(taskset(cores) + [PY, "-c", script])
 
 
 def two_ranks(pattern, run):
     """Two Loader processes of one job on 2 cores sharing a node: the images of both over the time from the
     first Loader's creation to the last batch of either (imports not timed, as for one rank)."""
-    script = LOADER.format(python=os.path.join(REPO, "python"), shards=pattern)
+    script = LOADER.format(python=os.path.join(REPO, "python"), shards=pattern, profile=False)
     procs = []
     for rank in (0, 1):
         env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2",
@@ -129,9 +147,13 @@ def main():
     p.add_argument("--cores", default="1,2")
     p.add_argument("--check-peers", metavar="DIR", help="a folder with torch_peer.py and py_peer.py to check against")
     p.add_argument("--json", metavar="FILE", help="write the medians and every round here")
+    p.add_argument("--profile", action="store_true", help="only where the CPU goes, per image, by thread of the node")
     a = p.parse_args()
     corpus = os.path.abspath(a.corpus)
     shards, pattern = prepare(corpus)
+    if a.profile:
+        profile(pattern, shards, [int(c) for c in a.cores.split(",")])
+        return
     peers = os.path.join(HERE, "peers.py")
     conveyor_run(2, pattern)  # warm-up: the page cache, and the node's class-data archive (made at its first exit)
     ceiling_per_core = ceiling(shards)
@@ -164,6 +186,35 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=2)
+
+
+# thread names as Linux keeps them: their first 15 characters
+GROUPS = [("decoders: libjpeg-turbo and the Java around it", ("conveyor-convey",)),
+          ("stream stages: reading, tar, grouping, batching", ("conveyor-pekko.", "conveyor-schedu")),
+          ("ring writer: the batch into its slot", ("trainer-",)),
+          ("JIT compiler (C1)", ("C1 ",)), ("garbage collector", ("GC Thread", "G1 ")),
+          ("main thread: start-up (classes, configuration, the cluster of one, the plan)", ("java",))]
+
+
+def profile(pattern, shards, cores_list):
+    """CPU per image by the node's threads (from /proc, at the last reading before its end) and the trainer's loop."""
+    ceiling_per_core = ceiling(shards)
+    conveyor_run(2, pattern)  # warm-up
+    print(f"C loop: {1e6 / ceiling_per_core:.0f} us of CPU per image")
+    for cores in cores_list:
+        got = conveyor_run(cores, pattern, profile=True)
+        n = got["samples"]
+        print(f"{cores} core(s): {got['samples_per_s']:,.0f} images/s, first batch {got['first_batch_s']:.2f} s; "
+              "CPU per image (us), node threads at their last reading:")
+        threads, left = dict(got["threads"]), 0.0
+        for label, prefix in GROUPS:  # str.startswith takes a tuple
+            cpu = sum(v for k, v in threads.items() if k.startswith(prefix))
+            threads = {k: v for k, v in threads.items() if not k.startswith(prefix)}
+            print(f"  {1e6 * cpu / n:7.1f}  {label}")
+        left = sum(threads.values())
+        print(f"  {1e6 * left / n:7.1f}  other node threads ({', '.join(sorted(k for k, v in threads.items() if v))})")
+        print(f"  {1e6 * got['python_cpu'] / n:7.1f}  the trainer's Python process (imports included)")
+        print(f"  {1e6 * cores * got['seconds'] / n:7.1f}  wall x cores")
 
 
 def summarize(rounds, cores, ceiling_per_core):
