@@ -41,6 +41,7 @@ final class SharedFeed implements AutoCloseable {
   private final Map<Integer, RingTrainer.Announced> announced = new ConcurrentHashMap<>();
   private final Map<Integer, Trainer> trainers = new ConcurrentHashMap<>();
   private volatile String failure;
+  private volatile boolean closed; // the job ended: a trainer's leaving is nothing to act on now
 
   /**
    * A trainer process's connection. Writes go straight to the channel (a stream over it would
@@ -221,7 +222,7 @@ final class SharedFeed implements AutoCloseable {
 
   /** Tells every trainer why, removes every file this node made in shared memory, and halts. */
   private synchronized void fail(String why) {
-    if (failure != null) {
+    if (failure != null || closed) {
       return;
     }
     failure = why;
@@ -253,7 +254,8 @@ final class SharedFeed implements AutoCloseable {
 
   /** The job ended: no more trainers are taken and the socket's file goes. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    closed = true;
     server.close();
     Files.deleteIfExists(socket);
   }
