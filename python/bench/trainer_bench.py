@@ -25,7 +25,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "python"))
 CONVEYOR = os.path.join(REPO, "bin", "conveyor")
-PY = "/usr/bin/python3"
 
 import numpy as np  # noqa: E402
 

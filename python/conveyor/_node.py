@@ -3,7 +3,6 @@
 import atexit
 import collections
 import json
-import os
 import signal
 import subprocess
 import sys

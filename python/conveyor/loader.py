@@ -4,7 +4,7 @@ import logging
 import os
 import time
 import weakref
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Union
 
 from ._attach import AttachedNode
 from ._batch import Batch

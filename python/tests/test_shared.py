@@ -8,10 +8,9 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO
+from conftest import REPO, reference
 from test_crash import alive
 from test_loader import as_reference
-from conftest import reference
 
 RANK = """
 import json, sys, time, logging
