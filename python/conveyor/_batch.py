@@ -3,6 +3,7 @@
 import hashlib
 import json
 import struct
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -18,7 +19,12 @@ class Batch(dict):
     ``release()`` (or the next batch); a batch from ``Loader(copy=True)`` owns its memory.
     """
 
-    def __init__(self, slot, copy):
+    cursor: Optional[str]
+    epoch: Optional[int]
+    step: Optional[int]
+    nbytes: int
+
+    def __init__(self, slot: Any, copy: bool) -> None:
         super().__init__()
         self.cursor = slot.cursor
         self.epoch = slot.meta.get("epoch")
@@ -47,13 +53,13 @@ class Batch(dict):
             slot.release()
             self._slot = None
 
-    def release(self):
+    def release(self) -> None:
         """Gives the batch's ring slot back to the writer; its arrays must not be used after this."""
         if self._slot is not None:
             self._slot.release()
             self._slot = None
 
-    def digest(self):
+    def digest(self) -> Tuple[str, str]:
         """``(sha256 of the batch's bytes, sha256 of its keys)``, hex: the two last columns of ``--digest-out``."""
         return batch_digest(self)
 
@@ -81,7 +87,7 @@ def _frame(h, kind, *dims):
         h.update(struct.pack(">q", d))
 
 
-def batch_digest(batch):
+def batch_digest(batch: "Batch") -> Tuple[str, str]:
     """The digests ``conveyor run --digest-out`` writes for a batch (see BatchDigest in Java)."""
     h = hashlib.sha256()
     keys = batch["__keys__"]
