@@ -140,7 +140,6 @@ class SecureClusterTest {
 
   @AfterAll
   void stop() throws Exception {
-    new ProcessBuilder("cp", "-r", dir.toString(), "/tmp/sec-keep").start().waitFor(); // DEBUG
     if (nodes != null) {
       nodes.close();
     }
