@@ -9,7 +9,7 @@ Start-up is most of what a short job pays, so a node starts with a class-data sh
 them instead of loading them again (0.3-0.5 s less before the first batch). An archive is named
 after what it was made from — the jar's path, size and modification time, the ``java`` binary,
 the options — so a rebuilt jar (or another JDK) is never handed an archive of the old one: it
-gets a new archive, and the old one is removed. It lies beside the jar when that folder can be
+gets a new archive, and the old jar's are removed. It lies beside the jar when that folder can be
 written, else in ``$XDG_CACHE_HOME/conveyor`` (``~/.cache/conveyor``).
 """
 
@@ -88,12 +88,19 @@ def _archive_dir(jar_path: str) -> str:
 
 
 def archive_for(jar_path: str, java: str, opts: List[str]) -> str:
-    """The class-data archive's path for this jar, ``java`` and options (it may not exist yet)."""
+    """The class-data archive's path for this jar, ``java`` and options (it may not exist yet).
+
+    Its name is ``conveyor-cds-JAR-OPTS.jsa``: JAR stands for the jar and the JDK (path, size and
+    modification time of each), OPTS for the options, so nodes started with other options keep
+    archives of their own beside it, and a rebuilt jar's archives are told apart from the old ones.
+    """
     st = os.stat(jar_path)
-    made_of = "\0".join([os.path.realpath(jar_path), str(st.st_size), str(st.st_mtime_ns), os.path.realpath(java),
-                         str(os.stat(os.path.realpath(java)).st_mtime_ns), *opts])
-    key = hashlib.sha256(made_of.encode()).hexdigest()[:20]
-    return os.path.join(_archive_dir(jar_path), f"{_PREFIX}{key}.jsa")
+    real_java = os.path.realpath(java)
+    made_of = "\0".join([os.path.realpath(jar_path), str(st.st_size), str(st.st_mtime_ns), real_java,
+                         str(os.stat(real_java).st_mtime_ns)])
+    jar_key = hashlib.sha256(made_of.encode()).hexdigest()[:16]
+    opts_key = hashlib.sha256("\0".join(opts).encode()).hexdigest()[:8]
+    return os.path.join(_archive_dir(jar_path), f"{_PREFIX}{jar_key}-{opts_key}.jsa")
 
 
 def _alive(pid: int) -> bool:
@@ -109,9 +116,12 @@ def _alive(pid: int) -> bool:
 def _sweep(archive: str) -> None:
     """Removes the folder's archives of other jars or JDKs, and half-written ones of processes now gone."""
     folder = os.path.dirname(archive)
+    jar_key = os.path.basename(archive)[len(_PREFIX):].split("-")[0]
     for other in glob.glob(os.path.join(folder, _PREFIX + "*.jsa*")):
         if other == archive:
             continue
+        if os.path.basename(other)[len(_PREFIX):].split("-")[0] == jar_key and not other.endswith(".tmp"):
+            continue  # the same jar's archive for other options
         if other.endswith(".tmp"):
             pid = other.rsplit(".", 3)[-3]
             if pid.isdigit() and _alive(int(pid)):
