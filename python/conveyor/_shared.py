@@ -4,8 +4,8 @@ The first rank's process to come starts ``conveyor feed --share SOCKET`` for eve
 job; the others attach to it through that Unix socket. Who starts it is settled by a lock that
 leaves no file behind: an abstract Unix socket name (Linux), which one process at a time can
 bind and which goes with the process. The job's key — what the node is asked to run, and the
-launch it belongs to (``TORCHELASTIC_RUN_ID``, else ``MASTER_ADDR:MASTER_PORT``, else the
-parent process) — names both, so two jobs on one machine never share a node.
+launch it belongs to (the parent process, torchrun's agent, with ``TORCHELASTIC_RUN_ID`` and
+``MASTER_ADDR:MASTER_PORT`` when set) — names both, so two jobs on one machine never share a node.
 """
 
 import hashlib
@@ -20,13 +20,13 @@ from ._node import LocalNode, NodeError
 
 
 def launch_id() -> str:
-    """What the ranks of one launch have in common: torchrun's run id, the rendezvous address, or the parent."""
-    run = os.environ.get("TORCHELASTIC_RUN_ID")
-    if run:
-        return "run:" + run
-    if os.environ.get("MASTER_ADDR") and os.environ.get("MASTER_PORT"):
-        return f"master:{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
-    return f"parent:{os.getppid()}"
+    """What the ranks of one launch have in common: the process that started them (torchrun's agent),
+    with torchrun's run id and rendezvous address when set (torchrun's run id is "none" unless given)."""
+    parts = [f"parent:{os.getppid()}"]
+    for name in ("TORCHELASTIC_RUN_ID", "MASTER_ADDR", "MASTER_PORT"):
+        if os.environ.get(name):
+            parts.append(f"{name}={os.environ[name]}")
+    return ";".join(parts)
 
 
 def job_key(args: List[str]) -> str:

@@ -214,9 +214,12 @@ final class SharedFeed implements AutoCloseable {
     } catch (IOException e) {
       // a broken pipe ends it the same way
     }
-    boolean parentDone = trainers.values().stream().anyMatch(t -> t.pid == parent && t.done);
-    if (!parentDone) {
-      fail("the trainer process that started this node (pid " + parent + ") went away before its last batch");
+    Trainer starter = trainers.values().stream().filter(t -> t.pid == parent).findFirst().orElse(null);
+    if (starter == null) {
+      fail("the trainer process that started this node (pid " + parent + ") went away before it attached");
+    } else if (!starter.done) {
+      fail("the trainer of rank " + starter.rank + " (pid " + parent + "), which started this node, went away before"
+          + " its last batch");
     }
   }
 
