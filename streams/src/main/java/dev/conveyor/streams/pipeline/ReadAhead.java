@@ -131,9 +131,9 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
   /**
    * How samples {@code [from, to)} of a shard of {@code samples} are read: a range of its index,
    * or whole. A whole indexed shard is read as the range of all its samples too: each sample is
-   * checked against its CRC32C as it comes (hardware-assisted, ~10 GB/s) instead of the whole
-   * shard against its SHA-256 before any sample goes on (~0.4 GB/s of one core: a quarter of
-   * the CPU of an image job, and the first batch waited for the first shard's last byte).
+   * checked against its CRC32C as it comes instead of the whole shard against its SHA-256
+   * before any sample goes on (over 404 MB of images into a Python trainer: 3.1 s of the
+   * node's 10.8 s of CPU, and the first batch waited for the first shard's last byte).
    */
   private CompletableFuture<Optional<ShardIndex.Range>> how(URI shard, int from, int to, int samples) {
     ShardCheck check = check(shard);
