@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * One feed process serving every rank of a job on this machine ({@code conveyor feed --share
  * SOCKET}): the trainer processes of {@code torchrun --nproc_per_node N} share one JVM, one
  * decoder pool, and get one ring each. Each trainer connects to a Unix socket and says {@code
- * attach RANK PID}; it is told {@code node {"pid": P}} at once and {@code ring: {...}} once its
+ * attach RANK PID}; it is told {@code node: {"pid": P}} at once and {@code ring: {...}} once its
  * rank's ring is ready, and says {@code done} when its iteration has ended.
  *
  * <p>A trainer whose connection closes before it said {@code done} has died (or stopped early):
