@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The example pipelines against the flag-only run of the same recipe, interleaved rounds in one call:
 #   examples/compare.sh SHARDS_DIR [ROUNDS]
-# SHARDS_DIR holds img-*.tar and vid-*.tar (the reference corpus: ../shared/bench/make-reference-corpus.sh).
+# SHARDS_DIR holds img-*.tar and vid-*.tar (the reference corpus: bench/reference-corpus.sh DIR).
 # Prints each round's samples/s (from --summary-json: the job's wall time, not the JVM's start) and the
 # median ratio pipeline / flags for each example: of samples delivered per second, and of plan
 # positions per second (delivered + filtered: the input consumed, the fair figure for a pipeline

@@ -8,7 +8,8 @@ python3-torch, python3-pil, python3-numpy).
                                     JPEG decoded by Pillow, 32 pictures stacked; shards dealt to the
                                     workers; batches handed to this process (batch_size=None)
   peers.py plain PROCS SHARD...     the same loop in PROCS processes that each count their own batches:
-                                    nothing is handed to a trainer (the ceiling of the loop itself)
+                                    nothing is handed to a trainer (the ceiling of the loop itself);
+                                    "batch" is its other name (`conveyor bench pipeline --peer` calls it so)
 
 Prints one JSON line: samples, seconds (from the loader's creation to the last batch, worker start
 included; imports not timed), samples_per_s, first_batch_s, steady_per_s (after the first batch).
@@ -105,9 +106,9 @@ def plain_peer(procs, shards):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[0] not in ("torch", "plain"):
+    if len(argv) < 3 or argv[0] not in ("torch", "plain", "batch"):
         sys.exit(__doc__)
-    which, count, shards = argv[0], int(argv[1]), argv[2:]
+    which, count, shards = argv[0].replace("batch", "plain"), int(argv[1]), argv[2:]
     n, seconds, first = (torch_peer if which == "torch" else plain_peer)(count, shards)
     print(json.dumps({"peer": which, "workers": count, "samples": n, "seconds": round(seconds, 3),
                       "samples_per_s": round(n / seconds, 1), "first_batch_s": round(first, 3),

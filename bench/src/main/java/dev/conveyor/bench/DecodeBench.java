@@ -28,7 +28,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * {@code bench decode}: Conveyor's decoders against the {@code ffmpeg} CLI on the same bytes,
- * per ../shared/BENCH.md — interleaved rounds, medians, page cache warm (every file is read
+ * per docs/benchmarks.md — interleaved rounds, medians, page cache warm (every file is read
  * once before timing). H.264 → RGB frames/s and JPEG → RGB images/s with one thread and with
  * two, at the media's own size (no resize: the CLI baseline does none). JPEGs go through the
  * decoder {@code run} uses ({@code conveyor.decode.image.jpeg}: libjpeg-turbo by default).
@@ -79,10 +79,10 @@ public final class DecodeBench {
 
   /** The reference corpus: 60 frames a clip (checked on every decode). */
   private static final int FRAMES_PER_CLIP = 60;
-  /** BENCH.md: each round lasts at least 3 s. */
+  /** docs/benchmarks.md: each round lasts at least 3 s. */
   private static final double ROUND_SECONDS = 3.0;
   private static final double WARM_UP_SECONDS = 3.0;
-  /** About what the CLI decodes here (BENCH.md); only sizes how often its JPEG input is looped. */
+  /** About what the CLI decodes here (docs/benchmarks.md); only sizes how often its JPEG input is looped. */
   private static final double EXPECTED_CLI_IMAGES_PER_S = 2_600;
 
   private DecodeBench() {}

@@ -176,7 +176,7 @@ public final class PipelineBench {
 
     public String text() {
       return String.format(Locale.ROOT, "peer   %d core(s), %d shard(s), %,d images a round, decoded to 256x256 RGB and"
-              + " batched: conveyor %,.0f images/s, py_peer.py batch (%d process(es)) %,.0f images/s, ratio %.3f (goal >= 2)"
+              + " batched: conveyor %,.0f images/s, the Python loop (%d process(es)) %,.0f images/s, ratio %.3f (goal >= 2)"
               + " (medians of %d rounds)", cores, shards, samples, conveyorPerS, cores, peerPerS, ratio(), rounds);
     }
   }
@@ -184,7 +184,7 @@ public final class PipelineBench {
   /**
    * {@code bench pipeline --peer}: the image shards through the job runtime (decoded to 256 x 256
    * RGB, the pictures' own size, as the peer decodes them, batched by {@code batchSize}) against
-   * {@code peer} ({@code ../shared/bench/py_peer.py batch}, Debian's /usr/bin/python3) with one
+   * {@code peer} ({@code python/bench/peers.py batch}, the loop WebDataset runs, Debian's /usr/bin/python3) with one
    * process per core this process may use: under {@code taskset -c 0} both get one core (the
    * peer inherits the affinity). Rounds interleaved (peer, Conveyor, …) after untimed ones
    * (one of the peer's; Conveyor's until two in a row agree within 10%); Conveyor's from the
@@ -210,7 +210,7 @@ public final class PipelineBench {
     for (int r = 0; r < rounds; r++) {
       p[r] = peerRound(cmd);
       c[r] = pipeline(node, settings).samplesPerSecond();
-      notice.accept(String.format(Locale.ROOT, "peer round %d/%d: conveyor %,.0f images/s, py_peer.py %,.0f images/s",
+      notice.accept(String.format(Locale.ROOT, "peer round %d/%d: conveyor %,.0f images/s, the Python loop %,.0f images/s",
           r + 1, rounds, c[r], p[r]));
     }
     return new PeerResult(cores, shards.size(), first.samples(), Measure.median(c), Measure.median(p), rounds);
@@ -222,7 +222,7 @@ public final class PipelineBench {
   /**
    * Untimed jobs until two in a row run within 10% of each other (at most
    * {@link #MAX_WARM_UP_ROUNDS}): on one core the JIT's compilations and the heap's growth take
-   * several rounds (a JFR recording put over 8 s in compilations), and BENCH.md excludes warm-up.
+   * several rounds (a JFR recording put over 8 s in compilations), and docs/benchmarks.md keeps warm-up out of a steady-state figure.
    */
   private static JobSummary warm(ActorSystem<?> node, ConveyorSettings settings, Consumer<String> notice)
       throws Exception {

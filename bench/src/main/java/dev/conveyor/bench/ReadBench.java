@@ -45,7 +45,7 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  * bytes, a plain AWS SDK GET loop (the SDK's own CRT S3 client, one object after another, its
  * bytes counted and dropped) and {@code cat} of the same shards from local disk; and, from
  * local disk, Conveyor's tar parse + grouping against GNU {@code tar -xOf}. Per
- * ../shared/BENCH.md: interleaved rounds of at least 3 s each, medians, page cache warm.
+ * docs/benchmarks.md: interleaved rounds of at least 3 s each, medians, page cache warm.
  */
 public final class ReadBench {
   private static final double ROUND_SECONDS = 3.0;

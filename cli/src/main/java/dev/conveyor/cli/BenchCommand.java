@@ -13,16 +13,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine;
 
-/** {@code conveyor bench plan|decode|read}: figures per ../shared/BENCH.md. */
+/** {@code conveyor bench plan|decode|read}: figures per docs/benchmarks.md. */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-        "Benchmarks, per ../shared/BENCH.md.",
+        "Benchmarks, per docs/benchmarks.md.",
         "plan: seek time and heap of a plan of --shards x --per-shard samples (500M by default), and shuffle",
         "  quality of Conveyor's order against WebDataset's shard shuffle + 1,000-sample buffer.",
         "decode --in URI: H.264 and JPEG to RGB, 1 and 2 threads, against the ffmpeg CLI on the same files",
-        "  (the reference corpus: --in file:///DIR/shards from ../shared/bench/make-reference-corpus.sh DIR).",
+        "  (the reference corpus: --in file:///DIR/shards from bench/reference-corpus.sh DIR).",
         "read [--in URI]: the shard reader from the embedded S3 server against a plain SDK GET loop and cat of",
         "  the same shards, and tar parsing from local disk against GNU tar; without --in it generates 6 shards",
         "  of 96 MiB in a temporary folder.",
@@ -72,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
   private Integer decode() throws Exception {
     if (in == null) {
       throw new ConveyorCli.UsageException("bench decode needs --in: e.g. --in file:///tmp/ref/shards (make it with"
-          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+          + " bench/reference-corpus.sh /tmp/ref)");
     }
     java.util.List<java.net.URI> shards = inputs(in);
     return measure("conveyor-bench-decode-", (dir, mat, notice) -> {
@@ -88,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
   int batchSize;
 
   @Option(names = "--peer", paramLabel = "PY_PEER", description = "pipeline: the image shards only, decoded to 256x256"
-      + " and batched, against this Python loader (../shared/bench/py_peer.py batch) with one process per core this"
+      + " and batched, against this Python loader (python/bench/peers.py batch) with one process per core this"
       + " process may use (run under taskset -c 0 for one core).")
   java.nio.file.Path peer;
 
@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
   private Integer cluster() throws Exception {
     if (in == null) {
       throw new ConveyorCli.UsageException("bench cluster needs --in: e.g. --in file:///tmp/ref/shards (make it with"
-          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+          + " bench/reference-corpus.sh /tmp/ref)");
     }
     java.util.List<java.net.URI> images = inputs(in).stream().filter(u -> u.getPath().matches(".*/img-[^/]*\\.tar")).toList();
     if (images.isEmpty()) {
@@ -152,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
   private Integer pipeline() throws Exception {
     if (in == null) {
       throw new ConveyorCli.UsageException("bench pipeline needs --in: e.g. --in file:///tmp/ref/shards (make it with"
-          + " ../shared/bench/make-reference-corpus.sh /tmp/ref)");
+          + " bench/reference-corpus.sh /tmp/ref)");
     }
     java.util.List<java.net.URI> shards = inputs(in);
     java.util.Map<String, java.util.List<java.net.URI>> kinds = new java.util.LinkedHashMap<>();
@@ -181,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
           throw new ConveyorCli.UsageException("bench pipeline --peer takes the reference corpus's img-*.tar shards; none in " + in);
         }
         if (!java.nio.file.Files.isRegularFile(peer)) {
-          throw new ConveyorCli.UsageException("--peer: no such file " + peer + " (../shared/bench/py_peer.py)");
+          throw new ConveyorCli.UsageException("--peer: no such file " + peer + " (python/bench/peers.py)");
         }
         var r = dev.conveyor.bench.PipelineBench.peer(system, kinds.get("images"), batchSize, threads, rounds, base,
             peer, notice);
