@@ -26,9 +26,9 @@ final class CacheBenchFlags {
   @Option(names = "--chart", paramLabel = "PNG", defaultValue = "bench-cache.png", description = "cache: where the chart goes (default: ${DEFAULT-VALUE}).")
   java.nio.file.Path chart;
 
-  @Option(names = "--transfer", paramLabel = "SIZE", description = "cache: instead, an entry of SIZE bytes (e.g. 64MiB)"
+  @Option(names = "--transfer", paramLabel = "SIZE", converter = ByteSize.class, description = "cache: instead, an entry of SIZE bytes (e.g. 64MiB)"
       + " moved between two nodes over Artery and over HTTP, --transfer-rounds times.")
-  String transfer;
+  Long transfer;
 
   @Option(names = "--transfer-rounds", defaultValue = "5", description = "cache: rounds of --transfer (default: ${DEFAULT-VALUE}).")
   int transferRounds;
@@ -43,7 +43,7 @@ final class CacheBenchFlags {
       err.flush();
     };
     if (transfer != null) {
-      long bytes = com.typesafe.config.ConfigFactory.parseString("b = " + transfer).getBytes("b");
+      long bytes = transfer;
       if (bytes < 1 || bytes > Integer.MAX_VALUE - 16 || transferRounds < 1) {
         throw new ConveyorCli.UsageException("--transfer takes a size up to 2 GiB, --transfer-rounds at least 1");
       }

@@ -1,7 +1,5 @@
 package dev.conveyor.cli;
 
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.ShardStore;
@@ -40,8 +38,8 @@ final class DatagenCommand implements Callable<Integer> {
   @Option(names = "--videos", paramLabel = "N", defaultValue = "20", description = "MP4 samples (default: ${DEFAULT-VALUE}).")
   int videos;
 
-  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}).")
-  String shardSize;
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", converter = ByteSize.class, description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}).")
+  long shardSize;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Same seed, same bytes (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -60,7 +58,7 @@ final class DatagenCommand implements Callable<Integer> {
     URI base = folderUri("--out", out);
     DatasetSpec ds;
     try {
-      ds = new DatasetSpec(images, videos, parseSize(shardSize), seed);
+      ds = new DatasetSpec(images, videos, shardSize, seed);
     } catch (IllegalArgumentException e) {
       throw new ConveyorCli.UsageException(e.getMessage());
     }
@@ -100,14 +98,5 @@ final class DatagenCommand implements Callable<Integer> {
       // fall through to the usage error
     }
     throw new ConveyorCli.UsageException(option + " must be s3://bucket/prefix or file:///absolute/dir, got \"" + out + "\"");
-  }
-
-  static long parseSize(String size) {
-    try {
-      // HOCON spells a kilobyte "kB"; accept the common "KB" too
-      return ConfigFactory.parseString("s = \"" + size.trim().replaceAll("KB$", "kB") + "\"").getBytes("s");
-    } catch (ConfigException e) {
-      throw new ConveyorCli.UsageException("--shard-size must be a size like 64MB or 1GiB, got \"" + size + "\"");
-    }
   }
 }

@@ -48,8 +48,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "16", description = "Samples per batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "1MB", description = "Target shard size (default: ${DEFAULT-VALUE}).")
-  String shardSize;
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "1MB", converter = ByteSize.class, description = "Target shard size (default: ${DEFAULT-VALUE}).")
+  long shardSize;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of data and recipe (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -74,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
       S3Settings base = S3Settings.fromConfig(new ConfigOverlay(Optional.empty()).config());
       S3Settings local = s3.settings(base);
       URI data = URI.create("s3://" + BUCKET + "/" + PREFIX);
-      DatasetSpec ds = new DatasetSpec(images, videos, DatagenCommand.parseSize(shardSize), seed);
+      DatasetSpec ds = new DatasetSpec(images, videos, shardSize, seed);
       long t0 = System.nanoTime();
       Manifest m;
       try (ProgressMeter bar = progress.meter("datagen", ds.samples(), "samples", spec.commandLine().getErr())) {

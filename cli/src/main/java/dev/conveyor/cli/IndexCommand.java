@@ -29,9 +29,9 @@ final class IndexCommand implements Callable<Integer> {
   @Option(names = "--in", required = true, paramLabel = "URI", description = "The dataset's folder: s3://bucket/prefix or file:///dir")
   String in;
 
-  @Option(names = "--max-member-size", paramLabel = "SIZE", defaultValue = "1GiB",
+  @Option(names = "--max-member-size", paramLabel = "SIZE", defaultValue = "1GiB", converter = ByteSize.class,
       description = "A larger member leaves its shard unindexed (default: ${DEFAULT-VALUE}).")
-  String maxMember;
+  long maxMember;
 
   @CommandLine.Mixin
   S3Options s3Options;
@@ -42,7 +42,7 @@ final class IndexCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     URI base = DatagenCommand.folderUri("--in", in);
-    long maxMemberBytes = DatagenCommand.parseSize(maxMember);
+    long maxMemberBytes = maxMember;
     S3Settings s3 = s3Options.settings();
     PrintWriter err = spec.commandLine().getErr();
     try (LocalStreams streams = new LocalStreams("conveyor-index");

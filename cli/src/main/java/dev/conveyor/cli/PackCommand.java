@@ -41,8 +41,8 @@ final class PackCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "URI", description = "s3://bucket/prefix or file:///dir")
   String out;
 
-  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}); a larger sample gets a shard of its own.")
-  String shardSize;
+  @Option(names = "--shard-size", paramLabel = "SIZE", defaultValue = "64MB", converter = ByteSize.class, description = "Target shard size, e.g. 64MB, 1GiB (default: ${DEFAULT-VALUE}); a larger sample gets a shard of its own.")
+  long shardSize;
 
   @CommandLine.Mixin
   S3Options s3Options;
@@ -53,7 +53,7 @@ final class PackCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     URI base = DatagenCommand.folderUri("--out", out);
-    long shardBytes = DatagenCommand.parseSize(shardSize);
+    long shardBytes = shardSize;
     if (shardBytes < 1) {
       throw new ConveyorCli.UsageException("--shard-size must be above 0, got " + shardSize);
     }
