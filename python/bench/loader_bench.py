@@ -21,6 +21,7 @@ rounds, to check this repository's peers against them.
 """
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -166,7 +167,8 @@ def main():
             "plain": lambda c=cores: run_json(taskset(c) + [PY, peers, "plain", str(c), *shards]),
         }
         if cores == 2:
-            loaders["2 ranks"] = lambda r=[0]: (r.__setitem__(0, r[0] + 1), two_ranks(pattern, r[0]))[1]
+            runs = itertools.count()  # each round a launch of its own
+            loaders["2 ranks"] = lambda: two_ranks(pattern, next(runs))
         if a.check_peers:
             loaders["torch_peer.py"] = lambda c=cores: run_json(
                 taskset(c) + [PY, os.path.join(a.check_peers, "torch_peer.py"), str(c), *shards])

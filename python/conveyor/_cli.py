@@ -10,8 +10,6 @@ import sys
 
 from . import _java
 
-CLI_OPTS = ["-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m"]
-
 
 def main() -> None:
     try:
@@ -19,7 +17,7 @@ def main() -> None:
     except _java.JavaNotFound as e:
         print(f"conveyor: {e}", file=sys.stderr)
         sys.exit(1)
-    opts = CLI_OPTS + shlex.split(os.environ.get("CONVEYOR_JAVA_OPTS", ""))
+    opts = _java.CLI_OPTS + shlex.split(os.environ.get("CONVEYOR_JAVA_OPTS", ""))
     os.execv(java, [java, *opts, "-jar", jar, *sys.argv[1:]])
 
 

@@ -27,6 +27,8 @@ from typing import List, Optional, Tuple
 # 1.1-1.8 s of system time per epoch against 0.6). CONVEYOR_JAVA_OPTS and java_opts come after
 # these, so they override them (e.g. -Xmx4g for batches of long clips).
 NODE_OPTS = ["-XX:+UseG1GC", "-XX:G1HeapRegionSize=32m", "-XX:TieredStopAtLevel=1", "-Xmx1g", "-Xss1m"]
+# The CLI's JVM, as bin/conveyor starts it: G1 with regions that keep decoded clips out of humongous allocation.
+CLI_OPTS = NODE_OPTS[:2]
 _PREFIX = "conveyor-cds-"
 
 
@@ -120,22 +122,22 @@ def _sweep(archive: str) -> None:
     for other in glob.glob(os.path.join(folder, _PREFIX + "*.jsa*")):
         if other == archive:
             continue
-        if os.path.basename(other)[len(_PREFIX):].split("-")[0] == jar_key and not other.endswith(".tmp"):
-            continue  # the same jar's archive for other options
         if other.endswith(".tmp"):
             pid = other.rsplit(".", 3)[-3]
             if pid.isdigit() and _alive(int(pid)):
                 continue  # being written by a node still running
+        elif os.path.basename(other)[len(_PREFIX):].split("-")[0] == jar_key:
+            continue  # the same jar's archive for other options
         try:
             os.remove(other)
         except OSError:
             pass  # another process removed it first, or the folder is shared read-only
 
 
-def command(args: List[str], home: Optional[str] = None, java_opts: Optional[str] = None,
-            share_classes: bool = True) -> Tuple[List[str], Optional[Tuple[str, str]]]:
+def command(args: List[str], home: Optional[str] = None,
+            java_opts: Optional[str] = None) -> Tuple[List[str], Optional[Tuple[str, str]]]:
     """The command line of ``conveyor ARGS`` as a node process, and (written, final) class-data archive
-    paths when this process dumps the archive at its exit (None when it uses one or shares none).
+    paths when this process dumps the archive at its exit (None when it uses one, or CONVEYOR_CDS=0).
 
     The dump is written to ``written`` (a name of this start's own) and must be moved to ``final``
     by :func:`archive_done` once the process has exited.
@@ -145,7 +147,7 @@ def command(args: List[str], home: Optional[str] = None, java_opts: Optional[str
     user = shlex.split(java_opts if java_opts is not None else os.environ.get("CONVEYOR_JAVA_OPTS", ""))
     opts = NODE_OPTS + user
     dump = None
-    if share_classes and os.environ.get("CONVEYOR_CDS", "1") != "0":
+    if os.environ.get("CONVEYOR_CDS", "1") != "0":
         archive = archive_for(jar_path, java, opts)
         if os.path.isfile(archive):
             opts = opts + [f"-XX:SharedArchiveFile={archive}"]

@@ -155,12 +155,6 @@ class SharedNode:
             except OSError:
                 pass  # the node has ended already
 
-    def output(self) -> List[str]:
-        return self.started.output() if self.started is not None else []
-
-    def wait(self, timeout: float):
-        return None  # the node ends with the job, not with this rank
-
     def stop(self) -> None:
         """Detaches. Before ``done()``, the node takes it as this rank's leaving and stops every rank."""
         try:

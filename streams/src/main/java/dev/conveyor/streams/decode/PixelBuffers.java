@@ -48,10 +48,11 @@ public final class PixelBuffers {
 
   /** Gives {@code a} back for another picture; the caller and everyone else must not read or write it after this. */
   public static void give(byte[] a) {
-    if (a.length == 0 || a.length > MAX_ARRAY || HELD.addAndGet(a.length) > MAX_HELD) {
-      if (a.length > 0 && a.length <= MAX_ARRAY) {
-        HELD.addAndGet(-a.length);
-      }
+    if (a.length == 0 || a.length > MAX_ARRAY) {
+      return;
+    }
+    if (HELD.addAndGet(a.length) > MAX_HELD) {
+      HELD.addAndGet(-a.length); // no room: the collector takes it
       return;
     }
     FREE.computeIfAbsent(a.length, n -> new ConcurrentLinkedDeque<>()).offerFirst(a);
