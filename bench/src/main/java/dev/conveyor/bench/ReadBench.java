@@ -11,7 +11,7 @@ import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardStore;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.tools.s3.EmbeddedS3;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

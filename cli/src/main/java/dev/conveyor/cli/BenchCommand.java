@@ -2,7 +2,7 @@ package dev.conveyor.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.plan.PlanBenchmark;
+import dev.conveyor.bench.PlanBenchmark;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShuffleQuality;
 import java.io.PrintWriter;

@@ -2,9 +2,9 @@ package dev.conveyor.cli;
 
 import com.typesafe.config.Config;
 import dev.conveyor.config.S3Settings;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
-import dev.conveyor.streams.synth.DatasetSpec;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.tools.s3.EmbeddedS3;
+import dev.conveyor.tools.datagen.DatasetSpec;
+import dev.conveyor.streams.manifest.Manifest;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;

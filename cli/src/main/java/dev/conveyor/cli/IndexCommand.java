@@ -3,7 +3,7 @@ package dev.conveyor.cli;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
-import dev.conveyor.streams.synth.DatasetIndexer;
+import dev.conveyor.tools.index.DatasetIndexer;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.util.Locale;

@@ -1,9 +1,9 @@
 package dev.conveyor.cli;
 
 import dev.conveyor.config.S3Settings;
-import dev.conveyor.streams.pack.PackInput;
-import dev.conveyor.streams.pack.PackPlan;
-import dev.conveyor.streams.pack.Packer;
+import dev.conveyor.tools.pack.PackInput;
+import dev.conveyor.tools.pack.PackPlan;
+import dev.conveyor.tools.pack.Packer;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;

@@ -1,6 +1,6 @@
 package dev.conveyor.cli;
 
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.tools.s3.EmbeddedS3;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -3,9 +3,9 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
-import dev.conveyor.streams.synth.Manifest;
-import dev.conveyor.streams.synth.ShardInfo;
+import dev.conveyor.tools.s3.EmbeddedS3;
+import dev.conveyor.streams.manifest.Manifest;
+import dev.conveyor.streams.manifest.ShardInfo;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.ConveyorSettings;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.streams.manifest.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package dev.conveyor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.streams.manifest.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -11,10 +11,10 @@ import dev.conveyor.config.S3Settings;
 import dev.conveyor.sim.faults.FaultPlan;
 import dev.conveyor.sim.faults.FaultProxy;
 import dev.conveyor.streams.store.S3ShardStore;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
-import dev.conveyor.streams.synth.DatasetGenerator;
-import dev.conveyor.streams.synth.DatasetSpec;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.tools.s3.EmbeddedS3;
+import dev.conveyor.tools.datagen.DatasetGenerator;
+import dev.conveyor.tools.datagen.DatasetSpec;
+import dev.conveyor.streams.manifest.Manifest;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,7 +154,7 @@ class ClusterCacheTest {
     assertThat(overHttp).as("over the owners' HTTP servers").isPositive();
 
     // replication 2: each shard is held by two nodes, the replica's copy taken from the primary
-    long dataset = datasets.get("a").shards().stream().mapToLong(dev.conveyor.streams.synth.ShardInfo::bytes).sum();
+    long dataset = datasets.get("a").shards().stream().mapToLong(dev.conveyor.streams.manifest.ShardInfo::bytes).sum();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     double held;
     do {

@@ -15,7 +15,7 @@ import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.streams.manifest.Manifest;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,7 +5,7 @@ import dev.conveyor.config.SettingsException;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
-import dev.conveyor.streams.synth.Manifest;
+import dev.conveyor.streams.manifest.Manifest;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

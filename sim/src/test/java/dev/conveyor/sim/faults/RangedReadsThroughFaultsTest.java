@@ -8,7 +8,7 @@ import dev.conveyor.sim.faults.FaultPlan.Fault;
 import dev.conveyor.sim.faults.FaultPlan.Rule;
 import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.streams.store.S3ShardStore;
-import dev.conveyor.streams.store.embedded.EmbeddedS3;
+import dev.conveyor.tools.s3.EmbeddedS3;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
