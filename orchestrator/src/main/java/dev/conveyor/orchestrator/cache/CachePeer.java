@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.Materializer;
@@ -68,39 +71,56 @@ public final class CachePeer {
 
   /** Serves entries from {@code owner}; stream refs of its chunks are run with {@code mat}. */
   static Behavior<Command> create(Owner owner, Materializer mat) {
-    return Behaviors.setup(ctx -> {
-      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
-      return Behaviors.receive(Command.class)
-          .onMessage(Replicate.class, r -> {
-            try {
-              owner.replicate(CacheKey.parse(r.key()), URI.create(r.uri()), r.tenant(), r.job());
-            } catch (IllegalArgumentException e) {
-              ctx.getLog().warn("cache replica request refused: {}", e.getMessage());
-            }
-            return Behaviors.same();
-          })
-          .onMessage(Fetch.class, f -> serve(f, owner, mat))
-          .build();
-    });
+    return Behaviors.setup(ctx -> new Peer(ctx, owner, mat));
   }
 
-  private static Behavior<Command> serve(Fetch f, Owner owner, Materializer mat) {
-    CacheKey key;
-    URI uri;
-    try {
-      key = CacheKey.parse(f.key());
-      uri = URI.create(f.uri());
-    } catch (IllegalArgumentException e) {
-      f.replyTo().tell(new NotServed(e.getMessage()));
-      return Behaviors.same();
+  /** The peer of one node: registered with the receptionist under {@link #KEY}. */
+  private static final class Peer extends AbstractBehavior<Command> {
+    private final Owner owner;
+    private final Materializer mat;
+
+    Peer(ActorContext<Command> ctx, Owner owner, Materializer mat) {
+      super(ctx);
+      this.owner = owner;
+      this.mat = mat;
+      ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
     }
-    owner.serve(key, uri, f.tenant(), f.job())
-        .thenApply(bytes -> owner.handOff(bytes).<Reply>map(At::new)
-            .orElseGet(() -> new Served(Source.from(chunks(bytes)).runWith(StreamRefs.<ByteString>sourceRef(), mat))))
-        .whenComplete((reply, err) -> f.replyTo().tell(err == null ? reply
-            : new NotServed(err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                ? c.getCause().getMessage() : String.valueOf(err.getMessage()))));
-    return Behaviors.same();
+
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Replicate.class, this::onReplicate)
+          .onMessage(Fetch.class, this::onFetch)
+          .build();
+    }
+
+    private Behavior<Command> onReplicate(Replicate r) {
+      try {
+        owner.replicate(CacheKey.parse(r.key()), URI.create(r.uri()), r.tenant(), r.job());
+      } catch (IllegalArgumentException e) {
+        getContext().getLog().warn("cache replica request refused: {}", e.getMessage());
+      }
+      return this;
+    }
+
+    private Behavior<Command> onFetch(Fetch f) {
+      CacheKey key;
+      URI uri;
+      try {
+        key = CacheKey.parse(f.key());
+        uri = URI.create(f.uri());
+      } catch (IllegalArgumentException e) {
+        f.replyTo().tell(new NotServed(e.getMessage()));
+        return this;
+      }
+      owner.serve(key, uri, f.tenant(), f.job())
+          .thenApply(bytes -> owner.handOff(bytes).<Reply>map(At::new)
+              .orElseGet(() -> new Served(Source.from(chunks(bytes)).runWith(StreamRefs.<ByteString>sourceRef(), mat))))
+          .whenComplete((reply, err) -> f.replyTo().tell(err == null ? reply
+              : new NotServed(err instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                  ? c.getCause().getMessage() : String.valueOf(err.getMessage()))));
+      return this;
+    }
   }
 
   /** {@code b} in slices of {@link #CHUNK} bytes (no copy). */

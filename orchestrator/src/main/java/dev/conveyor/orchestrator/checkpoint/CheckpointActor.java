@@ -5,7 +5,10 @@ import dev.conveyor.workers.wire.WireMessage;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -39,7 +42,7 @@ public final class CheckpointActor {
    * rank of a lockstep job, and its count stands for every rank's.
    */
   public static Behavior<Command> starting(Optional<CursorStore> store, Cursor start, int every, boolean oneRank) {
-    return Behaviors.setup(ctx -> tracking(store, new CursorTracker(start, oneRank), every));
+    return Behaviors.setup(ctx -> new Tracking(ctx, store, new CursorTracker(start, oneRank), every));
   }
 
   /**
@@ -52,16 +55,12 @@ public final class CheckpointActor {
         .filter(c -> c.fingerprint().equals(start.fingerprint()) && c.world() == start.world());
   }
 
-  private static Behavior<Command> tracking(Optional<CursorStore> store, CursorTracker tracker, int every) {
-    return new Tracking(store, tracker, every).behavior();
-  }
-
   /**
    * The cursor and when it was saved: every {@code every} steps of the cursor — when the rank
    * furthest behind in the cursor's epoch has delivered a multiple of {@code every} batches, so
    * that ranks in lockstep are saved at a step boundary, as a trainer's checkpoint would be.
    */
-  private static final class Tracking {
+  private static final class Tracking extends AbstractBehavior<Command> {
     private final Optional<CursorStore> store;
     private final CursorTracker tracker;
     private final int every;
@@ -69,7 +68,8 @@ public final class CheckpointActor {
     private long savedAt; // the slowest rank's count in the cursor's epoch when last saved
     private boolean unsaved;
 
-    Tracking(Optional<CursorStore> store, CursorTracker tracker, int every) {
+    Tracking(ActorContext<Command> ctx, Optional<CursorStore> store, CursorTracker tracker, int every) {
+      super(ctx);
       this.store = store;
       this.tracker = tracker;
       this.every = every;
@@ -77,8 +77,9 @@ public final class CheckpointActor {
       this.savedAt = slowest(tracker.cursor());
     }
 
-    Behavior<Command> behavior() {
-      return Behaviors.receive(Command.class)
+    @Override
+    public Receive<Command> createReceive() {
+      return newReceiveBuilder()
           .onMessage(Delivered.class, this::onDelivered)
           .onMessage(SaveNow.class, this::onSaveNow)
           .onMessage(Current.class, this::onCurrent)
@@ -98,19 +99,19 @@ public final class CheckpointActor {
         save(c, slowest - 1);
         savedAt = slowest;
       }
-      return Behaviors.same();
+      return this;
     }
 
     private Behavior<Command> onSaveNow(SaveNow s) {
       Cursor c = tracker.cursor();
       save(c, Math.max(0, fastest(c) - 1));
       s.replyTo().tell(new Saved(c.encode(), store.isPresent()));
-      return Behaviors.same();
+      return this;
     }
 
     private Behavior<Command> onCurrent(Current c) {
       c.replyTo().tell(new Saved(tracker.cursor().encode(), store.isPresent() && !unsaved));
-      return Behaviors.same();
+      return this;
     }
 
     /** Saves {@code c} as of {@code step} (the last step every saved rank delivered, for the file's name). */

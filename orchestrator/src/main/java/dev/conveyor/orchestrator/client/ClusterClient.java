@@ -5,6 +5,7 @@ import dev.conveyor.config.Membership;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.BadSampleException;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.delivery.Delivery;
 import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.orchestrator.node.ClusterNode;
@@ -48,14 +49,15 @@ public final class ClusterClient {
                         String cursor, boolean persisted, int takeovers) {}
 
   /** Tells the client actor to watch a coordinator (local only). */
-  private record Watch(ActorRef<JobCoordinator.Command> coordinator) implements NoSerializationVerificationNeeded {}
+  private record Watch(ActorRef<JobCoordinator.Command> coordinator)
+      implements ClientEvent, NoSerializationVerificationNeeded {}
 
   /** The job has ended: the client actor stops (local only). */
-  private enum Done implements NoSerializationVerificationNeeded { INSTANCE }
+  private enum Done implements ClientEvent, NoSerializationVerificationNeeded { INSTANCE }
 
   /** A watched coordinator is gone: its node left or was downed. */
   private record CoordinatorLost(ActorRef<JobCoordinator.Command> coordinator)
-      implements NoSerializationVerificationNeeded {}
+      implements ClientEvent, NoSerializationVerificationNeeded {}
 
   /** How long a client waits for the coordinator to confirm that a job with a failed rank was stopped. */
   private static final Duration FAILED_WAIT = Duration.ofSeconds(30);
@@ -96,8 +98,8 @@ public final class ClusterClient {
   public static Outcome run(ActorSystem<?> system, JobSpec job, Delivery delivery, Consumer<String> progress,
                             boolean announce, Duration placeTimeout, Duration idleTimeout)
       throws InterruptedException, TimeoutException {
-    LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-    ActorRef<Object> client = system.systemActorOf(Behaviors.setup(ctx -> new Inbox(ctx, inbox)),
+    LinkedBlockingQueue<ClientEvent> inbox = new LinkedBlockingQueue<>();
+    ActorRef<ClientEvent> client = system.systemActorOf(Behaviors.setup(ctx -> new Inbox(ctx, inbox)),
         "job-client-" + CLIENTS.incrementAndGet(), Props.empty());
     try {
       ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
@@ -118,16 +120,16 @@ public final class ClusterClient {
    * client goes into {@code inbox}, which the calling thread drains ({@link #gather}); it watches
    * the coordinator it is told to and says when that one is gone.
    */
-  private static final class Inbox extends AbstractBehavior<Object> {
-    private final LinkedBlockingQueue<Object> inbox;
+  private static final class Inbox extends AbstractBehavior<ClientEvent> {
+    private final LinkedBlockingQueue<ClientEvent> inbox;
 
-    Inbox(ActorContext<Object> ctx, LinkedBlockingQueue<Object> inbox) {
+    Inbox(ActorContext<ClientEvent> ctx, LinkedBlockingQueue<ClientEvent> inbox) {
       super(ctx);
       this.inbox = inbox;
     }
 
     @Override
-    public Receive<Object> createReceive() {
+    public Receive<ClientEvent> createReceive() {
       return newReceiveBuilder()
           .onMessage(Watch.class, this::onWatch)
           .onMessage(Done.class, d -> Behaviors.stopped())
@@ -135,12 +137,12 @@ public final class ClusterClient {
           .build();
     }
 
-    private Behavior<Object> onWatch(Watch w) {
+    private Behavior<ClientEvent> onWatch(Watch w) {
       getContext().watchWith(w.coordinator(), new CoordinatorLost(w.coordinator()));
       return this;
     }
 
-    private Behavior<Object> onReport(Object e) {
+    private Behavior<ClientEvent> onReport(ClientEvent e) {
       inbox.add(e);
       return this;
     }
@@ -149,8 +151,8 @@ public final class ClusterClient {
   private static final java.util.concurrent.atomic.AtomicInteger CLIENTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** The ranks' reports until the job ends; a lost coordinator is replaced on the way. */
-  private static Outcome gather(JobSpec job, JobCoordinator.Placed placed, ActorRef<Object> client,
-                                ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<Object> inbox,
+  private static Outcome gather(JobSpec job, JobCoordinator.Placed placed, ActorRef<ClientEvent> client,
+                                ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<ClientEvent> inbox,
                                 Delivery delivery, Consumer<String> progress, Duration idleTimeout, long t0)
       throws InterruptedException, TimeoutException {
     ActorRef<JobCoordinator.Command> coordinator = placed.coordinator();
@@ -166,7 +168,7 @@ public final class ClusterClient {
     long lastEvent = System.nanoTime();
     long lastAsk = 0;
     while (true) {
-      Object e = inbox.poll(500, TimeUnit.MILLISECONDS);
+      ClientEvent e = inbox.poll(500, TimeUnit.MILLISECONDS);
       long now = System.nanoTime();
       if (e == null) {
         if (now - lastEvent > idleTimeout.toNanos()) {
@@ -261,12 +263,12 @@ public final class ClusterClient {
    * the cursor (waiting for its answer up to {@link #FAILED_WAIT}), and returns {@code bad} to throw.
    */
   private static BadSampleException cancel(JobSpec job, ActorRef<JobCoordinator.Command> coordinator,
-                                           LinkedBlockingQueue<Object> inbox, BadSampleException bad,
+                                           LinkedBlockingQueue<ClientEvent> inbox, BadSampleException bad,
                                            Consumer<String> progress) throws InterruptedException {
     coordinator.tell(new JobCoordinator.Cancel(job.id(), bad.getMessage()));
     long deadline = System.nanoTime() + FAILED_WAIT.toNanos();
     while (System.nanoTime() < deadline) {
-      Object e = inbox.poll(200, TimeUnit.MILLISECONDS);
+      ClientEvent e = inbox.poll(200, TimeUnit.MILLISECONDS);
       if (e instanceof JobCoordinator.Failed || e instanceof JobCoordinator.Finished) {
         return bad;
       }
@@ -277,12 +279,12 @@ public final class ClusterClient {
 
   /** Submits until the coordinator has placed the job (agents register with a delay after joining). */
   private static JobCoordinator.Placed submit(ActorRef<JobCoordinator.Command> coordinator, JobSpec job,
-      ActorRef<Object> client, LinkedBlockingQueue<Object> inbox, long deadline, Consumer<String> progress)
+      ActorRef<ClientEvent> client, LinkedBlockingQueue<ClientEvent> inbox, long deadline, Consumer<String> progress)
       throws InterruptedException, TimeoutException {
     String last = "no answer from the job coordinator";
     while (System.nanoTime() < deadline + Duration.ofSeconds(30).toNanos()) {
       coordinator.tell(new JobCoordinator.Submit(job, client));
-      Object e = inbox.poll(10, TimeUnit.SECONDS);
+      ClientEvent e = inbox.poll(10, TimeUnit.SECONDS);
       if (e instanceof JobCoordinator.Placed p) {
         p.notes().forEach(progress);
         return p;

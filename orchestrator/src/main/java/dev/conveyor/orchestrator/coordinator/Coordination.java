@@ -6,6 +6,7 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.Command;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Failed;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.LookAgain;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Nodes;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.cursor.Cursor;
@@ -16,8 +17,11 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.Member;
@@ -68,12 +72,28 @@ final class Coordination {
 
   /** Has every node agent stop job {@code id}'s ranks, readers and decoders (a one-off listener takes the listing). */
   void askAgentsToStop(String id) {
-    ActorRef<Receptionist.Listing> stopper = ctx.spawnAnonymous(Behaviors.receive(Receptionist.Listing.class)
-        .onAnyMessage(l -> {
-          l.getServiceInstances(NodeAgent.KEY).forEach(a -> a.tell(new NodeAgent.StopJob(id)));
-          return Behaviors.stopped();
-        }).build());
+    ActorRef<Receptionist.Listing> stopper = ctx.spawnAnonymous(Behaviors.setup(c -> new StopJob(c, id)));
     ctx.getSystem().receptionist().tell(Receptionist.find(NodeAgent.KEY, stopper));
+  }
+
+  /** Takes one listing of the node agents, tells each to stop job {@code id}, and stops. */
+  private static final class StopJob extends AbstractBehavior<Receptionist.Listing> {
+    private final String id;
+
+    StopJob(ActorContext<Receptionist.Listing> ctx, String id) {
+      super(ctx);
+      this.id = id;
+    }
+
+    @Override
+    public Receive<Receptionist.Listing> createReceive() {
+      return newReceiveBuilder().onAnyMessage(this::onListing).build();
+    }
+
+    private Behavior<Receptionist.Listing> onListing(Receptionist.Listing l) {
+      l.getServiceInstances(NodeAgent.KEY).forEach(a -> a.tell(new NodeAgent.StopJob(id)));
+      return Behaviors.stopped();
+    }
   }
 
   /**
@@ -102,7 +122,7 @@ final class Coordination {
   }
 
   /** Tells {@code client} that this coordinator runs {@code running} already. */
-  void busy(ActorRef<Object> client, JobSpec running) {
+  void busy(ActorRef<ClientEvent> client, JobSpec running) {
     client.tell(new Failed("the cluster is running job " + running.id() + "; submit again when it is done", true));
   }
 

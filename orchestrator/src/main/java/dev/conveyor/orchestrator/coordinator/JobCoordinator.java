@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.coordinator;
 
 import dev.conveyor.orchestrator.checkpoint.CheckpointActor;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.store.ShardStore;
@@ -41,10 +42,10 @@ public final class JobCoordinator {
       Nodes, LookAgain, Ready, NotReady, Attached, Saved, ClientGone, HostLost, Tick, Current, Joined {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
-  public record Submit(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
+  public record Submit(JobSpec job, ActorRef<ClientEvent> client) implements Command, WireMessage {}
 
   /** Take over {@code job}, which is running: its coordinator was lost. */
-  public record Adopt(JobSpec job, ActorRef<Object> client) implements Command, WireMessage {}
+  public record Adopt(JobSpec job, ActorRef<ClientEvent> client) implements Command, WireMessage {}
 
   /**
    * The client has every rank's end of job {@code jobId}: the coordinator answers {@link Finished}
@@ -74,7 +75,7 @@ public final class JobCoordinator {
   public record HandOver() implements Command, WireMessage {}
 
   /** What a client hears of its job from the coordinator. */
-  public sealed interface JobEvent extends WireMessage permits Placed, Adopted, Finished, Failed {}
+  public sealed interface JobEvent extends ClientEvent, WireMessage permits Placed, Adopted, Finished, Failed {}
 
   /**
    * Where the job runs — the ranks' trainer hosts, the workers' readers and each worker's share

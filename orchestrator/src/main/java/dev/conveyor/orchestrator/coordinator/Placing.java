@@ -12,6 +12,7 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.NotReady;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Placed;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Ready;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Submit;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.cursor.Cursor;
@@ -69,7 +70,7 @@ final class Placing extends AbstractBehavior<Command> {
     return other.job().id().equals(submit.job().id()) ? this : busy(other.client());
   }
 
-  private Behavior<Command> busy(ActorRef<Object> client) {
+  private Behavior<Command> busy(ActorRef<ClientEvent> client) {
     co.busy(client, submit.job());
     return this;
   }

@@ -22,9 +22,10 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator.RankLost;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Saved;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Submit;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator.Tick;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.node.ClusterNode;
-import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
+import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.orchestrator.node.NodeState;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.ShardReader;
@@ -54,7 +55,7 @@ final class RunningJob extends AbstractBehavior<Command> {
 
   private final Coordination co;
   private final JobSpec job;
-  private final ActorRef<Object> client;
+  private final ActorRef<ClientEvent> client;
   private final Optional<ShardStore> files;
   private final ActorRef<CheckpointActor.Command> checkpoint;
   private final Set<Integer> ranksDone = new HashSet<>();
@@ -70,7 +71,7 @@ final class RunningJob extends AbstractBehavior<Command> {
   /** Why the job was stopped; null while it runs or ends well, or when its client is gone. */
   private String failure;
 
-  RunningJob(Coordination co, JobSpec job, ActorRef<Object> client, Optional<ShardStore> files,
+  RunningJob(Coordination co, JobSpec job, ActorRef<ClientEvent> client, Optional<ShardStore> files,
              ActorRef<CheckpointActor.Command> checkpoint, boolean adopted) {
     super(co.ctx);
     this.co = co;

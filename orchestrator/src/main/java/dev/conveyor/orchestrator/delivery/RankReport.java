@@ -8,7 +8,7 @@ import java.util.List;
  * What a rank reports to the job's client as its trainer takes batches: every runtime's ranks
  * send these, in order per rank, and {@link Delivery} accounts for them once.
  */
-public sealed interface RankReport extends WireMessage
+public sealed interface RankReport extends ClientEvent, WireMessage
     permits RankReport.BatchDone, RankReport.SkipDone, RankReport.RankDone, RankReport.RankFailed {
 
   /**

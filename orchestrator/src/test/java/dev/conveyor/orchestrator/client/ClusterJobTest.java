@@ -8,6 +8,7 @@ import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.batch.BatchDigest;
@@ -15,6 +16,7 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.SampleMap;
+import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.pipeline.DecoderStage;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.Stages;
@@ -28,7 +30,6 @@ import dev.conveyor.streams.store.ForwardingShardStore;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.workers.reader.LeasedSlices;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -177,7 +178,7 @@ class ClusterJobTest {
   ActorSystem<?> host;
 
   /** Submits {@code job} until it is placed with both workers' readers (the receptionist spreads registrations with a delay). */
-  static JobCoordinator.Placed place(ActorRef<JobCoordinator.Command> coordinator, JobSpec job, TestProbe<Object> client)
+  static JobCoordinator.Placed place(ActorRef<JobCoordinator.Command> coordinator, JobSpec job, TestProbe<ClientEvent> client)
       throws Exception {
     Object first = null;
     for (int attempt = 0; attempt < 50 && !(first instanceof JobCoordinator.Placed); attempt++) {
@@ -199,12 +200,12 @@ class ClusterJobTest {
   }
 
   /** The digest lines of a placed job in lockstep order, until every rank is done; fails on a failed rank. */
-  static List<String> gather(TestProbe<Object> client, JobSpec job) {
+  static List<String> gather(TestProbe<ClientEvent> client, JobSpec job) {
     return gather(client, job, new ArrayList<>());
   }
 
   /** The same, adding the dead letters the ranks skipped to {@code skips}. */
-  static List<String> gather(TestProbe<Object> client, JobSpec job, List<String> skips) {
+  static List<String> gather(TestProbe<ClientEvent> client, JobSpec job, List<String> skips) {
     List<String> lines = new ArrayList<>();
     int done = 0;
     while (done < job.world()) {
@@ -233,7 +234,7 @@ class ClusterJobTest {
     java.nio.file.Files.writeString(cursors.resolve("latest.cursor"), earlier + "\n");
     JobSpec job = JobSpec.of("t1", recipe, Map.of(), 2, 2, 2, 2, 1 << 24)
         .checkpointed(cursors.toString(), 0, 3, "", 0); // saves at the start and at the end only
-    TestProbe<Object> client = TestProbe.create(host);
+    TestProbe<ClientEvent> client = TestProbe.create(host);
     JobCoordinator.Placed placed = place(coordinator, job, client);
     assertThat(placed.trainerHosts()).hasSize(1);
     String start = Cursor.start(recipe.fingerprint(), 2).encode();
@@ -290,7 +291,7 @@ class ClusterJobTest {
     Recipe decoding = new Recipe(recipe.shards(), recipe.seed(), recipe.batchSize(), recipe.dropLast(), recipe.shuffle(),
         "auto:" + decode.canonical() + ";map=" + ShiftFirstByte.class.getName());
     JobSpec job = JobSpec.of("t2", decoding, Map.of(), 2, 1, 2, 2, 1 << 24).decoding(decode, stages);
-    TestProbe<Object> client = TestProbe.create(host);
+    TestProbe<ClientEvent> client = TestProbe.create(host);
     JobCoordinator.Placed placed = place(coordinator, job, client);
     assertThat(placed.shares()).as("a pool of 2 decoders on each worker").hasSize(2).allMatch(s -> s.endsWith("=2"));
     List<String> skips = new ArrayList<>();
@@ -340,7 +341,7 @@ class ClusterJobTest {
         .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
             "job-coordinator"));
     JobSpec job = JobSpec.of("t3", recipe, Map.of(), 2, 1, 2, 2, 1 << 24);
-    TestProbe<Object> client = TestProbe.create(host);
+    TestProbe<ClientEvent> client = TestProbe.create(host);
     Object e = null;
     for (int attempt = 0; attempt < 50 && !(e instanceof JobCoordinator.Placed); attempt++) {
       coordinator.tell(new JobCoordinator.Submit(job, client.ref()));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.orchestrator.checkpoint.CheckpointActor;
 import dev.conveyor.orchestrator.checkpoint.CursorStore;
+import dev.conveyor.orchestrator.delivery.ClientEvent;
 import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.cursor.Cursor;
@@ -65,7 +66,7 @@ class JobCoordinatorTest {
   TestProbe<NodeAgent.Command> host;
   TestProbe<NodeAgent.Command> worker;
   TestProbe<ShardReader.Command> reader;
-  TestProbe<Object> client;
+  TestProbe<ClientEvent> client;
   ActorRef<JobCoordinator.Command> coordinator;
 
   @BeforeEach
@@ -169,7 +170,7 @@ class JobCoordinatorTest {
   void aSecondJobWhileOneRunsIsRefusedForNow() {
     JobSpec job = job("first");
     placed(job);
-    TestProbe<Object> other = kit.createTestProbe();
+    TestProbe<ClientEvent> other = kit.createTestProbe();
     coordinator.tell(new JobCoordinator.Submit(job("second"), other.ref()));
     JobCoordinator.Failed refused = other.expectMessageClass(JobCoordinator.Failed.class, WAIT);
     assertThat(refused.passing()).isTrue();

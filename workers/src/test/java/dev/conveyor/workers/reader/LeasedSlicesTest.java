@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
@@ -12,7 +13,6 @@ import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.workers.reader.ShardReader.SliceElement;
 import dev.conveyor.workers.reader.ShardReader.SliceEvents;
 import java.nio.file.Path;
@@ -26,7 +26,10 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -75,27 +78,41 @@ class LeasedSlicesTest {
    * holder drops the first group whole and the first event of the second.
    */
   Behavior<ShardReader.Command> careless(AtomicInteger cut) {
-    return Behaviors.receive(ShardReader.Command.class)
-        .onMessage(ShardReader.Lease.class, l -> {
-          int group = l.fencing() == 0 ? 2 : 3;
-          Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
-              .grouped(group)
-              .zipWithIndex()
-              .map(p -> (SliceElement) new SliceEvents(p.second() * group, p.first()));
-          Source<SliceElement, ?> sent;
-          if (l.fencing() == 0) {
-            cut.incrementAndGet();
-            sent = all.take(2);
-          } else {
-            sent = all.statefulMap(() -> new long[1], (c, e) -> { // all of it, from the first event, and its end marker
-              c[0] += ((SliceEvents) e).events().size();
-              return org.apache.pekko.japi.Pair.create(c, e);
-            }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
-          }
-          l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
-          return Behaviors.same();
-        })
-        .build();
+    return Behaviors.setup(ctx -> new CarelessReader(ctx, cut));
+  }
+
+  private final class CarelessReader extends AbstractBehavior<ShardReader.Command> {
+    private final AtomicInteger cut;
+
+    CarelessReader(ActorContext<ShardReader.Command> ctx, AtomicInteger cut) {
+      super(ctx);
+      this.cut = cut;
+    }
+
+    @Override
+    public Receive<ShardReader.Command> createReceive() {
+      return newReceiveBuilder().onMessage(ShardReader.Lease.class, this::onLease).build();
+    }
+
+    private Behavior<ShardReader.Command> onLease(ShardReader.Lease l) {
+      int group = l.fencing() == 0 ? 2 : 3;
+      Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
+          .grouped(group)
+          .zipWithIndex()
+          .map(p -> (SliceElement) new SliceEvents(p.second() * group, p.first()));
+      Source<SliceElement, ?> sent;
+      if (l.fencing() == 0) {
+        cut.incrementAndGet();
+        sent = all.take(2);
+      } else {
+        sent = all.statefulMap(() -> new long[1], (c, e) -> { // all of it, from the first event, and its end marker
+          c[0] += ((SliceEvents) e).events().size();
+          return org.apache.pekko.japi.Pair.create(c, e);
+        }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
+      }
+      l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
+      return this;
+    }
   }
 
   @Test
