@@ -8,7 +8,7 @@ sequence. Two 8-byte sequence numbers are the only synchronization: each
 side writes one and reads the other, as single aligned 64-bit stores and loads (ordered on
 x86-64, whose stores are not reordered with other stores nor loads with other loads).
 
-Layout (little-endian): see ShmRing's documentation and the README's "The ring".
+Layout (little-endian): see ShmRing's documentation and docs/formats.md, "The ring".
 """
 
 import json

@@ -28,7 +28,7 @@ final class SimCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SCENARIO.conf", description = "The scenario (HOCON; README: Simulations).")
+  @Parameters(index = "0", paramLabel = "SCENARIO.conf", description = "The scenario (HOCON; docs/sim.md).")
   Path scenarioFile;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Where history.jsonl, verdict.json and report.html go"

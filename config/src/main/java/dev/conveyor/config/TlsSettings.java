@@ -70,7 +70,7 @@ public record TlsSettings(boolean enabled, Path keyStore, String keyStorePasswor
           } catch (java.security.cert.CertificateException e) {
             throw new SettingsException(r.key("key-store"), keyStore + ": the certificate " + c.getSubjectX500Principal()
                 + " is not valid now (valid " + c.getNotBefore().toInstant() + " to " + c.getNotAfter().toInstant()
-                + "): make a new one (README \"Security\": rotating certificates)");
+                + "): make a new one (docs/operators.md \"Security\": rotating certificates)");
           }
           return c.getSubjectX500Principal().getName() + " until " + c.getNotAfter().toInstant();
         }

@@ -26,9 +26,13 @@ import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -97,21 +101,39 @@ public final class NodeCaches implements CachePeer.Owner, AutoCloseable {
     }
     NodeCaches c = new NodeCaches(system, settings, stores, httpUrl);
     system.systemActorOf(CachePeer.create(c, c.mat), "cache-peer", Props.empty());
-    system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
-      return Behaviors.receiveMessage(l -> {
-        Map<String, ActorRef<CachePeer.Command>> now = new TreeMap<>();
-        for (ActorRef<CachePeer.Command> ref : l.getServiceInstances(CachePeer.KEY)) {
-          now.put(c.name(ref.path().address()), ref);
-        }
-        c.peers.keySet().retainAll(now.keySet());
-        c.peers.putAll(now);
-        LOG.info("shard cache ring: {} member(s)", now.size());
-        return Behaviors.same();
-      });
-    }), "cache-ring", Props.empty());
+    system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> new RingWatch(ctx, c)), "cache-ring", Props.empty());
     system.getWhenTerminated().thenRun(c::close);
     return Optional.of(c);
+  }
+
+  /**
+   * Keeps {@code caches}' peers the cache peers the receptionist lists, by member address; the
+   * map is concurrent because the node's readers look owners up in it.
+   */
+  private static final class RingWatch extends AbstractBehavior<Receptionist.Listing> {
+    private final NodeCaches caches;
+
+    RingWatch(ActorContext<Receptionist.Listing> ctx, NodeCaches caches) {
+      super(ctx);
+      this.caches = caches;
+      ctx.getSystem().receptionist().tell(Receptionist.subscribe(CachePeer.KEY, ctx.getSelf()));
+    }
+
+    @Override
+    public Receive<Receptionist.Listing> createReceive() {
+      return newReceiveBuilder().onAnyMessage(this::onListing).build();
+    }
+
+    private Behavior<Receptionist.Listing> onListing(Receptionist.Listing l) {
+      Map<String, ActorRef<CachePeer.Command>> now = new TreeMap<>();
+      for (ActorRef<CachePeer.Command> ref : l.getServiceInstances(CachePeer.KEY)) {
+        now.put(caches.name(ref.path().address()), ref);
+      }
+      caches.peers.keySet().retainAll(now.keySet());
+      caches.peers.putAll(now);
+      LOG.info("shard cache ring: {} member(s)", now.size());
+      return this;
+    }
   }
 
   public NodeCache cache() {

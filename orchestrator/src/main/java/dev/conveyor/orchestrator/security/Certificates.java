@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A cluster's certificates for TLS between members, made with the JDK's keytool (the steps README
+ * A cluster's certificates for TLS between members, made with the JDK's keytool (the steps docs/operators.md,
  * "Security" lists): a CA (EC P-256, self-signed), a trust store holding its certificate, and a
  * key store per member name whose certificate the CA signed (usable as TLS server and client, the
  * name as its DNS subject alternative name). Every store is PKCS12 under one password, handed to

@@ -39,7 +39,7 @@ public final class TlsRemoting {
     }
     throw new SettingsException(TlsSettings.PATH + ".enabled", "is false while remoting listens on " + bind
         + ", beyond this machine: any process that reaches it could join the cluster and be handed data. Turn TLS on"
-        + " (bin/conveyor certs --out DIR; README \"Security\"), or on a network only you can reach set "
+        + " (bin/conveyor certs --out DIR; docs/operators.md \"Security\"), or on a network only you can reach set "
         + TlsSettings.PATH + ".allow-plain-tcp = true (" + TlsSettings.ALLOW_PLAIN_TCP + "=true)");
   }
 

@@ -204,7 +204,7 @@ public final class ScenarioFile {
       if (!allowed.contains(k)) {
         throw new SettingsException(prefix + k, "is not a scenario key" + Suggest.didYouMean(k, allowed) + "; the keys"
             + (prefix.isEmpty() ? "" : " under " + prefix.replaceAll("\\.$", "")) + " are " + String.join(", ",
-            allowed.stream().sorted().toList()) + " (README: Simulations)");
+            allowed.stream().sorted().toList()) + " (docs/sim.md)");
       }
     }
   }

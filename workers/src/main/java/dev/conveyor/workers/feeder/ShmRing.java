@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * /dev/shm takes memory only for the pages written): a ring starts shallow and deepens while it
  * runs, and its memory follows.
  *
- * <p>Layout, little-endian ({@link #FORMAT} in the README):
+ * <p>Layout, little-endian ({@link #FORMAT}; docs/formats.md, "The ring"):
  * <pre>
  *    0  magic "CVYRING1"          8  version u32 = 1      12  slots u32
  *   16  slot size u64             24  state u32 (0 open, 1 ended, 2 failed)
