@@ -2,20 +2,9 @@ package dev.conveyor.orchestrator.coordinator;
 
 import dev.conveyor.orchestrator.checkpoint.CheckpointActor;
 import dev.conveyor.orchestrator.delivery.ClientEvent;
-import dev.conveyor.orchestrator.node.NodeAgent.Prepared;
-import dev.conveyor.orchestrator.node.NodeAgent;
-import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.wire.WireMessage;
-import java.net.URI;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.stream.Materializer;
 
 /**
  * The cluster's job coordinator (one per cluster, a Cluster Singleton on the oldest worker
@@ -38,8 +27,7 @@ public final class JobCoordinator {
   private JobCoordinator() {}
 
   /** What the coordinator is told. */
-  public sealed interface Command permits Submit, Adopt, Finish, Cancel, RankDelivered, RankFinished, RankLost, HandOver,
-      Nodes, LookAgain, Ready, NotReady, Attached, Saved, ClientGone, HostLost, Tick, Current, Joined {}
+  public sealed interface Command permits Submit, Adopt, Finish, Cancel, RankDelivered, RankFinished, RankLost, HandOver, Local {}
 
   /** Run {@code job}; its events go to {@code client}, its ranks' reports too. */
   public record Submit(JobSpec job, ActorRef<ClientEvent> client) implements Command, WireMessage {}
@@ -96,51 +84,10 @@ public final class JobCoordinator {
   /** The job cannot run or go on; {@code passing}: it may when submitted again (nodes still joining, another job running). */
   public record Failed(String reason, boolean passing) implements JobEvent {}
 
-  /** The coordinator's messages to itself: they never leave the node, so they have no wire format. */
-  interface Local extends org.apache.pekko.actor.NoSerializationVerificationNeeded {}
-
-  /** The node agents the receptionist knows. */
-  record Nodes(Receptionist.Listing listing) implements Command, Local {}
-
-  /** Time to ask the receptionist again: not every node's agent was known yet. */
-  record LookAgain() implements Command, Local {}
-
-  /** A node prepared for the job. */
-  record Ready(Prepared prepared) implements Command, Local {}
-
   /**
-   * A node that joined the cluster while the job runs answered its Prepare ({@code prepared}
-   * empty: it did not, and is asked again later).
+   * The coordinator's messages to itself ({@link Internal}): they never leave the node, so they
+   * have no wire format. Package-private, so no one outside the coordinator can send one.
    */
-  record Joined(ActorRef<NodeAgent.Command> agent, Optional<Prepared> prepared) implements Command, Local {}
+  non-sealed interface Local extends Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
-  /** A node did not prepare; {@code passing}: the job may run when submitted again. */
-  record NotReady(String reason, boolean passing) implements Command, Local {}
-
-  /** After a take-over, a node said where its ranks of the job are. */
-  record Attached(NodeAgent.Attached attached) implements Command, Local {}
-
-  /** The final save is done (or failed: an empty cursor). */
-  record Saved(CheckpointActor.Saved saved) implements Command, Local {}
-
-  /** The job's client is gone. */
-  record ClientGone() implements Command, Local {}
-
-  /** A trainer host running the job's ranks is gone (left, or downed). */
-  record HostLost(String node) implements Command, Local {}
-
-  /** Time to publish the running job's cursor in the node's status. */
-  record Tick() implements Command, Local {}
-
-  /** The running job's cursor as its checkpoint actor has it (null: it did not answer). */
-  record Current(String jobId, CheckpointActor.Saved saved) implements Command, Local {}
-
-  /**
-   * A coordinator that waits up to {@code prepareTimeout} for nodes to prepare and opens a
-   * job's checkpoint directory with {@code stores}.
-   */
-  public static Behavior<Command> create(Duration prepareTimeout, Function<URI, ShardStore> stores) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Idle(new Coordination(ctx, timers, prepareTimeout,
-        stores, Materializer.createMaterializer(ctx)))));
-  }
 }

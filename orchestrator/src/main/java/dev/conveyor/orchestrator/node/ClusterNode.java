@@ -7,8 +7,9 @@ import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.config.SettingsException;
-import dev.conveyor.orchestrator.security.TlsRemoting;
+import dev.conveyor.orchestrator.coordinator.CoordinatorActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
+import dev.conveyor.orchestrator.security.TlsRemoting;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
 import dev.conveyor.workers.reader.LeasedSlices;
@@ -259,7 +260,7 @@ public final class ClusterNode {
    * host: losing one ends its ranks anyway, and the coordinator should outlive that.
    */
   public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system, Function<URI, ShardStore> stores) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(JobCoordinator.create(PREPARE, stores), "job-coordinator")
+    return ClusterSingleton.get(system).init(SingletonActor.of(CoordinatorActor.create(PREPARE, stores), "job-coordinator")
         .withStopMessage(new JobCoordinator.HandOver())
         .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
   }

@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.DecodeSettings;
 import dev.conveyor.config.StageSettings;
+import dev.conveyor.orchestrator.coordinator.CoordinatorActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.ClientEvent;
@@ -171,7 +172,7 @@ class ClusterJobTest {
     start(NodeAgent.WORKER, host);
     this.host = host;
     return ClusterSingleton.get(host)
-        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
+        .init(SingletonActor.of(CoordinatorActor.create(Duration.ofSeconds(10), u -> new FileShardStore()),
             "job-coordinator"));
   }
 
@@ -338,7 +339,7 @@ class ClusterJobTest {
     start(NodeAgent.WORKER, host, gone, quick);
     start(NodeAgent.WORKER, host, gone, quick);
     ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(host)
-        .init(SingletonActor.of(JobCoordinator.create(Duration.ofSeconds(10), u -> new FileShardStore()),
+        .init(SingletonActor.of(CoordinatorActor.create(Duration.ofSeconds(10), u -> new FileShardStore()),
             "job-coordinator"));
     JobSpec job = JobSpec.of("t3", recipe, Map.of(), 2, 1, 2, 2, 1 << 24);
     TestProbe<ClientEvent> client = TestProbe.create(host);

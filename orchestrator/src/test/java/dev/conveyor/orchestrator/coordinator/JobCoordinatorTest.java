@@ -84,7 +84,7 @@ class JobCoordinatorTest {
     client = kit.createTestProbe();
     register(host);
     register(worker);
-    coordinator = kit.spawn(JobCoordinator.create(WAIT, u -> new FileShardStore()));
+    coordinator = kit.spawn(CoordinatorActor.create(WAIT, u -> new FileShardStore()));
   }
 
   @AfterEach
