@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.client;
 
 import com.typesafe.config.Config;
 import dev.conveyor.config.Membership;
+import dev.conveyor.orchestrator.coordinator.CoordinatorActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.BadSampleException;
@@ -102,7 +103,7 @@ public final class ClusterClient {
     ActorRef<ClientEvent> client = system.systemActorOf(Behaviors.setup(ctx -> new Inbox(ctx, inbox)),
         "job-client-" + CLIENTS.incrementAndGet(), Props.empty());
     try {
-      ActorRef<JobCoordinator.Command> proxy = ClusterNode.coordinatorProxy(system);
+      ActorRef<JobCoordinator.Command> proxy = CoordinatorActor.proxy(system);
       long t0 = System.nanoTime();
       JobCoordinator.Placed placed = submit(proxy, job, client, inbox, System.nanoTime() + placeTimeout.toNanos(), progress);
       if (announce) {

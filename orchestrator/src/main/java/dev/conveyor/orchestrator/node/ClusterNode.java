@@ -8,12 +8,9 @@ import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.orchestrator.coordinator.CoordinatorActor;
-import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.security.TlsRemoting;
-import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.ShardStores;
 import dev.conveyor.workers.reader.LeasedSlices;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,13 +18,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.cluster.typed.ClusterSingleton;
-import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
-import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
@@ -36,7 +29,6 @@ public final class ClusterNode {
   /** The role every node has (the coordinator runs on one of them); clients do not have it. */
   public static final String NODE_ROLE = "node";
   public static final String SYSTEM = "conveyor";
-  private static final Duration PREPARE = Duration.ofSeconds(60);
   private static final LeasedSlices.Settings LEASES =
       new LeasedSlices.Settings(Duration.ofSeconds(20), 4, Duration.ofMillis(500), 2);
 
@@ -205,7 +197,7 @@ public final class ClusterNode {
         http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(),
             n.membership(), base)));
     NodeState.get(system).roles(agentRoles);
-    coordinator(system, uri -> ShardStores.forUri(uri, s3));
+    CoordinatorActor.singleton(system, uri -> ShardStores.forUri(uri, s3));
     return system;
   }
 
@@ -252,17 +244,6 @@ public final class ClusterNode {
       }
       Thread.sleep(20);
     }
-  }
-
-  /**
-   * The coordinator singleton, from this member: it runs on the oldest worker node, which opens
-   * checkpoint directories with {@code stores}; elsewhere this is a proxy. Not on a trainer
-   * host: losing one ends its ranks anyway, and the coordinator should outlive that.
-   */
-  public static ActorRef<JobCoordinator.Command> coordinator(ActorSystem<?> system, Function<URI, ShardStore> stores) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(CoordinatorActor.create(PREPARE, stores), "job-coordinator")
-        .withStopMessage(new JobCoordinator.HandOver())
-        .withSettings(ClusterSingletonSettings.create(system).withRole(NodeAgent.WORKER)));
   }
 
   /**
@@ -340,12 +321,5 @@ public final class ClusterNode {
   private static boolean isUp(org.apache.pekko.cluster.Member m) {
     return m.status() == org.apache.pekko.cluster.MemberStatus.up()
         || m.status() == org.apache.pekko.cluster.MemberStatus.weaklyUp();
-  }
-
-  /** The coordinator singleton, from a member that cannot host it (a client). */
-  public static ActorRef<JobCoordinator.Command> coordinatorProxy(ActorSystem<?> system) {
-    return coordinator(system, uri -> {
-      throw new IllegalStateException("a client hosts no coordinator");
-    });
   }
 }
