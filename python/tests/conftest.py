@@ -1,6 +1,7 @@
 """Fixtures: the repository's bin/conveyor, and small datasets made by `conveyor datagen` once per session."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +17,37 @@ sys.path.insert(0, os.path.join(REPO, "python"))
 # JVM small, and compile with C1 only (C2's compiler threads cost more than they give back here: 111 s
 # for the suite against 130 s)
 os.environ.setdefault("CONVEYOR_JAVA_OPTS", "-Xmx768m -XX:TieredStopAtLevel=1")
+
+
+# Every test is bounded: a node that hangs must fail its test, not hold the suite (a blocking
+# readline() on a node's stdout waits forever otherwise). A test that needs longer says so with
+# @pytest.mark.limit(seconds).
+TEST_LIMIT = 300
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "limit(seconds): this test's own time limit (default %d s)" % TEST_LIMIT)
+
+
+class TestTimeLimit(Exception):
+    """A test ran past its time limit."""
+
+
+@pytest.fixture(autouse=True)
+def time_limit(request):
+    marker = request.node.get_closest_marker("limit")
+    seconds = marker.args[0] if marker else TEST_LIMIT
+
+    def expired(signum, frame):
+        raise TestTimeLimit(f"{request.node.name} ran past its limit of {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def conveyor(*args, timeout=300):

@@ -6,6 +6,7 @@ import sys
 
 import ctypes
 
+import pytest
 import torch
 
 import conveyor
@@ -54,6 +55,7 @@ def test_the_dataset_carries_the_loaders_state(images):
     second.loader.close()
 
 
+@pytest.mark.limit(660)
 def test_the_tiny_training_example_resumes_with_the_same_samples(tmp_path):
     p = subprocess.run([sys.executable, os.path.join(REPO, "examples", "train_tiny.py"), "--steps", "8",
                         "--kill-at", "3", "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600)

@@ -100,7 +100,12 @@ class KubernetesBootstrapTest {
     assertThat(contactPorts).as("contact points: the Running pods' management ports only")
         .containsExactlyInAnyOrder(management[0], management[1]);
 
-    Thread.sleep(4_000); // several bootstrap rounds (stable margin 1 s, lookups every 300 ms)
+    // bootstrap is seen running, not assumed: each node looks the pods up in the API server every
+    // 300 ms; 30 more lookups are about ten rounds per node, well past the 1 s stable margin after
+    // which two contact points would form a cluster if they were enough (and a bootstrap that never
+    // ran fails here instead of passing the check below)
+    int lookups = web.getRequestCount();
+    await(Duration.ofSeconds(30), () -> web.getRequestCount() - lookups >= 30);
     for (ActorSystem<?> s : systems) {
       assertThat(Cluster.get(s).selfMember().status()).as("no cluster forms with 2 of the 3 required contact points")
           .isNotEqualTo(MemberStatus.up());

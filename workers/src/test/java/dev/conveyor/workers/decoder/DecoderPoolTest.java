@@ -137,13 +137,14 @@ class DecoderPoolTest {
     assertThat(stats.decoded()).isEqualTo(slots.size() - 1);
   }
 
-  /** A map that holds the first sample for {@link #SLOW_MILLIS} and passes every sample on unchanged. */
-  public static final class SlowOnFirst implements SampleMap {
+  /** A map that holds the first sample until {@link #release} opens and passes every sample on unchanged. */
+  public static final class HeldOnFirst implements SampleMap {
     @Override
     public RawSample apply(RawSample decoded, SplittableRandom random) {
       if (decoded.key().equals(((RawSample) slots.get(0).record()).key())) {
         try {
-          Thread.sleep(SLOW_MILLIS);
+          held.countDown();
+          release.await(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -152,26 +153,33 @@ class DecoderPoolTest {
     }
   }
 
-  static final long SLOW_MILLIS = 4_000;
+  /** Opens when the held sample's decoder has it; {@link #release} lets it go. */
+  static volatile java.util.concurrent.CountDownLatch held;
+  static volatile java.util.concurrent.CountDownLatch release;
 
   @Test
   void whileOneDecoderIsHeldUpTheOtherTakesEverySampleThatWaits() throws Exception {
+    held = new java.util.concurrent.CountDownLatch(1);
+    release = new java.util.concurrent.CountDownLatch(1);
     DecoderPool.Stats stats = new DecoderPool.Stats();
     ActorRef<DecoderPool.Decode> pool = kit.spawn(DecoderPool.create(2, SETTINGS, SEED,
-        () -> AuthorSteps.mapping(new SlowOnFirst()), stats)).narrow();
-    var stage = DecoderPool.stage(pool, Duration.ofSeconds(30), kit.system().scheduler());
-    long start = System.nanoTime();
+        () -> AuthorSteps.mapping(new HeldOnFirst()), stats)).narrow();
+    var stage = DecoderPool.stage(pool, Duration.ofSeconds(90), kit.system().scheduler());
     var slow = stage.apply(0, List.of(slots.get(0))).toCompletableFuture();
+    assertThat(held.await(30, TimeUnit.SECONDS)).as("a decoder holds the first sample").isTrue();
     List<java.util.concurrent.CompletableFuture<List<ReadEvent>>> rest = new ArrayList<>();
     for (ReadEvent.Slot s : slots.subList(1, slots.size())) {
       rest.add(stage.apply(0, List.of(s)).toCompletableFuture());
     }
-    java.util.concurrent.CompletableFuture.allOf(rest.toArray(new java.util.concurrent.CompletableFuture[0]))
-        .get(60, TimeUnit.SECONDS);
-    double restSeconds = (System.nanoTime() - start) / 1e9;
-    // round-robin routing left every other sample queued behind the held decoder until it was free
-    assertThat(slow).as("the held sample is still held when the %d others are done (%.1f s)", rest.size(), restSeconds)
-        .isNotDone();
+    try {
+      // every other sample is decoded while the first is still held: had routing queued any behind the
+      // held decoder (round-robin), it would wait for the release, which comes only after this
+      java.util.concurrent.CompletableFuture.allOf(rest.toArray(new java.util.concurrent.CompletableFuture[0]))
+          .get(60, TimeUnit.SECONDS);
+      assertThat(slow).as("the held sample, while the %d others are done", rest.size()).isNotDone();
+    } finally {
+      release.countDown();
+    }
     assertThat(slow.get(30, TimeUnit.SECONDS)).singleElement().isInstanceOf(ReadEvent.Slot.class);
     assertThat(stats.decoded()).isEqualTo(slots.size());
   }
