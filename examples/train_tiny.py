@@ -1,22 +1,26 @@
 #!/usr/bin/python3
 """A tiny CNN trained on CPU from Conveyor, checkpointed, killed, resumed: the same samples as a run never stopped.
 
-    examples/train_tiny.py [--shards PATTERN] [--steps N] [--kill-at K] [--workdir DIR]
+    examples/train_tiny.py [--shards PATTERN] [--steps N] [--kill-at K|random] [--workdir DIR]
 
 Without --shards it makes a small dataset with `bin/conveyor datagen`. It then trains three times:
 straight through for --steps steps (the reference); again, checkpointing every step and killed
-with SIGKILL at step --kill-at (a child process, so the kill is real); and once more, resumed from
-that checkpoint (model, optimizer and loader.state_dict() saved together). It prints whether the
-keys the two interrupted runs trained on, one after the other, are the reference's.
+with SIGKILL right after step --kill-at's checkpoint, or with `--kill-at random` at a random moment
+of its third step (a child process, so the kill is real); and once more, resumed from the last
+checkpoint (model, optimizer and loader.state_dict() saved together). It prints whether the keys the
+two runs trained on, one after the other, are the reference's: a kill between a step's keys and its
+checkpoint repeats that one step, never more, and skips none.
 """
 
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
@@ -80,19 +84,38 @@ def train(shards, steps, checkpoint, keys_out, kill_at=None):
     loader.close()
 
 
+def run_echoed(cmd, kill_random=None):
+    """Runs ``cmd``, echoing its output; with ``kill_random`` (a random.Random), kills it with SIGKILL at a
+    random moment of its third step (after its second, a uniform draw within a step's time), wherever it is:
+    computing, writing its keys, or saving its checkpoint. Returns the exit code and the lines it printed."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    lines, steps = [], []
+    for line in p.stdout:
+        print(line, end="", flush=True)
+        lines.append(line.rstrip("\n"))
+        if kill_random and line.startswith("step "):
+            steps.append(time.monotonic())
+            if len(steps) == 2:
+                time.sleep(kill_random.uniform(0, steps[1] - steps[0]))
+                p.send_signal(signal.SIGKILL)
+    return p.wait(), lines
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shards")
     p.add_argument("--steps", type=int, default=12)
-    p.add_argument("--kill-at", type=int, default=5)
+    p.add_argument("--kill-at", default="5", help="the step after whose checkpoint the run is killed, or 'random'")
+    p.add_argument("--seed", type=int, default=0, help="with --kill-at random: the draw of the moment")
     p.add_argument("--workdir")
     p.add_argument("--role", choices=["reference", "interrupted", "resumed"], help=argparse.SUPPRESS)
     a = p.parse_args()
+    at_random = a.kill_at == "random"
     work = a.workdir or tempfile.mkdtemp(prefix="train-tiny-")
     if a.role:
         checkpoint = None if a.role == "reference" else os.path.join(work, "checkpoint.pt")
         train(a.shards, a.steps, checkpoint, os.path.join(work, a.role + ".keys"),
-              kill_at=a.kill_at if a.role == "interrupted" else None)
+              kill_at=int(a.kill_at) if a.role == "interrupted" and not at_random else None)
         return 0
     shards = a.shards
     if shards is None:
@@ -103,19 +126,27 @@ def main():
         tars = sorted(f for f in os.listdir(data) if f.endswith(".tar"))
         shards = "file://" + data + "/part-{%s..%s}.tar" % (tars[0][5:11], tars[-1][5:11])
     me = [sys.executable, os.path.abspath(__file__), "--shards", shards, "--steps", str(a.steps),
-          "--kill-at", str(a.kill_at), "--workdir", work]
+          "--kill-at", a.kill_at, "--workdir", work]
     subprocess.run(me + ["--role", "reference"], check=True)
-    killed = subprocess.run(me + ["--role", "interrupted"])
-    print(f"interrupted run: {'killed by SIGKILL' if killed.returncode == -signal.SIGKILL else killed.returncode}")
-    subprocess.run(me + ["--role", "resumed"], check=True)
+    code, _ = run_echoed(me + ["--role", "interrupted"], random.Random(a.seed) if at_random else None)
+    print(f"interrupted run: {'killed by SIGKILL' if code == -signal.SIGKILL else code}")
+    code, lines = run_echoed(me + ["--role", "resumed"])
+    if code != 0:
+        return code
+    resumed_at = next((int(line.split()[-1]) for line in lines if line.startswith("resumed at step")), 0)
 
     def read(name):
         with open(os.path.join(work, name + ".keys")) as f:
             return [json.loads(line) for line in f]
 
     reference, interrupted, resumed = read("reference"), read("interrupted"), read("resumed")
-    same = interrupted + resumed == reference
-    print(f"reference {len(reference)} steps; interrupted {len(interrupted)} + resumed {len(resumed)} steps: "
+    # the resumed run starts at its checkpoint's step; a kill between a step's keys and its checkpoint
+    # leaves that one step (the one in flight) trained twice, never more, never a step skipped
+    repeated = len(interrupted) - resumed_at
+    same = (interrupted == reference[:len(interrupted)] and resumed == reference[resumed_at:]
+            and repeated in (0, 1))
+    print(f"reference {len(reference)} steps; interrupted {len(interrupted)} + resumed {len(resumed)} steps "
+          f"(resumed at step {resumed_at}, {repeated} step(s) in flight repeated): "
           f"sample sequence {'matched' if same else 'DIFFERED'}")
     return 0 if same else 1
 

@@ -1,6 +1,7 @@
 """conveyor.torch: tensors over the ring's memory through a DataLoader, and the example training loop."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -61,4 +62,18 @@ def test_the_tiny_training_example_resumes_with_the_same_samples(tmp_path):
                         "--kill-at", "3", "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "interrupted run: killed by SIGKILL" in p.stdout
-    assert "interrupted 3 + resumed 5 steps: sample sequence matched" in p.stdout
+    assert "interrupted 3 + resumed 5 steps (resumed at step 3, 0 step(s) in flight repeated): sample sequence matched" \
+        in p.stdout
+
+
+@pytest.mark.limit(660)
+def test_the_tiny_training_example_killed_at_a_random_moment_repeats_at_most_the_step_in_flight(tmp_path):
+    p = subprocess.run([sys.executable, os.path.join(REPO, "examples", "train_tiny.py"), "--steps", "8",
+                        "--kill-at", "random", "--seed", "11", "--workdir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "interrupted run: killed by SIGKILL" in p.stdout
+    # killed within its third step: resumed after step 2 (the kill came before step 3's checkpoint) or
+    # step 3 (after it); the keys of the step in flight, if written, are trained again, and say so
+    assert re.search(r"interrupted [23] \+ resumed [56] steps \(resumed at step [23], [01] step\(s\) in flight "
+                     r"repeated\): sample sequence matched", p.stdout), p.stdout
