@@ -21,7 +21,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -84,7 +83,8 @@ public final class NodeCaches implements CachePeer.Owner, AutoCloseable {
     this.mat = Materializer.createMaterializer(system);
     this.cache = new NodeCache(new DiskTier(settings.folder()), new NodeCache.Settings(settings.bytes(),
         settings.policy(), settings.quotas(), settings.maxEntryBytes(), settings.s3GetsPerSecond(),
-        settings.sameObjectMillis(), settings.prefetchBytes()), Optional.of(peerTier));
+        settings.sameObjectMillis(), settings.prefetchBytes(), 3 * settings.peerTimeoutMillis()), // ask, then transfer
+        Optional.of(peerTier));
     LOG.info("shard cache: {} in {}, policy {}, {} GETs/s to S3 at most, replication {}", settings.bytes(),
         settings.folder(), settings.policy(), settings.s3GetsPerSecond(), settings.replication());
   }
@@ -262,9 +262,7 @@ public final class NodeCaches implements CachePeer.Owner, AutoCloseable {
             }
             throw new IllegalStateException(node + " did not serve " + key + ": " + ((CachePeer.NotServed) reply).reason());
           })
-          .toCompletableFuture()
-          .orTimeout(settings.peerTimeoutMillis() * 3, TimeUnit.MILLISECONDS)
-          .thenApply(b -> CachingStore.verified(uri, key, b));
+          .toCompletableFuture(); // bounded and checked by the node's cache (NodeCache), whoever its peers are
     }
 
     @Override

@@ -200,6 +200,11 @@ final class NodeMetrics extends Collector {
         metrics.s3Gets()));
     out.add(new CounterMetricFamily("conveyor_cache_s3_limited_total",
         "Fetches from S3 that waited for the rate limit (the fall-back held back).", metrics.limitedFetches()));
+    CounterMetricFamily refused = new CounterMetricFamily("conveyor_cache_peer_refused_total",
+        "Owners of an entry this node asked and passed over for the next owner or S3, by why: timeout, failed,"
+            + " size or corrupt (bytes that are not the entry's, never kept or served).", List.of("cause"));
+    metrics.peerRefusals().forEach((cause, n) -> refused.addMetric(List.of(cause), n));
+    out.add(refused);
     out.add(new CounterMetricFamily("conveyor_cache_handed_over_http_total",
         "Entries other nodes took from this one over HTTP.", caches.handedOverHttp()));
     out.add(new GaugeMetricFamily("conveyor_cache_ring_members", "Reachable nodes the cache ring is over.",

@@ -8,12 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A cache's counters, per tenant: reads served from this node's disk (hits), reads that were
  * not (misses), bytes fetched from S3 and from peer nodes, entries evicted, entries found
- * corrupt; and for the node, S3 fetches the limiter made wait.
+ * corrupt; and for the node, S3 fetches the limiter made wait, and owners passed over by why.
  */
 public final class CacheMetrics {
   private final Map<String, Counters> tenants = new ConcurrentHashMap<>();
   private final LongAdder limited = new LongAdder();
   private final LongAdder s3Gets = new LongAdder();
+  private final Map<String, LongAdder> peerRefused = new ConcurrentHashMap<>();
 
   /** One tenant's counters. */
   public static final class Counters {
@@ -47,6 +48,21 @@ public final class CacheMetrics {
 
   void s3Get() {
     s3Gets.increment();
+  }
+
+  void peerRefused(String cause) {
+    peerRefused.computeIfAbsent(cause, c -> new LongAdder()).increment();
+  }
+
+  /**
+   * Owners of an entry this node asked and passed over, by why: {@code timeout} (no answer within
+   * the peer fetch time), {@code failed} (gone, or it said it could not), {@code size} or
+   * {@code corrupt} (bytes that are not the entry's).
+   */
+  public Map<String, Long> peerRefusals() {
+    Map<String, Long> out = new TreeMap<>();
+    peerRefused.forEach((c, n) -> out.put(c, n.sum()));
+    return out;
   }
 
   /** Every tenant's counters, by name. */

@@ -37,9 +37,10 @@ public final class NodeCache implements AutoCloseable {
    * @param s3GetsPerSecond fetches from S3 per second at most (0: no limit)
    * @param perObjectMillis the same object fetched from S3 at most once per this (0: no limit)
    * @param prefetchBytes  bytes of entries fetched ahead of the plans and not read yet, at most (0: no prefetch)
+   * @param peerFetchMillis the most a fetch from one owner may take before the next owner is asked
    */
   public record Settings(long capacity, String policy, Map<String, Long> quotas, long maxEntryBytes,
-                         double s3GetsPerSecond, long perObjectMillis, long prefetchBytes) {
+                         double s3GetsPerSecond, long perObjectMillis, long prefetchBytes, long peerFetchMillis) {
     public Settings {
       quotas = Map.copyOf(quotas);
     }
@@ -176,21 +177,51 @@ public final class NodeCache implements AutoCloseable {
     });
   }
 
+  /**
+   * {@code key} from {@code owners[i]}, else the next owner, else {@code otherwise}: an owner is
+   * passed over when it does not answer within {@link Settings#peerFetchMillis}, fails, or answers
+   * bytes that are not the key's (another size, or another sha256 under a manifest key). Each owner
+   * passed over is counted by why ({@link CacheMetrics#peerRefusals}); its bytes are never kept or served.
+   */
   private CompletionStage<ByteString> fromPeers(CachePeers p, List<String> owners, int i, CacheKey key, URI uri,
                                                 String tenant, String job,
                                                 Supplier<CompletionStage<ByteString>> otherwise) {
     if (i >= owners.size()) {
       return otherwise.get();
     }
-    return p.fetch(owners.get(i), key, uri, tenant, job)
+    return p.fetch(owners.get(i), key, uri, tenant, job).toCompletableFuture()
+        .orTimeout(settings.peerFetchMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .thenApply(b -> {
+          if (b.size() != key.length()) {
+            throw new PeerRefused("size", b.size() + " bytes, not " + key.length());
+          }
+          try {
+            CachingStore.verified(uri, key, b);
+          } catch (dev.conveyor.streams.store.ShardReadException e) {
+            throw new PeerRefused("corrupt", e.getMessage());
+          }
           metrics.of(tenant).bytesFromPeers.add(b.size());
           return b;
         })
         .exceptionallyCompose(e -> {
-          LOG.debug("cache owner {} of {} did not answer ({}); next", owners.get(i), key, e.toString());
+          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+          String why = cause instanceof PeerRefused r ? r.why
+              : cause instanceof java.util.concurrent.TimeoutException ? "timeout" : "failed";
+          metrics.peerRefused(why);
+          LOG.info("cache owner {} of {} passed over ({}: {}); next", owners.get(i), key, why, cause.getMessage());
           return fromPeers(p, owners, i + 1, key, uri, tenant, job, otherwise);
         });
+  }
+
+  /** An owner's answer that is not the entry: {@code why} is {@code size} or {@code corrupt}. */
+  private static final class PeerRefused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String why;
+
+    PeerRefused(String why, String message) {
+      super(message, null, false, false);
+      this.why = why;
+    }
   }
 
   private CompletionStage<ByteString> fromS3Limited(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fromS3) {

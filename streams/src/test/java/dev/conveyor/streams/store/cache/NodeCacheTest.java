@@ -38,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeCacheTest {
   static final int SHARDS = 12;
   static final int SHARD_BYTES = 64 * 1024;
+  /** How long an owner has to answer before the next is asked. */
+  static final long PEER_MILLIS = 1_000;
 
   @TempDir
   static Path dir;
@@ -111,7 +113,7 @@ class NodeCacheTest {
   }
 
   NodeCache cache(Path folder, long capacity, String policy, Map<String, Long> quotas, long prefetch) {
-    return new NodeCache(new DiskTier(folder), new NodeCache.Settings(capacity, policy, quotas, 1L << 30, 0, 0, prefetch),
+    return new NodeCache(new DiskTier(folder), new NodeCache.Settings(capacity, policy, quotas, 1L << 30, 0, 0, prefetch, PEER_MILLIS),
         Optional.empty());
   }
 
@@ -280,6 +282,125 @@ class NodeCacheTest {
     }
     // a third of its shards held: at most 4 hits in each epoch after the first, 8 of 36 reads — the plan gets them all
     assertThat(blueAlone.get("true")).isEqualTo(blueAlone.get("false")).isEqualTo(8 / 36.0);
+  }
+
+  /**
+   * The cluster tier as this node sees it: owners in the order given, each answering with what its
+   * function makes of the entry's true bytes (or never); this node ("me") owns nothing.
+   */
+  final class AnsweringPeers implements CachePeers {
+    final Map<String, java.util.function.UnaryOperator<ByteString>> answers = new java.util.LinkedHashMap<>();
+    final List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    AnsweringPeers answer(String node, java.util.function.UnaryOperator<ByteString> bytes) {
+      answers.put(node, bytes);
+      return this;
+    }
+
+    @Override
+    public String self() {
+      return "me";
+    }
+
+    @Override
+    public List<String> owners(CacheKey key) {
+      return List.copyOf(answers.keySet());
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<ByteString> fetch(String node, CacheKey key, URI uri, String tenant,
+                                                                 String job) {
+      asked.add(node);
+      ByteString b = answers.get(node).apply(direct(uri, 0, Long.MAX_VALUE));
+      return b == null ? new java.util.concurrent.CompletableFuture<>() // an owner that never answers
+          : java.util.concurrent.CompletableFuture.completedFuture(b);
+    }
+
+    @Override
+    public void replicate(String node, CacheKey key, URI uri, String tenant, String job) {
+    }
+  }
+
+  /** {@code b} with one bit of one byte flipped: the same size, other bytes. */
+  static ByteString flipped(ByteString b) {
+    byte[] a = b.toArray();
+    a[a.length / 2] ^= 0x10;
+    return ByteString.fromArrayUnsafe(a);
+  }
+
+  NodeCache cache(Path folder, CachePeers peers) {
+    return new NodeCache(new DiskTier(folder), new NodeCache.Settings(1L << 30, "lru", Map.of(), 1L << 30, 0, 0, 0,
+        PEER_MILLIS), Optional.of(peers));
+  }
+
+  @Test
+  void ownersAnsweringCorruptShortOrNoBytesArePassedOverCountedAndS3ServesTheEntry() {
+    Counting s3 = new Counting();
+    AnsweringPeers peers = new AnsweringPeers()
+        .answer("corrupt", NodeCacheTest::flipped)
+        .answer("short", b -> b.slice(0, b.size() - 1000))
+        .answer("silent", b -> null);
+    try (NodeCache cache = cache(dir.resolve("peers-bad"), peers)) {
+      URI u = uris.get(3);
+      assertThat(read(job(s3, cache, "job", "t", 1), u, 0, Long.MAX_VALUE)).isEqualTo(direct(u, 0, Long.MAX_VALUE));
+      assertThat(peers.asked).containsExactly("corrupt", "short", "silent");
+      assertThat(cache.metrics().peerRefusals()).containsExactlyInAnyOrderEntriesOf(
+          Map.of("corrupt", 1L, "size", 1L, "timeout", 1L));
+      assertThat(s3.gets.get(u).get()).as("S3, once every owner was passed over").isEqualTo(1);
+      assertThat(cache.metrics().byTenant().get("t").bytesFromPeers()).isZero();
+      assertThat(cache.holds(key(u))).as("an entry this node does not own is not kept").isFalse();
+    }
+  }
+
+  @Test
+  void theNextOwnerServesWhenTheFirstAnswersCorruptBytesAndS3IsNotAsked() {
+    Counting s3 = new Counting();
+    AnsweringPeers peers = new AnsweringPeers()
+        .answer("corrupt", NodeCacheTest::flipped)
+        .answer("good", b -> b);
+    try (NodeCache cache = cache(dir.resolve("peers-next"), peers)) {
+      URI u = uris.get(4);
+      assertThat(read(job(s3, cache, "job", "t", 1), u, 0, Long.MAX_VALUE)).isEqualTo(direct(u, 0, Long.MAX_VALUE));
+      assertThat(peers.asked).containsExactly("corrupt", "good");
+      assertThat(cache.metrics().peerRefusals()).containsExactlyEntriesOf(Map.of("corrupt", 1L));
+      assertThat(s3.total()).isZero();
+      assertThat(cache.metrics().byTenant().get("t").bytesFromPeers()).isEqualTo(SHARD_BYTES);
+    }
+  }
+
+  @Test
+  void anObjectChangedUnderTheSameSizeIsRefusedAgainstItsManifestKeyAndNeverKept() {
+    URI u = uris.get(5);
+    // S3 now holds other bytes of the same size under the shard's name: the manifest's sha256 does not match
+    ForwardingShardStore changed = new ForwardingShardStore(new FileShardStore()) {
+      @Override
+      public Source<ByteString, NotUsed> read(URI shard, long offset, long length) {
+        return Source.single(flipped(direct(shard, 0, Long.MAX_VALUE)).slice((int) offset,
+            (int) Math.min(SHARD_BYTES, offset + Math.min(length, SHARD_BYTES))));
+      }
+
+      @Override
+      public Source<ByteString, NotUsed> read(URI shard) {
+        return read(shard, 0, Long.MAX_VALUE);
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    Counting s3 = new Counting();
+    try (NodeCache cache = cache(dir.resolve("changed"), 1L << 30, "lru", Map.of())) {
+      CachingStore a = job(changed, cache, "job", "t", 1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> read(a, u, 0, Long.MAX_VALUE))
+          .hasStackTraceContaining("sha256").hasStackTraceContaining("but the manifest says " + checks.get(u.toString())
+              .sha256());
+      awaitSettled(cache);
+      assertThat(cache.holds(key(u))).as("the wrong bytes are not kept").isFalse();
+      assertThat(cache.usedByTenant().values().stream().mapToLong(Long::longValue).sum()).isZero();
+      // the object put right: read from S3 again, not from anything kept of the wrong one
+      assertThat(read(job(s3, cache, "job-2", "t", 1), u, 0, Long.MAX_VALUE)).isEqualTo(direct(u, 0, Long.MAX_VALUE));
+      assertThat(s3.gets.get(u).get()).isEqualTo(1);
+    }
   }
 
   CacheKey key(URI u) {
