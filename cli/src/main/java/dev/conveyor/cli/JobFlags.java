@@ -57,8 +57,13 @@ final class JobFlags {
   @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save cursors here (every checkpoint-every batches and at the stop): a directory, file:// or s3://.")
   String checkpointDir;
 
-  @Option(names = "--resume", paramLabel = "CURSOR|latest", description = "Continue from a cursor token, or the latest in --checkpoint-dir.")
+  @Option(names = "--resume", paramLabel = "CURSOR|latest|auto", description = "Continue from a cursor token, or the"
+      + " newest in --checkpoint-dir (latest: there must be one; auto: when there is one, else from the start).")
   String resume;
+
+  @Option(names = "--resume-or-start", description = "The same as --resume auto: the newest cursor in --checkpoint-dir"
+      + " when there is one, else the start (for a job that may be restarted).")
+  boolean resumeOrStart;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set conveyor.s3.endpoint=http://127.0.0.1:9000")
   List<String> sets = new ArrayList<>();
@@ -112,8 +117,12 @@ final class JobFlags {
     }
   }
 
+  /** Where the run starts, when a flag says so (else the job file's conveyor.job.resume holds). */
   Optional<String> resume() {
-    return Optional.ofNullable(resume);
+    if (resumeOrStart && resume != null) {
+      throw new ConveyorCli.UsageException("--resume and --resume-or-start: give one of them");
+    }
+    return resumeOrStart ? Optional.of("auto") : Optional.ofNullable(resume);
   }
 
   JobLauncher.RecordFiles recordFiles() {

@@ -172,7 +172,16 @@ class KubernetesManifestsTest {
     assertThat(env.get("CONVEYOR_SEED").replace("$(POD_NAMESPACE)", "conveyor-dev"))
         .isEqualTo(n.hostname() + ":" + n.port());
     assertThat(workers.getSpec().getServiceName()).isEqualTo("conveyor");
-    assertThat(job.getSpec().getBackoffLimit()).as("a failed run is resumed, not restarted from the start").isZero();
+    // a failed run is retried and the retry resumes from the newest cursor; exits 2 and 3 would fail again
+    assertThat(job.getSpec().getBackoffLimit()).as("a failed run is retried").isPositive();
+    assertThat(run.getArgs()).as("a retry resumes, never restarts from the start").contains("--resume-or-start")
+        .contains("--checkpoint-dir");
+    var rule = job.getSpec().getPodFailurePolicy().getRules().get(0);
+    assertThat(rule.getAction()).isEqualTo("FailJob");
+    assertThat(rule.getOnExitCodes().getValues()).containsExactlyInAnyOrder(2, 3);
+    assertThat(rule.getOnExitCodes().getContainerName()).isEqualTo(run.getName());
+    // the job's arguments are a command line the CLI takes
+    new picocli.CommandLine(new ConveyorCli()).parseArgs(run.getArgs().toArray(String[]::new));
     assertThat(isContactPoint(dev, job.getSpec().getTemplate())).as("the client is not a contact point").isFalse();
     assertThat(admittedByPolicy(dev.one(NetworkPolicy.class, "conveyor"), labels(job.getSpec().getTemplate())))
         .as("the nodes' NetworkPolicy lets the job's client in").isTrue();

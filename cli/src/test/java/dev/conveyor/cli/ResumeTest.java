@@ -144,6 +144,41 @@ class ResumeTest {
     }
     CliResult none = data.run("--resume", "latest");
     assertThat(none.code()).isEqualTo(2);
-    assertThat(none.err()).contains("\"latest\" needs a checkpoint directory");
+    assertThat(none.err()).contains("\"latest\" and \"auto\" need a checkpoint directory");
+  }
+
+  @Test
+  void resumeOrStartStartsWithoutACursorThenGoesOnFromTheNewestOneAndNeverStartsOverOnDamagedOnes() throws Exception {
+    Path full = dir.resolve("auto-full.txt");
+    token(data.run("--world", "2", "--batch-size", "4", "--digest-out", full.toString()));
+    Path ck = dir.resolve("ck-auto");
+    // no cursor yet: the start, said so
+    Path head = dir.resolve("auto-head.txt");
+    CliResult first = data.run("--world", "2", "--batch-size", "4", "--max-steps", "3", "--checkpoint-dir", ck.toString(),
+        "--resume-or-start", "--digest-out", head.toString());
+    token(first);
+    assertThat(first.err()).contains("no cursor in the checkpoint directory yet: starting from the beginning");
+    assertThat(lines(head)).isEqualTo(lines(full).subList(0, 6));
+    // the same command again (as a restarted Job runs it), here through the job setting: the rest, from the cursor
+    Path tail = dir.resolve("auto-tail.txt");
+    token(data.run("--world", "2", "--batch-size", "4", "--checkpoint-dir", ck.toString(),
+        "--set", "conveyor.job.resume=auto", "--digest-out", tail.toString()));
+    assertThat(lines(tail)).isEqualTo(lines(full).subList(6, lines(full).size()));
+
+    // cursors that are all damaged are refused: a run never silently starts over
+    Path torn = dir.resolve("ck-torn");
+    Files.createDirectories(torn);
+    Files.writeString(torn.resolve("latest.cursor"), "cv1.not-a-cursor\n");
+    CliResult refused = data.run("--world", "2", "--batch-size", "4", "--checkpoint-dir", torn.toString(),
+        "--resume-or-start");
+    assertThat(refused.code()).as(refused.err()).isEqualTo(2);
+    assertThat(refused.err()).contains("conveyor.job.checkpoint-dir").contains("nothing to resume from");
+
+    CliResult both = data.run("--resume", "latest", "--resume-or-start", "--checkpoint-dir", ck.toString());
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("--resume and --resume-or-start: give one of them");
+    CliResult noDir = data.run("--set", "conveyor.job.resume=auto");
+    assertThat(noDir.code()).isEqualTo(2);
+    assertThat(noDir.err()).contains("conveyor.job.resume").contains("checkpoint-dir, which is empty");
   }
 }

@@ -8,6 +8,8 @@ import java.util.OptionalInt;
  *
  * @param rank the one rank this process serves, or empty to serve all ranks of {@code worldSize}
  * @param maxSteps batches per rank after which the job stops; 0 means no limit
+ * @param resume where a run starts: "" the beginning, a cursor token, "latest" or "auto" (the newest
+ *     cursor in {@code checkpointDir}: there must be one, or when there is one)
  */
 public record JobSettings(
     String shards,
@@ -30,7 +32,8 @@ public record JobSettings(
     int stageParallelism,
     long maxMemberBytes,
     long readAheadBytes,
-    String tenant) {
+    String tenant,
+    String resume) {
 
   /** The {@code shuffle} section. */
   public record Shuffle(boolean enabled, int windowShards, int buffer) {}
@@ -85,7 +88,22 @@ public record JobSettings(
         stageParallelism(r.intAtLeast("stage-parallelism", 0)),
         r.bytesAtLeast("max-member-size", 1),
         r.bytesAtLeast("read-ahead", 0),
-        tenant(r));
+        tenant(r),
+        resume(r));
+  }
+
+  private static String resume(ConfigReader r) {
+    String v = r.string("resume").strip();
+    boolean named = v.equals("latest") || v.equals("auto");
+    if (!v.isEmpty() && !named && !v.startsWith("cv")) {
+      throw new SettingsException(r.key("resume"), "is \"\" (start), a cursor token (cv1.…), \"latest\" or \"auto\", got \""
+          + (v.length() > 40 ? v.substring(0, 40) + "…" : v) + "\"");
+    }
+    if (named && r.string("checkpoint-dir").isEmpty()) {
+      throw new SettingsException(r.key("resume"), "\"" + v + "\" reads the cursors in checkpoint-dir, which is empty:"
+          + " give --checkpoint-dir (or " + PATH + ".checkpoint-dir)");
+    }
+    return v;
   }
 
   private static double maxBadFraction(ConfigReader r) {

@@ -18,7 +18,7 @@ class JobSettingsTest {
     JobSettings j = JobSettings.fromConfig(with("conveyor.job.shards = \"file:///d/x.tar\""));
     assertThat(j).isEqualTo(new JobSettings("file:///d/x.tar", "auto", 32, false, new JobSettings.Shuffle(true, 8, 1000),
         1, 0, 1, OptionalInt.empty(), JobSettings.Decode.NONE, JobSettings.OnBadSample.SKIP, 0.1, 0, "", 100, 3, 2,
-        Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024, 256L * 1024 * 1024, "default"));
+        Runtime.getRuntime().availableProcessors(), 256L * 1024 * 1024, 256L * 1024 * 1024, "default", ""));
   }
 
   @Test
@@ -48,7 +48,21 @@ class JobSettingsTest {
           tenant = vision-team
         }"""));
     assertThat(j).isEqualTo(new JobSettings("s3://b/p-{0..3}.tar", "none", 8, true, new JobSettings.Shuffle(false, 2, 10),
-        3, -5, 4, OptionalInt.of(2), JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 0.5, 10, "/tmp/ck", 7, 5, 3, 6, 1024 * 1024, 0, "vision-team"));
+        3, -5, 4, OptionalInt.of(2), JobSettings.Decode.NONE, JobSettings.OnBadSample.FAIL, 0.5, 10, "/tmp/ck", 7, 5, 3, 6, 1024 * 1024, 0, "vision-team", ""));
+  }
+
+  @Test
+  void resumeIsAStartATokenLatestOrAutoAndTheNamedOnesNeedACheckpointDirectory() {
+    String shards = "conveyor.job.shards = \"file:///d/x.tar\"\n";
+    assertThat(JobSettings.fromConfig(with(shards + "conveyor.job { resume = auto, checkpoint-dir = /ck }")).resume())
+        .isEqualTo("auto");
+    assertThat(JobSettings.fromConfig(with(shards + "conveyor.job.resume = \"cv1.abc.00\"")).resume()).isEqualTo("cv1.abc.00");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with(shards + "conveyor.job.resume = newest")))
+        .isInstanceOf(SettingsException.class).hasMessageStartingWith("conveyor.job.resume: is \"\" (start), a cursor token")
+        .hasMessageContaining("got \"newest\"");
+    assertThatThrownBy(() -> JobSettings.fromConfig(with(shards + "conveyor.job.resume = auto")))
+        .isInstanceOf(SettingsException.class).hasMessageStartingWith("conveyor.job.resume: \"auto\" reads the cursors")
+        .hasMessageContaining("--checkpoint-dir");
   }
 
   @Test

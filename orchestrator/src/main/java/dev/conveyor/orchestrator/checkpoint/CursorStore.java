@@ -148,6 +148,26 @@ public final class CursorStore {
   }
 
   /**
+   * What {@link #latest} reads, or empty when the directory holds no cursor at all (neither
+   * {@code latest.cursor} nor a numbered one): a job that has not saved one yet. Cursors that are
+   * there but all unreadable fail as in {@link #latest}: a run never silently starts over.
+   */
+  public Optional<String> newest(Materializer mat, Consumer<String> progress) {
+    List<URI> all;
+    try {
+      all = store.list(dir).toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new SettingsException(KEY, "cannot list the cursors in " + dir + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing " + dir, e);
+    }
+    boolean any = all.stream().map(URI::getPath).map(p -> p.substring(p.lastIndexOf('/') + 1))
+        .anyMatch(name -> name.equals(LATEST) || NUMBERED.matcher(name).matches());
+    return any ? Optional.of(latest(mat, progress)) : Optional.empty();
+  }
+
+  /**
    * The token in {@code latest.cursor}; when that is missing, cut short or garbled (its checksum
    * fails), the newest numbered cursor that reads back whole — and {@code progress} is told which,
    * and why. Fails naming the key when there is none.

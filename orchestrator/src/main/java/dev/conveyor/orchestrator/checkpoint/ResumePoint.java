@@ -11,15 +11,21 @@ import org.apache.pekko.stream.Materializer;
 public final class ResumePoint {
   private ResumePoint() {}
 
+  /** {@code --resume auto} ({@code --resume-or-start}): the newest cursor when there is one, else the start. */
+  public static final String AUTO = "auto";
+
+  /** What a run told to resume or start says when it starts. */
+  public static final String NO_CURSOR_YET = "no cursor in the checkpoint directory yet: starting from the beginning";
+
   /** The refusal of {@code --resume latest} for a job that keeps no cursors. */
   public static SettingsException noCheckpointDir() {
-    return new SettingsException("--resume", "\"latest\" needs a checkpoint directory: give --checkpoint-dir (or"
+    return new SettingsException("--resume", "\"latest\" and \"auto\" need a checkpoint directory: give --checkpoint-dir (or"
         + " checkpoint-dir in the job file)");
   }
 
   /**
-   * The cursor a run resumes from: {@code token} is a cursor token, or "latest" for the newest in
-   * {@code checkpoints}; it must belong to the recipe with {@code fingerprint} and lie within
+   * The cursor a run resumes from: {@code token} is a cursor token, "latest" for the newest in
+   * {@code checkpoints}, or "auto" for the newest when there is one (else the start of the plan); it must belong to the recipe with {@code fingerprint} and lie within
    * {@code epochs}. A cursor saved at another world size is re-split ({@code progress} says so).
    * Throws {@link SettingsException} naming {@code --resume} otherwise.
    */
@@ -28,6 +34,13 @@ public final class ResumePoint {
     String t = token;
     if (token.equals("latest")) {
       t = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).latest(mat, progress);
+    } else if (token.equals(AUTO)) {
+      Optional<String> newest = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).newest(mat, progress);
+      if (newest.isEmpty()) {
+        progress.accept(NO_CURSOR_YET);
+        return Cursor.start(fingerprint, world);
+      }
+      t = newest.get();
     }
     Cursor c;
     try {

@@ -100,24 +100,30 @@ public final class JobPlanner {
   /**
    * The cursor token {@code settings}' job resumes from, checked against {@code recipe} here,
    * before any node runs it ({@code progress} hears of an elastic resume): {@code resume}
-   * itself, or for "latest" the newest in the job's checkpoint directory — read with this
-   * process's settings when {@code readLatest}; otherwise "latest" is left for the node that
-   * keeps the cursors (a cluster's coordinator) to read. Throws {@link SettingsException}
-   * naming {@code --resume}.
+   * itself, or for "latest" the newest in the job's checkpoint directory, or for "auto" the newest
+   * when there is one and "" (the start) when there is none — read with this process's settings
+   * when {@code readLatest}; otherwise "latest" and "auto" are left for the node that keeps the
+   * cursors (a cluster's coordinator) to read. Throws {@link SettingsException} naming {@code --resume}.
    */
   public String resumeToken(ConveyorSettings settings, Recipe recipe, String resume, boolean readLatest) {
     JobSettings job = settings.job();
-    if (resume.equals("latest") && job.checkpointDir().isEmpty()) {
+    boolean named = resume.equals("latest") || resume.equals(ResumePoint.AUTO);
+    if (named && job.checkpointDir().isEmpty()) {
       throw ResumePoint.noCheckpointDir();
     }
-    if (resume.equals("latest") && !readLatest) {
+    if (named && !readLatest) {
       return resume;
     }
     Optional<ShardStore> files = job.checkpointDir().isEmpty() ? Optional.empty()
         : Optional.of(ShardStores.forUri(CursorStore.parse(job.checkpointDir()), settings.s3()));
     try {
       Optional<CursorStore> store = files.map(f -> CursorStore.at(job.checkpointDir(), f, job.checkpointKeep()));
-      String token = resume.equals("latest") ? store.orElseThrow().latest(mat, progress) : resume;
+      String token = resume.equals("latest") ? store.orElseThrow().latest(mat, progress)
+          : resume.equals(ResumePoint.AUTO) ? store.orElseThrow().newest(mat, progress).orElse("") : resume;
+      if (token.isEmpty()) {
+        progress.accept(ResumePoint.NO_CURSOR_YET);
+        return token;
+      }
       // checked here, announced by the coordinator (an elastic resume comes back in its Placed notes)
       ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, line -> { });
       return token;

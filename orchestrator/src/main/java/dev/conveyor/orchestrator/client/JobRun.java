@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.Delivery;
 import dev.conveyor.orchestrator.delivery.JobOutputs;
@@ -44,18 +45,22 @@ public final class JobRun {
     JobSettings job = settings.job();
     JobPlanner planner = new JobPlanner(Materializer.createMaterializer(system), progress);
     JobPlanner.Planned planned = planner.plan(settings);
-    // a bad cursor is refused here, saying why; "latest" on a cluster is its coordinator's to read
-    Optional<String> token = resume.map(r -> planner.resumeToken(settings, planned.recipe(), r, seed.isEmpty()));
+    // a flag's resume, else the job file's (conveyor.job.resume); a bad cursor is refused here,
+    // saying why; "latest" and "auto" on a cluster are its coordinator's to read; "auto" with no
+    // cursor yet is the start ("")
+    Optional<String> token = resume.or(() -> Optional.of(job.resume()).filter(r -> !r.isEmpty()))
+        .map(r -> planner.resumeToken(settings, planned.recipe(), r, seed.isEmpty())).filter(t -> !t.isEmpty());
     JobSpec spec = spec(settings, planned, token, outputs);
     Delivery delivery = new Delivery(spec.ranks(), new Delivery.Policy(
         job.onBadSample() == JobSettings.OnBadSample.FAIL, job.maxBadFraction()), outputs, progress);
-    if (resume.isEmpty()) {
+    if (token.isEmpty()) {
       planned.problems().forEach(delivery::problem); // found while counting; a resumed run reported them already
     }
     if (job.decode() == JobSettings.Decode.AUTO && seed.isEmpty()) {
       HwAccel.check(settings.decode(), progress);
     }
-    if (token.isEmpty() || !token.get().equals("latest")) { // "latest" on a cluster: its coordinator knows where
+    // "latest" and "auto" on a cluster: its coordinator knows where
+    if (token.isEmpty() || !(token.get().equals("latest") || token.get().equals(ResumePoint.AUTO))) {
       outputs.planned(plannedBatches(spec, token.map(Cursor::decode).orElse(Cursor.start(spec.recipe().fingerprint(),
           spec.world()))));
     }
