@@ -51,6 +51,7 @@ public final class NodeCache implements AutoCloseable {
   private final Optional<CachePeers> peers;
   private final PlanFutures futures = new PlanFutures();
   private final CacheMetrics metrics = new CacheMetrics();
+  private final OwnerFetch ownerFetch;
   private final ExecutorService io = Executors.newFixedThreadPool(4, daemon("conveyor-cache-io"));
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("conveyor-cache-timer"));
   private final FetchLimiter limiter;
@@ -65,6 +66,7 @@ public final class NodeCache implements AutoCloseable {
     this.disk = disk;
     this.settings = settings;
     this.peers = peers;
+    this.ownerFetch = new OwnerFetch(settings.peerFetchMillis(), metrics);
     this.limiter = new FetchLimiter(settings.s3GetsPerSecond(), settings.perObjectMillis(), timer);
     this.index = new CacheIndex(settings.capacity(), settings.quotas(), settings.policy(), futures, gone -> {
       metrics.of(gone.getValue().tenant()).evictions.increment();
@@ -140,10 +142,10 @@ public final class NodeCache implements AutoCloseable {
     int self = owners.indexOf(p.self());
     if (self >= 0) {
       List<String> before = owners.subList(0, self); // a replica asks the primary first
-      return owned(key, tenant, () -> fromPeers(p, before, 0, key, uri, tenant, job,
+      return owned(key, tenant, () -> ownerFetch.fetch(p, before, key, uri, tenant, job,
           () -> fromS3Replicated(key, uri, tenant, job, fromS3)), counted);
     }
-    return fromPeers(p, owners, 0, key, uri, tenant, job, () -> {
+    return ownerFetch.fetch(p, owners, key, uri, tenant, job, () -> {
       if (counted) {
         metrics.of(tenant).misses.increment(); // no owner answered
       }
@@ -175,53 +177,6 @@ public final class NodeCache implements AutoCloseable {
       after.forEach(r -> peers.get().replicate(r, key, uri, tenant, job));
       return b;
     });
-  }
-
-  /**
-   * {@code key} from {@code owners[i]}, else the next owner, else {@code otherwise}: an owner is
-   * passed over when it does not answer within {@link Settings#peerFetchMillis}, fails, or answers
-   * bytes that are not the key's (another size, or another sha256 under a manifest key). Each owner
-   * passed over is counted by why ({@link CacheMetrics#peerRefusals}); its bytes are never kept or served.
-   */
-  private CompletionStage<ByteString> fromPeers(CachePeers p, List<String> owners, int i, CacheKey key, URI uri,
-                                                String tenant, String job,
-                                                Supplier<CompletionStage<ByteString>> otherwise) {
-    if (i >= owners.size()) {
-      return otherwise.get();
-    }
-    return p.fetch(owners.get(i), key, uri, tenant, job).toCompletableFuture()
-        .orTimeout(settings.peerFetchMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .thenApply(b -> {
-          if (b.size() != key.length()) {
-            throw new PeerRefused("size", b.size() + " bytes, not " + key.length());
-          }
-          try {
-            CachingStore.verified(uri, key, b);
-          } catch (dev.conveyor.streams.store.ShardReadException e) {
-            throw new PeerRefused("corrupt", e.getMessage());
-          }
-          metrics.of(tenant).bytesFromPeers.add(b.size());
-          return b;
-        })
-        .exceptionallyCompose(e -> {
-          Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-          String why = cause instanceof PeerRefused r ? r.why
-              : cause instanceof java.util.concurrent.TimeoutException ? "timeout" : "failed";
-          metrics.peerRefused(why);
-          LOG.info("cache owner {} of {} passed over ({}: {}); next", owners.get(i), key, why, cause.getMessage());
-          return fromPeers(p, owners, i + 1, key, uri, tenant, job, otherwise);
-        });
-  }
-
-  /** An owner's answer that is not the entry: {@code why} is {@code size} or {@code corrupt}. */
-  private static final class PeerRefused extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final String why;
-
-    PeerRefused(String why, String message) {
-      super(message, null, false, false);
-      this.why = why;
-    }
   }
 
   private CompletionStage<ByteString> fromS3Limited(CacheKey key, String tenant, Supplier<CompletionStage<ByteString>> fromS3) {
