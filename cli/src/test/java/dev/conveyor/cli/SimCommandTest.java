@@ -58,7 +58,10 @@ class SimCommandTest {
   @Test
   void theCoordinatorsWorkerKilledAndStartedAgainMidJobGivesTheReferenceBatchesAndAGreenVerdict() throws Exception {
     Path out = dir.resolve("kill");
-    green("kill", out, 2);
+    JsonNode verdict = green("kill", out, 2);
+    // each fault struck at its own batch: the trainers were held there until it had
+    assertThat(verdict.path("faults_applied").toString()).contains("kill node 2 at batch 30: at batch 30,")
+        .contains("restart node 2 at batch 60: at batch 60,");
     // the killed worker's slices went to the other worker, whose node took the coordinator over
     // and went on from a cursor saved past the start
     String summary = Files.readString(out.resolve("run-1").resolve("stdout.txt"));
@@ -89,6 +92,8 @@ class SimCommandTest {
     for (JsonNode fault : verdict.path("faults_applied")) {
       assertThat(fault.asText()).contains("app-version 1.1.0");
     }
+    assertThat(verdict.path("faults_applied").toString()).contains("upgrade node 3 at batch 10: at batch 10,")
+        .contains("upgrade node 2 at batch 150: at batch 150,");
     List<JsonNode> progress = new java.util.ArrayList<>();
     for (String line : Files.readAllLines(out.resolve("history.jsonl"))) {
       if (line.startsWith("{\"type\":\"progress\"")) {

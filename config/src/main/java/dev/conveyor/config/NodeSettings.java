@@ -63,6 +63,14 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
 
   public static final String HTTP_TOKEN = "CONVEYOR_HTTP_TOKEN";
 
+  /**
+   * Whether the node takes a simulation's controls on its HTTP server ({@code POST /hold}: its
+   * stand-in trainers stop at a batch until told otherwise): {@code conveyor.node.simulation-controls}.
+   */
+  public static boolean simulationControls(Config config) {
+    return new ConfigReader(config, PATH).bool("simulation-controls");
+  }
+
   private static int cpus(int configured) {
     return configured == 0 ? Runtime.getRuntime().availableProcessors() : configured;
   }

@@ -255,7 +255,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private Behavior<Command> onRunRanks(RunRanks r) {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
-        new LockstepTrainers(local.trainerStep(), TRAINER_WAIT), r.readers(), getContext().getSystem()));
+        new LockstepTrainers(local.trainerStep(), TRAINER_WAIT, NodeState.get(getContext().getSystem()).trainerHold()),
+        r.readers(), getContext().getSystem()));
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
     job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());

@@ -6,6 +6,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameter;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +41,8 @@ import org.apache.pekko.util.ByteString;
  * The node's own routes on the management HTTP server, beside its health checks: {@code /metrics}
  * (Prometheus text) and {@code /status} (JSON: the node, the cluster's members, the job it
  * coordinates with its cursor, its ranks' progress, its readers) and {@code /trainer?rank=R}, where
- * a trainer process on this machine attaches for its rank ({@link #attach}). Loaded by
+ * a trainer process on this machine attaches for its rank ({@link #attach}); with
+ * {@code conveyor.node.simulation-controls}, {@code POST /hold?batches=N} ({@link #hold}). Loaded by
  * pekko-management from {@code pekko.management.http.routes}.
  */
 public final class NodeRoutes implements ManagementRouteProvider {
@@ -51,6 +53,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
   private final Materializer mat;
   private final TrainerRingSettings rings;
   private final byte[] bearerToken;
+  private final boolean simulationControls;
 
   public NodeRoutes(ExtendedActorSystem system) {
     this.state = NodeState.ID.get(system);
@@ -58,6 +61,7 @@ public final class NodeRoutes implements ManagementRouteProvider {
     this.mat = Materializer.matFromSystem(system);
     this.rings = TrainerRingSettings.fromConfig(system.settings().config());
     this.bearerToken = NodeSettings.httpToken(system.settings().config()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.simulationControls = NodeSettings.simulationControls(system.settings().config());
     this.cluster = Cluster.get(Adapter.toTyped(system));
     this.metrics = new NodeMetrics(state, cluster);
   }
@@ -69,7 +73,30 @@ public final class NodeRoutes implements ManagementRouteProvider {
             MediaTypes.TEXT_PLAIN.toContentType(HttpCharsets.UTF_8), metrics.scrape()))))),
         path("status", () -> get(() -> authorized(() -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, status()))))),
         path("trainer", () -> get(() -> authorized(() -> parameter("rank", rank -> attach(rank))))),
-        path("cache-entry", () -> get(() -> parameter("token", this::cacheEntry))));
+        path("cache-entry", () -> get(() -> parameter("token", this::cacheEntry))),
+        path("hold", () -> post(() -> authorized(() -> parameter("batches", this::hold)))));
+  }
+
+  /**
+   * Holds this node's stand-in trainers once they have taken {@code batches} in all (negative:
+   * nowhere), for a simulation's faults timed by batch; answers where the hold is and how many
+   * they took. 404 unless {@code conveyor.node.simulation-controls} is on: nothing but a
+   * simulation may pause a job.
+   */
+  private Route hold(String batches) {
+    if (!simulationControls) {
+      return complete(StatusCodes.NOT_FOUND, "simulation controls are off on this node\n");
+    }
+    long at;
+    try {
+      at = Long.parseLong(batches);
+    } catch (NumberFormatException e) {
+      return complete(StatusCodes.BAD_REQUEST, "batches is a number of batches (negative: no hold), got " + batches + "\n");
+    }
+    dev.conveyor.workers.feeder.TrainerHold h = state.trainerHold();
+    h.holdAt(at);
+    return complete(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+        Json.object().put("holdAt", h.at()).put("taken", h.taken()).toString()));
   }
 
   /**

@@ -40,6 +40,13 @@ public final class NodeState implements Extension {
     return ID.get(Adapter.toClassic(system));
   }
 
+  private final dev.conveyor.workers.feeder.TrainerHold trainerHold = new dev.conveyor.workers.feeder.TrainerHold();
+
+  /** Where this node's stand-in trainers stop (a simulation's fault points; nowhere otherwise). */
+  public dev.conveyor.workers.feeder.TrainerHold trainerHold() {
+    return trainerHold;
+  }
+
   /** A shard reader of a job, and the store it reads through. */
   public record Reader(String job, ShardReader.Stats stats, Supplier<ReaderMetrics.Snapshot> store) {}
 

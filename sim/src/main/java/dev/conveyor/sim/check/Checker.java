@@ -34,7 +34,8 @@ import java.util.TreeSet;
  *       job ends at the reference's cursor (<b>wrong-cursor</b>, <b>bad-resume</b>);</li>
  *   <li>bad samples are dead-lettered as in the reference and counted (<b>dead-letters</b>);</li>
  *   <li>the job's exit code is the scenario's (<b>exit</b>), and every fault was applied
- *       (<b>fault-not-applied</b>).</li>
+ *       (<b>fault-not-applied</b>), where the scenario says: a fault timed by batch at that very
+ *       batch, an S3 fault faulting at least one request (<b>fault-missed</b>).</li>
  * </ul>
  * The record of a run is its client's, fed by the trainer host's reports: when the host goes
  * down, the last batches its trainers took may not have been reported. In a run that ended so
@@ -127,7 +128,7 @@ public final class Checker {
     deadLetters(run, reference, attempts, ref);
     for (Fault f : run.of(Fault.class)) {
       if (!f.applied()) {
-        violation("fault-not-applied", f.fault() + ": " + f.detail());
+        violation(f.detail().startsWith(Fault.MISSED) ? "fault-missed" : "fault-not-applied", f.fault() + ": " + f.detail());
       }
     }
   }

@@ -32,7 +32,14 @@ public sealed interface Event {
   record DeadLetter(int attempt, String shard, String key, String reason) implements Event {}
 
   /** A fault the nemesis applied (or could not: {@code applied} false, {@code detail} says why). */
-  record Fault(long t, String fault, String action, int node, boolean applied, String detail) implements Event {}
+  record Fault(long t, String fault, String action, int node, boolean applied, String detail) implements Event {
+    /**
+     * How the detail of a fault that was done but not as the scenario said begins: it struck at
+     * another batch than its own, or an S3 fault faulted no request. The checker calls it
+     * {@code fault-missed}.
+     */
+    public static final String MISSED = "missed: ";
+  }
 
   /** A node's work counter at {@code t}: samples its readers sent (workers) or its ranks delivered (the trainer host). */
   record Progress(long t, int node, String role, double samples) implements Event {}

@@ -44,6 +44,8 @@ public final class Nemesis implements AutoCloseable {
   private static final int UPGRADE_EXIT_S = 60;
   private volatile long injectedBefore; // the proxy's faults so far when the S3 fault in force began
   private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+  /** Faults timed by batch handed to the nemesis's thread that have not struck yet. */
+  private final java.util.concurrent.atomic.AtomicInteger unstruck = new java.util.concurrent.atomic.AtomicInteger();
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "conveyor-sim-nemesis");
     t.setDaemon(true);
@@ -84,6 +86,9 @@ public final class Nemesis implements AutoCloseable {
     pending.removeAll(due);
     for (Pending p : due) {
       inFlight.incrementAndGet();
+      if (!p.undo() && p.at().byBatch()) {
+        unstruck.incrementAndGet();
+      }
       worker.execute(() -> apply(p, batches));
     }
   }
@@ -113,6 +118,15 @@ public final class Nemesis implements AutoCloseable {
     return pending.stream().anyMatch(p -> !p.undo() && !p.at().byBatch() && !p.at().byRun());
   }
 
+  /**
+   * Whether a fault timed by batch, due at or before {@code batch}, has not struck yet: it waits
+   * for its batch, or for the faults before it to be done. A fault that has struck may still be
+   * under way (a node leaving, one starting again) while the job goes on.
+   */
+  public synchronized boolean busyUpTo(long batch) {
+    return unstruck.get() > 0 || pending.stream().anyMatch(p -> !p.undo() && p.at().byBatch() && p.at().batch() <= batch);
+  }
+
   /** Whether no fault is being applied and none waits to be undone (faults waiting for their own time aside). */
   public synchronized boolean settled() {
     return inFlight.get() == 0 && pending.stream().noneMatch(Pending::undo);
@@ -140,6 +154,9 @@ public final class Nemesis implements AutoCloseable {
   }
 
   private void apply(Pending p, long batches) {
+    if (!p.undo() && p.at().byBatch()) {
+      unstruck.decrementAndGet(); // it strikes now: its first act (a signal, a start, a cut) follows at once
+    }
     try {
       if (p.undo()) {
         undo(p.fault());
@@ -148,7 +165,11 @@ public final class Nemesis implements AutoCloseable {
       Fault f = p.fault();
       long t = clock.getAsLong(); // when it struck (a restart is recorded once its node is up)
       String problem = doFault(f);
-      record(f, t, problem == null, problem == null ? detail(f, batches, t) : problem);
+      // held at its batch (Holds), a fault timed by batch strikes there; anywhere else it missed
+      boolean missed = problem == null && p.at().byBatch() && batches != p.at().batch();
+      record(f, t, problem == null && !missed, problem != null ? problem
+          : missed ? Event.Fault.MISSED + "due at batch " + p.at().batch() + ", struck " + detail(f, batches, t)
+          : detail(f, batches, t));
       if (problem == null && f.duration() != null && f.action() != Action.CONT && f.action() != Action.RESTART
           && f.action() != Action.UPGRADE && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
         synchronized (this) {
@@ -282,8 +303,10 @@ public final class Nemesis implements AutoCloseable {
           if (f.action().s3()) {
             proxy.plan(FaultPlan.none());
             long faulted = proxy.injected().values().stream().mapToLong(Long::longValue).sum() - injectedBefore;
+            // an S3 fault that faulted no request did not happen, whatever was set up for it
             record.accept(new Event.Fault(clock.getAsLong(), "s3 healthy (end of " + f.describe() + ")", "s3-heal", 0,
-                true, faulted + " request(s) faulted"));
+                faulted > 0, (faulted > 0 ? "" : Event.Fault.MISSED + f.describe() + " faulted no request: ")
+                    + faulted + " request(s) faulted"));
           }
         }
       }

@@ -183,6 +183,24 @@ public final class Nodes implements AutoCloseable {
         .thenApply(r -> r.statusCode() == 200 ? r.body() : "").exceptionally(x -> "");
   }
 
+  /**
+   * Holds node {@code n}'s stand-in trainers once they have taken {@code batches} in this life of
+   * the node (negative: no hold); whether the node took it.
+   */
+  public boolean hold(int n, long batches) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + network.address(n) + ":"
+              + node(n).httpPort + "/hold?batches=" + batches)).timeout(Duration.ofSeconds(5))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** The value of an unlabelled metric, or the sum over its labels, in a Prometheus text page (0 when absent). */
   public static double metric(String page, String name) {
     return page.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))

@@ -42,6 +42,11 @@ final class Progress implements AutoCloseable {
     return batches;
   }
 
+  /** Of {@link #batches}, those the trainer host delivered in its lives before this one. */
+  synchronized long earlierLives() {
+    return earlierLives;
+  }
+
   private void loop() {
     while (!closed) {
       long began = System.nanoTime();
@@ -61,11 +66,13 @@ final class Progress implements AutoCloseable {
         long t = clock.getAsLong();
         if (n == 1) {
           double b = Nodes.metric(page, BATCHES);
-          if (b < hostLast) {
-            earlierLives += (long) hostLast;
+          synchronized (this) {
+            if (b < hostLast) {
+              earlierLives += (long) hostLast;
+            }
+            hostLast = b;
+            batches = earlierLives + (long) b;
           }
-          hostLast = b;
-          batches = earlierLives + (long) b;
           record.accept(new Event.Progress(t, n, "trainer-host", Nodes.metric(page, DELIVERED)));
         } else {
           record.accept(new Event.Progress(t, n, "worker", Nodes.metric(page, SENT)));

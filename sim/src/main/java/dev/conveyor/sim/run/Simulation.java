@@ -90,7 +90,9 @@ public final class Simulation {
       Path refDir = out.resolve("reference");
       Process ref = JobRuns.start(command("run", recipe, JobRuns.outputs(refDir)), refDir);
       String s3 = nodeS3(proxy);
-      String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, ";
+      // the trainer host's stand-in trainers stop where faults are timed by batch (POST /hold)
+      String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, "
+          + "simulation-controls = true, ";
       try {
         try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host)) {
           say.accept("starting " + scenario.nodes() + " nodes (node 1: trainer host; node 2: coordinator's worker)"
@@ -234,6 +236,7 @@ public final class Simulation {
     progress.start();
     try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, s3Unavailable(), checkpoints,
         network.partitions(), this::now, this::record)) {
+      Holds holds = new Holds(nodes, scenario.schedule(options.seed()));
       String lastCheckpoint = "";
       for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
         boolean resume = attempt > 1;
@@ -247,10 +250,12 @@ public final class Simulation {
         }
         long begun = now();
         options.say().accept("run " + attempt + (resume ? ": resuming from the latest saved cursor" : ": the job on the cluster"));
+        holds.update(progress.batches(), progress.earlierLives(), nemesis); // held before the job starts
         Process p = JobRuns.start(command("run", recipe, more), dir);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT_S);
         while (p.isAlive() && System.nanoTime() < deadline) {
           nemesis.tick(progress.batches());
+          holds.update(progress.batches(), progress.earlierLives(), nemesis);
           lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
           Thread.sleep(20);
         }

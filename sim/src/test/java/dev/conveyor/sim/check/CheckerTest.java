@@ -215,6 +215,21 @@ class CheckerTest {
   }
 
   @Test
+  void aFaultThatStruckAtAnotherBatchOrAnS3FaultThatFaultedNothingIsAFaultMissed() {
+    List<Event> run = faithful(1);
+    run.add(new Event.Fault(5, "kill node 3 at batch 20", "kill", 3, false,
+        Event.Fault.MISSED + "due at batch 20, struck at batch 120, 900 ms"));
+    run.add(new Event.Fault(9, "s3 healthy (end of s3-slowdown at batch 40 for 5s)", "s3-heal", 0, false,
+        Event.Fault.MISSED + "s3-slowdown at batch 40 for 5s faulted no request: 0 request(s) faulted"));
+    Verdict v = check(run);
+    assertThat(v.ok()).isFalse();
+    assertThat(v.kinds()).containsExactly("fault-missed");
+    assertThat(v.violations()).hasSize(2);
+    assertThat(v.faultsApplied()).isEmpty();
+    assertThat(v.violations().get(0).message()).contains("due at batch 20, struck at batch 120");
+  }
+
+  @Test
   void deadLettersMustBeTheReferencesAndCounted() {
     List<Event> ref = faithful(1);
     ref.set(0, new Attempt(1, 0, "", "", "", 0, cursor(EPOCHS - 1, STEPS, STEPS), 1, false));

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 public final class LockstepTrainers {
   private final Duration step;
   private final Duration patience;
+  private final TrainerHold hold;
   /** Batches each running rank has taken in this run; guarded by this. */
   private final Map<Integer, Long> taken = new HashMap<>();
 
@@ -26,8 +27,14 @@ public final class LockstepTrainers {
    * batch comes for {@code patience}.
    */
   public LockstepTrainers(Duration step, Duration patience) {
+    this(step, patience, new TrainerHold());
+  }
+
+  /** The same, stopping where {@code hold}, the node's, says (a simulation's fault points). */
+  public LockstepTrainers(Duration step, Duration patience, TrainerHold hold) {
     this.step = step;
     this.patience = patience;
+    this.hold = hold;
   }
 
   /** The ranks whose trainers will start: each waits for all of them (call before {@link #start}). */
@@ -55,8 +62,17 @@ public final class LockstepTrainers {
     try {
       while (true) {
         awaitTurn(rank);
-        if (feeder.next(patience).isEmpty()) {
-          return Optional.empty();
+        hold.reserve();
+        boolean took = false;
+        try {
+          if (feeder.next(patience).isEmpty()) {
+            return Optional.empty();
+          }
+          took = true;
+        } finally {
+          if (!took) {
+            hold.unreserve();
+          }
         }
         took(rank);
         tookOne.run();

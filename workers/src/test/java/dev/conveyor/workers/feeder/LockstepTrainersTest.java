@@ -91,4 +91,53 @@ class LockstepTrainersTest {
     assertThat(order.stream().filter(r -> r == 1)).hasSize(3);
     assertThat(order.subList(6, 13)).as("rank 1 is done after its 3: rank 0 goes on alone").containsOnly(0);
   }
+
+  @Test
+  void heldAtSevenBatchesTheTrainersTakeExactlySevenUntilTheHoldMovesThenTheRest() throws Exception {
+    Materializer mat = Materializer.createMaterializer(kit.system());
+    TrainerHold hold = new TrainerHold();
+    hold.holdAt(7); // not a multiple of the 3 ranks: a round is cut short
+    LockstepTrainers trainers = new LockstepTrainers(Duration.ZERO, Duration.ofSeconds(30), hold);
+    java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch seventh = new CountDownLatch(7);
+    CountDownLatch done = new CountDownLatch(3);
+    trainers.expect(List.of(0, 1, 2));
+    for (int r = 0; r < 3; r++) {
+      RankFeeder f = RankFeeder.start(Source.from(batches(r, 5)), 4, mat, b -> {
+        taken.incrementAndGet();
+        seventh.countDown();
+      }, s -> { });
+      trainers.start("trainer-" + r, r, f, () -> { }, failed -> done.countDown());
+    }
+    assertThat(seventh.await(30, TimeUnit.SECONDS)).isTrue();
+    // the trainers are seen waiting at the hold: every one of them has asked for its next take
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!holding() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(hold.taken()).isEqualTo(7);
+    assertThat(taken.get()).as("no batch past the hold").isEqualTo(7);
+    hold.holdAt(11);
+    assertThat(waitFor(() -> taken.get() == 11)).isTrue();
+    hold.holdAt(-1);
+    assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(taken.get()).isEqualTo(15);
+  }
+
+  /** Whether the three trainers' threads are all parked (at the hold or the lockstep turn). */
+  static boolean holding() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("trainer-"))
+        .filter(t -> t.getState() == Thread.State.WAITING).count() == 3;
+  }
+
+  static boolean waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
+  }
 }

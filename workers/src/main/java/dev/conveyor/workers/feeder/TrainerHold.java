@@ -1,0 +1,42 @@
+package dev.conveyor.workers.feeder;
+
+/**
+ * A point a node's stand-in trainers stop at ({@link LockstepTrainers}): once they have taken
+ * {@code at} batches in all — every rank and job of this node's life — none takes another until
+ * the point moves or is lifted. A simulation holds the trainers at batch N so that a fault timed
+ * "at batch N" strikes when exactly N batches have been delivered, however fast the job runs.
+ */
+public final class TrainerHold {
+  private long taken; // batches the trainers took, or are taking (counted before the take); guarded by this
+  private long at = Long.MAX_VALUE;
+
+  /** Holds the trainers once they have taken {@code batches} in all; a negative value lifts the hold. */
+  public synchronized void holdAt(long batches) {
+    at = batches < 0 ? Long.MAX_VALUE : batches;
+    notifyAll();
+  }
+
+  /** Where the trainers stop ({@code -1}: nowhere). */
+  public synchronized long at() {
+    return at == Long.MAX_VALUE ? -1 : at;
+  }
+
+  /** Batches the trainers have taken or are taking. */
+  public synchronized long taken() {
+    return taken;
+  }
+
+  /** Waits until one more batch may be taken, and counts it as taken. */
+  synchronized void reserve() throws InterruptedException {
+    while (taken >= at) {
+      wait();
+    }
+    taken++;
+  }
+
+  /** A take counted by {@link #reserve} that brought no batch (the rank ended, or failed). */
+  synchronized void unreserve() {
+    taken--;
+    notifyAll();
+  }
+}
