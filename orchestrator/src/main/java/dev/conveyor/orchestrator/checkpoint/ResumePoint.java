@@ -17,7 +17,7 @@ public final class ResumePoint {
   /** What a run told to resume or start says when it starts. */
   public static final String NO_CURSOR_YET = "no cursor in the checkpoint directory yet: starting from the beginning";
 
-  /** The refusal of {@code --resume latest} for a job that keeps no cursors. */
+  /** The refusal of {@code --resume latest} or {@code auto} for a job that keeps no cursors. */
   public static SettingsException noCheckpointDir() {
     return new SettingsException("--resume", "\"latest\" and \"auto\" need a checkpoint directory: give --checkpoint-dir (or"
         + " checkpoint-dir in the job file)");

@@ -1,7 +1,6 @@
 package dev.conveyor.sim.nemesis;
 
 import dev.conveyor.sim.faults.FaultPlan;
-import dev.conveyor.sim.faults.FaultPlan.Rule;
 import dev.conveyor.sim.faults.FaultProxy;
 import dev.conveyor.sim.history.Event;
 import dev.conveyor.sim.run.Nodes;
@@ -228,7 +227,7 @@ public final class Nemesis implements AutoCloseable {
           return s3Unavailable;
         }
         injectedBefore = proxy.injected().values().stream().mapToLong(Long::longValue).sum();
-        proxy.plan(s3Plan(f));
+        proxy.plan(S3Faults.plan(f));
       }
       case TEAR_CHECKPOINT -> {
         return tear(f.how());
@@ -334,23 +333,6 @@ public final class Nemesis implements AutoCloseable {
     }
     Files.writeString(latest, torn + "\n", StandardCharsets.UTF_8);
     return null;
-  }
-
-  /** The proxy's plan while S3 fault {@code f} lasts. */
-  private static FaultPlan s3Plan(Fault f) {
-    return switch (f.action()) {
-      case S3_LATENCY -> new FaultPlan(0, List.of(new Rule("*", FaultPlan.Fault.LATENCY, 1.0)), f.latency().toMillis(), 0);
-      case S3_SLOWDOWN -> new FaultPlan(seed(f), List.of(new Rule("*", FaultPlan.Fault.SLOW_DOWN_503, f.rate())), 0, 0);
-      case S3_RESET -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.RESET_MID_BODY, f.rate())), 0, 0);
-      case S3_STALL -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.STALL_BODY, f.rate())), 0,
-          f.stall().toMillis());
-      case S3_CORRUPT -> new FaultPlan(seed(f), List.of(new Rule("GET", FaultPlan.Fault.CORRUPT, f.rate())), 0, 0);
-      default -> throw new IllegalArgumentException(f.action() + " is not an S3 fault");
-    };
-  }
-
-  private static long seed(Fault f) {
-    return f.at().toString().hashCode() * 31L + f.action().ordinal();
   }
 
   private void record(Fault f, long t, boolean applied, String detail) {

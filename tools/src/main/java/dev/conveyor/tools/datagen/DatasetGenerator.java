@@ -9,6 +9,7 @@ import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.tools.Failures;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -147,14 +148,7 @@ public final class DatasetGenerator {
     try {
       return f.get();
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IOException("sample generation failed", c);
+      throw Failures.asIo(e.getCause(), "sample generation failed");
     }
   }
 }

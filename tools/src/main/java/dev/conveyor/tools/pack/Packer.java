@@ -5,15 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.tools.pack.PackInput.Member;
-import dev.conveyor.tools.pack.PackInput.Sample;
+import dev.conveyor.streams.manifest.Manifest;
+import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
-import dev.conveyor.streams.manifest.Manifest;
-import dev.conveyor.streams.manifest.ShardInfo;
+import dev.conveyor.tools.Failures;
 import dev.conveyor.tools.datagen.ShardWriter;
+import dev.conveyor.tools.pack.PackInput.Member;
+import dev.conveyor.tools.pack.PackInput.Sample;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -211,14 +211,7 @@ public final class Packer {
     try {
       return f.join();
     } catch (CompletionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IOException(String.valueOf(c), c);
+      throw Failures.asIo(e.getCause(), String.valueOf(e.getCause()));
     }
   }
 }

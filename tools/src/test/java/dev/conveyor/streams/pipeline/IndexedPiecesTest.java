@@ -21,7 +21,6 @@ import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.testing.StreamTestKit;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
