@@ -80,6 +80,7 @@ public record JobSummary(
         .put("retries", reads.retriesTotal()).put("retries_throttle", retries(reads, Cause.THROTTLE))
         .put("retries_server_error", retries(reads, Cause.SERVER_ERROR)).put("retries_reset", retries(reads, Cause.RESET))
         .put("retries_stall", retries(reads, Cause.STALL)).put("retries_truncated", retries(reads, Cause.TRUNCATED))
+        .put("retries_corrupt", retries(reads, Cause.CORRUPT))
         .put("resumed", reads.resumes()).put("failed_reads", reads.failedReads()).put("breaker_opens", reads.breakerOpens())
         .put("breaker_state", String.valueOf(reads.breakerState())).put("concurrency_limit", reads.concurrencyLimit())
         .put("shards_opened", reads.shardsOpened()).put("shards_ready_when_opened", reads.shardsReady())

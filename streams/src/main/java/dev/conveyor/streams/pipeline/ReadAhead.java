@@ -1,8 +1,10 @@
 package dev.conveyor.streams.pipeline;
 
 import dev.conveyor.streams.sample.ShardSamples;
+import dev.conveyor.streams.store.CheckedRange;
 import dev.conveyor.streams.store.ForwardingShardStore;
 import dev.conveyor.streams.store.RangeDigest;
+import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardReadException;
@@ -43,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * once more (a transfer error heals, a wrong object does not), then the read fails with the
  * reason and the readers turn the piece's samples into dead letters. A piece that does not
  * fit, or has no manifest size, or is opened before its turn came, streams straight from the
- * store, checked as it streams.
+ * store, checked as it streams: a range sample by sample, read again from a sample that does
+ * not match ({@link CheckedRange}); a whole shard without an index against its size and sha256
+ * when it ends (the samples before its last chunk have gone on by then).
  *
  * <p>Budget: the pieces fetched or being fetched ahead, plus those being read from memory,
  * never hold more than {@code budget} bytes. One per materialized rank segment or slice.
@@ -51,6 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class ReadAhead extends ForwardingShardStore implements Pieces {
   private static final Logger LOG = LoggerFactory.getLogger(ReadAhead.class);
   private static final int WHOLE = -1; // a piece's `to` when it is a whole shard named by URI alone
+  private static final int INDEX_READS = 3; // reads of an index that cannot be parsed before the shard is read whole
 
   private final Map<String, ShardCheck> checks;
   private final long budget;
@@ -152,15 +157,30 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
 
   /** The shard's index, fetched once; empty when it cannot be read. */
   private synchronized CompletableFuture<Optional<ShardIndex>> index(URI shard) {
-    return indexes.computeIfAbsent(shard, s -> inner.read(ShardIndex.sidecar(s))
+    return indexes.computeIfAbsent(shard, s -> fetchIndex(s, INDEX_READS));
+  }
+
+  /** Reads and parses a shard's index, reading it again (up to {@code reads} in all) while it cannot be parsed. */
+  private CompletableFuture<Optional<ShardIndex>> fetchIndex(URI shard, int reads) {
+    URI sidecar = ShardIndex.sidecar(shard);
+    return inner.read(sidecar)
         .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
         .thenApply(b -> Optional.of(ShardIndex.parse(b.decodeString(StandardCharsets.UTF_8))))
-        .exceptionally(t -> {
+        .toCompletableFuture()
+        .handle((index, t) -> {
+          if (t == null) {
+            return CompletableFuture.completedFuture(index);
+          }
           Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-          LOG.warn("{}: its index {} cannot be read, the shard is read whole: {}", s, ShardIndex.sidecar(s), c.getMessage());
-          return Optional.empty();
+          if (reads > 1 && c instanceof IllegalArgumentException) { // unparseable: changed in transfer, perhaps
+            inner.metrics().retry(ReaderMetrics.Cause.CORRUPT);
+            LOG.warn("{}: reading its index {} again: {}", shard, sidecar, c.getMessage());
+            return fetchIndex(shard, reads - 1);
+          }
+          LOG.warn("{}: its index {} cannot be read, the shard is read whole: {}", shard, sidecar, c.getMessage());
+          return CompletableFuture.completedFuture(Optional.<ShardIndex>empty());
         })
-        .toCompletableFuture());
+        .thenCompose(f -> f);
   }
 
   /** Starts fetching the next entries in order while the budget has room for them. */
@@ -230,6 +250,8 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
             return CompletableFuture.completedFuture(chunks);
           }
           if (again) {
+            inner.metrics().retry(ReaderMetrics.Cause.CORRUPT);
+            LOG.warn("{}: fetching it again: {}", uri, wrong);
             return fetch(e, range, false);
           }
           inner.metrics().integrityFailure();
@@ -269,7 +291,7 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
     inner.metrics().shardOpened(found != null && found.bytes != null && found.bytes.isDone());
     if (found == null || found.bytes == null) { // not planned, not fetched yet, or too large to hold
       return range.isPresent()
-          ? inner.read(shard, range.get().offset(), range.get().length()).via(Verified.range(shard, range.get(), inner.metrics()))
+          ? CheckedRange.read(inner, shard, range.get())
           : inner.read(shard).via(Verified.flow(shard, check(shard), inner.metrics()));
     }
     Entry e = found;

@@ -70,6 +70,19 @@ public final class RangeDigest {
     return sample;
   }
 
+  /** The checksum sample {@code i} of the range arrived with (it must have {@linkplain #completed() completed}). */
+  public int checksum(int i) {
+    if (i >= sample) {
+      throw new IllegalArgumentException("sample " + i + " of the range has not arrived whole");
+    }
+    return got[i];
+  }
+
+  /** Whether more bytes arrived than the range holds. */
+  public boolean ranLong() {
+    return position > bounds[bounds.length - 1];
+  }
+
   /** Where sample {@code i} of the range begins ({@code i} = the sample count: where the range ends). */
   public long start(int i) {
     return bounds[i];

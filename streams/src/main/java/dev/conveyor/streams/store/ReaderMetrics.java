@@ -23,7 +23,9 @@ public final class ReaderMetrics {
     /** No byte arrived for the stall timeout (read watchdog). */
     STALL,
     /** The body ended before the requested range did. */
-    TRUNCATED
+    TRUNCATED,
+    /** Bytes that did not match their checksum (a sample's CRC32C, a shard's sha256): read again. */
+    CORRUPT
   }
 
   private final LongAdder bytes = new LongAdder();
@@ -73,7 +75,7 @@ public final class ReaderMetrics {
     latency.incrementAndGet(b);
   }
 
-  void retry(Cause cause) {
+  public void retry(Cause cause) {
     retries.get(cause).increment();
   }
 

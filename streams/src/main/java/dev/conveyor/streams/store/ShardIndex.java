@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * Where each sample of one shard lies: sample {@code i} is the bytes
@@ -18,7 +20,8 @@ import java.util.Arrays;
  * ({@link #range}) and checks them sample by sample.
  *
  * <p>Stored as a sidecar JSON file beside the shard, {@code NAME.idx.json} ({@link #sidecar}):
- * {@code {"version":1,"shard":NAME,"bytes":B,"sha256":HEX,"samples":N,"offsets":[N+1 numbers],"crc32c":[N numbers]}}.
+ * {@code {"version":1,"shard":NAME,"bytes":B,"sha256":HEX,"samples":N,"offsets":[N+1 numbers],"crc32c":[N numbers],
+ * "check":C}} ({@link #check}; optional when read).
  */
 public record ShardIndex(String shard, long bytes, String sha256, long[] offsets, int[] crc32c) {
   public static final String SUFFIX = ".idx.json";
@@ -81,6 +84,16 @@ public record ShardIndex(String shard, long bytes, String sha256, long[] offsets
     public long length() {
       return bounds[bounds.length - 1] - bounds[0];
     }
+
+    /** The samples of this range from sample {@code sample} of the shard on. */
+    public Range rest(int sample) {
+      int i = sample - from;
+      if (i < 0 || i >= crc32c.length) {
+        throw new IllegalArgumentException("sample " + sample + " outside the range of samples [" + from + ", "
+            + (from + crc32c.length) + ")");
+      }
+      return new Range(sample, Arrays.copyOfRange(bounds, i, bounds.length), Arrays.copyOfRange(crc32c, i, crc32c.length));
+    }
   }
 
   public String toJson() {
@@ -94,7 +107,26 @@ public record ShardIndex(String shard, long bytes, String sha256, long[] offsets
     for (int x : crc32c) {
       c.add(Integer.toUnsignedLong(x));
     }
+    m.put("check", Integer.toUnsignedLong(check()));
     return Json.compact(m) + "\n";
+  }
+
+  /**
+   * A CRC32C over what this index says (shard, size, sha256, offsets, checksums), stored in its
+   * JSON as {@code "check"}: an index changed in transfer (a digit of an offset, say) is caught
+   * when it is read instead of being taken for a changed shard.
+   */
+  int check() {
+    CRC32C crc = new CRC32C();
+    StringBuilder b = new StringBuilder().append(shard).append('\n').append(bytes).append('\n').append(sha256);
+    for (long x : offsets) {
+      b.append(',').append(x);
+    }
+    for (int x : crc32c) {
+      b.append(',').append(x);
+    }
+    crc.update(b.toString().getBytes(StandardCharsets.UTF_8));
+    return (int) crc.getValue();
   }
 
   /** Parses a sidecar; the message of a failure says what is wrong. */
@@ -121,12 +153,19 @@ public record ShardIndex(String shard, long bytes, String sha256, long[] offsets
     for (int i = 0; i < crc.length; i++) {
       crc[i] = (int) c.get(i).asLong();
     }
+    ShardIndex index;
     try {
-      return new ShardIndex(root.path("shard").textValue(), root.path("bytes").asLong(), root.path("sha256").asText(""),
+      index = new ShardIndex(root.path("shard").textValue(), root.path("bytes").asLong(), root.path("sha256").asText(""),
           offsets, crc);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a valid shard index: " + e.getMessage(), e);
     }
+    JsonNode check = root.path("check"); // indexes written before it was added have none
+    if (!check.isMissingNode() && (int) check.asLong() != index.check()) {
+      throw new IllegalArgumentException("not a valid shard index: its \"check\" " + check.asText() + " does not match"
+          + " its content (" + Integer.toUnsignedString(index.check()) + "): changed after it was written");
+    }
+    return index;
   }
 
   @Override

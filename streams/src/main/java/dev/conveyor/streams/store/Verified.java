@@ -34,8 +34,8 @@ public final class Verified {
    * Checks a range of a shard sample by sample against its index ({@link RangeDigest}): a
    * sample's bytes are held until they have all arrived and matched, then go on; at the first
    * sample that does not match (or a range that ends short or runs long) the stream fails with
-   * a {@link ShardReadException}, so every sample before it arrives whole and none of it does.
-   * Holds at most one sample and one chunk.
+   * a {@link ShardReadException}, so every sample before it arrives whole and none of it does
+   * ({@link CheckedRange} reads the range again from there). Holds at most one sample and one chunk.
    */
   public static Flow<ByteString, ByteString, NotUsed> range(URI shard, ShardIndex.Range range, ReaderMetrics metrics) {
     return Flow.fromGraph(new RangeStage(shard, range, metrics));
@@ -88,7 +88,7 @@ public final class Verified {
               heldAt = upTo;
               if (bad >= 0) {
                 ShardReadException e = fail("sample #" + (range.from() + bad) + " does not match the shard's index: "
-                    + digest.mismatch(), true);
+                    + digest.mismatch(), new CheckedRange.BadSample(range.from() + bad, true, digest.checksum(bad)));
                 if (checked.isEmpty()) {
                   failStage(e);
                 } else {
@@ -104,8 +104,9 @@ public final class Verified {
             @Override
             public void onUpstreamFinish() {
               String wrong = digest.mismatch();
-              if (wrong != null) {
-                failStage(fail(wrong, false)); // it may have stopped inside a sample
+              if (wrong != null) { // cut short (the samples before went on whole), or ran long
+                failStage(fail(wrong, digest.ranLong() ? null
+                    : new CheckedRange.BadSample(range.from() + digest.completed(), false, 0)));
               } else {
                 completeStage();
               }
@@ -119,9 +120,12 @@ public final class Verified {
           });
         }
 
-        private ShardReadException fail(String why, boolean atSampleBoundary) {
-          metrics.integrityFailure();
-          return new ShardReadException(shard, why, null, atSampleBoundary);
+        /** {@code where}: the sample it stopped at (the bytes before went on whole), null: past the range. */
+        private ShardReadException fail(String why, CheckedRange.BadSample where) {
+          if (where == null) { // else counted by whoever gives up on it
+            metrics.integrityFailure();
+          }
+          return new ShardReadException(shard, why, where, where != null);
         }
       };
     }

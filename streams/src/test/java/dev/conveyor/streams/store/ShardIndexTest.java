@@ -36,6 +36,18 @@ class ShardIndexTest {
   }
 
   @Test
+  void anIndexChangedAfterItWasWrittenIsRefusedByItsCheckAndOneWithoutACheckIsRead() {
+    ShardIndex i = new ShardIndex("a.tar", 3072, SHA, new long[] {0, 1024, 2048}, new int[] {1, 2});
+    String json = i.toJson();
+    // one digit changed: still valid JSON and a possible index, but not the one written
+    assertThatThrownBy(() -> ShardIndex.parse(json.replace("1024", "1034")))
+        .hasMessageContaining("does not match its content");
+    assertThatThrownBy(() -> ShardIndex.parse(json.replace("\"crc32c\":[1,2]", "\"crc32c\":[1,3]")))
+        .hasMessageContaining("does not match its content");
+    assertThat(ShardIndex.parse(json.replaceAll(",\"check\":\\d+", ""))).isEqualTo(i); // written before checks
+  }
+
+  @Test
   void anIndexIsUsedOnlyForTheShardItDescribes() {
     ShardIndex i = new ShardIndex("a.tar", 3072, SHA, new long[] {0, 1024, 2048}, new int[] {1, 2});
     assertThat(i.mismatch(new ShardCheck(3072, SHA, true), 2)).isNull();
