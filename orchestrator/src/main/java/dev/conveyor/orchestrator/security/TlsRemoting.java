@@ -60,7 +60,8 @@ public final class TlsRemoting {
    * Remoting over TLS 1.3 with mutual authentication when {@code tls} is on (Pekko's
    * ConfigSSLEngineProvider: a peer must present a certificate signed by a CA of the trust store,
    * in both directions; host names are not checked, since pods come and go under new addresses and
-   * the CA is the cluster's own). Empty when off.
+   * the CA is the cluster's own), a frame past the maximum frame size refused as it arrives
+   * ({@link BoundedFramesEngineProvider}). Empty when off.
    */
   public static Config pekko(TlsSettings tls) {
     if (!tls.enabled()) {
@@ -70,7 +71,7 @@ public final class TlsRemoting {
     return ConfigFactory.empty()
         .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
         .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
-            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider"))
+            ConfigValueFactory.fromAnyRef(BoundedFramesEngineProvider.class.getName()))
         .withValue(p + "key-store", ConfigValueFactory.fromAnyRef(tls.keyStore().toAbsolutePath().toString()))
         .withValue(p + "key-store-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))
         .withValue(p + "key-password", ConfigValueFactory.fromAnyRef(tls.keyStorePassword()))

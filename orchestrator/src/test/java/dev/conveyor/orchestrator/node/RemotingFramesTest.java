@@ -16,6 +16,12 @@ import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
 import dev.conveyor.config.Membership;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
@@ -38,19 +44,25 @@ import org.junit.jupiter.api.TestInstance;
  * refused in the handshake — the connection closed at once, nothing of that size allocated — and
  * the node goes on. Without TLS: the claim alone allocates nothing either, but Pekko's framing
  * waits for the bytes (it does not check maximum-frame-size on the way in), which is why plain
- * TCP is refused beyond loopback unless allowed.
+ * TCP is refused beyond loopback unless allowed. A member past the handshake (its certificate
+ * signed by the cluster's CA) whose frame claims more than the bound is refused as the length
+ * arrives (FrameBoundEngine; Pekko's framing would wait for the bytes and hold them), and the
+ * node goes on.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RemotingFramesTest {
   static final String PASSWORD = "pw-RemotingFramesTest-8";
   ActorSystem<Void> tls;
   ActorSystem<Void> plain;
+  Path member; // where peer.p12 and truststore.p12 are: a member's stores, signed by the cluster's CA
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     Certificates certs = new Certificates(dir, PASSWORD, 2, step -> { });
     certs.newCa("frames-ca", List.of());
     certs.member("node", certs.ca(Optional.empty()));
+    certs.member("peer", certs.ca(Optional.empty()));
+    member = dir;
     Config stores = ConfigFactory.parseString("conveyor.tls { enabled = true, key-store = \"" + dir.resolve("node.p12")
             + "\", trust-store = \"" + dir.resolve("truststore.p12") + "\" }")
         .withValue("conveyor.tls.key-store-password", ConfigValueFactory.fromAnyRef(PASSWORD))
@@ -137,6 +149,70 @@ class RemotingFramesTest {
     assertThat(tls.whenTerminated().isCompleted()).isFalse();
     try (Socket again = new Socket("127.0.0.1", port(tls))) {
       assertThat(again.isConnected()).as("the node still accepts connections").isTrue();
+    }
+  }
+
+  /** A TLS connection to {@code port} as a member of the cluster, its handshake done. */
+  SSLSocket asMember(int port) throws Exception {
+    char[] pw = PASSWORD.toCharArray();
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(member.resolve("peer.p12"))) {
+      keys.load(in, pw);
+    }
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(member.resolve("truststore.p12"))) {
+      trust.load(in, pw);
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, pw);
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
+    s.setSoTimeout(5000);
+    s.startHandshake();
+    return s;
+  }
+
+  /** Sends {@code bytes} on {@code s}; true when the node closes the connection within 5 s, false when it waits. */
+  static boolean closedAfter(SSLSocket s, byte[] bytes) throws Exception {
+    try {
+      s.getOutputStream().write(bytes);
+      s.getOutputStream().flush();
+      s.setSoTimeout(5000);
+      while (s.getInputStream().read() >= 0) {
+        // whatever it answers, until it closes
+      }
+      return true;
+    } catch (java.net.SocketException closedWhileWriting) {
+      return true;
+    } catch (SocketTimeoutException open) {
+      return false;
+    }
+  }
+
+  @Test
+  void withTlsAnAuthenticatedMembersFrameClaimingPastTheBoundIsRefusedAtOnceAllocatingNothingOfIt() throws Exception {
+    for (int claimed : CLAIMS) {
+      boolean[] closed = new boolean[1];
+      long allocated = allocatedDuring(() -> {
+        try (SSLSocket s = asMember(port(tls))) {
+          // the handshake passed: these bytes reach the node's framing, not just its TLS
+          assertThat(s.getSession().getPeerCertificates()).isNotEmpty();
+          closed[0] = closedAfter(s, frame(claimed));
+        }
+      });
+      assertThat(closed[0]).as("a member's frame claiming " + claimed + " bytes: connection closed within 5 s").isTrue();
+      assertThat(allocated).as("bytes allocated while refusing a member's frame claiming " + claimed).isLessThan(64L << 20);
+    }
+    // a frame within the bound is framing, not refused: the connection stays open for what follows
+    try (SSLSocket s = asMember(port(tls))) {
+      assertThat(closedAfter(s, frame(1024))).as("a frame of 1 KiB: the connection stays open").isFalse();
+    }
+    assertThat(tls.whenTerminated().isCompleted()).isFalse();
+    try (SSLSocket again = asMember(port(tls))) {
+      assertThat(again.getSession().isValid()).as("the node still takes a member's handshake").isTrue();
     }
   }
 
