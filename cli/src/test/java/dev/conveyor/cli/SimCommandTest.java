@@ -31,7 +31,7 @@ class SimCommandTest {
   }
 
   /** Runs scenario {@code name} into {@code out}; checks what every green simulation must show; returns its verdict. */
-  JsonNode green(String name, Path out, int faults) throws Exception {
+  static JsonNode green(String name, Path out, int faults) throws Exception {
     CliResult r = CliResult.run("sim", scenario(name).toString(), "--out", out.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.lastLine()).startsWith("verdict: ok (0 violation(s), " + faults + " fault(s) applied, 0 not applied)");
@@ -45,7 +45,11 @@ class SimCommandTest {
     List<String> reference = Files.readAllLines(out.resolve("reference.jsonl"));
     long refBatches = reference.stream().filter(l -> l.startsWith("{\"type\":\"batch\"")).count();
     assertThat(refBatches).isGreaterThan(100);
-    assertThat(history.stream().filter(l -> l.startsWith("{\"type\":\"batch\""))).hasSizeGreaterThanOrEqualTo((int) refBatches);
+    // (a batch a trainer took as its host was killed goes unreported: the checker notes each one)
+    int unreported = verdict.path("notes").size();
+    assertThat(unreported).as("batches taken unreported: " + verdict.path("notes")).isLessThanOrEqualTo(8);
+    assertThat(history.stream().filter(l -> l.startsWith("{\"type\":\"batch\"")))
+        .hasSizeGreaterThanOrEqualTo((int) refBatches - unreported);
     assertThat(history.stream().filter(l -> l.startsWith("{\"type\":\"fault\""))).hasSize(faults);
     assertThat(history.stream().filter(l -> l.startsWith("{\"type\":\"progress\""))).hasSizeGreaterThan(20);
     // the report and its timeline

@@ -36,10 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The cluster from the command line: three `conveyor node` processes on 127.0.0.1 (a trainer
  * host, two workers; every message serialized, serialize-messages = on) and `conveyor run
  * --cluster` submitting to them give the batch digests of a single-process `conveyor run` —
- * also when a worker is paused or the trainer host killed — and the nodes' HTTP endpoints show
- * what they did. (The coordinator's worker killed mid-job and started again, and a rolling
- * upgrade — every worker stopped with SIGTERM, leaving the cluster, and started again with the
- * next app-version — are `conveyor sim` scenarios: SimCommandTest.)
+ * also when the trainer host is killed — and the nodes' HTTP endpoints show what they did. (The
+ * coordinator's worker killed mid-job and started again, a worker paused past the failure
+ * detector and a rolling upgrade are `conveyor sim` scenarios: SimCommandTest and
+ * ShippedScenariosTest.)
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterNodesTest {
@@ -398,38 +398,8 @@ class ClusterNodesTest {
     nodes.afterBatches("host", batches);
   }
 
-  /** Waits (up to 30 s) until worker {@code name}'s readers are streaming leased slices, as its /metrics says. */
-  void whileStreaming(String name) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (metric(get(http(name) + "/metrics").body(), "conveyor_reader_open_leases") < 1) {
-      assertThat(System.nanoTime()).as(name + " streaming within 30 s").isLessThan(deadline);
-      Thread.sleep(10);
-    }
-  }
-
   static long count(String out, String what) {
     return Long.parseLong(out.replaceAll("(?s).*" + what + " (\\d+).*", "$1"));
-  }
-
-  @Test
-  void aWorkerPausedPastTheFailureDetectorAndResumedCausesNoDuplicateAndNoGap() throws Exception {
-    // a trainer at 60 ms a step: the job outlasts the pause, so the worker comes back while it runs
-    Disturbed d = disturbed(2, new String[0], "simulated-trainer-step = 60ms, ", p -> p.contains("ranks on"), p -> {
-      whileStreaming("worker2");
-      new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor();
-      Thread.sleep(20_000); // past detection (~3 s) and 7 s more to be downed (conveyor.node.down-unreachable-after)
-      new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
-    });
-    Process worker = d.nodes().get(2);
-    String line = d.run().out().lines().filter(l -> l.contains("leased")).findFirst().orElse("");
-    System.err.printf("worker paused 20 s with SIGSTOP: done %.1f s after it resumed; %s%n", d.secondsAfter(), line);
-    assertThat(d.run().code()).as(d.run().err() + d.run().out()).isZero();
-    assertThat(d.secondsAfter()).as("the job still ran when the worker resumed").isGreaterThan(1);
-    // the same batches, each once: the paused reader's late events are refused (fenced) or dropped as repeats
-    assertThat(d.digests()).isEqualTo(d.reference());
-    assertThat(count(d.run().out(), "leased again")).isPositive();
-    // the resumed worker finds itself removed from the cluster and stops
-    assertThat(worker.waitFor(60, TimeUnit.SECONDS)).as("the downed worker stopped").isTrue();
   }
 
   @Test

@@ -56,7 +56,12 @@ public final class Simulation {
    * @param seed     overrides the scenario's random nemesis seed
    * @param say      progress lines for the person watching
    */
-  public record Options(List<String> conveyor, Path out, Optional<Long> seed, Consumer<String> say) {}
+  /**
+   * How to run: the command that starts this CLI, the output folder, the random nemesis's seed
+   * (instead of the scenario's), where progress lines go, and {@code namespaces}: false keeps every
+   * node on 127.0.0.1 even where network namespaces could be made (a partition is then not applied).
+   */
+  public record Options(List<String> conveyor, Path out, Optional<Long> seed, Consumer<String> say, boolean namespaces) {}
 
   /** What the simulation found, and how long it took. */
   public record Outcome(Verdict verdict, History history, double seconds) {}
@@ -222,7 +227,8 @@ public final class Simulation {
     if (!cuts) {
       return Network.loopback("this scenario cuts no node off");
     }
-    Network n = Netns.create(scenario.nodes(), "not applied");
+    Network n = options.namespaces() ? Netns.create(scenario.nodes(), "not applied")
+        : Network.loopback("not applied: the simulation was run with --no-namespaces");
     if (n.address(1).equals("127.0.0.1")) {
       say.accept("partitions will not be applied: " + n.partitions().why());
     }
