@@ -204,8 +204,9 @@ class ClusterCacheTest {
     System.err.printf("cache nodes killed: %d GETs after, at most %d in a second (limit %d); limited %.0f%n",
         after.size(), most, GETS_PER_SECOND, metric(page, "conveyor_cache_s3_limited_total"));
     assertThat(after).as("the survivor fetched what the others had owned").isNotEmpty();
+    // (whether the survivor's misses came fast enough to be held back depends on timing; that the
+    // limiter spaces a burst and counts what waited is FetchLimiterTest's)
     assertThat(most).isLessThanOrEqualTo(GETS_PER_SECOND + 1);
-    assertThat(metric(page, "conveyor_cache_s3_limited_total")).as("the limiter held fetches back").isPositive();
     assertThat(metric(page, "conveyor_cache_misses_total")).isGreaterThan(metric(before, "conveyor_cache_misses_total"));
     assertThat(metric(page, "conveyor_cache_ring_members")).isEqualTo(1);
   }
