@@ -154,13 +154,18 @@ class RemotingFramesTest {
 
   /** A TLS connection to {@code port} as a member of the cluster, its handshake done. */
   SSLSocket asMember(int port) throws Exception {
-    char[] pw = PASSWORD.toCharArray();
+    return connect(port, member.resolve("peer.p12"), member.resolve("truststore.p12"), PASSWORD);
+  }
+
+  /** A TLS connection to {@code port} presenting {@code keyStore}'s certificate, its handshake done (as the client sees it). */
+  static SSLSocket connect(int port, Path keyStore, Path trustStore, String password) throws Exception {
+    char[] pw = password.toCharArray();
     KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(member.resolve("peer.p12"))) {
+    try (InputStream in = Files.newInputStream(keyStore)) {
       keys.load(in, pw);
     }
     KeyStore trust = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(member.resolve("truststore.p12"))) {
+    try (InputStream in = Files.newInputStream(trustStore)) {
       trust.load(in, pw);
     }
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -177,10 +182,15 @@ class RemotingFramesTest {
 
   /** Sends {@code bytes} on {@code s}; true when the node closes the connection within 5 s, false when it waits. */
   static boolean closedAfter(SSLSocket s, byte[] bytes) throws Exception {
+    return closedAfter(s, bytes, 5);
+  }
+
+  /** Sends {@code bytes} on {@code s}; true when the node closes the connection within {@code seconds}. */
+  static boolean closedAfter(SSLSocket s, byte[] bytes, int seconds) throws Exception {
     try {
       s.getOutputStream().write(bytes);
       s.getOutputStream().flush();
-      s.setSoTimeout(5000);
+      s.setSoTimeout(seconds * 1000);
       while (s.getInputStream().read() >= 0) {
         // whatever it answers, until it closes
       }

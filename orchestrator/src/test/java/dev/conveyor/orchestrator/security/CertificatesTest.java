@@ -87,40 +87,11 @@ class CertificatesTest {
     assertThat(t.toString()).doesNotContain(PASSWORD);
   }
 
-  /**
-   * A copy of the member's store whose certificate the CA signed again for {@code validity} days
-   * from {@code startdate} (keytool's form: {@code -10d}, {@code +10d}).
-   */
-  static Path resigned(String name, String startdate, int validity) throws Exception {
-    Path store = dir.resolve(name + ".p12");
-    Files.copy(dir.resolve("node.p12"), store);
-    Path csr = dir.resolve(name + ".csr");
-    Path cert = dir.resolve(name + ".pem");
-    keytool("-certreq", "-alias", "node", "-file", csr.toString(), "-keystore", store.toString());
-    keytool("-gencert", "-alias", "ca", "-infile", csr.toString(), "-outfile", cert.toString(), "-rfc",
-        "-startdate", startdate, "-validity", Integer.toString(validity), "-sigalg", "SHA256withECDSA",
-        "-ext", "EKU=serverAuth,clientAuth", "-keystore", dir.resolve("ca.p12").toString());
-    keytool("-importcert", "-alias", "node", "-file", cert.toString(), "-noprompt", "-keystore", store.toString());
-    return store;
-  }
-
-  static void keytool(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-    cmd.addAll(List.of(args));
-    cmd.addAll(List.of("-storepass", PASSWORD, "-storetype", "PKCS12"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as("keytool %s: %s", args[0], out).isZero();
-  }
-
   @Test
   void aCertificateNotValidNowIsRefusedAtStartUpNamingItsDates() throws Exception {
-    for (Path store : List.of(resigned("expired", "-10d", 1), resigned("future", "+10d", 30))) {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      try (InputStream in = Files.newInputStream(store)) {
-        ks.load(in, PASSWORD.toCharArray());
-      }
-      X509Certificate cert = (X509Certificate) ks.getCertificate("node");
+    for (Path store : List.of(Resigned.store(dir, PASSWORD, "node.p12", "node", "expired", "-10d", 1),
+        Resigned.store(dir, PASSWORD, "node.p12", "node", "future", "+10d", 30))) {
+      X509Certificate cert = Resigned.certificate(store, PASSWORD, "node");
       Config config = ConfigFactory.parseString("conveyor.tls.key-store = \"" + store + "\"").withFallback(tls(PASSWORD));
       assertThatThrownBy(() -> TlsSettings.fromConfig(config)).as(store.getFileName().toString())
           .isInstanceOf(SettingsException.class)
