@@ -101,7 +101,7 @@ final class RankHost {
       RingTrainer writer = RingTrainer.start(a.settings(), name, rank, feeder, b -> {
         cursor.delivered(b);
         return cursor.cursor().encode();
-      }, a.announce(), a.alive(), ended);
+      }, a.announce(), a.alive(), ended, trainers.hold());
       meter.ring(() -> feeder.ready() + writer.ready());
       meter.stallFrom(writer::stallSeconds, writer::stall);
     } else {

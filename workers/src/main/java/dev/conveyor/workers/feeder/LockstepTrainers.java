@@ -36,6 +36,11 @@ public final class LockstepTrainers {
     this.patience = patience;
     this.hold = hold;
   }
+  /** Where these trainers stop, and the ring writers of this node with them. */
+  public TrainerHold hold() {
+    return hold;
+  }
+
 
   /** The ranks whose trainers will start: each waits for all of them (call before {@link #start}). */
   public synchronized void expect(java.util.Collection<Integer> ranks) {

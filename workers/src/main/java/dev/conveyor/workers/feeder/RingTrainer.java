@@ -77,6 +77,7 @@ public final class RingTrainer {
   private final Function<RawBatch, String> cursorAfter;
   private final Consumer<Announced> announce;
   private final BooleanSupplier readerAlive;
+  private final TrainerHold hold;
   /** Reports of what was written and not yet handed to the trainer, in order (they hold no batch). */
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private volatile ShmRing ring;
@@ -89,8 +90,9 @@ public final class RingTrainer {
   private RingDepth depth;
 
   private RingTrainer(Settings settings, int rank, String name, RankFeeder feeder, Function<RawBatch, String> cursorAfter,
-                      Consumer<Announced> announce, BooleanSupplier readerAlive) {
+                      Consumer<Announced> announce, BooleanSupplier readerAlive, TrainerHold hold) {
     this.settings = settings;
+    this.hold = hold;
     this.rank = rank;
     this.name = name;
     this.feeder = feeder;
@@ -108,7 +110,14 @@ public final class RingTrainer {
   public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
                                   Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
                                   BooleanSupplier readerAlive, Consumer<Optional<String>> ended) {
-    RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive);
+    return start(settings, name, rank, feeder, cursorAfter, announce, readerAlive, ended, new TrainerHold());
+  }
+
+  /** As above, taking no batch past {@code hold} (a simulation's: the fault timed at a batch strikes there). */
+  public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
+                                  Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
+                                  BooleanSupplier readerAlive, Consumer<Optional<String>> ended, TrainerHold hold) {
+    RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive, hold);
     Thread th = new Thread(() -> ended.accept(t.run()), name);
     th.setDaemon(true);
     th.start();
@@ -136,8 +145,12 @@ public final class RingTrainer {
   private Optional<String> run() {
     try {
       while (true) {
+        awaitHold();
         long t0 = System.nanoTime();
         Optional<RankEvent> e = feeder.take(settings.patience());
+        if (e.isEmpty() || !(e.get() instanceof RawBatch)) {
+          hold.unreserve(); // the hold counts batches
+        }
         if (e.isEmpty()) {
           break;
         }
@@ -174,6 +187,14 @@ public final class RingTrainer {
       return Optional.of("interrupted");
     } finally {
       closeRing();
+    }
+  }
+
+  /** Waits while the node's trainers are held, reporting meanwhile what the trainer takes from the ring. */
+  private void awaitHold() throws InterruptedException {
+    while (!hold.tryReserve(50)) {
+      reportHanded();
+      checkReader();
     }
   }
 

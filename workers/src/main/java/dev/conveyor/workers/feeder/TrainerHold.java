@@ -1,9 +1,10 @@
 package dev.conveyor.workers.feeder;
 
 /**
- * A point a node's stand-in trainers stop at ({@link LockstepTrainers}): once they have taken
- * {@code at} batches in all — every rank and job of this node's life — none takes another until
- * the point moves or is lifted. A simulation holds the trainers at batch N so that a fault timed
+ * A point a node's trainers stop at — its stand-in trainers ({@link LockstepTrainers}) and the
+ * ring writers of trainer processes ({@link RingTrainer}): once they have taken {@code at}
+ * batches in all — every rank and job of this node's life — none takes another until the point
+ * moves or is lifted. A simulation holds the trainers at batch N so that a fault timed
  * "at batch N" strikes when exactly N batches have been delivered, however fast the job runs.
  */
 public final class TrainerHold {
@@ -32,6 +33,20 @@ public final class TrainerHold {
       wait();
     }
     taken++;
+  }
+
+  /** As {@link #reserve}, waiting at most {@code millis}: false (nothing counted) while still held. */
+  synchronized boolean tryReserve(long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + millis * 1_000_000L;
+    while (taken >= at) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      wait(Math.max(1, left / 1_000_000L));
+    }
+    taken++;
+    return true;
   }
 
   /** A take counted by {@link #reserve} that brought no batch (the rank ended, or failed). */

@@ -84,6 +84,45 @@ class RingTrainerTest {
   }
 
   @Test
+  void aHeldWriterPublishesNoBatchPastTheHoldAndReportsWhatTheTrainerTakesMeanwhile() throws Exception {
+    List<String> reports = new CopyOnWriteArrayList<>();
+    AtomicReference<RingTrainer.Announced> announced = new AtomicReference<>();
+    CompletableFuture<Optional<String>> ended = new CompletableFuture<>();
+    TrainerHold hold = new TrainerHold();
+    hold.holdAt(3);
+    try (RankFeeder f = RankFeeder.start(Source.from(events(10)), 8, mat,
+        b -> reports.add("batch " + b.index()), s -> reports.add("skip " + s.deadLetter().key()))) {
+      RingTrainer.start(settings(Duration.ofSeconds(10)), "ring-test", 0, f, b -> "c", announced::set, () -> true,
+          ended::complete, hold);
+      while (announced.get() == null) {
+        Thread.sleep(1);
+      }
+      ShmRingTest.Reader reader = new ShmRingTest.Reader(announced.get().file()).attach();
+      for (int i = 0; i < 3; i++) {
+        assertThat(reader.handOut()).isTrue();
+      }
+      // the trainer has its 3 batches, each reported as delivered, and the writer stops there
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (reports.stream().filter(r -> r.startsWith("batch")).count() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(2);
+      }
+      assertThat(reports).containsExactly("batch 0", "batch 1", "batch 2");
+      assertThat(hold.taken()).isEqualTo(3);
+      Thread.sleep(300); // time to write ahead, were it not held
+      assertThat(reader.published()).as("nothing written past the hold").isEqualTo(3);
+      assertThat(ended).isNotDone();
+      hold.holdAt(-1); // lifted: the rest comes
+      while (reader.handOut()) {
+        Thread.sleep(2);
+      }
+      assertThat(ended.get(10, TimeUnit.SECONDS)).isEmpty();
+      assertThat(reports).containsExactly("batch 0", "batch 1", "batch 2", "skip bad", "batch 3", "batch 4", "batch 5",
+          "batch 6", "batch 7", "batch 8", "batch 9", "skip late");
+      assertThat(hold.taken()).as("the hold counts batches only").isEqualTo(10);
+    }
+  }
+
+  @Test
   void aRingNoTrainerMapsFailsTheRankAndLeavesNoFile() throws Exception {
     AtomicReference<RingTrainer.Announced> announced = new AtomicReference<>();
     CompletableFuture<Optional<String>> ended = new CompletableFuture<>();
