@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.config.Membership;
 import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.S3Settings;
 import dev.conveyor.orchestrator.node.ClusterNode;
@@ -30,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.Member;
@@ -42,6 +44,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Three nodes in this JVM form one cluster the way they do in pods: Pekko's cluster bootstrap
@@ -73,25 +77,14 @@ class KubernetesBootstrapTest {
   @Timeout(120)
   void threeNodesFormOneClusterOnlyOnceThreePodsRunAndTheMajorityTakesTheLeaseToDownALostNode(@TempDir Path dir)
       throws Exception {
-    MockWebServer web = new MockWebServer();
-    api = new KubernetesMockServer(new Context(), web, new HashMap<>(), new JsonAnswers(), true);
-    api.init(InetAddress.getByName("127.0.0.1"), Integer.parseInt(System.getenv("CONVEYOR_TEST_K8S_API_PORT")));
-    Path token = Files.writeString(dir.resolve("token"), "test-token");
-    String ca = web.getSelfSignedCertificate().certificatePath();
-    KubernetesClient k8s = api.createClient();
-
+    Api a = startApi(dir);
+    MockWebServer web = a.web();
+    KubernetesClient k8s = a.k8s();
     int[] remoting = freePorts(3);
     int[] management = freePorts(3);
     // pods 1 and 2 run; pod 3 is still being created (Pending, its container waiting), though its
     // node process has started: it is not a contact point, so the two cannot form a cluster alone
-    for (int i = 0; i < 3; i++) {
-      k8s.pods().inNamespace(NAMESPACE).resource(pod(i, management[i], i < 2)).create();
-    }
-    for (int i = 0; i < 3; i++) {
-      ActorSystem<?> node = node(i, remoting[i], management[i], ca, token, i == 2);
-      systems.add(node);
-      ClusterNode.join(node, NodeSettings.fromConfig(node.settings().config()));
-    }
+    startNodes(a, remoting, management, 2, Membership.LEASE_MAJORITY, false);
 
     ServiceDiscovery discovery = Discovery.get(Adapter.toClassic(systems.get(0))).loadServiceDiscovery("kubernetes-api");
     Set<Integer> contactPorts = discovery.lookup(Lookup.create("conveyor").withPortName("management"), Duration.ofSeconds(5))
@@ -136,6 +129,72 @@ class KubernetesBootstrapTest {
         .matches(".*:(" + remoting[0] + "|" + remoting[1] + ")$");
   }
 
+  /**
+   * A live minority: node 3 cut off from the other two (every message between them dropped, both
+   * ways, by Artery's test mode) while all three run and all reach the API server. The minority
+   * downs itself and stops — under lease-majority it never holds the lease, which the majority
+   * takes; under keep-majority it needs none — and the majority goes on as a cluster of two.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {Membership.LEASE_MAJORITY, Membership.KEEP_MAJORITY})
+  @Timeout(120)
+  void aLiveMinorityCutOffDownsItselfAndNeverTakesTheLeaseWhileTheMajorityGoesOn(String strategy, @TempDir Path dir)
+      throws Exception {
+    Api a = startApi(dir);
+    KubernetesClient k8s = a.k8s();
+    int[] remoting = freePorts(3);
+    int[] management = freePorts(3);
+    startNodes(a, remoting, management, 3, strategy, true);
+    await(Duration.ofSeconds(40), () -> systems.stream().allMatch(s -> upMembers(s) == 3));
+
+    ActorSystem<?> minority = systems.get(2);
+    Address cut = Cluster.get(minority).selfMember().address();
+    for (ActorSystem<?> s : systems.subList(0, 2)) {
+      blackhole(s, cut);
+      blackhole(minority, Cluster.get(s).selfMember().address());
+    }
+    // the lease's holders, as the API server has them, while the cluster splits
+    Set<String> holders = new java.util.TreeSet<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!(minority.whenTerminated().isCompleted() && systems.subList(0, 2).stream().allMatch(s -> members(s) == 2))) {
+      assertThat(System.nanoTime()).as("the minority stopped and the majority is two, within 60 s").isLessThan(deadline);
+      Lease lease = k8s.leases().inNamespace(NAMESPACE).withName(LEASE).get();
+      String holder = lease == null ? null : lease.getSpec().getHolderIdentity();
+      if (holder != null && !holder.isEmpty()) { // "": the lease exists, held by no one
+        holders.add(holder);
+      }
+      Thread.sleep(50);
+    }
+    assertThat(Cluster.get(minority).selfMember().status()).as("the minority downed itself")
+        .isIn(MemberStatus.down(), MemberStatus.removed());
+    for (ActorSystem<?> s : systems.subList(0, 2)) {
+      assertThat(s.whenTerminated().isCompleted()).as("a majority node goes on").isFalse();
+      assertThat(upMembers(s)).isEqualTo(2);
+    }
+    if (strategy.equals(Membership.LEASE_MAJORITY)) {
+      assertThat(holders).as("the lease was taken, by the majority only").isNotEmpty()
+          .allSatisfy(h -> assertThat(h).matches(".*:(" + remoting[0] + "|" + remoting[1] + ")$"));
+    } else {
+      assertThat(holders).as("keep-majority takes no lease").isEmpty();
+    }
+  }
+
+  /**
+   * Drops every message between {@code s} and {@code other}, both ways, on {@code s}'s side: Artery's
+   * test mode, the multi-node test kit's blackhole (its Scala objects reached by name from Java).
+   */
+  private static void blackhole(ActorSystem<?> s, Address other) throws Exception {
+    String adapter = "org.apache.pekko.remote.transport.ThrottlerTransportAdapter$";
+    Object both = Class.forName(adapter + "Direction$Both$").getField("MODULE$").get(null);
+    Object blackhole = Class.forName(adapter + "Blackhole$").getField("MODULE$").get(null);
+    Object command = Class.forName(adapter + "SetThrottle").getConstructor(Address.class,
+        Class.forName(adapter + "Direction"), Class.forName(adapter + "ThrottleMode")).newInstance(other, both, blackhole);
+    org.apache.pekko.remote.RARP rarp = (org.apache.pekko.remote.RARP) org.apache.pekko.remote.RARP$.MODULE$
+        .apply(Adapter.toClassic(s));
+    scala.concurrent.Await.result(rarp.provider().transport().managementCommand(command),
+        scala.concurrent.duration.Duration.create(10, TimeUnit.SECONDS));
+  }
+
   @Test
   @Timeout(60)
   void aNodeThatCannotReachTheApiServerSaysWhatIsMissingInsteadOfLookingForever(@TempDir Path dir) throws Exception {
@@ -168,6 +227,34 @@ class KubernetesBootstrapTest {
     }
   }
 
+  /** The mock API server, its client, and what a node needs to reach it. */
+  private record Api(MockWebServer web, KubernetesClient k8s, String ca, Path token) {}
+
+  /** Starts the mock API server in CRUD mode on the port the build gave; {@code dir} gets the token. */
+  private Api startApi(Path dir) throws Exception {
+    MockWebServer web = new MockWebServer();
+    api = new KubernetesMockServer(new Context(), web, new HashMap<>(), new JsonAnswers(), true);
+    api.init(InetAddress.getByName("127.0.0.1"), Integer.parseInt(System.getenv("CONVEYOR_TEST_K8S_API_PORT")));
+    Path token = Files.writeString(dir.resolve("token"), "test-token");
+    return new Api(web, api.createClient(), web.getSelfSignedCertificate().certificatePath(), token);
+  }
+
+  /**
+   * Three pods (the first {@code running} Running, the rest Pending) and their nodes, each joining
+   * as its pod's would; with {@code cuttable} their links can be cut (Artery's test mode), without
+   * it the third stops without leaving, as a killed pod would.
+   */
+  private void startNodes(Api a, int[] remoting, int[] management, int running, String strategy, boolean cuttable) {
+    for (int i = 0; i < 3; i++) {
+      a.k8s().pods().inNamespace(NAMESPACE).resource(pod(i, management[i], i < running)).create();
+    }
+    for (int i = 0; i < 3; i++) {
+      ActorSystem<?> node = node(i, remoting[i], management[i], a.ca(), a.token(), !cuttable && i == 2, strategy, cuttable);
+      systems.add(node);
+      ClusterNode.join(node, NodeSettings.fromConfig(node.settings().config()));
+    }
+  }
+
   /** The pod of node {@code i}: Running with its container running, or Pending with it waiting. */
   private static Pod pod(int i, int managementPort, boolean running) {
     return new PodBuilder()
@@ -185,13 +272,19 @@ class KubernetesBootstrapTest {
 
   /** Node {@code i} as its pod would start it: Kubernetes API discovery, lease-majority, version 1.4.0. */
   private static ActorSystem<?> node(int i, int port, int http, String ca, Path token, boolean vanishes) {
+    return node(i, port, http, ca, token, vanishes, Membership.LEASE_MAJORITY, false);
+  }
+
+  /** Node {@code i} with split-brain {@code strategy}; {@code cuttable}: Artery's test mode, so that links can be cut. */
+  private static ActorSystem<?> node(int i, int port, int http, String ca, Path token, boolean vanishes, String strategy,
+                                     boolean cuttable) {
     Config config = ConfigFactory.parseString(String.format("""
         conveyor.node {
           hostname = "127.0.0.1"
           port = %d
           http { hostname = "127.0.0.1", port = %d }
           discovery { method = kubernetes-api, required-contact-points = 3 }
-          split-brain.strategy = lease-majority
+          split-brain.strategy = %s
           down-unreachable-after = 1s
           app-version = "1.4.0"
         }
@@ -217,8 +310,9 @@ class KubernetesBootstrapTest {
         pekko.coordinated-shutdown.phases.cluster-exiting.timeout = 2s
         # the vanishing node stops without leaving, as a killed pod would
         pekko.coordinated-shutdown.run-by-actor-system-terminate = %s
-        """, port, http, ca, token, NAMESPACE, System.getenv("CONVEYOR_TEST_K8S_API_PORT"), ca, token, NAMESPACE,
-        vanishes ? "off" : "on")).withFallback(ConfigFactory.load()).resolve();
+        pekko.remote.artery.advanced.test-mode = %s
+        """, port, http, strategy, ca, token, NAMESPACE, System.getenv("CONVEYOR_TEST_K8S_API_PORT"), ca, token, NAMESPACE,
+        vanishes ? "off" : "on", cuttable ? "on" : "off")).withFallback(ConfigFactory.load()).resolve();
     NodeSettings n = NodeSettings.fromConfig(config);
     return ClusterNode.start(n, S3Settings.fromConfig(config), config);
   }
