@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ShippedScenariosTest {
   /** The scenarios this class runs, with the faults (and recoveries) each verdict lists as applied. */
   static final Map<String, Integer> FAULTS = Map.of("stop-cont", 2, "partition", 2, "s3-storms", 10,
-      "tear-checkpoint", 3, "trainer-host-kill", 2, "random", 6);
+      "trainer-host-kill", 3, "random", 6);
   /** The ones {@link SimCommandTest} runs. */
   static final List<String> ELSEWHERE = List.of("kill", "rolling-upgrade");
   static final boolean ROOT = "root".equals(System.getProperty("user.name"));
@@ -87,8 +87,20 @@ class ShippedScenariosTest {
     if (name.equals("partition")) { // a live minority (keep-majority): the cut-off worker downed itself, the rest went on
       assertThat(Files.readString(out.resolve("node-3.log"))).contains("SBR took decision DownReachable")
           .contains("including myself").contains("node: stopped");
+      // downed while still cut off, it stopped, and was started again as its pod would be
+      assertThat(verdict.path("faults_applied").toString()).contains("restart node 3 " + SimCommandTest.RESPAWN + ", exit ");
       String summary = Files.readString(out.resolve("run-1").resolve("stdout.txt"));
       assertThat(SimCommandTest.count(summary, "leased again")).as(summary).isPositive();
+    }
+    if (name.equals("trainer-host-kill")) { // the same command run again, as a Job's retry: from the previous good cursor
+      List<String> history = Files.readAllLines(out.resolve("history.jsonl"));
+      assertThat(history.stream().filter(l -> l.startsWith("{\"type\":\"attempt\""))).hasSize(2);
+      assertThat(Files.readString(out.resolve("run-2").resolve("stderr.txt")))
+          .contains("latest.cursor is unreadable").contains("resuming from the previous good cursor");
+      for (int run = 1; run <= 2; run++) {
+        assertThat(Files.readString(out.resolve("run-" + run).resolve("command.txt"))).contains("--resume-or-start")
+            .doesNotContain("--resume latest");
+      }
     }
     if (name.equals("s3-storms")) { // the changed bytes were caught and read again, not dead-lettered
       String logs = Files.readString(out.resolve("node-2.log")) + Files.readString(out.resolve("node-3.log"));

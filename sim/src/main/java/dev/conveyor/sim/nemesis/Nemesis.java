@@ -7,8 +7,6 @@ import dev.conveyor.sim.run.Nodes;
 import dev.conveyor.sim.scenario.Action;
 import dev.conveyor.sim.scenario.Scenario.Fault;
 import dev.conveyor.sim.scenario.Scenario.Trigger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,10 +32,14 @@ public final class Nemesis implements AutoCloseable {
   private final String s3Unavailable; // why S3 faults reach no one ("" when the nodes read through the proxy)
   private final Path checkpoints;
   private final Partitions partitions;
+  private final java.util.Optional<Certs> certs;
+  private volatile String renewed = ""; // what the last renew-certs put in place, for its record
   private final LongSupplier clock;
   private final Consumer<Event> record;
   private final List<Pending> pending = new ArrayList<>();
   private final Set<Integer> stopped = new HashSet<>(); // guarded by this
+  /** Nodes this nemesis ended (SIGKILL, SIGTERM, an upgrade's SIGTERM) and has not started again. */
+  private final Set<Integer> ended = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** An upgraded node's up line (with its new app-version), for the fault's record. */
   private final java.util.Map<Integer, String> upgraded = new java.util.concurrent.ConcurrentHashMap<>();
   private static final int UPGRADE_EXIT_S = 60;
@@ -60,8 +62,9 @@ public final class Nemesis implements AutoCloseable {
    * why S3 faults would reach no one, or "".
    */
   public Nemesis(List<Fault> schedule, Nodes nodes, FaultProxy proxy, String s3Unavailable, Path checkpoints,
-                 Partitions partitions, LongSupplier clock, Consumer<Event> record) {
+                 Partitions partitions, java.util.Optional<Certs> certs, LongSupplier clock, Consumer<Event> record) {
     this.nodes = nodes;
+    this.certs = certs;
     this.proxy = proxy;
     this.s3Unavailable = s3Unavailable;
     this.checkpoints = checkpoints;
@@ -170,7 +173,8 @@ public final class Nemesis implements AutoCloseable {
           : missed ? Event.Fault.MISSED + "due at batch " + p.at().batch() + ", struck " + detail(f, batches, t)
           : detail(f, batches, t));
       if (problem == null && f.duration() != null && f.action() != Action.CONT && f.action() != Action.RESTART
-          && f.action() != Action.UPGRADE && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT) {
+          && f.action() != Action.UPGRADE && f.action() != Action.HEAL && f.action() != Action.TEAR_CHECKPOINT
+          && f.action() != Action.RENEW_CERTS) {
         synchronized (this) {
           pending.add(new Pending(f, Trigger.after(Duration.ofMillis(clock.getAsLong()).plus(f.duration())), true));
         }
@@ -185,7 +189,8 @@ public final class Nemesis implements AutoCloseable {
   private String detail(Fault f, long batches, long t) {
     String up = f.action() == Action.UPGRADE ? upgraded.remove(f.node()) : null;
     return "at batch " + batches + ", " + t + " ms" + (f.node() > 0 && nodes.alive(f.node())
-        ? ", pid " + nodes.pid(f.node()) : "") + (up == null ? "" : "; back as " + up);
+        ? ", pid " + nodes.pid(f.node()) : "") + (up == null ? "" : "; back as " + up)
+        + (f.action() == Action.RENEW_CERTS ? "; " + renewed : "");
   }
 
   /** Applies {@code f}: null when done, else why it could not be. */
@@ -200,6 +205,8 @@ public final class Nemesis implements AutoCloseable {
           synchronized (this) {
             stopped.add(n);
           }
+        } else {
+          ended.add(n);
         }
         nodes.signal(n, f.action() == Action.KILL ? "KILL" : f.action() == Action.TERM ? "TERM" : "STOP");
         if (f.action() == Action.KILL) {
@@ -230,7 +237,14 @@ public final class Nemesis implements AutoCloseable {
         proxy.plan(S3Faults.plan(f));
       }
       case TEAR_CHECKPOINT -> {
-        return tear(f.how());
+        return LatestCursor.tear(checkpoints, f.how());
+      }
+      case RENEW_CERTS -> {
+        if (certs.isEmpty()) {
+          return "the cluster runs without TLS";
+        }
+        renewed = certs.get().renew();
+        return null;
       }
       case PARTITION -> {
         return partitions.cut(n);
@@ -248,6 +262,7 @@ public final class Nemesis implements AutoCloseable {
     if (!nodes.alive(n)) {
       return "node " + n + " is not running";
     }
+    ended.add(n);
     nodes.signal(n, "TERM");
     if (!nodes.awaitExit(n, UPGRADE_EXIT_S)) {
       return "node " + n + " did not leave within " + UPGRADE_EXIT_S + " s of SIGTERM";
@@ -256,6 +271,7 @@ public final class Nemesis implements AutoCloseable {
       return "node " + n + " exited " + nodes.exitCode(n) + " after SIGTERM (a clean leave exits 0)";
     }
     upgraded.put(n, nodes.upgrade(n).trim());
+    ended.remove(n);
     return null;
   }
 
@@ -269,7 +285,13 @@ public final class Nemesis implements AutoCloseable {
       return "node " + n + " is running";
     }
     nodes.start(n);
+    ended.remove(n);
     return null;
+  }
+
+  /** Whether node {@code n} is down by this nemesis's hand (killed, stopped with SIGTERM, being upgraded) until it starts it. */
+  public boolean ended(int n) {
+    return ended.contains(n);
   }
 
   /** What undoing {@code f} takes: a node back, a partition healed, S3 healthy again. */
@@ -313,26 +335,6 @@ public final class Nemesis implements AutoCloseable {
       record.accept(new Event.Fault(clock.getAsLong(), "undo " + f.describe(), f.action().id(), f.node(), false,
           "failed: " + e));
     }
-  }
-
-  /** Cuts {@code latest.cursor} to half its length, or changes a character in its middle. */
-  private String tear(String how) throws Exception {
-    Path latest = checkpoints.resolve("latest.cursor");
-    if (!Files.exists(latest)) {
-      return "no cursor saved yet in " + checkpoints;
-    }
-    String token = Files.readString(latest, StandardCharsets.UTF_8).trim();
-    String torn;
-    if (how.equals("cut")) {
-      torn = token.substring(0, token.length() / 2);
-    } else {
-      char[] c = token.toCharArray();
-      int mid = c.length / 2;
-      c[mid] = c[mid] == 'A' ? 'B' : 'A';
-      torn = new String(c);
-    }
-    Files.writeString(latest, torn + "\n", StandardCharsets.UTF_8);
-    return null;
   }
 
   private void record(Fault f, long t, boolean applied, String detail) {

@@ -31,9 +31,22 @@ final class JobRuns {
 
   /** Starts {@code command}, its stdout and stderr into {@code dir}. */
   static Process start(List<String> command, Path dir) throws IOException {
+    return start(command, dir, java.util.Map.of());
+  }
+
+  /**
+   * Starts {@code command} with {@code env} in its environment, its stdout and stderr into
+   * {@code dir}, and the command itself (secrets' values left out) into {@code dir/command.txt}.
+   */
+  static Process start(List<String> command, Path dir, java.util.Map<String, String> env) throws IOException {
     Files.createDirectories(dir);
-    return new ProcessBuilder(command).redirectOutput(dir.resolve("stdout.txt").toFile())
-        .redirectError(dir.resolve("stderr.txt").toFile()).start();
+    Files.writeString(dir.resolve("command.txt"), String.join(" ", command.stream()
+        .map(a -> a.matches("(?i)[^=]*(secret|password|token)[^=]*=.*") ? a.substring(0, a.indexOf('=') + 1) + "…" : a)
+        .toList()) + "\n");
+    ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(dir.resolve("stdout.txt").toFile())
+        .redirectError(dir.resolve("stderr.txt").toFile());
+    pb.environment().putAll(env);
+    return pb.start();
   }
 
   /** The events of run {@code attempt}, whose outputs are in {@code dir}, begun at {@code t} with {@code resume}. */

@@ -29,6 +29,7 @@ public final class Nodes implements AutoCloseable {
   private final List<String> conveyor;
   private final Network network;
   private final Path dir;
+  private final Map<String, String> env; // besides this process's: the stores' passwords when on TLS
   private final Map<Integer, Node> nodes = new TreeMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -54,12 +55,14 @@ public final class Nodes implements AutoCloseable {
 
   /**
    * {@code count} nodes whose settings are {@code settings} (HOCON beside conveyor.node: S3, the
-   * cache…) and, on the trainer host, {@code hostSettings} (inside conveyor.node, ending in ", ").
-   * {@code conveyor} is the command that runs the CLI (java, its options, class path, main class).
+   * cache, TLS…) and, on the trainer host, {@code hostSettings} (inside conveyor.node, ending in ", ").
+   * {@code conveyor} is the command that runs the CLI (java, its options, class path, main class);
+   * {@code env} what their environment has besides this process's.
    */
-  public Nodes(List<String> conveyor, Network network, Path dir, int count, String settings, String hostSettings)
-      throws IOException {
+  public Nodes(List<String> conveyor, Network network, Path dir, int count, String settings, String hostSettings,
+               Map<String, String> env) throws IOException {
     this.conveyor = List.copyOf(conveyor);
+    this.env = Map.copyOf(env);
     this.network = network;
     this.dir = dir;
     List<Integer> ports = new ArrayList<>();
@@ -98,8 +101,10 @@ public final class Nodes implements AutoCloseable {
     cmd.add(node.conf.toString());
     cmd.add("--set");
     cmd.add("conveyor.node.app-version=" + version(n));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile())).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile()));
+    pb.environment().putAll(env);
+    Process p = pb.start();
     node.process = p;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!since(node.log, logged).contains(UP)) {

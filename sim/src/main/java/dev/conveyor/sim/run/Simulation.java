@@ -11,17 +11,17 @@ import dev.conveyor.sim.faults.FaultPlan;
 import dev.conveyor.sim.faults.FaultProxy;
 import dev.conveyor.sim.history.Event;
 import dev.conveyor.sim.history.History;
+import dev.conveyor.sim.nemesis.Certs;
+import dev.conveyor.sim.nemesis.LatestCursor;
 import dev.conveyor.sim.nemesis.Nemesis;
 import dev.conveyor.sim.scenario.Action;
 import dev.conveyor.sim.report.Report;
 import dev.conveyor.sim.scenario.Scenario;
-import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.tools.s3.EmbeddedS3;
 import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -39,8 +40,9 @@ import java.util.function.Consumer;
  * One simulation: the scenario's dataset on the embedded S3 server, a fault-free reference run
  * of its job in one process, then its nodes as {@code conveyor node} processes (reading S3
  * through the fault proxy) running the job submitted by {@code conveyor run --cluster} while the
- * {@link Nemesis} applies the faults; a run that ends because the trainer host went down is
- * resumed from the saved cursor once the host is back, as its operator would. Everything it saw
+ * {@link Nemesis} applies the faults; a run that ends because the trainer host went down is run
+ * again, the same command ({@code --resume-or-start}), once the host is back, as a Kubernetes Job
+ * retries its pod: it goes on from the newest good cursor. Everything it saw
  * goes into the history, which the {@link Checker} judges; {@code out} gets history.jsonl,
  * reference.jsonl, verdict.json and report.html with its timeline.
  */
@@ -95,11 +97,18 @@ public final class Simulation {
       Path refDir = out.resolve("reference");
       Process ref = JobRuns.start(command("run", recipe, JobRuns.outputs(refDir)), refDir);
       String s3 = nodeS3(proxy);
+      Optional<Certs> certs = Optional.empty();
+      if (scenario.tls()) {
+        say.accept("certificates: a CA and the members' store, with conveyor certs (mutual TLS between the nodes)");
+        certs = Optional.of(Certs.make(options.conveyor(), out.resolve("certs")));
+        s3 = s3 + "\n" + certs.get().settings();
+      }
       // the trainer host's stand-in trainers stop where faults are timed by batch (POST /hold)
       String host = "simulated-trainer-step = " + scenario.job().trainerStep().toMillis() + "ms, "
           + "simulation-controls = true, ";
       try {
-        try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host)) {
+        try (Nodes nodes = new Nodes(options.conveyor(), network, out, scenario.nodes(), s3, host,
+            certs.map(Certs::env).orElse(Map.of()))) {
           say.accept("starting " + scenario.nodes() + " nodes (node 1: trainer host; node 2: coordinator's worker)"
               + (network.address(1).equals("127.0.0.1") ? "" : " in network namespaces, " + network.address(1) + "…"));
           nodes.startAll();
@@ -107,7 +116,7 @@ public final class Simulation {
           reference.write(out.resolve("reference.jsonl"));
           say.accept(String.format(Locale.ROOT, "reference: %d batches, cursor %s", reference.of(Event.Batch.class).size(),
               reference.of(Event.Attempt.class).get(0).cursor()));
-          runJob(nodes, proxy, network, recipe, out);
+          runJob(nodes, proxy, network, certs, recipe, out);
         }
       } finally {
         ref.destroyForcibly(); // gone already, unless the nodes failed to start
@@ -235,33 +244,38 @@ public final class Simulation {
     return n;
   }
 
-  private void runJob(Nodes nodes, FaultProxy proxy, Network network, List<String> recipe, Path out) throws Exception {
+  private void runJob(Nodes nodes, FaultProxy proxy, Network network, Optional<Certs> certs, List<String> recipe, Path out)
+      throws Exception {
     Path checkpoints = out.resolve("checkpoints");
     t0 = System.nanoTime();
     Progress progress = new Progress(nodes, this::now, this::record);
     progress.start();
     try (Nemesis nemesis = new Nemesis(scenario.schedule(options.seed()), nodes, proxy, s3Unavailable(), checkpoints,
-        network.partitions(), this::now, this::record)) {
+        network.partitions(), certs, this::now, this::record);
+         Respawn respawn = new Respawn(nodes, nemesis, this::now, this::record)) {
       Holds holds = new Holds(nodes, scenario.schedule(options.seed()));
       String lastCheckpoint = "";
       for (int attempt = 1; attempt <= MAX_RUNS; attempt++) {
         boolean resume = attempt > 1;
-        String resumeNote = resume ? "latest" + (readable(checkpoints) ? "" : " " + Event.Attempt.TORN) : "";
+        String resumeNote = resume ? "latest" + (LatestCursor.readable(checkpoints) ? "" : " " + Event.Attempt.TORN) : "";
         Path dir = out.resolve("run-" + attempt);
         List<String> more = new ArrayList<>(List.of("--cluster", nodes.contact(), "--checkpoint-dir", checkpoints.toString(),
             "--set", "conveyor.node.hostname=" + network.simAddress(), "--set", "conveyor.tls.allow-plain-tcp=true"));
         more.addAll(JobRuns.outputs(dir));
-        if (resume) {
-          more.addAll(List.of("--resume", "latest"));
-        }
+        certs.ifPresent(c -> more.addAll(c.clientArgs()));
+        // every run is the same command, as a Kubernetes Job's pod is: the first starts, a retry goes
+        // on from the newest good cursor — nobody resubmits anything
+        more.add("--resume-or-start");
         long begun = now();
-        options.say().accept("run " + attempt + (resume ? ": resuming from the latest saved cursor" : ": the job on the cluster"));
+        options.say().accept("run " + attempt + (resume ? ": the same command again (--resume-or-start), as the Job's"
+            + " retry: from the newest good cursor" : ": the job on the cluster"));
         holds.update(progress.batches(), progress.earlierLives(), nemesis); // held before the job starts
-        Process p = JobRuns.start(command("run", recipe, more), dir);
+        Process p = JobRuns.start(command("run", recipe, more), dir, certs.map(Certs::env).orElse(Map.of()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT_S);
         while (p.isAlive() && System.nanoTime() < deadline) {
           nemesis.tick(progress.batches());
           holds.update(progress.batches(), progress.earlierLives(), nemesis);
+          respawn.check();
           lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
           Thread.sleep(20);
         }
@@ -280,6 +294,7 @@ public final class Simulation {
           record(new Event.Fault(now(), "restart node 1 (the trainer host, to resume the job)", "restart", 1, true, ""));
         }
       }
+      respawn.awaitIdle(); // a worker being started again is recorded before the history is written
       // faults timed by the clock come even after the job ended (the cluster is still there): a
       // `cont` at "20s" continues the node a `stop` paused, whenever the job was done
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
@@ -309,35 +324,13 @@ public final class Simulation {
     }
   }
 
-  private static boolean readable(Path checkpoints) throws IOException {
-    Path latest = checkpoints.resolve("latest.cursor");
-    if (!Files.exists(latest)) {
-      return true; // nothing to be torn
-    }
-    try {
-      Cursor.decode(Files.readString(latest, StandardCharsets.UTF_8).trim());
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-  }
-
   /** Records the cursor in {@code latest.cursor} when it is new and whole; returns the latest token seen. */
   private String checkpoint(Path checkpoints, int attempt, String last) {
-    Path latest = checkpoints.resolve("latest.cursor");
-    try {
-      if (!Files.exists(latest)) {
-        return last;
-      }
-      String token = Files.readString(latest, StandardCharsets.UTF_8).trim();
-      if (token.equals(last) || token.isEmpty()) {
-        return last;
-      }
-      Cursor.decode(token);
-      events.add(new Event.Checkpoint(attempt, now(), token));
-      return token;
-    } catch (IOException | IllegalArgumentException e) {
-      return last; // being replaced, or torn by the nemesis: not a saved cursor
+    Optional<String> token = LatestCursor.token(checkpoints); // empty while being replaced, or torn by the nemesis
+    if (token.isEmpty() || token.get().equals(last)) {
+      return last;
     }
+    events.add(new Event.Checkpoint(attempt, now(), token.get()));
+    return token.get();
   }
 }

@@ -31,6 +31,11 @@ public enum Action {
   S3_CORRUPT(false),
   /** The checkpoint directory's latest cursor file cut short or garbled ({@code how}). */
   TEAR_CHECKPOINT(false),
+  /**
+   * The members' certificate renewed with {@code conveyor certs --ca} (same CA) and put in the old
+   * one's place; nodes started again after it present the new one. Needs {@code tls = true}.
+   */
+  RENEW_CERTS(false),
   /** The node cut off from every other node and from S3 (a network namespace's link down); with {@code for}, healed after it. */
   PARTITION(true),
   /** A partitioned node's link up again (all partitioned nodes when no node is named). */

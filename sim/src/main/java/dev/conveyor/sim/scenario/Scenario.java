@@ -20,9 +20,10 @@ import java.util.SplittableRandom;
  * @param faults    the faults listed in the file, in file order
  * @param random    faults drawn at random besides them
  * @param expectExit the exit code the job's last run must end with
+ * @param tls       the cluster runs with mutual TLS (certificates made with {@code conveyor certs})
  */
 public record Scenario(String name, String description, int nodes, Job job, List<Fault> faults,
-                       Optional<RandomFaults> random, int expectExit) {
+                       Optional<RandomFaults> random, int expectExit, boolean tls) {
   public Scenario {
     requireNonNull(name, "name is null");
     faults = List.copyOf(faults);

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * is wrong and the fix — any key it does not know, any unknown action, and any value out of range.
  */
 public final class ScenarioFile {
-  static final Set<String> TOP = Set.of("description", "nodes", "job", "job-file", "faults", "faults-random", "expect");
+  static final Set<String> TOP = Set.of("description", "nodes", "job", "job-file", "faults", "faults-random", "expect",
+      "tls");
   static final Set<String> JOB = Set.of("shards", "samples", "world", "batch-size", "epochs", "decode", "seed",
       "checkpoint-every", "trainer-step");
   static final Set<String> FAULT = Set.of("at", "action", "node", "for", "rate", "latency", "stall", "how");
@@ -83,7 +84,19 @@ public final class ScenarioFile {
       exit = intIn(e, "exit", 0, 0, 255, "expect.");
     }
     String description = c.hasPath("description") ? c.getString("description") : "";
-    return new Scenario(name, description, nodes, job, faults, random, exit);
+    boolean tls = c.hasPath("tls") && bool(c, "tls");
+    if (!tls && faults.stream().anyMatch(f -> f.action() == Action.RENEW_CERTS)) {
+      throw new SettingsException("tls", "renew-certs needs the cluster on TLS: add tls = true");
+    }
+    return new Scenario(name, description, nodes, job, faults, random, exit, tls);
+  }
+
+  private static boolean bool(Config c, String key) {
+    try {
+      return c.getBoolean(key);
+    } catch (ConfigException e) {
+      throw new SettingsException(key, "must be true or false, got " + c.getValue(key).render());
+    }
   }
 
   private static Job job(Config c, Path dir) {

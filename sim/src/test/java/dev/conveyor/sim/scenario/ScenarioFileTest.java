@@ -47,6 +47,18 @@ class ScenarioFileTest {
   }
 
   @Test
+  void aRenewalOfCertificatesNeedsTheClusterOnTls() throws Exception {
+    String renew = "faults = [ { at = \"batch 5\", action = renew-certs } ]\n";
+    assertThat(read("tls = true\n" + renew).tls()).isTrue();
+    assertThat(read("nodes = 3\n").tls()).as("plain unless told").isFalse();
+    assertThatThrownBy(() -> read(renew)).isInstanceOf(SettingsException.class)
+        .hasMessageContaining("tls: renew-certs needs the cluster on TLS: add tls = true");
+    assertThatThrownBy(() -> read("tls = maybe\n")).hasMessageContaining("tls: must be true or false");
+    assertThatThrownBy(() -> read("tls = true\nfaults = [ { at = \"batch 5\", action = renew-certs, node = 2 } ]\n"))
+        .hasMessageContaining("renew-certs acts on no node: remove node");
+  }
+
+  @Test
   void aTypoInAKeyIsRefusedWithTheKeyAndTheNearestRightOne() {
     assertThatThrownBy(() -> read("nodes = 3\nfualts = []\n")).isInstanceOf(SettingsException.class)
         .hasMessageContaining("fualts: is not a scenario key (did you mean \"faults\"?)");
