@@ -66,10 +66,16 @@ final class JobRuns {
     Map<String, List<String>> keys = new HashMap<>(); // "epoch rank step" -> keys, in order
     for (String line : lines(dir.resolve("keys.txt"))) {
       String[] f = line.split(" ", 4);
+      if (f.length < 4) {
+        continue; // the last line of a run stopped while writing it
+      }
       keys.computeIfAbsent(f[0] + " " + f[1] + " " + f[2], k -> new ArrayList<>()).add(f[3]);
     }
     for (String line : lines(dir.resolve("digests.txt"))) {
       String[] f = line.split(" ");
+      if (f.length < 5 || f[4].length() != 64) {
+        continue; // the last line of a run stopped while writing it: a batch not recorded whole
+      }
       // epoch step rank sha256(batch) sha256(keys)
       events.add(new Batch(attempt, Integer.parseInt(f[0]), Integer.parseInt(f[2]), Long.parseLong(f[1]), f[3], f[4],
           keys.getOrDefault(f[0] + " " + f[2] + " " + f[1], List.of())));

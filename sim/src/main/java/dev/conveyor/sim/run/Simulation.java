@@ -49,7 +49,7 @@ import java.util.function.Consumer;
 public final class Simulation {
   /** Runs of the job at most: the first and the resumes after the trainer host went down. */
   static final int MAX_RUNS = 4;
-  /** A run of the job that takes longer is stopped and counts as failed. */
+  /** A run of the job that takes longer than this, beyond 3 times its trainers' steps, is stopped and counts as failed. */
   static final long RUN_TIMEOUT_S = 600;
   private static final String BUCKET = "sim";
 
@@ -189,7 +189,7 @@ public final class Simulation {
   }
 
   /** The history of the reference run {@code p}, writing into {@code dir}, once it is done. */
-  private static History reference(Process p, Path dir) throws Exception {
+  private History reference(Process p, Path dir) throws Exception {
     int exit = await(p);
     if (exit != 0) {
       throw new IllegalStateException("the fault-free reference run failed (exit " + exit + "): "
@@ -206,8 +206,15 @@ public final class Simulation {
     return cmd;
   }
 
-  private static int await(Process p) throws InterruptedException {
-    if (!p.waitFor(RUN_TIMEOUT_S, TimeUnit.SECONDS)) {
+  /** How long a run may take: {@link #RUN_TIMEOUT_S} beyond 3 times what its stand-in trainers' steps alone take. */
+  private long runTimeoutSeconds() {
+    Scenario.Job j = scenario.job();
+    long perRank = j.world() * j.batchSize() == 0 ? 0 : (long) j.epochs() * j.samples() / ((long) j.world() * j.batchSize());
+    return RUN_TIMEOUT_S + 3 * perRank * j.trainerStep().toMillis() / 1000;
+  }
+
+  private int await(Process p) throws InterruptedException {
+    if (!p.waitFor(runTimeoutSeconds(), TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
       return -1;
     }
@@ -271,7 +278,7 @@ public final class Simulation {
             + " retry: from the newest good cursor" : ": the job on the cluster"));
         holds.update(progress.batches(), progress.earlierLives(), nemesis); // held before the job starts
         Process p = JobRuns.start(command("run", recipe, more), dir, certs.map(Certs::env).orElse(Map.of()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RUN_TIMEOUT_S);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(runTimeoutSeconds());
         while (p.isAlive() && System.nanoTime() < deadline) {
           nemesis.tick(progress.batches());
           holds.update(progress.batches(), progress.earlierLives(), nemesis);
