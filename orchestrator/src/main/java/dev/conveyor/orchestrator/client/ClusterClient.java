@@ -110,7 +110,7 @@ public final class ClusterClient {
         progress.accept("ranks on " + placed.trainerHosts() + ", " + placed.readers() + " shard reader(s), shares "
             + placed.shares() + (job.resume().isEmpty() ? "" : ", from cursor " + placed.start()));
       }
-      return gather(job, placed, client, proxy, inbox, delivery, progress, idleTimeout, t0);
+      return gather(system, job, placed, client, proxy, inbox, delivery, progress, idleTimeout, t0);
     } finally {
       client.tell(Done.INSTANCE);
     }
@@ -152,7 +152,7 @@ public final class ClusterClient {
   private static final java.util.concurrent.atomic.AtomicInteger CLIENTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** The ranks' reports until the job ends; a lost coordinator is replaced on the way. */
-  private static Outcome gather(JobSpec job, JobCoordinator.Placed placed, ActorRef<ClientEvent> client,
+  private static Outcome gather(ActorSystem<?> system, JobSpec job, JobCoordinator.Placed placed, ActorRef<ClientEvent> client,
                                 ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<ClientEvent> inbox,
                                 Delivery delivery, Consumer<String> progress, Duration idleTimeout, long t0)
       throws InterruptedException, TimeoutException {
@@ -171,6 +171,13 @@ public final class ClusterClient {
     while (true) {
       ClientEvent e = inbox.poll(500, TimeUnit.MILLISECONDS);
       long now = System.nanoTime();
+      if (e == null && system.whenTerminated().isCompleted()) {
+        // downed (the split-brain resolver downs every member when reachability will not settle)
+        // or shut down: nothing more can come; the coordinator saved the cursor as it went
+        throw new IllegalStateException("the cluster job failed: this client was removed from the cluster (downed, or"
+            + " the cluster is gone); run the same command again with --resume-or-start to go on from the last saved"
+            + " cursor");
+      }
       if (e == null) {
         if (now - lastEvent > idleTimeout.toNanos()) {
           throw new TimeoutException("the cluster reported nothing for " + idleTimeout.toSeconds() + " s");
