@@ -152,8 +152,9 @@ public final class ClusterClient {
   private static final java.util.concurrent.atomic.AtomicInteger CLIENTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** The ranks' reports until the job ends; a lost coordinator is replaced on the way. */
-  private static Outcome gather(ActorSystem<?> system, JobSpec job, JobCoordinator.Placed placed, ActorRef<ClientEvent> client,
-                                ActorRef<JobCoordinator.Command> proxy, LinkedBlockingQueue<ClientEvent> inbox,
+  private static Outcome gather(ActorSystem<?> system, JobSpec job, JobCoordinator.Placed placed,
+                                ActorRef<ClientEvent> client, ActorRef<JobCoordinator.Command> proxy,
+                                LinkedBlockingQueue<ClientEvent> inbox,
                                 Delivery delivery, Consumer<String> progress, Duration idleTimeout, long t0)
       throws InterruptedException, TimeoutException {
     ActorRef<JobCoordinator.Command> coordinator = placed.coordinator();
