@@ -63,6 +63,9 @@ public final class ClusterClient {
   /** How long a client waits for the coordinator to confirm that a job with a failed rank was stopped. */
   private static final Duration FAILED_WAIT = Duration.ofSeconds(30);
 
+  /** What a client's failure says when it was removed from the cluster (a retry of the same command goes on). */
+  public static final String REMOVED = "this client was removed from the cluster";
+
   /** How often the client asks again when an answer is late (a take-over, the final save). */
   private static final Duration ASK_AGAIN = Duration.ofSeconds(3);
 
@@ -175,9 +178,8 @@ public final class ClusterClient {
       if (e == null && system.whenTerminated().isCompleted()) {
         // downed (the split-brain resolver downs every member when reachability will not settle)
         // or shut down: nothing more can come; the coordinator saved the cursor as it went
-        throw new IllegalStateException("the cluster job failed: this client was removed from the cluster (downed, or"
-            + " the cluster is gone); run the same command again with --resume-or-start to go on from the last saved"
-            + " cursor");
+        throw new IllegalStateException("the cluster job failed: " + REMOVED + " (downed, or the cluster is gone); run"
+            + " the same command again with --resume-or-start to go on from the last saved cursor");
       }
       if (e == null) {
         if (now - lastEvent > idleTimeout.toNanos()) {

@@ -10,6 +10,8 @@ import dev.conveyor.orchestrator.coordinator.CoordinatorActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.ClientEvent;
+import dev.conveyor.orchestrator.delivery.Delivery;
+import dev.conveyor.orchestrator.delivery.JobOutputs;
 import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.orchestrator.node.NodeAgent;
 import dev.conveyor.streams.batch.BatchDigest;
@@ -106,6 +108,9 @@ class ClusterJobTest {
         """.formatted(role)).withFallback(ConfigFactory.load());
   }
 
+  /** What the nodes started next have beside {@link #node}'s settings. */
+  Config nodeSettings = ConfigFactory.empty();
+
   /** A node: its guardian is the node agent, with the node's roles and a store of its own. */
   ActorSystem<?> start(String role, ActorSystem<?> seed) throws Exception {
     return start(role, seed, u -> new FileShardStore(), LEASES);
@@ -115,7 +120,7 @@ class ClusterJobTest {
   ActorSystem<?> start(String role, ActorSystem<?> seed, java.util.function.Function<java.net.URI, ShardStore> stores,
                        LeasedSlices.Settings leases) throws Exception {
     ActorSystem<NodeAgent.Command> s = ActorSystem.create(NodeAgent.create(Set.of(role), stores, leases), "conveyor",
-        node(role));
+        nodeSettings.withFallback(node(role)));
     systems.add(s);
     Cluster c = Cluster.get(s);
     c.manager().tell(Join.create((seed == null ? c : Cluster.get(seed)).selfMember().address()));
@@ -374,6 +379,46 @@ class ClusterJobTest {
     assertThat(failed).as("the rank the reason names reported its failure").contains(rank);
     assertThat(stopped.reason()).contains("the job was stopped");
     assertThat(stopped.passing()).isFalse();
+  }
+
+  @Test
+  void aClientRemovedFromTheClusterMidJobFailsAtOnceSayingToRunTheSameCommandAgain() throws Exception {
+    // the coordinator as the nodes run it: a singleton on the oldest worker, which the client's proxy
+    // finds; the split-brain resolver as the nodes and the client have it (a member must agree on it)
+    nodeSettings = ConfigFactory.parseString(
+        "pekko.cluster.downing-provider-class = org.apache.pekko.cluster.sbr.SplitBrainResolverProvider");
+    ActorSystem<?> host = start(NodeAgent.TRAINER_HOST, null);
+    for (int i = 0; i < 2; i++) {
+      CoordinatorActor.singleton(start(NodeAgent.WORKER, host), u -> new FileShardStore());
+    }
+    CoordinatorActor.singleton(host, u -> new FileShardStore());
+    String seed = Cluster.get(host).selfMember().address().getHost().get() + ":"
+        + Cluster.get(host).selfMember().address().getPort().get();
+    ActorSystem<Void> client = ClusterClient.join(seed, ConfigFactory.parseString("pekko.loglevel = WARNING")
+        .withFallback(ConfigFactory.load()));
+    systems.add(client);
+    // a job far longer than the test: it is running when the client is downed
+    JobSpec job = JobSpec.of("t-removed", recipe, Map.of(), 2, 100_000, 2, 2, 1 << 24);
+    java.util.concurrent.CountDownLatch placed = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<ClusterClient.Outcome> run = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return ClusterClient.run(client, job, new Delivery(job.ranks(), new Delivery.Policy(false, 1.0),
+                new JobOutputs(Optional.empty(), Optional.empty(), Optional.empty()), line -> { }),
+                line -> placed.countDown(), true, Duration.ofSeconds(60), Duration.ofMinutes(10));
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        });
+    assertThat(placed.await(60, TimeUnit.SECONDS)).as("the job placed").isTrue();
+    // the split-brain resolver's decision, as it downs every member of an unstable cluster
+    Cluster.get(host).manager().tell(org.apache.pekko.cluster.typed.Down.apply(Cluster.get(client).selfMember().address()));
+    long downed = System.nanoTime();
+    assertThat(run).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+        .havingRootCause().isInstanceOf(IllegalStateException.class)
+        .withMessageContaining("this client was removed from the cluster")
+        .withMessageContaining("run the same command again with --resume-or-start");
+    assertThat((System.nanoTime() - downed) / 1e9).as("seconds to fail, not the 10-minute idle timeout").isLessThan(30);
   }
 
   /** The cursor after {@code lines} (lockstep digest lines of a whole run): the last epoch, each rank's count in it. */

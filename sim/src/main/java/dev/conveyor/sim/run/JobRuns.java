@@ -5,6 +5,7 @@ import dev.conveyor.sim.history.Event.Attempt;
 import dev.conveyor.sim.history.Event.Batch;
 import dev.conveyor.sim.history.Event.DeadLetter;
 import dev.conveyor.orchestrator.checkpoint.CursorStore;
+import dev.conveyor.orchestrator.client.ClusterClient;
 import dev.conveyor.streams.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +86,15 @@ final class JobRuns {
       events.add(new DeadLetter(attempt, f[0], f.length > 1 ? f[1] : "", f.length > 2 ? f[2] : ""));
     }
     return events;
+  }
+
+  /**
+   * Whether the run in {@code dir} failed because its client was removed from the cluster — by
+   * the split-brain resolver downing every member of a cluster whose reachability would not
+   * settle, the trainer host with it — which a Job's retry of the same command gets over.
+   */
+  static boolean clientRemoved(Path dir) throws IOException {
+    return read(dir.resolve("stderr.txt")).contains(ClusterClient.REMOVED);
   }
 
   /** The last line's value that starts with {@code prefix} ("" when none does). */

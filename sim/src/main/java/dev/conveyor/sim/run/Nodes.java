@@ -161,6 +161,14 @@ public final class Nodes implements AutoCloseable {
     return p != null && p.isAlive();
   }
 
+  /** Waits up to {@code seconds} (a downed node's coordinated shutdown takes some) for node {@code n}'s process to end. */
+  void awaitEnded(int n, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (alive(n) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+  }
+
   public long pid(int n) {
     return node(n).process.pid();
   }

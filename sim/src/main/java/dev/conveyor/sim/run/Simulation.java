@@ -40,15 +40,16 @@ import java.util.function.Consumer;
  * One simulation: the scenario's dataset on the embedded S3 server, a fault-free reference run
  * of its job in one process, then its nodes as {@code conveyor node} processes (reading S3
  * through the fault proxy) running the job submitted by {@code conveyor run --cluster} while the
- * {@link Nemesis} applies the faults; a run that ends because the trainer host went down is run
+ * {@link Nemesis} applies the faults; a run that ends because the trainer host went down (or its
+ * client was removed from the cluster, the split-brain resolver downing every member) is run
  * again, the same command ({@code --resume-or-start}), once the host is back, as a Kubernetes Job
  * retries its pod: it goes on from the newest good cursor. Everything it saw
  * goes into the history, which the {@link Checker} judges; {@code out} gets history.jsonl,
  * reference.jsonl, verdict.json and report.html with its timeline.
  */
 public final class Simulation {
-  /** Runs of the job at most: the first and the resumes after the trainer host went down. */
-  static final int MAX_RUNS = 4;
+  /** Runs of the job at most: the first and the resumes after the trainer host went down (or its client was removed). */
+  static final int MAX_RUNS = 6;
   /** A run of the job that takes longer than this, beyond 3 times its trainers' steps, is stopped and counts as failed. */
   static final long RUN_TIMEOUT_S = 600;
   private static final String BUCKET = "sim";
@@ -288,9 +289,15 @@ public final class Simulation {
         }
         int exit = await(p);
         lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
-        boolean hostDown = exit != 0 && (!nodes.alive(1) || hostDisturbed(begun));
+        boolean removed = exit != 0 && JobRuns.clientRemoved(dir);
+        if (removed) {
+          nodes.awaitEnded(1, 60); // downed with the client, the host is on its way out
+        }
+        boolean hostDown = exit != 0 && (removed || !nodes.alive(1) || hostDisturbed(begun));
         events.addAll(JobRuns.events(attempt, dir, begun, resumeNote, exit, hostDown));
-        options.say().accept("run " + attempt + " ended with exit code " + exit + (hostDown ? ", the trainer host down" : ""));
+        options.say().accept("run " + attempt + " ended with exit code " + exit + (removed
+            ? ", its client removed from the cluster (the trainer host " + (nodes.alive(1) ? "still up)" : "downed too)")
+            : hostDown ? ", the trainer host down" : ""));
         if (exit == 0 || !hostDown || attempt == MAX_RUNS) {
           break;
         }
