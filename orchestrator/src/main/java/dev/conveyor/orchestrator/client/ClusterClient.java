@@ -66,6 +66,9 @@ public final class ClusterClient {
   /** What a client's failure says when it was removed from the cluster (a retry of the same command goes on). */
   public static final String REMOVED = "this client was removed from the cluster";
 
+  /** How long a stopped job's client waits for the ranks' last reports. */
+  private static final Duration SETTLE = Duration.ofSeconds(10);
+
   /** How often the client asks again when an answer is late (a take-over, the final save). */
   private static final Duration ASK_AGAIN = Duration.ofSeconds(3);
 
@@ -196,6 +199,7 @@ public final class ClusterClient {
         } else if (e instanceof RankReport.RankFailed f) {
           failure = failure != null ? failure : "rank " + f.rank() + ": " + f.reason();
           ranksDone.add(f.rank());
+          delivery.rankEnded(f.rank()); // no more of its batches: the others' are not held for them
         } else if (e instanceof RankReport r) {
           delivery.report(r);
         }
@@ -228,6 +232,7 @@ public final class ClusterClient {
         return outcome(placed, ends, (System.nanoTime() - t0) / 1e9, finished, takeovers);
       }
       if (e instanceof JobCoordinator.Failed f) {
+        settle(job, inbox, delivery, ranksDone);
         throw new IllegalStateException("the cluster job failed: " + f.reason());
       }
       // a failed rank: its node tells the coordinator, which stops the job, saves the cursor and
@@ -247,6 +252,37 @@ public final class ClusterClient {
         } else {
           coordinator.tell(new JobCoordinator.Finish(job.id()));
         }
+      }
+    }
+  }
+
+  /**
+   * The job was stopped: the ranks' last reports, which the saved cursor counts, are taken (each
+   * rank's end follows its reports) for up to {@link #SETTLE}, and whatever is accounted so far
+   * is written, so that the outputs say what the trainers took.
+   */
+  private static void settle(JobSpec job, LinkedBlockingQueue<ClientEvent> inbox, Delivery delivery,
+                             Set<Integer> ranksDone) throws InterruptedException {
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    while (ranksDone.size() < job.ranks().size() && System.nanoTime() < deadline) {
+      ClientEvent e = inbox.poll(100, TimeUnit.MILLISECONDS);
+      try {
+        if (e instanceof RankReport.RankDone d) {
+          ranksDone.add(d.rank());
+          delivery.rankEnded(d.rank());
+        } else if (e instanceof RankReport.RankFailed f) {
+          ranksDone.add(f.rank());
+          delivery.rankEnded(f.rank());
+        } else if (e instanceof RankReport r) {
+          delivery.report(r);
+        }
+      } catch (BadSampleException bad) {
+        // over the bound as it stopped: the failure already says why the job ended
+      }
+    }
+    for (int rank : job.ranks()) {
+      if (ranksDone.add(rank)) {
+        delivery.rankEnded(rank);
       }
     }
   }

@@ -4,29 +4,18 @@ import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.WindowSlice;
-import dev.conveyor.workers.reader.ShardReader.SliceElement;
-import dev.conveyor.workers.reader.ShardReader.SliceEnd;
-import dev.conveyor.workers.reader.ShardReader.SliceEvents;
-import dev.conveyor.workers.reader.ShardReader.SliceHandedBack;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.japi.pf.PFBuilder;
-import org.apache.pekko.stream.Graph;
-import org.apache.pekko.stream.SourceShape;
-import org.apache.pekko.stream.StreamRefAttributes;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -34,8 +23,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * {@link ShardReader}, up to {@code slicesInFlight} at once, and their streams are taken in
  * slice order. When a reader's stream fails — its node died, it stalled past the stream
  * reference's timeout, it ended without its end marker — the slice is leased again, to the
- * next reader not suspected, from the ordinal after the last event received: events the new
- * reader repeats are dropped, a gap fails the stream. So the rank's sequence of events is the
+ * next reader not suspected, from the ordinal after the last event passed on (events a failed
+ * stream still held are lost with it, so they are read again): events the new reader repeats
+ * are dropped, a gap fails the stream. So the rank's sequence of events is the
  * same as a local read's, whatever fails.
  */
 public final class LeasedSlices {
@@ -76,11 +66,11 @@ public final class LeasedSlices {
 
   /** What leasing did, for the summary: leases granted, and slices leased again after a failure. */
   public static final class Stats {
-    private final AtomicLong leases = new AtomicLong();
-    private final AtomicLong reassigned = new AtomicLong();
-    private final AtomicLong duplicatesDropped = new AtomicLong();
-    private final AtomicLong resumedMidSlice = new AtomicLong();
-    private final AtomicLong handedBack = new AtomicLong();
+    final AtomicLong leases = new AtomicLong();
+    final AtomicLong reassigned = new AtomicLong();
+    final AtomicLong duplicatesDropped = new AtomicLong();
+    final AtomicLong resumedMidSlice = new AtomicLong();
+    final AtomicLong handedBack = new AtomicLong();
 
     public long leases() {
       return leases.get();
@@ -115,9 +105,9 @@ public final class LeasedSlices {
   public static final class Readers {
     private final List<ActorRef<ShardReader.Command>> refs;
     private final Predicate<ActorRef<ShardReader.Command>> alive;
-    private final Set<ActorRef<ShardReader.Command>> suspects = ConcurrentHashMap.newKeySet();
+    final Set<ActorRef<ShardReader.Command>> suspects = ConcurrentHashMap.newKeySet();
     /** Readers that handed a slice back: their node is leaving, and they take no more leases. */
-    private final Set<ActorRef<ShardReader.Command>> leaving = ConcurrentHashMap.newKeySet();
+    final Set<ActorRef<ShardReader.Command>> leaving = ConcurrentHashMap.newKeySet();
 
     /** {@code refs} may be empty until readers are {@link #add added}; a rank's segment needs one to lease to. */
     public Readers(List<ActorRef<ShardReader.Command>> refs, Predicate<ActorRef<ShardReader.Command>> alive) {
@@ -214,136 +204,5 @@ public final class LeasedSlices {
   /** A lease id unique within a job: epoch, rank and slice. */
   static long leaseId(RankSegment seg, int slice) {
     return ((long) seg.epoch() << 48) | ((long) seg.rank() << 24) | slice;
-  }
-
-  /** A leaving reader handed a slice back after {@code delivered} events: not a failure, but the rest is read elsewhere. */
-  static final class HandedBack extends RuntimeException {
-    HandedBack(int slice, int epoch, long delivered) {
-      super("slice " + slice + " of epoch " + epoch + " handed back after event " + delivered + " (its reader's node is leaving)",
-          null, false, false);
-    }
-  }
-
-  /** One slice's reading, across the attempts it takes. */
-  private static final class Lessee {
-    private final int epoch;
-    private final int rank;
-    private final long lease;
-    private final int index;
-    private final WindowSlice slice;
-    private final long firstPosition;
-    private final Readers readers;
-    private final ActorSystem<?> system;
-    private final Settings s;
-    private final Stats stats;
-    private final AtomicLong next = new AtomicLong(); // the ordinal of the next event to deliver
-    private final AtomicInteger attempts = new AtomicInteger();
-
-    Lessee(int epoch, int rank, long lease, int index, WindowSlice slice, long firstPosition, Readers readers,
-           ActorSystem<?> system, Settings s, Stats stats) {
-      this.epoch = epoch;
-      this.rank = rank;
-      this.lease = lease;
-      this.index = index;
-      this.slice = slice;
-      this.firstPosition = firstPosition;
-      this.readers = readers;
-      this.system = system;
-      this.s = s;
-      this.stats = stats;
-    }
-
-    /**
-     * The slice's events across its leases: a failed lease is leased again up to
-     * {@code maxAttempts} leases in all; a slice handed back by a leaving reader is leased again
-     * whatever the count (that is no failure, and the leaving reader takes no more leases).
-     */
-    Source<ReadEvent, NotUsed> read() {
-      AtomicInteger failures = new AtomicInteger();
-      return attempt().recoverWithRetries(-1,
-          new PFBuilder<Throwable, Graph<SourceShape<ReadEvent>, NotUsed>>()
-              .match(Throwable.class, t -> t instanceof HandedBack || failures.get() < s.maxAttempts() - 1, t -> {
-                if (!(t instanceof HandedBack)) {
-                  failures.incrementAndGet();
-                }
-                (t instanceof HandedBack ? stats.handedBack : stats.reassigned).incrementAndGet();
-                if (!(t instanceof HandedBack)) {
-                  system.log().warn("slice {} of epoch {} (rank {}): its lease failed ({}); leasing it again from event {}",
-                      index, epoch, rank, t.toString(), next.get());
-                }
-                return Source.<ReadEvent>empty().initialDelay(s.retryDelay()).concatLazy(Source.lazySource(this::attempt)
-                    .mapMaterializedValue(m -> NotUsed.getInstance()));
-              })
-              .build());
-    }
-
-    /** Leases the slice to the next reader (from the next ordinal on) and takes its events. */
-    private Source<ReadEvent, NotUsed> attempt() {
-      int fencing = attempts.getAndIncrement();
-      // spread over the readers by rank and epoch too: every segment's first slice must not go to the same one
-      java.util.concurrent.atomic.AtomicReference<ActorRef<ShardReader.Command>> asked =
-          new java.util.concurrent.atomic.AtomicReference<>();
-      long from = next.get();
-      stats.leases.incrementAndGet();
-      if (from > 0) {
-        stats.resumedMidSlice.incrementAndGet();
-      }
-      CompletionStage<Source<SliceElement, NotUsed>> offered = readers.awaitPick(index + rank + epoch, fencing,
-              s.offerTimeout(), system)
-          .thenCompose(reader -> {
-            asked.set(reader);
-            return AskPattern.<ShardReader.Command, ShardReader.Offer>ask(reader,
-                reply -> new ShardReader.Lease(lease, fencing, epoch, slice, firstPosition, from, reply),
-                s.offerTimeout(), system.scheduler());
-          })
-          .thenApply(o -> {
-            if (o.lease() != lease || o.fencing() != fencing) {
-              throw new IllegalStateException("offer for lease " + o.lease() + "/" + o.fencing() + ", asked " + lease + "/" + fencing);
-            }
-            return o.events().getSource().addAttributes(StreamRefAttributes.bufferCapacity(s.buffered()));
-          });
-      AtomicBoolean ended = new AtomicBoolean();
-      AtomicBoolean handedBack = new AtomicBoolean();
-      return Source.completionStageSource(offered)
-          .mapMaterializedValue(m -> NotUsed.getInstance())
-          .<ReadEvent>mapConcat(e -> accept(e, ended, handedBack))
-          .concatLazy(Source.lazySource(() -> ended.get() ? Source.<ReadEvent>empty()
-                  : Source.<ReadEvent>failed(handedBack.get() ? new HandedBack(index, epoch, next.get())
-                      : new IllegalStateException("slice " + index + " of epoch " + epoch
-                          + ": the reader's stream ended without its end marker, after event " + next.get())))
-              .mapMaterializedValue(m -> NotUsed.getInstance()))
-          .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> {
-            if (asked.get() != null) {
-              (t instanceof HandedBack ? readers.leaving : readers.suspects).add(asked.get());
-            }
-            return t;
-          }).build());
-    }
-
-    private List<ReadEvent> accept(SliceElement e, AtomicBoolean ended, AtomicBoolean handedBack) {
-      if (e instanceof SliceHandedBack) {
-        handedBack.set(true); // the stream ends here: lease the rest elsewhere
-        return List.of();
-      }
-      if (e instanceof SliceEvents g) {
-        long want = next.get();
-        if (g.end() <= want) {
-          stats.duplicatesDropped.addAndGet(g.events().size());
-          return List.of(); // already delivered by an earlier lease of this slice
-        }
-        if (g.first() > want) {
-          throw new IllegalStateException("slice " + index + ": event " + g.first() + " arrived, " + want + " expected");
-        }
-        stats.duplicatesDropped.addAndGet(want - g.first());
-        next.set(g.end());
-        return g.first() == want ? g.events() : g.events().subList((int) (want - g.first()), g.events().size());
-      }
-      SliceEnd end = (SliceEnd) e;
-      if (end.events() != next.get()) {
-        throw new IllegalStateException("slice " + index + " ended at " + end.events() + " events, " + next.get() + " delivered");
-      }
-      ended.set(true);
-      return List.of();
-    }
   }
 }

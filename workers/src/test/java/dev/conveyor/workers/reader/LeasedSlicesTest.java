@@ -31,6 +31,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
@@ -129,6 +130,61 @@ class LeasedSlicesTest {
     assertThat(stats.reassigned()).isEqualTo(slices); // each slice once more, after its cut
     assertThat(RankPipeline.slices(seg)).allSatisfy(p -> assertThat(p.first().size()).isGreaterThanOrEqualTo(6));
     assertThat(stats.duplicatesDropped()).isEqualTo(4L * slices); // the 4 events each second lease repeated
+  }
+
+  static final int GROUP = 6;
+
+  /**
+   * A reader whose node is lost on its first lease of each slice: it sends one group of
+   * {@link #GROUP} events, and 100 ms after the lease its stream fails (as a stream reference does when its
+   * partner's node is gone); on later leases it sends the slice from where it is asked to, and its
+   * end marker.
+   */
+  private final class LostReader extends AbstractBehavior<ShardReader.Command> {
+    LostReader(ActorContext<ShardReader.Command> ctx) {
+      super(ctx);
+    }
+
+    @Override
+    public Receive<ShardReader.Command> createReceive() {
+      return newReceiveBuilder().onMessage(ShardReader.Lease.class, this::onLease).build();
+    }
+
+    private Behavior<ShardReader.Command> onLease(ShardReader.Lease l) {
+      Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
+          .drop(l.fromOrdinal())
+          .grouped(GROUP)
+          .zipWithIndex()
+          .map(p -> (SliceElement) new SliceEvents(l.fromOrdinal() + p.second() * GROUP, p.first()));
+      if (l.fencing() == 0) {
+        org.apache.pekko.japi.Pair<org.apache.pekko.stream.UniqueKillSwitch, org.apache.pekko.stream.SourceRef<SliceElement>> m =
+            all.take(1).concat(Source.never()).viaMat(org.apache.pekko.stream.KillSwitches.single(), Keep.right())
+                .toMat(StreamRefs.sourceRef(), Keep.both()).run(mat);
+        l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), m.second()));
+        getContext().getSystem().scheduler().scheduleOnce(Duration.ofMillis(100),
+            () -> m.first().abort(new IllegalStateException("the reader's node is gone")), getContext().getExecutionContext());
+        return this;
+      }
+      Source<SliceElement, ?> sent = all.statefulMap(() -> new long[] {l.fromOrdinal()}, (c, e) -> {
+        c[0] += ((SliceEvents) e).events().size();
+        return org.apache.pekko.japi.Pair.create(c, e);
+      }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
+      l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
+      return this;
+    }
+  }
+
+  @Test
+  void eventsStillWaitingForTheRankWhenTheirReadersStreamFailsAreReadAgainNotLost() throws Exception {
+    List<RankEvent> local = run(RankPipeline.events(new FileShardStore(), plan, seg, SETTINGS));
+    ActorRef<ShardReader.Command> reader = kit.spawn(Behaviors.setup(LostReader::new));
+    LeasedSlices.Stats stats = new LeasedSlices.Stats();
+    // a rank slower than the reader (30 ms an event): the group's last events still wait for it when the failure comes
+    LeasedSlices.Settings oneAtATime = new LeasedSlices.Settings(Duration.ofSeconds(2), 3, Duration.ofMillis(10), 1, 1);
+    List<RankEvent> leased = run(LeasedSlices.events(seg, List.of(reader), kit.system(), oneAtATime, stats)
+        .throttle(1, Duration.ofMillis(30)).via(RankPipeline.batches(seg)));
+    assertThat(leased).isEqualTo(local);
+    assertThat(stats.reassigned()).isEqualTo(RankPipeline.slices(seg).size());
   }
 
   @Test
