@@ -106,9 +106,42 @@ public final class RankPipeline {
   }
 
   private static Source<RankEvent, NotUsed> read(Pieces pieces, DataPlan plan, RankSegment seg, Settings s) {
+    if (seg.mixed().isPresent()) {
+      List<Source<ReadEvent, NotUsed>> sources = new ArrayList<>();
+      for (List<Pair<WindowSlice, Long>> slices : sourceSlices(seg)) {
+        sources.add(staged(Source.from(slices).flatMapConcat(s.readerParallelism(),
+            p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes())), seg.epoch(), s)
+            .mapConcat(g -> g));
+      }
+      return MixMerge.merge(seg, sources).via(PlanBatcher.flow(seg));
+    }
     Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
         p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes()));
     return staged(events, seg.epoch(), s).mapConcat(g -> g).via(PlanBatcher.flow(seg));
+  }
+
+  /**
+   * A mixed segment's window slices still to read, per source, each with the position of its
+   * first slot in the source's sequence: what each source's stream reads (or leases).
+   */
+  public static List<List<Pair<WindowSlice, Long>>> sourceSlices(RankSegment seg) {
+    dev.conveyor.streams.plan.MixedReads m = seg.mixed().orElseThrow();
+    List<List<Pair<WindowSlice, Long>>> out = new ArrayList<>();
+    for (int source = 0; source < m.sequences().size(); source++) {
+      List<Pair<WindowSlice, Long>> slices = new ArrayList<>();
+      long position = m.firstPosition(source);
+      for (WindowSlice w : m.toRead(source)) {
+        slices.add(Pair.create(w, position));
+        position += w.size();
+      }
+      out.add(slices);
+    }
+    return out;
+  }
+
+  /** A mixed segment's events from its sources' events (one stream per source, numbered in the source's sequence). */
+  public static Source<ReadEvent, NotUsed> mixed(RankSegment seg, List<Source<ReadEvent, NotUsed>> sources) {
+    return MixMerge.merge(seg, sources);
   }
 
   /**

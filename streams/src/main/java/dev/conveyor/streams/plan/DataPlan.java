@@ -20,7 +20,12 @@ import java.util.List;
  */
 public final class DataPlan {
   private final Recipe recipe;
-  private EpochOrder cached;
+  private final java.util.Map<List<Integer>, EpochOrder> cached = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<List<Integer>, EpochOrder> eldest) {
+      return size() > 16; // an epoch's orders: one, or a mix's sources and passes
+    }
+  };
 
   public DataPlan(Recipe recipe) {
     this.recipe = recipe;
@@ -30,17 +35,22 @@ public final class DataPlan {
     return recipe;
   }
 
-  synchronized EpochOrder order(int epoch) {
-    if (cached == null || cached.epoch != epoch) {
-      cached = new EpochOrder(recipe, epoch);
-    }
-    return cached;
+  EpochOrder order(int epoch) {
+    return order(epoch, 0, 0);
+  }
+
+  /** The shard order of {@code epoch} (of a mix's source {@code source}, its pass {@code pass}). */
+  synchronized EpochOrder order(int epoch, int source, int pass) {
+    return cached.computeIfAbsent(List.of(epoch, source, pass), k -> new EpochOrder(recipe, epoch, source, pass));
   }
 
   /** What {@code rank} of {@code world} delivers from the cursor's position in its epoch. */
   public RankSegment rank(Cursor cursor, int world, int rank) {
     if (rank < 0 || rank >= world) {
       throw new IllegalArgumentException("rank " + rank + " outside world of " + world);
+    }
+    if (recipe.mixed()) {
+      return MixPlan.rank(this, cursor, world, rank);
     }
     int epoch = cursor.epoch();
     List<Cursor.Segment> segs = cursor.segments();
@@ -85,11 +95,16 @@ public final class DataPlan {
 
   /** The windows of the part {@code [start, start + n)} of an epoch's sequence, whole. */
   List<WindowSlice> windows(int epoch, long start, long n) {
+    return windows(epoch, 0, 0, start, n);
+  }
+
+  /** The same, of a mix's source {@code source}, its pass {@code pass}. */
+  List<WindowSlice> windows(int epoch, int source, int pass, long start, long n) {
     List<WindowSlice> out = new ArrayList<>();
     if (n == 0) {
       return out;
     }
-    EpochOrder o = order(epoch);
+    EpochOrder o = order(epoch, source, pass);
     long end = start + n;
     int first = o.positionOf(start);
     int k = recipe.shuffle().windowShards();
@@ -100,7 +115,7 @@ public final class DataPlan {
       }
       long z = Math.min(end, o.start(Math.min(p + k, o.shards())));
       if (z > a) {
-        Window w = new Window(epoch, a, z);
+        Window w = new Window(epoch, source, pass, a, z);
         out.add(new WindowSlice(w, 0, w.size()));
       }
     }
@@ -109,7 +124,7 @@ public final class DataPlan {
 
   /** The shard pieces a window spans, in epoch order, empty shards left out. */
   public List<ShardTask> tasks(Window w) {
-    EpochOrder o = order(w.epoch());
+    EpochOrder o = order(w.epoch(), w.source(), w.pass());
     List<ShardTask> out = new ArrayList<>();
     for (int p = o.positionOf(w.start()); p < o.shards() && o.start(p) < w.end(); p++) {
       long s = o.start(p);
@@ -129,7 +144,9 @@ public final class DataPlan {
     for (int i = 0; i < sizes.length; i++) {
       sizes[i] = tasks.get(i).size();
     }
-    return new WindowShuffle<>(sizes, Seeds.derive(recipe.seed(), w.epoch(), w.start(), w.end()),
+    long seed = recipe.mixed() ? Seeds.derive(recipe.seed(), w.epoch(), w.start(), w.end(), w.source(), w.pass())
+        : Seeds.derive(recipe.seed(), w.epoch(), w.start(), w.end());
+    return new WindowShuffle<>(sizes, seed,
         recipe.shuffle().bufferSamples(), recipe.shuffle().enabled());
   }
 
@@ -163,11 +180,35 @@ public final class DataPlan {
     return out;
   }
 
-  /** Every sample {@code seg} delivers from its first batch on, in order (for tests and tools; O(samples)). */
+  /**
+   * Every sample {@code seg} delivers from its first batch on, in order — in a mix, batch by batch,
+   * each batch's sources in turn (for tests and tools; O(samples)).
+   */
   public List<PlannedSample> samples(RankSegment seg) {
     List<PlannedSample> out = new ArrayList<>();
-    for (WindowSlice s : seg.toRead()) {
-      out.addAll(samples(s));
+    if (seg.mixed().isEmpty()) {
+      for (WindowSlice s : seg.toRead()) {
+        out.addAll(samples(s));
+      }
+      return out;
+    }
+    MixedReads m = seg.mixed().get();
+    List<java.util.Iterator<PlannedSample>> from = new ArrayList<>();
+    for (int s = 0; s < m.sequences().size(); s++) {
+      List<PlannedSample> source = new ArrayList<>();
+      for (WindowSlice w : m.toRead(s)) {
+        source.addAll(samples(w));
+      }
+      from.add(source.iterator());
+    }
+    Mix.Schedule schedule = m.schedule();
+    while (schedule.batches() < seg.steps()) {
+      int[] counts = schedule.next();
+      for (int s = 0; s < counts.length; s++) {
+        for (int i = 0; i < counts[s]; i++) {
+          out.add(from.get(s).next());
+        }
+      }
     }
     return out;
   }

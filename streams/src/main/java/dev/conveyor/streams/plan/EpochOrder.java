@@ -5,22 +5,33 @@ import java.util.SplittableRandom;
 /**
  * The shard order of one epoch — a seeded permutation, or recipe order without shuffling — and
  * the prefix sums that place every sample of the epoch at one global offset. O(shards) memory.
+ * In a mix, the order of one source's shards for one pass of the epoch, seeded by both.
  */
 final class EpochOrder {
   final int epoch;
+  final int source;
+  final int pass;
   private final int[] order;
   private final long[] prefix;
 
   EpochOrder(Recipe recipe, int epoch) {
+    this(recipe, epoch, 0, 0);
+  }
+
+  EpochOrder(Recipe recipe, int epoch, int source, int pass) {
     this.epoch = epoch;
+    this.source = source;
+    this.pass = pass;
     ShardSet shards = recipe.shards();
-    int n = shards.size();
+    int first = recipe.mixed() ? recipe.mix().get().sources().get(source).firstShard() : 0;
+    int n = recipe.mixed() ? recipe.mix().get().sources().get(source).shards() : shards.size();
     order = new int[n];
     for (int i = 0; i < n; i++) {
-      order[i] = i;
+      order[i] = first + i;
     }
     if (recipe.shuffle().enabled()) {
-      SplittableRandom rnd = Seeds.random(recipe.seed(), epoch, -1);
+      SplittableRandom rnd = recipe.mixed() ? Seeds.random(recipe.seed(), epoch, -1, source, pass)
+          : Seeds.random(recipe.seed(), epoch, -1);
       for (int i = n - 1; i > 0; i--) {
         int j = rnd.nextInt(i + 1);
         int t = order[i];

@@ -1,6 +1,7 @@
 package dev.conveyor.streams.plan;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What one rank delivers in one epoch at one world size: the window slices it reads, in order
@@ -9,14 +10,24 @@ import java.util.List;
  * of times. Delivery starts at batch {@code firstBatch} (later than 0 after a resume).
  * Digest and key files number a batch {@code stepBase + k}.
  *
- * @param dropped samples of this split that no rank delivers (drop-last remainder)
+ * <p>In a mix, the positions are the batches' ({@code size = steps * batch}), each batch filled
+ * source by source from {@code mixed}'s sequences, and {@code windows} is empty.
+ *
+ * @param dropped samples of this split that no rank delivers (drop-last remainder; in a mix,
+ *                what its sources that do not repeat hold beyond the epoch's last whole batch)
  */
 public record RankSegment(
     int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
-    long stepBase, int batch, long dropped) {
+    long stepBase, int batch, long dropped, Optional<MixedReads> mixed) {
 
   public RankSegment {
     windows = List.copyOf(windows);
+  }
+
+  /** A segment of a recipe that mixes nothing. */
+  public RankSegment(int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
+                     long stepBase, int batch, long dropped) {
+    this(epoch, rank, world, windows, size, steps, firstBatch, stepBase, batch, dropped, Optional.empty());
   }
 
   /** Positions of batch {@code k}: {@code [from, to)}. */
@@ -28,8 +39,15 @@ public record RankSegment(
     return Math.min((k + 1) * batch, size);
   }
 
-  /** The window slices still to read, starting at batch {@link #firstBatch}. */
+  /** The window slices still to read, starting at batch {@link #firstBatch} (in a mix, source after source). */
   public List<WindowSlice> toRead() {
+    if (mixed.isPresent()) {
+      List<WindowSlice> all = new java.util.ArrayList<>();
+      for (int s = 0; s < mixed.get().sequences().size(); s++) {
+        all.addAll(mixed.get().toRead(s));
+      }
+      return all;
+    }
     return Sequences.drop(windows, batchStart(firstBatch));
   }
 }

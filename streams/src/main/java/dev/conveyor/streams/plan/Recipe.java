@@ -7,14 +7,22 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * Everything that decides which samples a run delivers, and in which order and batches: the
  * shards with their sample counts, the seed, the batch size, the drop-last rule, the shuffle
- * settings and the decode settings. World size is not part of it: a cursor from one world
+ * settings, the decode settings and — for a mix — the sources, their weights and the batching
+ * ({@link Mix}). World size is not part of it: a cursor from one world
  * size resumes at another.
  */
-public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
+public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
+                     Optional<Mix> mix) {
+
+  /** A recipe over one set of shards (no mix). */
+  public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
+    this(shards, seed, batchSize, dropLast, shuffle, decode, Optional.empty());
+  }
 
   /**
    * @param enabled       shuffle shard order per epoch and samples within windows; off gives recipe order
@@ -36,6 +44,25 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     }
+    requireNonNull(mix, "mix is null");
+    mix.ifPresent(m -> {
+      int next = 0;
+      for (Mix.Source s : m.sources()) {
+        if (s.firstShard() != next) {
+          throw new IllegalArgumentException("source " + s.name() + " starts at shard " + s.firstShard() + ", not " + next
+              + ": a mix's sources take the recipe's shards in turn");
+        }
+        next += s.shards();
+      }
+      if (next != shards.size()) {
+        throw new IllegalArgumentException("a mix's sources hold " + next + " of the recipe's " + shards.size() + " shards");
+      }
+    });
+  }
+
+  /** Whether this recipe mixes sources (each a range of its shards). */
+  public boolean mixed() {
+    return mix.isPresent();
   }
 
   /** A short hash of everything in the recipe; cursors carry it, and resume refuses a mismatch. */
@@ -55,7 +82,8 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
       sha.update(n);
     }
     sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
-        + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode).getBytes(StandardCharsets.UTF_8));
+        + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode
+        + mix.map(m -> ";mix=" + m.describe()).orElse("")).getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(sha.digest(), 0, 8);
   }
 }
