@@ -1,6 +1,7 @@
 package dev.conveyor.config;
 
 import com.typesafe.config.Config;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -33,7 +34,27 @@ public record JobSettings(
     long maxMemberBytes,
     long readAheadBytes,
     String tenant,
-    String resume) {
+    String resume,
+    List<SourceSettings> sources,
+    MixBatching mix) {
+
+  /** A mix's batches: each holds every source's share, or each comes from one source. */
+  public enum MixBatching { STRATIFIED, PER_SOURCE }
+
+  /** A job that names {@code shards} (no sources). */
+  public JobSettings(String shards, String manifest, int batchSize, boolean dropLast, Shuffle shuffle, int epochs, long seed,
+                     int worldSize, OptionalInt rank, Decode decode, OnBadSample onBadSample, double maxBadFraction,
+                     long maxSteps, String checkpointDir, int checkpointEvery, int checkpointKeep, int readerParallelism,
+                     int stageParallelism, long maxMemberBytes, long readAheadBytes, String tenant, String resume) {
+    this(shards, manifest, batchSize, dropLast, shuffle, epochs, seed, worldSize, rank, decode, onBadSample, maxBadFraction,
+        maxSteps, checkpointDir, checkpointEvery, checkpointKeep, readerParallelism, stageParallelism, maxMemberBytes,
+        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED);
+  }
+
+  /** Whether the job mixes sources ({@code sources}) rather than reading {@code shards}. */
+  public boolean mixed() {
+    return !sources.isEmpty();
+  }
 
   /** The {@code shuffle} section. */
   public record Shuffle(boolean enabled, int windowShards, int buffer) {}
@@ -57,9 +78,15 @@ public record JobSettings(
   public static JobSettings fromConfig(Config config) {
     ConfigReader r = new ConfigReader(config, PATH);
     String shards = r.string("shards");
-    if (shards.isBlank()) {
+    List<SourceSettings> sources = SourceSettings.list(config);
+    if (!shards.isBlank() && !sources.isEmpty()) {
+      throw new SettingsException(SourceSettings.PATH, "and " + r.key("shards") + " are both given: a job names shards or"
+          + " sources (a mix), not both");
+    }
+    if (shards.isBlank() && sources.isEmpty()) {
       throw new SettingsException(r.key("shards"),
-          "is required: name the shards, e.g. shards = \"s3://bucket/train/part-{000000..000015}.tar\" (or --shards)");
+          "is required: name the shards, e.g. shards = \"s3://bucket/train/part-{000000..000015}.tar\" (or --shards),"
+          + " or mix sources with " + SourceSettings.PATH);
     }
     int world = r.intAtLeast("world-size", 1);
     int rank = r.intAtLeast("rank", -1);
@@ -89,7 +116,9 @@ public record JobSettings(
         r.bytesAtLeast("max-member-size", 1),
         r.bytesAtLeast("read-ahead", 0),
         tenant(r),
-        resume(r));
+        resume(r),
+        sources,
+        r.enumValue("mix", MixBatching.class));
   }
 
   private static String resume(ConfigReader r) {

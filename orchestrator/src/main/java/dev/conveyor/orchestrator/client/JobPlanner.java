@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.SourceSettings;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.orchestrator.checkpoint.CursorStore;
@@ -9,7 +10,9 @@ import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.dsl.Pipeline;
 import dev.conveyor.streams.dsl.PipelineDefinition;
+import dev.conveyor.streams.plan.Mix;
 import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.store.ShardCheck;
@@ -47,11 +50,49 @@ public final class JobPlanner {
    * named, a counting pass for shards no manifest lists), without running it.
    */
   public Planned plan(ConveyorSettings settings) throws InterruptedException {
-    ShardList named = parseShards(settings.job().shards());
+    if (settings.job().mixed()) {
+      return planMix(settings);
+    }
+    ShardList named = parseShards(settings.job().shards(), JobSettings.PATH + ".shards");
     try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
       Loaded l = load(settings, named, store);
       return new Planned(l.recipe(), l.checks(), l.shards().shards().size(), l.problems());
     }
+  }
+
+  /**
+   * A mix's recipe: each source's shards loaded as a job's are (its manifest, or a counting
+   * pass), laid end to end, each source the range of them it named, with its weight and repeat.
+   */
+  private Planned planMix(ConveyorSettings settings) throws InterruptedException {
+    JobSettings job = settings.job();
+    List<String> names = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    Map<String, ShardCheck> checks = new java.util.HashMap<>();
+    List<DeadLetter> problems = new ArrayList<>();
+    List<Mix.Source> sources = new ArrayList<>();
+    Recipe first = null;
+    for (int i = 0; i < job.sources().size(); i++) {
+      SourceSettings source = job.sources().get(i);
+      ShardList named = parseShards(source.shards(), JobSettings.PATH + ".sources[" + i + "].shards");
+      try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
+        Loaded l = load(settings, named, store);
+        ShardSet set = l.recipe().shards();
+        sources.add(new Mix.Source(source.name(), names.size(), set.size(), source.weight(), source.repeat()));
+        for (int j = 0; j < set.size(); j++) {
+          names.add(set.name(j));
+          counts.add(set.count(j));
+        }
+        checks.putAll(l.checks());
+        problems.addAll(l.problems());
+        first = first == null ? l.recipe() : first;
+      }
+    }
+    Mix mix = new Mix(sources, job.mix() == JobSettings.MixBatching.PER_SOURCE ? Mix.Batching.PER_SOURCE
+        : Mix.Batching.STRATIFIED);
+    Recipe recipe = new Recipe(new ShardSet(names, counts.stream().mapToInt(Integer::intValue).toArray()), first.seed(),
+        first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix));
+    return new Planned(recipe, checks, names.size(), problems);
   }
 
   /** The recipe, its problems and checks (RecipeLoader's), and the shards it names. */
@@ -150,11 +191,11 @@ public final class JobPlanner {
     return new ShardList(manifest.getScheme(), uris);
   }
 
-  private static ShardList parseShards(String pattern) {
+  private static ShardList parseShards(String pattern, String key) {
     try {
       return ShardList.parse(pattern);
     } catch (IllegalArgumentException e) {
-      throw new SettingsException(JobSettings.PATH + ".shards", e.getMessage());
+      throw new SettingsException(key, e.getMessage());
     }
   }
 }

@@ -15,7 +15,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * start of its sequence) are cut into the {@link Mix.Schedule}'s share of every batch, the
  * shares of one batch are taken together, source by source, and their slots renumbered as the
  * batch's positions — {@code [k*B, (k+1)*B)} — so that {@link PlanBatcher} cuts them as it cuts
- * any segment's. A source that gives fewer samples than its shares fails the stream, saying so.
+ * any segment's. A source that gives more samples than its shares fails the stream, saying so; one that
+ * gives fewer ends the merge, and {@link PlanBatcher} fails it, counting the positions that came.
  */
 final class MixMerge {
   private MixMerge() {}
@@ -27,7 +28,7 @@ final class MixMerge {
     for (int s = 0; s < sources.size(); s++) {
       int source = s;
       shares.add(sources.get(s)
-          .statefulMap(() -> new Shares(m, source, seg.steps()), (c, e) -> Pair.create(c, c.add(e)),
+          .statefulMap(() -> new Shares(m, source, seg), (c, e) -> Pair.create(c, c.add(e)),
               c -> Optional.of(c.finish()))
           .mapConcat(l -> l));
     }
@@ -49,15 +50,17 @@ final class MixMerge {
     private final Mix.Schedule schedule;
     private final int source;
     private final long steps;
+    private final String where;
     private long k;
     private int need;
     private int slots;
     private List<ReadEvent> current = new ArrayList<>();
 
-    Shares(MixedReads m, int source, long steps) {
+    Shares(MixedReads m, int source, RankSegment seg) {
       this.schedule = m.schedule();
       this.source = source;
-      this.steps = steps;
+      this.steps = seg.steps();
+      this.where = "epoch " + seg.epoch() + ", rank " + seg.rank() + " of " + seg.world() + ": ";
       this.k = m.firstBatch();
       this.need = k < steps ? schedule.next()[source] : 0;
     }
@@ -67,7 +70,7 @@ final class MixMerge {
       List<List<ReadEvent>> out = new ArrayList<>(1);
       full(out);
       if (k >= steps && e instanceof ReadEvent.Slot) {
-        throw new IllegalStateException("source " + source + " gave more samples than its shares of " + steps + " batches");
+        throw new IllegalStateException(where + "source " + source + " gave more samples than its shares of " + steps + " batches");
       }
       current.add(e);
       if (e instanceof ReadEvent.Slot) {
@@ -77,15 +80,15 @@ final class MixMerge {
       return out;
     }
 
-    /** The rest of the shares, once the source's events have ended. */
+    /**
+     * The rest of the shares, once the source's events have ended (or the batches were cancelled,
+     * the stream stopped at max-steps). A source that ended short leaves its last share
+     * unfinished: the merge ends there, and {@link PlanBatcher} says how many positions came.
+     */
     List<List<ReadEvent>> finish() {
       List<List<ReadEvent>> out = new ArrayList<>();
       full(out);
-      if (k < steps) {
-        throw new IllegalStateException("source " + source + " ended at batch " + k + " of " + steps + " with " + slots + " of the "
-            + need + " samples its share needs");
-      }
-      if (!current.isEmpty() && !out.isEmpty()) {
+      if (k >= steps && !current.isEmpty() && !out.isEmpty()) {
         out.get(out.size() - 1).addAll(current); // reports after the last share: with the last batch
       }
       return out;

@@ -189,14 +189,30 @@ public final class LeasedSlices {
     if (readers.refs.isEmpty()) {
       throw new IllegalArgumentException("no shard readers to lease slices to");
     }
-    List<Pair<WindowSlice, Long>> slices = RankPipeline.slices(seg);
+    if (seg.mixed().isPresent()) {
+      // a mix: each source's slices leased as a stream of their own, cut into each batch's shares
+      List<Source<ReadEvent, NotUsed>> sources = new ArrayList<>();
+      int first = 0;
+      for (List<Pair<WindowSlice, Long>> slices : RankPipeline.sourceSlices(seg)) {
+        sources.add(leased(seg, slices, first, readers, system, s, stats));
+        first += slices.size();
+      }
+      return RankPipeline.mixed(seg, sources);
+    }
+    return leased(seg, RankPipeline.slices(seg), 0, readers, system, s, stats);
+  }
+
+  /** {@code slices} of {@code seg} leased in order, numbered from {@code first} among the segment's. */
+  private static Source<ReadEvent, NotUsed> leased(RankSegment seg, List<Pair<WindowSlice, Long>> slices, int first,
+                                                   Readers readers, ActorSystem<?> system, Settings s, Stats stats) {
     List<Integer> indices = new ArrayList<>();
     for (int i = 0; i < slices.size(); i++) {
       indices.add(i);
     }
     return Source.from(indices).flatMapConcat(s.slicesInFlight(), i -> {
       Pair<WindowSlice, Long> p = slices.get(i);
-      Lessee l = new Lessee(seg.epoch(), seg.rank(), leaseId(seg, i), i, p.first(), p.second(), readers, system, s, stats);
+      Lessee l = new Lessee(seg.epoch(), seg.rank(), leaseId(seg, first + i), first + i, p.first(), p.second(), readers,
+          system, s, stats);
       return Source.lazySource(l::read).mapMaterializedValue(m -> NotUsed.getInstance());
     });
   }

@@ -70,6 +70,9 @@ public final class WireRegistry {
     e.add(new Entry(212, dev.conveyor.streams.plan.ShardSet.class, Kind.SHARD_SET));
     e.add(new Entry(213, dev.conveyor.streams.store.ShardCheck.class, null));
     e.add(new Entry(214, dev.conveyor.streams.sample.Filtered.class, null));
+    e.add(new Entry(215, dev.conveyor.streams.plan.Mix.class, null));
+    e.add(new Entry(216, dev.conveyor.streams.plan.Mix.Source.class, null));
+    e.add(new Entry(217, dev.conveyor.streams.plan.Mix.Batching.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));

@@ -62,7 +62,8 @@ class WireFormatTest {
         "208 dev.conveyor.streams.plan.WindowSlice", "209 dev.conveyor.streams.plan.Window",
         "210 dev.conveyor.streams.plan.Recipe", "211 dev.conveyor.streams.plan.Recipe$Shuffle",
         "212 dev.conveyor.streams.plan.ShardSet", "213 dev.conveyor.streams.store.ShardCheck",
-        "214 dev.conveyor.streams.sample.Filtered",
+        "214 dev.conveyor.streams.sample.Filtered", "215 dev.conveyor.streams.plan.Mix",
+        "216 dev.conveyor.streams.plan.Mix$Source", "217 dev.conveyor.streams.plan.Mix$Batching",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
@@ -122,6 +123,15 @@ class WireFormatTest {
     dev.conveyor.streams.plan.Recipe back = (dev.conveyor.streams.plan.Recipe) s.fromBinaryJava(s.toBinary(r), null);
     assertThat(back.fingerprint()).isEqualTo(r.fingerprint());
     assertThat(back.shards().count(1)).isEqualTo(7);
+    // and a mix of two sources, its weights, repeat and batching with it
+    dev.conveyor.streams.plan.Mix mix = new dev.conveyor.streams.plan.Mix(List.of(
+        new dev.conveyor.streams.plan.Mix.Source("a", 0, 1, 0.7, false),
+        new dev.conveyor.streams.plan.Mix.Source("b", 1, 1, 0.3, true)), dev.conveyor.streams.plan.Mix.Batching.PER_SOURCE);
+    dev.conveyor.streams.plan.Recipe mixed = new dev.conveyor.streams.plan.Recipe(r.shards(), 5, 4, true, r.shuffle(), "none",
+        java.util.Optional.of(mix));
+    dev.conveyor.streams.plan.Recipe mixedBack = (dev.conveyor.streams.plan.Recipe) s.fromBinaryJava(s.toBinary(mixed), null);
+    assertThat(mixedBack.mix()).contains(mix);
+    assertThat(mixedBack.fingerprint()).isEqualTo(mixed.fingerprint()).isNotEqualTo(r.fingerprint());
   }
 
   @Test

@@ -1,0 +1,82 @@
+package dev.conveyor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A job file that mixes two sources, run as users run it: its batches, its resume, and its mistakes. */
+class MixedJobTest {
+  @TempDir
+  static Path dir;
+
+  static Path job;
+
+  @BeforeAll
+  static void data() throws Exception {
+    for (String[] d : new String[][] {{"a", "120", "1"}, {"b", "40", "2"}}) {
+      CliResult g = CliResult.run("datagen", "--images", d[1], "--videos", "0", "--seed", d[2], "--shard-size", "100KB", "--quiet",
+          "--out", dir.resolve(d[0]).toUri().toString());
+      assertThat(g.code()).as(g.err()).isZero();
+    }
+    job = dir.resolve("mix.conf");
+    Files.writeString(job, """
+        conveyor.job {
+          sources = [ { shards = "%s", weight = 0.7, name = photos }
+                      { shards = "%s", weight = 0.3, repeat = true, name = art } ]
+          batch-size = 10
+          world-size = 2
+          epochs = 2
+        }
+        """.formatted(dir.resolve("a").resolve("shards.json").toUri(), dir.resolve("b").resolve("shards.json").toUri()));
+  }
+
+  static CliResult run(String... flags) {
+    List<String> args = new ArrayList<>(List.of("run", job.toString()));
+    args.addAll(List.of(flags));
+    CliResult r = CliResult.run(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    return r;
+  }
+
+  @Test
+  void aMixStoppedAtARandomStepAndResumedFromLatestGivesTheUninterruptedBatches() throws Exception {
+    Path full = dir.resolve("full.txt");
+    CliResult whole = run("--digest-out", full.toString());
+    // 120 of photos, 7 a batch: 8 whole batches per rank per epoch (56 of its 60), 4 left over on each, twice
+    assertThat(whole.out()).contains("batches 32 ").contains("drop-last remainder 16");
+    List<String> lines = Files.readAllLines(full);
+    long seed = new SplittableRandom().nextLong();
+    int k = 1 + new SplittableRandom(seed).nextInt(lines.size() / 2 - 1);
+    Path head = dir.resolve("head.txt");
+    Path tail = dir.resolve("tail.txt");
+    Path ck = dir.resolve("ck");
+    run("--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out", head.toString());
+    run("--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString());
+    List<String> resumed = new ArrayList<>(Files.readAllLines(head));
+    resumed.addAll(Files.readAllLines(tail));
+    assertThat(resumed).as("seed %d: stopped after %d steps", seed, k).isEqualTo(lines);
+  }
+
+  @Test
+  void aJobFileWithShardsAndSourcesOrABadSourceExitsWith2NamingTheKey() throws Exception {
+    String[][] bad = {
+        {"conveyor.job { shards = \"file:///x.tar\", sources = [ { shards = \"file:///a.tar\" } ] }", "conveyor.job.sources"},
+        {"conveyor.job.sources = [ { shards = \"file:///a.tar\", weight = 0 } ]", "conveyor.job.sources[0].weight"},
+        {"conveyor.job.sources = [ { shards = \"file:///a.tar\", wieght = 1 } ]", "conveyor.job.sources[0].wieght"},
+    };
+    for (int i = 0; i < bad.length; i++) {
+      Path f = dir.resolve("bad-" + i + ".conf");
+      Files.writeString(f, bad[i][0]);
+      CliResult r = CliResult.run("run", f.toString());
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains(bad[i][1]);
+    }
+  }
+}
