@@ -49,9 +49,13 @@ final class TurboJpeg {
         return Optional.of(RESOURCE + " is not on the class path (built without gcc or libjpeg62-turbo-dev?)");
       }
       Path file = Files.createTempFile("conveyor-jpeg", ".so");
-      file.toFile().deleteOnExit();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      System.load(file.toString());
+      try {
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        System.load(file.toString());
+      } finally {
+        // loaded, it stays mapped: the file goes at once, not at exit (a killed process never exits)
+        Files.deleteIfExists(file);
+      }
       return Optional.empty();
     } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
       return Optional.of("the JNI library did not load: " + e.getMessage()

@@ -52,8 +52,11 @@ class TurboJpegTest {
   }
 
   @Test
-  void theLibraryLoadsOnThisMachine() {
+  void theLibraryLoadsOnThisMachineAndItsCopyInTheTempDirectoryIsGoneOnceLoaded() throws Exception {
     assertThat(TurboJpeg.unavailable()).isEmpty();
+    // mapped into this process, its file already deleted: a killed process leaves nothing in /tmp
+    assertThat(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+        .filter(l -> l.contains("conveyor-jpeg"))).isNotEmpty().allMatch(l -> l.endsWith("(deleted)"));
     assertThat(TurboJpeg.available()).isTrue();
   }
 
