@@ -36,13 +36,16 @@ import java.util.function.Predicate;
 public final class Pipeline {
   private record Placed(Stage stage, boolean beforeDecode) {}
 
-  private final Shards shards;
+  private final List<Source> sources; // one, unnamed, for a pipeline reading shards; a mix's otherwise
+  private final boolean mixes;
   private final List<Placed> stages;
   private final Optional<Decode> decode;
   private final Map<String, Object> job;
 
-  private Pipeline(Shards shards, List<Placed> stages, Optional<Decode> decode, Map<String, Object> job) {
-    this.shards = shards;
+  private Pipeline(List<Source> sources, boolean mixes, List<Placed> stages, Optional<Decode> decode,
+                   Map<String, Object> job) {
+    this.sources = List.copyOf(sources);
+    this.mixes = mixes;
     this.stages = List.copyOf(stages);
     this.decode = decode;
     this.job = Map.copyOf(job);
@@ -50,7 +53,33 @@ public final class Pipeline {
 
   /** A pipeline reading {@code shards}, samples delivered as read until stages are added. */
   public static Pipeline from(Shards shards) {
-    return new Pipeline(requireNonNull(shards, "shards is null"), List.of(), Optional.empty(), Map.of());
+    return new Pipeline(List.of(Source.of(requireNonNull(shards, "shards is null"))), false, List.of(), Optional.empty(),
+        Map.of());
+  }
+
+  /**
+   * A pipeline mixing {@code sources} by weight: every batch holds each source's share within
+   * one sample ({@link #perSourceBatches} for whole batches from one source at a time). An epoch
+   * ends when a source that does not {@link Source#repeat} cannot fill its share of the next
+   * batch on every rank.
+   */
+  public static Pipeline mix(Source... sources) {
+    if (sources.length == 0) {
+      throw new IllegalArgumentException("mix(...) takes at least one source");
+    }
+    if (java.util.Arrays.stream(sources).allMatch(Source::repeats)) {
+      throw new IllegalArgumentException("every source repeats, so nothing would end an epoch: leave one without"
+          + " repeat()");
+    }
+    return new Pipeline(List.of(sources), true, List.of(), Optional.empty(), Map.of());
+  }
+
+  /** A mix's batches each from one source, the sources taking turns by weight (not stratified). */
+  public Pipeline perSourceBatches() {
+    if (!mixes) {
+      throw new IllegalArgumentException("perSourceBatches() is for a mix: start with Pipeline.mix(...)");
+    }
+    return withJob("mix", "per-source");
   }
 
   /** Keeps the samples {@code keep} accepts; the rest are counted as filtered. */
@@ -90,7 +119,7 @@ public final class Pipeline {
     if (decode.isPresent()) {
       throw new IllegalArgumentException("a pipeline decodes once: decode(...) was already given");
     }
-    return new Pipeline(shards, stages, Optional.of(d), job);
+    return new Pipeline(sources, mixes, stages, Optional.of(d), job);
   }
 
   /** Batches of {@code n} samples per rank (filtered and bad samples leave a batch shorter). */
@@ -115,14 +144,19 @@ public final class Pipeline {
   }
 
   /**
-   * What this pipeline sets, as a job file would: {@code conveyor.job.shards}, batch size,
+   * What this pipeline sets, as a job file would: {@code conveyor.job.shards} (or a mix's
+   * {@code sources} and {@code mix}), batch size,
    * epochs and seed if given, {@code decode = auto} and the decode settings, the decoders' and
    * stages' resources, and {@code conveyor.job.pipeline = className}.
    */
   public Config settings(String className) {
     Map<String, Object> s = new LinkedHashMap<>();
     String j = JobSettings.PATH + ".";
-    s.put(j + "shards", shards.pattern());
+    if (mixes) {
+      s.put(j + "sources", sources.stream().map(Source::settings).toList());
+    } else {
+      s.put(j + "shards", sources.get(0).shards().pattern());
+    }
     job.forEach((k, v) -> s.put(j + k, v));
     s.put(StageSettings.PIPELINE, className);
     if (decode.isPresent()) {
@@ -181,12 +215,12 @@ public final class Pipeline {
   private Pipeline add(Stage stage) {
     List<Placed> s = new ArrayList<>(stages);
     s.add(new Placed(stage, decode.isEmpty()));
-    return new Pipeline(shards, s, decode, job);
+    return new Pipeline(sources, mixes, s, decode, job);
   }
 
   private Pipeline withJob(String key, Object value) {
     Map<String, Object> j = new LinkedHashMap<>(job);
     j.put(key, value);
-    return new Pipeline(shards, stages, decode, j);
+    return new Pipeline(sources, mixes, stages, decode, j);
   }
 }

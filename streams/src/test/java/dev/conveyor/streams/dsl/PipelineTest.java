@@ -142,6 +142,26 @@ class PipelineTest {
   }
 
   @Test
+  void aMixCompilesToTheJobFilesSourcesAndMixAndItsMistakesAreRefused() {
+    Pipeline mix = Pipeline.mix(Source.of(Shards.of("file:///d/web-{0..3}.tar")).weight(0.7).named("web"),
+        Source.of(Shards.of("file:///d/books.tar")).weight(0.3).repeat()).perSourceBatches().batch(16);
+    JobSettings job = settings(mix.settings("x.Mix")).job();
+    assertThat(job.mixed()).isTrue();
+    assertThat(job.shards()).isEmpty();
+    assertThat(job.sources()).containsExactly(new dev.conveyor.config.SourceSettings("web", "file:///d/web-{0..3}.tar", 0.7,
+        false), new dev.conveyor.config.SourceSettings("source-1", "file:///d/books.tar", 0.3, true));
+    assertThat(job.mix()).isEqualTo(JobSettings.MixBatching.PER_SOURCE);
+    assertThat(job.batchSize()).isEqualTo(16);
+    assertThat(settings(Pipeline.mix(Source.of(Shards.of("file:///d/a.tar"))).settings("x")).job().mix())
+        .isEqualTo(JobSettings.MixBatching.STRATIFIED);
+    assertThatThrownBy(() -> Source.of(Shards.of("file:///d/a.tar")).weight(0)).hasMessageContaining("positive number");
+    assertThatThrownBy(() -> Pipeline.mix(Source.of(Shards.of("file:///d/a.tar")).repeat()))
+        .hasMessageContaining("every source repeats");
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).perSourceBatches())
+        .hasMessageContaining("is for a mix");
+  }
+
+  @Test
   void noStagesIsTheSameAsNoPipeline() throws Exception {
     DecodeSettings d = settings(pipeline().settings("x")).decode();
     RawSample p = picture("k1");
