@@ -48,9 +48,15 @@ class MixedJobTest {
   @Test
   void aMixStoppedAtARandomStepAndResumedFromLatestGivesTheUninterruptedBatches() throws Exception {
     Path full = dir.resolve("full.txt");
-    CliResult whole = run("--digest-out", full.toString());
-    // 120 of photos, 7 a batch: 8 whole batches per rank per epoch (56 of its 60), 4 left over on each, twice
-    assertThat(whole.out()).contains("batches 32 ").contains("drop-last remainder 16");
+    Path summary = dir.resolve("summary.json");
+    CliResult whole = run("--digest-out", full.toString(), "--summary-json", summary.toString());
+    // 120 of photos, 7 a batch: 8 whole batches per rank per epoch (56 of its 60), 4 left over on each, twice;
+    // art gives 3 a batch, starting another pass of its 40 when it runs out
+    assertThat(whole.out()).contains("batches 32 ").contains("drop-last remainder 16")
+        .contains("sources: photos 224 samples (bad 0, filtered 0), art 96 samples (bad 0, filtered 0)");
+    com.fasterxml.jackson.databind.JsonNode json = dev.conveyor.streams.json.Json.parse(Files.readString(summary));
+    assertThat(json.path("sources").toString()).isEqualTo("[{\"name\":\"photos\",\"samples\":224,\"bad\":0,"
+        + "\"filtered\":0},{\"name\":\"art\",\"samples\":96,\"bad\":0,\"filtered\":0}]");
     List<String> lines = Files.readAllLines(full);
     long seed = new SplittableRandom().nextLong();
     int k = 1 + new SplittableRandom(seed).nextInt(lines.size() / 2 - 1);

@@ -71,7 +71,9 @@ public final class JobRun {
         c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())), o.seconds(), o.stall(), o.cursor(),
         seed.isPresent() ? Optional.empty() : NodeState.get(system).reads(spec.id()),
         seed.map(s -> new JobSummary.ClusterFigures(s, o.trainerHosts(), o.readers(), o.shares(), o.leases(),
-            o.reassigned(), o.handedBack(), o.takeovers(), o.start(), o.persisted())));
+            o.reassigned(), o.handedBack(), o.takeovers(), o.start(), o.persisted())),
+        JobSummary.sources(spec.recipe().mix().map(m -> m.sources().stream().map(dev.conveyor.streams.plan.Mix.Source::name)
+            .toList()).orElse(java.util.List.of()), delivery.sources()));
   }
 
   /** The job as the cluster runs it: the planned recipe with this run's settings. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
 import dev.conveyor.orchestrator.delivery.RankReport.SkipDone;
+import dev.conveyor.streams.batch.SourceCounts;
 import dev.conveyor.streams.sample.DeadLetter;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -56,6 +57,7 @@ public final class Delivery {
   private long bytes;
   private long bad;
   private long filtered;
+  private SourceCounts sources = SourceCounts.NONE;
   private DeadLetter last;
 
   /** Accounting for {@code ranks}, writing {@code outputs}, {@code progress} told every few seconds. */
@@ -109,6 +111,11 @@ public final class Delivery {
     return counts();
   }
 
+  /** What each source of a mix gave so far (none for a job that mixes nothing). */
+  public SourceCounts sources() {
+    return sources;
+  }
+
   public Counts counts() {
     return new Counts(samples, batches, bytes, bad, filtered);
   }
@@ -141,6 +148,7 @@ public final class Delivery {
       batches++;
       samples += b.samples();
       filtered += b.filtered();
+      sources = sources.plus(b.sources());
       bytes += b.bytes();
       outputs.batch(b);
       progress();

@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.delivery;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conveyor.streams.batch.SourceCounts;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.ReaderMetrics.Cause;
 import dev.conveyor.streams.store.ReaderMetrics;
@@ -28,7 +29,20 @@ public record JobSummary(
     double stall,
     String cursor,
     Optional<ReaderMetrics.Snapshot> reads,
-    Optional<ClusterFigures> cluster) {
+    Optional<ClusterFigures> cluster,
+    List<SourceFigures> sources) {
+
+  /** What one source of a mix gave the job: samples delivered, skipped as bad, left out by a filter. */
+  public record SourceFigures(String name, long samples, long bad, long filtered) {}
+
+  /** Each source of {@code mix} with its {@code counts} (none when the job mixes nothing). */
+  public static List<SourceFigures> sources(List<String> names, SourceCounts counts) {
+    List<SourceFigures> out = new java.util.ArrayList<>();
+    for (int s = 0; s < counts.sources(); s++) {
+      out.add(new SourceFigures(names.get(s), counts.samples()[s], counts.bad()[s], counts.filtered()[s]));
+    }
+    return out;
+  }
 
   /**
    * How a job ran on a cluster: where, how its slices were leased (again after a failure,
@@ -53,7 +67,7 @@ public record JobSummary(
         ranks, shards));
     String tail = cluster.map(c -> String.format(Locale.ROOT, "%n  slices leased %d, leased again %d, handed back %d"
             + "   coordinator taken over %d time(s)", c.leases(), c.leasedAgain(), c.handedBack(), c.takeovers()))
-        .orElse("") + reads.map(r -> "%n  ".formatted() + r.line()).orElse("");
+        .orElse("") + reads.map(r -> "%n  ".formatted() + r.line()).orElse("") + sourcesLine();
     return String.format(Locale.ROOT,
         "%s%n"
             + "  samples %,d   batches %,d   bytes %.1f MB   bad samples %,d%s   drop-last remainder %,d%n"
@@ -61,6 +75,19 @@ public record JobSummary(
         head, samples, batches, bytes / 1e6, badSamples,
         filtered > 0 ? String.format(Locale.ROOT, "   filtered %,d", filtered) : "", droppedRemainder, samplesPerSecond(), megabytesPerSecond(),
         100 * stall, seconds, tail);
+  }
+
+  /** {@code sources: web 7,000 (bad 0, filtered 0), books 3,000 (...)}, on a line of its own; "" without a mix. */
+  private String sourcesLine() {
+    if (sources.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("%n  sources:".formatted());
+    for (SourceFigures s : sources) {
+      b.append(String.format(Locale.ROOT, " %s %,d samples (bad %,d, filtered %,d)%s", s.name(), s.samples(), s.bad(),
+          s.filtered(), s == sources.get(sources.size() - 1) ? "" : ","));
+    }
+    return b.toString();
   }
 
   /** The summary as {@code --summary-json} writes it. */
@@ -72,6 +99,11 @@ public record JobSummary(
         .put("cursor", cursor);
     reads.ifPresent(r -> j.set("reads", readsJson(r)));
     cluster.ifPresent(c -> j.set("cluster", clusterJson(c)));
+    if (!sources.isEmpty()) {
+      com.fasterxml.jackson.databind.node.ArrayNode a = j.putArray("sources");
+      sources.forEach(s -> a.add(Json.object().put("name", s.name()).put("samples", s.samples()).put("bad", s.bad())
+          .put("filtered", s.filtered())));
+    }
     return Json.pretty(j);
   }
 

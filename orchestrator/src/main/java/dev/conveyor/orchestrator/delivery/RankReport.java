@@ -1,5 +1,6 @@
 package dev.conveyor.orchestrator.delivery;
 
+import dev.conveyor.streams.batch.SourceCounts;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.workers.wire.WireMessage;
 import java.util.List;
@@ -18,7 +19,15 @@ public sealed interface RankReport extends ClientEvent, WireMessage
    * filters left out, and how long the rank's trainer had waited for batches when it took this one.
    */
   record BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples,
-                   long bytes, List<String> keys, int filtered, double stallSeconds) implements RankReport {}
+                   long bytes, List<String> keys, int filtered, double stallSeconds, SourceCounts sources)
+      implements RankReport {
+    /** A batch of a job that mixes nothing. */
+    public BatchDone(int epoch, long step, int rank, long index, String bytesSha256, String keysSha256, int samples,
+                     long bytes, List<String> keys, int filtered, double stallSeconds) {
+      this(epoch, step, rank, index, bytesSha256, keysSha256, samples, bytes, keys, filtered, stallSeconds,
+          SourceCounts.NONE);
+    }
+  }
 
   /** A sample was skipped while the rank formed batch {@code step}. */
   record SkipDone(int epoch, long step, int rank, DeadLetter deadLetter) implements RankReport {}

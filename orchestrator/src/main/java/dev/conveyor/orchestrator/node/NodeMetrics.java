@@ -130,6 +130,7 @@ final class NodeMetrics extends Collector {
       samples.addMetric(List.of(Integer.toString(r)), t[1]);
       bytes.addMetric(List.of(Integer.toString(r)), t[2]);
     });
+    out.addAll(sources(ranks));
     GaugeMetricFamily stall = new GaugeMetricFamily("conveyor_feeder_stall_ratio",
         "Time a running rank's trainer waited for its next batch ÷ wall time since the first, by rank.", List.of("rank"));
     for (NodeState.Rank r : ranks) {
@@ -172,6 +173,33 @@ final class NodeMetrics extends Collector {
   }
 
   /** The shard cache's counters, per tenant, and its limiter and ring. */
+  /** A mix's counts by source name, over the ranks this node serves: samples delivered, left out by a filter, bad. */
+  private static List<MetricFamilySamples> sources(List<NodeState.Rank> ranks) {
+    Map<String, long[]> bySource = new TreeMap<>();
+    for (NodeState.Rank r : ranks) {
+      dev.conveyor.streams.batch.SourceCounts c = r.sources();
+      List<String> names = r.sourceNames;
+      for (int s = 0; s < c.sources() && s < names.size(); s++) {
+        long[] t = bySource.computeIfAbsent(names.get(s), k -> new long[3]);
+        t[0] += c.samples()[s];
+        t[1] += c.filtered()[s];
+        t[2] += c.bad()[s];
+      }
+    }
+    CounterMetricFamily samples = new CounterMetricFamily("conveyor_source_samples_total",
+        "Samples a mix's source gave the batches delivered, by source.", List.of("source"));
+    CounterMetricFamily filtered = new CounterMetricFamily("conveyor_source_filtered_total",
+        "Samples of a mix's source a filter left out, by source.", List.of("source"));
+    CounterMetricFamily bad = new CounterMetricFamily("conveyor_source_bad_total",
+        "Samples of a mix's source skipped as bad, by source.", List.of("source"));
+    bySource.forEach((name, t) -> {
+      samples.addMetric(List.of(name), t[0]);
+      filtered.addMetric(List.of(name), t[1]);
+      bad.addMetric(List.of(name), t[2]);
+    });
+    return List.of(samples, filtered, bad);
+  }
+
   private static void cache(dev.conveyor.orchestrator.cache.NodeCaches caches, List<MetricFamilySamples> out) {
     var metrics = caches.cache().metrics();
     var byTenant = metrics.byTenant();

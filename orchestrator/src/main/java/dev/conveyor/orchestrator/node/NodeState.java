@@ -65,6 +65,9 @@ public final class NodeState implements Extension {
     private volatile java.util.function.DoubleSupplier stall = () -> 0;
     private volatile java.util.function.DoubleSupplier stallSeconds = () -> 0;
     volatile java.util.function.IntSupplier ready = () -> 0;
+    /** A mix's sources, by name, and what each gave the batches delivered (none without a mix). */
+    volatile List<String> sourceNames = List.of();
+    private dev.conveyor.streams.batch.SourceCounts sources = dev.conveyor.streams.batch.SourceCounts.NONE;
 
     Rank(String job, int rank, LeasedSlices.Stats leases) {
       this.job = job;
@@ -79,6 +82,14 @@ public final class NodeState implements Extension {
 
     /** Batch {@code index} of {@code epoch}, with {@code samples} samples of {@code bytes} bytes, was delivered. */
     public void delivered(int epoch, long index, int samples, long bytes) {
+      delivered(epoch, index, samples, bytes, dev.conveyor.streams.batch.SourceCounts.NONE);
+    }
+
+    /** The same, the batch's samples by source of the mix named {@code sourceNames}. */
+    public void delivered(int epoch, long index, int samples, long bytes, dev.conveyor.streams.batch.SourceCounts bySource) {
+      synchronized (this) {
+        sources = sources.plus(bySource);
+      }
       this.epoch = epoch;
       this.lastBatch = index;
       batches.incrementAndGet();
@@ -93,6 +104,16 @@ public final class NodeState implements Extension {
     public void stallFrom(java.util.function.DoubleSupplier seconds, java.util.function.DoubleSupplier ratio) {
       this.stallSeconds = seconds;
       this.stall = ratio;
+    }
+
+    /** What each source of the mix gave the batches delivered so far. */
+    public synchronized dev.conveyor.streams.batch.SourceCounts sources() {
+      return sources;
+    }
+
+    /** The names of the mix's sources, for the metrics. */
+    public void sourceNames(List<String> names) {
+      this.sourceNames = List.copyOf(names);
     }
 
     public double stallSeconds() {

@@ -11,6 +11,7 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.Mix;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.workers.feeder.LockstepTrainers;
@@ -51,6 +52,7 @@ final class RankHost {
         leases.retryDelay(), job.readerParallelism()).grouped(job.stages().handOff().samples());
     Cursor start = Cursor.decode(r.start());
     NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
+    job.recipe().mix().ifPresent(m -> meter.sourceNames(m.sources().stream().map(Mix.Source::name).toList()));
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
       RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
       return LeasedSlices.events(seg, readers, system, inFlight, stats)
@@ -77,11 +79,11 @@ final class RankHost {
       int samples = b.samples().size();
       long delivered = bytes;
       BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
-          keys, b.filtered(), meter.stallSeconds());
+          keys, b.filtered(), meter.stallSeconds(), b.sources());
       return () -> {
         r.replyTo().tell(done);
         agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index));
-        meter.delivered(epoch, index, samples, delivered);
+        meter.delivered(epoch, index, samples, delivered, b.sources());
       };
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
     String name = "trainer-" + job.id() + "-rank-" + rank;

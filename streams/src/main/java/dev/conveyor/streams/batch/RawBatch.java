@@ -8,13 +8,19 @@ import java.util.List;
  * within the epoch for record files; {@code index} is its place in the rank's current plan
  * segment, which is what a cursor counts ({@code index + 1} batches delivered). A batch covers
  * a fixed range of plan positions: samples skipped as bad, and the {@code filtered} samples a
- * pipeline's filter left out, leave it shorter, never shifted. Immutable; the member bytes are
- * shared, never copied.
+ * pipeline's filter left out, leave it shorter, never shifted. In a mix, {@code sources} says
+ * what each source gave it. Immutable; the member bytes are shared, never copied.
  */
-public record RawBatch(int epoch, int rank, long step, long index, List<RawSample> samples, int filtered)
+public record RawBatch(int epoch, int rank, long step, long index, List<RawSample> samples, int filtered,
+                       SourceCounts sources)
     implements RankEvent {
   public RawBatch {
     samples = List.copyOf(samples);
+  }
+
+  /** A batch of a job that mixes nothing. */
+  public RawBatch(int epoch, int rank, long step, long index, List<RawSample> samples, int filtered) {
+    this(epoch, rank, step, index, samples, filtered, SourceCounts.NONE);
   }
 
   /** A batch nothing was filtered from. */

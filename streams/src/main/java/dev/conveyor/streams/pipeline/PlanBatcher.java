@@ -3,12 +3,16 @@ package dev.conveyor.streams.pipeline;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
+import dev.conveyor.streams.batch.SourceCounts;
+import dev.conveyor.streams.plan.Mix;
+import dev.conveyor.streams.plan.MixedReads;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
@@ -52,6 +56,10 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
       private long expected = seg.batchStart(seg.firstBatch());
       private List<RawSample> pending = new ArrayList<>();
       private int filtered;
+      // a mix: which source each position of the batch is (the schedule's shares, source by source)
+      private final Optional<Mix.Schedule> schedule = seg.mixed().map(MixedReads::schedule);
+      private int[] shares = schedule.map(Mix.Schedule::next).orElse(new int[0]);
+      private long[][] counts = new long[3][shares.length]; // samples, filtered, bad
 
       {
         setHandler(in, new AbstractInHandler() {
@@ -68,14 +76,21 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
                     + s.position() + " arrived where " + expected + " was due"));
                 return;
               }
-              expected++;
+              int kind;
               if (s.record() instanceof RawSample sample) {
                 pending.add(sample);
+                kind = 0;
               } else if (s.record() instanceof Filtered) {
                 filtered++;
+                kind = 1;
               } else {
                 events.add(skipped((DeadLetter) s.record()));
+                kind = 2;
               }
+              if (shares.length > 0) {
+                counts[kind][sourceAt(s.position() - seg.batchStart(k))]++;
+              }
+              expected++;
               completeBatches(events);
             }
             if (events.isEmpty()) {
@@ -110,11 +125,28 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
       /** Emits every batch whose last position has arrived, and empty batches that follow. */
       private void completeBatches(List<RankEvent> events) {
         while (k < seg.steps() && seg.batchEnd(k) <= expected) {
-          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending, filtered));
+          SourceCounts sources = shares.length == 0 ? SourceCounts.NONE : new SourceCounts(counts[0], counts[1], counts[2]);
+          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending, filtered, sources));
           pending = new ArrayList<>();
           filtered = 0;
           k++;
+          if (shares.length > 0) {
+            shares = k < seg.steps() ? schedule.get().next() : shares;
+            counts = new long[3][shares.length];
+          }
         }
+      }
+
+      /** The source of the batch's {@code offset}-th position. */
+      private int sourceAt(long offset) {
+        long end = 0;
+        for (int s = 0; s < shares.length; s++) {
+          end += shares[s];
+          if (offset < end) {
+            return s;
+          }
+        }
+        throw new IllegalStateException("position " + offset + " outside a batch of " + end);
       }
 
       private Skipped skipped(DeadLetter d) {

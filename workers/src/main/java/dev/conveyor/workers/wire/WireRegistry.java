@@ -54,6 +54,7 @@ public final class WireRegistry {
     e.add(new Entry(112, forName("org.apache.pekko.util.ByteString$ByteStrings"), Kind.BYTES));
     e.add(new Entry(113, forName("org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter"), Kind.ACTOR_REF));
     e.add(new Entry(114, java.time.Duration.class, null));
+    e.add(new Entry(115, long[].class, null));
     // samples and what the reader says of them (streams)
     e.add(new Entry(200, RawSample.class, null));
     e.add(new Entry(201, Member.class, null));
@@ -73,6 +74,7 @@ public final class WireRegistry {
     e.add(new Entry(215, dev.conveyor.streams.plan.Mix.class, null));
     e.add(new Entry(216, dev.conveyor.streams.plan.Mix.Source.class, null));
     e.add(new Entry(217, dev.conveyor.streams.plan.Mix.Batching.class, null));
+    e.add(new Entry(218, dev.conveyor.streams.batch.SourceCounts.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));
