@@ -1,5 +1,6 @@
 """``conveyor.Loader``: a rank's batches from Conveyor, through a shared-memory ring."""
 
+import json
 import logging
 import os
 import time
@@ -27,7 +28,11 @@ class Loader:
     and ``settings``, a dict of any other settings (``{"conveyor.s3.endpoint": "http://..."}``).
 
     ``shards`` is a pattern (``"s3://bucket/train-{000..099}.tar"``), a ``shards.json`` URI, or a
-    list of shard URIs or local paths, as WebDataset takes them. ``rank`` and ``world`` default to
+    list of shard URIs or local paths, as WebDataset takes them. ``sources`` mixes several instead
+    (never both): ``[{"shards": ..., "weight": 0.7, "name": "web"}, {"shards": ..., "weight": 0.3,
+    "repeat": True}]``, every batch holding each source's share within one sample (``mix=
+    "per-source"``: whole batches from one source in turns) — ``conveyor.job.sources`` of a job
+    file. ``rank`` and ``world`` default to
     ``RANK`` and ``WORLD_SIZE`` from the environment (as ``torchrun`` sets them), else 0 and 1.
 
     Without ``node`` the loader starts a Conveyor node process for this rank (``java -jar`` the
@@ -48,7 +53,9 @@ class Loader:
     """
 
     def __init__(self, job: Optional[Union[str, "os.PathLike[str]"]] = None, *,
-                 shards: Optional[Union[str, Sequence[str]]] = None, rank: Optional[int] = None,
+                 shards: Optional[Union[str, Sequence[str]]] = None,
+                 sources: Optional[Sequence[Mapping[str, Any]]] = None, mix: Optional[str] = None,
+                 rank: Optional[int] = None,
                  world: Optional[int] = None, batch_size: Optional[int] = None, epochs: Optional[int] = None,
                  seed: Optional[int] = None, decode: Optional[str] = None,
                  settings: Optional[Mapping[str, Any]] = None, node: Optional[str] = None, copy: bool = False,
@@ -62,8 +69,14 @@ class Loader:
                 raise ValueError(f"job: no such file {os.fspath(job)!r}")
         if shards is not None:
             shards = shard_pattern(shards)
-        if job is None and shards is None and node is None:
-            raise ValueError("shards: give shards=PATTERN or a job file (job=PATH)")
+        if shards is not None and sources is not None:
+            raise ValueError("sources: a job reads shards= or mixes sources=, not both")
+        if sources is not None:
+            sources = _sources(sources)
+        if mix is not None and mix not in _MIXES:
+            raise ValueError(f"mix: one of {', '.join(_MIXES)}, got {mix!r}")
+        if job is None and shards is None and sources is None and node is None:
+            raise ValueError("shards: give shards=PATTERN, sources=[...] or a job file (job=PATH)")
         rank, world, told = _rank_and_world(rank, world)
         _int("world", world, 1)
         _int("rank", rank, 0)
@@ -83,7 +96,8 @@ class Loader:
         if node is not None and (not isinstance(node, str) or ":" not in node):
             raise ValueError(f"node: 'HOST:PORT' of a trainer-host node's HTTP server, got {node!r}")
         if node is not None:
-            given = [name for name, value in (("job", job), ("shards", shards), ("batch_size", batch_size),
+            given = [name for name, value in (("job", job), ("shards", shards), ("sources", sources), ("mix", mix),
+                                               ("batch_size", batch_size),
                                                ("epochs", epochs), ("seed", seed), ("decode", decode),
                                                ("settings", settings)) if value is not None]
             if given:
@@ -94,6 +108,10 @@ class Loader:
                 raise ValueError(f"{name}: seconds, above 0, got {value!r}")
         self._args = dict(job=job, shards=shards, rank=rank, world=world, batch_size=batch_size, epochs=epochs,
                           seed=seed, decode=decode, settings=dict(settings or {}))
+        if sources is not None:
+            self._args["settings"]["conveyor.job.sources"] = sources
+        if mix is not None:
+            self._args["settings"]["conveyor.job.mix"] = mix
         if ring_dir is not None:
             self._args["settings"]["conveyor.node.trainer-ring.dir"] = os.fspath(ring_dir)
         self.rank = rank
@@ -347,7 +365,44 @@ def _int(name, value, low):
 def _hocon(value):
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)  # HOCON reads JSON
     return str(value)
+
+
+_MIXES = ("stratified", "per-source")
+_SOURCE_KEYS = {"shards", "weight", "repeat", "name"}
+
+
+def _sources(sources):
+    """``sources=`` checked and made plain: [{"shards": PATTERN, "weight": W, "repeat": bool, "name": str}, ...]."""
+    if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence) or not sources:
+        raise ValueError("sources: a list of dicts, e.g. [{'shards': 'file:///a/shards.json', 'weight': 0.7}, ...]")
+    out = []
+    for i, src in enumerate(sources):
+        if not isinstance(src, Mapping):
+            raise ValueError(f"sources[{i}]: a dict with shards, weight, repeat and name, got {type(src).__name__}")
+        unknown = sorted(set(src) - _SOURCE_KEYS)
+        if unknown:
+            raise ValueError(f"sources[{i}].{unknown[0]}: not a source setting (shards, weight, repeat, name)")
+        if "shards" not in src:
+            raise ValueError(f"sources[{i}].shards: required, the source's shards")
+        plain = {"shards": shard_pattern(src["shards"])}
+        if "weight" in src:
+            w = src["weight"]
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0 or w == float("inf"):
+                raise ValueError(f"sources[{i}].weight: a positive number, got {w!r}")
+            plain["weight"] = float(w)
+        if "repeat" in src:
+            if not isinstance(src["repeat"], bool):
+                raise ValueError(f"sources[{i}].repeat: True or False, got {src['repeat']!r}")
+            plain["repeat"] = src["repeat"]
+        if "name" in src:
+            if not isinstance(src["name"], str) or not src["name"]:
+                raise ValueError(f"sources[{i}].name: a non-empty string, got {src['name']!r}")
+            plain["name"] = src["name"]
+        out.append(plain)
+    return out
 
 
 __all__ = ["Loader", "NodeError", "STATE_VERSION"]

@@ -1,6 +1,7 @@
 """conveyor.Loader against `conveyor run`: the same batches, exact resume, elastic resume, bad input."""
 
 import io
+import json
 import os
 import random
 import tarfile
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import conveyor
-from conftest import reference
+from conftest import conveyor as conveyor_cli, reference
 
 
 def drain(loader, limit=None):
@@ -38,6 +39,28 @@ def test_a_full_epoch_equals_conveyor_run_batch_for_batch(images, mixed, tmp_pat
         assert [s[:4] for s in seen] == as_reference(digests), name
         assert [k for s in seen for k in s[4]] == [k for _, _, _, k in keys], name
         assert len(seen) > 3
+
+
+def test_a_mix_of_two_sources_equals_conveyor_run_of_the_same_job_file(images, mixed, tmp_path):
+    """sources=[...]: the batches of `conveyor run` with conveyor.job.sources, stratified and per source."""
+    sources = [{"shards": images, "weight": 0.75, "name": "photos"}, {"shards": mixed, "weight": 0.25, "repeat": True}]
+    for how in ("stratified", "per-source"):
+        job = tmp_path / f"{how}.conf"
+        job.write_text("conveyor.job { sources = %s, mix = %s, batch-size = 8, decode = none, world-size = 2 }\n"
+                       % (json.dumps(sources), how))
+        digests, _ = tmp_path / f"{how}-digests.txt", None
+        conveyor_cli("run", str(job), "--digest-out", str(digests))
+        want = [line.split() for line in digests.read_text().splitlines()]
+        with conveyor.Loader(sources=sources, mix=how, batch_size=8, decode="none", world=2, rank=1) as loader:
+            seen = [(b.epoch, b.step) + b.digest() for b in loader]
+        assert seen == as_reference(want, rank=1), how
+        assert len(seen) >= 5
+    with pytest.raises(ValueError, match=r"sources\[1\]\.weight: a positive number"):
+        conveyor.Loader(sources=[{"shards": images}, {"shards": mixed, "weight": 0}])
+    with pytest.raises(ValueError, match=r"sources\[0\]\.wieght: not a source setting"):
+        conveyor.Loader(sources=[{"shards": images, "wieght": 1}])
+    with pytest.raises(ValueError, match="not both"):
+        conveyor.Loader(shards=images, sources=[{"shards": mixed}])
 
 
 def test_raw_batches_equal_conveyor_run_for_one_rank_of_two(images, tmp_path):
