@@ -78,7 +78,14 @@ public record Mix(List<Source> sources, Batching batching) {
     return new Schedule(this, batch);
   }
 
-  /** What the fingerprint says of the mix: names, shard ranges, weights in parts, repeats, batching. */
+  /**
+   * The rule that decides an epoch's length (and so which samples are left over), named in the
+   * fingerprint: a build that changed it would refuse the cursors of this one rather than
+   * resume them into other batches.
+   */
+  static final String EPOCH_RULE = "whole-batches-the-non-repeating-sources-fill-v1";
+
+  /** What the fingerprint says of the mix: names, shard ranges, weights in parts, repeats, batching, epoch rule. */
   String describe() {
     long[] p = parts();
     List<String> out = new ArrayList<>();
@@ -86,7 +93,7 @@ public record Mix(List<Source> sources, Batching batching) {
       Source src = sources.get(s);
       out.add(src.name() + ":" + src.firstShard() + "+" + src.shards() + ":" + p[s] + ":" + src.repeat());
     }
-    return String.join(",", out) + ";" + batching;
+    return String.join(",", out) + ";" + batching + ";" + EPOCH_RULE;
   }
 
   /**
