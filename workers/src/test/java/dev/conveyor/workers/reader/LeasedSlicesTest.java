@@ -72,6 +72,23 @@ class LeasedSlicesTest {
     return s.runWith(Sink.seq(), mat).toCompletableFuture().get(50, TimeUnit.SECONDS);
   }
 
+  /** A lease's slice read, from event {@code from} on, in groups of {@code group} events. */
+  Source<SliceElement, ?> groups(ShardReader.Lease l, int group, long from) {
+    return RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
+        .drop(from)
+        .grouped(group)
+        .zipWithIndex()
+        .map(p -> (SliceElement) new SliceEvents(from + p.second() * group, p.first()));
+  }
+
+  /** {@code groups} and then the end marker, counting the events from {@code from}. */
+  static Source<SliceElement, ?> ended(Source<SliceElement, ?> groups, long from) {
+    return groups.statefulMap(() -> new long[] {from}, (c, e) -> {
+      c[0] += ((SliceEvents) e).events().size();
+      return org.apache.pekko.japi.Pair.create(c, e);
+    }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
+  }
+
   /**
    * A reader that, on its first lease of each slice, sends the events in groups of 2 and stops
    * after 4 events without the end marker (as a stream cut short would), and on later leases
@@ -96,20 +113,13 @@ class LeasedSlicesTest {
     }
 
     private Behavior<ShardReader.Command> onLease(ShardReader.Lease l) {
-      int group = l.fencing() == 0 ? 2 : 3;
-      Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
-          .grouped(group)
-          .zipWithIndex()
-          .map(p -> (SliceElement) new SliceEvents(p.second() * group, p.first()));
+      Source<SliceElement, ?> all = groups(l, l.fencing() == 0 ? 2 : 3, 0);
       Source<SliceElement, ?> sent;
       if (l.fencing() == 0) {
         cut.incrementAndGet();
         sent = all.take(2);
       } else {
-        sent = all.statefulMap(() -> new long[1], (c, e) -> { // all of it, from the first event, and its end marker
-          c[0] += ((SliceEvents) e).events().size();
-          return org.apache.pekko.japi.Pair.create(c, e);
-        }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
+        sent = ended(all, 0); // all of it, from the first event, and its end marker
       }
       l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
       return this;
@@ -151,11 +161,7 @@ class LeasedSlicesTest {
     }
 
     private Behavior<ShardReader.Command> onLease(ShardReader.Lease l) {
-      Source<SliceElement, ?> all = RankPipeline.slice(new FileShardStore(), plan, l.epoch(), l.slice(), l.firstPosition(), SETTINGS)
-          .drop(l.fromOrdinal())
-          .grouped(GROUP)
-          .zipWithIndex()
-          .map(p -> (SliceElement) new SliceEvents(l.fromOrdinal() + p.second() * GROUP, p.first()));
+      Source<SliceElement, ?> all = groups(l, GROUP, l.fromOrdinal());
       if (l.fencing() == 0) {
         org.apache.pekko.japi.Pair<org.apache.pekko.stream.UniqueKillSwitch, org.apache.pekko.stream.SourceRef<SliceElement>> m =
             all.take(1).concat(Source.never()).viaMat(org.apache.pekko.stream.KillSwitches.single(), Keep.right())
@@ -165,11 +171,8 @@ class LeasedSlicesTest {
             () -> m.first().abort(new IllegalStateException("the reader's node is gone")), getContext().getExecutionContext());
         return this;
       }
-      Source<SliceElement, ?> sent = all.statefulMap(() -> new long[] {l.fromOrdinal()}, (c, e) -> {
-        c[0] += ((SliceEvents) e).events().size();
-        return org.apache.pekko.japi.Pair.create(c, e);
-      }, c -> java.util.Optional.of(new ShardReader.SliceEnd(c[0])));
-      l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), sent.runWith(StreamRefs.sourceRef(), mat)));
+      l.replyTo().tell(new ShardReader.Offer(l.lease(), l.fencing(), ended(all, l.fromOrdinal())
+          .runWith(StreamRefs.sourceRef(), mat)));
       return this;
     }
   }
