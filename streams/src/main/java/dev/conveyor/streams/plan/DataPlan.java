@@ -20,15 +20,18 @@ import java.util.List;
  */
 public final class DataPlan {
   private final Recipe recipe;
-  private final java.util.Map<List<Integer>, EpochOrder> cached = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(java.util.Map.Entry<List<Integer>, EpochOrder> eldest) {
-      return size() > 16; // an epoch's orders: one, or a mix's sources and passes
-    }
-  };
+  // the orders last asked for: one epoch's (O(shards) each, so one at a time), or a mix's sources and a pass or two of each
+  private final java.util.Map<List<Integer>, EpochOrder> cached;
 
   public DataPlan(Recipe recipe) {
     this.recipe = recipe;
+    int keep = recipe.mix().map(m -> 2 * m.sources().size() + 2).orElse(1);
+    this.cached = new java.util.LinkedHashMap<>(keep + 1, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<List<Integer>, EpochOrder> eldest) {
+        return size() > keep;
+      }
+    };
   }
 
   public Recipe recipe() {
