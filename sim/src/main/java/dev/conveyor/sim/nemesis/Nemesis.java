@@ -37,6 +37,7 @@ public final class Nemesis implements AutoCloseable {
   private final LongSupplier clock;
   private final Consumer<Event> record;
   private final List<Pending> pending = new ArrayList<>();
+  private final AwayNodes away = new AwayNodes(); // guarded by this
   private final Set<Integer> stopped = new HashSet<>(); // guarded by this
   /** Nodes this nemesis ended (SIGKILL, SIGTERM, an upgrade's SIGTERM) and has not started again. */
   private final Set<Integer> ended = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -81,7 +82,8 @@ public final class Nemesis implements AutoCloseable {
     long now = clock.getAsLong();
     List<Pending> due = new ArrayList<>();
     for (Pending p : pending) {
-      if (p.at().byRun() ? false : p.at().byBatch() ? batches >= p.at().batch() : now >= p.at().after().toMillis()) {
+      boolean time = !p.at().byRun() && (p.at().byBatch() ? batches >= p.at().batch() : now >= p.at().after().toMillis());
+      if (time && (p.undo() || !away.waits(p, p.fault(), nodes::alive, now))) {
         due.add(p);
       }
     }
