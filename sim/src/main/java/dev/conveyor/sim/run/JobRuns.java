@@ -47,7 +47,10 @@ final class JobRuns {
     ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(dir.resolve("stdout.txt").toFile())
         .redirectError(dir.resolve("stderr.txt").toFile());
     pb.environment().putAll(env);
-    return pb.start();
+    Process p = pb.start();
+    ExitHook hook = new ExitHook("conveyor-sim-run", p::destroyForcibly); // the simulation stopped: so does its run
+    p.onExit().thenRun(hook::cancel);
+    return p;
   }
 
   /** The events of run {@code attempt}, whose outputs are in {@code dir}, begun at {@code t} with {@code resume}. */

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class Netns implements Network {
   private final int k;
   private final int nodes;
+  private ExitHook exitHook;
   private final String bridge;
   private final Set<Integer> cut = new HashSet<>();
   private final Partitions partitions = new Partitions() {
@@ -64,6 +65,7 @@ public final class Netns implements Network {
     Netns n = new Netns((int) (ProcessHandle.current().pid() % 250) + 1, nodes);
     try {
       n.build();
+      n.exitHook = new ExitHook("conveyor-sim-netns", n::delete); // stopped before it closed them: deleted anyway
       return n;
     } catch (IOException | RuntimeException e) {
       n.close();
@@ -141,6 +143,13 @@ public final class Netns implements Network {
   /** Removes the namespaces (and their veth pairs with them) and the bridge; what is not there is skipped. */
   @Override
   public void close() {
+    if (exitHook != null) {
+      exitHook.cancel();
+    }
+    delete();
+  }
+
+  private void delete() {
     for (int n = 1; n <= nodes; n++) {
       quietly("netns", "del", ns(n));
     }

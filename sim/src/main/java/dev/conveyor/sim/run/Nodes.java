@@ -28,6 +28,7 @@ public final class Nodes implements AutoCloseable {
 
   private final List<String> conveyor;
   private final Network network;
+  private final ExitHook exitHook;
   private final Path dir;
   private final Map<String, String> env; // besides this process's: the stores' passwords when on TLS
   private final Map<Integer, Node> nodes = new TreeMap<>();
@@ -63,6 +64,11 @@ public final class Nodes implements AutoCloseable {
                Map<String, String> env) throws IOException {
     this.conveyor = List.copyOf(conveyor);
     this.env = Map.copyOf(env);
+    this.exitHook = new ExitHook("conveyor-sim-nodes", () -> nodes.values().forEach(n -> {
+      if (n.process != null) {
+        n.process.destroyForcibly(); // the simulation was stopped: no node outlives it
+      }
+    }));
     this.network = network;
     this.dir = dir;
     List<Integer> ports = new ArrayList<>();
@@ -245,6 +251,7 @@ public final class Nodes implements AutoCloseable {
   /** SIGCONT to any paused node, SIGTERM to each (they leave), SIGKILL to any still there after 30 s. */
   @Override
   public void close() throws InterruptedException {
+    exitHook.cancel();
     for (Node n : nodes.values()) {
       if (n.process != null && n.process.isAlive()) {
         try {
