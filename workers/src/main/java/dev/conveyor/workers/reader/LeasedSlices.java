@@ -138,6 +138,11 @@ public final class LeasedSlices {
       return r >= 0 ? r : (index + k) % refs.size();
     }
 
+    /** Whether no reader's node is up (and not leaving): every worker gone. */
+    boolean noneAlive() {
+      return refs.stream().noneMatch(this::live);
+    }
+
     private boolean live(ActorRef<ShardReader.Command> r) {
       return !leaving.contains(r) && alive.test(r);
     }

@@ -78,6 +78,11 @@ final class Lessee {
                   .mapMaterializedValue(m -> NotUsed.getInstance()));
             })
             .build())
+        .mapError(new PFBuilder<Throwable, Throwable>().match(Throwable.class, t -> !(t instanceof HandedBack),
+            t -> new IllegalStateException("slice " + index + " of epoch " + epoch + " (rank " + rank + ") could not be"
+                + " read: " + s.maxAttempts() + " leases of it failed, the last with " + t
+                + (readers.noneAlive() ? "; no shard reader is left in the cluster (are the workers down?)" : ""), t))
+            .build())
         .map(n -> {
           next.set(n.ordinal() + 1);
           return n.event();

@@ -197,8 +197,15 @@ class LeasedSlicesTest {
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     assertThatThrownBy(() -> run(LeasedSlices.events(seg, List.of(silent), kit.system(), quick, stats)
         .via(RankPipeline.batches(seg))))
-        .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        .hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class)
+        .hasMessageContaining("slice 0 of epoch 0 (rank 0) could not be read: 2 leases of it failed, the last with")
+        .hasMessageNotContaining("no shard reader is left");
     assertThat(stats.leases()).isEqualTo(2);
+    // and when every reader's node is gone, the failure says so
+    LeasedSlices.Readers gone = new LeasedSlices.Readers(List.of(silent), r -> false);
+    assertThatThrownBy(() -> run(LeasedSlices.events(seg, gone, kit.system(), quick, new LeasedSlices.Stats())
+        .via(RankPipeline.batches(seg))))
+        .hasMessageContaining("no shard reader is left in the cluster (are the workers down?)");
   }
 
   @Test
