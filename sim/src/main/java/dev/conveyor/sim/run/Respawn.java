@@ -10,10 +10,11 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * Starts again a worker whose process ended on its own — one downed while it was paused or cut
- * off finds itself removed once it is back, and stops — as Kubernetes restarts the container of a
- * StatefulSet's pod. The nodes the nemesis ended (killed, stopped with SIGTERM, upgrading) are
- * its own to start; the trainer host is the runs' (a run ends with it). Each start is recorded,
+ * Starts again a node whose process ended on its own — a worker downed while it was paused or cut
+ * off finds itself removed once it is back, and stops; every member, the trainer host included,
+ * is downed when the split-brain resolver finds the cluster unstable — as Kubernetes restarts the
+ * container of a StatefulSet's pod. The nodes the nemesis ended (killed, stopped with SIGTERM,
+ * upgrading) are its own to start (a trainer host it killed, the runs'). Each start is recorded,
  * with the exit code the node ended with.
  */
 final class Respawn implements AutoCloseable {
@@ -37,9 +38,13 @@ final class Respawn implements AutoCloseable {
     this.record = record;
   }
 
-  /** Starts again (on a thread of its own) each worker that ended on its own since the last look. */
+  /**
+   * Starts again (on a thread of its own) each node that ended on its own since the last look —
+   * the trainer host too: downed with every member by the split-brain resolver, it is the first
+   * seed the others need to form a cluster again, and its pod's container is restarted as theirs.
+   */
   void check() {
-    for (int n = 2; n <= nodes.count(); n++) {
+    for (int n = 1; n <= nodes.count(); n++) {
       int node = n;
       if (!nodes.alive(node) && !nemesis.ended(node) && starting.add(node)) {
         starter.execute(() -> start(node));

@@ -55,14 +55,10 @@ public final class Simulation {
   private static final String BUCKET = "sim";
 
   /**
-   * @param conveyor how to run the CLI: java, its options, class path, main class
-   * @param seed     overrides the scenario's random nemesis seed
-   * @param say      progress lines for the person watching
-   */
-  /**
-   * How to run: the command that starts this CLI, the output folder, the random nemesis's seed
-   * (instead of the scenario's), where progress lines go, and {@code namespaces}: false keeps every
-   * node on 127.0.0.1 even where network namespaces could be made (a partition is then not applied).
+   * How to run: the command that starts this CLI (java, its options, class path, main class), the
+   * output folder, the random nemesis's seed (instead of the scenario's), where progress lines go,
+   * and {@code namespaces}: false keeps every node on 127.0.0.1 even where network namespaces could
+   * be made (a partition is then not applied).
    */
   public record Options(List<String> conveyor, Path out, Optional<Long> seed, Consumer<String> say, boolean namespaces) {}
 
@@ -291,18 +287,19 @@ public final class Simulation {
         lastCheckpoint = checkpoint(checkpoints, attempt, lastCheckpoint);
         boolean removed = exit != 0 && JobRuns.clientRemoved(dir);
         if (removed) {
-          nodes.awaitEnded(1, 60); // downed with the client, the host is on its way out
+          nodes.awaitEnded(1, 10); // downed with the client, the host is on its way out (or started again already)
+          respawn.check();
         }
         boolean hostDown = exit != 0 && (removed || !nodes.alive(1) || hostDisturbed(begun));
         events.addAll(JobRuns.events(attempt, dir, begun, resumeNote, exit, hostDown));
         options.say().accept("run " + attempt + " ended with exit code " + exit + (removed
-            ? ", its client removed from the cluster (the trainer host " + (nodes.alive(1) ? "still up)" : "downed too)")
-            : hostDown ? ", the trainer host down" : ""));
+            ? ", its client removed from the cluster" : hostDown ? ", the trainer host down" : ""));
         if (exit == 0 || !hostDown || attempt == MAX_RUNS) {
           break;
         }
         awaitSettled(nemesis, progress);
         nemesis.runEnded(attempt, progress.batches());
+        respawn.awaitIdle(); // a host that ended on its own is being started again already
         if (!nodes.alive(1)) {
           nodes.start(1);
           record(new Event.Fault(now(), "restart node 1 (the trainer host, to resume the job)", "restart", 1, true, ""));
