@@ -32,7 +32,9 @@ class Loader:
     (never both): ``[{"shards": ..., "weight": 0.7, "name": "web"}, {"shards": ..., "weight": 0.3,
     "repeat": True}]``, every batch holding each source's share within one sample (``mix=
     "per-source"``: whole batches from one source in turns) — ``conveyor.job.sources`` of a job
-    file. ``rank`` and ``world`` default to
+    file. ``full_batches=True`` makes every batch ``batch_size`` samples however many a filter or
+    a bad sample leaves out: an epoch then has as many batches as the rank with the fewest kept
+    samples fills (``conveyor.job.full-batches``). ``rank`` and ``world`` default to
     ``RANK`` and ``WORLD_SIZE`` from the environment (as ``torchrun`` sets them), else 0 and 1.
 
     Without ``node`` the loader starts a Conveyor node process for this rank (``java -jar`` the
@@ -55,7 +57,7 @@ class Loader:
     def __init__(self, job: Optional[Union[str, "os.PathLike[str]"]] = None, *,
                  shards: Optional[Union[str, Sequence[str]]] = None,
                  sources: Optional[Sequence[Mapping[str, Any]]] = None, mix: Optional[str] = None,
-                 rank: Optional[int] = None,
+                 full_batches: Optional[bool] = None, rank: Optional[int] = None,
                  world: Optional[int] = None, batch_size: Optional[int] = None, epochs: Optional[int] = None,
                  seed: Optional[int] = None, decode: Optional[str] = None,
                  settings: Optional[Mapping[str, Any]] = None, node: Optional[str] = None, copy: bool = False,
@@ -75,6 +77,8 @@ class Loader:
             sources = _sources(sources)
         if mix is not None and mix not in _MIXES:
             raise ValueError(f"mix: one of {', '.join(_MIXES)}, got {mix!r}")
+        if full_batches is not None and not isinstance(full_batches, bool):
+            raise ValueError(f"full_batches: True or False, got {full_batches!r}")
         if job is None and shards is None and sources is None and node is None:
             raise ValueError("shards: give shards=PATTERN, sources=[...] or a job file (job=PATH)")
         rank, world, told = _rank_and_world(rank, world)
@@ -97,6 +101,7 @@ class Loader:
             raise ValueError(f"node: 'HOST:PORT' of a trainer-host node's HTTP server, got {node!r}")
         if node is not None:
             given = [name for name, value in (("job", job), ("shards", shards), ("sources", sources), ("mix", mix),
+                                               ("full_batches", full_batches),
                                                ("batch_size", batch_size),
                                                ("epochs", epochs), ("seed", seed), ("decode", decode),
                                                ("settings", settings)) if value is not None]
@@ -112,6 +117,8 @@ class Loader:
             self._args["settings"]["conveyor.job.sources"] = sources
         if mix is not None:
             self._args["settings"]["conveyor.job.mix"] = mix
+        if full_batches is not None:
+            self._args["settings"]["conveyor.job.full-batches"] = full_batches
         if ring_dir is not None:
             self._args["settings"]["conveyor.node.trainer-ring.dir"] = os.fspath(ring_dir)
         self.rank = rank
@@ -147,7 +154,8 @@ class Loader:
     # -- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> Dict[str, Any]:
-        """``{"version": 1, "cursor": "cv1..."}``: where this rank stands after the last batch handed out.
+        """``{"version": 1, "cursor": "cv1..."}`` (``cv2...`` with full batches): where this rank stands after
+        the last batch handed out.
 
         Before the first batch it is the cursor loaded with ``load_state_dict`` (None: the start).
         """
@@ -161,8 +169,8 @@ class Loader:
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION or "cursor" not in state:
             raise ValueError(f"state: a Loader.state_dict() of version {STATE_VERSION}, got {state!r}")
         cursor = state["cursor"]
-        if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith("cv1.")):
-            raise ValueError(f"state: its cursor is not a Conveyor cursor token (cv1...): {cursor!r}")
+        if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith(("cv1.", "cv2."))):
+            raise ValueError(f"state: its cursor is not a Conveyor cursor token (cv1... or cv2...): {cursor!r}")
         self._resume = cursor
 
     # -- iteration --------------------------------------------------------------------------

@@ -139,6 +139,50 @@ def test_a_corrupt_sample_is_skipped_and_the_loop_goes_on(images, tmp_path):
     assert sorted(got) == sorted(keys_in_shard - {victim.split(".")[0]})
 
 
+def test_full_batches_stay_full_past_a_corrupt_sample_and_resume_exactly(images, tmp_path):
+    """full_batches=True: a bad sample's place goes to the next sample, so every batch is whole; a cv2 state resumes."""
+    bad = tmp_path / "bad-000000.tar"
+    victims = corrupt_copy(images, bad, every=5)
+    args = dict(shards="file://" + str(bad), batch_size=4, decode="auto", full_batches=True, epochs=2,
+                settings={"conveyor.job.manifest": "none", "conveyor.job.max-bad-fraction": 0.5})
+    with conveyor.Loader(**args) as loader:
+        full = drain(loader)
+        state = loader.state_dict()
+    assert full and all(len(s[4]) == 4 for s in full), "every batch whole"
+    assert not {k for s in full for k in s[4]} & victims
+    assert state["cursor"].startswith("cv2.")
+    stop = random.Random().randrange(1, len(full))
+    first = conveyor.Loader(**args)
+    head = drain(first, limit=stop)
+    saved = first.state_dict()
+    first.close()
+    second = conveyor.Loader(**args)
+    second.load_state_dict(saved)
+    tail = drain(second)
+    second.close()
+    assert head + tail == full, f"stopped after {stop} of {len(full)} batches"
+
+
+def corrupt_copy(images, out, every):
+    """The first shard of ``images`` copied to ``out`` with every ``every``-th JPEG cut short; the keys cut."""
+    src = images[len("file://"):].split("/part-")[0]
+    shard = sorted(f for f in os.listdir(src) if f.endswith(".tar"))[0]
+    victims = set()
+    with tarfile.open(os.path.join(src, shard)) as t, tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as o:
+        jpegs = 0
+        for m in t.getmembers():
+            data = t.extractfile(m).read()
+            if m.name.endswith(".jpg"):
+                jpegs += 1
+                if jpegs % every == 0:
+                    data = data[:200] + b"\0" * (len(data) - 200)
+                    victims.add(m.name.split(".")[0])
+            m.size = len(data)
+            o.addfile(m, io.BytesIO(data))
+    assert victims
+    return victims
+
+
 @pytest.mark.parametrize("kwargs, argument", [
     (dict(rank=2, world=2), "rank"),
     (dict(world=0), "world"),
@@ -149,6 +193,7 @@ def test_a_corrupt_sample_is_skipped_and_the_loop_goes_on(images, tmp_path):
     (dict(settings=["a=b"]), "settings"),
     (dict(node="localhost"), "node"),
     (dict(shards=""), "shards"),
+    (dict(full_batches="yes"), "full_batches"),
 ])
 def test_wrong_arguments_raise_value_error_naming_the_argument(images, kwargs, argument):
     args = dict(shards=images)

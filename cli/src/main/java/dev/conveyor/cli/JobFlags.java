@@ -36,6 +36,10 @@ final class JobFlags {
   @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
   Integer batchSize;
 
+  @Option(names = "--full-batches", description = "Every batch its rank's next batch-size kept samples, however many"
+      + " a filter leaves out (an epoch as long as the rank with the fewest kept samples fills; the rest left over).")
+  Boolean fullBatches;
+
   @Option(names = "--epochs", paramLabel = "N", description = "Passes over the data.")
   Integer epochs;
 
@@ -92,6 +96,7 @@ final class JobFlags {
     flags.put(J + "shards", shards);
     flags.put(J + "manifest", manifest);
     flags.put(J + "batch-size", batchSize);
+    flags.put(J + "full-batches", fullBatches);
     flags.put(J + "epochs", epochs);
     flags.put(J + "seed", seed);
     flags.put(J + "world-size", world);

@@ -132,7 +132,7 @@ class ResumeTest {
     String[][] cases = {
         {new String(chars), "cursor checksum mismatch"},
         {good, "the cursor belongs to another recipe"},
-        {"cv2" + good.substring(3), "cursor version cv2 is newer than this build"},
+        {"cv3" + good.substring(3), "cursor version cv3 is newer than this build"},
     };
     for (String[] c : cases) {
       String seed = c[1].contains("another recipe") ? "8" : "0";

@@ -36,7 +36,8 @@ public record JobSettings(
     String tenant,
     String resume,
     List<SourceSettings> sources,
-    MixBatching mix) {
+    MixBatching mix,
+    boolean fullBatches) {
 
   /** A mix's batches: each holds every source's share, or each comes from one source. */
   public enum MixBatching { STRATIFIED, PER_SOURCE }
@@ -48,7 +49,7 @@ public record JobSettings(
                      int stageParallelism, long maxMemberBytes, long readAheadBytes, String tenant, String resume) {
     this(shards, manifest, batchSize, dropLast, shuffle, epochs, seed, worldSize, rank, decode, onBadSample, maxBadFraction,
         maxSteps, checkpointDir, checkpointEvery, checkpointKeep, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED);
+        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false);
   }
 
   /** Whether the job mixes sources ({@code sources}) rather than reading {@code shards}. */
@@ -94,6 +95,15 @@ public record JobSettings(
       throw new SettingsException(r.key("rank"), "must be below world-size " + world + " (or -1 for all ranks), got " + rank);
     }
     Decode decode = r.enumValue("decode", Decode.class);
+    boolean full = r.bool("full-batches");
+    if (full && !sources.isEmpty()) {
+      throw new SettingsException(r.key("full-batches"), "is not yet supported for a mix of sources ("
+          + SourceSettings.PATH + "): a mix's batches take each source's share of fixed plan positions");
+    }
+    if (full && rank >= 0 && world > 1) {
+      throw new SettingsException(r.key("rank"), "is " + rank + ", but full batches need every rank of the job in one"
+          + " process, for now (the ranks agree there how many batches each epoch has): leave rank = -1");
+    }
     return new JobSettings(
         shards,
         r.string("manifest"),
@@ -118,7 +128,8 @@ public record JobSettings(
         tenant(r),
         resume(r),
         sources,
-        r.enumValue("mix", MixBatching.class));
+        r.enumValue("mix", MixBatching.class),
+        full);
   }
 
   private static String resume(ConfigReader r) {

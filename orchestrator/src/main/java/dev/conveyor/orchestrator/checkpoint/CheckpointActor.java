@@ -24,8 +24,17 @@ public final class CheckpointActor {
   /** What the checkpoint actor is told or asked. */
   public sealed interface Command extends WireMessage permits Delivered, SaveNow, Current {}
 
-  /** Batch number {@code index} (from 0 in each epoch) of {@code epoch} reached the trainer of {@code rank}. */
-  public record Delivered(int rank, int epoch, long index) implements Command {}
+  /**
+   * Batch number {@code index} (from 0 in each epoch) of {@code epoch} reached the trainer of
+   * {@code rank}; with full batches {@code end} is the rank's plan position after it (-1 otherwise)
+   * and {@code offset} the outputs of the sample there it delivered too (a flatMap's).
+   */
+  public record Delivered(int rank, int epoch, long index, long end, long offset) implements Command {
+    /** A batch of fixed plan positions. */
+    public Delivered(int rank, int epoch, long index) {
+      this(rank, epoch, index, -1, 0);
+    }
+  }
 
   /** Save now (at a trainer's checkpoint, at shutdown) and answer with what was saved. */
   public record SaveNow(ActorRef<Saved> replyTo) implements Command {}
@@ -87,7 +96,7 @@ public final class CheckpointActor {
     }
 
     private Behavior<Command> onDelivered(Delivered d) {
-      tracker.delivered(d.rank(), d.epoch(), d.index());
+      tracker.delivered(d.rank(), d.epoch(), d.index(), d.end(), d.offset());
       Cursor c = tracker.cursor();
       unsaved = true;
       if (c.epoch() != epoch) {

@@ -43,11 +43,10 @@ public final class ClusterClient {
    * How a job ran, beside what {@link Delivery} counted: leasing (leases, leased again after a
    * failure, handed back), the trainers' mean stall (share of their wall time) and total stall
    * seconds, where it ran, how long it took, the cursor it started from and the final one (as the
-   * coordinator saved it), and how many times the coordinator was taken over.
-   */
+   * coordinator saved it), how many times the coordinator was taken over, full batches' leftovers. */
   public record Outcome(long leases, long reassigned, long handedBack, double stall, double stallSeconds,
                         List<String> trainerHosts, int readers, List<String> shares, double seconds, String start,
-                        String cursor, boolean persisted, int takeovers) {}
+                        String cursor, boolean persisted, int takeovers, long leftOver) {}
 
   /** Tells the client actor to watch a coordinator (local only). */
   private record Watch(ActorRef<JobCoordinator.Command> coordinator)
@@ -302,7 +301,8 @@ public final class ClusterClient {
       stallSeconds += d.stallSeconds();
     }
     return new Outcome(leases, reassigned, handedBack, stall, stallSeconds, placed.trainerHosts(), placed.readers(),
-        placed.shares(), seconds, placed.start(), f.cursor(), f.persisted(), takeovers);
+        placed.shares(), seconds, placed.start(), f.cursor(), f.persisted(), takeovers,
+        ends.stream().mapToLong(RankReport.RankDone::leftOver).sum());
   }
 
   /**

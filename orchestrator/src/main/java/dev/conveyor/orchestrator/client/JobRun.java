@@ -59,8 +59,9 @@ public final class JobRun {
     if (job.decode() == JobSettings.Decode.AUTO && seed.isEmpty()) {
       HwAccel.check(settings.decode(), progress);
     }
-    // "latest" and "auto" on a cluster: its coordinator knows where
-    if (token.isEmpty() || !(token.get().equals("latest") || token.get().equals(ResumePoint.AUTO))) {
+    // "latest" and "auto" on a cluster: its coordinator knows where; full batches: epochs' lengths are found as they run
+    if (!spec.recipe().fullBatches()
+        && (token.isEmpty() || !(token.get().equals("latest") || token.get().equals(ResumePoint.AUTO)))) {
       outputs.planned(plannedBatches(spec, token.map(Cursor::decode).orElse(Cursor.start(spec.recipe().fingerprint(),
           spec.world()))));
     }
@@ -68,7 +69,8 @@ public final class JobRun {
     ClusterClient.Outcome o = ClusterClient.run(system, spec, delivery, progress, seed.isPresent(), PLACE, IDLE);
     Delivery.Counts c = delivery.finish();
     return new JobSummary(spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
-        c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())), o.seconds(), o.stall(), o.cursor(),
+        c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())) + o.leftOver(), o.seconds(), o.stall(),
+        o.cursor(),
         seed.isPresent() ? Optional.empty() : NodeState.get(system).reads(spec.id()),
         seed.map(s -> new JobSummary.ClusterFigures(s, o.trainerHosts(), o.readers(), o.shares(), o.leases(),
             o.reassigned(), o.handedBack(), o.takeovers(), o.start(), o.persisted())),

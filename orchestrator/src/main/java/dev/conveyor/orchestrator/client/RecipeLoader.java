@@ -64,7 +64,7 @@ final class RecipeLoader {
     uris.forEach(u -> names.add(u.toString()));
     return new Loaded(new Recipe(new ShardSet(names, counts), job.seed(), job.batchSize(), job.dropLast(),
         new Recipe.Shuffle(job.shuffle().enabled(), job.shuffle().windowShards(), job.shuffle().buffer()),
-        decode), problems, checks);
+        decode).withFullBatches(job.fullBatches()), problems, checks);
   }
 
   /** Counts the samples of the shards {@code which} into {@code counts}; returns the dead letters met, in shard order. */

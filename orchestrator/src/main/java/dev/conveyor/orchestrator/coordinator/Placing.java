@@ -118,6 +118,15 @@ final class Placing extends AbstractBehavior<Command> {
       submit.client().tell(new Failed(placement.problem().get(), true));
       return new Idle(co);
     }
+    long hostsWithRanks = placement.ranksOf().stream().filter(r -> !r.isEmpty()).count();
+    if (job.recipe().fullBatches() && (job.ranks().size() < job.world() || hostsWithRanks > 1)) {
+      // the ranks agree how many batches each epoch has in the process that runs them (BatchGate)
+      submit.client().tell(new Failed("full batches need every rank of the job on one trainer host, for now: this"
+          + " job's " + (job.ranks().size() < job.world()
+          ? "process serves " + job.ranks().size() + " of " + job.world() + " ranks"
+          : job.world() + " ranks were placed on " + hostsWithRanks + " trainer hosts"), false));
+      return new Idle(co);
+    }
     Optional<ShardStore> files = Optional.empty();
     try {
       files = co.openCheckpoints(job);

@@ -34,11 +34,11 @@ public sealed interface RankReport extends ClientEvent, WireMessage
 
   /**
    * A rank has delivered all its batches. How leasing went (leases, leased again after a failure,
-   * handed back by a leaving node) and how long its trainer waited for batches: in seconds, and as
-   * a share of its wall time.
+   * handed back by a leaving node), how long its trainer waited for batches: in seconds, and as
+   * a share of its wall time, and — with full batches — the plan positions its epochs left over.
    */
-  record RankDone(int rank, long leases, long reassigned, long handedBack, double stallSeconds, double stall)
-      implements RankReport {}
+  record RankDone(int rank, long leases, long reassigned, long handedBack, double stallSeconds, double stall,
+                  long leftOver) implements RankReport {}
 
   /** A rank could not go on. */
   record RankFailed(int rank, String reason) implements RankReport {}

@@ -5,6 +5,7 @@ import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.streams.dsl.PipelineDefinition;
+import dev.conveyor.streams.pipeline.BatchGate;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.store.ShardStore;
@@ -109,7 +110,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   public record StopJob(String jobId) implements Command {}
 
   /** A rank of job {@code jobId} here delivered batch {@code index} of {@code epoch}: from its trainer, never remote. */
-  record RankDelivered(String jobId, int rank, int epoch, long index) implements Command, NoSerializationVerificationNeeded {}
+  record RankDelivered(String jobId, int rank, int epoch, long index, long end, long offset)
+      implements Command, NoSerializationVerificationNeeded {}
 
   /** A rank of job {@code jobId} here ended, after its deliveries; {@code failure} says why it could not go on. */
   record RankEnded(String jobId, int rank, Optional<String> failure) implements Command, NoSerializationVerificationNeeded {}
@@ -255,13 +257,13 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
         new LockstepTrainers(local.trainerStep(), TRAINER_WAIT, NodeState.get(getContext().getSystem()).trainerHold()),
-        r.readers(), getContext().getSystem()));
+        r.readers(), getContext().getSystem(), new BatchGate(r.job().world(), Math.max(1, local.prefetch()))));
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
     job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
     for (int rank : r.ranks()) {
-      job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases,
-          job.trainers, job.readers, local.prefetch()));
+      job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases, job,
+          local.prefetch()));
     }
     return this;
   }
@@ -303,9 +305,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private Behavior<Command> onRankDelivered(RankDelivered d) {
     RanksHere job = running.get(d.jobId());
     if (job != null) {
-      job.last.computeIfAbsent(d.rank(), r -> new HashMap<>()).merge(d.epoch(), d.index(), Math::max);
-      job.coordinator.tell(new JobCoordinator.RankDelivered(d.jobId(),
-          new CheckpointActor.Delivered(d.rank(), d.epoch(), d.index())));
+      CheckpointActor.Delivered delivered = new CheckpointActor.Delivered(d.rank(), d.epoch(), d.index(), d.end(),
+          d.offset());
+      job.last.computeIfAbsent(d.rank(), r -> new HashMap<>())
+          .merge(d.epoch(), delivered, (a, b) -> a.index() >= b.index() ? a : b);
+      job.coordinator.tell(new JobCoordinator.RankDelivered(d.jobId(), delivered));
     }
     return this;
   }

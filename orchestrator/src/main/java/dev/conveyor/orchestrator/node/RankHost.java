@@ -22,6 +22,7 @@ import dev.conveyor.workers.reader.ShardReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -41,11 +42,17 @@ import org.apache.pekko.stream.javadsl.Source;
 final class RankHost {
   private RankHost() {}
 
-  /** Starts {@code rank} of {@code r}'s job; its trainer among {@code trainers}, its slices leased to {@code readers}, its ring of {@code prefetch} batches. */
+  /**
+   * Starts {@code rank} of {@code r}'s job; its trainer among {@code here}'s, its slices leased to
+   * {@code here}'s readers, its full batches (if the recipe's are) agreed at {@code here}'s gate,
+   * its ring of {@code prefetch} batches.
+   */
   static RankFeeder run(NodeAgent.RunRanks r, DataPlan plan, int rank, ActorSystem<?> system,
                         ActorRef<NodeAgent.Command> agent, Materializer mat, LeasedSlices.Settings leases,
-                        LockstepTrainers trainers, LeasedSlices.Readers readers, int prefetch) {
+                        RanksHere here, int prefetch) {
     JobSpec job = r.job();
+    LockstepTrainers trainers = here.trainers;
+    AtomicLong leftOver = new AtomicLong();
     LeasedSlices.Stats stats = new LeasedSlices.Stats();
     // the rank reads reader-parallelism slices at once, as a rank reads windows in one process
     LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
@@ -55,12 +62,12 @@ final class RankHost {
     job.recipe().mix().ifPresent(m -> meter.sourceNames(m.sources().stream().map(Mix.Source::name).toList()));
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
       RankSegment seg = plan.rank(e == start.epoch() ? start : start.atEpoch(e, job.world()), job.world(), rank);
-      return LeasedSlices.events(seg, readers, system, inFlight, stats)
+      return LeasedSlices.events(seg, here.readers, system, inFlight, stats)
           .map(ev -> {
             meter.received(ShardReader.messageBytes(ev));
             return ev;
           })
-          .via(RankPipeline.batches(seg));
+          .via(RankPipeline.batches(seg, here.gate, leftOver::addAndGet));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
     RankFeeder feeder = RankFeeder.preparing(events, prefetch, mat, b -> {
       // prepared when the batch is taken; the report keeps its figures, not its bytes (a ring's
@@ -78,11 +85,13 @@ final class RankHost {
       long index = b.index();
       int samples = b.samples().size();
       long delivered = bytes;
+      long end = b.end();
+      long offset = b.endOffset();
       BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
           keys, b.filtered(), meter.stallSeconds(), b.sources());
       return () -> {
         r.replyTo().tell(done);
-        agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index));
+        agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index, end, offset));
         meter.delivered(epoch, index, samples, delivered, b.sources());
       };
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
@@ -92,7 +101,7 @@ final class RankHost {
       agent.tell(new NodeAgent.RankEnded(job.id(), rank, failed));
       r.replyTo().tell(failed.isPresent() ? new RankFailed(rank, failed.get())
           : new RankDone(rank, stats.leases(), stats.reassigned(), stats.handedBack(), meter.stallSeconds(),
-              meter.stallRatio()));
+              meter.stallRatio(), leftOver.get()));
     };
     Optional<TrainerRings.Attachment> attached = TrainerRings.get(system).claim(rank);
     if (attached.isPresent()) {

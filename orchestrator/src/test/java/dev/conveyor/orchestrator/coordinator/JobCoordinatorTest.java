@@ -134,6 +134,48 @@ class JobCoordinatorTest {
   }
 
   @Test
+  void aJobOfFullBatchesKeepsEveryRanksPositionsInItsCursor() {
+    JobSpec full = JobSpec.of("full", RECIPE.withFullBatches(true), Map.of(), 2, 1, 2, 2, 1 << 20)
+        .checkpointed(dir.resolve("cursors").toString(), 0, 3, "", 0);
+    placed(full);
+    coordinator.tell(new JobCoordinator.RankDelivered(full.id(), new CheckpointActor.Delivered(0, 0, 0, 6, 0)));
+    coordinator.tell(new JobCoordinator.RankDelivered(full.id(), new CheckpointActor.Delivered(1, 0, 0, 9, 2)));
+    coordinator.tell(new JobCoordinator.RankFinished(full.id(), 0));
+    coordinator.tell(new JobCoordinator.RankFinished(full.id(), 1));
+    JobCoordinator.Finished finished = client.expectMessageClass(JobCoordinator.Finished.class, WAIT);
+    Cursor.Segment seg = Cursor.decode(finished.cursor()).current();
+    assertThat(seg.batches()).containsExactly(1, 1);
+    assertThat(seg.positions()).containsExactly(6, 9);
+    assertThat(seg.offsets()).as("rank 1's batch ended after 2 outputs of a flatMap's sample").containsExactly(0, 2);
+  }
+
+  @Test
+  void aJobOfFullBatchesIsRefusedWhenItsRanksWouldBePlacedOnTwoTrainerHosts() {
+    // the ranks would be placed one on each host, where they could not agree on an epoch's length
+    TestProbe<NodeAgent.Command> other = kit.createTestProbe();
+    register(other);
+    JobSpec spread = JobSpec.of("spread", RECIPE.withFullBatches(true), Map.of(), 2, 1, 2, 2, 1 << 20);
+    coordinator.tell(new JobCoordinator.Submit(spread, client.ref()));
+    NodeAgent.Prepare p = other.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+    p.replyTo().tell(new NodeAgent.Prepared("other", other.ref(), true, Optional.empty(), 0, "", List.of()));
+    prepareNoRun();
+    JobCoordinator.Failed refused = client.expectMessageClass(JobCoordinator.Failed.class, WAIT);
+    assertThat(refused.reason()).contains("full batches need every rank of the job on one trainer host")
+        .contains("2 ranks were placed on 2 trainer hosts");
+    host.expectNoMessage(Duration.ofMillis(200));
+    other.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  /** The host and the worker prepare; nothing is run. */
+  void prepareNoRun() {
+    NodeAgent.Prepare p = host.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+    p.replyTo().tell(new NodeAgent.Prepared("host", host.ref(), true, Optional.empty(), 0, "", List.of()));
+    NodeAgent.Prepare w = worker.expectMessageClass(NodeAgent.Prepare.class, WAIT);
+    w.replyTo().tell(new NodeAgent.Prepared("worker", worker.ref(), false, Optional.of(reader.ref()), 2, "",
+        List.of()));
+  }
+
+  @Test
   void itPlacesTheRanksOnTheTrainerHostTheCursorFollowsTheDeliveriesAndTheJobEndsWhenEveryRankIsDone()
       throws Exception {
     JobSpec job = job("place");

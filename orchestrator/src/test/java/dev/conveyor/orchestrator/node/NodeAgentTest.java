@@ -119,13 +119,13 @@ class NodeAgentTest {
     TestProbe<RankReport> client = kit.createTestProbe();
     host.tell(new NodeAgent.RunRanks(JOB, "", List.of(), List.of(), client.ref(), first.ref()));
     for (long i = 0; i < 3; i++) {
-      host.tell(new NodeAgent.RankDelivered(JOB.id(), 0, 0, i));
+      host.tell(new NodeAgent.RankDelivered(JOB.id(), 0, 0, i, 10 * i + 7, 1)); // full batches' positions go along
     }
     host.tell(new NodeAgent.RankEnded(JOB.id(), 0, Optional.empty()));
-    host.tell(new NodeAgent.RankDelivered(JOB.id(), 1, 0, 0));
+    host.tell(new NodeAgent.RankDelivered(JOB.id(), 1, 0, 0, -1, 0));
     for (long i = 0; i < 3; i++) {
       assertThat(first.expectMessageClass(JobCoordinator.RankDelivered.class, WAIT).delivered())
-          .isEqualTo(new CheckpointActor.Delivered(0, 0, i));
+          .isEqualTo(new CheckpointActor.Delivered(0, 0, i, 10 * i + 7, 1));
     }
     assertThat(first.expectMessageClass(JobCoordinator.RankFinished.class, WAIT))
         .as("a rank's end after its deliveries").isEqualTo(new JobCoordinator.RankFinished(JOB.id(), 0));
@@ -137,11 +137,11 @@ class NodeAgentTest {
     host.tell(new NodeAgent.Reattach(JOB.id(), second.ref(), attached.ref()));
     NodeAgent.Attached a = attached.expectMessageClass(NodeAgent.Attached.class, WAIT);
     assertThat(a.runsRanks()).isTrue();
-    assertThat(a.positions()).containsExactlyInAnyOrder(new CheckpointActor.Delivered(0, 0, 2),
+    assertThat(a.positions()).containsExactlyInAnyOrder(new CheckpointActor.Delivered(0, 0, 2, 27, 1),
         new CheckpointActor.Delivered(1, 0, 0));
     assertThat(a.done()).containsExactly(0);
 
-    host.tell(new NodeAgent.RankDelivered(JOB.id(), 1, 0, 1));
+    host.tell(new NodeAgent.RankDelivered(JOB.id(), 1, 0, 1, -1, 0));
     host.tell(new NodeAgent.RankEnded(JOB.id(), 1, Optional.of("its trainer is gone")));
     assertThat(second.expectMessageClass(JobCoordinator.RankDelivered.class, WAIT).delivered())
         .isEqualTo(new CheckpointActor.Delivered(1, 0, 1));

@@ -3,8 +3,11 @@ package dev.conveyor.streams.decode;
 import static java.util.Objects.requireNonNull;
 
 import dev.conveyor.config.DecodeSettings;
+import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.sample.ShardRecord;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -43,19 +46,33 @@ public final class SampleDecoding {
   /**
    * {@code raw} of {@code epoch} through the author's stages and decoded, without the members its
    * picture and clip were decoded from ({@link SampleDecoder#withoutDecodedMedia}); or
-   * {@link dev.conveyor.streams.sample.Filtered} when a filter left it out. Throws
+   * {@link dev.conveyor.streams.sample.Filtered} when a filter left it out; or, after a flatMap,
+   * {@link Expanded} with its outputs, each decoded and passed through the stages as a sample. Throws
    * {@link DecodeException} for media that does not decode (the sample is bad, the decoder fine)
    * and {@link MapFailed} when a stage throws; anything else the decoder throws propagates (its
    * state is suspect).
    */
   public ShardRecord apply(int epoch, RawSample raw) throws DecodeException, MapFailed {
     ShardRecord r = steps.run(true, seed, epoch, raw);
-    if (!(r instanceof RawSample before)) {
+    if (r instanceof Expanded e) {
+      // a flatMap before decoding: each output decoded, then through the stages after, as a sample of its own
+      List<RawSample> decoded = new ArrayList<>(e.outputs().size());
+      for (RawSample out : e.outputs()) {
+        decoded.add(decoder.decode(out, SampleDecoder.random(seed, epoch, out)));
+      }
+      r = steps.runEach(false, seed, epoch, raw, new Expanded(e.shard(), e.key(), decoded, e.filtered()), new long[0]);
+    } else if (r instanceof RawSample before) {
+      r = steps.run(false, seed, epoch, decoder.decode(before, SampleDecoder.random(seed, epoch, raw)));
+    } else {
       return r;
     }
-    r = steps.run(false, seed, epoch, decoder.decode(before, SampleDecoder.random(seed, epoch, raw)));
     // the stages have seen the compressed members; nothing after them needs them (they would
     // double a clip's bytes between nodes)
+    if (r instanceof Expanded e) {
+      List<RawSample> outs = new ArrayList<>(e.outputs().size());
+      e.outputs().forEach(o -> outs.add(o.decoded().isPresent() ? SampleDecoder.withoutDecodedMedia(o) : o));
+      return new Expanded(e.shard(), e.key(), outs, e.filtered());
+    }
     return r instanceof RawSample out && out.decoded().isPresent() ? SampleDecoder.withoutDecodedMedia(out) : r;
   }
 }

@@ -8,6 +8,7 @@ import dev.conveyor.config.JobSettings;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleFilter;
+import dev.conveyor.streams.decode.SampleFlatMap;
 import dev.conveyor.streams.decode.SampleMap;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
@@ -95,7 +96,9 @@ public final class Pipeline {
   /** A filter stage, with its resources. */
   public Pipeline filter(Stage filter) {
     if (!filter.isFilter()) {
-      throw new IllegalArgumentException("filter(...) takes a Stage.filter(...), got a map stage: use map(...)");
+      String kind = filter.isFlatMap() ? "flatMap" : "map";
+      throw new IllegalArgumentException("filter(...) takes a Stage.filter(...), got a " + kind + " stage: use " + kind
+          + "(...)");
     }
     return add(filter);
   }
@@ -107,10 +110,31 @@ public final class Pipeline {
 
   /** A map stage, with its resources. */
   public Pipeline map(Stage map) {
-    if (map.isFilter()) {
-      throw new IllegalArgumentException("map(...) takes a Stage.of(...), got a filter stage: use filter(...)");
+    if (map.isFilter() || map.isFlatMap()) {
+      String kind = map.isFilter() ? "filter" : "flatMap";
+      throw new IllegalArgumentException("map(...) takes a Stage.of(...), got a " + kind + " stage: use " + kind + "(...)");
     }
     return add(map);
+  }
+
+  /**
+   * Makes each sample into the samples {@code fn} returns (a video into its clips, a document
+   * into its chunks), given a seeded random stream; each goes on as a sample of its own. With
+   * {@link #fullBatches} a batch may end between two outputs of one sample, and a resume goes on
+   * at the next.
+   */
+  public Pipeline flatMap(SampleFlatMap fn) {
+    return flatMap(Stage.flatMap(fn));
+  }
+
+  /** A flatMap stage, with its resources. */
+  public Pipeline flatMap(Stage flatMap) {
+    if (!flatMap.isFlatMap()) {
+      String kind = flatMap.isFilter() ? "filter" : "map";
+      throw new IllegalArgumentException("flatMap(...) takes a Stage.flatMap(...), got a " + kind + " stage: use " + kind
+          + "(...)");
+    }
+    return add(flatMap);
   }
 
   /** Decodes media as {@code d} says; stages before this see raw members, stages after it tensors. */
@@ -122,12 +146,28 @@ public final class Pipeline {
     return new Pipeline(sources, mixes, stages, Optional.of(d), job);
   }
 
-  /** Batches of {@code n} samples per rank (filtered and bad samples leave a batch shorter). */
+  /**
+   * Batches of {@code n} samples per rank (filtered and bad samples leave a batch shorter,
+   * unless {@link #fullBatches}).
+   */
   public Pipeline batch(int n) {
     if (n < 1) {
       throw new IllegalArgumentException("a batch holds at least 1 sample, got " + n);
     }
     return withJob("batch-size", n);
+  }
+
+  /**
+   * Every batch full: a rank's batch is its next {@code n} kept samples, however many plan
+   * positions that takes; an epoch has as many as the rank with the fewest kept samples fills
+   * (the rest is left over, and reported). Not yet for a mix.
+   */
+  public Pipeline fullBatches() {
+    if (mixes) {
+      throw new IllegalArgumentException("fullBatches() is not yet supported for a mix: a mix's batches take each"
+          + " source's share of fixed plan positions");
+    }
+    return withJob("full-batches", true);
   }
 
   /** Passes over the data. */
@@ -189,6 +229,7 @@ public final class Pipeline {
       String name = p.stage().name() + "#" + i;
       steps.add(p.stage().isFilter()
           ? new AuthorSteps.Filter(name, p.stage().filter().orElseThrow(), p.beforeDecode())
+          : p.stage().isFlatMap() ? new AuthorSteps.FlatMap(name, p.stage().flatMap().orElseThrow(), p.beforeDecode())
           : new AuthorSteps.Map(name, p.stage().map().orElseThrow(), p.beforeDecode()));
     }
     return new AuthorSteps(steps);

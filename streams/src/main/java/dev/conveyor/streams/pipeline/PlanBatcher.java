@@ -8,6 +8,7 @@ import dev.conveyor.streams.plan.Mix;
 import dev.conveyor.streams.plan.MixedReads;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
@@ -27,7 +28,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 /**
  * Cuts a rank's plan-ordered slots into the segment's batches: batch {@code k} is exactly the
  * positions {@code [k*B, min((k+1)*B, size))}; a bad slot leaves its batch shorter and becomes
- * a {@link Skipped}, a filtered one leaves it shorter and is counted in the batch. Every one of the segment's batches is emitted, empty ones too, so ranks
+ * a {@link Skipped}, a filtered one leaves it shorter and is counted in the batch, and one a
+ * flatMap made into several gives them all (the batch is then longer). Every one of the segment's batches is emitted, empty ones too, so ranks
  * step in lockstep. A slot out of plan order fails the stream: order is checked, not assumed.
  */
 final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
@@ -79,6 +81,10 @@ final class PlanBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
               int kind;
               if (s.record() instanceof RawSample sample) {
                 pending.add(sample);
+                kind = 0;
+              } else if (s.record() instanceof Expanded x) {
+                pending.addAll(x.outputs()); // a flatMap's outputs: the batch of fixed positions holds them all
+                filtered += x.filtered();
                 kind = 0;
               } else if (s.record() instanceof Filtered) {
                 filtered++;

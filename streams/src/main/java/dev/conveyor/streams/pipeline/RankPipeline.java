@@ -117,7 +117,7 @@ public final class RankPipeline {
     }
     Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
         p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes()));
-    return staged(events, seg.epoch(), s).mapConcat(g -> g).via(PlanBatcher.flow(seg));
+    return staged(events, seg.epoch(), s).mapConcat(g -> g).via(batches(seg));
   }
 
   /**
@@ -155,8 +155,11 @@ public final class RankPipeline {
     return groups.mapAsync(s.stageParallelism(), g -> s.stage().apply(epoch, g));
   }
 
-  /** The bytes of the sample an event holds, as read (0 for a dead letter or a report). */
+  /** The bytes of the sample an event holds, as read (0 for a dead letter or a report); a flatMap's outputs' all. */
   public static long readBytes(ReadEvent e) {
+    if (e instanceof ReadEvent.Slot slot && slot.record() instanceof dev.conveyor.streams.sample.Expanded x) {
+      return x.outputs().stream().mapToLong(RawSample::bytes).sum();
+    }
     return e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample r ? r.bytes() : 0;
   }
 
@@ -166,7 +169,7 @@ public final class RankPipeline {
    */
   public static List<Pair<WindowSlice, Long>> slices(RankSegment seg) {
     List<Pair<WindowSlice, Long>> slices = new ArrayList<>();
-    long position = seg.batchStart(seg.firstBatch());
+    long position = seg.firstPosition();
     for (WindowSlice w : seg.toRead()) {
       slices.add(Pair.create(w, position));
       position += w.size();
@@ -192,9 +195,28 @@ public final class RankPipeline {
     return sliceGroups(store, plan, epoch, slice, firstPosition, s).mapConcat(g -> g);
   }
 
-  /** The batches (and skips) of {@code seg} from its slices' events, in order: the rank's side of the hand-off. */
+  /**
+   * The batches (and skips) of {@code seg} from its slices' events, in order: the rank's side of
+   * the hand-off. Full batches of a world of one rank agree with no one; of several ranks they
+   * need the gate the ranks share ({@link #batches(RankSegment, BatchGate, LongConsumer)}).
+   */
   public static Flow<ReadEvent, RankEvent, NotUsed> batches(RankSegment seg) {
+    if (seg.full()) {
+      if (seg.world() > 1) {
+        throw new IllegalArgumentException("full batches of " + seg.world() + " ranks need the BatchGate they share");
+      }
+      return new BatchGate(1, 1).batches(seg, n -> { });
+    }
     return PlanBatcher.flow(seg);
+  }
+
+  /**
+   * The same, full batches agreed through {@code gate} (every rank of the job passes its
+   * segments through it) and the positions each epoch leaves over told to {@code leftOver}.
+   */
+  public static Flow<ReadEvent, RankEvent, NotUsed> batches(RankSegment seg, BatchGate gate,
+                                                           java.util.function.LongConsumer leftOver) {
+    return seg.full() ? gate.batches(seg, leftOver) : PlanBatcher.flow(seg);
   }
 
   /**

@@ -55,6 +55,9 @@ public final class DataPlan {
     if (recipe.mixed()) {
       return MixPlan.rank(this, cursor, world, rank);
     }
+    if (recipe.fullBatches()) {
+      return FullPlan.rank(this, cursor, world, rank);
+    }
     int epoch = cursor.epoch();
     List<Cursor.Segment> segs = cursor.segments();
     int b = recipe.batchSize();

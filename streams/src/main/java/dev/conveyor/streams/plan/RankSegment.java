@@ -13,15 +13,39 @@ import java.util.Optional;
  * <p>In a mix, the positions are the batches' ({@code size = steps * batch}), each batch filled
  * source by source from {@code mixed}'s sequences, and {@code windows} is empty.
  *
+ * <p>With full batches ({@code full}) a batch is the next {@code batch} kept samples, however
+ * many positions that takes: {@code steps} is then only the most the part could give (nothing
+ * filtered), delivery starts at position {@code firstPosition}, and how many batches the epoch
+ * has is decided as the ranks read ({@code BatchGate}). {@code skips} names the samples a
+ * flatMap made into several of which some outputs were delivered already (position in the part →
+ * outputs delivered): a resume goes on at the next output.
+ *
  * @param dropped samples of this split that no rank delivers (drop-last remainder; in a mix,
  *                what its sources that do not repeat hold beyond the epoch's last whole batch)
  */
 public record RankSegment(
     int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
-    long stepBase, int batch, long dropped, Optional<MixedReads> mixed) {
+    long stepBase, int batch, long dropped, Optional<MixedReads> mixed, long firstPosition, boolean full,
+    java.util.Map<Long, Long> skips) {
 
   public RankSegment {
     windows = List.copyOf(windows);
+    skips = java.util.Map.copyOf(skips);
+    if (firstPosition < 0 || firstPosition > size) {
+      throw new IllegalArgumentException("first position " + firstPosition + " outside a part of " + size);
+    }
+  }
+
+  /** A segment whose batches cover fixed ranges of positions, starting at batch {@code firstBatch}. */
+  public RankSegment(int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
+                     long stepBase, int batch, long dropped, Optional<MixedReads> mixed) {
+    this(epoch, rank, world, windows, size, steps, firstBatch, stepBase, batch, dropped, mixed,
+        Math.min(firstBatch * batch, size), false, java.util.Map.of());
+  }
+
+  /** The outputs of the sample at part position {@code position} delivered before this segment (0: none). */
+  public long skip(long position) {
+    return skips.getOrDefault(position, 0L);
   }
 
   /** A segment of a recipe that mixes nothing. */
@@ -48,6 +72,6 @@ public record RankSegment(
       }
       return all;
     }
-    return Sequences.drop(windows, batchStart(firstBatch));
+    return Sequences.drop(windows, firstPosition);
   }
 }

@@ -12,16 +12,30 @@ import java.util.Optional;
 /**
  * Everything that decides which samples a run delivers, and in which order and batches: the
  * shards with their sample counts, the seed, the batch size, the drop-last rule, the shuffle
- * settings, the decode settings and — for a mix — the sources, their weights and the batching
- * ({@link Mix}). World size is not part of it: a cursor from one world
+ * settings, the decode settings, whether batches are full ({@link #fullBatches}) and — for a
+ * mix — the sources, their weights and the batching ({@link Mix}). World size is not part of it: a cursor from one world
  * size resumes at another.
  */
 public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
-                     Optional<Mix> mix) {
+                     Optional<Mix> mix, boolean fullBatches) {
 
   /** A recipe over one set of shards (no mix). */
   public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
     this(shards, seed, batchSize, dropLast, shuffle, decode, Optional.empty());
+  }
+
+  /** A recipe whose batches cover fixed ranges of plan positions (not {@link #fullBatches}). */
+  public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
+                Optional<Mix> mix) {
+    this(shards, seed, batchSize, dropLast, shuffle, decode, mix, false);
+  }
+
+  /**
+   * The same recipe with full batches or not: with them a rank's batch is its next
+   * {@code batchSize} kept samples, however many plan positions that takes ({@link FullPlan}).
+   */
+  public Recipe withFullBatches(boolean full) {
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full);
   }
 
   /**
@@ -58,6 +72,10 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
         throw new IllegalArgumentException("a mix's sources hold " + next + " of the recipe's " + shards.size() + " shards");
       }
     });
+    if (fullBatches && mix.isPresent()) {
+      throw new IllegalArgumentException("full batches are not yet supported for a mix of sources: a mix's batches"
+          + " take each source's share of fixed plan positions");
+    }
   }
 
   /** Whether this recipe mixes sources (each a range of its shards). */
@@ -83,7 +101,7 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     }
     sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
         + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode
-        + mix.map(m -> ";mix=" + m.describe()).orElse("")).getBytes(StandardCharsets.UTF_8));
+        + mix.map(m -> ";mix=" + m.describe()).orElse("") + (fullBatches ? ";full-batches" : "")).getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(sha.digest(), 0, 8);
   }
 }

@@ -45,9 +45,25 @@ class CursorTest {
     String token = Cursor.start("fp", 2).encode();
     String body = token.substring(4);
     assertThatThrownBy(() -> Cursor.decode("cv1." + body.replace('A', 'B'))).hasMessageContaining("checksum mismatch");
-    assertThatThrownBy(() -> Cursor.decode("cv2." + body)).hasMessageContaining("cursor version cv2 is newer than this build");
+    assertThatThrownBy(() -> Cursor.decode("cv3." + body)).hasMessageContaining("cursor version cv3 is newer than this build");
     assertThatThrownBy(() -> Cursor.decode("cv0.abc.def")).hasMessageContaining("cv0 (provisional, from an older build)");
     assertThatThrownBy(() -> Cursor.decode("garbage")).hasMessageContaining("not a cursor token");
+  }
+
+  @Test
+  void positionsRoundTripInACv2TokenAndACv1TokenStaysAsItWas() {
+    Cursor c = Cursor.start("fp", 2).withDelivered(0, 4, 131).withDelivered(1, 4, 97).resumedAt(3)
+        .withDelivered(2, 1, 12);
+    String token = c.encode();
+    assertThat(token).startsWith("cv2.");
+    assertThat(Cursor.decode(token)).isEqualTo(c);
+    assertThat(Cursor.decode(token).segments().get(0).position(1)).isEqualTo(97);
+    assertThat(Cursor.decode(token).current().position(2)).isEqualTo(12);
+    // a cursor of fixed batches is the token it always was
+    Cursor fixed = Cursor.start("fp", 2).withDelivered(0, 4).withDelivered(1, 3);
+    assertThat(fixed.encode()).startsWith("cv1.");
+    assertThat(Cursor.decode(fixed.encode())).isEqualTo(fixed);
+    assertThat(Cursor.decode(fixed.encode()).current().hasPositions()).isFalse();
   }
 
   @Test

@@ -161,6 +161,54 @@ class PipelineTest {
         .hasMessageContaining("is for a mix");
   }
 
+  /** A picture into three before decoding (keys k/0..2), one left out after; each output decoded and mapped on its own. */
+  static Pipeline threes() {
+    return Pipeline.from(Shards.of("file:///d/a.tar"))
+        .flatMap(Stage.flatMap((s, r) -> List.of(renamed(s, "/0"), renamed(s, "/1"), renamed(s, "/2"))).named("threes"))
+        .decode(Decode.images(16, 24).randomCrop())
+        .filter(Stage.filter(s -> !s.key().endsWith("/1")).named("not-1"))
+        .map((s, r) -> renamed(s, "@" + r.nextInt(1000)));
+  }
+
+  static RawSample renamed(RawSample s, String suffix) {
+    return new RawSample(s.shard(), s.key() + suffix, s.members(), s.decoded());
+  }
+
+  @Test
+  void aFlatMapMakesASampleIntoItsOutputsEachDecodedFilteredAndMappedOnItsOwn() throws Exception {
+    DecodeSettings d = settings(threes().settings("x")).decode();
+    SampleDecoding decoding = new SampleDecoding(d, 99, threes().steps());
+    dev.conveyor.streams.sample.Expanded x = (dev.conveyor.streams.sample.Expanded) decoding.apply(3, picture("k"));
+    assertThat(x.key()).isEqualTo("k");
+    assertThat(x.filtered()).as("output k/1 left out by the filter after").isEqualTo(1);
+    assertThat(x.outputs()).hasSize(2).allSatisfy(o -> assertThat(o.decoded()).isPresent());
+    assertThat(x.outputs().get(0).key()).startsWith("k/0@");
+    assertThat(x.outputs().get(1).key()).startsWith("k/2@");
+    assertThat(x.outputs().get(0).key()).as("each output its own random stream")
+        .isNotEqualTo(x.outputs().get(1).key().replace("k/2", "k/0"));
+    dev.conveyor.streams.sample.Expanded again = (dev.conveyor.streams.sample.Expanded) decoding.apply(3, picture("k"));
+    assertThat(again.outputs()).as("the same outputs every time").extracting(RawSample::key)
+        .isEqualTo(x.outputs().stream().map(RawSample::key).toList());
+    assertThat(again.outputs().get(1).decoded().orElseThrow().image().orElseThrow().rgb())
+        .isEqualTo(x.outputs().get(1).decoded().orElseThrow().image().orElseThrow().rgb());
+    assertThat(threes().signature()).isEqualTo("threes#0|decode|not-1#1|map#2");
+    // a flatMap that makes nothing of a sample leaves it out, and a map stage is no flatMap
+    SampleDecoding none = new SampleDecoding(d, 99, Pipeline.from(Shards.of("file:///d/a.tar"))
+        .flatMap((s, r) -> List.of()).decode(Decode.images(16, 24)).steps());
+    assertThat(none.apply(0, picture("k"))).isEqualTo(new Filtered("s", "k", "flatMap#0"));
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).flatMap(Stage.of((s, r) -> s)))
+        .hasMessageContaining("use map(...)");
+  }
+
+  @Test
+  void fullBatchesCompileToTheJobFilesKeyAndAreRefusedForAMix() {
+    assertThat(settings(Pipeline.from(Shards.of("file:///d/a.tar")).fullBatches().settings("x")).job().fullBatches())
+        .isTrue();
+    assertThat(settings(Pipeline.from(Shards.of("file:///d/a.tar")).settings("x")).job().fullBatches()).isFalse();
+    assertThatThrownBy(() -> Pipeline.mix(Source.of(Shards.of("file:///d/a.tar"))).fullBatches())
+        .hasMessageContaining("not yet supported for a mix");
+  }
+
   @Test
   void noStagesIsTheSameAsNoPipeline() throws Exception {
     DecodeSettings d = settings(pipeline().settings("x")).decode();

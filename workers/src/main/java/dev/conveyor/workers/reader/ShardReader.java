@@ -5,6 +5,7 @@ import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.wire.WireMessage;
@@ -138,10 +139,10 @@ public final class ShardReader {
 
   /** {@code e}, or when its sample (members and tensors) is larger than {@code max} bytes, a dead letter in its slot. */
   static ReadEvent fits(ReadEvent e, long max) {
-    if (e instanceof ReadEvent.Slot s && s.record() instanceof RawSample r) {
+    if (e instanceof ReadEvent.Slot s && (s.record() instanceof RawSample || s.record() instanceof Expanded)) {
       long size = messageBytes(e);
       if (size > max) {
-        return new ReadEvent.Slot(s.position(), new DeadLetter(r.shard(), r.key(),
+        return new ReadEvent.Slot(s.position(), new DeadLetter(s.record().shard(), key(s.record()),
             "the sample takes " + size + " bytes with its tensors, more than a message between nodes may carry ("
                 + max + "): make the crops or clips smaller"));
       }
@@ -149,8 +150,15 @@ public final class ShardReader {
     return e;
   }
 
+  private static String key(dev.conveyor.streams.sample.ShardRecord r) {
+    return r instanceof Expanded x ? x.key() : ((RawSample) r).key();
+  }
+
   /** What an event weighs in a message: its sample's members and tensors (0 for a dead letter or a report). */
   public static long messageBytes(ReadEvent e) {
+    if (e instanceof ReadEvent.Slot s && s.record() instanceof Expanded x) {
+      return x.bytes();
+    }
     return e instanceof ReadEvent.Slot s && s.record() instanceof RawSample r
         ? r.bytes() + r.decoded().map(d -> d.tensorBytes()).orElse(0L) : 0;
   }

@@ -75,6 +75,7 @@ public final class WireRegistry {
     e.add(new Entry(216, dev.conveyor.streams.plan.Mix.Source.class, null));
     e.add(new Entry(217, dev.conveyor.streams.plan.Mix.Batching.class, null));
     e.add(new Entry(218, dev.conveyor.streams.batch.SourceCounts.class, null));
+    e.add(new Entry(219, dev.conveyor.streams.sample.Expanded.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));

@@ -65,6 +65,7 @@ class WireFormatTest {
         "214 dev.conveyor.streams.sample.Filtered", "215 dev.conveyor.streams.plan.Mix",
         "216 dev.conveyor.streams.plan.Mix$Source", "217 dev.conveyor.streams.plan.Mix$Batching",
         "218 dev.conveyor.streams.batch.SourceCounts",
+        "219 dev.conveyor.streams.sample.Expanded",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
