@@ -9,16 +9,9 @@ import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.pekko.stream.Attributes;
-import org.apache.pekko.stream.FlowShape;
-import org.apache.pekko.stream.Inlet;
-import org.apache.pekko.stream.Outlet;
-import org.apache.pekko.stream.stage.AbstractInHandler;
-import org.apache.pekko.stream.stage.AbstractOutHandler;
-import org.apache.pekko.stream.stage.GraphStage;
-import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
  * Cuts a rank's plan-ordered slots into full batches: each batch is the next {@code batch} kept
@@ -29,10 +22,9 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * the outputs it delivered ({@code endOffset}); the segment's skips say which outputs a resumed
  * part delivered before. Kept samples left when the part runs out fill no batch. Each batch made,
  * and the part's end, are told to {@code gate} as they happen — not when the batch is pulled —
- * so the ranks can agree how many batches the epoch has. A slot out of plan order fails the
- * stream.
+ * so the ranks can agree how many batches the epoch has.
  */
-final class FullBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
+final class FullBatcher extends SlotBatcher {
   /** What a batcher tells as it goes. */
   interface Progress {
     /** Batch {@code index} was made; the rank's position after it is {@code end} (and {@code offset} outputs of it). */
@@ -42,91 +34,50 @@ final class FullBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
     void ranOut(long batches);
   }
 
-  private final Inlet<ReadEvent> in = Inlet.create("FullBatcher.in");
-  private final Outlet<RankEvent> out = Outlet.create("FullBatcher.out");
-  private final FlowShape<ReadEvent, RankEvent> shape = FlowShape.of(in, out);
-  private final RankSegment seg;
   private final Progress progress;
 
   FullBatcher(RankSegment seg, Progress progress) {
+    super(seg, "FullBatcher");
     if (!seg.full()) {
       throw new IllegalArgumentException("a segment of fixed batches: use PlanBatcher");
     }
-    this.seg = seg;
     this.progress = progress;
   }
 
   @Override
-  public FlowShape<ReadEvent, RankEvent> shape() {
-    return shape;
-  }
-
-  @Override
-  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-    return new GraphStageLogic(shape) {
+  Cutter cutter() {
+    return new Cutter() {
       private long k = seg.firstBatch();
-      private long expected = seg.firstPosition();
       private List<RawSample> pending = new ArrayList<>();
       private int filtered;
 
-      {
-        setHandler(in, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            List<RankEvent> events = new ArrayList<>(2);
-            ReadEvent e = grab(in);
-            if (e instanceof ReadEvent.Report r) {
-              events.add(skipped(r.deadLetter()));
-            } else {
-              ReadEvent.Slot s = (ReadEvent.Slot) e;
-              if (s.position() != expected) {
-                failStage(new IllegalStateException("plan order broken on rank " + seg.rank() + ": position "
-                    + s.position() + " arrived where " + expected + " was due"));
-                return;
-              }
-              long at = expected++;
-              if (s.record() instanceof RawSample sample) {
-                add(sample, at, 0, 1, events);
-              } else if (s.record() instanceof Expanded x) {
-                long skip = seg.skip(at);
-                if (skip == 0) {
-                  filtered += x.filtered(); // counted once, with the batch its first output goes to
-                }
-                for (int j = (int) skip; j < x.outputs().size(); j++) {
-                  add(x.outputs().get(j), at, j, x.outputs().size(), events);
-                }
-              } else if (s.record() instanceof Filtered) {
-                filtered++;
-              } else {
-                events.add(skipped((DeadLetter) s.record()));
-              }
-            }
-            if (events.isEmpty()) {
-              pull(in);
-            } else {
-              emitMultiple(out, events.iterator());
-            }
+      @Override
+      public void slot(long at, ShardRecord record, List<RankEvent> events) {
+        if (record instanceof RawSample sample) {
+          add(sample, at, 0, 1, events);
+        } else if (record instanceof Expanded x) {
+          long skip = seg.skip(at);
+          if (skip == 0) {
+            filtered += x.filtered(); // counted once, with the batch its first output goes to
           }
+          for (int j = (int) skip; j < x.outputs().size(); j++) {
+            add(x.outputs().get(j), at, j, x.outputs().size(), events);
+          }
+        } else if (record instanceof Filtered) {
+          filtered++;
+        } else {
+          events.add(skipped((DeadLetter) record, k));
+        }
+      }
 
-          @Override
-          public void onUpstreamFinish() {
-            if (expected != seg.size()) {
-              failStage(new IllegalStateException("rank " + seg.rank() + " read " + expected + " of " + seg.size()
-                  + " planned positions"));
-              return;
-            }
-            progress.ranOut(k);
-            complete(out);
-          }
-        });
-        setHandler(out, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            if (!hasBeenPulled(in) && !isClosed(in)) {
-              pull(in);
-            }
-          }
-        });
+      @Override
+      public long batch() {
+        return k;
+      }
+
+      @Override
+      public void finish(List<RankEvent> events) {
+        progress.ranOut(k);
       }
 
       /** Output {@code j} of the {@code n} of the sample at {@code at} into the batch; the batch out when full. */
@@ -142,10 +93,6 @@ final class FullBatcher extends GraphStage<FlowShape<ReadEvent, RankEvent>> {
           filtered = 0;
           k++;
         }
-      }
-
-      private Skipped skipped(DeadLetter d) {
-        return new Skipped(seg.epoch(), seg.rank(), seg.stepBase() + k, d);
       }
     };
   }
