@@ -3,7 +3,7 @@
 import hashlib
 import json
 import struct
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -16,12 +16,15 @@ class Batch(dict):
     ``label`` (int64, -1 for none) when samples carry one, and per text member a list of str
     (``json`` members parsed). Raw batches (``decode="none"``) hold per member extension a list
     of uint8 arrays (None where a sample lacks it). Arrays view the ring's shared memory until
-    ``release()`` (or the next batch); a batch from ``Loader(copy=True)`` owns its memory.
+    ``release()`` (or the next batch); a batch from ``Loader(copy=True)`` owns its memory. In a
+    mix, ``sources`` says what each source gave the batch: ``{"web": {"samples": 6, "filtered":
+    0, "bad": 0}, ...}`` (None otherwise).
     """
 
     cursor: Optional[str]
     epoch: Optional[int]
     step: Optional[int]
+    sources: Optional[Dict[str, Dict[str, int]]]
     nbytes: int
 
     def __init__(self, slot: Any, copy: bool) -> None:
@@ -29,6 +32,7 @@ class Batch(dict):
         self.cursor = slot.cursor
         self.epoch = slot.meta.get("epoch")
         self.step = slot.meta.get("step")
+        self.sources = slot.meta.get("sources")
         self._texts = slot.meta.get("texts")
         self._members = slot.meta.get("members")
         self._slot = slot

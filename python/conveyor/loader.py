@@ -143,6 +143,7 @@ class Loader:
         self._ended = False
         self._batches = 0
         self._samples = 0
+        self._sources: Dict[str, Dict[str, int]] = {}
         self._bytes = 0
         self._first_at = None
         self._iter_at = None
@@ -210,6 +211,10 @@ class Loader:
         self._cursor = batch.cursor
         self._batches += 1
         self._samples += len(batch["__keys__"])
+        for name, counts in (batch.sources or {}).items():
+            total = self._sources.setdefault(name, {"samples": 0, "filtered": 0, "bad": 0})
+            for what in total:
+                total[what] += counts.get(what, 0)
         self._bytes += batch.nbytes
         return batch
 
@@ -260,7 +265,8 @@ class Loader:
         ``batches``, ``samples``, ``bytes`` (of the batches' arrays); ``stall_s``, the time spent
         waiting for a batch from the second on, and ``stall_pct``, its share of ``wall_s`` (from the
         first batch to the last, or to now); ``startup_s``, from the start of iteration to the first
-        batch (the node's start-up).
+        batch (the node's start-up); for a mix, ``sources``: per source name, the ``samples``,
+        ``filtered`` and ``bad`` samples of the batches handed out.
         """
         stall = self._stall_seconds()
         if self._first_at is None:
@@ -269,7 +275,8 @@ class Loader:
             wall = (self._end_at if self._end_at is not None else time.perf_counter()) - self._first_at
         return {"batches": self._batches, "samples": self._samples, "bytes": self._bytes,
                 "stall_s": stall, "stall_pct": 100.0 * stall / wall if wall > 0 else 0.0, "wall_s": wall,
-                "startup_s": self._startup}
+                "startup_s": self._startup, **({"sources": {n: dict(c) for n, c in self._sources.items()}}
+                                               if self._sources else {})}
 
     def _stall_seconds(self):
         ring = self._ring

@@ -52,9 +52,21 @@ def test_a_mix_of_two_sources_equals_conveyor_run_of_the_same_job_file(images, m
         conveyor_cli("run", str(job), "--digest-out", str(digests))
         want = [line.split() for line in digests.read_text().splitlines()]
         with conveyor.Loader(sources=sources, mix=how, batch_size=8, decode="none", world=2, rank=1) as loader:
-            seen = [(b.epoch, b.step) + b.digest() for b in loader]
+            seen, shares = [], []
+            for b in loader:
+                seen.append((b.epoch, b.step) + b.digest())
+                shares.append((b.sources["photos"]["samples"], b.sources["source-1"]["samples"]))
+            stats = loader.stats()
         assert seen == as_reference(want, rank=1), how
         assert len(seen) >= 5
+        # each batch's counts by source: 6 + 2 stratified; whole batches of one source in turns per source
+        assert all(a + b == 8 for a, b in shares), how
+        if how == "stratified":
+            assert set(shares) == {(6, 2)}
+        else:
+            assert set(shares) == {(8, 0), (0, 8)}
+        assert stats["sources"]["photos"]["samples"] == sum(a for a, _ in shares)
+        assert stats["sources"]["source-1"]["samples"] == sum(b for _, b in shares)
     with pytest.raises(ValueError, match=r"sources\[1\]\.weight: a positive number"):
         conveyor.Loader(sources=[{"shards": images}, {"shards": mixed, "weight": 0}])
     with pytest.raises(ValueError, match=r"sources\[0\]\.wieght: not a source setting"):

@@ -112,7 +112,8 @@ final class RankHost {
       RingTrainer writer = RingTrainer.start(a.settings(), name, rank, feeder, b -> {
         cursor.delivered(b);
         return cursor.cursor().encode();
-      }, a.announce(), a.alive(), ended, trainers.hold());
+      }, a.announce(), a.alive(), ended, trainers.hold(),
+          job.recipe().mix().map(m -> m.sources().stream().map(Mix.Source::name).toList()).orElse(List.of()));
       meter.ring(() -> feeder.ready() + writer.ready());
       meter.stallFrom(writer::stallSeconds, writer::stall);
     } else {

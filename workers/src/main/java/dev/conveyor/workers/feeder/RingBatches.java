@@ -35,9 +35,24 @@ public final class RingBatches {
 
   /** {@code batch} for a ring slot, with {@code cursor}: where the job stands once the trainer has it. */
   public static ShmRing.Batch of(RawBatch batch, String cursor) {
+    return of(batch, cursor, List.of());
+  }
+
+  /**
+   * The same; in a mix, meta {@code sources} says what each of the {@code sources} (by name, in
+   * order) gave the batch: {@code {"web": {"samples": 22, "filtered": 0, "bad": 1}, …}}.
+   */
+  public static ShmRing.Batch of(RawBatch batch, String cursor, List<String> sources) {
     List<RawSample> samples = batch.samples();
     ObjectNode meta = Json.object().put("epoch", batch.epoch()).put("step", batch.step()).put("rank", batch.rank())
         .put("index", batch.index());
+    if (batch.sources().sources() > 0 && batch.sources().sources() == sources.size()) {
+      ObjectNode by = meta.putObject("sources");
+      for (int i = 0; i < sources.size(); i++) {
+        by.putObject(sources.get(i)).put("samples", batch.sources().samples()[i])
+            .put("filtered", batch.sources().filtered()[i]).put("bad", batch.sources().bad()[i]);
+      }
+    }
     long decoded = samples.stream().filter(s -> s.decoded().isPresent()).count();
     if (decoded != 0 && decoded != samples.size()) {
       throw new IllegalArgumentException("batch " + batch.step() + " mixes decoded and raw samples");

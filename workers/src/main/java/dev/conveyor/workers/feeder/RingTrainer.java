@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
@@ -78,6 +79,8 @@ public final class RingTrainer {
   private final Consumer<Announced> announce;
   private final BooleanSupplier readerAlive;
   private final TrainerHold hold;
+  /** A mix's sources, by name in order (empty otherwise). */
+  private final List<String> sources;
   /** Reports of what was written and not yet handed to the trainer, in order (they hold no batch). */
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private volatile ShmRing ring;
@@ -90,9 +93,10 @@ public final class RingTrainer {
   private RingDepth depth;
 
   private RingTrainer(Settings settings, int rank, String name, RankFeeder feeder, Function<RawBatch, String> cursorAfter,
-                      Consumer<Announced> announce, BooleanSupplier readerAlive, TrainerHold hold) {
+                      Consumer<Announced> announce, BooleanSupplier readerAlive, TrainerHold hold, List<String> sources) {
     this.settings = settings;
     this.hold = hold;
+    this.sources = List.copyOf(sources);
     this.rank = rank;
     this.name = name;
     this.feeder = feeder;
@@ -117,7 +121,15 @@ public final class RingTrainer {
   public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
                                   Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
                                   BooleanSupplier readerAlive, Consumer<Optional<String>> ended, TrainerHold hold) {
-    RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive, hold);
+    return start(settings, name, rank, feeder, cursorAfter, announce, readerAlive, ended, hold, List.of());
+  }
+
+  /** As above, each slot saying what each of a mix's {@code sources} (their names, in order) gave its batch. */
+  public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
+                                  Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
+                                  BooleanSupplier readerAlive, Consumer<Optional<String>> ended, TrainerHold hold,
+                                  List<String> sources) {
+    RingTrainer t = new RingTrainer(settings, rank, name, feeder, cursorAfter, announce, readerAlive, hold, sources);
     Thread th = new Thread(() -> ended.accept(t.run()), name);
     th.setDaemon(true);
     th.start();
@@ -156,7 +168,7 @@ public final class RingTrainer {
         }
         pending.add(new Pending(e.get() instanceof RawBatch, feeder.reportOf(e.get())));
         if (e.get() instanceof RawBatch b) {
-          ShmRing.Batch slot = RingBatches.of(b, cursorAfter.apply(b));
+          ShmRing.Batch slot = RingBatches.of(b, cursorAfter.apply(b), sources);
           if (ring == null) {
             open(slot);
           }
