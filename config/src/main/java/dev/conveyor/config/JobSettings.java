@@ -102,7 +102,7 @@ public record JobSettings(
     }
     if (full && rank >= 0 && world > 1) {
       throw new SettingsException(r.key("rank"), "is " + rank + ", but full batches need every rank of the job in one"
-          + " process, for now (the ranks agree there how many batches each epoch has): leave rank = -1");
+          + " job (its ranks agree how many batches each epoch has): leave rank = -1, on one machine or on a cluster");
     }
     return new JobSettings(
         shards,

@@ -208,7 +208,7 @@ class FullBatchesJobTest {
     PipelineRunTest.Run one = PipelineRunTest.cli("run", "--pipeline", KeepsFew.class.getName(), "--shards", shards,
         "--world", "2", "--set", "conveyor.job.rank=1");
     assertThat(one.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
-    assertThat(one.err()).contains("conveyor.job.rank").contains("full batches need every rank of the job in one process");
+    assertThat(one.err()).contains("conveyor.job.rank").contains("full batches need every rank of the job in one job");
   }
 
   static List<String> sorted(List<String> lines) {

@@ -118,13 +118,10 @@ final class Placing extends AbstractBehavior<Command> {
       submit.client().tell(new Failed(placement.problem().get(), true));
       return new Idle(co);
     }
-    long hostsWithRanks = placement.ranksOf().stream().filter(r -> !r.isEmpty()).count();
-    if (job.recipe().fullBatches() && (job.ranks().size() < job.world() || hostsWithRanks > 1)) {
-      // the ranks agree how many batches each epoch has in the process that runs them (BatchGate)
-      submit.client().tell(new Failed("full batches need every rank of the job on one trainer host, for now: this"
-          + " job's " + (job.ranks().size() < job.world()
-          ? "process serves " + job.ranks().size() + " of " + job.world() + " ranks"
-          : job.world() + " ranks were placed on " + hostsWithRanks + " trainer hosts"), false));
+    if (job.recipe().fullBatches() && job.ranks().size() < job.world()) {
+      // the ranks agree how many batches each epoch has among the trainer hosts that run them (BatchGate)
+      submit.client().tell(new Failed("full batches need every rank of the job in one job: this process serves "
+          + job.ranks().size() + " of " + job.world() + " ranks", false));
       return new Idle(co);
     }
     Optional<ShardStore> files = Optional.empty();
@@ -144,9 +141,15 @@ final class Placing extends AbstractBehavior<Command> {
         checkpoint.tell(new CheckpointActor.SaveNow(co.ctx.getSystem().ignoreRef()));
       }
       List<Prepared> hosts = placement.hosts();
+      List<ActorRef<NodeAgent.Command>> withRanks = new ArrayList<>();
+      for (int i = 0; i < hosts.size(); i++) {
+        if (!placement.ranksOf().get(i).isEmpty()) {
+          withRanks.add(hosts.get(i).agent());
+        }
+      }
       for (int i = 0; i < hosts.size(); i++) {
         hosts.get(i).agent().tell(new NodeAgent.RunRanks(job, start.encode(), placement.ranksOf().get(i),
-            placement.readers(), submit.client().narrow(), co.ctx.getSelf()));
+            placement.readers(), submit.client().narrow(), co.ctx.getSelf(), List.copyOf(withRanks)));
       }
       submit.client().tell(new Placed(hosts.stream().map(Prepared::node).toList(), placement.workers().size(),
           placement.shares(), co.ctx.getSelf(), start.encode(), List.copyOf(notes)));

@@ -55,7 +55,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   /** What a node agent is asked. */
   public sealed interface Command extends WireMessage permits Prepare, RunRanks, Reattach, StopJob, RankDelivered,
-      RankEnded, AddReaders {}
+      RankEnded, AddReaders, GateNews {}
 
   /** Get ready for {@code job}: plan it, and if this node is a worker, start its shard reader. */
   public record Prepare(JobSpec job, ActorRef<Prepared> replyTo) implements Command {}
@@ -76,10 +76,21 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   /**
    * Run {@code ranks} of {@code job} here from cursor {@code start}, leasing their slices to
    * {@code readers}: report each batch and skip to {@code replyTo} (the client) and each
-   * delivery to {@code coordinator} (for the job's cursor).
+   * delivery to {@code coordinator} (for the job's cursor); {@code hosts} are the agents of every
+   * trainer host running some of its ranks, whose gates of full batches hear from each other.
    */
   public record RunRanks(JobSpec job, String start, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
-                         ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator) implements Command {}
+                         ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator,
+                         List<ActorRef<Command>> hosts) implements Command {
+    /** Ranks run by one trainer host. */
+    public RunRanks(JobSpec job, String start, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
+                    ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator) {
+      this(job, start, ranks, readers, replyTo, coordinator, List.of());
+    }
+  }
+
+  /** What happened to a rank of job {@code jobId} on another trainer host: for this one's gate of full batches. */
+  public record GateNews(String jobId, BatchGate.News news) implements Command {}
 
   /**
    * A new coordinator took over job {@code jobId}: report deliveries to it from now on, and tell
@@ -155,6 +166,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private int prepared;
   /** The jobs whose ranks run here. */
   private final Map<String, RanksHere> running = new HashMap<>();
+  /** Gate news of jobs whose ranks here have not started yet (another host started first). */
+  private final Map<String, List<BatchGate.News>> earlyNews = new HashMap<>();
   /** What this worker answered each job's Prepare with: its reader for the job, until the job stops. */
   private final Map<String, Prepared> preparedFor = new HashMap<>();
   /** What this node started as a worker for each job: stopped, and its store closed, when the job ends. */
@@ -187,6 +200,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         .onMessage(Reattach.class, this::onReattach)
         .onMessage(StopJob.class, this::onStopJob)
         .onMessage(AddReaders.class, this::onAddReaders)
+        .onMessage(GateNews.class, this::onGateNews)
         .onMessage(RankDelivered.class, this::onRankDelivered)
         .onMessage(RankEnded.class, this::onRankEnded)
         .build();
@@ -257,13 +271,33 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
         new LockstepTrainers(local.trainerStep(), TRAINER_WAIT, NodeState.get(getContext().getSystem()).trainerHold()),
-        r.readers(), getContext().getSystem(), new BatchGate(r.job().world(), Math.max(1, local.prefetch()))));
+        r.readers(), getContext().getSystem(), gate(r)));
+    earlyNews.getOrDefault(r.job().id(), List.of()).forEach(job.gate::news);
+    earlyNews.remove(r.job().id());
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
     job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
     for (int rank : r.ranks()) {
       job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases, job,
           local.prefetch()));
+    }
+    return this;
+  }
+
+  /** The gate of full batches of {@code r}'s ranks here, telling the other trainer hosts of the job what happens to them. */
+  private BatchGate gate(RunRanks r) {
+    List<ActorRef<Command>> others = r.hosts().stream().filter(h -> !h.equals(getContext().getSelf())).toList();
+    String id = r.job().id();
+    return new BatchGate(r.job().world(), r.ranks().size(), Math.max(1, local.prefetch()),
+        news -> others.forEach(h -> h.tell(new GateNews(id, news))));
+  }
+
+  private Behavior<Command> onGateNews(GateNews n) {
+    RanksHere job = running.get(n.jobId());
+    if (job != null) {
+      job.gate.news(n.news());
+    } else {
+      earlyNews.computeIfAbsent(n.jobId(), id -> new ArrayList<>()).add(n.news());
     }
     return this;
   }
@@ -293,6 +327,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   private Behavior<Command> onStopJob(StopJob st) {
     preparedFor.remove(st.jobId());
+    earlyNews.remove(st.jobId());
     RanksHere job = running.remove(st.jobId());
     if (job != null) {
       job.feeders.forEach(RankFeeder::close);

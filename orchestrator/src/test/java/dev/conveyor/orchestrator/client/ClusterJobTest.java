@@ -421,6 +421,70 @@ class ClusterJobTest {
     assertThat((System.nanoTime() - downed) / 1e9).as("seconds to fail, not the 10-minute idle timeout").isLessThan(30);
   }
 
+  @Test
+  void fullBatchesOfThreeRanksOnTwoTrainerHostsStepAlikeAndDeliverWhatOneProcessDoes() throws Exception {
+    // 82 samples in 3 parts of 28, 27 and 27: 7, 6 and 6 batches of 4 could be made; every rank steps 6 times,
+    // which rank 0's host learns from the other host's ranks
+    ActorSystem<?> first = start(NodeAgent.TRAINER_HOST, null);
+    start(NodeAgent.TRAINER_HOST, first);
+    start(NodeAgent.WORKER, first);
+    start(NodeAgent.WORKER, first);
+    host = first;
+    ActorRef<JobCoordinator.Command> coordinator = ClusterSingleton.get(first)
+        .init(SingletonActor.of(CoordinatorActor.create(Duration.ofSeconds(10), u -> new FileShardStore()),
+            "job-coordinator"));
+    Recipe full = recipe.withFullBatches(true);
+    JobSpec job = JobSpec.of("t-full", full, Map.of(), 3, 2, 2, 2, 1 << 24);
+    TestProbe<ClientEvent> client = TestProbe.create(first);
+    JobCoordinator.Placed placed = place(coordinator, job, client);
+    assertThat(placed.trainerHosts()).as("the ranks on both trainer hosts").hasSize(2);
+    List<String> lines = gather(client, job);
+    placed.coordinator().tell(new JobCoordinator.Finish(job.id()));
+    JobCoordinator.Finished finished = client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
+    assertThat(lines).isEqualTo(fullReference(job));
+    for (int e = 0; e < 2; e++) {
+      for (int r = 0; r < 3; r++) {
+        String prefix = e + " ";
+        String rank = " " + r + " ";
+        assertThat(lines.stream().filter(l -> l.startsWith(prefix) && l.substring(l.indexOf(' ', 2)).startsWith(rank)))
+            .as("epoch %d rank %d", e, r).hasSize(6);
+      }
+    }
+    assertThat(Cursor.decode(finished.cursor()).current().batches()).containsExactly(6, 6, 6);
+  }
+
+  /** What one process delivers of a job of full batches: its ranks read at once, through one gate. */
+  static List<String> fullReference(JobSpec job) throws Exception {
+    ActorSystem<Void> local = ActorSystem.create(Behaviors.empty(), "reference");
+    try {
+      Materializer mat = Materializer.createMaterializer(local);
+      DataPlan plan = new DataPlan(job.recipe());
+      Cursor start = Cursor.start(job.recipe().fingerprint(), job.world());
+      List<String> lines = new ArrayList<>();
+      for (int e = 0; e < job.epochs(); e++) {
+        dev.conveyor.streams.pipeline.BatchGate gate = new dev.conveyor.streams.pipeline.BatchGate(job.world(), 2);
+        List<java.util.concurrent.CompletableFuture<List<RankEvent>>> ranks = new ArrayList<>();
+        for (int r = 0; r < job.world(); r++) {
+          RankSegment seg = plan.rank(start.atEpoch(e, job.world()), job.world(), r);
+          ranks.add(RankPipeline.events(new FileShardStore(), plan, seg, job.pipeline(), gate)
+              .runWith(Sink.seq(), mat).toCompletableFuture());
+        }
+        for (java.util.concurrent.CompletableFuture<List<RankEvent>> f : ranks) {
+          for (RankEvent ev : f.get(60, TimeUnit.SECONDS)) {
+            if (ev instanceof RawBatch b) {
+              BatchDigest d = BatchDigest.of(b);
+              lines.add(b.epoch() + " " + b.step() + " " + b.rank() + " " + d.bytesSha256() + " " + d.keysSha256());
+            }
+          }
+        }
+      }
+      lines.sort(LOCKSTEP);
+      return lines;
+    } finally {
+      local.terminate();
+    }
+  }
+
   /** The cursor after {@code lines} (lockstep digest lines of a whole run): the last epoch, each rank's count in it. */
   static String finalCursor(JobSpec job, List<String> lines) {
     Cursor c = Cursor.start(job.recipe().fingerprint(), job.world()).atEpoch(job.epochs() - 1, job.world());

@@ -150,8 +150,8 @@ class JobCoordinatorTest {
   }
 
   @Test
-  void aJobOfFullBatchesIsRefusedWhenItsRanksWouldBePlacedOnTwoTrainerHosts() {
-    // the ranks would be placed one on each host, where they could not agree on an epoch's length
+  void aJobOfFullBatchesOnTwoTrainerHostsTellsEachHostWhereTheOthersAre() {
+    // the ranks are placed one on each host: their gates must hear from each other to agree on an epoch's length
     TestProbe<NodeAgent.Command> other = kit.createTestProbe();
     register(other);
     JobSpec spread = JobSpec.of("spread", RECIPE.withFullBatches(true), Map.of(), 2, 1, 2, 2, 1 << 20);
@@ -159,11 +159,13 @@ class JobCoordinatorTest {
     NodeAgent.Prepare p = other.expectMessageClass(NodeAgent.Prepare.class, WAIT);
     p.replyTo().tell(new NodeAgent.Prepared("other", other.ref(), true, Optional.empty(), 0, "", List.of()));
     prepareNoRun();
-    JobCoordinator.Failed refused = client.expectMessageClass(JobCoordinator.Failed.class, WAIT);
-    assertThat(refused.reason()).contains("full batches need every rank of the job on one trainer host")
-        .contains("2 ranks were placed on 2 trainer hosts");
-    host.expectNoMessage(Duration.ofMillis(200));
-    other.expectNoMessage(Duration.ofMillis(200));
+    NodeAgent.RunRanks onHost = host.expectMessageClass(NodeAgent.RunRanks.class, WAIT);
+    NodeAgent.RunRanks onOther = other.expectMessageClass(NodeAgent.RunRanks.class, WAIT);
+    assertThat(onHost.ranks()).containsExactly(0);
+    assertThat(onOther.ranks()).containsExactly(1);
+    assertThat(onHost.hosts()).containsExactly(host.ref(), other.ref());
+    assertThat(onOther.hosts()).isEqualTo(onHost.hosts());
+    client.expectMessageClass(JobCoordinator.Placed.class, WAIT);
   }
 
   /** The host and the worker prepare; nothing is run. */

@@ -160,7 +160,7 @@ public final class Pipeline {
   /**
    * Every batch full: a rank's batch is its next {@code n} kept samples, however many plan
    * positions that takes; an epoch has as many as the rank with the fewest kept samples fills
-   * (the rest is left over, and reported). Not yet for a mix.
+   * (the rest is left over, and reported); the ranks agree on it as they read. Not yet for a mix.
    */
   public Pipeline fullBatches() {
     if (mixes) {

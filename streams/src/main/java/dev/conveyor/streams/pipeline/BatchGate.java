@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -27,21 +28,86 @@ import org.apache.pekko.stream.javadsl.Source;
  * drop-last remainder). A batch released carries every rank's position after it, the cursor's
  * record of it.
  *
- * <p>One gate serves all the ranks of a job, which must all run in this process; ranks read
- * ahead of the gate by {@code ahead} batches. Thread-safe.
+ * <p>One gate serves the ranks of a job that run in this process; ranks read ahead of the gate
+ * by {@code ahead} batches. When the job's ranks run in several processes (trainer hosts), each
+ * has a gate: what happens to its own ranks it publishes as {@link News}, and it is given the
+ * others' news ({@link #news}). Every gate decides from the same facts — which batches each rank
+ * made, where each ran out — so all decide alike, with no one in charge. Thread-safe.
  */
 public final class BatchGate {
   private final int world;
+  private final int local;
   private final int ahead;
+  private final Consumer<News> publish;
   private final Map<Integer, Epoch> epochs = new HashMap<>();
+  /** Epochs every rank here has ended: news of them that comes late is dropped. */
+  private final java.util.Set<Integer> over = new java.util.HashSet<>();
 
-  /** A gate for the {@code world} ranks of a job, each reading up to {@code ahead} batches beyond what was released. */
+  /** What happened to a rank, for the gates of the job's other processes. */
+  public sealed interface News {
+    int epoch();
+
+    int rank();
+  }
+
+  /** The rank starts the epoch at batch {@code firstBatch} (later than 0 after a resume). */
+  public record Started(int epoch, int rank, long firstBatch) implements News {}
+
+  /** The rank made batch {@code index}; its position after it is {@code end}, with {@code offset} outputs of it. */
+  public record Made(int epoch, int rank, long index, long end, long offset) implements News {}
+
+  /** The rank's part ran out after {@code batches} batches. */
+  public record RanOut(int epoch, int rank, long batches) implements News {}
+
+  /** The rank failed: the others stop waiting for it. */
+  public record Failed(int epoch, int rank, String reason) implements News {}
+
+  /** A gate for all {@code world} ranks of a job, each reading up to {@code ahead} batches beyond what was released. */
   public BatchGate(int world, int ahead) {
-    if (world < 1 || ahead < 1) {
-      throw new IllegalArgumentException("a gate needs at least one rank and one batch ahead");
+    this(world, world, ahead, n -> { });
+  }
+
+  /**
+   * A gate for the {@code local} of the job's {@code world} ranks that run here, telling
+   * {@code publish} what happens to them (for the gates of the others).
+   */
+  public BatchGate(int world, int local, int ahead, Consumer<News> publish) {
+    if (world < 1 || ahead < 1 || local < 0 || local > world) {
+      throw new IllegalArgumentException("a gate needs at least one rank, at most all of them here, and one batch"
+          + " ahead");
     }
     this.world = world;
+    this.local = local;
     this.ahead = ahead;
+    this.publish = publish;
+  }
+
+  /** What happened to a rank of another process. */
+  public void news(News n) {
+    if (n.rank() < 0 || n.rank() >= world) {
+      throw new IllegalArgumentException("news of rank " + n.rank() + " at a gate of " + world + " ranks");
+    }
+    apply(n);
+  }
+
+  /** What happened to a rank here: applied, and told to the other processes. */
+  private void happened(News n) {
+    apply(n);
+    publish.accept(n);
+  }
+
+  private void apply(News n) {
+    update(n.epoch(), e -> {
+      if (n instanceof Started s) {
+        e.started(s.rank(), s.firstBatch());
+      } else if (n instanceof Made m) {
+        e.made(m.rank(), m.index(), m.end(), m.offset());
+      } else if (n instanceof RanOut r) {
+        e.ranOut(r.rank(), r.batches());
+      } else {
+        e.fail(new IllegalStateException("rank " + n.rank() + " failed: " + ((Failed) n).reason()));
+      }
+    });
   }
 
   /**
@@ -57,26 +123,26 @@ public final class BatchGate {
     int rank = seg.rank();
     return Flow.<ReadEvent, RankEvent, NotUsed>fromMaterializer((mat, attrs) -> {
       synchronized (this) {
-        epoch(epoch).register(seg);
+        epoch(epoch).here(rank, seg.firstBatch());
       }
+      happened(new Started(epoch, rank, seg.firstBatch()));
       long[] lastEnd = {seg.firstPosition()};
       FullBatcher.Progress progress = new FullBatcher.Progress() {
         @Override
         public void made(long index, long end, long offset) {
-          update(epoch, e -> e.made(rank, index, end, offset));
+          happened(new Made(epoch, rank, index, end, offset));
         }
 
         @Override
         public void ranOut(long batches) {
-          update(epoch, e -> e.ranOut(rank, batches));
+          happened(new RanOut(epoch, rank, batches));
         }
       };
       return Flow.fromGraph(new FullBatcher(seg, progress))
           .watchTermination((m, done) -> {
             done.whenComplete((ok, failure) -> {
               if (failure != null) {
-                update(epoch, e -> e.fail(new IllegalStateException("rank " + rank + " failed: " + failure.getMessage(),
-                    failure)));
+                happened(new Failed(epoch, rank, String.valueOf(failure.getMessage())));
               }
             });
             return m;
@@ -113,12 +179,16 @@ public final class BatchGate {
     return epochs.computeIfAbsent(epoch, e -> new Epoch());
   }
 
-  private synchronized void update(int epoch, java.util.function.Consumer<Epoch> change) {
+  private synchronized void update(int epoch, Consumer<Epoch> change) {
+    if (over.contains(epoch)) {
+      return; // late news of an epoch every rank here has ended
+    }
     Epoch e = epoch(epoch);
     change.accept(e);
     e.decide();
-    if (e.endedRanks == world) {
+    if (e.endedRanks == local) {
       epochs.remove(epoch);
+      over.add(epoch);
     }
   }
 
@@ -136,7 +206,9 @@ public final class BatchGate {
 
   /** One epoch's agreement. */
   private final class Epoch {
+    /** The ranks whose start is known (here or in news), and those that run here. */
     final boolean[] registered = new boolean[world];
+    final boolean[] here = new boolean[world];
     /** Batches each rank has made, counted from the epoch's first (a resumed rank's earlier ones count). */
     final long[] made = new long[world];
     /** The count each rank's part ran out at, or -1. */
@@ -149,21 +221,28 @@ public final class BatchGate {
     Throwable failed;
     int endedRanks;
 
-    void register(RankSegment seg) {
-      registered[seg.rank()] = true;
-      made[seg.rank()] = seg.firstBatch();
-      awaiting[seg.rank()] = seg.firstBatch();
+    void here(int rank, long firstBatch) {
+      here[rank] = true;
+      awaiting[rank] = firstBatch;
+    }
+
+    void started(int rank, long firstBatch) {
+      registered[rank] = true;
+      made[rank] = Math.max(made[rank], firstBatch);
     }
 
     void made(int rank, long index, long end, long offset) {
-      made[rank] = index + 1;
+      registered[rank] = true;
+      made[rank] = Math.max(made[rank], index + 1);
       long[][] at = ends.computeIfAbsent(index, i -> new long[][] {filled(-1), filled(0)});
       at[0][rank] = end;
       at[1][rank] = offset;
     }
 
     void ranOut(int rank, long batches) {
+      registered[rank] = true;
       ranOut[rank] = batches;
+      made[rank] = Math.max(made[rank], batches);
     }
 
     void fail(Throwable t) {
@@ -192,8 +271,12 @@ public final class BatchGate {
         }
         it.remove();
       }
-      long lowest = Arrays.stream(awaiting).min().orElse(0);
-      ends.headMap(lowest).clear();
+      // the ends of batches every rank here has had are no longer needed
+      long lowest = Long.MAX_VALUE;
+      for (int r = 0; r < world; r++) {
+        lowest = here[r] ? Math.min(lowest, awaiting[r]) : lowest;
+      }
+      ends.headMap(lowest == Long.MAX_VALUE ? 0 : lowest).clear();
     }
 
     private boolean allMade(long k) {

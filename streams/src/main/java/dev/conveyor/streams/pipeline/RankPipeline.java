@@ -68,7 +68,13 @@ public final class RankPipeline {
    * closed with the stream).
    */
   public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s) {
-    return checked(store, plan, seg.toRead(), s, pieces -> read(pieces, plan, seg, s));
+    return checked(store, plan, seg.toRead(), s, pieces -> read(pieces, plan, seg, s, batches(seg)));
+  }
+
+  /** The same, full batches agreed through {@code gate}, which the job's other ranks pass theirs through. */
+  public static Source<RankEvent, NotUsed> events(ShardStore store, DataPlan plan, RankSegment seg, Settings s,
+                                                  BatchGate gate) {
+    return checked(store, plan, seg.toRead(), s, pieces -> read(pieces, plan, seg, s, batches(seg, gate, n -> { })));
   }
 
   /**
@@ -105,7 +111,8 @@ public final class RankPipeline {
     return order;
   }
 
-  private static Source<RankEvent, NotUsed> read(Pieces pieces, DataPlan plan, RankSegment seg, Settings s) {
+  private static Source<RankEvent, NotUsed> read(Pieces pieces, DataPlan plan, RankSegment seg, Settings s,
+                                                 Flow<ReadEvent, RankEvent, NotUsed> batcher) {
     if (seg.mixed().isPresent()) {
       List<Source<ReadEvent, NotUsed>> sources = new ArrayList<>();
       for (List<Pair<WindowSlice, Long>> slices : sourceSlices(seg)) {
@@ -117,7 +124,7 @@ public final class RankPipeline {
     }
     Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
         p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes()));
-    return staged(events, seg.epoch(), s).mapConcat(g -> g).via(batches(seg));
+    return staged(events, seg.epoch(), s).mapConcat(g -> g).via(batcher);
   }
 
   /**

@@ -104,6 +104,41 @@ class BatchGateTest {
   }
 
   @Test
+  void ranksInTwoProcessesWhoseGatesTradeNewsStepAsOneGateWouldHaveThemStep() throws Exception {
+    List<IntPredicate> keep = List.of(p -> p % 3 == 0, p -> p % 10 == 0, p -> p % 5 == 0);
+    // ranks 0 and 2 in one process, rank 1 in another; what each gate publishes the other is told
+    BatchGate[] gates = new BatchGate[2];
+    List<BatchGate.News> told = java.util.Collections.synchronizedList(new ArrayList<>());
+    gates[0] = new BatchGate(3, 2, 2, n -> {
+      told.add(n);
+      gates[1].news(n);
+    });
+    List<BatchGate.News> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+    gates[1] = new BatchGate(3, 1, 2, n -> {
+      heard.add(n);
+      gates[0].news(n);
+    });
+    long[] leftOver = new long[3];
+    List<CompletableFuture<List<RankEvent>>> runs = new ArrayList<>();
+    for (int r = 0; r < 3; r++) {
+      int rank = r;
+      runs.add(slots(r, 0, keep.get(r), r == 0 ? 7 : -1)
+          .via(gates[r == 1 ? 1 : 0].batches(segment(r, 3, 0, 0), n -> leftOver[rank] = n))
+          .runWith(Sink.seq(), kit.mat).toCompletableFuture());
+    }
+    Ran alone = run(new BatchGate(3, 2), List.of(segment(0, 3, 0, 0), segment(1, 3, 0, 0), segment(2, 3, 0, 0)), keep, 7);
+    for (int r = 0; r < 3; r++) {
+      List<RankEvent> got = runs.get(r).get(30, TimeUnit.SECONDS);
+      assertThat(got).as("rank %d", r).isEqualTo(alone.events().get(r));
+    }
+    assertThat(leftOver).isEqualTo(alone.leftOver());
+    assertThat(told).as("the first process told of its own ranks only").allMatch(n -> n.rank() != 1)
+        .anyMatch(n -> n instanceof BatchGate.Started).anyMatch(n -> n instanceof BatchGate.Made);
+    // rank 1, the one that keeps fewest, ran out in the second process: that ended the epoch in the first
+    assertThat(heard).allMatch(n -> n.rank() == 1).contains(new BatchGate.RanOut(0, 1, 3));
+  }
+
+  @Test
   void aResumedSegmentGoesOnFromItsPositionsAndABadSampleLeftOverIsNotReported() throws Exception {
     List<IntPredicate> keep = List.of(p -> p % 3 == 0, p -> p % 10 == 0);
     BatchGate gate = new BatchGate(2, 1);

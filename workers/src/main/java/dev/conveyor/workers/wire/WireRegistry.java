@@ -76,6 +76,10 @@ public final class WireRegistry {
     e.add(new Entry(217, dev.conveyor.streams.plan.Mix.Batching.class, null));
     e.add(new Entry(218, dev.conveyor.streams.batch.SourceCounts.class, null));
     e.add(new Entry(219, dev.conveyor.streams.sample.Expanded.class, null));
+    e.add(new Entry(220, dev.conveyor.streams.pipeline.BatchGate.Started.class, null));
+    e.add(new Entry(221, dev.conveyor.streams.pipeline.BatchGate.Made.class, null));
+    e.add(new Entry(222, dev.conveyor.streams.pipeline.BatchGate.RanOut.class, null));
+    e.add(new Entry(223, dev.conveyor.streams.pipeline.BatchGate.Failed.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));
