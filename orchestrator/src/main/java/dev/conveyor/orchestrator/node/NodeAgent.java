@@ -81,13 +81,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
    */
   public record RunRanks(JobSpec job, String start, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
                          ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator,
-                         List<ActorRef<Command>> hosts) implements Command {
-    /** Ranks run by one trainer host. */
-    public RunRanks(JobSpec job, String start, List<Integer> ranks, List<ActorRef<ShardReader.Command>> readers,
-                    ActorRef<RankReport> replyTo, ActorRef<JobCoordinator.Command> coordinator) {
-      this(job, start, ranks, readers, replyTo, coordinator, List.of());
-    }
-  }
+                         List<ActorRef<Command>> hosts) implements Command {}
 
   /** What happened to a rank of job {@code jobId} on another trainer host: for this one's gate of full batches. */
   public record GateNews(String jobId, BatchGate.News news) implements Command {}
@@ -166,8 +160,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
   private int prepared;
   /** The jobs whose ranks run here. */
   private final Map<String, RanksHere> running = new HashMap<>();
-  /** Gate news of jobs whose ranks here have not started yet (another host started first). */
-  private final Map<String, List<BatchGate.News>> earlyNews = new HashMap<>();
+  private final GatesHere gates;
   /** What this worker answered each job's Prepare with: its reader for the job, until the job stops. */
   private final Map<String, Prepared> preparedFor = new HashMap<>();
   /** What this node started as a worker for each job: stopped, and its store closed, when the job ends. */
@@ -183,6 +176,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     this.leases = leases;
     this.local = local;
     this.mat = Materializer.createMaterializer(ctx);
+    this.gates = new GatesHere(ctx.getSelf(), local.prefetch());
     this.node = ctx.getSystem().address().toString();
     this.caches = roles.contains(WORKER)
         ? NodeCaches.start(ctx.getSystem(), CacheSettings.fromConfig(ctx.getSystem().settings().config()), stores,
@@ -271,9 +265,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
         new LockstepTrainers(local.trainerStep(), TRAINER_WAIT, NodeState.get(getContext().getSystem()).trainerHold()),
-        r.readers(), getContext().getSystem(), gate(r)));
-    earlyNews.getOrDefault(r.job().id(), List.of()).forEach(job.gate::news);
-    earlyNews.remove(r.job().id());
+        r.readers(), getContext().getSystem(), gates.open(r)));
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
     job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
@@ -284,21 +276,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     return this;
   }
 
-  /** The gate of full batches of {@code r}'s ranks here, telling the other trainer hosts of the job what happens to them. */
-  private BatchGate gate(RunRanks r) {
-    List<ActorRef<Command>> others = r.hosts().stream().filter(h -> !h.equals(getContext().getSelf())).toList();
-    String id = r.job().id();
-    return new BatchGate(r.job().world(), r.ranks().size(), Math.max(1, local.prefetch()),
-        news -> others.forEach(h -> h.tell(new GateNews(id, news))));
-  }
-
   private Behavior<Command> onGateNews(GateNews n) {
-    RanksHere job = running.get(n.jobId());
-    if (job != null) {
-      job.gate.news(n.news());
-    } else {
-      earlyNews.computeIfAbsent(n.jobId(), id -> new ArrayList<>()).add(n.news());
-    }
+    gates.news(n, running.get(n.jobId()));
     return this;
   }
 
@@ -327,7 +306,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   private Behavior<Command> onStopJob(StopJob st) {
     preparedFor.remove(st.jobId());
-    earlyNews.remove(st.jobId());
+    gates.forget(st.jobId());
     RanksHere job = running.remove(st.jobId());
     if (job != null) {
       job.feeders.forEach(RankFeeder::close);

@@ -117,7 +117,7 @@ class NodeAgentTest {
     ActorRef<NodeAgent.Command> host = agent(NodeAgent.TRAINER_HOST);
     TestProbe<JobCoordinator.Command> first = kit.createTestProbe();
     TestProbe<RankReport> client = kit.createTestProbe();
-    host.tell(new NodeAgent.RunRanks(JOB, "", List.of(), List.of(), client.ref(), first.ref()));
+    host.tell(new NodeAgent.RunRanks(JOB, "", List.of(), List.of(), client.ref(), first.ref(), List.of()));
     for (long i = 0; i < 3; i++) {
       host.tell(new NodeAgent.RankDelivered(JOB.id(), 0, 0, i, 10 * i + 7, 1)); // full batches' positions go along
     }

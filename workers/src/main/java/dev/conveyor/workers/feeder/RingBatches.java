@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.decode.PixelBuffers;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.Member;
@@ -182,5 +183,12 @@ public final class RingBatches {
       b.putInt(v);
     }
     return new ShmRing.Field(name, "int32", new int[] {values.length}, b.flip());
+  }
+
+  /** {@code b} is in its slot and nothing else holds it (its report keeps figures): its pictures' arrays are reused. */
+  static void recycle(RawBatch b) {
+    for (RawSample s : b.samples()) {
+      s.decoded().flatMap(Decoded::image).ifPresent(p -> PixelBuffers.give(p.rgb()));
+    }
   }
 }

@@ -2,18 +2,15 @@ package dev.conveyor.workers.feeder;
 
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
-import dev.conveyor.streams.decode.PixelBuffers;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.sample.Decoded;
-import dev.conveyor.streams.sample.RawSample;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
@@ -40,10 +37,10 @@ public final class RingTrainer {
   private static final long MIN_SLOT = 1L << 20;
 
   /**
-   * Where rings go ({@code dir}), a slot's size (0: twice the first batch's), the bytes a ring
-   * may take (0: a quarter of the folder's free space, at most 1 GiB, at least the starting
-   * depth's slots), the depth it starts at,
-   * how long the trainer has to map the ring once announced, and how long it may take no batch.
+   * Where rings go ({@code dir}), a slot's size (0: twice the first batch's), the bytes a ring may
+   * take (0: a quarter of the folder's free space, at most 1 GiB, at least the starting depth's
+   * slots), the depth it starts at, how long the trainer has to map the ring once announced, and
+   * how long it may take no batch.
    */
   public record Settings(Path dir, long slotSize, long budgetBytes, int minDepth, Duration attachTimeout,
                          Duration patience) {
@@ -79,8 +76,7 @@ public final class RingTrainer {
   private final Consumer<Announced> announce;
   private final BooleanSupplier readerAlive;
   private final TrainerHold hold;
-  /** A mix's sources, by name in order (empty otherwise). */
-  private final List<String> sources;
+  private final List<String> sources; // a mix's, by name in order (empty otherwise)
   /** Reports of what was written and not yet handed to the trainer, in order (they hold no batch). */
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private volatile ShmRing ring;
@@ -114,17 +110,13 @@ public final class RingTrainer {
   public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
                                   Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
                                   BooleanSupplier readerAlive, Consumer<Optional<String>> ended) {
-    return start(settings, name, rank, feeder, cursorAfter, announce, readerAlive, ended, new TrainerHold());
+    return start(settings, name, rank, feeder, cursorAfter, announce, readerAlive, ended, new TrainerHold(), List.of());
   }
 
-  /** As above, taking no batch past {@code hold} (a simulation's: the fault timed at a batch strikes there). */
-  public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
-                                  Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
-                                  BooleanSupplier readerAlive, Consumer<Optional<String>> ended, TrainerHold hold) {
-    return start(settings, name, rank, feeder, cursorAfter, announce, readerAlive, ended, hold, List.of());
-  }
-
-  /** As above, each slot saying what each of a mix's {@code sources} (their names, in order) gave its batch. */
+  /**
+   * As above, taking no batch past {@code hold} (a simulation's: the fault timed at a batch
+   * strikes there), each slot saying what each of a mix's {@code sources} (by name) gave its batch.
+   */
   public static RingTrainer start(Settings settings, String name, int rank, RankFeeder feeder,
                                   Function<RawBatch, String> cursorAfter, Consumer<Announced> announce,
                                   BooleanSupplier readerAlive, Consumer<Optional<String>> ended, TrainerHold hold,
@@ -174,7 +166,7 @@ public final class RingTrainer {
           }
           produceNanos += System.nanoTime() - t0; // waiting for the pipeline and laying the batch out
           publish(slot);
-          recycle(b);
+          RingBatches.recycle(b);
         }
         reportHanded();
       }
@@ -207,13 +199,6 @@ public final class RingTrainer {
     while (!hold.tryReserve(50)) {
       reportHanded();
       checkReader();
-    }
-  }
-
-  /** The batch is in its slot and nothing else holds it (its report keeps figures): its pictures' arrays are reused. */
-  private static void recycle(RawBatch b) {
-    for (RawSample s : b.samples()) {
-      s.decoded().flatMap(Decoded::image).ifPresent(p -> PixelBuffers.give(p.rgb()));
     }
   }
 

@@ -93,7 +93,7 @@ class RingTrainerTest {
     try (RankFeeder f = RankFeeder.start(Source.from(events(10)), 8, mat,
         b -> reports.add("batch " + b.index()), s -> reports.add("skip " + s.deadLetter().key()))) {
       RingTrainer.start(settings(Duration.ofSeconds(10)), "ring-test", 0, f, b -> "c", announced::set, () -> true,
-          ended::complete, hold);
+          ended::complete, hold, List.of());
       while (announced.get() == null) {
         Thread.sleep(1);
       }
