@@ -14,7 +14,8 @@ class Batch(dict):
     Decoded batches hold ``images`` (uint8 N×H×W×3), ``videos`` (uint8 N×T×H×W×3) with
     ``frame_indices``, ``image_row``/``video_row`` (int32: each sample's row, -1 for none),
     ``label`` (int64, -1 for none) when samples carry one, and per text member a list of str
-    (``json`` members parsed). Raw batches (``decode="none"``) hold per member extension a list
+    (``json`` members parsed), and token arrays by name (int32: ``[N, L]`` rows when packed, else
+    end to end with ``NAME.offsets``). Raw batches (``decode="none"``) hold per member extension a list
     of uint8 arrays (None where a sample lacks it). Arrays view the ring's shared memory until
     ``release()`` (or the next batch); a batch from ``Loader(copy=True)`` owns its memory. In a
     mix, ``sources`` says what each source gave the batch: ``{"web": {"samples": 6, "filtered":
@@ -35,6 +36,7 @@ class Batch(dict):
         self.sources = slot.meta.get("sources")
         self._texts = slot.meta.get("texts")
         self._members = slot.meta.get("members")
+        self._tokens = slot.meta.get("tokens") or []
         self._slot = slot
         keys = list(slot.keys)
         fields = slot.fields
@@ -116,4 +118,12 @@ def batch_digest(batch: "Batch") -> Tuple[str, str]:
             h.update(memoryview(np.ascontiguousarray(clip)))
         for ext, text in batch._texts[i].items():
             h.update(ext.encode() + b"\0" + text.encode() + b"\0")
+        for name in batch._tokens:
+            if name + ".offsets" in batch:
+                o = batch[name + ".offsets"]
+                tokens = batch[name][o[i]:o[i + 1]]
+            else:
+                tokens = batch[name][i]
+            h.update(name.encode() + b"\0" + struct.pack(">q", len(tokens)))
+            h.update(np.ascontiguousarray(tokens, dtype=">i4").tobytes())
     return h.hexdigest(), hashlib.sha256("\n".join(keys).encode()).hexdigest()

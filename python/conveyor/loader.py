@@ -32,7 +32,9 @@ class Loader:
     (never both): ``[{"shards": ..., "weight": 0.7, "name": "web"}, {"shards": ..., "weight": 0.3,
     "repeat": True}]``, every batch holding each source's share within one sample (``mix=
     "per-source"``: whole batches from one source in turns) — ``conveyor.job.sources`` of a job
-    file. ``full_batches=True`` makes every batch ``batch_size`` samples however many a filter or
+    file. ``classpath`` (jars or class folders) holds a job's pipeline classes
+    (``conveyor.job.pipeline``, e.g. one that tokenizes and packs tokens: ``conveyor.job.pack``,
+    rows as int32 arrays with their ``_segments``). ``full_batches=True`` makes every batch ``batch_size`` samples however many a filter or
     a bad sample leaves out: an epoch then has as many batches as the rank with the fewest kept
     samples fills (``conveyor.job.full-batches``). ``rank`` and ``world`` default to
     ``RANK`` and ``WORLD_SIZE`` from the environment (as ``torchrun`` sets them), else 0 and 1.
@@ -57,7 +59,7 @@ class Loader:
     def __init__(self, job: Optional[Union[str, "os.PathLike[str]"]] = None, *,
                  shards: Optional[Union[str, Sequence[str]]] = None,
                  sources: Optional[Sequence[Mapping[str, Any]]] = None, mix: Optional[str] = None,
-                 full_batches: Optional[bool] = None, rank: Optional[int] = None,
+                 full_batches: Optional[bool] = None, classpath: Optional[Sequence[str]] = None, rank: Optional[int] = None,
                  world: Optional[int] = None, batch_size: Optional[int] = None, epochs: Optional[int] = None,
                  seed: Optional[int] = None, decode: Optional[str] = None,
                  settings: Optional[Mapping[str, Any]] = None, node: Optional[str] = None, copy: bool = False,
@@ -77,6 +79,9 @@ class Loader:
             sources = _sources(sources)
         if mix is not None and mix not in _MIXES:
             raise ValueError(f"mix: one of {', '.join(_MIXES)}, got {mix!r}")
+        if classpath is not None and (isinstance(classpath, str) or not all(isinstance(c, (str, os.PathLike))
+                                                                               for c in classpath)):
+            raise ValueError(f"classpath: a list of jars or class folders, got {classpath!r}")
         if full_batches is not None and not isinstance(full_batches, bool):
             raise ValueError(f"full_batches: True or False, got {full_batches!r}")
         if job is None and shards is None and sources is None and node is None:
@@ -101,7 +106,7 @@ class Loader:
             raise ValueError(f"node: 'HOST:PORT' of a trainer-host node's HTTP server, got {node!r}")
         if node is not None:
             given = [name for name, value in (("job", job), ("shards", shards), ("sources", sources), ("mix", mix),
-                                               ("full_batches", full_batches),
+                                               ("full_batches", full_batches), ("classpath", classpath),
                                                ("batch_size", batch_size),
                                                ("epochs", epochs), ("seed", seed), ("decode", decode),
                                                ("settings", settings)) if value is not None]
@@ -112,7 +117,8 @@ class Loader:
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"{name}: seconds, above 0, got {value!r}")
         self._args = dict(job=job, shards=shards, rank=rank, world=world, batch_size=batch_size, epochs=epochs,
-                          seed=seed, decode=decode, settings=dict(settings or {}))
+                          seed=seed, decode=decode, settings=dict(settings or {}),
+                          classpath=":".join(os.fspath(c) for c in classpath) if classpath else None)
         if sources is not None:
             self._args["settings"]["conveyor.job.sources"] = sources
         if mix is not None:
@@ -239,7 +245,7 @@ class Loader:
         args = [os.fspath(a["job"])] if a["job"] is not None else []
         for flag, key in (("--shards", "shards"), ("--world", "world"), ("--rank", None if shared else "rank"),
                           ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--seed", "seed"),
-                          ("--decode", "decode")):
+                          ("--decode", "decode"), ("--classpath", "classpath")):
             if key is not None and a[key] is not None:
                 args += [flag, str(a[key])]
         for key, value in a["settings"].items():

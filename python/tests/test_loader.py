@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import conveyor
-from conftest import conveyor as conveyor_cli, reference
+from conftest import REPO, conveyor as conveyor_cli, reference
 
 
 def drain(loader, limit=None):
@@ -171,6 +171,34 @@ def test_full_batches_stay_full_past_a_corrupt_sample_and_resume_exactly(images,
     second = conveyor.Loader(**args)
     second.load_state_dict(saved)
     tail = drain(second)
+    second.close()
+    assert head + tail == full, f"stopped after {stop} of {len(full)} batches"
+
+
+def test_packed_token_rows_equal_conveyor_run_and_resume_exactly(images, tmp_path):
+    """A pipeline that tokenizes and packs (TokenRows, cli's test classes): int32 rows and their segments, as run has them."""
+    classes = os.path.join(REPO, "cli", "target", "test-classes")
+    assert os.path.isdir(classes), "cli's test classes (mvn test-compile) hold the pipeline"
+    pipeline = "dev.conveyor.cli.pipeline.TokenRows"
+    digests = tmp_path / "digests.txt"
+    conveyor_cli("run", "--pipeline", pipeline, "--classpath", classes, "--shards", images, "--digest-out", str(digests))
+    want = [line.split() for line in digests.read_text().splitlines()]
+    args = dict(shards=images, classpath=[classes], settings={"conveyor.job.pipeline": pipeline})
+    with conveyor.Loader(**args) as loader:
+        full = []
+        for b in loader:
+            assert b["text"].shape == (4, 32) and b["text"].dtype == np.int32
+            assert b["text_segments"].shape == (4, 32) and (b["text_segments"] >= 1).all()
+            full.append((b.epoch, b.step) + b.digest())
+    assert full == as_reference(want) and len(full) > 3
+    stop = random.Random().randrange(1, len(full))
+    first = conveyor.Loader(**args)
+    head = [(b.epoch, b.step) + b.digest() for _, b in zip(range(stop), first)]
+    state = first.state_dict()
+    first.close()
+    second = conveyor.Loader(**args)
+    second.load_state_dict(state)
+    tail = [(b.epoch, b.step) + b.digest() for b in second]
     second.close()
     assert head + tail == full, f"stopped after {stop} of {len(full)} batches"
 

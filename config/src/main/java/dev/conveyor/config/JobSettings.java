@@ -37,7 +37,14 @@ public record JobSettings(
     String resume,
     List<SourceSettings> sources,
     MixBatching mix,
-    boolean fullBatches) {
+    boolean fullBatches,
+    java.util.Optional<Pack> pack) {
+
+  /**
+   * Token packing ({@code conveyor.job.pack}): rows of exactly {@code length} tokens of the
+   * samples' {@code field} arrays, a sample longer than a row split or ({@code dropLong}) left out.
+   */
+  public record Pack(String field, int length, boolean dropLong) {}
 
   /** A mix's batches: each holds every source's share, or each comes from one source. */
   public enum MixBatching { STRATIFIED, PER_SOURCE }
@@ -49,7 +56,7 @@ public record JobSettings(
                      int stageParallelism, long maxMemberBytes, long readAheadBytes, String tenant, String resume) {
     this(shards, manifest, batchSize, dropLast, shuffle, epochs, seed, worldSize, rank, decode, onBadSample, maxBadFraction,
         maxSteps, checkpointDir, checkpointEvery, checkpointKeep, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false);
+        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false, java.util.Optional.empty());
   }
 
   /** Whether the job mixes sources ({@code sources}) rather than reading {@code shards}. */
@@ -95,10 +102,12 @@ public record JobSettings(
       throw new SettingsException(r.key("rank"), "must be below world-size " + world + " (or -1 for all ranks), got " + rank);
     }
     Decode decode = r.enumValue("decode", Decode.class);
-    boolean full = r.bool("full-batches");
+    java.util.Optional<Pack> pack = pack(r);
+    boolean full = r.bool("full-batches") || pack.isPresent();
     if (full && !sources.isEmpty()) {
-      throw new SettingsException(r.key("full-batches"), "is not yet supported for a mix of sources ("
-          + SourceSettings.PATH + "): a mix's batches take each source's share of fixed plan positions");
+      throw new SettingsException(r.key(pack.isPresent() ? "pack.field" : "full-batches"), "is not yet supported for a"
+          + " mix of sources (" + SourceSettings.PATH + "): a mix's batches take each source's share of fixed plan"
+          + " positions");
     }
     if (full && rank >= 0 && world > 1) {
       throw new SettingsException(r.key("rank"), "is " + rank + ", but full batches need every rank of the job in one"
@@ -129,7 +138,20 @@ public record JobSettings(
         resume(r),
         sources,
         r.enumValue("mix", MixBatching.class),
-        full);
+        full,
+        pack);
+  }
+
+  private static java.util.Optional<Pack> pack(ConfigReader r) {
+    String field = r.string("pack.field");
+    if (field.isBlank()) {
+      return java.util.Optional.empty();
+    }
+    String long_ = r.string("pack.long-samples");
+    if (!long_.equals("split") && !long_.equals("drop")) {
+      throw new SettingsException(r.key("pack.long-samples"), "is split or drop, got \"" + long_ + "\"");
+    }
+    return java.util.Optional.of(new Pack(field, r.intAtLeast("pack.length", 1), long_.equals("drop")));
   }
 
   private static String resume(ConfigReader r) {

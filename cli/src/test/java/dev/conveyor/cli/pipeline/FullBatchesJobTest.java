@@ -186,6 +186,43 @@ class FullBatchesJobTest {
   }
 
   @Test
+  void packedTokenRowsAreWholeAndAStopInsideASampleResumesToTheUninterruptedBatches() throws Exception {
+    List<String> packed = List.of("run", "--pipeline", TokenRows.class.getName(), "--shards", shards, "--epochs", "1",
+        "--world", "2");
+    Path whole = dir.resolve("rows-digests.txt");
+    Path keys = dir.resolve("rows-keys.txt");
+    Path summary = dir.resolve("rows-summary.json");
+    List<String> args = new ArrayList<>(packed);
+    args.addAll(List.of("--digest-out", whole.toString(), "--keys-out", keys.toString(), "--summary-json",
+        summary.toString()));
+    PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    // each row names its pieces' samples; a sample's tokens are spread over at most a few rows, in full batches of 4
+    Map<String, List<String>> rows = batches(keys);
+    assertThat(rows.values()).allSatisfy(b -> assertThat(b).hasSize(4));
+    long tokens = java.util.stream.IntStream.range(0, IMAGES).map(i -> TokenRows.length(String.valueOf(i))).sum();
+    // the rows hold the tokens but those the ranks' parts hold after the epoch's last step (counted in the summary)
+    assertThat(rows.size() * 4L * TokenRows.ROW).isLessThanOrEqualTo(tokens).isGreaterThan(tokens / 2);
+    List<String> all = Files.readAllLines(whole);
+    int steps = (int) all.size() / 2;
+    long seed = new SplittableRandom().nextLong();
+    int stop = 1 + new SplittableRandom(seed).nextInt(steps - 1);
+    Path ckpt = dir.resolve("rows-ckpt-" + stop);
+    Path first = dir.resolve("rows-first-" + stop + ".txt");
+    Path rest = dir.resolve("rows-rest-" + stop + ".txt");
+    List<String> a = new ArrayList<>(packed);
+    a.addAll(List.of("--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(), "--digest-out",
+        first.toString()));
+    assertThat(PipelineRunTest.cli(a.toArray(String[]::new)).code()).isZero();
+    List<String> b = new ArrayList<>(packed);
+    b.addAll(List.of("--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--digest-out", rest.toString()));
+    assertThat(PipelineRunTest.cli(b.toArray(String[]::new)).code()).isZero();
+    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
+    resumed.addAll(Files.readAllLines(rest));
+    assertThat(sorted(resumed)).as("seed %d: stop after %d steps", seed, stop).isEqualTo(sorted(all));
+  }
+
+  @Test
   void withoutFullBatchesAFlatMapsBatchHoldsEveryOutputOfItsPositions() throws Exception {
     Path keys = dir.resolve("copies-fixed-keys.txt");
     copies("--world", "2", "--set", "conveyor.job.full-batches=false", "--keys-out", keys.toString());
@@ -204,6 +241,16 @@ class FullBatchesJobTest {
     PipelineRunTest.Run r = PipelineRunTest.cli("run", job.toString());
     assertThat(r.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
     assertThat(r.err()).contains("conveyor.job.full-batches").contains("not yet supported for a mix");
+    for (String[] bad : new String[][] {
+        {"conveyor.job { sources = [ { shards = \"" + shards + "\" } ], pack.field = text }", "conveyor.job.pack.field"},
+        {"conveyor.job { shards = \"" + shards + "\", pack { field = text, long-samples = trim } }",
+            "conveyor.job.pack.long-samples"},
+        {"conveyor.job { shards = \"" + shards + "\", pack { field = text, length = 0 } }", "conveyor.job.pack.length"}}) {
+      Path f = Files.writeString(dir.resolve("pack-" + bad[1].hashCode() + ".conf"), bad[0]);
+      PipelineRunTest.Run p = PipelineRunTest.cli("run", f.toString());
+      assertThat(p.code()).as(p.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
+      assertThat(p.err()).contains(bad[1]);
+    }
     // one rank of several in this process: its ranks could not agree how long an epoch is
     PipelineRunTest.Run one = PipelineRunTest.cli("run", "--pipeline", KeepsFew.class.getName(), "--shards", shards,
         "--world", "2", "--set", "conveyor.job.rank=1");

@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.streams.plan.Packing;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
 import dev.conveyor.streams.plan.ShardSet;
@@ -64,7 +65,8 @@ final class RecipeLoader {
     uris.forEach(u -> names.add(u.toString()));
     return new Loaded(new Recipe(new ShardSet(names, counts), job.seed(), job.batchSize(), job.dropLast(),
         new Recipe.Shuffle(job.shuffle().enabled(), job.shuffle().windowShards(), job.shuffle().buffer()),
-        decode).withFullBatches(job.fullBatches()), problems, checks);
+        decode).withFullBatches(job.fullBatches())
+        .withPacking(job.pack().map(p -> new Packing(p.field(), p.length(), p.dropLong()))), problems, checks);
   }
 
   /** Counts the samples of the shards {@code which} into {@code counts}; returns the dead letters met, in shard order. */

@@ -15,7 +15,8 @@ import java.util.HexFormat;
  * members and bytes in the same order: per sample its key, then per member its extension,
  * its length as 8 big-endian bytes and its bytes (strings UTF-8 and NUL-terminated). A decoded
  * sample contributes what it decoded to instead: its picture and clip tensors (with their
- * shapes and frame indices) and its text members; members of other types stay raw.
+ * shapes and frame indices), its text members and its token arrays (by name: the name, their
+ * count as 8 bytes and each as 4, big-endian); members of other types stay raw.
  */
 public record BatchDigest(String bytesSha256, String keysSha256) {
 
@@ -73,6 +74,17 @@ public record BatchDigest(String bytesSha256, String keysSha256) {
         md.update(text.getBytes(StandardCharsets.UTF_8));
         md.update((byte) 0);
       }
+    }
+    for (String name : new java.util.TreeSet<>(d.tokens().keySet())) {
+      int[] t = d.tokens().get(name);
+      md.update(name.getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      ByteBuffer b = ByteBuffer.allocate(8 + 4 * t.length);
+      b.putLong(t.length);
+      for (int v : t) {
+        b.putInt(v);
+      }
+      md.update(b.flip());
     }
   }
 

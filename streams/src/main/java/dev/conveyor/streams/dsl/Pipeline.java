@@ -170,6 +170,26 @@ public final class Pipeline {
     return withJob("full-batches", true);
   }
 
+  /**
+   * Token packing: batches of rows of exactly {@code length} tokens of the samples' int arrays
+   * {@code field} (a stage before sets them: {@code Decoded.withTokens}), first fit, a sample
+   * split where no row has room for all of it, and {@code field_segments} numbering each token's
+   * piece in its row; a sample longer than a row split too, or with {@code dropLong} left out.
+   * Makes batches full; resumable inside a sample.
+   */
+  public Pipeline packTokens(String field, int length, boolean dropLong) {
+    if (field == null || field.isBlank() || length < 1) {
+      throw new IllegalArgumentException("packTokens(field, length): a token field and a length of at least 1");
+    }
+    return fullBatches().withJob("pack.field", field).withJob("pack.length", length)
+        .withJob("pack.long-samples", dropLong ? "drop" : "split");
+  }
+
+  /** The same, a sample longer than a row split across rows. */
+  public Pipeline packTokens(String field, int length) {
+    return packTokens(field, length, false);
+  }
+
   /** Passes over the data. */
   public Pipeline epochs(int n) {
     if (n < 1) {

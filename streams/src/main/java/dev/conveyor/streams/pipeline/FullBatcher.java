@@ -46,6 +46,9 @@ final class FullBatcher extends SlotBatcher {
 
   @Override
   Cutter cutter() {
+    if (seg.packing().isPresent()) {
+      return new TokenPacker(seg, progress, this);
+    }
     return new Cutter() {
       private long k = seg.firstBatch();
       private List<RawSample> pending = new ArrayList<>();

@@ -42,7 +42,7 @@ final class FullPlan {
       boolean last = j == segs.size() - 1;
       if (last && seg.world() == world) {
         // the part keeps its numbering: what is left of its skips from its position on, where they were
-        return segment(epoch, rank, world, seqs.get(rank), seg.batches(rank), seg.position(rank), stepBase, b,
+        return segment(plan, epoch, rank, world, seqs.get(rank), seg.batches(rank), seg.position(rank), stepBase,
             left(skips.get(rank), seg, rank, seg.position(rank)));
       }
       List<WindowSlice> remaining = new ArrayList<>();
@@ -67,7 +67,7 @@ final class FullPlan {
         skips.add(mine);
       }
       if (last) {
-        return segment(epoch, rank, world, seqs.get(rank), 0, 0, stepBase, b, skips.get(rank));
+        return segment(plan, epoch, rank, world, seqs.get(rank), 0, 0, stepBase, skips.get(rank));
       }
     }
   }
@@ -91,11 +91,12 @@ final class FullPlan {
     return out;
   }
 
-  private static RankSegment segment(int epoch, int rank, int world, List<WindowSlice> part, long firstBatch,
-                                     long firstPosition, long stepBase, int b, Map<Long, Long> skips) {
+  private static RankSegment segment(DataPlan plan, int epoch, int rank, int world, List<WindowSlice> part,
+                                     long firstBatch, long firstPosition, long stepBase, Map<Long, Long> skips) {
     long size = Sequences.length(part);
+    int b = plan.recipe().batchSize();
     return new RankSegment(epoch, rank, world, part, size, size / b, firstBatch, stepBase, b, 0,
-        java.util.Optional.empty(), firstPosition, true, skips);
+        java.util.Optional.empty(), firstPosition, true, skips, plan.recipe().packing());
   }
 
   /** A cursor of full batches records positions within each rank's part once a batch is delivered. */

@@ -18,7 +18,7 @@ import java.util.Optional;
  * filtered), delivery starts at position {@code firstPosition}, and how many batches the epoch
  * has is decided as the ranks read ({@code BatchGate}). {@code skips} names the samples a
  * flatMap made into several of which some outputs were delivered already (position in the part →
- * outputs delivered): a resume goes on at the next output.
+ * outputs delivered; with {@code packing}, tokens used): a resume goes on at the next.
  *
  * @param dropped samples of this split that no rank delivers (drop-last remainder; in a mix,
  *                what its sources that do not repeat hold beyond the epoch's last whole batch)
@@ -26,7 +26,7 @@ import java.util.Optional;
 public record RankSegment(
     int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
     long stepBase, int batch, long dropped, Optional<MixedReads> mixed, long firstPosition, boolean full,
-    java.util.Map<Long, Long> skips) {
+    java.util.Map<Long, Long> skips, Optional<Packing> packing) {
 
   public RankSegment {
     windows = List.copyOf(windows);
@@ -40,7 +40,7 @@ public record RankSegment(
   public RankSegment(int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
                      long stepBase, int batch, long dropped, Optional<MixedReads> mixed) {
     this(epoch, rank, world, windows, size, steps, firstBatch, stepBase, batch, dropped, mixed,
-        Math.min(firstBatch * batch, size), false, java.util.Map.of());
+        Math.min(firstBatch * batch, size), false, java.util.Map.of(), Optional.empty());
   }
 
   /** The outputs of the sample at part position {@code position} delivered before this segment (0: none). */

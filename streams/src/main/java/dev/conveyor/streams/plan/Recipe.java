@@ -17,7 +17,7 @@ import java.util.Optional;
  * size resumes at another.
  */
 public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
-                     Optional<Mix> mix, boolean fullBatches) {
+                     Optional<Mix> mix, boolean fullBatches, Optional<Packing> packing) {
 
   /** A recipe over one set of shards (no mix). */
   public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
@@ -27,7 +27,7 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
   /** A recipe whose batches cover fixed ranges of plan positions (not {@link #fullBatches}). */
   public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
                 Optional<Mix> mix) {
-    this(shards, seed, batchSize, dropLast, shuffle, decode, mix, false);
+    this(shards, seed, batchSize, dropLast, shuffle, decode, mix, false, Optional.empty());
   }
 
   /**
@@ -35,7 +35,12 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
    * {@code batchSize} kept samples, however many plan positions that takes ({@link FullPlan}).
    */
   public Recipe withFullBatches(boolean full) {
-    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full);
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full, packing);
+  }
+
+  /** The same recipe packing tokens into rows ({@link Packing}); packing makes batches full. */
+  public Recipe withPacking(Optional<Packing> p) {
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches || p.isPresent(), p);
   }
 
   /**
@@ -72,6 +77,10 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
         throw new IllegalArgumentException("a mix's sources hold " + next + " of the recipe's " + shards.size() + " shards");
       }
     });
+    requireNonNull(packing, "packing is null");
+    if (packing.isPresent() && !fullBatches) {
+      throw new IllegalArgumentException("token packing makes batches full: set full batches too");
+    }
     if (fullBatches && mix.isPresent()) {
       throw new IllegalArgumentException("full batches are not yet supported for a mix of sources: a mix's batches"
           + " take each source's share of fixed plan positions");
@@ -101,7 +110,8 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     }
     sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
         + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode
-        + mix.map(m -> ";mix=" + m.describe()).orElse("") + (fullBatches ? ";full-batches" : "")).getBytes(StandardCharsets.UTF_8));
+        + mix.map(m -> ";mix=" + m.describe()).orElse("") + (fullBatches ? ";full-batches" : "")
+        + packing.map(p -> ";pack=" + p.describe()).orElse("")).getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(sha.digest(), 0, 8);
   }
 }

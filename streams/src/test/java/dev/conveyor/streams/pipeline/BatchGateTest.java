@@ -44,7 +44,7 @@ class BatchGateTest {
 
   static RankSegment segment(int rank, int world, long firstBatch, long firstPosition, java.util.Map<Long, Long> skips) {
     return new RankSegment(0, rank, world, List.of(), SIZE, SIZE / BATCH, firstBatch, 0, BATCH, 0, Optional.empty(),
-        firstPosition, true, skips);
+        firstPosition, true, skips, Optional.empty());
   }
 
   /** Rank {@code rank}'s slots from {@code from}: kept where {@code keep} says, filtered elsewhere, bad at {@code bad}. */

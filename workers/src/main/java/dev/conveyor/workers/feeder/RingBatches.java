@@ -130,6 +130,52 @@ public final class RingBatches {
       }
       fields.add(new ShmRing.Field("label", "int64", new int[] {n}, b.flip()));
     }
+    fields.addAll(tokenFields(samples, meta));
+    return fields;
+  }
+
+  /**
+   * The samples' token arrays by name, int32: {@code [N, L]} when every sample's has length
+   * {@code L} (packed rows), else all of them end to end with {@code NAME.offsets} (int64
+   * {@code [N + 1]}), as raw members are.
+   */
+  private static List<ShmRing.Field> tokenFields(List<RawSample> samples, ObjectNode meta) {
+    Map<String, List<int[]>> byName = new java.util.TreeMap<>();
+    for (RawSample s : samples) {
+      s.decoded().orElseThrow().tokens().keySet().forEach(k -> byName.putIfAbsent(k, new ArrayList<>()));
+    }
+    ArrayNode names = meta.putArray("tokens");
+    byName.keySet().forEach(names::add);
+    List<ShmRing.Field> fields = new ArrayList<>();
+    int n = samples.size();
+    for (Map.Entry<String, List<int[]>> e : byName.entrySet()) {
+      long total = 0;
+      java.util.Set<Integer> lengths = new java.util.HashSet<>();
+      long[] offsets = new long[n + 1];
+      for (int i = 0; i < n; i++) {
+        int[] t = samples.get(i).decoded().orElseThrow().tokens().getOrDefault(e.getKey(), new int[0]);
+        e.getValue().add(t);
+        lengths.add(t.length);
+        total += t.length;
+        offsets[i + 1] = total;
+      }
+      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(total * 4)).order(ByteOrder.LITTLE_ENDIAN);
+      for (int[] t : e.getValue()) {
+        for (int v : t) {
+          b.putInt(v);
+        }
+      }
+      if (lengths.size() == 1) {
+        fields.add(new ShmRing.Field(e.getKey(), "int32", new int[] {n, lengths.iterator().next()}, b.flip()));
+      } else {
+        fields.add(new ShmRing.Field(e.getKey(), "int32", new int[] {Math.toIntExact(total)}, b.flip()));
+        ByteBuffer o = ByteBuffer.allocate((n + 1) * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : offsets) {
+          o.putLong(v);
+        }
+        fields.add(new ShmRing.Field(e.getKey() + ".offsets", "int64", new int[] {n + 1}, o.flip()));
+      }
+    }
     return fields;
   }
 

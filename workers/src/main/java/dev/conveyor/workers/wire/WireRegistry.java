@@ -80,6 +80,7 @@ public final class WireRegistry {
     e.add(new Entry(221, dev.conveyor.streams.pipeline.BatchGate.Made.class, null));
     e.add(new Entry(222, dev.conveyor.streams.pipeline.BatchGate.RanOut.class, null));
     e.add(new Entry(223, dev.conveyor.streams.pipeline.BatchGate.Failed.class, null));
+    e.add(new Entry(224, dev.conveyor.streams.plan.Packing.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));

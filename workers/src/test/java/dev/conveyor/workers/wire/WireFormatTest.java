@@ -67,7 +67,7 @@ class WireFormatTest {
         "218 dev.conveyor.streams.batch.SourceCounts",
         "219 dev.conveyor.streams.sample.Expanded", "220 dev.conveyor.streams.pipeline.BatchGate$Started",
         "221 dev.conveyor.streams.pipeline.BatchGate$Made", "222 dev.conveyor.streams.pipeline.BatchGate$RanOut",
-        "223 dev.conveyor.streams.pipeline.BatchGate$Failed",
+        "223 dev.conveyor.streams.pipeline.BatchGate$Failed", "224 dev.conveyor.streams.plan.Packing",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
@@ -86,7 +86,7 @@ class WireFormatTest {
     Decoded decoded = new Decoded(
         Optional.of(new Decoded.Picture(new byte[] {1, 2, 3, 4, 5, 6}, 1, 2, 640, 480)),
         Optional.of(new Decoded.Clip(new byte[] {9, 8, 7, 6, 5, 4}, 2, 1, 1, 320, 240, new int[] {0, 7})),
-        Map.of("txt", "a caption", "cls", "3"));
+        Map.of("txt", "a caption", "cls", "3")).withTokens("txt", new int[] {101, 7592, 102});
     RawSample withDecoded = raw.withDecoded(decoded);
     for (Object o : List.of(raw, new ReadEvent.Slot(12, raw), new ReadEvent.Report(new DeadLetter("s", "*", "why")),
         new ReadEvent.Slot(13, new DeadLetter("s", "#3", "sample 3 is missing")))) {
@@ -99,6 +99,10 @@ class WireFormatTest {
     assertThat(d.video().orElseThrow().frameIndices()).containsExactly(0, 7);
     assertThat(d.video().orElseThrow().originalWidth()).isEqualTo(320);
     assertThat(d.text()).isEqualTo(decoded.text());
+    assertThat(d.tokens().get("txt")).containsExactly(101, 7592, 102);
+    // a flatMap's outputs cross too
+    dev.conveyor.streams.sample.Expanded x = new dev.conveyor.streams.sample.Expanded("s", "k", List.of(raw, raw), 1);
+    assertThat(roundTrip(new ReadEvent.Slot(6, x))).isEqualTo(new ReadEvent.Slot(6, x));
   }
 
   @Test

@@ -1,0 +1,163 @@
+package dev.conveyor.streams.pipeline;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.batch.SourceCounts;
+import dev.conveyor.streams.plan.Packing;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.sample.Decoded;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Expanded;
+import dev.conveyor.streams.sample.Filtered;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Full batches of packed rows ({@link Packing}): each batch is {@code batch} rows of exactly
+ * {@code length} tokens from the samples' {@code field} arrays, first fit, a sample split where
+ * no row has room for all of it. A row is a sample whose key joins its pieces' keys with "+",
+ * holding {@code field} (int32 {@code [length]}) and {@code field_segments} (each token's piece
+ * in the row, from 1). A slot's tokens are its sample's, or its flatMap outputs' one after
+ * another; the segment's skips and a batch's end offset count tokens of them.
+ */
+final class TokenPacker implements SlotBatcher.Cutter {
+  private final RankSegment seg;
+  private final Packing packing;
+  private final FullBatcher.Progress progress;
+  private final SlotBatcher batcher;
+  private long k;
+  private int[][] rows;
+  private int[][] segments;
+  private int[] fill;
+  private int[] pieces;
+  private List<List<String>> keys;
+  private String shard;
+  private int filtered;
+
+  TokenPacker(RankSegment seg, FullBatcher.Progress progress, SlotBatcher batcher) {
+    this.seg = seg;
+    this.packing = seg.packing().orElseThrow();
+    this.progress = progress;
+    this.batcher = batcher;
+    this.k = seg.firstBatch();
+    newRows();
+  }
+
+  private void newRows() {
+    int b = seg.batch();
+    rows = new int[b][packing.length()];
+    segments = new int[b][packing.length()];
+    fill = new int[b];
+    pieces = new int[b];
+    keys = new ArrayList<>();
+    for (int i = 0; i < b; i++) {
+      keys.add(new ArrayList<>());
+    }
+  }
+
+  @Override
+  public void slot(long at, ShardRecord record, List<RankEvent> events) {
+    List<RawSample> samples;
+    if (record instanceof RawSample s) {
+      samples = List.of(s);
+    } else if (record instanceof Expanded x) {
+      samples = x.outputs();
+      filtered += seg.skip(at) == 0 ? x.filtered() : 0;
+    } else if (record instanceof Filtered) {
+      filtered++;
+      return;
+    } else {
+      events.add(batcher.skipped((DeadLetter) record, k));
+      return;
+    }
+    List<int[]> tokens = new ArrayList<>(samples.size());
+    long total = 0;
+    for (RawSample s : samples) {
+      int[] t = s.decoded().map(Decoded::tokens).map(m -> m.get(packing.field())).orElse(null);
+      if (t == null) {
+        events.add(batcher.skipped(new DeadLetter(s.shard(), s.key(), "no token field " + packing.field()
+            + " to pack (a tokenizing stage sets it: Decoded.withTokens)"), k));
+        return;
+      }
+      tokens.add(t);
+      total += t.length;
+    }
+    long skip = seg.skip(at);
+    long base = 0;
+    for (int i = 0; i < samples.size(); i++) {
+      int[] t = tokens.get(i);
+      long from = Math.max(0, skip - base);
+      if (from < t.length) {
+        if (packing.dropLong() && t.length > packing.length()) {
+          filtered += from == 0 ? 1 : 0;
+        } else {
+          place(samples.get(i), t, (int) from, at, base, total, events);
+        }
+      }
+      base += t.length;
+    }
+  }
+
+  /** Tokens {@code t[from..]} of {@code s} (starting at token {@code base} of its slot's) into the rows, first fit. */
+  private void place(RawSample s, int[] t, int from, long at, long base, long total, List<RankEvent> events) {
+    int next = from;
+    while (next < t.length) {
+      int left = t.length - next;
+      int row = firstWithRoom(left);
+      if (row < 0) {
+        row = firstWithRoom(1);
+      }
+      int n = Math.min(left, packing.length() - fill[row]);
+      System.arraycopy(t, next, rows[row], fill[row], n);
+      Arrays.fill(segments[row], fill[row], fill[row] + n, ++pieces[row]);
+      fill[row] += n;
+      keys.get(row).add(s.key());
+      shard = shard == null ? s.shard() : shard;
+      next += n;
+      if (firstWithRoom(1) < 0) {
+        long used = base + next;
+        emit(used < total ? at : at + 1, used < total ? used : 0, events);
+      }
+    }
+  }
+
+  private int firstWithRoom(int n) {
+    for (int i = 0; i < fill.length; i++) {
+      if (packing.length() - fill[i] >= n) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private void emit(long end, long offset, List<RankEvent> events) {
+    List<RawSample> out = new ArrayList<>(rows.length);
+    String segmentsField = packing.field() + "_segments";
+    for (int i = 0; i < rows.length; i++) {
+      out.add(new RawSample(shard, String.join("+", keys.get(i)), List.of(), Optional.of(new Decoded(
+          Optional.empty(), Optional.empty(), Map.of(), Map.of(packing.field(), rows[i], segmentsField, segments[i])))));
+    }
+    events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, out, filtered, SourceCounts.NONE, end,
+        offset, new long[0], new long[0]));
+    progress.made(k, end, offset);
+    k++;
+    filtered = 0;
+    shard = null;
+    newRows();
+  }
+
+  @Override
+  public long batch() {
+    return k;
+  }
+
+  @Override
+  public void finish(List<RankEvent> events) {
+    progress.ranOut(k);
+  }
+}
