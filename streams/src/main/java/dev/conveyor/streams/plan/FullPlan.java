@@ -24,7 +24,6 @@ final class FullPlan {
 
   static RankSegment rank(DataPlan plan, Cursor cursor, int world, int rank) {
     int epoch = cursor.epoch();
-    int b = plan.recipe().batchSize();
     List<Cursor.Segment> segs = cursor.segments();
     int w0 = segs.get(0).world();
     long total = plan.order(epoch).total();
