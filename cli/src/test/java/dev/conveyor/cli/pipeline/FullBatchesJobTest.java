@@ -59,6 +59,28 @@ class FullBatchesJobTest {
     return out;
   }
 
+  /**
+   * The digest lines of {@code job} (its run arguments) stopped after {@code stop} steps with
+   * cursors saved, then run again from the latest one to the end: both runs' lines, sorted.
+   */
+  static List<String> stoppedAndResumed(List<String> job, int stop, String name) throws Exception {
+    Path ckpt = dir.resolve(name + "-ckpt-" + stop);
+    Path first = dir.resolve(name + "-first-" + stop + ".txt");
+    Path rest = dir.resolve(name + "-rest-" + stop + ".txt");
+    for (List<String> more : List.of(
+        List.of("--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(), "--digest-out", first.toString()),
+        List.of("--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--digest-out", rest.toString()))) {
+      List<String> args = new ArrayList<>(job);
+      args.addAll(more);
+      PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
+      assertThat(r.code()).as(r.err() + r.out()).isZero();
+    }
+    assertThat(Files.readString(ckpt.resolve("latest.cursor"))).as("a cursor of full batches").startsWith("cv2.");
+    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
+    resumed.addAll(Files.readAllLines(rest));
+    return sorted(resumed);
+  }
+
   static long kept() {
     return java.util.stream.IntStream.range(0, IMAGES).filter(i -> KeepsFew.keeps(String.valueOf(i))).count();
   }
@@ -98,17 +120,10 @@ class FullBatchesJobTest {
     long seed = new SplittableRandom().nextLong();
     int steps = (int) all.stream().filter(l -> l.startsWith("0 ")).count() / 2;
     int stop = 1 + new SplittableRandom(seed).nextInt(steps + 2); // into the second epoch too
-    Path ckpt = dir.resolve("ckpt-" + stop);
-    Path first = dir.resolve("first-" + stop + ".txt");
-    Path rest = dir.resolve("rest-" + stop + ".txt");
-    run("--world", "2", "--epochs", "2", "--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(),
-        "--digest-out", first.toString());
-    PipelineRunTest.Run second = run("--world", "2", "--epochs", "2", "--checkpoint-dir", ckpt.toString(), "--resume", "latest",
-        "--digest-out", rest.toString());
-    assertThat(second.cursor()).startsWith("cursor: cv2.");
-    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
-    resumed.addAll(Files.readAllLines(rest));
-    assertThat(sorted(resumed)).as("seed %d: stop after %d steps", seed, stop).isEqualTo(sorted(all));
+    List<String> filtered = List.of("run", "--pipeline", KeepsFew.class.getName(), "--shards", shards, "--world", "2",
+        "--epochs", "2");
+    assertThat(stoppedAndResumed(filtered, stop, "filtered")).as("seed %d: stop after %d steps", seed, stop)
+        .isEqualTo(sorted(all));
   }
 
   @Test
@@ -161,15 +176,11 @@ class FullBatchesJobTest {
     assertThat(midSample).as("some batch of rank 0 ends between two outputs of a sample").isNotEmpty();
     long seed = new SplittableRandom().nextLong();
     int stop = Integer.parseInt(midSample.get(new SplittableRandom(seed).nextInt(midSample.size()))) + 1;
+    List<String> job = List.of("run", "--pipeline", SomeCopies.class.getName(), "--shards", shards, "--epochs", "1",
+        "--world", "2");
+    assertThat(stoppedAndResumed(job, stop, "copies")).as("seed %d: stop after %d steps", seed, stop)
+        .isEqualTo(sorted(Files.readAllLines(whole)));
     Path ckpt = dir.resolve("copies-ckpt-" + stop);
-    Path first = dir.resolve("copies-first-" + stop + ".txt");
-    Path rest = dir.resolve("copies-rest-" + stop + ".txt");
-    copies("--world", "2", "--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(),
-        "--digest-out", first.toString());
-    copies("--world", "2", "--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--digest-out", rest.toString());
-    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
-    resumed.addAll(Files.readAllLines(rest));
-    assertThat(sorted(resumed)).as("seed %d: stop after %d steps", seed, stop).isEqualTo(sorted(Files.readAllLines(whole)));
     // and at three ranks from the same stop: every output of the rest once, in full batches
     Path three = dir.resolve("copies-three-" + stop + ".txt");
     Path firstKeys = dir.resolve("copies-first-keys-" + stop + ".txt");
@@ -207,19 +218,8 @@ class FullBatchesJobTest {
     int steps = (int) all.size() / 2;
     long seed = new SplittableRandom().nextLong();
     int stop = 1 + new SplittableRandom(seed).nextInt(steps - 1);
-    Path ckpt = dir.resolve("rows-ckpt-" + stop);
-    Path first = dir.resolve("rows-first-" + stop + ".txt");
-    Path rest = dir.resolve("rows-rest-" + stop + ".txt");
-    List<String> a = new ArrayList<>(packed);
-    a.addAll(List.of("--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(), "--digest-out",
-        first.toString()));
-    assertThat(PipelineRunTest.cli(a.toArray(String[]::new)).code()).isZero();
-    List<String> b = new ArrayList<>(packed);
-    b.addAll(List.of("--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--digest-out", rest.toString()));
-    assertThat(PipelineRunTest.cli(b.toArray(String[]::new)).code()).isZero();
-    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
-    resumed.addAll(Files.readAllLines(rest));
-    assertThat(sorted(resumed)).as("seed %d: stop after %d steps", seed, stop).isEqualTo(sorted(all));
+    assertThat(stoppedAndResumed(packed, stop, "rows")).as("seed %d: stop after %d steps", seed, stop)
+        .isEqualTo(sorted(all));
   }
 
   @Test

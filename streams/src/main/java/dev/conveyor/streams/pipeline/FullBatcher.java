@@ -1,15 +1,10 @@
 package dev.conveyor.streams.pipeline;
 
 import dev.conveyor.streams.batch.RankEvent;
-import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
-import dev.conveyor.streams.batch.SourceCounts;
 import dev.conveyor.streams.plan.RankSegment;
-import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.Expanded;
-import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
-import dev.conveyor.streams.sample.ShardRecord;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -49,52 +44,19 @@ final class FullBatcher extends SlotBatcher {
     if (seg.packing().isPresent()) {
       return new TokenPacker(seg, progress, this);
     }
-    return new Cutter() {
-      private long k = seg.firstBatch();
+    return new FullCutter(seg, progress, this) {
       private List<RawSample> pending = new ArrayList<>();
-      private int filtered;
 
+      /** One place each; a batch may end between two outputs of the slot (its end is then the slot, with the outputs used). */
       @Override
-      public void slot(long at, ShardRecord record, List<RankEvent> events) {
-        if (record instanceof RawSample sample) {
-          add(sample, at, 0, 1, events);
-        } else if (record instanceof Expanded x) {
-          long skip = seg.skip(at);
-          if (skip == 0) {
-            filtered += x.filtered(); // counted once, with the batch its first output goes to
+      void take(long at, List<RawSample> samples, long skip, List<RankEvent> events) {
+        int n = samples.size();
+        for (int j = (int) skip; j < n; j++) {
+          pending.add(samples.get(j));
+          if (pending.size() == seg.batch()) {
+            emit(pending, j + 1 < n ? at : at + 1, j + 1 < n ? j + 1 : 0, events);
+            pending = new ArrayList<>();
           }
-          for (int j = (int) skip; j < x.outputs().size(); j++) {
-            add(x.outputs().get(j), at, j, x.outputs().size(), events);
-          }
-        } else if (record instanceof Filtered) {
-          filtered++;
-        } else {
-          events.add(skipped((DeadLetter) record, k));
-        }
-      }
-
-      @Override
-      public long batch() {
-        return k;
-      }
-
-      @Override
-      public void finish(List<RankEvent> events) {
-        progress.ranOut(k);
-      }
-
-      /** Output {@code j} of the {@code n} of the sample at {@code at} into the batch; the batch out when full. */
-      private void add(RawSample sample, long at, int j, int n, List<RankEvent> events) {
-        pending.add(sample);
-        if (pending.size() == seg.batch()) {
-          long end = j + 1 < n ? at : at + 1;
-          long offset = j + 1 < n ? j + 1 : 0;
-          events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending, filtered,
-              SourceCounts.NONE, end, offset, new long[0], new long[0]));
-          progress.made(k, end, offset);
-          pending = new ArrayList<>();
-          filtered = 0;
-          k++;
         }
       }
     };

@@ -1,16 +1,11 @@
 package dev.conveyor.streams.pipeline;
 
 import dev.conveyor.streams.batch.RankEvent;
-import dev.conveyor.streams.batch.RawBatch;
-import dev.conveyor.streams.batch.SourceCounts;
 import dev.conveyor.streams.plan.Packing;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.DeadLetter;
-import dev.conveyor.streams.sample.Expanded;
-import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
-import dev.conveyor.streams.sample.ShardRecord;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,26 +20,18 @@ import java.util.Optional;
  * in the row, from 1). A slot's tokens are its sample's, or its flatMap outputs' one after
  * another; the segment's skips and a batch's end offset count tokens of them.
  */
-final class TokenPacker implements SlotBatcher.Cutter {
-  private final RankSegment seg;
+final class TokenPacker extends FullCutter {
   private final Packing packing;
-  private final FullBatcher.Progress progress;
-  private final SlotBatcher batcher;
-  private long k;
   private int[][] rows;
   private int[][] segments;
   private int[] fill;
   private int[] pieces;
   private List<List<String>> keys;
   private String shard;
-  private int filtered;
 
   TokenPacker(RankSegment seg, FullBatcher.Progress progress, SlotBatcher batcher) {
-    this.seg = seg;
+    super(seg, progress, batcher);
     this.packing = seg.packing().orElseThrow();
-    this.progress = progress;
-    this.batcher = batcher;
-    this.k = seg.firstBatch();
     newRows();
   }
 
@@ -60,41 +47,30 @@ final class TokenPacker implements SlotBatcher.Cutter {
     }
   }
 
+  /** The samples' tokens one after another, {@code skip} of them used before this segment. */
   @Override
-  public void slot(long at, ShardRecord record, List<RankEvent> events) {
-    List<RawSample> samples;
-    if (record instanceof RawSample s) {
-      samples = List.of(s);
-    } else if (record instanceof Expanded x) {
-      samples = x.outputs();
-      filtered += seg.skip(at) == 0 ? x.filtered() : 0;
-    } else if (record instanceof Filtered) {
-      filtered++;
-      return;
-    } else {
-      events.add(batcher.skipped((DeadLetter) record, k));
-      return;
-    }
+  void take(long at, List<RawSample> samples, long skip, List<RankEvent> events) {
     List<int[]> tokens = new ArrayList<>(samples.size());
     long total = 0;
     for (RawSample s : samples) {
       int[] t = s.decoded().map(Decoded::tokens).map(m -> m.get(packing.field())).orElse(null);
       if (t == null) {
-        events.add(batcher.skipped(new DeadLetter(s.shard(), s.key(), "no token field " + packing.field()
-            + " to pack (a tokenizing stage sets it: Decoded.withTokens)"), k));
+        skip(new DeadLetter(s.shard(), s.key(), "no token field " + packing.field()
+            + " to pack (a tokenizing stage sets it: Decoded.withTokens)"), events);
         return;
       }
       tokens.add(t);
       total += t.length;
     }
-    long skip = seg.skip(at);
     long base = 0;
     for (int i = 0; i < samples.size(); i++) {
       int[] t = tokens.get(i);
       long from = Math.max(0, skip - base);
       if (from < t.length) {
         if (packing.dropLong() && t.length > packing.length()) {
-          filtered += from == 0 ? 1 : 0;
+          if (from == 0) {
+            leftOut();
+          }
         } else {
           place(samples.get(i), t, (int) from, at, base, total, events);
         }
@@ -121,7 +97,7 @@ final class TokenPacker implements SlotBatcher.Cutter {
       next += n;
       if (firstWithRoom(1) < 0) {
         long used = base + next;
-        emit(used < total ? at : at + 1, used < total ? used : 0, events);
+        emitRows(used < total ? at : at + 1, used < total ? used : 0, events);
       }
     }
   }
@@ -135,29 +111,16 @@ final class TokenPacker implements SlotBatcher.Cutter {
     return -1;
   }
 
-  private void emit(long end, long offset, List<RankEvent> events) {
+  /** The full rows out, as batch {@code k}. */
+  private void emitRows(long end, long offset, List<RankEvent> events) {
     List<RawSample> out = new ArrayList<>(rows.length);
     String segmentsField = packing.field() + "_segments";
     for (int i = 0; i < rows.length; i++) {
       out.add(new RawSample(shard, String.join("+", keys.get(i)), List.of(), Optional.of(new Decoded(
           Optional.empty(), Optional.empty(), Map.of(), Map.of(packing.field(), rows[i], segmentsField, segments[i])))));
     }
-    events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, out, filtered, SourceCounts.NONE, end,
-        offset, new long[0], new long[0]));
-    progress.made(k, end, offset);
-    k++;
-    filtered = 0;
+    emit(out, end, offset, events);
     shard = null;
     newRows();
-  }
-
-  @Override
-  public long batch() {
-    return k;
-  }
-
-  @Override
-  public void finish(List<RankEvent> events) {
-    progress.ranOut(k);
   }
 }

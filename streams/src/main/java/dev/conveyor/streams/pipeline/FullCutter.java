@@ -1,0 +1,86 @@
+package dev.conveyor.streams.pipeline;
+
+import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
+import dev.conveyor.streams.batch.SourceCounts;
+import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Expanded;
+import dev.conveyor.streams.sample.Filtered;
+import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.sample.ShardRecord;
+import java.util.List;
+
+/**
+ * What the cutters of full batches share: the batch being filled and the filtered samples met
+ * on the way; a slot's samples (one, or a flatMap's outputs, those a later filter left out counted
+ * with the batch its first output goes to); a bad slot reported as a skip; each batch made told to
+ * the gate with the rank's position after it, and the part's end. How samples fill a batch —
+ * one a place, or packed tokens — is the subclass's.
+ */
+abstract class FullCutter implements SlotBatcher.Cutter {
+  final RankSegment seg;
+  private final FullBatcher.Progress progress;
+  private final SlotBatcher batcher;
+  long k;
+  private int filtered;
+
+  FullCutter(RankSegment seg, FullBatcher.Progress progress, SlotBatcher batcher) {
+    this.seg = seg;
+    this.progress = progress;
+    this.batcher = batcher;
+    this.k = seg.firstBatch();
+  }
+
+  /**
+   * The samples of the slot at {@code at}, in order, {@code skip} of their units (samples, or
+   * tokens) delivered before this segment: batches made of them go to {@code events}.
+   */
+  abstract void take(long at, List<RawSample> samples, long skip, List<RankEvent> events);
+
+  @Override
+  public final void slot(long at, ShardRecord record, List<RankEvent> events) {
+    if (record instanceof RawSample sample) {
+      take(at, List.of(sample), seg.skip(at), events);
+    } else if (record instanceof Expanded x) {
+      long skip = seg.skip(at);
+      if (skip == 0) {
+        filtered += x.filtered(); // counted once, with the batch its first output goes to
+      }
+      take(at, x.outputs(), skip, events);
+    } else if (record instanceof Filtered) {
+      filtered++;
+    } else {
+      skip((DeadLetter) record, events);
+    }
+  }
+
+  /** A sample left out (a filter's, or too long to pack): counted with the batch being filled. */
+  final void leftOut() {
+    filtered++;
+  }
+
+  /** {@code d} reported as a skip of the batch being filled. */
+  final void skip(DeadLetter d, List<RankEvent> events) {
+    events.add(batcher.skipped(d, k));
+  }
+
+  /** Batch {@code k} of {@code samples}, the rank's position after it {@code end} (and {@code offset} units of it), out. */
+  final void emit(List<RawSample> samples, long end, long offset, List<RankEvent> events) {
+    events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, samples, filtered, SourceCounts.NONE, end,
+        offset, new long[0], new long[0]));
+    progress.made(k, end, offset);
+    filtered = 0;
+    k++;
+  }
+
+  @Override
+  public final long batch() {
+    return k;
+  }
+
+  @Override
+  public final void finish(List<RankEvent> events) {
+    progress.ranOut(k);
+  }
+}
