@@ -21,14 +21,16 @@ public final class CursorTracker {
   private final Cursor start;
   private final int world;
   private final boolean oneRank;
-  /** Per epoch from the slowest rank's on: each rank's count of delivered batches in the cursor's last segment. */
-  private final TreeMap<Integer, long[]> counts = new TreeMap<>();
-  /** Likewise, the plan positions those batches took (full batches; -1 where none was reported). */
-  private final TreeMap<Integer, long[]> positions = new TreeMap<>();
-  /** And the outputs of the sample at each position delivered too (a flatMap's). */
-  private final TreeMap<Integer, long[]> offsets = new TreeMap<>();
+  /** Per epoch from the slowest rank's on: where each rank stands in the cursor's last segment. */
+  private final TreeMap<Integer, Standing> epochs = new TreeMap<>();
   /** The newest epoch each rank reported. */
   private final int[] epochOf;
+
+  /**
+   * Each rank's count of delivered batches and, with full batches, the plan positions they took
+   * (-1 where none was reported) and the outputs of the sample there delivered too (a flatMap's).
+   */
+  private record Standing(long[] counts, long[] positions, long[] offsets) {}
 
   public CursorTracker(Cursor start, boolean oneRank) {
     this.start = start;
@@ -36,9 +38,9 @@ public final class CursorTracker {
     this.oneRank = oneRank;
     this.epochOf = new int[world];
     Arrays.fill(epochOf, start.epoch());
-    counts.put(start.epoch(), start.current().batches().clone());
-    positions.put(start.epoch(), start.current().hasPositions() ? start.current().positions() : unknown());
-    offsets.put(start.epoch(), start.current().offsets().length > 0 ? start.current().offsets() : new long[world]);
+    Cursor.Segment now = start.current();
+    epochs.put(start.epoch(), new Standing(now.batches(), now.hasPositions() ? now.positions() : unknown(),
+        now.offsets().length > 0 ? now.offsets() : new long[world]));
   }
 
   /**
@@ -73,12 +75,13 @@ public final class CursorTracker {
    * where it is not known (fixed batches; another rank's, on a node that knows only its own).
    */
   void delivered(int rank, int epoch, long index, long[] ends, long[] subs) {
-    if (epoch < counts.firstKey()) {
+    if (epoch < epochs.firstKey()) {
       return; // an epoch every rank has left
     }
-    long[] c = counts.computeIfAbsent(epoch, e -> new long[world]);
-    long[] p = positions.computeIfAbsent(epoch, e -> unknown());
-    long[] o = offsets.computeIfAbsent(epoch, e -> new long[world]);
+    Standing s = epochs.computeIfAbsent(epoch, e -> new Standing(new long[world], unknown(), new long[world]));
+    long[] c = s.counts();
+    long[] p = s.positions();
+    long[] o = s.offsets();
     for (int r = oneRank ? 0 : rank; r < (oneRank ? world : rank + 1); r++) {
       if (index + 1 >= c[r] && ends[r] >= 0) {
         p[r] = ends[r];
@@ -88,9 +91,7 @@ public final class CursorTracker {
       epochOf[r] = Math.max(epochOf[r], epoch);
     }
     int slowest = Arrays.stream(epochOf).min().orElseThrow();
-    counts.headMap(slowest).clear();
-    positions.headMap(slowest).clear();
-    offsets.headMap(slowest).clear();
+    epochs.headMap(slowest).clear();
   }
 
   private long[] unknown() {
@@ -100,11 +101,12 @@ public final class CursorTracker {
   }
 
   public Cursor cursor() {
-    int epoch = counts.firstKey();
+    int epoch = epochs.firstKey();
     Cursor c = epoch == start.epoch() ? start : start.atEpoch(epoch, world);
-    long[] n = counts.get(epoch);
-    long[] p = positions.get(epoch);
-    long[] o = offsets.get(epoch);
+    Standing s = epochs.get(epoch);
+    long[] n = s.counts();
+    long[] p = s.positions();
+    long[] o = s.offsets();
     for (int r = 0; r < world; r++) {
       c = p[r] >= 0 ? c.withDelivered(r, n[r], p[r], o[r]) : c.withDelivered(r, n[r]);
     }
