@@ -108,6 +108,75 @@ class MixedJobTest {
         .isGreaterThanOrEqualTo(kept - s.path("dropped_remainder").asLong());
   }
 
+  /** The filtered mix of the job file's sources, with these flags. */
+  static List<String> filteredMix(String... flags) {
+    List<String> args = new ArrayList<>(List.of("--pipeline", MixedFilter.class.getName(), "--set",
+        "conveyor.job.sources=[{shards=\"" + dir.resolve("a").resolve("shards.json").toUri() + "\", weight=0.7, name=photos},"
+            + " {shards=\"" + dir.resolve("b").resolve("shards.json").toUri() + "\", weight=0.3, repeat=true, name=art}]"));
+    args.addAll(List.of(flags));
+    return args;
+  }
+
+  @Test
+  void fullBatchesOfAFilteredMixAreFullCountEachSourceAndResumeAtTheSameOrAnotherWorldExactly() throws Exception {
+    Path keys = dir.resolve("full-mix-keys.txt");
+    Path whole = dir.resolve("full-mix-whole.txt");
+    Path summary = dir.resolve("full-mix-summary.json");
+    run(filteredMix("--full-batches", "--keys-out", keys.toString(), "--digest-out", whole.toString(), "--summary-json",
+        summary.toString()).toArray(String[]::new));
+    java.util.Map<String, List<String>> batches = new java.util.TreeMap<>();
+    for (String l : Files.readAllLines(keys)) {
+      String[] f = l.split(" ");
+      batches.computeIfAbsent(f[0] + " " + f[1] + " " + f[2], b -> new ArrayList<>()).add(f[3]);
+    }
+    // a filter leaves out one sample in three, yet every batch holds ten kept samples, mostly photos
+    assertThat(batches.values()).isNotEmpty().allSatisfy(b -> assertThat(b).hasSize(10)
+        .allMatch(key -> MixedFilter.keeps(key.split("/")[1])));
+    long photos = batches.values().stream().flatMap(List::stream).filter(key -> key.startsWith("a/")).count();
+    com.fasterxml.jackson.databind.JsonNode s = dev.conveyor.streams.json.Json.parse(Files.readString(summary));
+    com.fasterxml.jackson.databind.JsonNode src = s.path("sources");
+    assertThat(src.get(0).path("samples").asLong()).isEqualTo(photos);
+    assertThat(src.get(0).path("samples").asLong() + src.get(1).path("samples").asLong())
+        .isEqualTo(s.path("samples").asLong()).isEqualTo(10L * batches.size());
+    assertThat(src.get(0).path("filtered").asLong()).isPositive();
+    assertThat(photos).isBetween(5L * batches.size(), 9L * batches.size());
+    // stopped at a random step and resumed from the latest cursor: the uninterrupted batches
+    List<String> all = Files.readAllLines(whole);
+    long seed = new SplittableRandom().nextLong();
+    int k = 1 + new SplittableRandom(seed).nextInt(all.size() / 2 - 1);
+    Path ck = dir.resolve("ck-full-mix");
+    Path head = dir.resolve("full-mix-head.txt");
+    Path tail = dir.resolve("full-mix-tail.txt");
+    run(filteredMix("--full-batches", "--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out",
+        head.toString()).toArray(String[]::new));
+    assertThat(Files.readString(ck.resolve("latest.cursor"))).as("a cursor of positions").startsWith("cv2.");
+    run(filteredMix("--full-batches", "--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out",
+        tail.toString()).toArray(String[]::new));
+    List<String> resumed = new ArrayList<>(Files.readAllLines(head));
+    resumed.addAll(Files.readAllLines(tail));
+    assertThat(resumed).as("seed %d: stopped after %d steps", seed, k).isEqualTo(all);
+    // stopped again and resumed at three ranks: full batches, no photo twice
+    Path ck3 = dir.resolve("ck-full-mix-3");
+    Path head3 = dir.resolve("full-mix-head3.txt");
+    Path tail3 = dir.resolve("full-mix-tail3.txt");
+    run(filteredMix("--full-batches", "--epochs", "1", "--max-steps", "3", "--checkpoint-dir", ck3.toString(),
+        "--keys-out", head3.toString()).toArray(String[]::new));
+    run(filteredMix("--full-batches", "--epochs", "1", "--world", "3", "--checkpoint-dir", ck3.toString(), "--resume",
+        "latest", "--keys-out", tail3.toString()).toArray(String[]::new));
+    List<String> delivered = new ArrayList<>();
+    java.util.Map<String, Integer> sizes = new java.util.HashMap<>();
+    for (Path p : List.of(head3, tail3)) {
+      for (String l : Files.readAllLines(p)) {
+        String[] f = l.split(" ");
+        delivered.add(f[3]);
+        sizes.merge(p + " " + f[1] + " " + f[2], 1, Integer::sum);
+      }
+    }
+    assertThat(sizes.values()).allMatch(n -> n == 10);
+    assertThat(Files.readAllLines(tail3).stream().map(l -> l.split(" ")[1]).distinct()).hasSize(3);
+    assertThat(delivered.stream().filter(key -> key.startsWith("a/"))).doesNotHaveDuplicates();
+  }
+
   @Test
   void aJobFileWithShardsAndSourcesOrABadSourceExitsWith2NamingTheKey() throws Exception {
     String[][] bad = {

@@ -104,11 +104,6 @@ public record JobSettings(
     Decode decode = r.enumValue("decode", Decode.class);
     java.util.Optional<Pack> pack = pack(r);
     boolean full = r.bool("full-batches") || pack.isPresent();
-    if (full && !sources.isEmpty()) {
-      throw new SettingsException(r.key(pack.isPresent() ? "pack.field" : "full-batches"), "is not yet supported for a"
-          + " mix of sources (" + SourceSettings.PATH + "): a mix's batches take each source's share of fixed plan"
-          + " positions");
-    }
     if (full && rank >= 0 && world > 1) {
       throw new SettingsException(r.key("rank"), "is " + rank + ", but full batches need every rank of the job in one"
           + " job (its ranks agree how many batches each epoch has): leave rank = -1, on one machine or on a cluster");

@@ -231,18 +231,8 @@ class FullBatchesJobTest {
   }
 
   @Test
-  void fullBatchesOfAMixOrOfOneRankOfSeveralIsAConfigurationErrorNamingTheKey() throws Exception {
-    Path job = Files.writeString(dir.resolve("mix.conf"), """
-        conveyor.job {
-          sources = [ { shards = "%s", weight = 0.5 }, { shards = "%s", weight = 0.5 } ]
-          full-batches = true
-        }
-        """.formatted(shards, shards));
-    PipelineRunTest.Run r = PipelineRunTest.cli("run", job.toString());
-    assertThat(r.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
-    assertThat(r.err()).contains("conveyor.job.full-batches").contains("not yet supported for a mix");
+  void badPackingOrFullBatchesOfOneRankOfSeveralIsAConfigurationErrorNamingTheKey() throws Exception {
     for (String[] bad : new String[][] {
-        {"conveyor.job { sources = [ { shards = \"" + shards + "\" } ], pack.field = text }", "conveyor.job.pack.field"},
         {"conveyor.job { shards = \"" + shards + "\", pack { field = text, long-samples = trim } }",
             "conveyor.job.pack.long-samples"},
         {"conveyor.job { shards = \"" + shards + "\", pack { field = text, length = 0 } }", "conveyor.job.pack.length"}}) {

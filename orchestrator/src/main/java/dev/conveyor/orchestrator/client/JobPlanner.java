@@ -91,7 +91,8 @@ public final class JobPlanner {
     Mix mix = new Mix(sources, job.mix() == JobSettings.MixBatching.PER_SOURCE ? Mix.Batching.PER_SOURCE
         : Mix.Batching.STRATIFIED);
     Recipe recipe = new Recipe(new ShardSet(names, counts.stream().mapToInt(Integer::intValue).toArray()), first.seed(),
-        first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix));
+        first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix))
+        .withFullBatches(first.fullBatches()).withPacking(first.packing());
     return new Planned(recipe, checks, names.size(), problems);
   }
 

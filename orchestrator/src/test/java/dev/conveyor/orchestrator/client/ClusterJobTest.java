@@ -422,7 +422,7 @@ class ClusterJobTest {
   }
 
   @Test
-  void fullBatchesOfThreeRanksOnTwoTrainerHostsStepAlikeAndDeliverWhatOneProcessDoes() throws Exception {
+  void fullBatchesOfThreeRanksOnTwoTrainerHostsStepAlikeAndDeliverWhatOneProcessDoesOfADatasetOrAMix() throws Exception {
     // 82 samples in 3 parts of 28, 27 and 27: 7, 6 and 6 batches of 4 could be made; every rank steps 6 times,
     // which rank 0's host learns from the other host's ranks
     ActorSystem<?> first = start(NodeAgent.TRAINER_HOST, null);
@@ -451,6 +451,20 @@ class ClusterJobTest {
       }
     }
     assertThat(Cursor.decode(finished.cursor()).current().batches()).containsExactly(6, 6, 6);
+    // and a mix of the same shards' two halves, 0.7 and 0.3: each source's stream merged on the trainer host
+    int n = recipe.shards().size();
+    dev.conveyor.streams.plan.Mix mix = new dev.conveyor.streams.plan.Mix(List.of(
+        new dev.conveyor.streams.plan.Mix.Source("a", 0, n / 2, 0.7, false),
+        new dev.conveyor.streams.plan.Mix.Source("b", n / 2, n - n / 2, 0.3, true)),
+        dev.conveyor.streams.plan.Mix.Batching.STRATIFIED);
+    Recipe mixed = new Recipe(recipe.shards(), recipe.seed(), 4, false, recipe.shuffle(), "none", Optional.of(mix))
+        .withFullBatches(true);
+    JobSpec mixJob = JobSpec.of("t-full-mix", mixed, Map.of(), 3, 2, 2, 2, 1 << 24);
+    JobCoordinator.Placed mixPlaced = place(coordinator, mixJob, client);
+    List<String> mixLines = gather(client, mixJob);
+    mixPlaced.coordinator().tell(new JobCoordinator.Finish(mixJob.id()));
+    client.expectMessageClass(JobCoordinator.Finished.class, Duration.ofSeconds(30));
+    assertThat(mixLines).isNotEmpty().isEqualTo(fullReference(mixJob));
   }
 
   /** What one process delivers of a job of full batches: its ranks read at once, through one gate. */

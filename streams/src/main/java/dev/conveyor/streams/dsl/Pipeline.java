@@ -160,13 +160,10 @@ public final class Pipeline {
   /**
    * Every batch full: a rank's batch is its next {@code n} kept samples, however many plan
    * positions that takes; an epoch has as many as the rank with the fewest kept samples fills
-   * (the rest is left over, and reported); the ranks agree on it as they read. Not yet for a mix.
+   * (the rest is left over, and reported); the ranks agree on it as they read. In a mix, the
+   * sources' shares are of the planned positions a batch's samples are taken from.
    */
   public Pipeline fullBatches() {
-    if (mixes) {
-      throw new IllegalArgumentException("fullBatches() is not yet supported for a mix: a mix's batches take each"
-          + " source's share of fixed plan positions");
-    }
     return withJob("full-batches", true);
   }
 

@@ -53,6 +53,7 @@ final class FullBatcher extends SlotBatcher {
         int n = samples.size();
         for (int j = (int) skip; j < n; j++) {
           pending.add(samples.get(j));
+          took();
           if (pending.size() == seg.batch()) {
             emit(pending, j + 1 < n ? at : at + 1, j + 1 < n ? j + 1 : 0, events);
             pending = new ArrayList<>();

@@ -3,6 +3,8 @@ package dev.conveyor.streams.pipeline;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.SourceCounts;
+import dev.conveyor.streams.plan.MixPositions;
+import dev.conveyor.streams.plan.MixedReads;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.Expanded;
@@ -15,7 +17,8 @@ import java.util.List;
  * What the cutters of full batches share: the batch being filled and the filtered samples met
  * on the way; a slot's samples (one, or a flatMap's outputs, those a later filter left out counted
  * with the batch its first output goes to); a bad slot reported as a skip; each batch made told to
- * the gate with the rank's position after it, and the part's end. How samples fill a batch —
+ * the gate with the rank's position after it, and the part's end; in a mix, what each source gave
+ * each batch. How samples fill a batch —
  * one a place, or packed tokens — is the subclass's.
  */
 abstract class FullCutter implements SlotBatcher.Cutter {
@@ -24,12 +27,18 @@ abstract class FullCutter implements SlotBatcher.Cutter {
   private final SlotBatcher batcher;
   long k;
   private int filtered;
+  // a mix: each position's source, and what each source gave the batch being filled
+  private final MixPositions.Walk walk;
+  private long[][] counts; // samples, filtered, bad
+  private int source;
 
   FullCutter(RankSegment seg, FullBatcher.Progress progress, SlotBatcher batcher) {
     this.seg = seg;
     this.progress = progress;
     this.batcher = batcher;
     this.k = seg.firstBatch();
+    this.walk = seg.mixed().map(MixedReads::walk).orElse(null);
+    this.counts = new long[3][seg.mixed().map(m -> m.sequences().size()).orElse(0)];
   }
 
   /**
@@ -40,16 +49,18 @@ abstract class FullCutter implements SlotBatcher.Cutter {
 
   @Override
   public final void slot(long at, ShardRecord record, List<RankEvent> events) {
+    source = walk == null ? -1 : walk.sourceAt(at);
     if (record instanceof RawSample sample) {
       take(at, List.of(sample), seg.skip(at), events);
     } else if (record instanceof Expanded x) {
       long skip = seg.skip(at);
       if (skip == 0) {
         filtered += x.filtered(); // counted once, with the batch its first output goes to
+        count(1, x.filtered());
       }
       take(at, x.outputs(), skip, events);
     } else if (record instanceof Filtered) {
-      filtered++;
+      leftOut();
     } else {
       skip((DeadLetter) record, events);
     }
@@ -58,19 +69,34 @@ abstract class FullCutter implements SlotBatcher.Cutter {
   /** A sample left out (a filter's, or too long to pack): counted with the batch being filled. */
   final void leftOut() {
     filtered++;
+    count(1, 1);
+  }
+
+  /** A sample of the slot put in the batch being filled (its first unit, when packed): counted for its source. */
+  final void took() {
+    count(0, 1);
   }
 
   /** {@code d} reported as a skip of the batch being filled. */
   final void skip(DeadLetter d, List<RankEvent> events) {
     events.add(batcher.skipped(d, k));
+    count(2, 1);
+  }
+
+  private void count(int kind, long n) {
+    if (source >= 0) {
+      counts[kind][source] += n;
+    }
   }
 
   /** Batch {@code k} of {@code samples}, the rank's position after it {@code end} (and {@code offset} units of it), out. */
   final void emit(List<RawSample> samples, long end, long offset, List<RankEvent> events) {
-    events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, samples, filtered, SourceCounts.NONE, end,
+    SourceCounts sources = walk == null ? SourceCounts.NONE : new SourceCounts(counts[0], counts[1], counts[2]);
+    events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, samples, filtered, sources, end,
         offset, new long[0], new long[0]));
     progress.made(k, end, offset);
     filtered = 0;
+    counts = new long[3][counts[0].length];
     k++;
   }
 

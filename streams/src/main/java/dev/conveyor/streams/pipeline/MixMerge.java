@@ -14,9 +14,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * A mixed segment's batches from its sources' events: each source's events (numbered from the
  * start of its sequence) are cut into the {@link Mix.Schedule}'s share of every batch, the
  * shares of one batch are taken together, source by source, and their slots renumbered as the
- * batch's positions — {@code [k*B, (k+1)*B)} — so that {@link PlanBatcher} cuts them as it cuts
- * any segment's. A source that gives more samples than its shares fails the stream, saying so; one that
- * gives fewer ends the merge, and {@link PlanBatcher} fails it, counting the positions that came.
+ * batch's positions — {@code [k*B, (k+1)*B)}, the first from the segment's first slot — so that
+ * the batcher cuts them as it cuts any segment's. A source that gives more samples than its shares fails the stream, saying so; one that
+ * gives fewer ends the merge, and the batcher fails it, counting the positions that came.
  */
 final class MixMerge {
   private MixMerge() {}
@@ -34,7 +34,7 @@ final class MixMerge {
     }
     return Source.zipN(shares).zipWithIndex().mapConcat(p -> {
       long k = m.firstBatch() + p.second();
-      long position = k * seg.batch();
+      long position = p.second() == 0 ? m.firstSlot() : k * seg.batch(); // the first batch's share may have begun
       List<ReadEvent> batch = new ArrayList<>(seg.batch());
       for (List<ReadEvent> share : p.first()) {
         for (ReadEvent e : share) {
@@ -62,7 +62,8 @@ final class MixMerge {
       this.steps = seg.steps();
       this.where = "epoch " + seg.epoch() + ", rank " + seg.rank() + " of " + seg.world() + ": ";
       this.k = m.firstBatch();
-      this.need = k < steps ? schedule.next()[source] : 0;
+      // a segment that starts inside a batch (full batches) reads the rest of that batch's share
+      this.need = k < steps ? schedule.next()[source] - (int) m.firstShareTaken(source) : 0;
     }
 
     /** The shares {@code e} completes (and the empty ones after them). */
@@ -83,7 +84,7 @@ final class MixMerge {
     /**
      * The rest of the shares, once the source's events have ended (or the batches were cancelled,
      * the stream stopped at max-steps). A source that ended short leaves its last share
-     * unfinished: the merge ends there, and {@link PlanBatcher} says how many positions came.
+     * unfinished: the merge ends there, and the batcher says how many positions came.
      */
     List<List<ReadEvent>> finish() {
       List<List<ReadEvent>> out = new ArrayList<>();

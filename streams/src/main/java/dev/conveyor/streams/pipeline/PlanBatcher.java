@@ -4,7 +4,7 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.batch.SourceCounts;
-import dev.conveyor.streams.plan.Mix;
+import dev.conveyor.streams.plan.MixPositions;
 import dev.conveyor.streams.plan.MixedReads;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
@@ -42,14 +42,15 @@ final class PlanBatcher extends SlotBatcher {
       private long expected = seg.firstPosition();
       private List<RawSample> pending = new ArrayList<>();
       private int filtered;
-      // a mix: which source each position of the batch is (the schedule's shares, source by source)
-      private final Optional<Mix.Schedule> schedule = seg.mixed().map(MixedReads::schedule);
-      private int[] shares = schedule.map(Mix.Schedule::next).orElse(new int[0]);
-      private long[][] counts = new long[3][shares.length]; // samples, filtered, bad
+      // a mix: which source each position is, and what each source gave the batch
+      private final Optional<MixPositions.Walk> walk = seg.mixed().map(MixedReads::walk);
+      private long[][] counts = new long[3][seg.mixed().map(m -> m.sequences().size()).orElse(0)]; // samples, filtered, bad
 
       @Override
       public void slot(long position, ShardRecord record, List<RankEvent> events) {
         int kind;
+        int n = 1;
+        int outsFiltered = 0;
         if (record instanceof RawSample sample) {
           pending.add(sample);
           kind = 0;
@@ -57,6 +58,8 @@ final class PlanBatcher extends SlotBatcher {
           pending.addAll(x.outputs()); // a flatMap's outputs: the batch of fixed positions holds them all
           filtered += x.filtered();
           kind = 0;
+          n = x.outputs().size();
+          outsFiltered = x.filtered();
         } else if (record instanceof Filtered) {
           filtered++;
           kind = 1;
@@ -64,8 +67,10 @@ final class PlanBatcher extends SlotBatcher {
           events.add(skipped((DeadLetter) record, k));
           kind = 2;
         }
-        if (shares.length > 0) {
-          counts[kind][sourceAt(position - seg.batchStart(k))]++;
+        if (walk.isPresent()) {
+          int source = walk.get().sourceAt(position);
+          counts[kind][source] += n;
+          counts[1][source] += outsFiltered;
         }
         expected = position + 1;
         completeBatches(events);
@@ -84,28 +89,13 @@ final class PlanBatcher extends SlotBatcher {
       /** Emits every batch whose last position has arrived, and empty batches that follow. */
       private void completeBatches(List<RankEvent> events) {
         while (k < seg.steps() && seg.batchEnd(k) <= expected) {
-          SourceCounts sources = shares.length == 0 ? SourceCounts.NONE : new SourceCounts(counts[0], counts[1], counts[2]);
+          SourceCounts sources = walk.isEmpty() ? SourceCounts.NONE : new SourceCounts(counts[0], counts[1], counts[2]);
           events.add(new RawBatch(seg.epoch(), seg.rank(), seg.stepBase() + k, k, pending, filtered, sources));
           pending = new ArrayList<>();
           filtered = 0;
           k++;
-          if (shares.length > 0) {
-            shares = k < seg.steps() ? schedule.get().next() : shares;
-            counts = new long[3][shares.length];
-          }
+          counts = new long[3][counts[0].length];
         }
-      }
-
-      /** The source of the batch's {@code offset}-th position. */
-      private int sourceAt(long offset) {
-        long end = 0;
-        for (int s = 0; s < shares.length; s++) {
-          end += shares[s];
-          if (offset < end) {
-            return s;
-          }
-        }
-        throw new IllegalStateException("position " + offset + " outside a batch of " + end);
       }
     };
   }

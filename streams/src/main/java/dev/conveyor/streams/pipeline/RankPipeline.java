@@ -120,7 +120,7 @@ public final class RankPipeline {
             p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes())), seg.epoch(), s)
             .mapConcat(g -> g));
       }
-      return MixMerge.merge(seg, sources).via(PlanBatcher.flow(seg));
+      return MixMerge.merge(seg, sources).via(batcher);
     }
     Source<ReadEvent, NotUsed> events = Source.from(slices(seg)).flatMapConcat(s.readerParallelism(),
         p -> WindowReader.read(pieces, plan, p.first(), p.second(), s.maxMemberBytes()));

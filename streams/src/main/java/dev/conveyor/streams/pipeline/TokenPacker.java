@@ -72,6 +72,9 @@ final class TokenPacker extends FullCutter {
             leftOut();
           }
         } else {
+          if (from == 0) {
+            took();
+          }
           place(samples.get(i), t, (int) from, at, base, total, events);
         }
       }

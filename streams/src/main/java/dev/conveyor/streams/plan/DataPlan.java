@@ -187,8 +187,8 @@ public final class DataPlan {
   }
 
   /**
-   * Every sample {@code seg} delivers from its first batch on, in order — in a mix, batch by batch,
-   * each batch's sources in turn (for tests and tools; O(samples)).
+   * Every sample {@code seg} delivers from its first position on, in order — in a mix, batch by
+   * batch, each batch's sources in turn (for tests and tools; O(samples)).
    */
   public List<PlannedSample> samples(RankSegment seg) {
     List<PlannedSample> out = new ArrayList<>();
@@ -208,13 +208,15 @@ public final class DataPlan {
       from.add(source.iterator());
     }
     Mix.Schedule schedule = m.schedule();
+    boolean first = true; // the first batch's shares from the segment's first slot on
     while (schedule.batches() < seg.steps()) {
       int[] counts = schedule.next();
       for (int s = 0; s < counts.length; s++) {
-        for (int i = 0; i < counts[s]; i++) {
+        for (long i = first ? m.firstShareTaken(s) : 0; i < counts[s]; i++) {
           out.add(from.get(s).next());
         }
       }
+      first = false;
     }
     return out;
   }

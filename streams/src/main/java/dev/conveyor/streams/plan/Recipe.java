@@ -81,10 +81,6 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     if (packing.isPresent() && !fullBatches) {
       throw new IllegalArgumentException("token packing makes batches full: set full batches too");
     }
-    if (fullBatches && mix.isPresent()) {
-      throw new IllegalArgumentException("full batches are not yet supported for a mix of sources: a mix's batches"
-          + " take each source's share of fixed plan positions");
-    }
   }
 
   /** Whether this recipe mixes sources (each a range of its shards). */

@@ -201,12 +201,14 @@ class PipelineTest {
   }
 
   @Test
-  void fullBatchesCompileToTheJobFilesKeyAndAreRefusedForAMix() {
+  void fullBatchesCompileToTheJobFilesKeyForOneDatasetOrAMix() {
     assertThat(settings(Pipeline.from(Shards.of("file:///d/a.tar")).fullBatches().settings("x")).job().fullBatches())
         .isTrue();
     assertThat(settings(Pipeline.from(Shards.of("file:///d/a.tar")).settings("x")).job().fullBatches()).isFalse();
-    assertThatThrownBy(() -> Pipeline.mix(Source.of(Shards.of("file:///d/a.tar"))).fullBatches())
-        .hasMessageContaining("not yet supported for a mix");
+    JobSettings mixed = settings(Pipeline.mix(Source.of(Shards.of("file:///d/a.tar")), Source.of(Shards.of("file:///d/b.tar")))
+        .packTokens("ids", 64).settings("x")).job();
+    assertThat(mixed.fullBatches()).isTrue();
+    assertThat(mixed.sources()).hasSize(2);
   }
 
   @Test
