@@ -2,7 +2,6 @@ package dev.conveyor.streams.pipeline;
 
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
-import dev.conveyor.streams.batch.Skipped;
 import dev.conveyor.streams.plan.RankSegment;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -111,8 +110,9 @@ public final class BatchGate {
   }
 
   /**
-   * The released batches (and their skips) of {@code seg}, from its plan-ordered slots; when the
-   * epoch ends for it, {@code leftOver} is told the positions of its part it did not deliver.
+   * The released batches of {@code seg}, from its plan-ordered slots, and the skips met up to the
+   * epoch's end (each as it comes: it waits for no batch); when the epoch ends for it,
+   * {@code leftOver} is told the positions of its part it did not deliver.
    */
   public Flow<ReadEvent, RankEvent, NotUsed> batches(RankSegment seg, LongConsumer leftOver) {
     if (seg.world() != world) {
@@ -148,16 +148,15 @@ public final class BatchGate {
             return m;
           })
           .buffer(ahead, OverflowStrategy.backpressure())
-          .<Object>mapAsync(1, ev -> release(epoch, rank, ev instanceof RawBatch b ? b.index()
-              : ((Skipped) ev).step() - seg.stepBase()).thenApply(ends -> {
+          // a skip waits for nothing: its batch may be one this rank cannot make before the skips ahead of it
+          // are taken (a run of bad samples longer than the buffer), and a bad sample is reported wherever it is
+          .<Object>mapAsync(1, ev -> !(ev instanceof RawBatch b) ? CompletableFuture.completedFuture(ev)
+              : release(epoch, rank, b.index()).thenApply(ends -> {
                 if (ends.isEmpty()) {
                   return End.INSTANCE;
                 }
-                if (ev instanceof RawBatch b) {
-                  lastEnd[0] = b.end();
-                  return b.withEnds(ends.get()[0], ends.get()[1]);
-                }
-                return ev;
+                lastEnd[0] = b.end();
+                return b.withEnds(ends.get()[0], ends.get()[1]);
               }))
           .concat(Source.lazySingle(() -> End.INSTANCE))
           .takeWhile(ev -> {

@@ -185,6 +185,35 @@ class BatchGateTest {
   }
 
   @Test
+  void aRankWhoseFilterKeepsNothingEndsTheEpochAtNoBatchWithItsSamplesCountedAndEveryStreamCompletes() throws Exception {
+    BatchGate gate = new BatchGate(2, 1);
+    Ran ran = run(gate, List.of(segment(0, 2, 0, 0), segment(1, 2, 0, 0)), List.of(p -> false, p -> true), 7);
+    for (List<RankEvent> events : ran.events()) {
+      assertThat(batches(events)).isEmpty();
+    }
+    // rank 0's bad sample is reported, though the batch it would have gone with never came
+    assertThat(ran.events().get(0)).filteredOn(e -> e instanceof Skipped).hasSize(1);
+    assertThat(ran.leftOver()).containsExactly(SIZE, SIZE);
+  }
+
+  @Test
+  void aRunOfBadSamplesLongerThanTheReadAheadNeitherStallsTheRankNorGoesUnreported() throws Exception {
+    // 40 kept, then 80 bad: the bad ones' batch is never made, and the gate lets each through as it comes
+    BatchGate gate = new BatchGate(1, 1);
+    List<ReadEvent> events = new ArrayList<>();
+    for (int p = 0; p < SIZE; p++) {
+      events.add(new ReadEvent.Slot(p, p < 40 ? new RawSample("s", "k" + p, List.of()) : new DeadLetter("s", "k" + p, "x")));
+    }
+    long[] leftOver = {-1};
+    List<RankEvent> out = Source.from(events).via(gate.batches(segment(0, 1, 0, 0), n -> leftOver[0] = n))
+        .runWith(Sink.seq(), kit.mat).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(batches(out)).hasSize(10);
+    assertThat(out.stream().filter(e -> e instanceof Skipped)).hasSize(80)
+        .allMatch(e -> ((Skipped) e).step() == 10);
+    assertThat(leftOver[0]).isEqualTo(80);
+  }
+
+  @Test
   void aRankThatFailsFailsTheOthersInsteadOfLeavingThemWaiting() {
     BatchGate gate = new BatchGate(2, 1);
     CompletableFuture<?> healthy = slots(0, 0, p -> true, -1).via(gate.batches(segment(0, 2, 0, 0), n -> { }))
