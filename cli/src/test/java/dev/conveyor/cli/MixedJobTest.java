@@ -60,14 +60,27 @@ class MixedJobTest {
     List<String> lines = Files.readAllLines(full);
     long seed = new SplittableRandom().nextLong();
     int k = 1 + new SplittableRandom(seed).nextInt(lines.size() / 2 - 1);
-    Path head = dir.resolve("head.txt");
-    Path tail = dir.resolve("tail.txt");
-    Path ck = dir.resolve("ck");
-    run("--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out", head.toString());
-    run("--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString());
+    assertThat(stoppedAndResumed(List.of(), k, "fixed")).as("seed %d: stopped after %d steps", seed, k)
+        .isEqualTo(lines);
+  }
+
+  /**
+   * The digest lines of the job with {@code flags}, stopped after {@code k} steps with cursors saved
+   * (in {@code ck-NAME}) and run again from the latest one to the end: both runs' lines.
+   */
+  static List<String> stoppedAndResumed(List<String> flags, int k, String name) throws Exception {
+    Path ck = dir.resolve("ck-" + name);
+    Path head = dir.resolve(name + "-head.txt");
+    Path tail = dir.resolve(name + "-tail.txt");
+    List<String> first = new ArrayList<>(flags);
+    first.addAll(List.of("--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out", head.toString()));
+    run(first.toArray(String[]::new));
+    List<String> second = new ArrayList<>(flags);
+    second.addAll(List.of("--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out", tail.toString()));
+    run(second.toArray(String[]::new));
     List<String> resumed = new ArrayList<>(Files.readAllLines(head));
     resumed.addAll(Files.readAllLines(tail));
-    assertThat(resumed).as("seed %d: stopped after %d steps", seed, k).isEqualTo(lines);
+    return resumed;
   }
 
   @Test
@@ -144,17 +157,10 @@ class MixedJobTest {
     List<String> all = Files.readAllLines(whole);
     long seed = new SplittableRandom().nextLong();
     int k = 1 + new SplittableRandom(seed).nextInt(all.size() / 2 - 1);
-    Path ck = dir.resolve("ck-full-mix");
-    Path head = dir.resolve("full-mix-head.txt");
-    Path tail = dir.resolve("full-mix-tail.txt");
-    run(filteredMix("--full-batches", "--max-steps", "" + k, "--checkpoint-dir", ck.toString(), "--digest-out",
-        head.toString()).toArray(String[]::new));
-    assertThat(Files.readString(ck.resolve("latest.cursor"))).as("a cursor of positions").startsWith("cv2.");
-    run(filteredMix("--full-batches", "--checkpoint-dir", ck.toString(), "--resume", "latest", "--digest-out",
-        tail.toString()).toArray(String[]::new));
-    List<String> resumed = new ArrayList<>(Files.readAllLines(head));
-    resumed.addAll(Files.readAllLines(tail));
-    assertThat(resumed).as("seed %d: stopped after %d steps", seed, k).isEqualTo(all);
+    assertThat(stoppedAndResumed(filteredMix("--full-batches"), k, "full-mix")).as("seed %d: stopped after %d steps",
+        seed, k).isEqualTo(all);
+    assertThat(Files.readString(dir.resolve("ck-full-mix").resolve("latest.cursor"))).as("a cursor of positions")
+        .startsWith("cv2.");
     // stopped again and resumed at three ranks: full batches, no photo twice
     Path ck3 = dir.resolve("ck-full-mix-3");
     Path head3 = dir.resolve("full-mix-head3.txt");
