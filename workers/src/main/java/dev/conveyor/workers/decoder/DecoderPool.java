@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -113,6 +114,7 @@ public final class DecoderPool {
     private final ArrayDeque<ActorRef<Decode>> idle = new ArrayDeque<>();
     private final Stats stats;
     private int decoders;
+    private String lastFailure;
 
     Balancer(ActorContext<Command> ctx, int size, DecodeSettings settings, long seed, Supplier<AuthorSteps> steps,
              Stats stats) {
@@ -158,6 +160,11 @@ public final class DecoderPool {
     }
 
     private Behavior<Command> onDecoderStopped(Terminated t) {
+      if (t instanceof ChildFailed f) {
+        // what stopped it (a DecoderCrashed: the sample, and the stage's or decoder's failure), for the samples after it
+        Throwable why = f.getCause().getCause() != null ? f.getCause().getCause() : f.getCause();
+        lastFailure = f.getCause().getMessage() + ": " + why.getMessage();
+      }
       decoders--;
       idle.remove(t.getRef());
       if (decoders == 0) {
@@ -171,7 +178,8 @@ public final class DecoderPool {
       List<ReadEvent> out = new ArrayList<>(d.group().size());
       for (ReadEvent e : d.group()) {
         out.add(e instanceof ReadEvent.Slot slot && slot.record() instanceof RawSample raw
-            ? deadLetter(slot, raw, "no decoder was left (each failed " + MAX_RESTARTS + " times within a minute)", stats)
+            ? deadLetter(slot, raw, "no decoder was left (each failed " + MAX_RESTARTS + " times within a minute"
+                + (lastFailure == null ? "" : "; the last failure, " + lastFailure) + ")", stats)
             : e);
       }
       d.replyTo().tell(new Filled(out, List.of()));

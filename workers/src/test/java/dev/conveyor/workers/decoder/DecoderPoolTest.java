@@ -207,7 +207,9 @@ class DecoderPoolTest {
     }
     assertThat(out).allSatisfy(e -> assertThat(((ReadEvent.Slot) e).record()).isInstanceOf(DeadLetter.class));
     assertThat(((DeadLetter) ((ReadEvent.Slot) out.get(out.size() - 1)).record()).reason())
-        .startsWith("no decoder was left");
+        .startsWith("no decoder was left")
+        .contains("the last failure, mapping " + ((RawSample) ((ReadEvent.Slot) slots.get(DecoderPool.MAX_RESTARTS))
+            .record()).key()).contains("refusing"); // what stopped the decoders, for a user to fix
     assertThat(stats.restarts()).isEqualTo(DecoderPool.MAX_RESTARTS);
   }
 }
