@@ -26,6 +26,10 @@ final class ConfigReader {
     return read(name, () -> config.getStringList(name));
   }
 
+  java.util.List<Integer> intList(String name) {
+    return read(name, () -> config.getIntList(name));
+  }
+
   boolean bool(String name) {
     return read(name, () -> config.getBoolean(name));
   }

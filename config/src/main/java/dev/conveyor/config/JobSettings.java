@@ -38,13 +38,26 @@ public record JobSettings(
     List<SourceSettings> sources,
     MixBatching mix,
     boolean fullBatches,
-    java.util.Optional<Pack> pack) {
+    java.util.Optional<Pack> pack,
+    java.util.Optional<Bucket> bucket) {
 
   /**
    * Token packing ({@code conveyor.job.pack}): rows of exactly {@code length} tokens of the
    * samples' {@code field} arrays, a sample longer than a row split or ({@code dropLong}) left out.
    */
   public record Pack(String field, int length, boolean dropLong) {}
+
+  /**
+   * Length buckets ({@code conveyor.job.bucket}): a sample of {@code n} tokens of {@code field}
+   * goes to the bucket of the boundaries at or below {@code n}; a batch is that bucket's batch
+   * size of samples, made a pool of {@code pool} kept samples at a time.
+   */
+  public record Bucket(String field, List<Integer> boundaries, List<Integer> batchSizes, int pool) {
+    public Bucket {
+      boundaries = List.copyOf(boundaries);
+      batchSizes = List.copyOf(batchSizes);
+    }
+  }
 
   /** A mix's batches: each holds every source's share, or each comes from one source. */
   public enum MixBatching { STRATIFIED, PER_SOURCE }
@@ -56,7 +69,8 @@ public record JobSettings(
                      int stageParallelism, long maxMemberBytes, long readAheadBytes, String tenant, String resume) {
     this(shards, manifest, batchSize, dropLast, shuffle, epochs, seed, worldSize, rank, decode, onBadSample, maxBadFraction,
         maxSteps, checkpointDir, checkpointEvery, checkpointKeep, readerParallelism, stageParallelism, maxMemberBytes,
-        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false, java.util.Optional.empty());
+        readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false, java.util.Optional.empty(),
+        java.util.Optional.empty());
   }
 
   /** Whether the job mixes sources ({@code sources}) rather than reading {@code shards}. */
@@ -103,7 +117,16 @@ public record JobSettings(
     }
     Decode decode = r.enumValue("decode", Decode.class);
     java.util.Optional<Pack> pack = pack(r);
-    boolean full = r.bool("full-batches") || pack.isPresent();
+    java.util.Optional<Bucket> bucket = bucket(r);
+    if (pack.isPresent() && bucket.isPresent()) {
+      throw new SettingsException(r.key("bucket.field"), "and " + r.key("pack.field") + " are both set: a batch is"
+          + " packed rows or one bucket's samples, not both");
+    }
+    if (bucket.isPresent() && !sources.isEmpty()) {
+      throw new SettingsException(r.key("bucket.field"), "is not yet supported for a mix of sources ("
+          + SourceSettings.PATH + ")");
+    }
+    boolean full = r.bool("full-batches") || pack.isPresent() || bucket.isPresent();
     if (full && rank >= 0 && world > 1) {
       throw new SettingsException(r.key("rank"), "is " + rank + ", but full batches need every rank of the job in one"
           + " job (its ranks agree how many batches each epoch has): leave rank = -1, on one machine or on a cluster");
@@ -134,7 +157,34 @@ public record JobSettings(
         sources,
         r.enumValue("mix", MixBatching.class),
         full,
-        pack);
+        pack,
+        bucket);
+  }
+
+  private static java.util.Optional<Bucket> bucket(ConfigReader r) {
+    String field = r.string("bucket.field");
+    if (field.isBlank()) {
+      return java.util.Optional.empty();
+    }
+    List<Integer> boundaries = r.intList("bucket.boundaries");
+    for (int i = 0; i < boundaries.size(); i++) {
+      if (boundaries.get(i) < 1 || (i > 0 && boundaries.get(i) <= boundaries.get(i - 1))) {
+        throw new SettingsException(r.key("bucket.boundaries"), "are token counts above 0, each above the one before,"
+            + " got " + boundaries);
+      }
+    }
+    List<Integer> sizes = r.intList("bucket.batch-sizes");
+    if (sizes.size() != boundaries.size() + 1 || sizes.stream().anyMatch(n -> n < 1)) {
+      throw new SettingsException(r.key("bucket.batch-sizes"), "needs one batch size of at least 1 per bucket: "
+          + boundaries.size() + " boundaries make " + (boundaries.size() + 1) + " buckets, got " + sizes);
+    }
+    int pool = r.intAtLeast("bucket.pool", 1);
+    int largest = sizes.stream().mapToInt(Integer::intValue).max().orElse(1);
+    if (pool < largest) {
+      throw new SettingsException(r.key("bucket.pool"), "is " + pool + ", too few kept samples to fill a batch of "
+          + largest + ": make it at least the largest batch size");
+    }
+    return java.util.Optional.of(new Bucket(field, boundaries, sizes, pool));
   }
 
   private static java.util.Optional<Pack> pack(ConfigReader r) {

@@ -223,6 +223,49 @@ class FullBatchesJobTest {
   }
 
   @Test
+  void lengthBucketsMakeBatchesOfOneBucketAndResumeAtTheSameOrAnotherWorldExactly() throws Exception {
+    List<String> job = List.of("run", "--pipeline", Bucketed.class.getName(), "--shards", shards, "--world", "2",
+        "--epochs", "2");
+    Path keys = dir.resolve("bucket-keys.txt");
+    Path whole = dir.resolve("bucket-whole.txt");
+    List<String> args = new ArrayList<>(job);
+    args.addAll(List.of("--keys-out", keys.toString(), "--digest-out", whole.toString()));
+    PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    Map<String, List<String>> batches = batches(keys);
+    assertThat(batches.values()).hasSizeGreaterThan(20).allSatisfy(b -> {
+      int bucket = Bucketed.bucket(b.get(0));
+      assertThat(b).hasSize(Bucketed.SIZES[bucket]).allMatch(k -> Bucketed.bucket(k) == bucket);
+    });
+    assertThat(batches.values().stream().map(b -> Bucketed.bucket(b.get(0))).distinct()).hasSize(3);
+    List<String> all = Files.readAllLines(whole);
+    long seed = new SplittableRandom().nextLong();
+    int steps = (int) all.stream().filter(l -> l.startsWith("0 ")).count() / 2;
+    int stop = 1 + new SplittableRandom(seed).nextInt(steps + 2); // into the second epoch too
+    assertThat(stoppedAndResumed(job, stop, "bucket")).as("seed %d: stop after %d steps", seed, stop)
+        .isEqualTo(sorted(all));
+    // stopped inside the first epoch and resumed at three ranks: no sample twice
+    Path ckpt = dir.resolve("ckpt-bucket-elastic");
+    Path first = dir.resolve("bucket-elastic-first.txt");
+    Path rest = dir.resolve("bucket-elastic-rest.txt");
+    for (List<String> more : List.of(
+        List.of("--world", "2", "--max-steps", "3", "--checkpoint-dir", ckpt.toString(), "--keys-out", first.toString()),
+        List.of("--world", "3", "--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--keys-out",
+            rest.toString()))) {
+      List<String> a = new ArrayList<>(List.of("run", "--pipeline", Bucketed.class.getName(), "--shards", shards,
+          "--epochs", "1"));
+      a.addAll(more);
+      PipelineRunTest.Run e = PipelineRunTest.cli(a.toArray(String[]::new));
+      assertThat(e.code()).as(e.err() + e.out()).isZero();
+    }
+    List<String> delivered = new ArrayList<>();
+    batches(first).values().forEach(delivered::addAll);
+    batches(rest).values().forEach(delivered::addAll);
+    assertThat(batches(rest).keySet().stream().map(k -> k.split(" ")[1]).distinct()).hasSize(3);
+    assertThat(delivered).doesNotHaveDuplicates();
+  }
+
+  @Test
   void withoutFullBatchesAFlatMapsBatchHoldsEveryOutputOfItsPositions() throws Exception {
     Path keys = dir.resolve("copies-fixed-keys.txt");
     copies("--world", "2", "--set", "conveyor.job.full-batches=false", "--keys-out", keys.toString());
@@ -231,11 +274,19 @@ class FullBatchesJobTest {
   }
 
   @Test
-  void badPackingOrFullBatchesOfOneRankOfSeveralIsAConfigurationErrorNamingTheKey() throws Exception {
+  void badPackingOrBucketsOrFullBatchesOfOneRankOfSeveralIsAConfigurationErrorNamingTheKey() throws Exception {
     for (String[] bad : new String[][] {
         {"conveyor.job { shards = \"" + shards + "\", pack { field = text, long-samples = trim } }",
             "conveyor.job.pack.long-samples"},
-        {"conveyor.job { shards = \"" + shards + "\", pack { field = text, length = 0 } }", "conveyor.job.pack.length"}}) {
+        {"conveyor.job { shards = \"" + shards + "\", pack { field = text, length = 0 } }", "conveyor.job.pack.length"},
+        {"conveyor.job { shards = \"" + shards + "\", pack.field = text, bucket { field = text, batch-sizes = [4] } }",
+            "conveyor.job.bucket.field"},
+        {"conveyor.job { shards = \"" + shards + "\", bucket { field = text, boundaries = [8, 8], batch-sizes = [4, 2, 1] } }",
+            "conveyor.job.bucket.boundaries"},
+        {"conveyor.job { shards = \"" + shards + "\", bucket { field = text, boundaries = [8], batch-sizes = [4] } }",
+            "conveyor.job.bucket.batch-sizes"},
+        {"conveyor.job { shards = \"" + shards + "\", bucket { field = text, batch-sizes = [64], pool = 8 } }",
+            "conveyor.job.bucket.pool"}}) {
       Path f = Files.writeString(dir.resolve("pack-" + bad[1].hashCode() + ".conf"), bad[0]);
       PipelineRunTest.Run p = PipelineRunTest.cli("run", f.toString());
       assertThat(p.code()).as(p.err()).isEqualTo(ConveyorCli.EXIT_USAGE);

@@ -92,7 +92,7 @@ public final class JobPlanner {
         : Mix.Batching.STRATIFIED);
     Recipe recipe = new Recipe(new ShardSet(names, counts.stream().mapToInt(Integer::intValue).toArray()), first.seed(),
         first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix))
-        .withFullBatches(first.fullBatches()).withPacking(first.packing());
+        .withFullBatches(first.fullBatches()).withPacking(first.packing()).withBucketing(first.bucketing());
     return new Planned(recipe, checks, names.size(), problems);
   }
 

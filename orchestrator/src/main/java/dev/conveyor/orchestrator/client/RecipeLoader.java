@@ -1,6 +1,7 @@
 package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.streams.plan.Bucketing;
 import dev.conveyor.streams.plan.Packing;
 import dev.conveyor.streams.plan.Recipe;
 import dev.conveyor.streams.plan.ShardList;
@@ -66,7 +67,9 @@ final class RecipeLoader {
     return new Loaded(new Recipe(new ShardSet(names, counts), job.seed(), job.batchSize(), job.dropLast(),
         new Recipe.Shuffle(job.shuffle().enabled(), job.shuffle().windowShards(), job.shuffle().buffer()),
         decode).withFullBatches(job.fullBatches())
-        .withPacking(job.pack().map(p -> new Packing(p.field(), p.length(), p.dropLong()))), problems, checks);
+        .withPacking(job.pack().map(p -> new Packing(p.field(), p.length(), p.dropLong())))
+        .withBucketing(job.bucket().map(b -> new Bucketing(b.field(), ints(b.boundaries()), ints(b.batchSizes()), b.pool()))),
+        problems, checks);
   }
 
   /** Counts the samples of the shards {@code which} into {@code counts}; returns the dead letters met, in shard order. */
@@ -94,5 +97,9 @@ final class RecipeLoader {
       throw new IllegalStateException("counting samples failed: " + e.getCause().getMessage(), e.getCause());
     }
     return problems;
+  }
+
+  private static int[] ints(java.util.List<Integer> list) {
+    return list.stream().mapToInt(Integer::intValue).toArray();
   }
 }

@@ -187,6 +187,31 @@ public final class Pipeline {
     return packTokens(field, length, false);
   }
 
+  /**
+   * Length buckets: a sample whose token array {@code field} holds {@code n} tokens goes to the
+   * bucket of the {@code boundaries} at or below {@code n}, and a batch is that bucket's
+   * {@code batchSizes} entry of samples (one more entry than boundaries) — batches of similar
+   * length, a token budget per bucket. A rank fills its buckets {@code pool} kept samples at a
+   * time; what a pool leaves in them is left out (counted). Makes batches full; a resume reads at
+   * most one pool again.
+   */
+  public Pipeline bucketBy(String field, int[] boundaries, int[] batchSizes, int pool) {
+    if (mixes) {
+      throw new IllegalArgumentException("bucketBy(...) is not yet supported for a mix");
+    }
+    // checked now, where the author wrote it, as the job's settings will be
+    new dev.conveyor.streams.plan.Bucketing(field == null ? "" : field, boundaries, batchSizes, pool);
+    return fullBatches().withJob("bucket.field", field)
+        .withJob("bucket.boundaries", java.util.Arrays.stream(boundaries).boxed().toList())
+        .withJob("bucket.batch-sizes", java.util.Arrays.stream(batchSizes).boxed().toList())
+        .withJob("bucket.pool", pool);
+  }
+
+  /** The same, a pool of 1,024 kept samples (or the largest batch size, if larger). */
+  public Pipeline bucketBy(String field, int[] boundaries, int[] batchSizes) {
+    return bucketBy(field, boundaries, batchSizes, Math.max(1024, java.util.Arrays.stream(batchSizes).max().orElse(1)));
+  }
+
   /** Passes over the data. */
   public Pipeline epochs(int n) {
     if (n < 1) {

@@ -44,6 +44,9 @@ final class FullBatcher extends SlotBatcher {
     if (seg.packing().isPresent()) {
       return new TokenPacker(seg, progress, this);
     }
+    if (seg.bucketing().isPresent()) {
+      return new BucketCutter(seg, progress, this);
+    }
     return new FullCutter(seg, progress, this) {
       private List<RawSample> pending = new ArrayList<>();
 

@@ -50,11 +50,13 @@ abstract class FullCutter implements SlotBatcher.Cutter {
   @Override
   public final void slot(long at, ShardRecord record, List<RankEvent> events) {
     source = walk == null ? -1 : walk.sourceAt(at);
+    before(at, events);
+    long units = seg.bucketing().isPresent() ? 0 : seg.skip(at); // a bucketed segment's skips mark pools
     if (record instanceof RawSample sample) {
-      take(at, List.of(sample), seg.skip(at), events);
+      take(at, List.of(sample), units, events);
     } else if (record instanceof Expanded x) {
-      long skip = seg.skip(at);
-      if (skip == 0) {
+      long skip = units;
+      if (skip == 0 && !muted) {
         filtered += x.filtered(); // counted once, with the batch its first output goes to
         count(1, x.filtered());
       }
@@ -66,8 +68,25 @@ abstract class FullCutter implements SlotBatcher.Cutter {
     }
   }
 
-  /** A sample left out (a filter's, or too long to pack): counted with the batch being filled. */
+  /** Before the slot at {@code at} is taken: where a cutter that batches by pools opens and closes them. */
+  void before(long at, List<RankEvent> events) {
+  }
+
+  /** Every position was read, before the part's end is told: what a cutter still holds goes out. */
+  void closing(List<RankEvent> events) {
+  }
+
+  /**
+   * Whether what is met now was reported before (a pool read again after a resume): its left-out
+   * and bad samples are then neither counted nor reported again.
+   */
+  boolean muted;
+
+  /** A sample left out (a filter's, too long to pack, or left in a bucket): counted with the batch being filled. */
   final void leftOut() {
+    if (muted) {
+      return;
+    }
     filtered++;
     count(1, 1);
   }
@@ -79,6 +98,9 @@ abstract class FullCutter implements SlotBatcher.Cutter {
 
   /** {@code d} reported as a skip of the batch being filled. */
   final void skip(DeadLetter d, List<RankEvent> events) {
+    if (muted) {
+      return;
+    }
     events.add(batcher.skipped(d, k));
     count(2, 1);
   }
@@ -107,6 +129,7 @@ abstract class FullCutter implements SlotBatcher.Cutter {
 
   @Override
   public final void finish(List<RankEvent> events) {
+    closing(events);
     progress.ranOut(k);
   }
 }

@@ -56,7 +56,8 @@ public final class DataPlan {
       return MixPlan.rank(this, cursor, world, rank);
     }
     if (recipe.fullBatches()) {
-      return FullPlan.rank(this, cursor, world, rank);
+      return recipe.bucketing().isPresent() ? BucketPlan.rank(this, cursor, world, rank)
+          : FullPlan.rank(this, cursor, world, rank);
     }
     int epoch = cursor.epoch();
     List<Cursor.Segment> segs = cursor.segments();

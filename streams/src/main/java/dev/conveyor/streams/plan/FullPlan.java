@@ -90,16 +90,17 @@ final class FullPlan {
     return out;
   }
 
-  private static RankSegment segment(DataPlan plan, int epoch, int rank, int world, List<WindowSlice> part,
+  static RankSegment segment(DataPlan plan, int epoch, int rank, int world, List<WindowSlice> part,
                                      long firstBatch, long firstPosition, long stepBase, Map<Long, Long> skips) {
     long size = Sequences.length(part);
     int b = plan.recipe().batchSize();
-    return new RankSegment(epoch, rank, world, part, size, size / b, firstBatch, stepBase, b, 0,
-        java.util.Optional.empty(), firstPosition, true, skips, plan.recipe().packing());
+    int smallest = plan.recipe().bucketing().map(Bucketing::smallest).orElse(b); // the most batches a part can give
+    return new RankSegment(epoch, rank, world, part, size, size / smallest, firstBatch, stepBase, b, 0,
+        java.util.Optional.empty(), firstPosition, true, skips, plan.recipe().shape());
   }
 
   /** A cursor of full batches records positions within each rank's part once a batch is delivered. */
-  private static void check(Cursor.Segment seg, List<List<WindowSlice>> seqs) {
+  static void check(Cursor.Segment seg, List<List<WindowSlice>> seqs) {
     for (int r = 0; r < seg.world(); r++) {
       long size = Sequences.length(seqs.get(r));
       if (seg.batches(r) > 0 && !seg.hasPositions()) {

@@ -225,6 +225,6 @@ final class MixPlan {
     long size = parts.steps * b;
     return new RankSegment(epoch, rank, world, List.of(), size, parts.steps, firstBatch, stepBase, b, parts.dropped,
         Optional.of(new MixedReads(mix, b, first, mine)), Math.min(first, size), recipe.fullBatches(), skips,
-        recipe.packing());
+        recipe.shape());
   }
 }

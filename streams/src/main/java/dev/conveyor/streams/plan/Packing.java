@@ -10,7 +10,7 @@ import static java.util.Objects.requireNonNull;
  * longer than a row is split likewise, or — with {@code dropLong} — left out (counted as
  * filtered). A batch may end inside a sample: the cursor then records the tokens of it used.
  */
-public record Packing(String field, int length, boolean dropLong) {
+public record Packing(String field, int length, boolean dropLong) implements BatchShape {
   public Packing {
     requireNonNull(field, "field is null");
     if (field.isBlank() || length < 1) {
@@ -18,8 +18,8 @@ public record Packing(String field, int length, boolean dropLong) {
     }
   }
 
-  /** For the recipe's fingerprint. */
-  String describe() {
+  @Override
+  public String describe() {
     return field + "," + length + "," + (dropLong ? "drop" : "split");
   }
 }

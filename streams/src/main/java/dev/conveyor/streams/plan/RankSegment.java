@@ -18,7 +18,8 @@ import java.util.Optional;
  * filtered), delivery starts at position {@code firstPosition}, and how many batches the epoch
  * has is decided as the ranks read ({@code BatchGate}). {@code skips} names the samples a
  * flatMap made into several of which some outputs were delivered already (position in the part →
- * outputs delivered; with {@code packing}, tokens used): a resume goes on at the next.
+ * outputs delivered; with token packing, tokens used; with length buckets, the {@link Bucketing#mark}
+ * of the pool starting there): a resume goes on at the next.
  *
  * @param dropped samples of this split that no rank delivers (drop-last remainder; in a mix,
  *                what its sources that do not repeat hold beyond the epoch's last whole batch)
@@ -26,7 +27,7 @@ import java.util.Optional;
 public record RankSegment(
     int epoch, int rank, int world, List<WindowSlice> windows, long size, long steps, long firstBatch,
     long stepBase, int batch, long dropped, Optional<MixedReads> mixed, long firstPosition, boolean full,
-    java.util.Map<Long, Long> skips, Optional<Packing> packing) {
+    java.util.Map<Long, Long> skips, Optional<BatchShape> shape) {
 
   public RankSegment {
     windows = List.copyOf(windows);
@@ -41,6 +42,16 @@ public record RankSegment(
                      long stepBase, int batch, long dropped, Optional<MixedReads> mixed) {
     this(epoch, rank, world, windows, size, steps, firstBatch, stepBase, batch, dropped, mixed,
         Math.min(firstBatch * batch, size), false, java.util.Map.of(), Optional.empty());
+  }
+
+  /** Its token packing, if it packs. */
+  public Optional<Packing> packing() {
+    return shape.filter(Packing.class::isInstance).map(Packing.class::cast);
+  }
+
+  /** Its length buckets, if it has them. */
+  public Optional<Bucketing> bucketing() {
+    return shape.filter(Bucketing.class::isInstance).map(Bucketing.class::cast);
   }
 
   /** The outputs of the sample at part position {@code position} delivered before this segment (0: none). */

@@ -17,7 +17,7 @@ import java.util.Optional;
  * size resumes at another.
  */
 public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode,
-                     Optional<Mix> mix, boolean fullBatches, Optional<Packing> packing) {
+                     Optional<Mix> mix, boolean fullBatches, Optional<BatchShape> shape) {
 
   /** A recipe over one set of shards (no mix). */
   public Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast, Shuffle shuffle, String decode) {
@@ -35,13 +35,31 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
    * {@code batchSize} kept samples, however many plan positions that takes ({@link FullPlan}).
    */
   public Recipe withFullBatches(boolean full) {
-    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full, packing);
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full, shape);
   }
 
   /** The same recipe packing tokens into rows ({@link Packing}); packing makes batches full. */
   public Recipe withPacking(Optional<Packing> p) {
-    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches || p.isPresent(), p);
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches || p.isPresent(),
+        p.<BatchShape>map(x -> x).or(() -> shape.filter(s -> !(s instanceof Packing))));
   }
+
+  /** The same recipe batching samples by length ({@link Bucketing}); bucketing makes batches full. */
+  public Recipe withBucketing(Optional<Bucketing> b) {
+    return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches || b.isPresent(),
+        b.<BatchShape>map(x -> x).or(() -> shape.filter(s -> !(s instanceof Bucketing))));
+  }
+
+  /** Its token packing, if it packs. */
+  public Optional<Packing> packing() {
+    return shape.filter(Packing.class::isInstance).map(Packing.class::cast);
+  }
+
+  /** Its length buckets, if it has them. */
+  public Optional<Bucketing> bucketing() {
+    return shape.filter(Bucketing.class::isInstance).map(Bucketing.class::cast);
+  }
+
 
   /**
    * @param enabled       shuffle shard order per epoch and samples within windows; off gives recipe order
@@ -77,9 +95,13 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
         throw new IllegalArgumentException("a mix's sources hold " + next + " of the recipe's " + shards.size() + " shards");
       }
     });
-    requireNonNull(packing, "packing is null");
-    if (packing.isPresent() && !fullBatches) {
-      throw new IllegalArgumentException("token packing makes batches full: set full batches too");
+    requireNonNull(shape, "shape is null");
+    if (shape.isPresent() && !fullBatches) {
+      throw new IllegalArgumentException((shape.get() instanceof Packing ? "token packing" : "length bucketing")
+          + " makes batches full: set full batches too");
+    }
+    if (shape.isPresent() && shape.get() instanceof Bucketing && mix.isPresent()) {
+      throw new IllegalArgumentException("length buckets are not yet supported for a mix of sources");
     }
   }
 
@@ -107,7 +129,8 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
         + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode
         + mix.map(m -> ";mix=" + m.describe()).orElse("") + (fullBatches ? ";full-batches" : "")
-        + packing.map(p -> ";pack=" + p.describe()).orElse("")).getBytes(StandardCharsets.UTF_8));
+        + shape.map(p -> (p instanceof Packing ? ";pack=" : ";bucket=") + p.describe()).orElse(""))
+        .getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(sha.digest(), 0, 8);
   }
 }

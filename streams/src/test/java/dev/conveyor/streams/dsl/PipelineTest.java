@@ -212,6 +212,18 @@ class PipelineTest {
   }
 
   @Test
+  void bucketByCompilesToTheJobFilesKeysAndItsMistakesAreRefusedWhereTheyAreWritten() {
+    JobSettings j = settings(Pipeline.from(Shards.of("file:///d/a.tar"))
+        .bucketBy("ids", new int[] {16, 64}, new int[] {32, 8, 2}).settings("x")).job();
+    assertThat(j.fullBatches()).isTrue();
+    assertThat(j.bucket()).contains(new JobSettings.Bucket("ids", List.of(16, 64), List.of(32, 8, 2), 1024));
+    assertThatThrownBy(() -> Pipeline.from(Shards.of("file:///d/a.tar")).bucketBy("ids", new int[] {16}, new int[] {4}))
+        .hasMessageContaining("2 buckets, which need as many batch sizes");
+    assertThatThrownBy(() -> Pipeline.mix(Source.of(Shards.of("file:///d/a.tar"))).bucketBy("ids", new int[0],
+        new int[] {4})).hasMessageContaining("not yet supported for a mix");
+  }
+
+  @Test
   void noStagesIsTheSameAsNoPipeline() throws Exception {
     DecodeSettings d = settings(pipeline().settings("x")).decode();
     RawSample p = picture("k1");

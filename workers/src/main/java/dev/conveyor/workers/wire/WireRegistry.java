@@ -81,6 +81,7 @@ public final class WireRegistry {
     e.add(new Entry(222, dev.conveyor.streams.pipeline.BatchGate.RanOut.class, null));
     e.add(new Entry(223, dev.conveyor.streams.pipeline.BatchGate.Failed.class, null));
     e.add(new Entry(224, dev.conveyor.streams.plan.Packing.class, null));
+    e.add(new Entry(225, dev.conveyor.streams.plan.Bucketing.class, null));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));

@@ -68,6 +68,7 @@ class WireFormatTest {
         "219 dev.conveyor.streams.sample.Expanded", "220 dev.conveyor.streams.pipeline.BatchGate$Started",
         "221 dev.conveyor.streams.pipeline.BatchGate$Made", "222 dev.conveyor.streams.pipeline.BatchGate$RanOut",
         "223 dev.conveyor.streams.pipeline.BatchGate$Failed", "224 dev.conveyor.streams.plan.Packing",
+        "225 dev.conveyor.streams.plan.Bucketing",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
