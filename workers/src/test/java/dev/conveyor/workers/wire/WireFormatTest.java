@@ -80,6 +80,23 @@ class WireFormatTest {
   }
 
   @Test
+  void aRecipeWithItsBatchShapeCrossesUnchanged() throws Exception {
+    // a recipe travels inside a job's messages (the orchestrator's): here through the serializer itself
+    KryoSerializer kryo = (KryoSerializer) serialization().serializerByIdentity().apply(KryoSerializer.IDENTIFIER);
+    dev.conveyor.streams.plan.Recipe plain = new dev.conveyor.streams.plan.Recipe(
+        new dev.conveyor.streams.plan.ShardSet(List.of("a.tar", "b.tar"), new int[] {10, 20}), 7, 4, false,
+        new dev.conveyor.streams.plan.Recipe.Shuffle(true, 2, 16), "none");
+    for (dev.conveyor.streams.plan.Recipe r : List.of(
+        plain.withPacking(Optional.of(new dev.conveyor.streams.plan.Packing("text", 2048, true))),
+        plain.withBucketing(Optional.of(new dev.conveyor.streams.plan.Bucketing("text", new int[] {16, 64},
+            new int[] {32, 8, 2}, 64))))) {
+      var back = (dev.conveyor.streams.plan.Recipe) kryo.fromBinary(kryo.toBinary(r), dev.conveyor.streams.plan.Recipe.class);
+      assertThat(back.shape()).isEqualTo(r.shape());
+      assertThat(back.fingerprint()).isEqualTo(r.fingerprint()); // every part of the recipe, shards included
+    }
+  }
+
+  @Test
   void samplesRawAndDecodedCrossUnchanged() {
     ByteString chunked = ByteString.fromString("abc").concat(ByteString.fromArray(new byte[] {0, 1, 2, (byte) 255}));
     RawSample raw = new RawSample("s3://b/part-000001.tar", "000042",
