@@ -256,14 +256,23 @@ class KubernetesManifestsTest {
     ActorSystem<?> system = ClusterNode.start(n, S3Settings.fromConfig(config), config);
     try {
       String url = ClusterNode.serveHttp(system, n).orElseThrow();
-      String scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url.replaceAll("/?$", "/") + "metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      // the node's agent registers its cache as it starts, after the HTTP server may already answer: scrape until
+      // the node has started (its cache's families are there), for up to 15 s
       Set<String> families = new HashSet<>();
-      for (String line : scraped.split("\n")) {
-        if (line.startsWith("# TYPE ")) {
-          families.add(line.split(" ")[2]);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      do {
+        String scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url.replaceAll("/?$", "/")
+            + "metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        families.clear();
+        for (String line : scraped.split("\n")) {
+          if (line.startsWith("# TYPE ")) {
+            families.add(line.split(" ")[2]);
+          }
         }
-      }
+        if (!families.contains("conveyor_cache_hits_total")) {
+          Thread.sleep(100);
+        }
+      } while (!families.contains("conveyor_cache_hits_total") && System.nanoTime() < deadline);
       assertThat(families).as("metric families on /metrics").containsAll(queried);
     } finally {
       system.terminate();

@@ -89,8 +89,11 @@ class ShippedScenariosTest {
           .contains("including myself").contains("node: stopped");
       // downed while still cut off, it stopped, and was started again as its pod would be
       assertThat(verdict.path("faults_applied").toString()).contains("restart node 3 " + SimCommandTest.RESPAWN + ", exit ");
+      // its slices went to other readers: leased again when their holders saw it removed, or — when its own
+      // shutdown's hand-back reached them first (the link healed meanwhile) — handed back (both seen in CI)
       String summary = Files.readString(out.resolve("run-1").resolve("stdout.txt"));
-      assertThat(SimCommandTest.count(summary, "leased again")).as(summary).isPositive();
+      assertThat(SimCommandTest.count(summary, "leased again") + SimCommandTest.count(summary, "handed back"))
+          .as(summary).isPositive();
     }
     if (name.equals("trainer-host-kill")) { // the same command run again, as a Job's retry: from the previous good cursor
       List<String> history = Files.readAllLines(out.resolve("history.jsonl"));
