@@ -18,8 +18,8 @@ import java.util.List;
  * on the way; a slot's samples (one, or a flatMap's outputs, those a later filter left out counted
  * with the batch its first output goes to); a bad slot reported as a skip; each batch made told to
  * the gate with the rank's position after it, and the part's end; in a mix, what each source gave
- * each batch. How samples fill a batch —
- * one a place, or packed tokens — is the subclass's.
+ * each batch. How samples fill a batch — one a place, packed tokens, or a pool's buckets — is the
+ * subclass's.
  */
 abstract class FullCutter implements SlotBatcher.Cutter {
   final RankSegment seg;
@@ -51,11 +51,10 @@ abstract class FullCutter implements SlotBatcher.Cutter {
   public final void slot(long at, ShardRecord record, List<RankEvent> events) {
     source = walk == null ? -1 : walk.sourceAt(at);
     before(at, events);
-    long units = seg.bucketing().isPresent() ? 0 : seg.skip(at); // a bucketed segment's skips mark pools
+    long skip = seg.bucketing().isPresent() ? 0 : seg.skip(at); // a bucketed segment's skips mark pools
     if (record instanceof RawSample sample) {
-      take(at, List.of(sample), units, events);
+      take(at, List.of(sample), skip, events);
     } else if (record instanceof Expanded x) {
-      long skip = units;
       if (skip == 0 && !muted) {
         filtered += x.filtered(); // counted once, with the batch its first output goes to
         count(1, x.filtered());
