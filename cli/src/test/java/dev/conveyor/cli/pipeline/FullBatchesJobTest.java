@@ -42,7 +42,12 @@ class FullBatchesJobTest {
   }
 
   static PipelineRunTest.Run run(String... more) {
-    List<String> args = new ArrayList<>(List.of("run", "--pipeline", KeepsFew.class.getName(), "--shards", shards));
+    return succeeded(List.of("run", "--pipeline", KeepsFew.class.getName(), "--shards", shards), more);
+  }
+
+  /** {@code conveyor} with {@code job}'s arguments and {@code more}, which must exit 0. */
+  static PipelineRunTest.Run succeeded(List<String> job, String... more) {
+    List<String> args = new ArrayList<>(job);
     args.addAll(List.of(more));
     PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
     assertThat(r.code()).as(r.err() + r.out()).isZero();
@@ -70,10 +75,7 @@ class FullBatchesJobTest {
     for (List<String> more : List.of(
         List.of("--max-steps", String.valueOf(stop), "--checkpoint-dir", ckpt.toString(), "--digest-out", first.toString()),
         List.of("--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--digest-out", rest.toString()))) {
-      List<String> args = new ArrayList<>(job);
-      args.addAll(more);
-      PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
-      assertThat(r.code()).as(r.err() + r.out()).isZero();
+      succeeded(job, more.toArray(String[]::new));
     }
     assertThat(Files.readString(ckpt.resolve("latest.cursor"))).as("a cursor of full batches").startsWith("cv2.");
     List<String> resumed = new ArrayList<>(Files.readAllLines(first));
@@ -149,12 +151,8 @@ class FullBatchesJobTest {
   }
 
   static PipelineRunTest.Run copies(String... more) {
-    List<String> args = new ArrayList<>(List.of("run", "--pipeline", SomeCopies.class.getName(), "--shards", shards,
-        "--epochs", "1"));
-    args.addAll(List.of(more));
-    PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
-    assertThat(r.code()).as(r.err() + r.out()).isZero();
-    return r;
+    return succeeded(List.of("run", "--pipeline", SomeCopies.class.getName(), "--shards", shards, "--epochs", "1"),
+        more);
   }
 
   @Test
@@ -203,11 +201,8 @@ class FullBatchesJobTest {
     Path whole = dir.resolve("rows-digests.txt");
     Path keys = dir.resolve("rows-keys.txt");
     Path summary = dir.resolve("rows-summary.json");
-    List<String> args = new ArrayList<>(packed);
-    args.addAll(List.of("--digest-out", whole.toString(), "--keys-out", keys.toString(), "--summary-json",
-        summary.toString()));
-    PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
-    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    succeeded(packed, "--digest-out", whole.toString(), "--keys-out", keys.toString(), "--summary-json",
+        summary.toString());
     // each row names its pieces' samples; a sample's tokens are spread over at most a few rows, in full batches of 4
     Map<String, List<String>> rows = batches(keys);
     assertThat(rows.values()).allSatisfy(b -> assertThat(b).hasSize(4));
@@ -228,10 +223,7 @@ class FullBatchesJobTest {
         "--epochs", "2");
     Path keys = dir.resolve("bucket-keys.txt");
     Path whole = dir.resolve("bucket-whole.txt");
-    List<String> args = new ArrayList<>(job);
-    args.addAll(List.of("--keys-out", keys.toString(), "--digest-out", whole.toString()));
-    PipelineRunTest.Run r = PipelineRunTest.cli(args.toArray(String[]::new));
-    assertThat(r.code()).as(r.err() + r.out()).isZero();
+    succeeded(job, "--keys-out", keys.toString(), "--digest-out", whole.toString());
     Map<String, List<String>> batches = batches(keys);
     assertThat(batches.values()).hasSizeGreaterThan(20).allSatisfy(b -> {
       int bucket = Bucketed.bucket(b.get(0));
@@ -252,11 +244,8 @@ class FullBatchesJobTest {
         List.of("--world", "2", "--max-steps", "3", "--checkpoint-dir", ckpt.toString(), "--keys-out", first.toString()),
         List.of("--world", "3", "--checkpoint-dir", ckpt.toString(), "--resume", "latest", "--keys-out",
             rest.toString()))) {
-      List<String> a = new ArrayList<>(List.of("run", "--pipeline", Bucketed.class.getName(), "--shards", shards,
-          "--epochs", "1"));
-      a.addAll(more);
-      PipelineRunTest.Run e = PipelineRunTest.cli(a.toArray(String[]::new));
-      assertThat(e.code()).as(e.err() + e.out()).isZero();
+      succeeded(List.of("run", "--pipeline", Bucketed.class.getName(), "--shards", shards, "--epochs", "1"),
+          more.toArray(String[]::new));
     }
     List<String> delivered = new ArrayList<>();
     batches(first).values().forEach(delivered::addAll);

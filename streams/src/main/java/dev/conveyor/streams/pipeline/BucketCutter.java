@@ -3,8 +3,6 @@ package dev.conveyor.streams.pipeline;
 import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.plan.Bucketing;
 import dev.conveyor.streams.plan.RankSegment;
-import dev.conveyor.streams.sample.Decoded;
-import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +20,8 @@ import java.util.List;
 final class BucketCutter extends FullCutter {
   private final Bucketing buckets;
   private final List<RawSample> held = new ArrayList<>();
+  /** Each held sample's bucket. */
+  private final List<Integer> bucketOf = new ArrayList<>();
   /** The open pool's first position, -1 when none is open. */
   private long poolStart = -1;
   /** Where a marked pool (a unit) ends, -1 for a pool closed by its count. */
@@ -51,11 +51,12 @@ final class BucketCutter extends FullCutter {
   @Override
   void take(long at, List<RawSample> samples, long skip, List<RankEvent> events) {
     for (RawSample s : samples) {
-      if (tokens(s) == null) {
-        skip(new DeadLetter(s.shard(), s.key(), "no token field " + buckets.field()
-            + " to bucket by (a tokenizing stage sets it: Decoded.withTokens)"), events);
+      int[] t = tokens(s, buckets.field());
+      if (t == null) {
+        noTokens(s, buckets.field(), "bucket by", events);
       } else {
         held.add(s);
+        bucketOf.add(buckets.bucketOf(t.length));
       }
     }
     if (poolEnd < 0 && held.size() >= buckets.pool()) {
@@ -70,10 +71,6 @@ final class BucketCutter extends FullCutter {
     }
   }
 
-  private int[] tokens(RawSample s) {
-    return s.decoded().map(Decoded::tokens).map(m -> m.get(buckets.field())).orElse(null);
-  }
-
   /** The open pool, ending before {@code end}, into its batches. */
   private void close(long end, List<RankEvent> events) {
     int[] sizes = buckets.batchSizes();
@@ -82,9 +79,9 @@ final class BucketCutter extends FullCutter {
       filling.add(new ArrayList<>());
     }
     List<List<RawSample>> made = new ArrayList<>();
-    for (RawSample s : held) {
-      int b = buckets.bucketOf(tokens(s).length);
-      filling.get(b).add(s);
+    for (int j = 0; j < held.size(); j++) {
+      int b = bucketOf.get(j);
+      filling.get(b).add(held.get(j));
       if (filling.get(b).size() == sizes[b]) {
         made.add(filling.get(b));
         filling.set(b, new ArrayList<>());
@@ -99,6 +96,7 @@ final class BucketCutter extends FullCutter {
       emit(made.get(i), lastOfPool ? end : poolStart, lastOfPool ? 0 : Bucketing.mark(i + 1, end - poolStart), events);
     }
     held.clear();
+    bucketOf.clear();
     poolStart = -1;
     poolEnd = -1;
     delivered = 0;

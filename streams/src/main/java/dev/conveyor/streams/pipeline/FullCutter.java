@@ -7,6 +7,7 @@ import dev.conveyor.streams.plan.MixPositions;
 import dev.conveyor.streams.plan.MixedReads;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.DeadLetter;
+import dev.conveyor.streams.sample.Decoded;
 import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.Filtered;
 import dev.conveyor.streams.sample.RawSample;
@@ -88,6 +89,17 @@ abstract class FullCutter implements SlotBatcher.Cutter {
     }
     filtered++;
     count(1, 1);
+  }
+
+  /** {@code s}'s token array {@code field}, or null when it has none (a dead letter, {@link #noTokens}). */
+  static int[] tokens(RawSample s, String field) {
+    return s.decoded().map(Decoded::tokens).map(m -> m.get(field)).orElse(null);
+  }
+
+  /** A sample without the token field {@code field} that the batches are made of, reported. */
+  final void noTokens(RawSample s, String field, String use, List<RankEvent> events) {
+    skip(new DeadLetter(s.shard(), s.key(), "no token field " + field + " to " + use
+        + " (a tokenizing stage sets it: Decoded.withTokens)"), events);
   }
 
   /** A sample of the slot put in the batch being filled (its first unit, when packed): counted for its source. */

@@ -4,7 +4,6 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.plan.Packing;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.Decoded;
-import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,10 +52,9 @@ final class TokenPacker extends FullCutter {
     List<int[]> tokens = new ArrayList<>(samples.size());
     long total = 0;
     for (RawSample s : samples) {
-      int[] t = s.decoded().map(Decoded::tokens).map(m -> m.get(packing.field())).orElse(null);
+      int[] t = tokens(s, packing.field());
       if (t == null) {
-        skip(new DeadLetter(s.shard(), s.key(), "no token field " + packing.field()
-            + " to pack (a tokenizing stage sets it: Decoded.withTokens)"), events);
+        noTokens(s, packing.field(), "pack", events);
         return;
       }
       tokens.add(t);

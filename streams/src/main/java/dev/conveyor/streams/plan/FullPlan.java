@@ -101,15 +101,22 @@ final class FullPlan {
 
   /** A cursor of full batches records positions within each rank's part once a batch is delivered. */
   static void check(Cursor.Segment seg, List<List<WindowSlice>> seqs) {
+    check(seg, r -> Sequences.length(seqs.get(r)));
+  }
+
+  /**
+   * The same, rank {@code r}'s part holding {@code size.applyAsLong(r)} positions (a mix's: its
+   * stream's).
+   */
+  static void check(Cursor.Segment seg, java.util.function.IntToLongFunction size) {
     for (int r = 0; r < seg.world(); r++) {
-      long size = Sequences.length(seqs.get(r));
       if (seg.batches(r) > 0 && !seg.hasPositions()) {
         throw new IllegalArgumentException("the cursor counts batches but records no plan positions, which a recipe of full"
             + " batches needs: it was not written for this recipe");
       }
-      if (seg.position(r) > size) {
+      if (seg.position(r) > size.applyAsLong(r)) {
         throw new IllegalArgumentException("the cursor puts rank " + r + " at position " + seg.position(r) + " of a part of "
-            + size + ": it was not written for this recipe");
+            + size.applyAsLong(r) + ": it was not written for this recipe");
       }
     }
   }

@@ -58,7 +58,7 @@ final class MixPlan {
       int w = seg.world();
       Parts parts = parts(plan, mix, b, epoch, remaining, nextPass, w);
       if (full) {
-        check(seg, parts.steps * b);
+        FullPlan.check(seg, r -> parts.steps * b); // positions in each rank's stream
       }
       if (last && w == world) {
         long done = full ? seg.batches(rank) : Math.min(seg.batches(rank), parts.steps);
@@ -97,20 +97,6 @@ final class MixPlan {
         Parts now = parts(plan, mix, b, epoch, remaining, nextPass, world);
         return segment(recipe, epoch, rank, world, now, 0, 0, stepBase,
             merged(mix, b, now, rankSkips(skips, now, rank), 0));
-      }
-    }
-  }
-
-  /** A cursor of full batches records each rank's position in its stream once a batch is delivered. */
-  private static void check(Cursor.Segment seg, long size) {
-    for (int r = 0; r < seg.world(); r++) {
-      if (seg.batches(r) > 0 && !seg.hasPositions()) {
-        throw new IllegalArgumentException("the cursor counts batches but records no plan positions, which a recipe of full"
-            + " batches needs: it was not written for this recipe");
-      }
-      if (seg.position(r) > size) {
-        throw new IllegalArgumentException("the cursor puts rank " + r + " at position " + seg.position(r) + " of a"
-            + " stream of " + size + ": it was not written for this recipe");
       }
     }
   }
