@@ -15,11 +15,13 @@ checkpoint repeats that one step, never more, and skips none.
 import argparse
 import json
 import os
+import queue
 import random
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,18 +88,30 @@ def train(shards, steps, checkpoint, keys_out, kill_at=None):
 
 def run_echoed(cmd, kill_random=None):
     """Runs ``cmd``, echoing its output; with ``kill_random`` (a random.Random), kills it with SIGKILL at a
-    random moment of its third step (after its second, a uniform draw within a step's time), wherever it is:
-    computing, writing its keys, or saving its checkpoint. Returns the exit code and the lines it printed."""
+    random moment of its third step (after its second, a uniform draw within a step's time, and no later than the
+    third step's end: its first step, warming up, can take longer than the next two), wherever it is: computing,
+    writing its keys, or saving its checkpoint. Returns the exit code and the lines it printed."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    lines, steps = [], []
-    for line in p.stdout:
-        print(line, end="", flush=True)
-        lines.append(line.rstrip("\n"))
-        if kill_random and line.startswith("step "):
+    out = queue.Queue()
+    threading.Thread(target=lambda: [out.put(line) for line in p.stdout] + [out.put(None)], daemon=True).start()
+    lines, steps, deadline = [], [], None
+    while True:
+        try:
+            line = out.get(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            line = ""  # the moment drawn came within the third step
+        if line is None:
+            break
+        if line:
+            print(line, end="", flush=True)
+            lines.append(line.rstrip("\n"))
+        if kill_random and deadline is not None and (line == "" or line.startswith("step ")):
+            p.send_signal(signal.SIGKILL)  # at the moment drawn, or at the third step's end if that came first
+            deadline, kill_random = None, None
+        elif kill_random and line.startswith("step "):
             steps.append(time.monotonic())
             if len(steps) == 2:
-                time.sleep(kill_random.uniform(0, steps[1] - steps[0]))
-                p.send_signal(signal.SIGKILL)
+                deadline = time.monotonic() + kill_random.uniform(0, steps[1] - steps[0])
     return p.wait(), lines
 
 
