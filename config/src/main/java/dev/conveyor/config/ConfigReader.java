@@ -30,6 +30,14 @@ final class ConfigReader {
     return read(name, () -> config.getIntList(name));
   }
 
+  com.typesafe.config.Config config(String name) {
+    return read(name, () -> config.getConfig(name));
+  }
+
+  java.util.List<? extends com.typesafe.config.Config> configList(String name) {
+    return read(name, () -> config.getConfigList(name));
+  }
+
   boolean bool(String name) {
     return read(name, () -> config.getBoolean(name));
   }

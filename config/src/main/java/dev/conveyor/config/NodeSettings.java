@@ -15,15 +15,40 @@ import java.util.List;
  * @param cpus CPU slots offered to decoders
  * @param prefetchDepth batches each rank's prefetch ring holds for its trainer
  * @param membership how the node finds the cluster, who downs a lost member, its app-version
+ * @param resources what the node offers actor-pool stages ({@code conveyor.node.resources}, defaults filled in)
  */
 public record NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
                            long downUnreachableAfterMillis, String httpHostname, int httpPort,
-                           long simulatedTrainerStepMillis, int cpus, int prefetchDepth, Membership membership) {
+                           long simulatedTrainerStepMillis, int cpus, int prefetchDepth, Membership membership,
+                           Resources resources) {
   public static final String PATH = "conveyor.node";
 
   public NodeSettings {
     roles = List.copyOf(roles);
     seedNodes = List.copyOf(seedNodes);
+  }
+
+  /** These settings, the node offering its CPU slots and the machine's memory to actor pools. */
+  public NodeSettings(List<String> roles, String hostname, int port, List<String> seedNodes,
+                      long downUnreachableAfterMillis, String httpHostname, int httpPort,
+                      long simulatedTrainerStepMillis, int cpus, int prefetchDepth, Membership membership) {
+    this(roles, hostname, port, seedNodes, downUnreachableAfterMillis, httpHostname, httpPort,
+        simulatedTrainerStepMillis, cpus, prefetchDepth, membership, offered(Resources.NONE, cpus));
+  }
+
+  /**
+   * What a node with {@code cpus} CPU slots offers when {@code configured} leaves parts at 0:
+   * those slots, and the machine's physical memory (the JVM's heap limit if that is unknown).
+   */
+  public static Resources offered(Resources configured, int cpus) {
+    long memory = configured.memory();
+    if (memory == 0) {
+      var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      memory = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize()
+          : Runtime.getRuntime().maxMemory();
+    }
+    return new Resources(configured.cpus() > 0 ? configured.cpus() : cpus, configured.gpus(), memory,
+        configured.custom());
   }
 
   public static NodeSettings fromConfig(Config config) {
@@ -50,7 +75,8 @@ public record NodeSettings(List<String> roles, String hostname, int port, List<S
     httpToken(config); // a token written in a file is refused at start
     return new NodeSettings(roles, r.string("hostname"), port, seeds, r.durationMillisAtLeast("down-unreachable-after", 1000),
         r.string("http.hostname"), httpPort, r.durationMillisAtLeast("simulated-trainer-step", 0),
-        cpus(r.intAtLeast("cpus", 0)), r.intAtLeast("prefetch-depth", 1), Membership.fromConfig(config));
+        cpus(r.intAtLeast("cpus", 0)), r.intAtLeast("prefetch-depth", 1), Membership.fromConfig(config),
+        offered(Resources.fromConfig(config, PATH + ".resources"), cpus(r.intAtLeast("cpus", 0))));
   }
 
   /**

@@ -16,9 +16,10 @@ import java.util.Optional;
  * @param mapCpus     CPU slots the map adds to each decoder
  * @param handOff     how samples are grouped where one stage hands them to the next
  * @param pipeline    the author's pipeline class ({@code conveyor.job.pipeline}), whose stages run in each decoder
+ * @param pools       the pipeline's actor-pool stages, and how they grow and shrink
  */
 public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff,
-                            Optional<String> pipeline) {
+                            Optional<String> pipeline, PoolSettings pools) {
   public static final String DECODERS = JobSettings.PATH + ".decoders";
   public static final String PIPELINE = JobSettings.PATH + ".pipeline";
   public static final String MAP = JobSettings.PATH + ".map";
@@ -53,6 +54,12 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     }
   }
 
+  /** These settings, no actor pools. */
+  public StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff,
+                       Optional<String> pipeline) {
+    this(decoderCpus, pool, mapClass, mapCpus, handOff, pipeline, PoolSettings.NONE);
+  }
+
   /** These resources, samples handed over in reference.conf's groups. */
   public StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus) {
     this(decoderCpus, pool, mapClass, mapCpus, HandOff.DEFAULT);
@@ -79,6 +86,10 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
     if (pipeline.isPresent() && pipeline.get().isBlank()) {
       pipeline = Optional.empty();
     }
+    if (!pools.pools().isEmpty() && pipeline.isEmpty()) {
+      throw new SettingsException(PoolSettings.POOLS, "actor pools are a pipeline's stages (Stage.actor(...)): set "
+          + PIPELINE + " to the pipeline class that has them");
+    }
     if (mapClass.isPresent() && pipeline.isPresent()) {
       throw new SettingsException(MAP + ".class", "a job has a map class or a pipeline (" + PIPELINE + " = "
           + pipeline.get() + "), not both: make the map a stage of the pipeline");
@@ -100,7 +111,7 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
         map.isBlank() ? Optional.empty() : Optional.of(map), m.nonNegativeDouble("cpus"),
         new HandOff(h.intAtLeast("samples", 1), h.bytesAtLeast("bytes", 1),
             Duration.ofMillis(h.durationMillisAtLeast("linger", 1))),
-        pipeline.isBlank() ? Optional.empty() : Optional.of(pipeline));
+        pipeline.isBlank() ? Optional.empty() : Optional.of(pipeline), PoolSettings.fromConfig(config));
   }
 
   /** CPU slots one decoder takes with its map stage. */

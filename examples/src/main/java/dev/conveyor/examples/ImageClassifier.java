@@ -1,6 +1,6 @@
 package dev.conveyor.examples;
 
-import static dev.conveyor.streams.pipeline.Stages.Resources.cpus;
+import static dev.conveyor.config.Resources.cpus;
 
 import dev.conveyor.streams.dsl.Decode;
 import dev.conveyor.streams.dsl.Pipeline;

@@ -336,6 +336,9 @@ public final class ClusterClient {
         p.notes().forEach(progress);
         return p;
       }
+      if (e instanceof JobCoordinator.Unplaceable u) {
+        throw new dev.conveyor.config.SettingsException(dev.conveyor.config.PoolSettings.POOLS, u.reason());
+      }
       if (e instanceof JobCoordinator.Failed f) {
         if (!f.passing()) {
           throw new IllegalStateException("the cluster refused the job: " + f.reason());

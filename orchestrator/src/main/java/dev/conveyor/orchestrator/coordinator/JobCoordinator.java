@@ -63,7 +63,7 @@ public final class JobCoordinator {
   public record HandOver() implements Command, WireMessage {}
 
   /** What a client hears of its job from the coordinator. */
-  public sealed interface JobEvent extends ClientEvent, WireMessage permits Placed, Adopted, Finished, Failed {}
+  public sealed interface JobEvent extends ClientEvent, WireMessage permits Placed, Adopted, Finished, Failed, Unplaceable {}
 
   /**
    * Where the job runs — the ranks' trainer hosts, the workers' readers and each worker's share
@@ -83,6 +83,12 @@ public final class JobCoordinator {
 
   /** The job cannot run or go on; {@code passing}: it may when submitted again (nodes still joining, another job running). */
   public record Failed(String reason, boolean passing) implements JobEvent {}
+
+  /**
+   * No worker can run the job's actor pools: none offers what one of its stages asks
+   * ({@code reason} names the stage, the ask and each worker's offer). A configuration error.
+   */
+  public record Unplaceable(String reason) implements JobEvent {}
 
   /**
    * The coordinator's messages to itself ({@link Internal}): they never leave the node, so they

@@ -55,6 +55,17 @@ record Placement(List<Prepared> workers, List<ActorRef<ShardReader.Command>> rea
     return new Placement(workers, readers, hosts, ranksOf);
   }
 
+  /**
+   * Why no worker can run the job's actor pools (each worker's reason: the stage, its ask, the
+   * node's offer), when none can and at least one declined for that.
+   */
+  static Optional<String> unplaceable(List<Prepared> ready) {
+    List<String> declined = ready.stream().map(Prepared::declined).filter(d -> !d.isEmpty()).sorted().toList();
+    boolean anyWorker = ready.stream().anyMatch(p -> p.reader().isPresent());
+    return anyWorker || declined.isEmpty() ? Optional.empty()
+        : Optional.of("no worker can run the job's actor pools: " + String.join("; ", declined));
+  }
+
   /** Why the job cannot be placed (a worker and a trainer host are needed), if it cannot. */
   Optional<String> problem() {
     return workers.isEmpty() || hosts.isEmpty() ? Optional.of("the cluster has " + workers.size() + " worker(s) and "

@@ -113,6 +113,11 @@ final class Placing extends AbstractBehavior<Command> {
           + ") but the job has no decode settings", false));
       return new Idle(co);
     }
+    Optional<String> unplaceable = Placement.unplaceable(ready);
+    if (unplaceable.isPresent()) {
+      submit.client().tell(new JobCoordinator.Unplaceable(unplaceable.get()));
+      return new Idle(co);
+    }
     Placement placement = Placement.of(ready, job.ranks());
     if (placement.problem().isPresent()) {
       submit.client().tell(new Failed(placement.problem().get(), true));

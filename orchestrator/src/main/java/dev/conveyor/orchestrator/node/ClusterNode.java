@@ -193,7 +193,7 @@ public final class ClusterNode {
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
         NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
             new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()),
-                MAX_SAMPLE_BYTES)), SYSTEM,
+                MAX_SAMPLE_BYTES, n.resources())), SYSTEM,
         http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(),
             n.membership(), base)));
     NodeState.get(system).roles(agentRoles);
@@ -210,7 +210,7 @@ public final class ClusterNode {
   public static ActorSystem<NodeAgent.Command> startAlone(NodeSettings configured, S3Settings s3, Config base) {
     NodeSettings n = new NodeSettings(List.of(NodeAgent.WORKER, NodeAgent.TRAINER_HOST), "127.0.0.1", 0, List.of(),
         configured.downUnreachableAfterMillis(), configured.httpHostname(), -1, configured.simulatedTrainerStepMillis(),
-        configured.cpus(), configured.prefetchDepth(), Membership.SEEDED);
+        configured.cpus(), configured.prefetchDepth(), Membership.SEEDED, configured.resources());
     // alone, nothing waits on gossip. Pekko's defaults cost a short run 1.3 s: the leader's
     // actions (up, and out at the end) and the proxy's search for the coordinator every second,
     // starting a second after the start (a job of under a second waited for them to leave), and

@@ -14,6 +14,10 @@ import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
+import dev.conveyor.workers.pool.PoolLimits;
+import dev.conveyor.config.NodeSettings;
+import dev.conveyor.config.Resources;
+import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.workers.wire.WireMessage;
 import java.net.URI;
 import java.time.Duration;
@@ -67,9 +71,15 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
    */
   public record Prepared(String node, ActorRef<Command> agent, boolean trainerHost,
                          Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused,
-                         List<Integer> trainers) implements WireMessage {
+                         List<Integer> trainers, String declined) implements WireMessage {
     public Prepared {
       trainers = List.copyOf(trainers);
+    }
+
+    /** A node that reads for the job if it is a worker ({@code declined}: why a worker reads nothing for it). */
+    public Prepared(String node, ActorRef<Command> agent, boolean trainerHost,
+                    Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused, List<Integer> trainers) {
+      this(node, agent, trainerHost, reader, shares, refused, trainers, "");
     }
   }
 
@@ -135,9 +145,14 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
    * takes a batch at most every {@code trainerStep} (zero: as fast as they come); and the
    * largest sample its readers send to another node ({@code maxSampleBytes}).
    */
-  public record Local(int cpus, int prefetch, Duration trainerStep, long maxSampleBytes) {
+  public record Local(int cpus, int prefetch, Duration trainerStep, long maxSampleBytes, Resources offer) {
     public static Local defaults() {
       return new Local(Runtime.getRuntime().availableProcessors(), 8, Duration.ZERO, ClusterNode.MAX_SAMPLE_BYTES);
+    }
+
+    /** The node offering its CPU slots and the machine's memory to actor pools. */
+    public Local(int cpus, int prefetch, Duration trainerStep, long maxSampleBytes) {
+      this(cpus, prefetch, trainerStep, maxSampleBytes, NodeSettings.offered(Resources.NONE, cpus));
     }
   }
 
@@ -217,14 +232,15 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     }
     Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
     int shares = 0;
-    if (roles.contains(WORKER)) {
+    PoolLimits pools = PoolLimits.of(job.stages().pools().pools(), local.offer());
+    if (roles.contains(WORKER) && pools.refusal().isEmpty()) {
       shares = job.stages().decodersFor(local.cpus());
-      reader = Optional.of(startReader(job, shares));
+      reader = Optional.of(startReader(job, shares, pools));
     }
     List<Integer> trainers = roles.contains(TRAINER_HOST)
         ? TrainerRings.get(getContext().getSystem()).attachedRanks() : List.of();
     Prepared prepared = new Prepared(node, getContext().getSelf(), roles.contains(TRAINER_HOST), reader, shares, "",
-        trainers);
+        trainers, roles.contains(WORKER) ? pools.refusal().map(r -> node + ": " + r).orElse("") : "");
     if (reader.isPresent()) {
       preparedFor.put(job.id(), prepared);
     }
@@ -232,8 +248,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     return this;
   }
 
-  /** This worker's shard reader for {@code job}, decoding with {@code decoders} decoders when the job decodes. */
-  private ActorRef<ShardReader.Command> startReader(JobSpec submitted, int decoders) {
+  /**
+   * This worker's shard reader for {@code job}, decoding with {@code decoders} decoders when the
+   * job decodes, its actor pools (if any) each up to its limit here.
+   */
+  private ActorRef<ShardReader.Command> startReader(JobSpec submitted, int decoders, PoolLimits pools) {
     JobSpec job = caches.isPresent() ? submitted.readingWholeShards() : submitted;
     DataPlan plan = new DataPlan(job.recipe());
     ShardStore direct = stores.apply(plan.recipe().shards().uri(0));
@@ -251,8 +270,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
       ActorRef<DecoderPool.Command> pool = getContext().spawn(DecoderPool.create(decoders, job.decode().get(),
           job.recipe().seed(), () -> PipelineDefinition.steps(job.stages()), decoding), "decoders-" + n);
       parts.add(() -> getContext().stop(pool));
-      pipeline = job.decoding(DecoderPool.stage(pool.narrow(),
-          Duration.ofMillis(job.decode().get().limits().timeoutMillis()), getContext().getSystem().scheduler()), decoders);
+      SampleStage decode = DecoderPool.stage(pool.narrow(),
+          Duration.ofMillis(job.decode().get().limits().timeoutMillis()), getContext().getSystem().scheduler());
+      Optional<SampleStage> pooled = PoolsHere.start(getContext(), job, pools, n, parts);
+      pipeline = job.decoding(pooled.map(decode::then).orElse(decode),
+          decoders + pools.limits().stream().mapToInt(Integer::intValue).sum());
     }
     ActorRef<ShardReader.Command> reader =
         getContext().spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()), "reader-" + n);

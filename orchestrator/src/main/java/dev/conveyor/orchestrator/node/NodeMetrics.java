@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.node;
 
 import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.workers.decoder.DecoderPool;
+import dev.conveyor.workers.pool.PoolStats;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.GaugeMetricFamily;
@@ -101,7 +102,10 @@ final class NodeMetrics extends Collector {
         "Actors restarted by their supervisor, by kind.", List.of("actor"));
     restarts.addMetric(List.of("decoder"), decoders.stream().mapToLong(DecoderPool.Stats::restarts).sum());
     restarts.addMetric(List.of("shard-reader"), readers.stream().mapToLong(r -> r.stats().restarts()).sum());
+    restarts.addMetric(List.of("pool-actor"), state.pools().values().stream().flatMap(List::stream)
+        .mapToLong(PoolStats::restarts).sum());
     out.add(restarts);
+    pools(state.pools(), out);
 
     List<NodeState.Rank> ranks = state.ranks();
     // what is on its way across the network is sum(conveyor_reader_bytes_total) over the workers
@@ -237,6 +241,36 @@ final class NodeMetrics extends Collector {
         "Entries other nodes took from this one over HTTP.", caches.handedOverHttp()));
     out.add(new GaugeMetricFamily("conveyor_cache_ring_members", "Reachable nodes the cache ring is over.",
         caches.ringMembers().size()));
+  }
+
+  /** Each actor pool's figures, labelled by job and stage. */
+  private static void pools(Map<String, List<PoolStats>> pools, List<MetricFamilySamples> out) {
+    List<String> labels = List.of("job", "stage");
+    GaugeMetricFamily size = new GaugeMetricFamily("conveyor_pool_actors", "Actors in an actor pool now.", labels);
+    GaugeMetricFamily limit = new GaugeMetricFamily("conveyor_pool_limit",
+        "The most actors a pool may have on this node (its max, or what the node's resources hold).", labels);
+    GaugeMetricFamily busy = new GaugeMetricFamily("conveyor_pool_busy_fraction", "Busy actors over actors now.",
+        labels);
+    GaugeMetricFamily queued = new GaugeMetricFamily("conveyor_pool_queued_groups",
+        "Groups of samples waiting for an actor now.", labels);
+    CounterMetricFamily samples = new CounterMetricFamily("conveyor_stage_samples_total",
+        "Samples through an actor-pool stage (its samples/s: the rate of this).", labels);
+    CounterMetricFamily dead = new CounterMetricFamily("conveyor_pool_dead_letters_total",
+        "Samples an actor-pool stage failed on twice, or could not run.", labels);
+    CounterMetricFamily scaled = new CounterMetricFamily("conveyor_pool_scaling_total",
+        "Autoscaling decisions, by direction.", List.of("job", "stage", "direction"));
+    pools.forEach((job, stats) -> stats.forEach(p -> {
+      List<String> l = List.of(job, p.stage());
+      size.addMetric(l, p.actors());
+      limit.addMetric(l, p.limit());
+      busy.addMetric(l, p.busyFraction());
+      queued.addMetric(l, p.queued());
+      samples.addMetric(l, p.samples());
+      dead.addMetric(l, p.deadLetters());
+      scaled.addMetric(List.of(job, p.stage(), "up"), p.grown());
+      scaled.addMetric(List.of(job, p.stage(), "down"), p.shrunk());
+    }));
+    out.addAll(List.of(size, limit, busy, queued, samples, dead, scaled));
   }
 
   private static <T> CounterMetricFamily counter(String name, String help, List<T> items, ToLongFunction<T> f) {

@@ -14,6 +14,7 @@ import dev.conveyor.config.NodeSettings;
 import dev.conveyor.config.TrainerRingSettings;
 import dev.conveyor.streams.json.Json;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.NotUsed;
@@ -200,6 +201,17 @@ public final class NodeRoutes implements ManagementRouteProvider {
           .put("events", r.stats().events()).put("bytes", r.stats().bytes()).put("bytesRead", r.store().get().bytes())
           .put("handedBack", r.stats().handedBack());
     }
+    ArrayNode pools = j.putArray("pools");
+    state.pools().forEach((job, stats) -> stats.forEach(p -> {
+      ObjectNode o = pools.addObject().put("job", job).put("stage", p.stage()).put("actors", p.actors())
+          .put("limit", p.limit()).put("busy", p.busy()).put("queued", p.queued()).put("samples", p.samples())
+          .put("constructions", p.constructions()).put("restarts", p.restarts()).put("retried", p.retried())
+          .put("deadLetters", p.deadLetters());
+      ArrayNode decisions = o.putArray("decisions");
+      List<dev.conveyor.workers.pool.PoolStats.Decision> all = p.decisions();
+      all.subList(Math.max(0, all.size() - 20), all.size()).forEach(d -> decisions.addObject()
+          .put("atMillis", d.atMillis()).put("actors", d.actors()).put("why", d.why()));
+    }));
     return Json.compact(j);
   }
 

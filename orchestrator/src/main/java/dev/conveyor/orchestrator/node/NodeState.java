@@ -146,6 +146,7 @@ public final class NodeState implements Extension {
   private final Map<String, Reader> readers = lastOf(KEPT_JOBS);
   private final Map<String, DecoderPool.Stats> decoders = lastOf(KEPT_JOBS);
   private final Map<String, Rank> ranks = lastOf(KEPT_JOBS * 8);
+  private final Map<String, List<dev.conveyor.workers.pool.PoolStats>> pools = lastOf(KEPT_JOBS);
   private volatile Set<String> roles = Set.of();
   private volatile Coordinated coordinated;
   private final java.util.concurrent.atomic.AtomicLong takeovers = new java.util.concurrent.atomic.AtomicLong();
@@ -201,6 +202,18 @@ public final class NodeState implements Extension {
 
   public void decoders(String job, DecoderPool.Stats stats) {
     decoders.put(job, stats);
+  }
+
+  /** {@code job}'s actor pools on this node, in the pipeline's order. */
+  public void pools(String job, List<dev.conveyor.workers.pool.PoolStats> stats) {
+    pools.put(job, List.copyOf(stats));
+  }
+
+  /** The actor pools of the jobs this node remembers, by job (the latest job last). */
+  public Map<String, List<dev.conveyor.workers.pool.PoolStats>> pools() {
+    synchronized (pools) {
+      return new LinkedHashMap<>(pools);
+    }
   }
 
   /** Decoders restarted by their supervisors, over the jobs this node remembers. */

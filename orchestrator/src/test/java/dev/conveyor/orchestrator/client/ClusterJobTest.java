@@ -292,8 +292,8 @@ class ClusterJobTest {
         "conveyor.decode { image.short-side = 48, image.crop-height = 32, image.crop-width = 32, video.frames = 2,"
             + " video.short-side = 32, video.crop-height = 24, video.crop-width = 24, augment.random-crop = on }")
         .withFallback(ConfigFactory.defaultReference()));
-    StageSettings stages = Stages.decode(Stages.Resources.cpus(1)).pool(2)
-        .map(ShiftFirstByte.class, Stages.Resources.cpus(0.5)).settings();
+    StageSettings stages = Stages.decode(dev.conveyor.config.Resources.cpus(1)).pool(2)
+        .map(ShiftFirstByte.class, dev.conveyor.config.Resources.cpus(0.5)).settings();
     Recipe decoding = new Recipe(recipe.shards(), recipe.seed(), recipe.batchSize(), recipe.dropLast(), recipe.shuffle(),
         "auto:" + decode.canonical() + ";map=" + ShiftFirstByte.class.getName());
     JobSpec job = JobSpec.of("t2", decoding, Map.of(), 2, 1, 2, 2, 1 << 24).decoding(decode, stages);

@@ -68,6 +68,27 @@ public final class AuthorSteps {
     this.first = first;
   }
 
+  /** {@code steps}, the first of them stage number {@code first} of the pipeline (its random stream's). */
+  public static AuthorSteps from(int first, List<Step> steps) {
+    return new AuthorSteps(steps, first);
+  }
+
+  /**
+   * A decoded sample, or each output of an {@link Expanded} one, through these stages (run after
+   * decoding, as an actor pool runs them): what {@code record} becomes; anything else unchanged.
+   * Throws {@link SampleDecoding.MapFailed} naming the stage that threw.
+   */
+  public ShardRecord apply(long seed, int epoch, ShardRecord record) throws SampleDecoding.MapFailed {
+    if (record instanceof RawSample s) {
+      return run(false, seed, epoch, s);
+    }
+    if (record instanceof Expanded x) {
+      RawSample origin = new RawSample(x.shard(), x.key(), List.of());
+      return runEach(false, seed, epoch, origin, x, new long[0]);
+    }
+    return record;
+  }
+
   /** A lone map after decoding (the {@code conveyor.job.map} class). */
   public static AuthorSteps mapping(SampleMap map) {
     return new AuthorSteps(List.of(new Map(map.getClass().getName(), map, false)));

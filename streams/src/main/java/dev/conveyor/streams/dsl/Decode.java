@@ -1,6 +1,6 @@
 package dev.conveyor.streams.dsl;
 
-import dev.conveyor.streams.pipeline.Stages.Resources;
+import dev.conveyor.config.Resources;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

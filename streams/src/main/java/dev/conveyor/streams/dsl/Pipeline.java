@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.PoolSettings;
+import dev.conveyor.config.Resources;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleFilter;
@@ -108,11 +110,18 @@ public final class Pipeline {
     return map(Stage.of(fn));
   }
 
-  /** A map stage, with its resources. */
+  /**
+   * A map stage, with its resources: fused in the decoders ({@code Stage.of}), or run by a pool
+   * of actors ({@code Stage.actor}, after {@link #decode}), the stages after it in its actors.
+   */
   public Pipeline map(Stage map) {
     if (map.isFilter() || map.isFlatMap()) {
       String kind = map.isFilter() ? "filter" : "flatMap";
       throw new IllegalArgumentException("map(...) takes a Stage.of(...), got a " + kind + " stage: use " + kind + "(...)");
+    }
+    if (map.isActor() && decode.isEmpty()) {
+      throw new IllegalArgumentException("an actor stage (" + map.name() + ") runs on decoded samples: call"
+          + " .decode(...) before it");
     }
     return add(map);
   }
@@ -247,13 +256,15 @@ public final class Pipeline {
       s.putAll(d.settings());
       s.put(StageSettings.DECODERS + ".cpus", d.cpus());
       int pool = d.concurrency();
-      for (Placed p : stages) {
+      List<Placed> fused = stages.subList(0, firstActor());
+      for (Placed p : fused) {
         if (p.stage().concurrency() > 0) {
           pool = pool == 0 ? p.stage().concurrency() : Math.min(pool, p.stage().concurrency());
         }
       }
       s.put(StageSettings.DECODERS + ".pool", pool);
-      s.put(StageSettings.MAP + ".cpus", stages.stream().mapToDouble(p -> p.stage().cpus()).sum());
+      s.put(StageSettings.MAP + ".cpus", fused.stream().mapToDouble(p -> p.stage().cpus()).sum());
+      s.put(PoolSettings.POOLS, pools().stream().map(PoolSettings.Pool::settings).toList());
     } else if (!stages.isEmpty()) {
       throw new IllegalArgumentException("a pipeline's stages run in its decoders: add .decode(Decode.images(…)),"
           + " .decode(Decode.clips(…)) or .decode(Decode.auto())");
@@ -263,10 +274,58 @@ public final class Pipeline {
     return ConfigFactory.parseMap(s, "pipeline " + className);
   }
 
-  /** The stages as every decoder runs them (fresh instances each time a definition is asked). */
+  /**
+   * The stages as every decoder runs them: those before the first actor stage (fresh instances
+   * each time a definition is asked).
+   */
   public AuthorSteps steps() {
-    List<AuthorSteps.Step> steps = new ArrayList<>(stages.size());
+    return AuthorSteps.from(0, steps(0, firstActor()));
+  }
+
+  /**
+   * The actor pools, in order: each one's stage name ({@code name#i}), what one actor asks (the
+   * fused stages after it, which run in its actors, adding their cpus) and its concurrency.
+   */
+  public List<PoolSettings.Pool> pools() {
+    List<PoolSettings.Pool> pools = new ArrayList<>();
     for (int i = 0; i < stages.size(); i++) {
+      Stage a = stages.get(i).stage();
+      if (a.isActor()) {
+        Resources ask = a.resources();
+        for (Placed p : stages.subList(i + 1, nextActor(i + 1))) {
+          ask = ask.plus(Resources.cpus(p.stage().cpus()));
+        }
+        pools.add(new PoolSettings.Pool(a.name() + "#" + i, ask, a.minActors(), a.concurrency()));
+      }
+    }
+    return pools;
+  }
+
+  /**
+   * What one actor of the pool running stage {@code name#i} runs: a new instance of its class
+   * (its constructor runs now), then the fused stages written after it, numbered as in the whole
+   * pipeline so that each draws the random stream it would draw fused.
+   */
+  public AuthorSteps actorSteps(String pool) {
+    for (int i = 0; i < stages.size(); i++) {
+      Stage a = stages.get(i).stage();
+      if (a.isActor() && pool.equals(a.name() + "#" + i)) {
+        SampleMap instance = java.util.Objects.requireNonNull(a.actor().orElseThrow().get(), "the stage " + pool
+            + "'s constructor gave null");
+        List<AuthorSteps.Step> steps = new ArrayList<>();
+        steps.add(new AuthorSteps.Map(pool, instance, false));
+        steps.addAll(steps(i + 1, nextActor(i + 1)));
+        return AuthorSteps.from(i, steps);
+      }
+    }
+    throw new IllegalArgumentException("the pipeline has no actor stage " + pool + " (its pools: "
+        + pools().stream().map(PoolSettings.Pool::stage).toList() + ")");
+  }
+
+  /** The fused stages {@code from} (inclusive) to {@code to} (exclusive) as steps. */
+  private List<AuthorSteps.Step> steps(int from, int to) {
+    List<AuthorSteps.Step> steps = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
       Placed p = stages.get(i);
       String name = p.stage().name() + "#" + i;
       steps.add(p.stage().isFilter()
@@ -274,7 +333,21 @@ public final class Pipeline {
           : p.stage().isFlatMap() ? new AuthorSteps.FlatMap(name, p.stage().flatMap().orElseThrow(), p.beforeDecode())
           : new AuthorSteps.Map(name, p.stage().map().orElseThrow(), p.beforeDecode()));
     }
-    return new AuthorSteps(steps);
+    return steps;
+  }
+
+  /** The number of the first actor stage, or the number of stages if there is none. */
+  private int firstActor() {
+    return nextActor(0);
+  }
+
+  private int nextActor(int from) {
+    for (int i = from; i < stages.size(); i++) {
+      if (stages.get(i).stage().isActor()) {
+        return i;
+      }
+    }
+    return stages.size();
   }
 
   /** The graph's shape, for the recipe's fingerprint: e.g. {@code filter#0|decode|map#1}. */

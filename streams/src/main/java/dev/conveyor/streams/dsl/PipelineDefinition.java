@@ -1,11 +1,13 @@
 package dev.conveyor.streams.dsl;
 
+import dev.conveyor.config.PoolSettings;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorClasses;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleMap;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A pipeline author's job, named by class ({@code run --pipeline CLASS}, or
@@ -48,7 +50,16 @@ public interface PipelineDefinition {
       steps(stages);
       if (stages.pipeline().isPresent()) {
         String name = stages.pipeline().get();
-        String here = fingerprint(name, load(name));
+        Pipeline pipeline = load(name);
+        java.util.Set<String> have = new java.util.TreeSet<>();
+        pipeline.pools().forEach(p -> have.add(p.stage()));
+        java.util.Set<String> asked = new java.util.TreeSet<>();
+        stages.pools().pools().forEach(p -> asked.add(p.stage()));
+        if (!have.equals(asked)) {
+          return Optional.of(PoolSettings.POOLS + " names the pools " + asked + " but " + name + " has the actor stages "
+              + have + ": name each of them once");
+        }
+        String here = fingerprint(name, pipeline);
         if (!plannedDecode.endsWith(here)) {
           int at = plannedDecode.lastIndexOf(";pipeline=");
           return Optional.of("its " + name + " has other stages (" + here + ") than the job was planned with ("
@@ -59,6 +70,16 @@ public interface PipelineDefinition {
     } catch (IllegalArgumentException | SettingsException e) {
       return Optional.of(e.getMessage());
     }
+  }
+
+  /**
+   * What makes one actor of {@code pool} (a stage of the job's pipeline): each call loads the
+   * pipeline afresh and makes a new instance of the stage's class, with the stages fused after it.
+   */
+  static Supplier<AuthorSteps> actorSteps(StageSettings stages, String pool) {
+    String name = stages.pipeline().orElseThrow(() -> new SettingsException(PoolSettings.POOLS,
+        "actor pools are a pipeline's stages: " + StageSettings.PIPELINE + " is not set"));
+    return () -> load(name).actorSteps(pool);
   }
 
   /** The author's stages a decoder runs for a job with {@code stages}: its pipeline's, its map class, or none. */

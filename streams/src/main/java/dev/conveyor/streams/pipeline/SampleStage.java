@@ -15,6 +15,11 @@ import java.util.concurrent.CompletionStage;
 public interface SampleStage {
   CompletionStage<List<ReadEvent>> apply(int epoch, List<ReadEvent> group);
 
+  /** This stage, then {@code next} on what it answers (a group goes on only once this one answered it whole). */
+  default SampleStage then(SampleStage next) {
+    return (epoch, group) -> apply(epoch, group).thenCompose(done -> next.apply(epoch, done));
+  }
+
   /** The stage that passes every event through unchanged (raw bytes). */
   SampleStage IDENTITY = (epoch, group) -> CompletableFuture.completedFuture(group);
 }

@@ -1,5 +1,6 @@
 package dev.conveyor.streams.pipeline;
 
+import dev.conveyor.config.Resources;
 import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.SampleMap;
 import java.util.Optional;
@@ -16,13 +17,6 @@ import java.util.Optional;
  * decoding (Ray Data's {@code map(fn, num_cpus=…, concurrency=…)}).
  */
 public final class Stages {
-  /** What one instance of a stage takes of a node. */
-  public record Resources(double cpus) {
-    public static Resources cpus(double n) {
-      return new Resources(n);
-    }
-  }
-
   private final StageSettings settings;
 
   private Stages(StageSettings settings) {

@@ -1,6 +1,6 @@
 package dev.conveyor.streams.dsl;
 
-import static dev.conveyor.streams.pipeline.Stages.Resources.cpus;
+import static dev.conveyor.config.Resources.cpus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -231,5 +231,48 @@ class PipelineTest {
         .decoded().orElseThrow().image().orElseThrow().rgb())
         .isEqualTo(((RawSample) new SampleDecoding(d, 5, Optional.empty()).apply(0, p)).decoded().orElseThrow().image()
             .orElseThrow().rgb());
+  }
+
+  static final java.util.concurrent.atomic.AtomicInteger MADE = new java.util.concurrent.atomic.AtomicInteger();
+
+  static Pipeline pooled() {
+    return Pipeline.from(Shards.of("file:///data/part-{0..3}.tar"))
+        .decode(Decode.images(16, 24))
+        .map(Stage.of((s, r) -> s).resources(cpus(0.5)).concurrency(3))
+        .map(Stage.actor(() -> {
+          MADE.incrementAndGet();
+          return (s, r) -> s;
+        }).named("caption").resources(cpus(1), dev.conveyor.config.Resources.gpus(1)).concurrency(1, 4))
+        .filter(Stage.filter((s, r) -> true).named("after").resources(cpus(0.25)))
+        .batch(8);
+  }
+
+  @Test
+  void anActorStageCompilesToAPoolWhoseActorsRunTheStagesAfterItAndTheDecodersRunThoseBefore() {
+    ConveyorSettings s = settings(pooled().settings(Definition.class.getName()));
+    assertThat(s.stages().pools().pools()).containsExactly(new dev.conveyor.config.PoolSettings.Pool("caption#1",
+        new dev.conveyor.config.Resources(1.25, 1, 0, java.util.Map.of()), 1, 4));
+    assertThat(s.stages().pool()).as("the fused stage's concurrency caps the decoders, not the pool's").isEqualTo(3);
+    assertThat(s.stages().mapCpus()).as("only the stages fused in the decoders").isEqualTo(0.5);
+    assertThat(pooled().steps().steps()).extracting(dev.conveyor.streams.decode.AuthorSteps.Step::name)
+        .containsExactly("map#0");
+    int before = MADE.get();
+    var actor = pooled().actorSteps("caption#1");
+    assertThat(MADE.get() - before).as("the actor's instance is made when its steps are").isEqualTo(1);
+    assertThat(actor.steps()).extracting(dev.conveyor.streams.decode.AuthorSteps.Step::name)
+        .containsExactly("caption#1", "after#2");
+    assertThat(pooled().signature()).as("the fingerprint's shape: a stage fused or pooled is the same stage")
+        .isEqualTo("decode|map#0|caption#1|after#2");
+    assertThatThrownBy(() -> pooled().actorSteps("nope#9")).hasMessageContaining("caption#1");
+  }
+
+  @Test
+  void actorStagesAreCheckedWhereTheAuthorWritesThem() {
+    Pipeline undecoded = Pipeline.from(Shards.of("file:///data/part-0.tar"));
+    assertThatThrownBy(() -> undecoded.map(Stage.actor(() -> (s, r) -> s))).hasMessageContaining(".decode(");
+    assertThatThrownBy(() -> Stage.of((s, r) -> s).concurrency(1, 2)).hasMessageContaining("actor stage");
+    assertThatThrownBy(() -> Stage.of((s, r) -> s).resources(dev.conveyor.config.Resources.gpus(1)))
+        .hasMessageContaining("Stage.actor");
+    assertThatThrownBy(() -> Stage.actor(() -> (s, r) -> s).concurrency(3, 2)).hasMessageContaining("(3, 2)");
   }
 }

@@ -1,0 +1,99 @@
+package dev.conveyor.cli.cluster;
+
+import static dev.conveyor.cli.cluster.NodeProcesses.cli;
+import static dev.conveyor.cli.cluster.NodeProcesses.concat;
+import static dev.conveyor.cli.cluster.NodeProcesses.freePort;
+import static dev.conveyor.cli.cluster.NodeProcesses.get;
+import static dev.conveyor.cli.cluster.NodeProcesses.seeds;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.cluster.NodeProcesses.Cli;
+import dev.conveyor.cli.pipeline.Captioned;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.tools.datagen.DatasetGenerator;
+import dev.conveyor.tools.datagen.DatasetSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Actor-pool stages on a cluster of node processes (every message through the wire format): a
+ * pool asking a GPU is placed only on the worker that offers one, and its batches are those of
+ * one process running the stage fused; a worker holding a pool's actors SIGKILLed mid-job changes
+ * no batch.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ClusterPoolsTest {
+  @TempDir
+  Path dir;
+
+  NodeProcesses nodes;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (nodes != null) {
+      nodes.close();
+    }
+  }
+
+  @Test
+  void aGpuPoolRunsOnlyWhereAGpuIsOfferedAndAWorkerKilledMidJobChangesNoBatch() throws Exception {
+    nodes = new NodeProcesses(dir);
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(64, 0, 64 * 1024, 5), dir.resolve("data").toUri(), n -> { });
+    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4"};
+    Path reference = dir.resolve("fused.txt");
+    Cli ref = cli(concat(job, "--pipeline", Captioned.Fused.class.getName(), "--digest-out", reference.toString()));
+    assertThat(ref.code()).as(ref.err()).isZero();
+
+    int port = freePort();
+    // the trainer host takes a batch every 40 ms, so that the job is still running when a worker is killed
+    nodes.start("host", "conveyor.node { roles = [trainer-host], simulated-trainer-step = 40ms, port = " + port + ", "
+        + seeds(port) + " }");
+    nodes.start("worker1", "conveyor.node { roles = [worker], port = 0, resources.gpus = 1, " + seeds(port) + " }");
+    Process worker2 = nodes.start("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
+
+    Path gpu = dir.resolve("gpu.txt");
+    Cli onGpu = cli(concat(job, "--pipeline", Captioned.OnGpu.class.getName(), "--cluster", "127.0.0.1:" + port,
+        "--digest-out", gpu.toString()));
+    assertThat(onGpu.code()).as(onGpu.err() + onGpu.out()).isZero();
+    assertThat(Files.readAllLines(gpu)).hasSizeGreaterThan(10).isEqualTo(Files.readAllLines(reference));
+    assertThat(pools("worker1")).as("worker1 offers the GPU: the pool is there").anySatisfy(p -> {
+      assertThat(p.path("stage").asText()).isEqualTo("caption#1");
+      assertThat(p.path("samples").asLong()).isEqualTo(2 * 64);
+    });
+    assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
+
+    // the CPU pool on both workers; worker2, not the coordinator's, killed after a few batches
+    Path killed = dir.resolve("killed.txt");
+    int delivered = (int) NodeProcesses.metric(get(nodes.http("host") + "/metrics").body(), "conveyor_rank_batches_total");
+    CompletableFuture<Cli> run = CompletableFuture.supplyAsync(() -> cli(concat(job, "--pipeline",
+        Captioned.class.getName(), "--cluster", "127.0.0.1:" + port, "--digest-out", killed.toString())));
+    nodes.afterBatches("host", delivered + 8);
+    assertThat(pools("worker2")).as("worker2 runs the pool before it is killed")
+        .anySatisfy(p -> assertThat(p.path("samples").asLong()).isPositive());
+    worker2.destroyForcibly();
+    Cli after = run.get(180, TimeUnit.SECONDS);
+    assertThat(after.code()).as(after.err() + after.out()).isZero();
+    assertThat(Files.readAllLines(killed)).isEqualTo(Files.readAllLines(reference));
+  }
+
+  /** The pools of the latest job in node {@code name}'s /status. */
+  List<JsonNode> pools(String name) throws Exception {
+    JsonNode status = Json.parse(get(nodes.http(name) + "/status").body());
+    List<JsonNode> out = new ArrayList<>();
+    status.path("pools").forEach(out::add);
+    String latest = out.isEmpty() ? "" : out.get(out.size() - 1).path("job").asText();
+    return out.stream().filter(p -> p.path("job").asText().equals(latest)).toList();
+  }
+}

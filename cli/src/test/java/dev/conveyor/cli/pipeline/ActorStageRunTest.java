@@ -1,0 +1,101 @@
+package dev.conveyor.cli.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.store.FileShardStore;
+import dev.conveyor.tools.datagen.DatasetGenerator;
+import dev.conveyor.tools.datagen.DatasetSpec;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An actor-pool stage in a job, run as an author runs it ({@code run --pipeline}): the batches
+ * are byte for byte those of the same stage fused in the decoders, in plan order though its
+ * actors finish out of turn; each actor makes its instance once; a sample whose actor threw is
+ * retried and delivered; and a stage asking a GPU of a node without one is refused at placement
+ * with exit 2 naming the stage, its ask and the node's offer, and runs where a GPU is offered.
+ */
+class ActorStageRunTest {
+  static final int IMAGES = 48;
+
+  @TempDir
+  static Path dir;
+
+  static String shards;
+
+  @BeforeAll
+  static void data() throws Exception {
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
+        .generate(new DatasetSpec(IMAGES, 4, 64 * 1024, 33), dir.resolve("data").toUri(), n -> { });
+    shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String pipeline, String name, String... more) {
+    List<String> args = new ArrayList<>(List.of("run", "--pipeline", pipeline, "--shards", shards, "--world", "2",
+        "--epochs", "2", "--digest-out", dir.resolve(name + "-digests.txt").toString(), "--summary-json",
+        dir.resolve(name + "-summary.json").toString()));
+    args.addAll(List.of(more));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static List<String> digests(String name) throws Exception {
+    return Files.readAllLines(dir.resolve(name + "-digests.txt"));
+  }
+
+  @Test
+  void aPooledStageDeliversTheBatchesOfTheSameStageFusedEachActorMakingItsInstanceOnce() throws Exception {
+    Run fused = run(Captioned.Fused.class.getName(), "fused");
+    assertThat(fused.code()).as(fused.err()).isZero();
+    int before = Captioned.Captioner.MADE.get();
+    Run pooled = run(Captioned.class.getName(), "pooled", "--set", "conveyor.node.resources.cpus=3");
+    int made = Captioned.Captioner.MADE.get() - before;
+    assertThat(pooled.code()).as(pooled.err()).isZero();
+    assertThat(digests("pooled")).as("batch digests, in order").isEqualTo(digests("fused")).hasSizeGreaterThan(IMAGES / 4);
+    assertThat(made).as("instances made: one per actor (1 to 3)").isBetween(1, 3);
+    JsonNode s = Json.parse(Files.readString(dir.resolve("pooled-summary.json")));
+    assertThat(s.path("bad_samples").asLong()).isZero();
+  }
+
+  @Test
+  void aSampleWhoseActorThrewIsRetriedOnAFreshInstanceAndTheBatchesAreThoseOfAnUndisturbedRun() throws Exception {
+    Run calm = run(Captioned.class.getName(), "calm");
+    assertThat(calm.code()).as(calm.err()).isZero();
+    Captioned.Captioner.FAIL_ONCE.addAll(List.of(7, 30, 41));
+    Run disturbed = run(Captioned.class.getName(), "disturbed");
+    assertThat(disturbed.code()).as(disturbed.err()).isZero();
+    assertThat(Captioned.Captioner.FAIL_ONCE).as("each failure happened").isEmpty();
+    assertThat(digests("disturbed")).isEqualTo(digests("calm"));
+    JsonNode s = Json.parse(Files.readString(dir.resolve("disturbed-summary.json")));
+    assertThat(s.path("bad_samples").asLong()).isZero();
+  }
+
+  @Test
+  void aStageAskingAGpuOfANodeWithNoneIsRefusedAtPlacementNamingItAndRunsWhereOneIsOffered() throws Exception {
+    Run none = run(Captioned.OnGpu.class.getName(), "gpu-none");
+    assertThat(none.code()).as(none.out() + none.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(none.err()).contains("caption#1").contains("gpus=1").contains("offers (cpus=")
+        .contains("conveyor.job.pools");
+    assertThat(none.err().lines().count()).as("one line").isEqualTo(1);
+
+    Run offered = run(Captioned.OnGpu.class.getName(), "gpu-offered", "--set", "conveyor.node.resources.gpus=1");
+    assertThat(offered.code()).as(offered.err()).isZero();
+    Run fused = run(Captioned.Fused.class.getName(), "gpu-reference");
+    assertThat(fused.code()).as(fused.err()).isZero();
+    assertThat(digests("gpu-offered")).isEqualTo(digests("gpu-reference"));
+  }
+}
