@@ -92,6 +92,11 @@ class ActorStageRunTest {
         .contains("conveyor.job.pools");
     assertThat(none.err().lines().count()).as("one line").isEqualTo(1);
 
+    Run unnamed = run(Captioned.OnGpu.class.getName(), "gpu-unnamed", "--set",
+        "conveyor.job.pools=[{stage = \"other#1\", concurrency = [1, 1]}]");
+    assertThat(unnamed.code()).as(unnamed.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
+    assertThat(unnamed.err()).contains("conveyor.job.pools").contains("[other#1]").contains("[caption#1]");
+
     Run offered = run(Captioned.OnGpu.class.getName(), "gpu-offered", "--set", "conveyor.node.resources.gpus=1");
     assertThat(offered.code()).as(offered.err()).isZero();
     Run fused = run(Captioned.Fused.class.getName(), "gpu-reference");

@@ -134,6 +134,10 @@ public final class JobPlanner {
         throw new SettingsException(JobSettings.PATH + ".decode", "the pipeline " + stages.pipeline().get()
             + "'s stages run in its decoders: leave decode = auto (no --decode none)");
       }
+      Optional<String> pools = PipelineDefinition.poolsMismatch(stages, pipeline);
+      if (pools.isPresent()) {
+        throw new SettingsException(dev.conveyor.config.PoolSettings.POOLS, pools.get());
+      }
       return PipelineDefinition.fingerprint(stages.pipeline().get(), pipeline);
     }
     return "";

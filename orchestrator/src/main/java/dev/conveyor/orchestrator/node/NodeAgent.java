@@ -1,5 +1,9 @@
 package dev.conveyor.orchestrator.node;
 
+import dev.conveyor.config.CacheSettings;
+import dev.conveyor.config.NodeSettings;
+import dev.conveyor.config.Resources;
+import dev.conveyor.orchestrator.cache.NodeCaches;
 import dev.conveyor.orchestrator.checkpoint.CheckpointActor;
 import dev.conveyor.orchestrator.coordinator.JobCoordinator;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
@@ -9,15 +13,11 @@ import dev.conveyor.streams.pipeline.BatchGate;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.store.ShardStore;
-import dev.conveyor.workers.decoder.DecoderPool;
 import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
+import dev.conveyor.workers.pool.PoolLimits;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
-import dev.conveyor.workers.pool.PoolLimits;
-import dev.conveyor.config.NodeSettings;
-import dev.conveyor.config.Resources;
-import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.workers.wire.WireMessage;
 import java.net.URI;
 import java.time.Duration;
@@ -36,8 +36,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import dev.conveyor.config.CacheSettings;
-import dev.conveyor.orchestrator.cache.NodeCaches;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.Materializer;
 
@@ -45,7 +43,7 @@ import org.apache.pekko.stream.Materializer;
  * One per node: what the job coordinator talks to, and the supervisor of the node's part of a
  * job. It registers with the receptionist and, by the node's roles, prepares for a job — a
  * {@code worker} starts a {@link ShardReader} over the node's own store and, when the job
- * decodes, a {@link DecoderPool} sized by the node's CPU slots — and runs ranks — a
+ * decodes, a decoder pool sized by the node's CPU slots and its actor pools — and runs ranks — a
  * {@code trainer-host} reads its ranks' slices through the workers' readers
  * ({@link LeasedSlices}) into each rank's {@link RankFeeder}, reports each batch its trainer
  * takes (to the client, and to the coordinator for the cursor), and escalates a rank it cannot
@@ -143,16 +141,13 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
    * What a node offers its jobs: {@code cpus} CPU slots for decoders; each rank's prefetch ring
    * of {@code prefetch} batches, from which its trainer takes; for simulations, a trainer that
    * takes a batch at most every {@code trainerStep} (zero: as fast as they come); and the
-   * largest sample its readers send to another node ({@code maxSampleBytes}).
+   * largest sample its readers send to another node ({@code maxSampleBytes}); what it offers
+   * actor pools ({@code offer}).
    */
   public record Local(int cpus, int prefetch, Duration trainerStep, long maxSampleBytes, Resources offer) {
     public static Local defaults() {
-      return new Local(Runtime.getRuntime().availableProcessors(), 8, Duration.ZERO, ClusterNode.MAX_SAMPLE_BYTES);
-    }
-
-    /** The node offering its CPU slots and the machine's memory to actor pools. */
-    public Local(int cpus, int prefetch, Duration trainerStep, long maxSampleBytes) {
-      this(cpus, prefetch, trainerStep, maxSampleBytes, NodeSettings.offered(Resources.NONE, cpus));
+      int cpus = Runtime.getRuntime().availableProcessors();
+      return new Local(cpus, 8, Duration.ZERO, ClusterNode.MAX_SAMPLE_BYTES, NodeSettings.offered(Resources.NONE, cpus));
     }
   }
 
@@ -260,22 +255,9 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         job.checks())).orElse(direct);
     List<Runnable> parts = workerParts.computeIfAbsent(job.id(), id -> new ArrayList<>());
     ShardReader.Stats stats = new ShardReader.Stats();
-    NodeState state = NodeState.get(getContext().getSystem());
-    state.reader(job.id(), stats, () -> store.metrics().snapshot());
+    NodeState.get(getContext().getSystem()).reader(job.id(), stats, () -> store.metrics().snapshot());
     int n = ++prepared;
-    RankPipeline.Settings pipeline = job.pipeline();
-    if (job.decode().isPresent()) {
-      DecoderPool.Stats decoding = new DecoderPool.Stats();
-      state.decoders(job.id(), decoding);
-      ActorRef<DecoderPool.Command> pool = getContext().spawn(DecoderPool.create(decoders, job.decode().get(),
-          job.recipe().seed(), () -> PipelineDefinition.steps(job.stages()), decoding), "decoders-" + n);
-      parts.add(() -> getContext().stop(pool));
-      SampleStage decode = DecoderPool.stage(pool.narrow(),
-          Duration.ofMillis(job.decode().get().limits().timeoutMillis()), getContext().getSystem().scheduler());
-      Optional<SampleStage> pooled = PoolsHere.start(getContext(), job, pools, n, parts);
-      pipeline = job.decoding(pooled.map(decode::then).orElse(decode),
-          decoders + pools.limits().stream().mapToInt(Integer::intValue).sum());
-    }
+    RankPipeline.Settings pipeline = StagesHere.start(getContext(), job, decoders, pools, n, parts);
     ActorRef<ShardReader.Command> reader =
         getContext().spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()), "reader-" + n);
     parts.add(() -> getContext().stop(reader));

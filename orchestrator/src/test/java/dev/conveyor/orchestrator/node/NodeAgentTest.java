@@ -49,7 +49,7 @@ class NodeAgentTest {
 
   ActorRef<NodeAgent.Command> agent(String role) {
     return kit.spawn(NodeAgent.create(Set.of(role), u -> new FileShardStore(), LEASES,
-        new NodeAgent.Local(4, 8, Duration.ZERO, 1 << 20)));
+        new NodeAgent.Local(4, 8, Duration.ZERO, 1 << 20, dev.conveyor.config.Resources.cpus(4))));
   }
 
   @Test

@@ -336,6 +336,33 @@ public final class Pipeline {
     return steps;
   }
 
+  /**
+   * One stage as {@code conveyor explain} shows it: its name in the pipeline ({@code name#i}),
+   * its kind ({@code map}, {@code filter}, {@code flatMap} or {@code actor}), where it runs
+   * ({@code before-decode}, {@code decoders}, or {@code pool NAME#I}: an actor stage's pool, or
+   * the pool whose actors run a fused stage written after it), what one instance asks, and its
+   * concurrency (an actor pool's [min, max]; a fused stage's cap on decoders, or 0).
+   */
+  public record Described(String name, String kind, String runs, Resources resources, int min, int max) {}
+
+  /** The stages in order, as {@link Described}. */
+  public List<Described> describe() {
+    List<Described> out = new ArrayList<>();
+    String pool = "";
+    for (int i = 0; i < stages.size(); i++) {
+      Placed p = stages.get(i);
+      Stage st = p.stage();
+      String name = st.name() + "#" + i;
+      String kind = st.isActor() ? "actor" : st.isFilter() ? "filter" : st.isFlatMap() ? "flatMap" : "map";
+      if (st.isActor()) {
+        pool = name;
+      }
+      String runs = p.beforeDecode() ? "before-decode" : pool.isEmpty() ? "decoders" : "pool " + pool;
+      out.add(new Described(name, kind, runs, st.resources(), st.minActors(), st.concurrency()));
+    }
+    return out;
+  }
+
   /** The number of the first actor stage, or the number of stages if there is none. */
   private int firstActor() {
     return nextActor(0);

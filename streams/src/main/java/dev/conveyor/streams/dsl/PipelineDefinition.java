@@ -6,6 +6,7 @@ import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorClasses;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleMap;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -51,13 +52,9 @@ public interface PipelineDefinition {
       if (stages.pipeline().isPresent()) {
         String name = stages.pipeline().get();
         Pipeline pipeline = load(name);
-        java.util.Set<String> have = new java.util.TreeSet<>();
-        pipeline.pools().forEach(p -> have.add(p.stage()));
-        java.util.Set<String> asked = new java.util.TreeSet<>();
-        stages.pools().pools().forEach(p -> asked.add(p.stage()));
-        if (!have.equals(asked)) {
-          return Optional.of(PoolSettings.POOLS + " names the pools " + asked + " but " + name + " has the actor stages "
-              + have + ": name each of them once");
+        Optional<String> pools = poolsMismatch(stages, pipeline);
+        if (pools.isPresent()) {
+          return Optional.of(PoolSettings.POOLS + " " + pools.get());
         }
         String here = fingerprint(name, pipeline);
         if (!plannedDecode.endsWith(here)) {
@@ -80,6 +77,17 @@ public interface PipelineDefinition {
     String name = stages.pipeline().orElseThrow(() -> new SettingsException(PoolSettings.POOLS,
         "actor pools are a pipeline's stages: " + StageSettings.PIPELINE + " is not set"));
     return () -> load(name).actorSteps(pool);
+  }
+
+  /**
+   * Why the pools {@code stages} name ({@code conveyor.job.pools}) are not {@code pipeline}'s
+   * actor stages, each named once; empty when they are.
+   */
+  static Optional<String> poolsMismatch(StageSettings stages, Pipeline pipeline) {
+    List<String> have = pipeline.pools().stream().map(PoolSettings.Pool::stage).sorted().toList();
+    List<String> named = stages.pools().pools().stream().map(PoolSettings.Pool::stage).sorted().toList();
+    return have.equals(named) ? Optional.empty() : Optional.of("names the pools " + named + " but "
+        + stages.pipeline().orElse("the pipeline") + " has the actor stages " + have + ": name each of them once");
   }
 
   /** The author's stages a decoder runs for a job with {@code stages}: its pipeline's, its map class, or none. */
