@@ -17,9 +17,10 @@ import java.util.Optional;
  * @param handOff     how samples are grouped where one stage hands them to the next
  * @param pipeline    the author's pipeline class ({@code conveyor.job.pipeline}), whose stages run in each decoder
  * @param pools       the pipeline's actor-pool stages, and how they grow and shrink
+ * @param sink        where a batch job writes its samples ({@code conveyor.job.sink}), instead of feeding trainers
  */
 public record StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff,
-                            Optional<String> pipeline, PoolSettings pools) {
+                            Optional<String> pipeline, PoolSettings pools, Optional<SinkSettings> sink) {
   public static final String DECODERS = JobSettings.PATH + ".decoders";
   public static final String PIPELINE = JobSettings.PATH + ".pipeline";
   public static final String MAP = JobSettings.PATH + ".map";
@@ -57,7 +58,7 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
   /** These settings, no actor pools. */
   public StageSettings(double decoderCpus, int pool, Optional<String> mapClass, double mapCpus, HandOff handOff,
                        Optional<String> pipeline) {
-    this(decoderCpus, pool, mapClass, mapCpus, handOff, pipeline, PoolSettings.NONE);
+    this(decoderCpus, pool, mapClass, mapCpus, handOff, pipeline, PoolSettings.NONE, Optional.empty());
   }
 
   /** These resources, samples handed over in reference.conf's groups. */
@@ -111,7 +112,8 @@ public record StageSettings(double decoderCpus, int pool, Optional<String> mapCl
         map.isBlank() ? Optional.empty() : Optional.of(map), m.nonNegativeDouble("cpus"),
         new HandOff(h.intAtLeast("samples", 1), h.bytesAtLeast("bytes", 1),
             Duration.ofMillis(h.durationMillisAtLeast("linger", 1))),
-        pipeline.isBlank() ? Optional.empty() : Optional.of(pipeline), PoolSettings.fromConfig(config));
+        pipeline.isBlank() ? Optional.empty() : Optional.of(pipeline), PoolSettings.fromConfig(config),
+        SinkSettings.fromConfig(config));
   }
 
   /** CPU slots one decoder takes with its map stage. */

@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.SinkSettings;
 import dev.conveyor.orchestrator.checkpoint.ResumePoint;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.Delivery;
@@ -11,8 +12,14 @@ import dev.conveyor.orchestrator.node.ClusterNode;
 import dev.conveyor.orchestrator.node.NodeState;
 import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.decode.HwAccel;
+import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.store.ShardStores;
+import dev.conveyor.workers.sink.SinkManifest;
+import dev.conveyor.workers.sink.SinkNames;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -48,9 +55,19 @@ public final class JobRun {
     // a flag's resume, else the job file's (conveyor.job.resume); a bad cursor is refused here,
     // saying why; "latest" and "auto" on a cluster are its coordinator's to read; "auto" with no
     // cursor yet is the start ("")
+    Optional<SinkSettings> sink = settings.stages().sink();
+    String sinkId = sink.map(s -> SinkNames.recipeId(planned.recipe().fingerprint(), job.worldSize(), s)).orElse("");
+    // a batch job keeps its cursors beside its shards unless told otherwise, and goes on from them
+    boolean sinkCursors = sink.isPresent() && job.checkpointDir().isEmpty();
     Optional<String> token = resume.or(() -> Optional.of(job.resume()).filter(r -> !r.isEmpty()))
-        .map(r -> planner.resumeToken(settings, planned.recipe(), r, seed.isEmpty())).filter(t -> !t.isEmpty());
+        .or(() -> sinkCursors ? Optional.of(ResumePoint.AUTO) : Optional.empty())
+        .map(r -> sinkCursors ? r : planner.resumeToken(settings, planned.recipe(), r, seed.isEmpty()))
+        .filter(t -> !t.isEmpty());
     JobSpec spec = spec(settings, planned, token, outputs);
+    if (sinkCursors) {
+      spec = spec.checkpointed(SinkNames.checkpoints(sink.get(), sinkId), 1, job.checkpointKeep(), token.orElse(""),
+          job.maxSteps());
+    }
     Delivery delivery = new Delivery(spec.ranks(), new Delivery.Policy(
         job.onBadSample() == JobSettings.OnBadSample.FAIL, job.maxBadFraction()), outputs, progress);
     if (token.isEmpty()) {
@@ -68,6 +85,13 @@ public final class JobRun {
     ClusterNode.awaitUp(system, seed.orElse("127.0.0.1 (this process)"), JOIN);
     ClusterClient.Outcome o = ClusterClient.run(system, spec, delivery, progress, seed.isPresent(), PLACE, IDLE);
     Delivery.Counts c = delivery.finish();
+    if (sink.isPresent()) {
+      try (ShardStore out = ShardStores.forUri(URI.create(sink.get().to()), settings.s3())) {
+        Manifest written = SinkManifest.write(out, sink.get(), sinkId, Materializer.createMaterializer(system));
+        progress.accept("wrote " + written.shards().size() + " shard(s), " + written.samples() + " samples, and "
+            + Manifest.FILE_NAME + " to " + sink.get().to());
+      }
+    }
     return new JobSummary(spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
         c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())) + o.leftOver(), o.seconds(), o.stall(),
         o.cursor(),

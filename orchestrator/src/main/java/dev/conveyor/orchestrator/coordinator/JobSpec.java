@@ -103,6 +103,11 @@ public record JobSpec(String id, Recipe recipe, Map<String, ShardCheck> checks, 
         rank, tenant);
   }
 
+  /** Whether this is a batch job, its ranks writing to a sink instead of feeding trainers. */
+  public boolean writes() {
+    return stages.sink().isPresent();
+  }
+
   /** The ranks this run serves, in order. */
   public List<Integer> ranks() {
     if (rank >= 0) {

@@ -269,10 +269,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     DataPlan plan = new DataPlan(r.job().recipe());
     RanksHere job = running.computeIfAbsent(r.job().id(), id -> new RanksHere(r.coordinator(),
         new LockstepTrainers(local.trainerStep(), TRAINER_WAIT, NodeState.get(getContext().getSystem()).trainerHold()),
-        r.readers(), getContext().getSystem(), gates.open(r)));
+        r.readers(), getContext().getSystem(), gates.open(r), stores));
     // stand-in trainers keep lockstep among themselves; a trainer process keeps its own (its collectives)
     TrainerRings rings = TrainerRings.get(getContext().getSystem());
-    job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank)).toList());
+    job.trainers.expect(r.ranks().stream().filter(rank -> !rings.attached(rank) && !r.job().writes()).toList());
     for (int rank : r.ranks()) {
       job.feeders.add(RankHost.run(r, plan, rank, getContext().getSystem(), getContext().getSelf(), mat, leases, job,
           local.prefetch()));

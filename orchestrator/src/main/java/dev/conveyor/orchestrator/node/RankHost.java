@@ -1,5 +1,6 @@
 package dev.conveyor.orchestrator.node;
 
+import dev.conveyor.config.SinkSettings;
 import dev.conveyor.orchestrator.checkpoint.CursorTracker;
 import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.RankReport.BatchDone;
@@ -14,11 +15,14 @@ import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.Mix;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.sample.RawSample;
+import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
 import dev.conveyor.workers.feeder.RingTrainer;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
+import dev.conveyor.workers.sink.ShardSink;
+import dev.conveyor.workers.sink.SinkNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,6 +62,8 @@ final class RankHost {
     LeasedSlices.Settings inFlight = new LeasedSlices.Settings(leases.offerTimeout(), leases.maxAttempts(),
         leases.retryDelay(), job.readerParallelism()).grouped(job.stages().handOff().samples());
     Cursor start = Cursor.decode(r.start());
+    java.util.concurrent.atomic.AtomicReference<NodeAgent.RankDelivered> committed =
+        new java.util.concurrent.atomic.AtomicReference<>();
     NodeState.Rank meter = NodeState.get(system).rank(job.id(), rank, stats);
     job.recipe().mix().ifPresent(m -> meter.sourceNames(m.sources().stream().map(Mix.Source::name).toList()));
     Source<RankEvent, NotUsed> events = Source.range(start.epoch(), job.epochs() - 1).flatMapConcat(e -> {
@@ -89,9 +95,14 @@ final class RankHost {
       long offset = b.endOffset();
       BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
           keys, b.filtered(), meter.stallSeconds(), b.sources());
+      NodeAgent.RankDelivered at = new NodeAgent.RankDelivered(job.id(), rank, epoch, index, end, offset);
       return () -> {
         r.replyTo().tell(done);
-        agent.tell(new NodeAgent.RankDelivered(job.id(), rank, epoch, index, end, offset));
+        if (job.writes()) {
+          committed.set(at); // a sink's cursor moves a whole shard at a time (ShardSink)
+        } else {
+          agent.tell(at);
+        }
         meter.delivered(epoch, index, samples, delivered, b.sources());
       };
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
@@ -116,6 +127,19 @@ final class RankHost {
           job.recipe().mix().map(m -> m.sources().stream().map(Mix.Source::name).toList()).orElse(List.of()));
       meter.ring(() -> feeder.ready() + writer.ready());
       meter.stallFrom(writer::stallSeconds, writer::stall);
+    } else if (job.writes()) {
+      meter.ring(feeder::ready);
+      meter.stallFrom(feeder::stallSeconds, feeder::stall);
+      SinkSettings sink = job.stages().sink().get();
+      ShardStore store = here.stores.apply(java.net.URI.create(sink.to()));
+      ShardSink.start("sink-" + job.id() + "-rank-" + rank, rank, feeder, new ShardSink.Target(sink,
+          SinkNames.recipeId(job.recipe().fingerprint(), job.world(), sink), store, mat,
+          java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
+          () -> java.util.Optional.ofNullable(committed.getAndSet(null)).ifPresent(agent::tell)),
+          NodeAgent.TRAINER_WAIT, failed -> {
+            store.close();
+            ended.accept(failed);
+          });
     } else {
       meter.ring(feeder::ready);
       meter.stallFrom(feeder::stallSeconds, feeder::stall);

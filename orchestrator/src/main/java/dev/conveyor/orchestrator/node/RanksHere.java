@@ -30,11 +30,16 @@ final class RanksHere {
   /** Where the ranks agree how many full batches an epoch has (a recipe of full batches; all its ranks are here). */
   final BatchGate gate;
 
+  /** The node's stores: a batch job's ranks write their shards through one. */
+  final java.util.function.Function<java.net.URI, dev.conveyor.streams.store.ShardStore> stores;
+
   RanksHere(ActorRef<JobCoordinator.Command> coordinator, LockstepTrainers trainers,
-            List<ActorRef<ShardReader.Command>> readers, ActorSystem<?> system, BatchGate gate) {
+            List<ActorRef<ShardReader.Command>> readers, ActorSystem<?> system, BatchGate gate,
+            java.util.function.Function<java.net.URI, dev.conveyor.streams.store.ShardStore> stores) {
     this.coordinator = coordinator;
     this.trainers = trainers;
     this.gate = gate;
+    this.stores = stores;
     // a reader is alive while the node it ran on is up: leases skip the readers of nodes that
     // left or were downed meanwhile, and of nodes restarted since at the same address
     this.incarnations = new ClusterNode.Incarnations(system);

@@ -221,6 +221,19 @@ public final class Pipeline {
     return bucketBy(field, boundaries, batchSizes, Math.max(1024, java.util.Arrays.stream(batchSizes).max().orElse(1)));
   }
 
+  /**
+   * A batch job: the samples are written to {@code out} as a new dataset (WebDataset tar shards,
+   * their per-sample indexes and {@code shards.json}) instead of being fed to trainers — each
+   * sample's members as they leave the last stage, and each text field a stage set that is not a
+   * member ({@code Decoded#text}) as a member {@code NAME.txt}. Exactly once: each rank's shards
+   * are committed whole, named by the recipe and their place in it, and a resumed or repeated
+   * job goes on after the last one committed.
+   */
+  public Pipeline write(Shards.Out out) {
+    requireNonNull(out, "out is null");
+    return withJob("sink.to", out.uri()).withJob("sink.shard-size", out.shardSize());
+  }
+
   /** Passes over the data. */
   public Pipeline epochs(int n) {
     if (n < 1) {

@@ -23,4 +23,33 @@ public record Shards(String pattern) {
   public static Shards of(String pattern) {
     return new Shards(pattern);
   }
+
+  /**
+   * Where a batch job writes its samples ({@link Pipeline#write}): WebDataset tar shards under
+   * the folder {@code uri} ({@code s3://bucket/captions/} or {@code file:///data/captions/}),
+   * about 256 MiB each unless {@link Out#shardSize} says otherwise.
+   */
+  public static Out to(String uri) {
+    return new Out(uri, 256L << 20);
+  }
+
+  /** A sink's folder and shard size. */
+  public record Out(String uri, long shardSize) {
+    public Out {
+      requireNonNull(uri, "uri is null");
+      // checked now, where the author wrote it, as the job's settings will be
+      new dev.conveyor.config.SinkSettings(uri, shardSize);
+    }
+
+    /** Shards of about {@code size} ("256MB", "64MiB", "1GiB"): a shard is committed at the end of the batch that fills it. */
+    public Out shardSize(String size) {
+      long bytes;
+      try {
+        bytes = com.typesafe.config.ConfigFactory.parseString("s = \"" + size + "\"").getBytes("s");
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new IllegalArgumentException("shardSize(\"" + size + "\") is not a size such as \"256MB\" or \"64MiB\"");
+      }
+      return new Out(uri, bytes);
+    }
+  }
 }

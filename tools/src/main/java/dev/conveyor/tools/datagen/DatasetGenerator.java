@@ -9,6 +9,7 @@ import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
 import dev.conveyor.streams.store.ShardStore;
+import dev.conveyor.streams.tar.ShardWriter;
 import dev.conveyor.tools.Failures;
 import java.io.IOException;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package dev.conveyor.tools.datagen;
+package dev.conveyor.streams.tar;
 
 import dev.conveyor.streams.manifest.ShardInfo;
 import java.io.BufferedOutputStream;
