@@ -10,6 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conveyor.cli.cluster.NodeProcesses.Cli;
 import dev.conveyor.cli.pipeline.Captioned;
+import dev.conveyor.cli.pipeline.RecaptionExampleTest;
+import dev.conveyor.cli.pipeline.SinkJobTest;
+import dev.conveyor.cli.pipeline.WritesCaptions;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.FileShardStore;
 import dev.conveyor.tools.datagen.DatasetGenerator;
@@ -26,10 +29,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Actor-pool stages on a cluster of node processes (every message through the wire format): a
- * pool asking a GPU is placed only on the worker that offers one, and its batches are those of
- * one process running the stage fused; a worker holding a pool's actors SIGKILLed mid-job changes
- * no batch.
+ * Actor-pool stages and sinks on a cluster of node processes (every message through the wire
+ * format): a pool asking a GPU is placed only on the worker that offers one, and its batches are
+ * those of one process running the stage fused; a batch job whose worker holding a pool's actors
+ * is SIGKILLed mid-job delivers the same batches and writes the same shards as one process; the
+ * recaptioning example writes on the cluster what it writes in one process.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterPoolsTest {
@@ -46,7 +50,7 @@ class ClusterPoolsTest {
   }
 
   @Test
-  void aGpuPoolRunsOnlyWhereAGpuIsOfferedAndAWorkerKilledMidJobChangesNoBatch() throws Exception {
+  void aGpuPoolRunsOnlyWhereOfferedAndABatchJobWithAWorkerKilledWritesWhatOneProcessWrites() throws Exception {
     nodes = new NodeProcesses(dir);
     new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
         .generate(new DatasetSpec(64, 0, 64 * 1024, 5), dir.resolve("data").toUri(), n -> { });
@@ -74,18 +78,40 @@ class ClusterPoolsTest {
     });
     assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
 
-    // the CPU pool on both workers; worker2, not the coordinator's, killed after a few batches
-    Path killed = dir.resolve("killed.txt");
+    // a batch job: the captions of a pool on both workers written by the trainer host's sinks,
+    // worker2 (not the coordinator's) killed after a few batches: the files of one process's run
+    String[] sinkJob = concat(job, "--pipeline", WritesCaptions.Slow.class.getName());
+    Path one = dir.resolve("one-process");
+    Cli oneRun = cli(concat(sinkJob, "--set", "conveyor.job.sink.to=\"" + one.toUri() + "\"", "--digest-out",
+        dir.resolve("one-digests.txt").toString()));
+    assertThat(oneRun.code()).as(oneRun.err()).isZero();
+    Path killed = dir.resolve("killed");
     int delivered = (int) NodeProcesses.metric(get(nodes.http("host") + "/metrics").body(), "conveyor_rank_batches_total");
-    CompletableFuture<Cli> run = CompletableFuture.supplyAsync(() -> cli(concat(job, "--pipeline",
-        Captioned.class.getName(), "--cluster", "127.0.0.1:" + port, "--digest-out", killed.toString())));
-    nodes.afterBatches("host", delivered + 8);
+    CompletableFuture<Cli> run = CompletableFuture.supplyAsync(() -> cli(concat(sinkJob, "--cluster", "127.0.0.1:" + port,
+        "--set", "conveyor.job.sink.to=\"" + killed.toUri() + "\"", "--digest-out",
+        dir.resolve("killed-digests.txt").toString())));
+    nodes.afterBatches("host", delivered + 4);
     assertThat(pools("worker2")).as("worker2 runs the pool before it is killed")
         .anySatisfy(p -> assertThat(p.path("samples").asLong()).isPositive());
     worker2.destroyForcibly();
     Cli after = run.get(180, TimeUnit.SECONDS);
     assertThat(after.code()).as(after.err() + after.out()).isZero();
-    assertThat(Files.readAllLines(killed)).isEqualTo(Files.readAllLines(reference));
+    assertThat(Files.readAllLines(dir.resolve("killed-digests.txt")))
+        .isEqualTo(Files.readAllLines(dir.resolve("one-digests.txt")));
+    assertThat(SinkJobTest.files(killed)).as("the same shards, byte for byte").isEqualTo(SinkJobTest.files(one))
+        .hasSizeGreaterThan(4);
+
+    // the recaptioning example on what is left of the cluster writes what it writes in one process
+    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch-v"), 2)
+        .generate(new DatasetSpec(0, 8, 64 * 1024, 6), dir.resolve("videos").toUri(), n -> { });
+    String videos = dir.resolve("videos").resolve("shards.json").toUri().toString();
+    Path alone = dir.resolve("captions-one");
+    Cli r1 = cli(RecaptionExampleTest.recaption(videos, alone));
+    assertThat(r1.code()).as(r1.err()).isZero();
+    Path clustered = dir.resolve("captions-cluster");
+    Cli r2 = cli(RecaptionExampleTest.recaption(videos, clustered, "--cluster", "127.0.0.1:" + port));
+    assertThat(r2.code()).as(r2.err() + r2.out()).isZero();
+    assertThat(SinkJobTest.files(clustered)).isEqualTo(SinkJobTest.files(alone)).containsKey("shards.json");
   }
 
   /** The pools of the latest job in node {@code name}'s /status. */

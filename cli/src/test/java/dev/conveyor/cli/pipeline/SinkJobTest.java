@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * twice.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
-class SinkJobTest {
+public class SinkJobTest {
   static final int IMAGES = 48;
 
   @TempDir
@@ -62,7 +62,7 @@ class SinkJobTest {
   }
 
   /** The files of a sink's folder (its cursors' folder left out), each with its bytes' hash. */
-  static Map<String, String> files(Path folder) throws Exception {
+  public static Map<String, String> files(Path folder) throws Exception {
     Map<String, String> out = new TreeMap<>();
     try (Stream<Path> all = Files.list(folder)) {
       for (Path p : all.filter(Files::isRegularFile).toList()) {
