@@ -93,6 +93,7 @@ final class RankHost {
       long delivered = bytes;
       long end = b.end();
       long offset = b.endOffset();
+      dev.conveyor.streams.batch.SourceCounts sources = b.sources(); // the report must not hold the batch
       BatchDone done = new BatchDone(epoch, b.step(), b.rank(), index, d.bytesSha256(), d.keysSha256(), samples, bytes,
           keys, b.filtered(), meter.stallSeconds(), b.sources());
       NodeAgent.RankDelivered at = new NodeAgent.RankDelivered(job.id(), rank, epoch, index, end, offset);
@@ -103,7 +104,7 @@ final class RankHost {
         } else {
           agent.tell(at);
         }
-        meter.delivered(epoch, index, samples, delivered, b.sources());
+        meter.delivered(epoch, index, samples, delivered, sources);
       };
     }, s -> r.replyTo().tell(new SkipDone(s.epoch(), s.step(), s.rank(), s.deadLetter())));
     String name = "trainer-" + job.id() + "-rank-" + rank;

@@ -62,10 +62,18 @@ public final class FileShardStore implements ShardStore {
       Files.createDirectories(to.toAbsolutePath().getParent());
       Path tmp = to.resolveSibling(to.getFileName() + ".part");
       Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+      readable(tmp); // a copy keeps its source's mode, and a temporary file's is the owner's alone
       Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return CompletableFuture.completedFuture(Done.getInstance());
     } catch (IOException e) {
       return CompletableFuture.failedFuture(new ShardReadException(target, "cannot write: " + e, e));
+    }
+  }
+
+  /** {@code f} readable by everyone, written by its owner (rw-r--r--), where the file system has POSIX modes. */
+  private static void readable(Path f) throws IOException {
+    if (f.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     }
   }
 
