@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * An actor-pool stage in a job, run as an author runs it ({@code run --pipeline}): the batches
  * are byte for byte those of the same stage fused in the decoders, in plan order though its
  * actors finish out of turn; each actor makes its instance once; a sample whose actor threw is
- * retried and delivered; and a stage asking a GPU of a node without one is refused at placement
- * with exit 2 naming the stage, its ask and the node's offer, and runs where a GPU is offered.
+ * retried and delivered; a stage asking a GPU of a node without one is refused at placement
+ * with exit 2 naming the stage, its ask and the node's offer, and runs where a GPU is offered;
+ * and a stage that cannot be made stops the job naming it.
  */
 class ActorStageRunTest {
   static final int IMAGES = 48;
@@ -103,4 +104,13 @@ class ActorStageRunTest {
     assertThat(fused.code()).as(fused.err()).isZero();
     assertThat(digests("gpu-offered")).isEqualTo(digests("gpu-reference"));
   }
+
+  @Test
+  void aStageWhoseConstructorKeepsFailingStopsTheJobWithExit3NamingTheStageAndTheError() {
+    Run r = run(Captioned.Unmakeable.class.getName(), "unmakeable");
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err()).contains("over max-bad-fraction").contains("the stage caption#1 could not be made")
+        .contains("constructor failed 3 times in a row").contains("no weights at /models/captioner.bin");
+  }
 }
+

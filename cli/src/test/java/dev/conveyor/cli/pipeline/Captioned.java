@@ -75,6 +75,16 @@ public final class Captioned implements PipelineDefinition {
     }
   }
 
+  /** The same stage, its model never loading: its constructor throws. */
+  public static final class Unmakeable implements PipelineDefinition {
+    @Override
+    public Pipeline define() {
+      return with(Stage.actor(() -> {
+        throw new IllegalStateException("no weights at /models/captioner.bin");
+      }).named("caption").concurrency(1, 2));
+    }
+  }
+
   /** The same stage asking a GPU. */
   public static final class OnGpu implements PipelineDefinition {
     @Override
