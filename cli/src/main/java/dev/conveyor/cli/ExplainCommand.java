@@ -48,6 +48,10 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON object instead of text.")
   boolean json;
 
+  @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Also where each pool would run on this running"
+      + " cluster (joined through this node): each node's offer, and the workers that would read for the job.")
+  String cluster;
+
   /** The settings whose origin the explanation names. */
   static final List<String> TRACED = List.of("shards", "sources", "batch-size", "full-batches", "epochs", "world-size",
       "seed", "decode", "decoders.cpus", "decoders.pool", "map.class", "pipeline", "pools", "autoscale.grow-after",
@@ -59,6 +63,12 @@ final class ExplainCommand implements Callable<Integer> {
     ConveyorSettings s = ConveyorSettings.fromConfig(config);
     NodeSettings node = NodeSettings.fromConfig(config);
     ObjectNode j = explain(config, s, node);
+    if (cluster != null) {
+      if (!cluster.matches("[^:/]+:\\d+")) {
+        throw new ConveyorCli.UsageException("--cluster takes HOST:PORT of a running node, got \"" + cluster + "\"");
+      }
+      ExplainCluster.add(j, s.stages(), cluster, config.withFallback(com.typesafe.config.ConfigFactory.load()));
+    }
     PrintWriter out = spec.commandLine().getOut();
     out.println(json ? Json.compact(j) : text(j));
     out.flush();
@@ -183,6 +193,9 @@ final class ExplainCommand implements Callable<Integer> {
         j.path("pools").forEach(p -> b.append("  ").append(p.path("stage").asText()).append(": ")
             .append(p.path("min").asInt()).append(" to ").append(p.path("hereLimit").asInt()).append(" actor(s)\n"));
       }
+    }
+    if (j.has("cluster")) {
+      b.append(ExplainCluster.text(j.path("cluster")));
     }
     b.append("settings from:\n");
     j.path("settingsFrom").fields().forEachRemaining(e -> b.append("  ").append(e.getKey()).append(": ")

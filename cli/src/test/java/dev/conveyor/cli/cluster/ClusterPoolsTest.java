@@ -67,6 +67,26 @@ class ClusterPoolsTest {
     nodes.start("worker1", "conveyor.node { roles = [worker], port = 0, resources.gpus = 1, " + seeds(port) + " }");
     Process worker2 = nodes.start("worker2", "conveyor.node { roles = [worker], port = 0, " + seeds(port) + " }");
 
+    // explain --cluster says where the pool would run, as placement then runs it
+    Cli explained = cli("explain", "--pipeline", Captioned.OnGpu.class.getName(), "--cluster", "127.0.0.1:" + port,
+        "--json");
+    assertThat(explained.code()).as(explained.err()).isZero();
+    JsonNode plan = Json.parse(explained.out()).path("cluster");
+    String worker1 = Json.parse(get(nodes.http("worker1") + "/status").body()).path("node").asText();
+    List<String> readers = new ArrayList<>();
+    plan.path("readers").forEach(r -> readers.add(r.asText()));
+    assertThat(readers).containsExactly(worker1);
+    JsonNode planned = null;
+    for (JsonNode n : plan.path("nodes")) {
+      if (n.path("node").asText().equals(worker1)) {
+        planned = n;
+      } else if (n.path("roles").toString().contains("worker")) {
+        assertThat(n.path("cannotHost").asText()).contains("caption#1").contains("gpus=1");
+      }
+    }
+    assertThat(planned).isNotNull();
+    int plannedLimit = planned.path("pools").get(0).path("limit").asInt();
+
     Path gpu = dir.resolve("gpu.txt");
     Cli onGpu = cli(concat(job, "--pipeline", Captioned.OnGpu.class.getName(), "--cluster", "127.0.0.1:" + port,
         "--digest-out", gpu.toString()));
@@ -75,6 +95,7 @@ class ClusterPoolsTest {
     assertThat(pools("worker1")).as("worker1 offers the GPU: the pool is there").anySatisfy(p -> {
       assertThat(p.path("stage").asText()).isEqualTo("caption#1");
       assertThat(p.path("samples").asLong()).isEqualTo(2 * 64);
+      assertThat(p.path("limit").asInt()).as("the limit explain said").isEqualTo(plannedLimit);
     });
     assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
 

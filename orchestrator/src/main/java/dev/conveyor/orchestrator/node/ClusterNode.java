@@ -190,13 +190,14 @@ public final class ClusterNode {
     List<String> roles = new ArrayList<>(n.roles());
     roles.add(NODE_ROLE);
     Set<String> agentRoles = new HashSet<>(n.roles());
+    NodeAgent.Local local = new NodeAgent.Local(n.cpus(), n.prefetchDepth(),
+        Duration.ofMillis(n.simulatedTrainerStepMillis()), MAX_SAMPLE_BYTES, n.resources());
     ActorSystem<NodeAgent.Command> system = ActorSystem.create(
-        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES,
-            new NodeAgent.Local(n.cpus(), n.prefetchDepth(), Duration.ofMillis(n.simulatedTrainerStepMillis()),
-                MAX_SAMPLE_BYTES, n.resources())), SYSTEM,
+        NodeAgent.create(agentRoles, uri -> ShardStores.forUri(uri, s3), LEASES, local), SYSTEM,
         http(n).withFallback(pekko(n.hostname(), n.port(), n.seedNodes(), roles, n.downUnreachableAfterMillis(),
             n.membership(), base)));
     NodeState.get(system).roles(agentRoles);
+    NodeOffers.start(system, agentRoles, local);
     CoordinatorActor.singleton(system, uri -> ShardStores.forUri(uri, s3));
     return system;
   }
