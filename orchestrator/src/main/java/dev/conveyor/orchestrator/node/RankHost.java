@@ -9,7 +9,10 @@ import dev.conveyor.orchestrator.delivery.RankReport.RankFailed;
 import dev.conveyor.orchestrator.delivery.RankReport.SkipDone;
 import dev.conveyor.streams.batch.BatchDigest;
 import dev.conveyor.streams.batch.RankEvent;
+import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.cursor.Cursor;
+import dev.conveyor.streams.dsl.Pipeline;
+import dev.conveyor.streams.dsl.PipelineDefinition;
 import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.Mix;
@@ -19,6 +22,7 @@ import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.feeder.LockstepTrainers;
 import dev.conveyor.workers.feeder.RankFeeder;
 import dev.conveyor.workers.feeder.RingTrainer;
+import dev.conveyor.workers.pool.ActorPool;
 import dev.conveyor.workers.reader.LeasedSlices;
 import dev.conveyor.workers.reader.ShardReader;
 import dev.conveyor.workers.sink.ShardSink;
@@ -26,11 +30,14 @@ import dev.conveyor.workers.sink.SinkNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -75,6 +82,7 @@ final class RankHost {
           })
           .via(RankPipeline.batches(seg, here.gate, leftOver::addAndGet));
     }).via(RankPipeline.limitBatches(job.maxSteps()));
+    events = batchStages(job, rank, system, events);
     RankFeeder feeder = RankFeeder.preparing(events, prefetch, mat, b -> {
       // prepared when the batch is taken; the report keeps its figures, not its bytes (a ring's
       // writer holds reports until the trainer is handed the batches)
@@ -147,5 +155,24 @@ final class RankHost {
       trainers.start(name, rank, feeder, () -> {}, ended);
     }
     return feeder;
+  }
+
+  /**
+   * {@code events} with each batch through the job's batch-level stages ({@code mapBatches}), if
+   * its pipeline has any: one batch at a time (the stages' instances are this rank's own), on the
+   * actor pools' threads, in order.
+   */
+  private static Source<RankEvent, NotUsed> batchStages(JobSpec job, int rank, ActorSystem<?> system,
+                                                        Source<RankEvent, NotUsed> events) {
+    Optional<Pipeline> pipeline = job.stages().pipeline().map(PipelineDefinition::load)
+        .filter(Pipeline::hasBatchStages);
+    if (pipeline.isEmpty()) {
+      return events;
+    }
+    Executor threads = system.dispatchers().lookup(DispatcherSelector.fromConfig(ActorPool.DISPATCHER));
+    long seed = job.recipe().seed();
+    return events.mapAsync(1, e -> e instanceof RawBatch b
+        ? CompletableFuture.supplyAsync(() -> (RankEvent) pipeline.get().applyBatchStages(seed, b), threads)
+        : CompletableFuture.completedFuture(e));
   }
 }

@@ -3,11 +3,7 @@ package dev.conveyor.streams.dsl;
 import static java.util.Objects.requireNonNull;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.conveyor.config.JobSettings;
 import dev.conveyor.config.PoolSettings;
-import dev.conveyor.config.Resources;
-import dev.conveyor.config.StageSettings;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleFilter;
 import dev.conveyor.streams.decode.SampleFlatMap;
@@ -37,27 +33,31 @@ import java.util.function.Predicate;
  * {@link PipelineDefinition} builds one, on the machine that starts the job and on every node.
  */
 public final class Pipeline {
-  private record Placed(Stage stage, boolean beforeDecode) {}
+  /** A stage and whether it runs before decoding. */
+  record Placed(Stage stage, boolean beforeDecode) {}
 
   private final List<Source> sources; // one, unnamed, for a pipeline reading shards; a mix's otherwise
   private final boolean mixes;
   private final List<Placed> stages;
   private final Optional<Decode> decode;
   private final Map<String, Object> job;
+  /** The batch-level stages, in order, by name ({@link #mapBatches}). */
+  private final List<Map.Entry<String, BatchMap>> batchStages;
 
   private Pipeline(List<Source> sources, boolean mixes, List<Placed> stages, Optional<Decode> decode,
-                   Map<String, Object> job) {
+                   Map<String, Object> job, List<Map.Entry<String, BatchMap>> batchStages) {
     this.sources = List.copyOf(sources);
     this.mixes = mixes;
     this.stages = List.copyOf(stages);
     this.decode = decode;
     this.job = Map.copyOf(job);
+    this.batchStages = List.copyOf(batchStages);
   }
 
   /** A pipeline reading {@code shards}, samples delivered as read until stages are added. */
   public static Pipeline from(Shards shards) {
     return new Pipeline(List.of(Source.of(requireNonNull(shards, "shards is null"))), false, List.of(), Optional.empty(),
-        Map.of());
+        Map.of(), List.of());
   }
 
   /**
@@ -74,7 +74,7 @@ public final class Pipeline {
       throw new IllegalArgumentException("every source repeats, so nothing would end an epoch: leave one without"
           + " repeat()");
     }
-    return new Pipeline(List.of(sources), true, List.of(), Optional.empty(), Map.of());
+    return new Pipeline(List.of(sources), true, List.of(), Optional.empty(), Map.of(), List.of());
   }
 
   /** A mix's batches each from one source, the sources taking turns by weight (not stratified). */
@@ -152,7 +152,7 @@ public final class Pipeline {
     if (decode.isPresent()) {
       throw new IllegalArgumentException("a pipeline decodes once: decode(...) was already given");
     }
-    return new Pipeline(sources, mixes, stages, Optional.of(d), job);
+    return new Pipeline(sources, mixes, stages, Optional.of(d), job, batchStages);
   }
 
   /**
@@ -234,6 +234,34 @@ public final class Pipeline {
     return withJob("sink.to", out.uri()).withJob("sink.shard-size", out.shardSize());
   }
 
+  /**
+   * A batch-level stage, named {@code name}: {@code fn} sees each of a rank's batches as columns
+   * ({@link Batch}: keys, the pictures as one array, token arrays and text by name) and returns
+   * the batch it makes of them, with a random stream seeded by (recipe seed, epoch, rank, batch,
+   * the stage's place). It runs on the trainer host once the batch is cut, before delivery (or a
+   * sink), in the order written, on threads of its own; batches and cursors are those of the
+   * same pipeline without it, so a resume is exact.
+   */
+  public Pipeline mapBatches(String name, BatchMap fn) {
+    requireNonNull(fn, "fn is null");
+    if (name == null || !name.matches("[A-Za-z0-9_.:-]+")) {
+      throw new IllegalArgumentException("a stage name is letters, digits and _.:-, got \"" + name + "\"");
+    }
+    List<Map.Entry<String, BatchMap>> b = new ArrayList<>(batchStages);
+    b.add(Map.entry(name + "#b" + batchStages.size(), fn));
+    return new Pipeline(sources, mixes, stages, decode, job, b);
+  }
+
+  /** The same, named {@code mapBatches}. */
+  public Pipeline mapBatches(BatchMap fn) {
+    return mapBatches("mapBatches", fn);
+  }
+
+  /** Whether the pipeline has batch-level stages. */
+  public boolean hasBatchStages() {
+    return !batchStages.isEmpty();
+  }
+
   /** Passes over the data. */
   public Pipeline epochs(int n) {
     if (n < 1) {
@@ -254,45 +282,16 @@ public final class Pipeline {
    * stages' resources, and {@code conveyor.job.pipeline = className}.
    */
   public Config settings(String className) {
-    Map<String, Object> s = new LinkedHashMap<>();
-    String j = JobSettings.PATH + ".";
-    if (mixes) {
-      s.put(j + "sources", sources.stream().map(Source::settings).toList());
-    } else {
-      s.put(j + "shards", sources.get(0).shards().pattern());
-    }
-    job.forEach((k, v) -> s.put(j + k, v));
-    s.put(StageSettings.PIPELINE, className);
-    if (decode.isPresent()) {
-      Decode d = decode.get();
-      s.put(j + "decode", "auto");
-      s.putAll(d.settings());
-      s.put(StageSettings.DECODERS + ".cpus", d.cpus());
-      int pool = d.concurrency();
-      List<Placed> fused = stages.subList(0, firstActor());
-      for (Placed p : fused) {
-        if (p.stage().concurrency() > 0) {
-          pool = pool == 0 ? p.stage().concurrency() : Math.min(pool, p.stage().concurrency());
-        }
-      }
-      s.put(StageSettings.DECODERS + ".pool", pool);
-      s.put(StageSettings.MAP + ".cpus", fused.stream().mapToDouble(p -> p.stage().cpus()).sum());
-      s.put(PoolSettings.POOLS, pools().stream().map(PoolSettings.Pool::settings).toList());
-    } else if (!stages.isEmpty()) {
-      throw new IllegalArgumentException("a pipeline's stages run in its decoders: add .decode(Decode.images(…)),"
-          + " .decode(Decode.clips(…)) or .decode(Decode.auto())");
-    } else {
-      s.put(j + "decode", "none");
-    }
-    return ConfigFactory.parseMap(s, "pipeline " + className);
+    return StageGraph.settings(className, mixes ? sources : List.of(), sources.get(0), job, decode, stages);
   }
+
 
   /**
    * The stages as every decoder runs them: those before the first actor stage (fresh instances
    * each time a definition is asked).
    */
   public AuthorSteps steps() {
-    return AuthorSteps.from(0, steps(0, firstActor()));
+    return AuthorSteps.from(0, StageGraph.steps(stages, 0, StageGraph.nextActor(stages, 0)));
   }
 
   /**
@@ -300,18 +299,7 @@ public final class Pipeline {
    * fused stages after it, which run in its actors, adding their cpus) and its concurrency.
    */
   public List<PoolSettings.Pool> pools() {
-    List<PoolSettings.Pool> pools = new ArrayList<>();
-    for (int i = 0; i < stages.size(); i++) {
-      Stage a = stages.get(i).stage();
-      if (a.isActor()) {
-        Resources ask = a.resources();
-        for (Placed p : stages.subList(i + 1, nextActor(i + 1))) {
-          ask = ask.plus(Resources.cpus(p.stage().cpus()));
-        }
-        pools.add(new PoolSettings.Pool(a.name() + "#" + i, ask, a.minActors(), a.concurrency()));
-      }
-    }
-    return pools;
+    return StageGraph.pools(stages);
   }
 
   /**
@@ -320,103 +308,38 @@ public final class Pipeline {
    * pipeline so that each draws the random stream it would draw fused.
    */
   public AuthorSteps actorSteps(String pool) {
-    for (int i = 0; i < stages.size(); i++) {
-      Stage a = stages.get(i).stage();
-      if (a.isActor() && pool.equals(a.name() + "#" + i)) {
-        SampleMap instance = java.util.Objects.requireNonNull(a.actor().orElseThrow().get(), "the stage " + pool
-            + "'s constructor gave null");
-        List<AuthorSteps.Step> steps = new ArrayList<>();
-        steps.add(new AuthorSteps.Map(pool, instance, false));
-        steps.addAll(steps(i + 1, nextActor(i + 1)));
-        return AuthorSteps.from(i, steps);
-      }
-    }
-    throw new IllegalArgumentException("the pipeline has no actor stage " + pool + " (its pools: "
-        + pools().stream().map(PoolSettings.Pool::stage).toList() + ")");
+    return StageGraph.actorSteps(stages, pool);
   }
 
-  /** The fused stages {@code from} (inclusive) to {@code to} (exclusive) as steps. */
-  private List<AuthorSteps.Step> steps(int from, int to) {
-    List<AuthorSteps.Step> steps = new ArrayList<>(to - from);
-    for (int i = from; i < to; i++) {
-      Placed p = stages.get(i);
-      String name = p.stage().name() + "#" + i;
-      steps.add(p.stage().isFilter()
-          ? new AuthorSteps.Filter(name, p.stage().filter().orElseThrow(), p.beforeDecode())
-          : p.stage().isFlatMap() ? new AuthorSteps.FlatMap(name, p.stage().flatMap().orElseThrow(), p.beforeDecode())
-          : new AuthorSteps.Map(name, p.stage().map().orElseThrow(), p.beforeDecode()));
-    }
-    return steps;
+  /** The stages in order, as {@code conveyor explain} shows them. */
+  public List<StageView> describe() {
+    return StageGraph.describe(stages);
   }
 
   /**
-   * One stage as {@code conveyor explain} shows it: its name in the pipeline ({@code name#i}),
-   * its kind ({@code map}, {@code filter}, {@code flatMap} or {@code actor}), where it runs
-   * ({@code before-decode}, {@code decoders}, or {@code pool NAME#I}: an actor stage's pool, or
-   * the pool whose actors run a fused stage written after it), what one instance asks, and its
-   * concurrency (an actor pool's [min, max]; a fused stage's cap on decoders, or 0).
+   * {@code b} through the batch-level stages (the batch unchanged without any): its columns made
+   * once, each stage given the last one's batch, the samples' pictures, tokens and text set from
+   * the result. Throws {@link IllegalStateException} naming the stage and the batch when a stage
+   * throws or returns other samples.
    */
-  public record Described(String name, String kind, String runs, Resources resources, int min, int max) {}
-
-  /** The stages in order, as {@link Described}. */
-  public List<Described> describe() {
-    List<Described> out = new ArrayList<>();
-    String pool = "";
-    for (int i = 0; i < stages.size(); i++) {
-      Placed p = stages.get(i);
-      Stage st = p.stage();
-      String name = st.name() + "#" + i;
-      String kind = st.isActor() ? "actor" : st.isFilter() ? "filter" : st.isFlatMap() ? "flatMap" : "map";
-      if (st.isActor()) {
-        pool = name;
-      }
-      String runs = p.beforeDecode() ? "before-decode" : pool.isEmpty() ? "decoders" : "pool " + pool;
-      out.add(new Described(name, kind, runs, st.resources(), st.minActors(), st.concurrency()));
-    }
-    return out;
-  }
-
-  /** The number of the first actor stage, or the number of stages if there is none. */
-  private int firstActor() {
-    return nextActor(0);
-  }
-
-  private int nextActor(int from) {
-    for (int i = from; i < stages.size(); i++) {
-      if (stages.get(i).stage().isActor()) {
-        return i;
-      }
-    }
-    return stages.size();
+  public dev.conveyor.streams.batch.RawBatch applyBatchStages(long seed, dev.conveyor.streams.batch.RawBatch b) {
+    return StageGraph.applyBatchStages(batchStages, seed, b);
   }
 
   /** The graph's shape, for the recipe's fingerprint: e.g. {@code filter#0|decode|map#1}. */
   public String signature() {
-    StringBuilder b = new StringBuilder();
-    boolean decoded = false;
-    for (int i = 0; i < stages.size(); i++) {
-      Placed p = stages.get(i);
-      if (!p.beforeDecode() && !decoded) {
-        b.append("decode|");
-        decoded = true;
-      }
-      b.append(p.stage().name()).append('#').append(i).append('|');
-    }
-    if (!decoded && decode.isPresent()) {
-      b.append("decode|");
-    }
-    return b.length() == 0 ? "" : b.substring(0, b.length() - 1);
+    return StageGraph.signature(stages, decode.isPresent(), batchStages);
   }
 
   private Pipeline add(Stage stage) {
     List<Placed> s = new ArrayList<>(stages);
     s.add(new Placed(stage, decode.isEmpty()));
-    return new Pipeline(sources, mixes, s, decode, job);
+    return new Pipeline(sources, mixes, s, decode, job, batchStages);
   }
 
   private Pipeline withJob(String key, Object value) {
     Map<String, Object> j = new LinkedHashMap<>(job);
     j.put(key, value);
-    return new Pipeline(sources, mixes, stages, decode, j);
+    return new Pipeline(sources, mixes, stages, decode, j, batchStages);
   }
 }
