@@ -233,6 +233,42 @@ class ActorPoolTest {
     assertThat(stats.constructions()).as("2 actors, made again after each of 4 failures").isEqualTo(2 + 4);
   }
 
+  /** Dies (an Error, not a stage's exception: its actor stops rather than restarts) the first time it sees k9. */
+  static final class Dies implements SampleMap {
+    static final java.util.concurrent.atomic.AtomicBoolean DIED = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Captioner inner = new Captioner(1);
+
+    @Override
+    public RawSample apply(RawSample s, SplittableRandom random) throws Exception {
+      if (s.key().equals("k9") && DIED.compareAndSet(false, true)) {
+        throw new AssertionError("the actor died holding " + s.key());
+      }
+      return inner.apply(s, random);
+    }
+  }
+
+  @Test
+  void anActorThatDiesMidGroupIsReplacedAndItsWholeGroupIsRunAgainOnAnother() throws Exception {
+    PoolStats stats = new PoolStats(STAGE);
+    SampleStage stage = ActorPool.stage(pool(new PoolSettings.Pool(STAGE, Resources.cpus(1), 2, 2), STEADY, 2,
+        Dies::new, stats));
+    List<ReadEvent> all = new ArrayList<>();
+    List<CompletableFuture<List<ReadEvent>>> answers = new ArrayList<>();
+    for (int g = 0; g < 6; g++) {
+      List<ReadEvent> group = group(g * 4, 4);
+      all.addAll(group);
+      answers.add(stage.apply(0, group).toCompletableFuture());
+    }
+    List<ReadEvent> out = new ArrayList<>();
+    for (CompletableFuture<List<ReadEvent>> a : answers) {
+      out.addAll(a.get(60, TimeUnit.SECONDS));
+    }
+    assertThat(Dies.DIED).as("the test's premise").isTrue();
+    assertThat(out).as("every sample delivered as an undisturbed run delivers it").isEqualTo(reference(all));
+    assertThat(stats.constructions()).as("2 actors and the one made in place of the dead").isEqualTo(3);
+    assertThat(stats.actors()).isEqualTo(2);
+  }
+
   @Test
   void aConstructorThatKeepsFailingBreaksThePoolAndItsSamplesNameTheStage() throws Exception {
     PoolStats stats = new PoolStats(STAGE);
