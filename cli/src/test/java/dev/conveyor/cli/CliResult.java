@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One in-process run of the CLI: its exit code and what it printed. */
-record CliResult(int code, String out, String err) {
+public record CliResult(int code, String out, String err) {
 
-  static CliResult run(String... args) {
+  public static CliResult run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);

@@ -8,14 +8,13 @@ import static dev.conveyor.cli.cluster.NodeProcesses.seeds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.Datasets;
 import dev.conveyor.cli.cluster.NodeProcesses.Cli;
 import dev.conveyor.cli.pipeline.Captioned;
 import dev.conveyor.cli.pipeline.RecaptionExampleTest;
 import dev.conveyor.cli.pipeline.SinkJobTest;
 import dev.conveyor.cli.pipeline.WritesCaptions;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.FileShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,9 +51,7 @@ class ClusterPoolsTest {
   @Test
   void aGpuPoolRunsOnlyWhereOfferedAndABatchJobWithAWorkerKilledWritesWhatOneProcessWrites() throws Exception {
     nodes = new NodeProcesses(dir);
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(64, 0, 64 * 1024, 5), dir.resolve("data").toUri(), n -> { });
-    String shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    String shards = Datasets.generate(dir, "data", new DatasetSpec(64, 0, 64 * 1024, 5));
     String[] job = {"run", "--shards", shards, "--world", "2", "--epochs", "2", "--batch-size", "4"};
     Path reference = dir.resolve("fused.txt");
     Cli ref = cli(concat(job, "--pipeline", Captioned.Fused.class.getName(), "--digest-out", reference.toString()));
@@ -123,9 +120,7 @@ class ClusterPoolsTest {
         .hasSizeGreaterThan(4);
 
     // the recaptioning example on what is left of the cluster writes what it writes in one process
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch-v"), 2)
-        .generate(new DatasetSpec(0, 8, 64 * 1024, 6), dir.resolve("videos").toUri(), n -> { });
-    String videos = dir.resolve("videos").resolve("shards.json").toUri().toString();
+    String videos = Datasets.generate(dir, "videos", new DatasetSpec(0, 8, 64 * 1024, 6));
     Path alone = dir.resolve("captions-one");
     Cli r1 = cli(RecaptionExampleTest.recaption(videos, alone));
     assertThat(r1.code()).as(r1.err()).isZero();

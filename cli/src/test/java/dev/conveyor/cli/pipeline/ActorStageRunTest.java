@@ -3,13 +3,11 @@ package dev.conveyor.cli.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.CliResult;
 import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.cli.Datasets;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.FileShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,22 +34,15 @@ class ActorStageRunTest {
 
   @BeforeAll
   static void data() throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(IMAGES, 4, 64 * 1024, 33), dir.resolve("data").toUri(), n -> { });
-    shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    shards = Datasets.generate(dir, "data", new DatasetSpec(IMAGES, 4, 64 * 1024, 33));
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String pipeline, String name, String... more) {
+  static CliResult run(String pipeline, String name, String... more) {
     List<String> args = new ArrayList<>(List.of("run", "--pipeline", pipeline, "--shards", shards, "--world", "2",
         "--epochs", "2", "--digest-out", dir.resolve(name + "-digests.txt").toString(), "--summary-json",
         dir.resolve(name + "-summary.json").toString()));
     args.addAll(List.of(more));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
-    return new Run(code, out.toString(), err.toString());
+    return CliResult.run(args.toArray(String[]::new));
   }
 
   static List<String> digests(String name) throws Exception {
@@ -60,10 +51,10 @@ class ActorStageRunTest {
 
   @Test
   void aPooledStageDeliversTheBatchesOfTheSameStageFusedEachActorMakingItsInstanceOnce() throws Exception {
-    Run fused = run(Captioned.Fused.class.getName(), "fused");
+    CliResult fused = run(Captioned.Fused.class.getName(), "fused");
     assertThat(fused.code()).as(fused.err()).isZero();
     int before = Captioned.Captioner.MADE.get();
-    Run pooled = run(Captioned.class.getName(), "pooled", "--set", "conveyor.node.resources.cpus=3");
+    CliResult pooled = run(Captioned.class.getName(), "pooled", "--set", "conveyor.node.resources.cpus=3");
     int made = Captioned.Captioner.MADE.get() - before;
     assertThat(pooled.code()).as(pooled.err()).isZero();
     assertThat(digests("pooled")).as("batch digests, in order").isEqualTo(digests("fused")).hasSizeGreaterThan(IMAGES / 4);
@@ -74,10 +65,10 @@ class ActorStageRunTest {
 
   @Test
   void aSampleWhoseActorThrewIsRetriedOnAFreshInstanceAndTheBatchesAreThoseOfAnUndisturbedRun() throws Exception {
-    Run calm = run(Captioned.class.getName(), "calm");
+    CliResult calm = run(Captioned.class.getName(), "calm");
     assertThat(calm.code()).as(calm.err()).isZero();
     Captioned.Captioner.FAIL_ONCE.addAll(List.of(7, 30, 41));
-    Run disturbed = run(Captioned.class.getName(), "disturbed");
+    CliResult disturbed = run(Captioned.class.getName(), "disturbed");
     assertThat(disturbed.code()).as(disturbed.err()).isZero();
     assertThat(Captioned.Captioner.FAIL_ONCE).as("each failure happened").isEmpty();
     assertThat(digests("disturbed")).isEqualTo(digests("calm"));
@@ -87,27 +78,27 @@ class ActorStageRunTest {
 
   @Test
   void aStageAskingAGpuOfANodeWithNoneIsRefusedAtPlacementNamingItAndRunsWhereOneIsOffered() throws Exception {
-    Run none = run(Captioned.OnGpu.class.getName(), "gpu-none");
+    CliResult none = run(Captioned.OnGpu.class.getName(), "gpu-none");
     assertThat(none.code()).as(none.out() + none.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
     assertThat(none.err()).contains("caption#1").contains("gpus=1").contains("offers (cpus=")
         .contains("conveyor.job.pools");
     assertThat(none.err().lines().count()).as("one line").isEqualTo(1);
 
-    Run unnamed = run(Captioned.OnGpu.class.getName(), "gpu-unnamed", "--set",
+    CliResult unnamed = run(Captioned.OnGpu.class.getName(), "gpu-unnamed", "--set",
         "conveyor.job.pools=[{stage = \"other#1\", concurrency = [1, 1]}]");
     assertThat(unnamed.code()).as(unnamed.err()).isEqualTo(ConveyorCli.EXIT_USAGE);
     assertThat(unnamed.err()).contains("conveyor.job.pools").contains("[other#1]").contains("[caption#1]");
 
-    Run offered = run(Captioned.OnGpu.class.getName(), "gpu-offered", "--set", "conveyor.node.resources.gpus=1");
+    CliResult offered = run(Captioned.OnGpu.class.getName(), "gpu-offered", "--set", "conveyor.node.resources.gpus=1");
     assertThat(offered.code()).as(offered.err()).isZero();
-    Run fused = run(Captioned.Fused.class.getName(), "gpu-reference");
+    CliResult fused = run(Captioned.Fused.class.getName(), "gpu-reference");
     assertThat(fused.code()).as(fused.err()).isZero();
     assertThat(digests("gpu-offered")).isEqualTo(digests("gpu-reference"));
   }
 
   @Test
   void aStageWhoseConstructorKeepsFailingStopsTheJobWithExit3NamingTheStageAndTheError() {
-    Run r = run(Captioned.Unmakeable.class.getName(), "unmakeable");
+    CliResult r = run(Captioned.Unmakeable.class.getName(), "unmakeable");
     assertThat(r.code()).as(r.err()).isEqualTo(3);
     assertThat(r.err()).contains("over max-bad-fraction").contains("the stage caption#1 could not be made")
         .contains("constructor failed 3 times in a row").contains("no weights at /models/captioner.bin");

@@ -2,12 +2,9 @@ package dev.conveyor.cli.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conveyor.cli.ConveyorCli;
-import dev.conveyor.streams.store.FileShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
+import dev.conveyor.cli.CliResult;
+import dev.conveyor.cli.Datasets;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,40 +26,33 @@ class BatchStageRunTest {
 
   @BeforeAll
   static void data() throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(40, 2, 64 * 1024, 8), dir.resolve("data").toUri(), n -> { });
-    shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    shards = Datasets.generate(dir, "data", new DatasetSpec(40, 2, 64 * 1024, 8));
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String pipeline, String... more) {
+  static CliResult run(String pipeline, String... more) {
     List<String> args = new ArrayList<>(List.of("run", "--pipeline", pipeline, "--shards", shards, "--world", "2",
         "--epochs", "2"));
     args.addAll(List.of(more));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
-    return new Run(code, out.toString(), err.toString());
+    return CliResult.run(args.toArray(String[]::new));
   }
 
   @Test
   void aBatchStageDeliversWhatTheSameWorkSampleBySampleDeliversAndResumesExactly() throws Exception {
     Path batched = dir.resolve("batched.txt");
     Path sampled = dir.resolve("sampled.txt");
-    Run a = run(Inverted.class.getName(), "--digest-out", batched.toString());
+    CliResult a = run(Inverted.class.getName(), "--digest-out", batched.toString());
     assertThat(a.code()).as(a.err()).isZero();
-    Run b = run(Inverted.PerSample.class.getName(), "--digest-out", sampled.toString());
+    CliResult b = run(Inverted.PerSample.class.getName(), "--digest-out", sampled.toString());
     assertThat(b.code()).as(b.err()).isZero();
     assertThat(Files.readAllLines(batched)).hasSizeGreaterThan(10).isEqualTo(Files.readAllLines(sampled));
 
     Path head = dir.resolve("head.txt");
     Path tail = dir.resolve("tail.txt");
     Path cursors = dir.resolve("cursors");
-    Run first = run(Inverted.class.getName(), "--max-steps", "3", "--checkpoint-dir", cursors.toString(),
+    CliResult first = run(Inverted.class.getName(), "--max-steps", "3", "--checkpoint-dir", cursors.toString(),
         "--digest-out", head.toString());
     assertThat(first.code()).as(first.err()).isZero();
-    Run rest = run(Inverted.class.getName(), "--resume", "latest", "--checkpoint-dir", cursors.toString(),
+    CliResult rest = run(Inverted.class.getName(), "--resume", "latest", "--checkpoint-dir", cursors.toString(),
         "--digest-out", tail.toString());
     assertThat(rest.code()).as(rest.err()).isZero();
     List<String> both = new ArrayList<>(Files.readAllLines(head));
@@ -72,7 +62,7 @@ class BatchStageRunTest {
 
   @Test
   void aBatchStageThatThrowsFailsTheJobNamingTheStageAndTheBatch() {
-    Run r = run(Inverted.Throws.class.getName());
+    CliResult r = run(Inverted.Throws.class.getName());
     assertThat(r.code()).as(r.err()).isNotZero();
     assertThat(r.err()).contains("the batch stage invert#b0 on batch").contains("out of memory on the device");
   }

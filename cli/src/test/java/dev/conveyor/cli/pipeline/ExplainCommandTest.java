@@ -3,10 +3,9 @@ package dev.conveyor.cli.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.CliResult;
 import dev.conveyor.cli.ConveyorCli;
 import dev.conveyor.streams.json.Json;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,21 +22,16 @@ class ExplainCommandTest {
   @TempDir
   Path dir;
 
-  record Out(int code, String out, String err) {}
-
-  static Out explain(String... args) {
+  static CliResult explain(String... args) {
     List<String> all = new ArrayList<>(List.of("explain"));
     all.addAll(List.of(args));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
-    return new Out(code, out.toString(), err.toString());
+    return CliResult.run(all.toArray(String[]::new));
   }
 
   @Test
   void theJsonNamesEachStageWhereItRunsThePoolsAsSetAndWhereEachSettingCameFrom() throws Exception {
     Path job = Files.writeString(dir.resolve("job.conf"), "conveyor.job.epochs = 3\n");
-    Out o = explain(job.toString(), "--pipeline", Captioned.class.getName(), "--world", "4", "--json",
+    CliResult o = explain(job.toString(), "--pipeline", Captioned.class.getName(), "--world", "4", "--json",
         "--set", "conveyor.node.resources.cpus=8",
         "--set", "conveyor.job.pools=[{stage = \"caption#1\", resources {cpus = 2}, concurrency = [2, 6]}]");
     assertThat(o.code()).as(o.err()).isZero();
@@ -64,13 +58,13 @@ class ExplainCommandTest {
 
   @Test
   void theTextSaysWhyThisMachineCannotHostAPoolAndAFusedPipelineHasNone() {
-    Out gpu = explain("--pipeline", Captioned.OnGpu.class.getName());
+    CliResult gpu = explain("--pipeline", Captioned.OnGpu.class.getName());
     assertThat(gpu.code()).as(gpu.err()).isZero();
     assertThat(gpu.out()).contains("2. caption#1").contains("in the actor pool caption#1")
         .contains("cpus=1, gpus=1 per actor, concurrency [1, 2]").contains("none: the stage caption#1 asks");
-    Out fused = explain("--pipeline", Captioned.Fused.class.getName());
+    CliResult fused = explain("--pipeline", Captioned.Fused.class.getName());
     assertThat(fused.out()).contains("fused in the decoders").doesNotContain("actor pools");
-    Out bad = explain("--pipeline", "no.such.Pipeline");
+    CliResult bad = explain("--pipeline", "no.such.Pipeline");
     assertThat(bad.code()).isEqualTo(ConveyorCli.EXIT_USAGE);
     assertThat(bad.err()).contains("conveyor.job.pipeline");
   }

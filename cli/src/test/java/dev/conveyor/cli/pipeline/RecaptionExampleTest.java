@@ -3,14 +3,11 @@ package dev.conveyor.cli.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.cli.CliResult;
+import dev.conveyor.cli.Datasets;
 import dev.conveyor.cli.Examples;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.FileShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,14 +27,6 @@ public class RecaptionExampleTest {
   @TempDir
   Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   /** The example over {@code shards}, written to {@code to}: small frames, so that it runs in seconds. */
   public static String[] recaption(String shards, Path to, String... more) {
@@ -50,10 +39,9 @@ public class RecaptionExampleTest {
 
   @Test
   void everyClipGetsACaptionInANewDatasetThatAMixReads() throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(6, CLIPS, 64 * 1024, 3), dir.resolve("videos").toUri(), n -> { });
+    String videos = Datasets.generate(dir, "videos", new DatasetSpec(6, CLIPS, 64 * 1024, 3));
     Path captions = dir.resolve("captions");
-    Run r = cli(recaption(dir.resolve("videos").resolve("shards.json").toUri().toString(), captions));
+    CliResult r = CliResult.run(recaption(videos, captions));
     assertThat(r.code()).as(r.err() + r.out()).isZero();
     JsonNode manifest = Json.parse(Files.readString(captions.resolve("shards.json")));
     long samples = 0;
@@ -66,12 +54,11 @@ public class RecaptionExampleTest {
     assertThat(all.toString().split("\\.caption\\.txt", -1)).as("a caption per clip").hasSize(CLIPS + 1);
 
     // a training job mixes the captions in with another dataset's pictures
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch2"), 2)
-        .generate(new DatasetSpec(30, 0, 64 * 1024, 4), dir.resolve("pictures").toUri(), n -> { });
+    String pictures = Datasets.generate(dir, "pictures", new DatasetSpec(30, 0, 64 * 1024, 4));
     Path summary = dir.resolve("mix-summary.json");
-    Run mix = cli("run", "--set", "conveyor.job.sources=[{shards = \"" + captions.resolve("shards.json").toUri()
-        + "\", weight = 0.25, name = captions}, {shards = \"" + dir.resolve("pictures").resolve("shards.json").toUri()
-        + "\", weight = 0.75, name = pictures}]", "--batch-size", "4", "--summary-json", summary.toString());
+    CliResult mix = CliResult.run("run", "--set", "conveyor.job.sources=[{shards = \"" + captions.resolve("shards.json")
+        .toUri() + "\", weight = 0.25, name = captions}, {shards = \"" + pictures + "\", weight = 0.75, name = pictures}]",
+        "--batch-size", "4", "--summary-json", summary.toString());
     assertThat(mix.code()).as(mix.err()).isZero();
     JsonNode sources = Json.parse(Files.readString(summary)).path("sources");
     assertThat(sources.get(0).path("name").asText()).isEqualTo("captions");

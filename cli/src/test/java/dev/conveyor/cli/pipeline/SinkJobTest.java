@@ -3,13 +3,10 @@ package dev.conveyor.cli.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.conveyor.cli.ConveyorCli;
+import dev.conveyor.cli.CliResult;
+import dev.conveyor.cli.Datasets;
 import dev.conveyor.streams.json.Json;
-import dev.conveyor.streams.store.FileShardStore;
-import dev.conveyor.tools.datagen.DatasetGenerator;
 import dev.conveyor.tools.datagen.DatasetSpec;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,18 +37,11 @@ public class SinkJobTest {
 
   @BeforeAll
   static void data() throws Exception {
-    new DatasetGenerator(new FileShardStore(), dir.resolve("scratch"), 2)
-        .generate(new DatasetSpec(IMAGES, 3, 64 * 1024, 41), dir.resolve("data").toUri(), n -> { });
-    shards = dir.resolve("data").resolve("shards.json").toUri().toString();
+    shards = Datasets.generate(dir, "data", new DatasetSpec(IMAGES, 3, 64 * 1024, 41));
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ConveyorCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
+  static CliResult cli(String... args) {
+    return CliResult.run(args);
   }
 
   static String[] job(String pipeline, Path to, String... more) {
@@ -76,7 +66,7 @@ public class SinkJobTest {
   @Test
   void aSinkWritesADatasetAJobReadsTheSameBytesEveryRunAndARepeatRewritesNothing() throws Exception {
     Path first = dir.resolve("first");
-    Run r = cli(job(WritesCaptions.class.getName(), first, "--summary-json", dir.resolve("sink.json").toString()));
+    CliResult r = cli(job(WritesCaptions.class.getName(), first, "--summary-json", dir.resolve("sink.json").toString()));
     assertThat(r.code()).as(r.err() + r.out()).isZero();
     assertThat(r.err()).contains("wrote ").contains("shards.json");
     Map<String, String> written = files(first);
@@ -94,7 +84,7 @@ public class SinkJobTest {
 
     // the new dataset reads like any: every image's key, each with its caption
     Path keys = dir.resolve("read-back-keys.txt");
-    Run read = cli("run", "--shards", first.resolve("shards.json").toUri().toString(), "--keys-out", keys.toString(),
+    CliResult read = cli("run", "--shards", first.resolve("shards.json").toUri().toString(), "--keys-out", keys.toString(),
         "--summary-json", dir.resolve("read-back.json").toString());
     assertThat(read.code()).as(read.err()).isZero();
     assertThat(Files.readAllLines(keys)).hasSize(IMAGES);
@@ -105,7 +95,7 @@ public class SinkJobTest {
 
     // the same recipe into another folder: the same names and bytes
     Path second = dir.resolve("second");
-    Run again = cli(job(WritesCaptions.class.getName(), second));
+    CliResult again = cli(job(WritesCaptions.class.getName(), second));
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(files(second)).isEqualTo(written);
 
@@ -115,7 +105,7 @@ public class SinkJobTest {
       times.put(n, Files.getLastModifiedTime(first.resolve(n)).toMillis());
     }
     Thread.sleep(20);
-    Run repeat = cli(job(WritesCaptions.class.getName(), first, "--summary-json", dir.resolve("repeat.json").toString()));
+    CliResult repeat = cli(job(WritesCaptions.class.getName(), first, "--summary-json", dir.resolve("repeat.json").toString()));
     assertThat(repeat.code()).as(repeat.err()).isZero();
     assertThat(Json.parse(Files.readString(dir.resolve("repeat.json"))).path("batches").asLong()).isZero();
     for (String n : written.keySet()) {
@@ -131,7 +121,7 @@ public class SinkJobTest {
   void aSinkJobKilledMidWayAndRunAgainLeavesTheShardsOfAnUninterruptedRunNonePartialNoneTwice() throws Exception {
     String slow = WritesCaptions.Slow.class.getName();
     Path reference = dir.resolve("uninterrupted");
-    Run ref = cli(job(slow, reference));
+    CliResult ref = cli(job(slow, reference));
     assertThat(ref.code()).as(ref.err()).isZero();
 
     Path killed = dir.resolve("killed");
@@ -155,7 +145,7 @@ public class SinkJobTest {
     long before = committed(killed);
     assertThat(before).as("killed before the end").isLessThan(committed(reference));
 
-    Run resumed = cli(job(slow, killed, "--summary-json", dir.resolve("resumed.json").toString()));
+    CliResult resumed = cli(job(slow, killed, "--summary-json", dir.resolve("resumed.json").toString()));
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(Json.parse(Files.readString(dir.resolve("resumed.json"))).path("batches").asLong())
         .as("the second run wrote only what was left").isPositive();

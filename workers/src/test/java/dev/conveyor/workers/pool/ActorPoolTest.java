@@ -105,6 +105,19 @@ class ActorPoolTest {
     return out;
   }
 
+  /** {@code events} through {@code stage} in groups of {@code n}, all sent at once; the answers in order. */
+  static List<ReadEvent> through(SampleStage stage, List<ReadEvent> events, int n) throws Exception {
+    List<CompletableFuture<List<ReadEvent>>> answers = new ArrayList<>();
+    for (int i = 0; i < events.size(); i += n) {
+      answers.add(stage.apply(0, events.subList(i, Math.min(events.size(), i + n))).toCompletableFuture());
+    }
+    List<ReadEvent> out = new ArrayList<>();
+    for (CompletableFuture<List<ReadEvent>> a : answers) {
+      out.addAll(a.get(60, TimeUnit.SECONDS));
+    }
+    return out;
+  }
+
   ActorRef<ActorPool.Command> pool(PoolSettings.Pool p, PoolSettings.Autoscale a, int limit, Supplier<SampleMap> make,
                                    PoolStats stats) {
     return kit.spawn(ActorPool.create(p, a, limit, SEED, steps(make), stats));
@@ -206,17 +219,8 @@ class ActorPoolTest {
     Flaky.FAIL_ONCE.addAll(List.of("k5", "k22"));
     SampleStage stage = ActorPool.stage(pool(new PoolSettings.Pool(STAGE, Resources.cpus(1), 2, 2), STEADY, 2,
         Flaky::new, stats));
-    List<ReadEvent> all = new ArrayList<>();
-    List<CompletableFuture<List<ReadEvent>>> answers = new ArrayList<>();
-    for (int g = 0; g < 8; g++) {
-      List<ReadEvent> group = group(g * 4, 4);
-      all.addAll(group);
-      answers.add(stage.apply(0, group).toCompletableFuture());
-    }
-    List<ReadEvent> out = new ArrayList<>();
-    for (CompletableFuture<List<ReadEvent>> a : answers) {
-      out.addAll(a.get(60, TimeUnit.SECONDS));
-    }
+    List<ReadEvent> all = group(0, 32);
+    List<ReadEvent> out = through(stage, all, 4);
     List<ReadEvent> expected = reference(all);
     for (int i = 0; i < out.size(); i++) {
       ReadEvent.Slot s = (ReadEvent.Slot) out.get(i);
@@ -252,17 +256,8 @@ class ActorPoolTest {
     PoolStats stats = new PoolStats(STAGE);
     SampleStage stage = ActorPool.stage(pool(new PoolSettings.Pool(STAGE, Resources.cpus(1), 2, 2), STEADY, 2,
         Dies::new, stats));
-    List<ReadEvent> all = new ArrayList<>();
-    List<CompletableFuture<List<ReadEvent>>> answers = new ArrayList<>();
-    for (int g = 0; g < 6; g++) {
-      List<ReadEvent> group = group(g * 4, 4);
-      all.addAll(group);
-      answers.add(stage.apply(0, group).toCompletableFuture());
-    }
-    List<ReadEvent> out = new ArrayList<>();
-    for (CompletableFuture<List<ReadEvent>> a : answers) {
-      out.addAll(a.get(60, TimeUnit.SECONDS));
-    }
+    List<ReadEvent> all = group(0, 24);
+    List<ReadEvent> out = through(stage, all, 4);
     assertThat(Dies.DIED).as("the test's premise").isTrue();
     assertThat(out).as("every sample delivered as an undisturbed run delivers it").isEqualTo(reference(all));
     assertThat(stats.constructions()).as("2 actors and the one made in place of the dead").isEqualTo(3);
