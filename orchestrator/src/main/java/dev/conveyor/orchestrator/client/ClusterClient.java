@@ -79,8 +79,7 @@ public final class ClusterClient {
   public static ActorSystem<Void> join(String seed, Config base) {
     String hostname = base.hasPath(HOSTNAME) ? base.getString(HOSTNAME) : "127.0.0.1";
     return ActorSystem.create(Behaviors.empty(), ClusterNode.SYSTEM,
-        ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000,
-            Membership.SEEDED, base));
+        ClusterNode.pekko(hostname, 0, List.of(seed), List.of("client"), 7_000, Membership.SEEDED, base));
   }
 
   private static final String HOSTNAME = "conveyor.node.hostname";
@@ -335,11 +334,9 @@ public final class ClusterClient {
       if (e instanceof JobCoordinator.Placed p) {
         p.notes().forEach(progress);
         return p;
-      }
-      if (e instanceof JobCoordinator.Unplaceable u) {
+      } else if (e instanceof JobCoordinator.Unplaceable u) { // a configuration error: exit 2
         throw new dev.conveyor.config.SettingsException(dev.conveyor.config.PoolSettings.POOLS, u.reason());
-      }
-      if (e instanceof JobCoordinator.Failed f) {
+      } else if (e instanceof JobCoordinator.Failed f) {
         if (!f.passing()) {
           throw new IllegalStateException("the cluster refused the job: " + f.reason());
         }

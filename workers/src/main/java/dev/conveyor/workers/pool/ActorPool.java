@@ -4,6 +4,9 @@ import dev.conveyor.config.PoolSettings;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.pipeline.SampleStage;
+import dev.conveyor.workers.pool.PoolWork.Job;
+import dev.conveyor.workers.pool.PoolWork.Request;
+import dev.conveyor.workers.pool.PoolWork.Work;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -69,39 +72,8 @@ public final class ActorPool {
 
   private enum Tick implements Command { INSTANCE }
 
-  /** A group's part for one actor: {@code events} from the group's {@code offset}th, {@code retrying} its first once more. */
-  record Job(Request request, int offset, List<ReadEvent> events, boolean retrying) {}
-
   /** A job waiting for an actor since {@code since} (nanos). */
   private record Queued(Job job, long since) {}
-
-  /** A group the rank's stream is waiting on, filled in as actors finish parts of it. */
-  static final class Request {
-    final int epoch;
-    final ReadEvent[] out;
-    final CompletableFuture<List<ReadEvent>> answer;
-    int missing;
-
-    Request(Apply a) {
-      this.epoch = a.epoch();
-      this.out = new ReadEvent[a.group().size()];
-      this.answer = a.answer();
-      this.missing = out.length;
-    }
-
-    void fill(int from, List<ReadEvent> events) {
-      for (int i = 0; i < events.size(); i++) {
-        out[from + i] = events.get(i);
-      }
-      missing -= events.size();
-      if (missing == 0) {
-        answer.complete(List.of(out));
-      }
-    }
-  }
-
-  /** What an actor is given: a part of a group to run the stage on. */
-  record Work(Job job) implements NoSerializationVerificationNeeded {}
 
   /**
    * The pool for {@code pool} on this node, up to {@code limit} actors, each running what

@@ -29,9 +29,9 @@ final class PoolActor {
     }
   }
 
-  static Behavior<ActorPool.Work> create(ActorRef<ActorPool.Command> pool, String stage, long seed,
+  static Behavior<PoolWork.Work> create(ActorRef<ActorPool.Command> pool, String stage, long seed,
                                          Supplier<AuthorSteps> make) {
-    Behavior<ActorPool.Work> body = Behaviors.setup(ctx -> {
+    Behavior<PoolWork.Work> body = Behaviors.setup(ctx -> {
       AuthorSteps steps;
       try {
         steps = make.get();
@@ -45,8 +45,8 @@ final class PoolActor {
     return Behaviors.supervise(body).onFailure(StageThrew.class, SupervisorStrategy.restart().withLoggingEnabled(false));
   }
 
-  private static Behavior<ActorPool.Work> run(ActorRef<ActorPool.Command> pool, ActorRef<ActorPool.Work> self,
-                                              String stage, long seed, AuthorSteps steps, ActorPool.Job job) {
+  private static Behavior<PoolWork.Work> run(ActorRef<ActorPool.Command> pool, ActorRef<PoolWork.Work> self,
+                                              String stage, long seed, AuthorSteps steps, PoolWork.Job job) {
     List<ReadEvent> events = job.events();
     List<ReadEvent> out = new ArrayList<>(events.size());
     int epoch = job.request().epoch;
