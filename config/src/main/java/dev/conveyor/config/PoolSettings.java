@@ -49,13 +49,23 @@ public record PoolSettings(List<Pool> pools, Autoscale autoscale) {
    * @param growAfter           a pool adds an actor when work has waited for one this long
    * @param shrinkAfter         a pool removes an actor idle this long (never below its min)
    * @param constructorFailures an actor whose constructor fails this many times in a row fails the job
+   * @param sampleTimeout       an actor holding a group longer than this per sample is given up on
    */
-  public record Autoscale(Duration growAfter, Duration shrinkAfter, int constructorFailures) {
-    public static final Autoscale DEFAULT = new Autoscale(Duration.ofMillis(500), Duration.ofSeconds(5), 3);
+  public record Autoscale(Duration growAfter, Duration shrinkAfter, int constructorFailures, Duration sampleTimeout) {
+    public static final Autoscale DEFAULT = new Autoscale(Duration.ofMillis(500), Duration.ofSeconds(5), 3,
+        Duration.ofMinutes(2));
+
+    /** These windows, a sample taking at most {@link #DEFAULT}'s time. */
+    public Autoscale(Duration growAfter, Duration shrinkAfter, int constructorFailures) {
+      this(growAfter, shrinkAfter, constructorFailures, DEFAULT.sampleTimeout());
+    }
 
     public Autoscale {
       if (growAfter.isNegative() || growAfter.isZero() || shrinkAfter.isNegative() || shrinkAfter.isZero()) {
         throw new SettingsException(AUTOSCALE, "grow-after and shrink-after are above 0");
+      }
+      if (sampleTimeout.isNegative() || sampleTimeout.isZero()) {
+        throw new SettingsException(AUTOSCALE + ".sample-timeout", "must be above 0");
       }
       if (constructorFailures < 1) {
         throw new SettingsException(AUTOSCALE + ".constructor-failures", "must be at least 1, got "
@@ -95,7 +105,8 @@ public record PoolSettings(List<Pool> pools, Autoscale autoscale) {
     }
     ConfigReader a = new ConfigReader(config, AUTOSCALE);
     return new PoolSettings(pools, new Autoscale(Duration.ofMillis(a.durationMillisAtLeast("grow-after", 1)),
-        Duration.ofMillis(a.durationMillisAtLeast("shrink-after", 1)), a.intAtLeast("constructor-failures", 1)));
+        Duration.ofMillis(a.durationMillisAtLeast("shrink-after", 1)), a.intAtLeast("constructor-failures", 1),
+        Duration.ofMillis(a.durationMillisAtLeast("sample-timeout", 1))));
   }
 
   /** The pool running {@code stage}, if any. */

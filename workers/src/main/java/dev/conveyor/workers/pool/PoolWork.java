@@ -9,8 +9,16 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 final class PoolWork {
   private PoolWork() {}
 
-  /** A group's part for one actor: {@code events} from the group's {@code offset}th, {@code retrying} its first once more. */
-  record Job(Request request, int offset, List<ReadEvent> events, boolean retrying) {}
+  /**
+   * A group's part for one actor: {@code events} from the group's {@code offset}th,
+   * {@code retrying} its first once more; {@code overran} whether an actor already held it past
+   * the sample timeout.
+   */
+  record Job(Request request, int offset, List<ReadEvent> events, boolean retrying, boolean overran) {
+    Job(Request request, int offset, List<ReadEvent> events, boolean retrying) {
+      this(request, offset, events, retrying, false);
+    }
+  }
 
   /** A group the rank's stream is waiting on, filled in as actors finish parts of it. */
   static final class Request {

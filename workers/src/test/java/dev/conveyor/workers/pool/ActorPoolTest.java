@@ -264,6 +264,45 @@ class ActorPoolTest {
     assertThat(stats.actors()).isEqualTo(2);
   }
 
+  /** Hangs (3 s) every time it sees k6; quick otherwise. */
+  static final class Hangs implements SampleMap {
+    private final Captioner inner = new Captioner(1);
+
+    @Override
+    public RawSample apply(RawSample s, SplittableRandom random) throws Exception {
+      if (s.key().equals("k6")) {
+        Thread.sleep(3000);
+      }
+      return inner.apply(s, random);
+    }
+  }
+
+  @Test
+  void anActorHoldingAGroupPastTheSampleTimeoutIsReplacedAndTheGroupTriedOnceMoreThenDeadLettered() throws Exception {
+    PoolStats stats = new PoolStats(STAGE);
+    PoolSettings.Autoscale impatient = new PoolSettings.Autoscale(Duration.ofHours(1), Duration.ofHours(1), 3,
+        Duration.ofMillis(100));
+    SampleStage stage = ActorPool.stage(pool(new PoolSettings.Pool(STAGE, Resources.cpus(1), 2, 2), impatient, 2,
+        Hangs::new, stats));
+    List<ReadEvent> all = group(0, 16);
+    long start = System.nanoTime();
+    List<ReadEvent> out = through(stage, all, 4);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    List<ReadEvent> expected = reference(all);
+    for (int i = 0; i < out.size(); i++) {
+      ReadEvent.Slot s = (ReadEvent.Slot) out.get(i);
+      if (i >= 4 && i < 8) {
+        assertThat(s.record()).as("the group holding k6").isInstanceOf(DeadLetter.class);
+        assertThat(((DeadLetter) s.record()).reason()).contains(STAGE).contains("past sample-timeout").contains("twice");
+      } else {
+        assertThat(s).as("sample " + i).isEqualTo(expected.get(i));
+      }
+    }
+    assertThat(millis).as("nobody waited for the hung stage").isLessThan(2500);
+    assertThat(stats.deadLetters()).isEqualTo(4);
+    assertThat(stats.actors()).as("replaced, not lost").isEqualTo(2);
+  }
+
   @Test
   void aConstructorThatKeepsFailingBreaksThePoolAndItsSamplesNameTheStage() throws Exception {
     PoolStats stats = new PoolStats(STAGE);
