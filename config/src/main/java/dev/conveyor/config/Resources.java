@@ -62,10 +62,6 @@ public record Resources(double cpus, double gpus, long memory, Map<String, Doubl
     }
   }
 
-  public static Resources memoryBytes(long bytes) {
-    return new Resources(0, 0, bytes, Map.of());
-  }
-
   public static Resources custom(String name, double amount) {
     return new Resources(0, 0, 0, Map.of(name, amount));
   }

@@ -92,9 +92,8 @@ final class PoolActor {
       if (holdsSample(e)) {
         ReadEvent.Slot slot = (ReadEvent.Slot) e;
         var r = slot.record();
-        String shard = r instanceof RawSample s ? s.shard() : ((Expanded) r).shard();
         String key = r instanceof RawSample s ? s.key() : ((Expanded) r).key();
-        out.add(new ReadEvent.Slot(slot.position(), new DeadLetter(shard, key, why)));
+        out.add(new ReadEvent.Slot(slot.position(), new DeadLetter(r.shard(), key, why)));
       } else {
         out.add(e);
       }
