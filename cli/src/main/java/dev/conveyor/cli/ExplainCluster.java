@@ -18,7 +18,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 /**
  * {@code explain --cluster}: where a job's pools would run on a running cluster — each node's
  * offer, and for each worker the actors each pool may have there (the placement's own rule,
- * {@link PoolLimits}) or why it cannot host them; the workers that would read for the job.
+ * {@link PoolLimits}) or why it cannot host them (it reads all the same and sends its samples
+ * to the workers that host them: {@code poolHosts}); the workers that would read for the job.
  */
 final class ExplainCluster {
   private ExplainCluster() {}
@@ -32,6 +33,7 @@ final class ExplainCluster {
       ObjectNode c = j.putObject("cluster").put("seed", seed);
       ArrayNode out = c.putArray("nodes");
       ArrayNode readers = c.putArray("readers");
+      ArrayNode hosts = c.putArray("poolHosts");
       List<PoolSettings.Pool> pools = stages.pools().pools();
       for (NodeOffers.Described n : nodes) {
         ObjectNode o = out.addObject().put("node", n.node()).put("offers", n.offer().describe())
@@ -40,19 +42,22 @@ final class ExplainCluster {
         if (!n.roles().contains(NodeAgent.WORKER)) {
           continue;
         }
+        readers.add(n.node());
+        o.put("decoders", stages.decodersFor(n.cpus()));
         PoolLimits here = PoolLimits.of(pools, n.offer());
         if (here.refusal().isPresent()) {
           o.put("cannotHost", here.refusal().get());
           continue;
         }
-        readers.add(n.node());
-        o.put("decoders", stages.decodersFor(n.cpus()));
+        if (!pools.isEmpty()) {
+          hosts.add(n.node());
+        }
         ArrayNode p = o.putArray("pools");
         for (int i = 0; i < pools.size(); i++) {
           p.addObject().put("stage", pools.get(i).stage()).put("limit", here.limits().get(i));
         }
       }
-      if (readers.isEmpty()) {
+      if (!pools.isEmpty() && hosts.isEmpty()) {
         c.put("unplaceable", "no worker can run the job's actor pools");
       }
     } catch (InterruptedException e) {
@@ -71,12 +76,14 @@ final class ExplainCluster {
     for (JsonNode n : c.path("nodes")) {
       b.append("  ").append(n.path("node").asText()).append(' ').append(n.path("roles").toString())
           .append(", offers ").append(n.path("offers").asText());
-      if (n.has("cannotHost")) {
-        b.append(": reads nothing for the job (").append(n.path("cannotHost").asText()).append(')');
-      } else if (n.has("decoders")) {
+      if (n.has("decoders")) {
         b.append(": reads with ").append(n.path("decoders").asInt()).append(" decoder(s)");
         n.path("pools").forEach(p -> b.append(", ").append(p.path("stage").asText()).append(" up to ")
             .append(p.path("limit").asInt()).append(" actor(s)"));
+      }
+      if (n.has("cannotHost")) {
+        b.append(", its samples sent to the pools of ").append(c.path("poolHosts").toString())
+            .append(" (").append(n.path("cannotHost").asText()).append(')');
       }
       b.append('\n');
     }

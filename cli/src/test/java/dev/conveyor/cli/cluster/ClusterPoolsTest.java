@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Actor-pool stages and sinks on a cluster of node processes (every message through the wire
- * format): a pool asking a GPU is placed only on the worker that offers one, and its batches are
- * those of one process running the stage fused; a batch job whose worker holding a pool's actors
+ * format): a pool asking a GPU is placed only on the worker that offers one, the other worker
+ * reading and decoding all the same and sending its samples there, and the batches are those of
+ * one process running the stage fused; a batch job whose worker holding a pool's actors
  * is SIGKILLed mid-job delivers the same batches and writes the same shards as one process; the
  * recaptioning example writes on the cluster what it writes in one process.
  */
@@ -70,9 +71,9 @@ class ClusterPoolsTest {
     assertThat(explained.code()).as(explained.err()).isZero();
     JsonNode plan = Json.parse(explained.out()).path("cluster");
     String worker1 = Json.parse(get(nodes.http("worker1") + "/status").body()).path("node").asText();
-    List<String> readers = new ArrayList<>();
-    plan.path("readers").forEach(r -> readers.add(r.asText()));
-    assertThat(readers).containsExactly(worker1);
+    String worker2Node = Json.parse(get(nodes.http("worker2") + "/status").body()).path("node").asText();
+    assertThat(texts(plan.path("readers"))).as("both workers read").containsExactlyInAnyOrder(worker1, worker2Node);
+    assertThat(texts(plan.path("poolHosts"))).as("only worker1 hosts the pool").containsExactly(worker1);
     JsonNode planned = null;
     for (JsonNode n : plan.path("nodes")) {
       if (n.path("node").asText().equals(worker1)) {
@@ -89,12 +90,15 @@ class ClusterPoolsTest {
         "--digest-out", gpu.toString()));
     assertThat(onGpu.code()).as(onGpu.err() + onGpu.out()).isZero();
     assertThat(Files.readAllLines(gpu)).hasSizeGreaterThan(10).isEqualTo(Files.readAllLines(reference));
-    assertThat(pools("worker1")).as("worker1 offers the GPU: the pool is there").anySatisfy(p -> {
-      assertThat(p.path("stage").asText()).isEqualTo("caption#1");
-      assertThat(p.path("samples").asLong()).isEqualTo(2 * 64);
-      assertThat(p.path("limit").asInt()).as("the limit explain said").isEqualTo(plannedLimit);
-    });
+    assertThat(pools("worker1")).as("worker1 offers the GPU: the pool is there, and captions every sample")
+        .anySatisfy(p -> {
+          assertThat(p.path("stage").asText()).isEqualTo("caption#1");
+          assertThat(p.path("samples").asLong()).isEqualTo(2 * 64);
+          assertThat(p.path("limit").asInt()).as("the limit explain said").isEqualTo(plannedLimit);
+        });
     assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
+    assertThat(latest("worker2", "readers").path("events").asLong())
+        .as("worker2 read and decoded its share all the same, its samples captioned on worker1").isPositive();
 
     // a batch job: the captions of a pool on both workers written by the trainer host's sinks,
     // worker2 (not the coordinator's) killed after a few batches: the files of one process's run
@@ -128,6 +132,18 @@ class ClusterPoolsTest {
     Cli r2 = cli(RecaptionExampleTest.recaption(videos, clustered, "--cluster", "127.0.0.1:" + port));
     assertThat(r2.code()).as(r2.err() + r2.out()).isZero();
     assertThat(SinkJobTest.files(clustered)).isEqualTo(SinkJobTest.files(alone)).containsKey("shards.json");
+  }
+
+  static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(r -> out.add(r.asText()));
+    return out;
+  }
+
+  /** The last entry of {@code part} in node {@code name}'s /status (its latest job's). */
+  JsonNode latest(String name, String part) throws Exception {
+    JsonNode all = Json.parse(get(nodes.http(name) + "/status").body()).path(part);
+    return all.get(all.size() - 1);
   }
 
   /** The pools of the latest job in node {@code name}'s /status. */

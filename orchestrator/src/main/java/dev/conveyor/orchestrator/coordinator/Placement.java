@@ -57,12 +57,13 @@ record Placement(List<Prepared> workers, List<ActorRef<ShardReader.Command>> rea
 
   /**
    * Why no worker can run the job's actor pools (each worker's reason: the stage, its ask, the
-   * node's offer), when none can and at least one declined for that.
+   * node's offer), when none can and at least one declined for that. A worker that cannot host
+   * them reads all the same, sending its samples to the pools of those that can.
    */
   static Optional<String> unplaceable(List<Prepared> ready) {
     List<String> declined = ready.stream().map(Prepared::declined).filter(d -> !d.isEmpty()).sorted().toList();
-    boolean anyWorker = ready.stream().anyMatch(p -> p.reader().isPresent());
-    return anyWorker || declined.isEmpty() ? Optional.empty()
+    boolean anyHost = ready.stream().anyMatch(p -> p.reader().isPresent() && p.declined().isEmpty());
+    return anyHost || declined.isEmpty() ? Optional.empty()
         : Optional.of("no worker can run the job's actor pools: " + String.join("; ", declined));
   }
 

@@ -10,7 +10,6 @@ import dev.conveyor.orchestrator.coordinator.JobSpec;
 import dev.conveyor.orchestrator.delivery.RankReport;
 import dev.conveyor.streams.dsl.PipelineDefinition;
 import dev.conveyor.streams.pipeline.BatchGate;
-import dev.conveyor.streams.pipeline.RankPipeline;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.feeder.LockstepTrainers;
@@ -74,7 +73,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
       trainers = List.copyOf(trainers);
     }
 
-    /** A node that reads for the job if it is a worker ({@code declined}: why a worker reads nothing for it). */
+    /** A node that reads for the job if it is a worker ({@code declined}: why it hosts none of the job's pools). */
     public Prepared(String node, ActorRef<Command> agent, boolean trainerHost,
                     Optional<ActorRef<ShardReader.Command>> reader, int shares, String refused, List<Integer> trainers) {
       this(node, agent, trainerHost, reader, shares, refused, trainers, "");
@@ -228,7 +227,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     Optional<ActorRef<ShardReader.Command>> reader = Optional.empty();
     int shares = 0;
     PoolLimits pools = PoolLimits.of(job.stages().pools().pools(), local.offer());
-    if (roles.contains(WORKER) && pools.refusal().isEmpty()) {
+    if (roles.contains(WORKER)) {
       shares = job.stages().decodersFor(local.cpus());
       reader = Optional.of(startReader(job, shares, pools));
     }
@@ -245,7 +244,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
   /**
    * This worker's shard reader for {@code job}, decoding with {@code decoders} decoders when the
-   * job decodes, its actor pools (if any) each up to its limit here.
+   * job decodes, its actor pools (if any) each up to its limit here, or elsewhere when they do not fit.
    */
   private ActorRef<ShardReader.Command> startReader(JobSpec submitted, int decoders, PoolLimits pools) {
     JobSpec job = caches.isPresent() ? submitted.readingWholeShards() : submitted;
@@ -257,7 +256,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     ShardReader.Stats stats = new ShardReader.Stats();
     NodeState.get(getContext().getSystem()).reader(job.id(), stats, () -> store.metrics().snapshot());
     int n = ++prepared;
-    RankPipeline.Settings pipeline = StagesHere.start(getContext(), job, decoders, pools, n, parts);
+    var pipeline = StagesHere.start(getContext(), job, decoders, pools, n, parts, local.maxSampleBytes());
     ActorRef<ShardReader.Command> reader =
         getContext().spawn(ShardReader.create(store, plan, pipeline, stats, local.maxSampleBytes()), "reader-" + n);
     parts.add(() -> getContext().stop(reader));

@@ -8,6 +8,8 @@ import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.workers.decoder.DecoderPool;
 import java.time.Duration;
 import dev.conveyor.workers.pool.ActorPool;
+import dev.conveyor.workers.pool.PoolFront;
+import dev.conveyor.workers.pool.PoolRouter;
 import dev.conveyor.workers.pool.PoolLimits;
 import dev.conveyor.workers.pool.PoolStats;
 import java.util.ArrayList;
@@ -19,7 +21,9 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 /**
  * A worker's stages for one job: its decoder pool and, for a pipeline with actor stages, one
  * {@link ActorPool} per pool stage, each up to its limit on this node, chained in the pipeline's
- * order after the decoders. Their figures go to {@link NodeState} for {@code /metrics} and
+ * order after the decoders and open to other workers' samples through a {@link PoolFront}; or,
+ * on a worker that cannot host the pools, a {@link PoolRouter} that sends its decoded groups to
+ * the fronts of those that can. Their figures go to {@link NodeState} for {@code /metrics} and
  * {@code /status}.
  */
 final class StagesHere {
@@ -28,10 +32,11 @@ final class StagesHere {
   /**
    * The per-rank stream settings of {@code job} on this worker: raw, or — for a decoding job —
    * through {@code decoders} decoders and its actor pools (started under {@code ctx}, numbered
-   * {@code n} among the jobs prepared here, {@code parts} told how to stop them).
+   * {@code n} among the jobs prepared here, {@code parts} told how to stop them), sending no
+   * message to another worker above {@code maxBytes}.
    */
   static RankPipeline.Settings start(ActorContext<?> ctx, JobSpec job, int decoders, PoolLimits pools, int n,
-                                     List<Runnable> parts) {
+                                     List<Runnable> parts, long maxBytes) {
     if (job.decode().isEmpty()) {
       return job.pipeline();
     }
@@ -42,7 +47,21 @@ final class StagesHere {
     parts.add(() -> ctx.stop(pool));
     SampleStage decode = DecoderPool.stage(pool.narrow(),
         Duration.ofMillis(job.decode().get().limits().timeoutMillis()), ctx.getSystem().scheduler());
+    List<PoolSettings.Pool> asked = job.stages().pools().pools();
+    if (pools.refusal().isPresent()) {
+      // the pools run on other workers: groups out at once enough to keep their actors busy
+      ActorRef<PoolRouter.Command> router = ctx.spawn(PoolRouter.create(job.id(),
+          asked.stream().map(PoolSettings.Pool::stage).toList(), job.stages().pools().autoscale().sampleTimeout(),
+          maxBytes), "pool-router-" + n);
+      parts.add(() -> ctx.stop(router));
+      return job.decoding(decode.then(PoolRouter.stage(router)),
+          decoders + asked.stream().mapToInt(PoolSettings.Pool::max).sum());
+    }
     Optional<SampleStage> pooled = start(ctx, job, pools, n, parts);
+    pooled.ifPresent(chain -> {
+      ActorRef<PoolFront.Command> front = ctx.spawn(PoolFront.create(job.id(), chain, maxBytes), "pool-front-" + n);
+      parts.add(() -> ctx.stop(front));
+    });
     return job.decoding(pooled.map(decode::then).orElse(decode),
         decoders + pools.limits().stream().mapToInt(Integer::intValue).sum());
   }

@@ -167,7 +167,7 @@ public final class ShardReader {
    * A group as the stage answered it, each sample that does not {@link #fits fit} a message made
    * a dead letter, cut into runs that each fit one message of {@code max} bytes.
    */
-  static List<List<ReadEvent>> messages(List<ReadEvent> group, long max) {
+  public static List<List<ReadEvent>> messages(List<ReadEvent> group, long max) {
     List<List<ReadEvent>> out = new ArrayList<>(1);
     List<ReadEvent> run = new ArrayList<>(group.size());
     long bytes = 0;

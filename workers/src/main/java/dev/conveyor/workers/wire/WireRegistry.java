@@ -90,6 +90,9 @@ public final class WireRegistry {
     e.add(new Entry(304, forName("org.apache.pekko.stream.impl.streamref.SourceRefImpl"), Kind.SOURCE_REF));
     e.add(new Entry(305, ShardReader.SliceHandedBack.class, null));
     e.add(new Entry(306, ShardReader.SliceEvents.class, null));
+    // actor pools that serve other workers' samples (workers)
+    e.add(new Entry(307, dev.conveyor.workers.pool.PoolFront.Run.class, null));
+    e.add(new Entry(308, dev.conveyor.workers.pool.PoolRouter.Ran.class, null));
     return e;
   }
 
