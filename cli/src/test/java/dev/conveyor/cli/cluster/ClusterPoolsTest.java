@@ -98,7 +98,11 @@ class ClusterPoolsTest {
         });
     assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
     assertThat(latest("worker2", "readers").path("events").asLong())
-        .as("worker2 read and decoded its share all the same, its samples captioned on worker1").isPositive();
+        .as("worker2 read and decoded its share all the same").isPositive();
+    JsonNode routed = latest("worker2", "routes");
+    assertThat(routed.path("fronts").asInt()).as("worker2 sent to worker1's pool").isEqualTo(1);
+    assertThat(routed.path("samplesSent").asLong()).as("its samples, captioned on worker1").isPositive()
+        .isLessThan(2 * 64);
 
     // a batch job: the captions of a pool on both workers written by the trainer host's sinks,
     // worker2 (not the coordinator's) killed after a few batches: the files of one process's run

@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.node;
 
 import dev.conveyor.streams.store.ReaderMetrics;
 import dev.conveyor.workers.decoder.DecoderPool;
+import dev.conveyor.workers.pool.PoolRouter;
 import dev.conveyor.workers.pool.PoolStats;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
@@ -106,6 +107,7 @@ final class NodeMetrics extends Collector {
         .mapToLong(PoolStats::restarts).sum());
     out.add(restarts);
     pools(state.pools(), out);
+    routes(state.routes(), out);
 
     List<NodeState.Rank> ranks = state.ranks();
     // what is on its way across the network is sum(conveyor_reader_bytes_total) over the workers
@@ -271,6 +273,23 @@ final class NodeMetrics extends Collector {
       scaled.addMetric(List.of(job, p.stage(), "down"), p.shrunk());
     }));
     out.addAll(List.of(size, limit, busy, queued, samples, dead, scaled));
+  }
+
+  /** Each router's figures (a worker sending its samples to other workers' pools), labelled by job. */
+  private static void routes(Map<String, PoolRouter.Stats> routes, List<MetricFamilySamples> out) {
+    List<String> labels = List.of("job");
+    GaugeMetricFamily fronts = new GaugeMetricFamily("conveyor_pool_fronts",
+        "Other workers hosting the job's pools that this worker sends its samples to.", labels);
+    CounterMetricFamily sent = new CounterMetricFamily("conveyor_pool_routed_samples_total",
+        "Samples this worker sent to other workers' pools.", labels);
+    GaugeMetricFamily waiting = new GaugeMetricFamily("conveyor_pool_route_waiting_parts",
+        "Parts of groups waiting for a worker hosting the pools now.", labels);
+    routes.forEach((job, r) -> {
+      fronts.addMetric(List.of(job), r.fronts());
+      sent.addMetric(List.of(job), r.samplesSent());
+      waiting.addMetric(List.of(job), r.waiting());
+    });
+    out.addAll(List.of(fronts, sent, waiting));
   }
 
   private static <T> CounterMetricFamily counter(String name, String help, List<T> items, ToLongFunction<T> f) {

@@ -212,6 +212,12 @@ public final class NodeRoutes implements ManagementRouteProvider {
       all.subList(Math.max(0, all.size() - 20), all.size()).forEach(d -> decisions.addObject()
           .put("atMillis", d.atMillis()).put("actors", d.actors()).put("why", d.why()));
     }));
+    ArrayNode routes = j.putArray("routes");
+    state.routes().forEach((job, r) -> {
+      ObjectNode o = routes.addObject().put("job", job).put("fronts", r.fronts()).put("samplesSent", r.samplesSent())
+          .put("partsResent", r.partsResent()).put("waiting", r.waiting()).put("deadLetters", r.deadLetters());
+      r.stages().forEach(o.putArray("stages")::add);
+    });
     return Json.compact(j);
   }
 

@@ -147,6 +147,7 @@ public final class NodeState implements Extension {
   private final Map<String, DecoderPool.Stats> decoders = lastOf(KEPT_JOBS);
   private final Map<String, Rank> ranks = lastOf(KEPT_JOBS * 8);
   private final Map<String, List<dev.conveyor.workers.pool.PoolStats>> pools = lastOf(KEPT_JOBS);
+  private final Map<String, dev.conveyor.workers.pool.PoolRouter.Stats> routes = lastOf(KEPT_JOBS);
   private volatile Set<String> roles = Set.of();
   private volatile Coordinated coordinated;
   private final java.util.concurrent.atomic.AtomicLong takeovers = new java.util.concurrent.atomic.AtomicLong();
@@ -213,6 +214,18 @@ public final class NodeState implements Extension {
   public Map<String, List<dev.conveyor.workers.pool.PoolStats>> pools() {
     synchronized (pools) {
       return new LinkedHashMap<>(pools);
+    }
+  }
+
+  /** {@code job}'s router here, sending its samples to other workers' pools (this one cannot host them). */
+  public void routes(String job, dev.conveyor.workers.pool.PoolRouter.Stats stats) {
+    routes.put(job, stats);
+  }
+
+  /** The routers of the jobs this node remembers, by job (the latest job last). */
+  public Map<String, dev.conveyor.workers.pool.PoolRouter.Stats> routes() {
+    synchronized (routes) {
+      return new LinkedHashMap<>(routes);
     }
   }
 

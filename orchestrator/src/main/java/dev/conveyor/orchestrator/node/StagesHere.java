@@ -50,9 +50,10 @@ final class StagesHere {
     List<PoolSettings.Pool> asked = job.stages().pools().pools();
     if (pools.refusal().isPresent()) {
       // the pools run on other workers: groups out at once enough to keep their actors busy
+      PoolRouter.Stats routed = new PoolRouter.Stats(asked.stream().map(PoolSettings.Pool::stage).toList());
+      NodeState.get(ctx.getSystem()).routes(job.id(), routed);
       ActorRef<PoolRouter.Command> router = ctx.spawn(PoolRouter.create(job.id(),
-          asked.stream().map(PoolSettings.Pool::stage).toList(), job.stages().pools().autoscale().sampleTimeout(),
-          maxBytes), "pool-router-" + n);
+          job.stages().pools().autoscale().sampleTimeout(), maxBytes, routed), "pool-router-" + n);
       parts.add(() -> ctx.stop(router));
       return job.decoding(decode.then(PoolRouter.stage(router)),
           decoders + asked.stream().mapToInt(PoolSettings.Pool::max).sum());

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -59,16 +60,61 @@ public final class PoolRouter {
 
   enum Tick implements Command, NoSerializationVerificationNeeded { INSTANCE }
 
+  /** What a router did, for {@code /status} and {@code /metrics}: read from other threads. */
+  public static final class Stats {
+    private final List<String> stages;
+    private volatile int fronts;
+    private volatile int waiting;
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong resent = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+
+    public Stats(List<String> stages) {
+      this.stages = List.copyOf(stages);
+    }
+
+    /** The pool stages whose samples this router sends. */
+    public List<String> stages() {
+      return stages;
+    }
+
+    /** The fronts (other workers hosting the pools) it knows now. */
+    public int fronts() {
+      return fronts;
+    }
+
+    /** Parts of groups waiting for a front now. */
+    public int waiting() {
+      return waiting;
+    }
+
+    /** Samples sent to other workers' pools (again when a front went away). */
+    public long samplesSent() {
+      return sent.get();
+    }
+
+    /** Parts sent again because the front that held them went away. */
+    public long partsResent() {
+      return resent.get();
+    }
+
+    /** Samples answered as dead letters because no front took them in time. */
+    public long deadLetters() {
+      return deadLetters.get();
+    }
+  }
+
   /**
    * The router of job {@code jobId}'s groups to its pools of {@code stages} on other workers,
-   * sending parts of at most {@code maxBytes}, failing a group that waited {@code wait} for a front.
+   * sending parts of at most {@code maxBytes}, failing a group that waited {@code wait} for a
+   * front, counting in {@code stats}.
    */
-  public static Behavior<Command> create(String jobId, List<String> stages, Duration wait, long maxBytes) {
+  public static Behavior<Command> create(String jobId, Duration wait, long maxBytes, Stats stats) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.INSTANCE, Duration.ofSeconds(1));
       ctx.getSystem().receptionist().tell(Receptionist.subscribe(PoolFront.key(jobId),
           ctx.messageAdapter(Receptionist.Listing.class, l -> new Listed(l.getServiceInstances(PoolFront.key(jobId))))));
-      return new Router(ctx, jobId, stages, wait, maxBytes);
+      return new Router(ctx, jobId, wait, maxBytes, stats);
     }));
   }
 
@@ -126,9 +172,9 @@ public final class PoolRouter {
 
   private static final class Router extends AbstractBehavior<Command> {
     private final String jobId;
-    private final List<String> stages;
     private final Duration wait;
     private final long maxBytes;
+    private final Stats stats;
     private List<ActorRef<PoolFront.Command>> fronts = List.of();
     private final Set<ActorRef<PoolFront.Command>> watched = new HashSet<>();
     private final Map<Long, Part> sent = new HashMap<>();
@@ -136,12 +182,12 @@ public final class PoolRouter {
     private long nextId;
     private int next;
 
-    Router(ActorContext<Command> ctx, String jobId, List<String> stages, Duration wait, long maxBytes) {
+    Router(ActorContext<Command> ctx, String jobId, Duration wait, long maxBytes, Stats stats) {
       super(ctx);
       this.jobId = jobId;
-      this.stages = stages;
       this.wait = wait;
       this.maxBytes = maxBytes;
+      this.stats = stats;
     }
 
     @Override
@@ -172,8 +218,10 @@ public final class PoolRouter {
         p.front = null;
         p.since = System.nanoTime();
         waiting.add(p);
+        stats.waiting = waiting.size();
         return;
       }
+      stats.sent.addAndGet(PoolActor.samples(p.events));
       p.front = fronts.get(next++ % fronts.size());
       p.received.clear();
       long id = nextId++;
@@ -204,20 +252,23 @@ public final class PoolRouter {
       }
       List<ActorRef<PoolFront.Command>> before = fronts;
       fronts = now;
+      stats.fronts = now.size();
       if (!now.equals(before)) {
         getContext().getLog().info("job {}: the pools of {} run on {} other worker(s): this worker's samples go there",
-            jobId, stages, now.size());
+            jobId, stats.stages(), now.size());
       }
       before.stream().filter(f -> !now.contains(f)).forEach(this::gone);
       while (!fronts.isEmpty() && !waiting.isEmpty()) {
         send(waiting.poll());
       }
+      stats.waiting = waiting.size();
       return this;
     }
 
     /** {@code front} is gone: the parts it held go to another front (or wait for one). */
     private void gone(ActorRef<PoolFront.Command> front) {
       fronts = fronts.stream().filter(f -> !f.equals(front)).toList();
+      stats.fronts = fronts.size();
       List<Part> held = new ArrayList<>();
       for (Iterator<Part> it = sent.values().iterator(); it.hasNext(); ) {
         Part p = it.next();
@@ -230,6 +281,7 @@ public final class PoolRouter {
         getContext().getLog().warn("job {}: the pools at {} are gone: the {} group part(s) they held go to {}", jobId,
             front.path().address(), held.size(), fronts.isEmpty() ? "the next worker that hosts them" : "another");
       }
+      stats.resent.addAndGet(held.size());
       held.forEach(this::send);
     }
 
@@ -237,9 +289,11 @@ public final class PoolRouter {
       long now = System.nanoTime();
       while (!waiting.isEmpty() && now - waiting.peek().since > wait.toNanos()) {
         Part p = waiting.poll();
-        p.group.done(p.index, PoolActor.deadLetters(p.events, "no worker that hosts the pools of " + stages
+        stats.deadLetters.addAndGet(PoolActor.samples(p.events));
+        p.group.done(p.index, PoolActor.deadLetters(p.events, "no worker that hosts the pools of " + stats.stages()
             + " was reachable for " + wait.toSeconds() + " s"));
       }
+      stats.waiting = waiting.size();
       return this;
     }
   }

@@ -71,8 +71,12 @@ class PoolRouterTest {
         reversed((RawSample) ((ReadEvent.Slot) e).record()))).toList();
   }
 
+  final java.util.Map<String, PoolRouter.Stats> stats = new java.util.concurrent.ConcurrentHashMap<>();
+
   ActorRef<PoolRouter.Command> router(String job, Duration wait) {
-    return kit.spawn(PoolRouter.create(job, List.of("caption#1"), wait, PART_BYTES));
+    PoolRouter.Stats s = new PoolRouter.Stats(List.of("caption#1"));
+    stats.put(job, s);
+    return kit.spawn(PoolRouter.create(job, wait, PART_BYTES, s));
   }
 
   @Test
@@ -88,6 +92,8 @@ class PoolRouterTest {
     assertThat(a.get() + b.get()).as("each sample once").isEqualTo(200);
     assertThat(a.get()).as("both fronts took parts").isPositive();
     assertThat(b.get()).isPositive();
+    assertThat(stats.get("j1").samplesSent()).isEqualTo(200);
+    assertThat(stats.get("j1").fronts()).isEqualTo(2);
   }
 
   @Test
@@ -112,6 +118,7 @@ class PoolRouterTest {
     kit.stop(stuck);
     assertThat(answer.get(20, TimeUnit.SECONDS)).isEqualTo(expected(events));
     assertThat(calm.get()).as("the calm front did its parts and the stuck one's").isEqualTo(20);
+    assertThat(stats.get("j2").partsResent()).as("the stuck front's parts (5 samples each)").isEqualTo(held.get() / 5);
   }
 
   @Test
@@ -128,6 +135,8 @@ class PoolRouterTest {
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
     assertThat(lost).hasSize(12).allSatisfy(e -> assertThat(((ReadEvent.Slot) e).record()).isInstanceOfSatisfying(
         DeadLetter.class, d -> assertThat(d.reason()).contains("caption#1").contains("no worker that hosts the pools")));
+    assertThat(stats.get("j4").deadLetters()).isEqualTo(12);
+    assertThat(stats.get("j4").waiting()).isZero();
   }
 
   /** Waits until job {@code job} has {@code n} fronts listed by the receptionist. */
