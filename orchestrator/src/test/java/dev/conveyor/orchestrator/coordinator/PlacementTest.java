@@ -16,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Placement by resources: slices to readers by their shares, interleaved; ranks round-robin over hosts; stable order. */
+/**
+ * Placement by resources: slices to readers by their shares, interleaved; ranks round-robin over
+ * hosts; stable order; a job with actor pools refused only when no worker can host them.
+ */
 @ExtendWith(TestKitJUnit5Extension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS) // one actor system for the class, shut down after it
 class PlacementTest {
@@ -74,5 +77,17 @@ class PlacementTest {
         .contains("the cluster has 0 worker(s) and 1 trainer host(s); a job needs at least one of each");
     assertThat(Placement.of(List.of(worker("w", reader("w"), 1)), List.of(0)).problem())
         .contains("the cluster has 1 worker(s) and 0 trainer host(s); a job needs at least one of each");
+  }
+
+  @Test
+  void aWorkerThatCannotHostThePoolsStillReadsAndTheJobIsRefusedOnlyWhenNoWorkerCanHostThem() {
+    Prepared gpu = worker("node-a", reader("gpu"), 2);
+    Prepared cpu = new Prepared("node-b", kit.<NodeAgent.Command>createTestProbe().ref(), false,
+        Optional.of(reader("cpu")), 2, "", List.of(), "node-b: the stage caption#1 asks gpus=1 per actor");
+    assertThat(Placement.unplaceable(List.of(host("h"), gpu, cpu))).isEmpty();
+    assertThat(Placement.of(List.of(host("h"), gpu, cpu), List.of(0)).shares()).as("both read")
+        .containsExactly("node-a=2", "node-b=2");
+    assertThat(Placement.unplaceable(List.of(host("h"), cpu)))
+        .contains("no worker can run the job's actor pools: node-b: the stage caption#1 asks gpus=1 per actor");
   }
 }

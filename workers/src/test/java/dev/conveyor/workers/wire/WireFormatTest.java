@@ -73,7 +73,8 @@ class WireFormatTest {
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
         "305 dev.conveyor.workers.reader.ShardReader$SliceHandedBack",
-        "306 dev.conveyor.workers.reader.ShardReader$SliceEvents");
+        "306 dev.conveyor.workers.reader.ShardReader$SliceEvents", "307 dev.conveyor.workers.pool.PoolFront$Run",
+        "308 dev.conveyor.workers.pool.PoolRouter$Ran");
     List<String> now = new ArrayList<>();
     WireRegistry.entries().forEach(e -> now.add(e.id() + " " + e.type().getName()));
     assertThat(now).isEqualTo(pinned);
