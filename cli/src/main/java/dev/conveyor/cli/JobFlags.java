@@ -33,6 +33,14 @@ final class JobFlags {
   @Option(names = "--manifest", paramLabel = "URI|auto|none", description = "The shards.json to check sample counts against.")
   String manifest;
 
+  @Option(names = "--where", paramLabel = "SQL", description = "Read only the samples this SQL over the dataset's"
+      + " catalog (catalog.parquet beside its shards.json) chooses, e.g. \"label = 3 AND width > 300\".")
+  String where;
+
+  @Option(names = "--corpus-version", paramLabel = "SHA256", description = "Refuse a catalog of another corpus version"
+      + " than this (as `conveyor recipe` prints it).")
+  String corpusVersion;
+
   @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
   Integer batchSize;
 
@@ -94,6 +102,8 @@ final class JobFlags {
   Config config(Integer rank) {
     Map<String, Object> flags = new LinkedHashMap<>();
     flags.put(J + "shards", shards);
+    flags.put(J + "where", where);
+    flags.put(J + "corpus-version", corpusVersion);
     flags.put(J + "manifest", manifest);
     flags.put(J + "batch-size", batchSize);
     flags.put(J + "full-batches", fullBatches);

@@ -8,6 +8,7 @@ import dev.conveyor.config.S3Settings;
 import dev.conveyor.streams.json.Json;
 import dev.conveyor.streams.store.S3ShardStore;
 import dev.conveyor.streams.store.ShardIndex;
+import dev.conveyor.streams.catalog.Catalog;
 import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import java.net.URI;
@@ -27,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code conveyor index} over S3 rebuilds what datagen wrote — the same indexes and the same
- * shards.json — for a dataset that has neither; and with them, an epoch split between three
+ * {@code conveyor index} over S3 rebuilds what datagen wrote — the same indexes, the same
+ * shards.json and the same catalog rows — for a dataset that has none of them; and with them, an epoch split between three
  * ranks reads each shard's bytes once, with the same batches as reading shards whole.
  */
 class IndexCommandTest {
@@ -59,6 +60,16 @@ class IndexCommandTest {
         .toCompletableFuture().get().decodeString(StandardCharsets.UTF_8);
   }
 
+  /** The dataset's catalog as the store holds it now, copied to a file named after {@code who}. */
+  static Path catalog(String who) throws Exception {
+    Path file = dir.resolve(who + "-catalog.parquet");
+    ByteString b = store.read(URI.create("s3://data/train/" + Catalog.FILE_NAME))
+        .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), Materializer.createMaterializer(system))
+        .toCompletableFuture().get();
+    Files.write(file, b.toArray());
+    return file;
+  }
+
   @Test
   void indexRebuildsWhatDatagenWroteAndTheSplitShardsAreThenReadOnce() throws Exception {
     assertThat(data.manifest.shards()).hasSizeGreaterThanOrEqualTo(3).allMatch(ShardInfo::indexed);
@@ -69,6 +80,8 @@ class IndexCommandTest {
       store.delete(URI.create("s3://data/train/" + s.name() + ShardIndex.SUFFIX)).toCompletableFuture().get();
     }
     store.delete(URI.create("s3://data/train/" + Manifest.FILE_NAME)).toCompletableFuture().get();
+    Path datagens = catalog("datagen");
+    store.delete(URI.create("s3://data/train/" + Catalog.FILE_NAME)).toCompletableFuture().get();
 
     CliResult r = CliResult.runAgainst(data.s3, "index", List.of("--in", "s3://data/train"));
     assertThat(r.code()).as(r.err()).isZero();
@@ -79,6 +92,8 @@ class IndexCommandTest {
     for (ShardInfo s : data.manifest.shards()) {
       assertThat(get(s.name() + ShardIndex.SUFFIX)).as(s.name()).isEqualTo(indexes.get(s.name()));
     }
+    assertThat(Datasets.catalogRows(catalog("index"))).as("the catalog index writes is the one datagen wrote")
+        .hasSize(42).isEqualTo(Datasets.catalogRows(datagens));
 
     Path ranged = dir.resolve("ranged.json");
     Path whole = dir.resolve("whole.json");

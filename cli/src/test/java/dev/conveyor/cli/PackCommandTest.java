@@ -150,5 +150,7 @@ class PackCommandTest {
       assertThat(Files.readAllBytes(killed.resolve(n))).as(n + " identical after the kill and the rerun")
           .isEqualTo(Files.readAllBytes(clean.resolve(n)));
     }
+    assertThat(Datasets.catalogRows(killed.resolve("catalog.parquet"))).as("the catalog lists the kept shards too")
+        .hasSize(150).isEqualTo(Datasets.catalogRows(clean.resolve("catalog.parquet")));
   }
 }

@@ -9,6 +9,7 @@ import java.util.OptionalInt;
  *
  * @param rank the one rank this process serves, or empty to serve all ranks of {@code worldSize}
  * @param maxSteps batches per rank after which the job stops; 0 means no limit
+ * @param selection which samples the job reads, by the dataset's catalog (a mix: each source's own)
  * @param resume where a run starts: "" the beginning, a cursor token, "latest" or "auto" (the newest
  *     cursor in {@code checkpointDir}: there must be one, or when there is one)
  */
@@ -39,7 +40,8 @@ public record JobSettings(
     MixBatching mix,
     boolean fullBatches,
     java.util.Optional<Pack> pack,
-    java.util.Optional<Bucket> bucket) {
+    java.util.Optional<Bucket> bucket,
+    Selection selection) {
 
   /**
    * Token packing ({@code conveyor.job.pack}): rows of exactly {@code length} tokens of the
@@ -70,7 +72,7 @@ public record JobSettings(
     this(shards, manifest, batchSize, dropLast, shuffle, epochs, seed, worldSize, rank, decode, onBadSample, maxBadFraction,
         maxSteps, checkpointDir, checkpointEvery, checkpointKeep, readerParallelism, stageParallelism, maxMemberBytes,
         readAheadBytes, tenant, resume, List.of(), MixBatching.STRATIFIED, false, java.util.Optional.empty(),
-        java.util.Optional.empty());
+        java.util.Optional.empty(), Selection.ALL);
   }
 
   /** Whether the job mixes sources ({@code sources}) rather than reading {@code shards}. */
@@ -158,7 +160,18 @@ public record JobSettings(
         r.enumValue("mix", MixBatching.class),
         full,
         pack,
-        bucket);
+        bucket,
+        selection(r, sources));
+  }
+
+  /** The job's {@code where} and {@code corpus-version}: for its shards; a mix gives each source its own. */
+  private static Selection selection(ConfigReader r, List<SourceSettings> sources) {
+    Selection s = Selection.read(r.string("where"), r.string("corpus-version"), PATH);
+    if (s.chooses() && !sources.isEmpty()) {
+      throw new SettingsException(r.key("where"), "is for a job's shards: a mix gives each source its own (where ="
+          + " \"...\" in " + SourceSettings.PATH + "[i])");
+    }
+    return s;
   }
 
   private static java.util.Optional<Bucket> bucket(ConfigReader r) {

@@ -11,16 +11,23 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One source of a mixed job: {@code conveyor.job.sources = [ { shards, weight, repeat, name } ]}.
+ * One source of a mixed job:
+ * {@code conveyor.job.sources = [ { shards, weight, repeat, name, where, corpus-version } ]}.
  *
  * @param name   what its counts are reported under (default: {@code source-<index>})
  * @param shards its shards, as {@code conveyor.job.shards} names them (a pattern or a shards.json)
  * @param weight its share of every batch, relative to the others' (default 1)
  * @param repeat whether it starts another pass when it runs out, instead of ending the epoch
+ * @param selection which of its samples it gives, by its catalog ({@link Selection#ALL}: every one)
  */
-public record SourceSettings(String name, String shards, double weight, boolean repeat) {
+public record SourceSettings(String name, String shards, double weight, boolean repeat, Selection selection) {
   static final String PATH = JobSettings.PATH + ".sources";
-  private static final Set<String> KEYS = Set.of("name", "shards", "weight", "repeat");
+  private static final Set<String> KEYS = Set.of("name", "shards", "weight", "repeat", "where", "corpus-version");
+
+  /** A source of every one of its samples. */
+  public SourceSettings(String name, String shards, double weight, boolean repeat) {
+    this(name, shards, weight, repeat, Selection.ALL);
+  }
 
   /** The sources a job lists (none: it names {@code shards}); each problem names its key. */
   static List<SourceSettings> list(Config config) {
@@ -40,7 +47,8 @@ public record SourceSettings(String name, String shards, double weight, boolean 
       ConfigObject o = (ConfigObject) values.get(i);
       for (String key : o.keySet()) {
         if (!KEYS.contains(key)) {
-          throw new SettingsException(at + "." + key, "is not a source setting: a source has shards, weight, repeat and name");
+          throw new SettingsException(at + "." + key, "is not a source setting: a source has shards, weight, repeat,"
+              + " name, where and corpus-version");
         }
       }
       Config c = o.toConfig();
@@ -57,7 +65,9 @@ public record SourceSettings(String name, String shards, double weight, boolean 
       if (!names.add(name)) {
         throw new SettingsException(at + ".name", "\"" + name + "\" names another source too: names are unique");
       }
-      out.add(new SourceSettings(name, shards, weight, repeat));
+      Selection selection = Selection.read(read(c, at, "where", () -> c.getString("where"), ""),
+          read(c, at, "corpus-version", () -> c.getString("corpus-version"), ""), at);
+      out.add(new SourceSettings(name, shards, weight, repeat, selection));
     }
     if (!out.isEmpty() && out.stream().allMatch(SourceSettings::repeat)) {
       throw new SettingsException(PATH, "every source repeats, so nothing would end an epoch: leave repeat = false on one");

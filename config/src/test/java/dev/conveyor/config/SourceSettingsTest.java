@@ -50,4 +50,24 @@ class SourceSettingsTest {
     assertThatThrownBy(() -> job("conveyor.job { sources = [ { shards = \"file:///a.tar\" } ], mix = blended }"))
         .hasMessageContaining("conveyor.job.mix");
   }
+
+  @Test
+  void aJobOrEachSourceMayChooseItsSamplesByACatalogQuery() {
+    JobSettings one = job("conveyor.job { shards = \"file:///d/shards.json\", where = \" label = 3 \","
+        + " corpus-version = abc }");
+    assertThat(one.selection()).isEqualTo(new Selection("label = 3", "abc"));
+    assertThat(one.selection().chooses()).isTrue();
+    assertThat(job("conveyor.job.shards = \"file:///d/x.tar\"").selection()).isEqualTo(Selection.ALL);
+    JobSettings mix = job("""
+        conveyor.job.sources = [ { shards = "file:///a/shards.json", where = "width > 300" }
+                                 { shards = "file:///b/shards.json" } ]""");
+    assertThat(mix.sources().get(0).selection()).isEqualTo(new Selection("width > 300", ""));
+    assertThat(mix.sources().get(1).selection()).isEqualTo(Selection.ALL);
+    assertThatThrownBy(() -> job("conveyor.job { shards = \"file:///d/shards.json\", corpus-version = abc }"))
+        .hasMessageContaining("conveyor.job.corpus-version").hasMessageContaining("conveyor.job.where is not");
+    assertThatThrownBy(() -> job("conveyor.job.sources = [ { shards = \"file:///a.tar\", corpus-version = v } ]"))
+        .hasMessageContaining("conveyor.job.sources[0].corpus-version");
+    assertThatThrownBy(() -> job("conveyor.job { where = \"a = 1\", sources = [ { shards = \"file:///a.tar\" } ] }"))
+        .hasMessageContaining("conveyor.job.where").hasMessageContaining("a mix gives each source its own");
+  }
 }

@@ -31,6 +31,16 @@ public final class ResumePoint {
    */
   public static Cursor of(String token, Optional<CursorStore> checkpoints, String fingerprint, int epochs,
                         int world, Materializer mat, Consumer<String> progress) {
+    return of(token, checkpoints, fingerprint, "", epochs, world, mat, progress);
+  }
+
+  /**
+   * The same, for a recipe whose samples a catalog's query chose as {@code selection} says
+   * (empty: every sample): a refusal names it, since a changed catalog or corpus is the usual
+   * reason a cursor of the same job file belongs to another recipe.
+   */
+  public static Cursor of(String token, Optional<CursorStore> checkpoints, String fingerprint, String selection,
+                          int epochs, int world, Materializer mat, Consumer<String> progress) {
     String t = token;
     if (token.equals("latest")) {
       t = checkpoints.orElseThrow(ResumePoint::noCheckpointDir).latest(mat, progress);
@@ -51,7 +61,9 @@ public final class ResumePoint {
     if (!c.fingerprint().equals(fingerprint)) {
       throw new SettingsException("--resume", "the cursor belongs to another recipe (fingerprint " + c.fingerprint()
           + ", this job's is " + fingerprint + "): shards, sample counts, seed, batch size, drop-last, shuffle"
-          + " and decode settings must match the run that saved it");
+          + " and decode settings must match the run that saved it"
+          + (selection.isEmpty() ? "" : "; this job reads the samples chosen by " + selection.strip()
+              + ": a catalog or corpus that changed since the cursor was saved chooses other samples"));
     }
     if (c.epoch() >= epochs) {
       throw new SettingsException("--resume", "the cursor is in epoch " + c.epoch() + " but the job has only "

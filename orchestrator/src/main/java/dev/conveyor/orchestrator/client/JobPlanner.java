@@ -2,6 +2,7 @@ package dev.conveyor.orchestrator.client;
 
 import dev.conveyor.config.ConveyorSettings;
 import dev.conveyor.config.JobSettings;
+import dev.conveyor.config.Selection;
 import dev.conveyor.config.SourceSettings;
 import dev.conveyor.config.SettingsException;
 import dev.conveyor.config.StageSettings;
@@ -55,8 +56,8 @@ public final class JobPlanner {
     }
     ShardList named = parseShards(settings.job().shards(), JobSettings.PATH + ".shards");
     try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
-      Loaded l = load(settings, named, store);
-      return new Planned(l.recipe(), l.checks(), l.shards().shards().size(), l.problems());
+      Loaded l = load(settings, named, store, settings.job().selection(), JobSettings.PATH);
+      return new Planned(l.recipe(), l.checks(), l.recipe().shards().size(), l.problems());
     }
   }
 
@@ -66,8 +67,8 @@ public final class JobPlanner {
    */
   private Planned planMix(ConveyorSettings settings) throws InterruptedException {
     JobSettings job = settings.job();
-    List<String> names = new ArrayList<>();
-    List<Integer> counts = new ArrayList<>();
+    List<ShardSet> sets = new ArrayList<>();
+    int shards = 0;
     Map<String, ShardCheck> checks = new java.util.HashMap<>();
     List<DeadLetter> problems = new ArrayList<>();
     List<Mix.Source> sources = new ArrayList<>();
@@ -76,13 +77,11 @@ public final class JobPlanner {
       SourceSettings source = job.sources().get(i);
       ShardList named = parseShards(source.shards(), JobSettings.PATH + ".sources[" + i + "].shards");
       try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
-        Loaded l = load(settings, named, store);
+        Loaded l = load(settings, named, store, source.selection(), JobSettings.PATH + ".sources[" + i + "]");
         ShardSet set = l.recipe().shards();
-        sources.add(new Mix.Source(source.name(), names.size(), set.size(), source.weight(), source.repeat()));
-        for (int j = 0; j < set.size(); j++) {
-          names.add(set.name(j));
-          counts.add(set.count(j));
-        }
+        sources.add(new Mix.Source(source.name(), shards, set.size(), source.weight(), source.repeat()));
+        sets.add(set);
+        shards += set.size();
         checks.putAll(l.checks());
         problems.addAll(l.problems());
         first = first == null ? l.recipe() : first;
@@ -90,16 +89,18 @@ public final class JobPlanner {
     }
     Mix mix = new Mix(sources, job.mix() == JobSettings.MixBatching.PER_SOURCE ? Mix.Batching.PER_SOURCE
         : Mix.Batching.STRATIFIED);
-    Recipe recipe = new Recipe(new ShardSet(names, counts.stream().mapToInt(Integer::intValue).toArray()), first.seed(),
+    Recipe recipe = new Recipe(ShardSet.concat(sets), first.seed(),
         first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix))
         .withFullBatches(first.fullBatches()).withPacking(first.packing()).withBucketing(first.bucketing());
-    return new Planned(recipe, checks, names.size(), problems);
+    return new Planned(recipe, checks, shards, problems);
   }
 
   /** The recipe, its problems and checks (RecipeLoader's), and the shards it names. */
   private record Loaded(ShardList shards, Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks) {}
 
-  private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store) throws InterruptedException {
+  /** Loads {@code named}'s shards, narrowed to what {@code selection} (set at {@code at}) chooses by their catalog. */
+  private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store, Selection selection, String at)
+      throws InterruptedException {
     JobSettings job = settings.job();
     String stages = authorStages(settings);
     Optional<Manifest> listed = namedByManifest(named, store);
@@ -107,7 +108,16 @@ public final class JobPlanner {
     String decode = job.decode() == JobSettings.Decode.AUTO ? "auto:" + settings.decode().canonical() + stages
         : "none"; // the author's stages change what is delivered
     RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
-    return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+    if (!selection.chooses()) {
+      return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+    }
+    if (listed.isEmpty()) {
+      throw new SettingsException(at + ".where", "chooses samples by the dataset's catalog: name the shards by the"
+          + " shards.json the catalog lies beside (shards = \"…/shards.json\")");
+    }
+    CatalogSelection.Chosen chosen = CatalogSelection.choose(selection, at, l.recipe().shards(), named.shards().get(0),
+        listed.get(), store, mat, progress);
+    return new Loaded(shards, l.recipe().withShards(chosen.shards()), l.problems(), l.checks());
   }
 
   /**
@@ -171,7 +181,7 @@ public final class JobPlanner {
         return token;
       }
       // checked here, announced by the coordinator (an elastic resume comes back in its Placed notes)
-      ResumePoint.of(token, store, recipe.fingerprint(), job.epochs(), job.worldSize(), mat, line -> { });
+      ResumePoint.of(token, store, recipe.fingerprint(), recipe.shards().selection(), job.epochs(), job.worldSize(), mat, line -> { });
       return token;
     } finally {
       files.ifPresent(ShardStore::close);

@@ -139,6 +139,7 @@ final class Coordination {
   /** Where {@code job} starts: its resume token checked (or "latest" read), or the start of its plan. */
   Cursor start(JobSpec job, Optional<CursorStore> store, Consumer<String> progress) {
     return job.resume().isEmpty() ? Cursor.start(job.recipe().fingerprint(), job.world())
-        : ResumePoint.of(job.resume(), store, job.recipe().fingerprint(), job.epochs(), job.world(), mat, progress);
+        : ResumePoint.of(job.resume(), store, job.recipe().fingerprint(), job.recipe().shards().selection(), job.epochs(),
+            job.world(), mat, progress);
   }
 }

@@ -18,12 +18,15 @@ interface Pieces {
   /**
    * The records of {@code shard} (of {@code samples} samples) from a sample at or before
    * {@code from}, at least up to sample {@code to} (a reader may stop there): once it is known
-   * how the piece will be read.
+   * how the piece will be read. When a catalog's query chose the shard's samples, the plan's
+   * sample {@code i} is the shard's {@code chosen[i]} and only chosen samples are records (null:
+   * every sample is).
    */
-  CompletionStage<Piece> open(URI shard, int from, int to, int samples, long maxMemberBytes);
+  CompletionStage<Piece> open(URI shard, int from, int to, int samples, int[] chosen, long maxMemberBytes);
 
-  /** Every piece read from the shard's first byte. */
+  /** Every piece read from the shard's first byte (its chosen samples kept). */
   static Pieces whole(ShardStore store) {
-    return (shard, from, to, samples, max) -> CompletableFuture.completedFuture(new Piece(0, ShardSamples.read(store, shard, max)));
+    return (shard, from, to, samples, chosen, max) -> CompletableFuture.completedFuture(
+        new Piece(0, ShardSamples.chosen(ShardSamples.read(store, shard, max), chosen)));
   }
 }

@@ -5,6 +5,7 @@ import dev.conveyor.streams.batch.RankEvent;
 import dev.conveyor.streams.batch.RawBatch;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
+import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.plan.ShardTask;
 import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.sample.RawSample;
@@ -104,8 +105,9 @@ public final class RankPipeline {
     List<ReadAhead.PlannedPiece> order = new ArrayList<>();
     for (WindowSlice w : windows) {
       for (ShardTask t : plan.tasks(w.window())) {
-        order.add(new ReadAhead.PlannedPiece(plan.recipe().shards().uri(t.shard()), t.from(), t.to(),
-            plan.recipe().shards().count(t.shard())));
+        ShardSet shards = plan.recipe().shards();
+        order.add(new ReadAhead.PlannedPiece(shards.uri(t.shard()), t.from(), t.to(), shards.held(t.shard()),
+            shards.chosen(t.shard())));
       }
     }
     return order;

@@ -1,6 +1,7 @@
 package dev.conveyor.streams.pipeline;
 
 import dev.conveyor.streams.plan.DataPlan;
+import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.plan.ShardTask;
 import dev.conveyor.streams.plan.WindowShuffle;
 import dev.conveyor.streams.plan.WindowSlice;
@@ -46,8 +47,9 @@ final class WindowReader {
     return Source.lazyCompletionStageSource(() -> {
       List<CompletableFuture<Pieces.Piece>> opening = new ArrayList<>(tasks.size());
       for (ShardTask t : tasks) {
-        opening.add(pieces.open(plan.recipe().shards().uri(t.shard()), t.from(), t.to(),
-            plan.recipe().shards().count(t.shard()), maxMemberBytes).toCompletableFuture());
+        ShardSet shards = plan.recipe().shards();
+        opening.add(pieces.open(shards.uri(t.shard()), t.from(), t.to(), shards.held(t.shard()),
+            shards.chosen(t.shard()), maxMemberBytes).toCompletableFuture());
       }
       return CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).thenApply(v -> {
         List<Pieces.Piece> opened = opening.stream().map(CompletableFuture::join).toList();

@@ -38,6 +38,11 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, full, shape);
   }
 
+  /** The same recipe over {@code other} shards (those of its samples a catalog's query chose, say). */
+  public Recipe withShards(ShardSet other) {
+    return new Recipe(other, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches, shape);
+  }
+
   /** The same recipe packing tokens into rows ({@link Packing}); packing makes batches full. */
   public Recipe withPacking(Optional<Packing> p) {
     return new Recipe(shards, seed, batchSize, dropLast, shuffle, decode, mix, fullBatches || p.isPresent(),
@@ -125,8 +130,16 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
       n.clear();
       n.putInt(shards.count(i)).flip();
       sha.update(n);
+      int[] chosen = shards.chosen(i);
+      if (chosen != null) { // which samples a catalog's query chose: another choice is another plan
+        for (int c : chosen) {
+          n.clear();
+          n.putInt(c).flip();
+          sha.update(n);
+        }
+      }
     }
-    sha.update(("seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
+    sha.update((shards.selection() + "seed=" + seed + ";batch=" + batchSize + ";drop-last=" + dropLast + ";shuffle=" + shuffle.enabled()
         + "," + shuffle.windowShards() + "," + shuffle.bufferSamples() + ";decode=" + decode
         + mix.map(m -> ";mix=" + m.describe()).orElse("") + (fullBatches ? ";full-batches" : "")
         + shape.map(p -> (p instanceof Packing ? ";pack=" : ";bucket=") + p.describe()).orElse(""))

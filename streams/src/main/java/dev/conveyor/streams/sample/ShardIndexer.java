@@ -1,5 +1,6 @@
 package dev.conveyor.streams.sample;
 
+import dev.conveyor.streams.catalog.CatalogRow;
 import dev.conveyor.streams.store.RangeDigest;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardIndex;
@@ -8,7 +9,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -40,9 +43,18 @@ public final class ShardIndexer {
     }
   }
 
+  /** A shard's index and its samples' rows of the dataset's catalog. */
+  public record Indexed(ShardIndex index, List<CatalogRow> rows) {}
+
   /** Indexes shard {@code name}; {@code bytes} gives its bytes from the first, once per pass. */
   public static CompletionStage<ShardIndex> index(String name, Supplier<Source<ByteString, NotUsed>> bytes,
                                                   long maxMemberBytes, Materializer mat) {
+    return indexed(name, bytes, maxMemberBytes, mat).thenApply(Indexed::index);
+  }
+
+  /** Indexes shard {@code name} as {@link #index} does, listing its samples for the catalog too. */
+  public static CompletionStage<Indexed> indexed(String name, Supplier<Source<ByteString, NotUsed>> bytes,
+                                                 long maxMemberBytes, Materializer mat) {
     return bytes.get().via(dev.conveyor.streams.tar.TarParser.flow(maxMemberBytes))
         .runWith(Sink.fold(new Starts(), Starts::add), mat)
         .thenCompose(starts -> {
@@ -55,14 +67,17 @@ public final class ShardIndexer {
               sha.update(bb);
             }
             return n + b.size();
-          }), mat).thenApply(size -> new ShardIndex(name, size, HexFormat.of().formatHex(sha.digest()), bounds,
-              crc.checksums()));
+          }), mat).thenApply(size -> new Indexed(new ShardIndex(name, size, HexFormat.of().formatHex(sha.digest()),
+              bounds, crc.checksums()), starts.rows(name)));
         });
   }
 
-  /** Where each sample begins, by the WebDataset rule, and where the last one ends. */
+  /** Where each sample begins, by the WebDataset rule, and where the last one ends; each one's members and fields. */
   private static final class Starts {
     private final List<Long> starts = new ArrayList<>();
+    private final List<String> sampleKeys = new ArrayList<>();
+    private final List<Map<String, Long>> members = new ArrayList<>();
+    private final List<Map<String, Object>> fields = new ArrayList<>();
     private final Set<String> keys = new HashSet<>();
     private final Set<String> extensions = new HashSet<>();
     private String key;
@@ -83,12 +98,28 @@ public final class ShardIndexer {
         }
         extensions.clear();
         starts.add(starts.isEmpty() ? 0 : f.start()); // what precedes the first member (directories) goes with it
+        sampleKeys.add(key);
+        members.add(new LinkedHashMap<>());
+        fields.add(Map.of());
       }
       if (!extensions.add(split.ext())) {
         throw new Unindexable("sample " + key + " has two ." + split.ext() + " members");
       }
+      members.get(members.size() - 1).put(split.ext(), (long) f.data().size());
+      if (split.ext().equals("json")) {
+        fields.set(fields.size() - 1, CatalogRow.fields(f.data().toArray()));
+      }
       end = f.end();
       return this;
+    }
+
+    List<CatalogRow> rows(String shard) {
+      long[] b = bounds();
+      List<CatalogRow> out = new ArrayList<>(sampleKeys.size());
+      for (int i = 0; i < sampleKeys.size(); i++) {
+        out.add(new CatalogRow(sampleKeys.get(i), shard, i, b[i], b[i + 1] - b[i], members.get(i), fields.get(i)));
+      }
+      return out;
     }
 
     long[] bounds() {

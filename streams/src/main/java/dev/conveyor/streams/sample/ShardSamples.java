@@ -36,4 +36,29 @@ public final class ShardSamples {
         .via(TarParser.rangeFlow(maxMemberBytes))
         .via(SampleGrouping.flow(shard.toString()));
   }
+
+  /**
+   * Of a whole shard's {@code records}, the samples a catalog's query chose ({@code chosen}: the
+   * shard's sample numbers, ascending; null: every sample), with every dead letter: so that the
+   * plan's sample {@code i} is the {@code i}-th record that is a sample.
+   */
+  public static Source<ShardRecord, NotUsed> chosen(Source<ShardRecord, NotUsed> records, int[] chosen) {
+    if (chosen == null) {
+      return records;
+    }
+    return records.statefulMapConcat(() -> {
+      int[] at = {0, 0}; // the shard's sample number of the next sample; the next chosen index
+      return r -> {
+        if (!(r instanceof RawSample)) {
+          return java.util.List.of(r);
+        }
+        int n = at[0]++;
+        if (at[1] < chosen.length && chosen[at[1]] == n) {
+          at[1]++;
+          return java.util.List.of(r);
+        }
+        return java.util.List.of();
+      };
+    });
+  }
 }

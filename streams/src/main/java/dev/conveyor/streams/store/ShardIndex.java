@@ -50,6 +50,28 @@ public record ShardIndex(String shard, long bytes, String sha256, long[] offsets
     return URI.create(shard + SUFFIX);
   }
 
+  /**
+   * The ranges that hold the plan's samples {@code [from, to)} of this shard when the plan's
+   * sample {@code i} is the shard's sample {@code chosen[i]} (null: sample {@code i}): one range
+   * per run of consecutive samples, in order.
+   */
+  public java.util.List<Range> ranges(int[] chosen, int from, int to) {
+    if (chosen == null) {
+      return java.util.List.of(range(from, to));
+    }
+    java.util.List<Range> runs = new java.util.ArrayList<>();
+    int i = from;
+    while (i < to) {
+      int j = i + 1;
+      while (j < to && chosen[j] == chosen[j - 1] + 1) {
+        j++;
+      }
+      runs.add(range(chosen[i], chosen[j - 1] + 1));
+      i = j;
+    }
+    return runs;
+  }
+
   /** The bytes {@code [first, end)} that hold samples {@code [from, to)}. */
   public Range range(int from, int to) {
     if (from < 0 || to > samples() || from > to) {

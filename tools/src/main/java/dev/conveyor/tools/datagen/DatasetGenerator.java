@@ -3,11 +3,13 @@ package dev.conveyor.tools.datagen;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.catalog.CatalogWriter;
 import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.plan.Seeds;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
+import dev.conveyor.tools.catalog.CatalogFiles;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.tar.ShardWriter;
 import dev.conveyor.tools.Failures;
@@ -33,8 +35,8 @@ import org.apache.pekko.stream.javadsl.FileIO;
 /**
  * Generates a synthetic WebDataset: shards {@code part-000000.tar}, ... of samples
  * {@code KEY.jpg|KEY.mp4} + {@code KEY.json}, each with its per-sample byte index
- * {@code part-000000.tar.idx.json} ({@link ShardIndex}), and {@code shards.json}, written
- * through a {@link ShardStore}. Samples are encoded in parallel but written in key order, and each
+ * {@code part-000000.tar.idx.json} ({@link ShardIndex}), {@code shards.json} and the catalog
+ * {@code catalog.parquet} ({@link CatalogFiles}), written through a {@link ShardStore}. Samples are encoded in parallel but written in key order, and each
  * depends only on (seed, index): the same spec gives the same bytes.
  */
 public final class DatasetGenerator {
@@ -59,6 +61,7 @@ public final class DatasetGenerator {
       throws IOException, InterruptedException {
     Files.createDirectories(scratch);
     List<ShardInfo> shards = new ArrayList<>();
+    CatalogWriter catalog = new CatalogWriter(scratch);
     ActorSystem system = ActorSystem.create("conveyor-datagen", ConfigFactory.parseString("pekko.loglevel = WARNING")
         .withFallback(ConfigFactory.load()));
     Materializer mat = Materializer.matFromSystem(system);
@@ -79,7 +82,7 @@ public final class DatasetGenerator {
         Sample s = await(window.poll());
         if (writer != null && writer.samples() > 0
             && (writer.bytesWritten() + s.size() > spec.shardBytes() || writer.samples() >= samplesPerShard)) {
-          shards.add(publish(writer, base, mat));
+          shards.add(publish(writer, base, mat, catalog));
           writer = null;
         }
         if (writer == null) {
@@ -92,30 +95,34 @@ public final class DatasetGenerator {
         onSample.accept(i + 1);
       }
       if (writer != null) {
-        shards.add(publish(writer, base, mat));
+        shards.add(publish(writer, base, mat, catalog));
       }
+      Manifest manifest = new Manifest(shards);
+      Path json = Files.createTempFile(scratch, "shards-", ".json");
+      try {
+        Files.writeString(json, manifest.toJson(), StandardCharsets.UTF_8);
+        store.write(Manifest.child(base, Manifest.FILE_NAME), json).toCompletableFuture().join();
+      } finally {
+        Files.deleteIfExists(json);
+      }
+      CatalogFiles.publish(catalog, manifest, store, base, scratch);
+      return manifest;
     } finally {
+      catalog.close();
       pool.shutdownNow();
       system.terminate();
     }
-    Manifest manifest = new Manifest(shards);
-    Path json = Files.createTempFile(scratch, "shards-", ".json");
-    try {
-      Files.writeString(json, manifest.toJson(), StandardCharsets.UTF_8);
-      store.write(Manifest.child(base, Manifest.FILE_NAME), json).toCompletableFuture().join();
-    } finally {
-      Files.deleteIfExists(json);
-    }
-    return manifest;
   }
 
-  private ShardInfo publish(ShardWriter writer, URI base, Materializer mat) throws IOException {
+  private ShardInfo publish(ShardWriter writer, URI base, Materializer mat, CatalogWriter catalog) throws IOException {
     ShardInfo info = writer.finish();
     Path index = Files.createTempFile(scratch, "index-", ".json");
     try {
-      ShardIndex idx = ShardIndexer.index(info.name(),
+      ShardIndexer.Indexed indexed = ShardIndexer.indexed(info.name(),
           () -> FileIO.fromPath(writer.file()).mapMaterializedValue(m -> NotUsed.getInstance()), Long.MAX_VALUE, mat)
           .toCompletableFuture().join();
+      ShardIndex idx = indexed.index();
+      catalog.add(indexed.rows());
       Files.writeString(index, idx.toJson(), StandardCharsets.UTF_8);
       store.write(Manifest.child(base, info.name()), writer.file()).toCompletableFuture().join();
       store.write(Manifest.child(base, info.name() + ShardIndex.SUFFIX), index).toCompletableFuture().join();

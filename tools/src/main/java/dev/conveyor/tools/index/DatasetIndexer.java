@@ -1,5 +1,7 @@
 package dev.conveyor.tools.index;
 
+import dev.conveyor.streams.catalog.CatalogRow;
+import dev.conveyor.streams.catalog.CatalogWriter;
 import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.sample.RawSample;
@@ -7,6 +9,7 @@ import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.sample.ShardSamples;
 import dev.conveyor.streams.store.ShardCheck;
 import dev.conveyor.streams.store.ShardIndex;
+import dev.conveyor.tools.catalog.CatalogFiles;
 import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
 import java.io.IOException;
@@ -36,7 +39,8 @@ import org.apache.pekko.util.ByteString;
  * {@code shards.json} under the folder its shards are indexed, and checked against it; without
  * one every {@code .tar} object of the folder is, and a {@code shards.json} is written (sizes,
  * sample counts, sha256). A shard that cannot be indexed ({@link ShardIndexer.Unindexable}) is
- * listed without an index and said so; readers read it whole.
+ * listed without an index and said so; readers read it whole. The catalog of the indexed
+ * shards' samples is written last ({@link CatalogFiles}).
  */
 public final class DatasetIndexer {
   private static final int PARALLELISM = 2;
@@ -84,45 +88,57 @@ public final class DatasetIndexer {
     List<String> notIndexed = new ArrayList<>();
     int[] done = {0};
     progress.shards(0, shards.size());
-    List<IndexedShard> out = await(Source.from(shards)
-        .mapAsync(PARALLELISM, s -> indexOne(base, s, listed.isPresent()).thenApply(r -> {
-          progress.shards(++done[0], shards.size());
-          return r;
-        }))
-        .runWith(Sink.seq(), mat));
-    List<ShardInfo> written = new ArrayList<>();
-    for (IndexedShard r : out) {
-      written.add(r.info());
-      r.whyNot().ifPresent(w -> notIndexed.add(r.info().name() + ": " + w));
+    try (CatalogWriter catalog = new CatalogWriter(scratch)) {
+      List<IndexedShard> out = await(Source.from(shards)
+          .mapAsync(PARALLELISM, s -> indexOne(base, s, listed.isPresent()).thenApply(r -> {
+            progress.shards(++done[0], shards.size());
+            return r;
+          }))
+          .map(r -> { // in the manifest's order; the rows are not kept
+            catalog.add(r.rows());
+            return new IndexedShard(r.info(), r.whyNot(), List.of());
+          })
+          .runWith(Sink.seq(), mat));
+      List<ShardInfo> written = new ArrayList<>();
+      for (IndexedShard r : out) {
+        written.add(r.info());
+        r.whyNot().ifPresent(w -> notIndexed.add(r.info().name() + ": " + w));
+      }
+      Manifest m = new Manifest(written);
+      Path json = Files.createTempFile(scratch, "shards-", ".json");
+      try {
+        Files.writeString(json, m.toJson(), StandardCharsets.UTF_8);
+        await(store.write(Manifest.child(base, Manifest.FILE_NAME), json));
+      } finally {
+        Files.deleteIfExists(json);
+      }
+      CatalogFiles.publish(catalog, m, store, base, scratch);
+      return new Result(m, notIndexed);
     }
-    Manifest m = new Manifest(written);
-    Path json = Files.createTempFile(scratch, "shards-", ".json");
-    try {
-      Files.writeString(json, m.toJson(), StandardCharsets.UTF_8);
-      await(store.write(Manifest.child(base, Manifest.FILE_NAME), json));
-    } finally {
-      Files.deleteIfExists(json);
-    }
-    return new Result(m, notIndexed);
   }
 
-  private record IndexedShard(ShardInfo info, Optional<String> whyNot) {}
+  /** A shard indexed (or why not) and its samples' catalog rows (none when it could not be indexed). */
+  private record IndexedShard(ShardInfo info, Optional<String> whyNot, List<CatalogRow> rows) {}
 
   private CompletionStage<IndexedShard> indexOne(URI base, ShardInfo s, boolean listed) {
     URI uri = Manifest.child(base, s.name());
-    return ShardIndexer.index(s.name(), () -> store.read(uri), maxMemberBytes, mat)
-        .thenApply(idx -> {
+    return ShardIndexer.indexed(s.name(), () -> store.read(uri), maxMemberBytes, mat)
+        .thenApply(indexed -> {
+          ShardIndex idx = indexed.index();
           if (listed && (idx.bytes() != s.bytes() || !s.sha256().isEmpty() && !s.sha256().equals("-")
               && !s.sha256().equalsIgnoreCase(idx.sha256()) || idx.samples() != s.samples())) {
             throw new IllegalStateException(Manifest.FILE_NAME + " is out of date for " + s.name() + ": it lists "
                 + s.bytes() + " bytes, " + s.samples() + " samples, sha256 " + s.sha256() + "; the shard has "
                 + idx.bytes() + " bytes, " + idx.samples() + " samples, sha256 " + idx.sha256());
           }
-          return idx;
+          return indexed;
         })
-        .thenCompose(idx -> write(Manifest.child(base, s.name() + ShardIndex.SUFFIX), idx.toJson())
-            .thenApply(done -> new IndexedShard(new ShardInfo(s.name(), idx.bytes(), idx.samples(), idx.sha256(), true),
-                Optional.empty())))
+        .thenCompose(indexed -> {
+          ShardIndex idx = indexed.index();
+          return write(Manifest.child(base, s.name() + ShardIndex.SUFFIX), idx.toJson())
+              .thenApply(done -> new IndexedShard(new ShardInfo(s.name(), idx.bytes(), idx.samples(), idx.sha256(),
+                  true), Optional.empty(), indexed.rows()));
+        })
         .exceptionallyCompose(t -> {
           Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
           if (!(c instanceof ShardIndexer.Unindexable)) {
@@ -130,9 +146,10 @@ public final class DatasetIndexer {
           }
           if (listed) {
             return CompletableFuture.completedFuture(new IndexedShard(
-                new ShardInfo(s.name(), s.bytes(), s.samples(), s.sha256()), Optional.of(c.getMessage())));
+                new ShardInfo(s.name(), s.bytes(), s.samples(), s.sha256()), Optional.of(c.getMessage()), List.of()));
           }
-          return describe(uri, s.name()).thenApply(info -> new IndexedShard(info, Optional.of(c.getMessage())));
+          return describe(uri, s.name()).thenApply(info -> new IndexedShard(info, Optional.of(c.getMessage()),
+              List.of()));
         });
   }
 

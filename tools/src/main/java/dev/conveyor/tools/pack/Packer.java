@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.catalog.CatalogRow;
+import dev.conveyor.streams.catalog.CatalogWriter;
 import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.sample.ShardIndexer;
 import dev.conveyor.streams.store.ShardIndex;
+import dev.conveyor.tools.catalog.CatalogFiles;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.tar.ShardWriter;
 import dev.conveyor.tools.Failures;
@@ -36,7 +39,8 @@ import org.apache.pekko.util.ByteString;
  * and sample count — before its per-sample byte index is written beside it and it is recorded
  * as finished in {@value #STATE}. A rerun (after a kill, say) skips every shard recorded with
  * the same input fingerprint whose stored bytes still check out, and writes the rest, so it ends
- * with the shards one uninterrupted run writes. {@code shards.json} is written last.
+ * with the shards one uninterrupted run writes. {@code shards.json} is written last, then the
+ * catalog of every shard's samples ({@link CatalogFiles}).
  */
 public final class Packer {
   /** What a rerun needs: the finished shards, with the fingerprint of their inputs. */
@@ -69,30 +73,37 @@ public final class Packer {
     int written = 0;
     int skipped = 0;
     long done = 0;
-    for (PackPlan.Shard shard : plan.shards()) {
-      Optional<ShardInfo> info = stillGood(base, shard, finished.get(shard.name()));
-      if (info.isPresent()) {
-        skipped++;
-      } else {
-        info = Optional.of(write(base, shard));
-        written++;
+    try (CatalogWriter catalog = new CatalogWriter(scratch)) {
+      for (PackPlan.Shard shard : plan.shards()) {
+        Optional<Packed> packed = stillGood(base, shard, finished.get(shard.name()));
+        if (packed.isPresent()) {
+          skipped++;
+        } else {
+          packed = Optional.of(write(base, shard));
+          written++;
+        }
+        infos.add(packed.get().info());
+        catalog.add(packed.get().rows());
+        state.put(shard.name(), entry(shard, packed.get().info()));
+        writeJson(base, STATE, stateJson(state));
+        done += shard.samples().size();
+        progress.samples(done);
       }
-      infos.add(info.get());
-      state.put(shard.name(), entry(shard, info.get()));
-      writeJson(base, STATE, stateJson(state));
-      done += shard.samples().size();
-      progress.samples(done);
+      if (skipped > 0) {
+        notice.accept(skipped + " shard(s) were finished by an earlier run (their bytes read back and checked): kept");
+      }
+      Manifest manifest = new Manifest(infos);
+      writeJson(base, Manifest.FILE_NAME, manifest.toJson());
+      CatalogFiles.publish(catalog, manifest, store, base, scratch);
+      return new Result(manifest, written, skipped);
     }
-    if (skipped > 0) {
-      notice.accept(skipped + " shard(s) were finished by an earlier run (their bytes read back and checked): kept");
-    }
-    Manifest manifest = new Manifest(infos);
-    writeJson(base, Manifest.FILE_NAME, manifest.toJson());
-    return new Result(manifest, written, skipped);
   }
 
+  /** A shard packed (or found packed): as the manifest lists it, and its samples' catalog rows. */
+  private record Packed(ShardInfo info, List<CatalogRow> rows) {}
+
   /** Writes, uploads and checks one shard, then its index. */
-  private ShardInfo write(URI base, PackPlan.Shard shard) throws IOException {
+  private Packed write(URI base, PackPlan.Shard shard) throws IOException {
     Path file = Files.createTempFile(scratch, "shard-", ".tar");
     try {
       ShardInfo info;
@@ -107,20 +118,20 @@ public final class Packer {
       }
       URI uri = Manifest.child(base, shard.name());
       join(store.write(uri, file).toCompletableFuture());
-      ShardIndex index = readBack(uri, shard.name());
-      String wrong = differs(index, info);
+      ShardIndexer.Indexed back = readBack(uri, shard.name());
+      String wrong = differs(back.index(), info);
       if (wrong != null) {
         throw new IOException(shard.name() + " read back from " + uri + " " + wrong + ": the store did not keep what was written");
       }
-      writeJson(base, shard.name() + ShardIndex.SUFFIX, index.toJson());
-      return info.withIndex();
+      writeJson(base, shard.name() + ShardIndex.SUFFIX, back.index().toJson());
+      return new Packed(info.withIndex(), back.rows());
     } finally {
       Files.deleteIfExists(file);
     }
   }
 
   /** The finished shard as recorded, when its inputs are the same and its stored bytes still check out. */
-  private Optional<ShardInfo> stillGood(URI base, PackPlan.Shard shard, JsonNode recorded) {
+  private Optional<Packed> stillGood(URI base, PackPlan.Shard shard, JsonNode recorded) {
     if (recorded == null || !shard.inputs().equals(recorded.path("inputs").asText())) {
       return Optional.empty();
     }
@@ -128,10 +139,11 @@ public final class Packer {
         recorded.path("sha256").asText(), true);
     try {
       URI uri = Manifest.child(base, shard.name());
-      if (differs(readBack(uri, shard.name()), info) != null || !exists(ShardIndex.sidecar(uri))) {
+      ShardIndexer.Indexed back = readBack(uri, shard.name());
+      if (differs(back.index(), info) != null || !exists(ShardIndex.sidecar(uri))) {
         return Optional.empty();
       }
-      return Optional.of(info);
+      return Optional.of(new Packed(info, back.rows()));
     } catch (IOException | RuntimeException e) {
       return Optional.empty(); // gone or unreadable: written again
     }
@@ -151,8 +163,8 @@ public final class Packer {
     return null;
   }
 
-  private ShardIndex readBack(URI uri, String name) throws IOException {
-    return join(ShardIndexer.index(name, () -> store.read(uri), Long.MAX_VALUE, mat).toCompletableFuture());
+  private ShardIndexer.Indexed readBack(URI uri, String name) throws IOException {
+    return join(ShardIndexer.indexed(name, () -> store.read(uri), Long.MAX_VALUE, mat).toCompletableFuture());
   }
 
   private boolean exists(URI uri) {

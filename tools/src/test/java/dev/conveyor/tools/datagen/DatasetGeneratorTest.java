@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.conveyor.streams.catalog.Catalog;
 import dev.conveyor.streams.manifest.Manifest;
 import dev.conveyor.streams.manifest.ShardInfo;
 import dev.conveyor.streams.sample.RawSample;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,6 +129,62 @@ class DatasetGeneratorTest {
     }
     assertThat(images).isEqualTo(12);
     assertThat(videos).isEqualTo(3);
+  }
+
+  @Test
+  void theCatalogListsEverySampleWhereItsShardHoldsItAndChoosesByItsJsonFields() throws Exception {
+    Path data = dir.resolve("a/data");
+    // what an independent tar reader sees: each sample's members, and where its first header begins
+    Map<String, List<Integer>> labelled = new LinkedHashMap<>(); // shard -> samples with label 2, by their json
+    Map<String, List<String>> keys = new LinkedHashMap<>();
+    for (ShardInfo s : manifest.shards()) {
+      List<String> inShard = new ArrayList<>();
+      try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(data.resolve(s.name())))) {
+        for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+          String name = e.getName();
+          String key = name.substring(0, name.indexOf('.'));
+          if (inShard.isEmpty() || !inShard.get(inShard.size() - 1).equals(key)) {
+            inShard.add(key);
+          }
+          if (name.endsWith(".json") && ConfigFactory.parseString(new String(tar.readAllBytes())).getInt("label") == 2) {
+            labelled.computeIfAbsent(s.name(), x -> new ArrayList<>()).add(inShard.size() - 1);
+          }
+        }
+      }
+      keys.put(s.name(), inShard);
+    }
+    try (Catalog c = Catalog.open(data.resolve(Catalog.FILE_NAME))) {
+      assertThat(c.version()).contains(Catalog.corpusVersion(Files.readString(data.resolve("shards.json"))));
+      assertThat(c.choose("").chosen()).isEqualTo(SPEC.samples());
+      Map<String, List<Integer>> chosen = new LinkedHashMap<>();
+      c.choose("label = 2").samples().forEach((shard, n) -> chosen.put(shard, Arrays.stream(n).boxed().toList()));
+      assertThat(chosen).isEqualTo(labelled).isNotEmpty();
+    }
+    // each row's bytes [offset, offset + length) of its shard hold exactly its sample's members
+    try (var db = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = db.createStatement();
+         var rs = st.executeQuery("SELECT key, shard, sample, \"offset\", length, members FROM read_parquet('"
+             + data.resolve(Catalog.FILE_NAME) + "')")) {
+      int rows = 0;
+      while (rs.next()) {
+        String key = rs.getString(1);
+        assertThat(keys.get(rs.getString(2)).get(rs.getInt(3))).isEqualTo(key);
+        byte[] shard = Files.readAllBytes(data.resolve(rs.getString(2)));
+        byte[] range = Arrays.copyOfRange(shard, (int) rs.getLong(4), (int) (rs.getLong(4) + rs.getLong(5)));
+        List<String> names = new ArrayList<>();
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(range))) {
+          for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+            names.add(e.getName());
+          }
+        }
+        List<String> members = new ArrayList<>();
+        for (Object m : (Object[]) rs.getArray(6).getArray()) {
+          members.add(key + "." + m);
+        }
+        assertThat(names).containsExactlyElementsOf(members).hasSize(2);
+        rows++;
+      }
+      assertThat(rows).isEqualTo(SPEC.samples());
+    }
   }
 
   private static void checkClip(ByteString mp4, Config json) throws Exception {

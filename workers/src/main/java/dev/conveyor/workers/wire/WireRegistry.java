@@ -82,6 +82,7 @@ public final class WireRegistry {
     e.add(new Entry(223, dev.conveyor.streams.pipeline.BatchGate.Failed.class, null));
     e.add(new Entry(224, dev.conveyor.streams.plan.Packing.class, null));
     e.add(new Entry(225, dev.conveyor.streams.plan.Bucketing.class, null));
+    e.add(new Entry(226, dev.conveyor.streams.plan.SelectedShardSet.class, Kind.SELECTED_SHARD_SET));
     // the shard readers' protocol (workers)
     e.add(new Entry(300, ShardReader.Lease.class, null));
     e.add(new Entry(301, ShardReader.Offer.class, null));
@@ -97,7 +98,7 @@ public final class WireRegistry {
   }
 
   /** How a class is written: by Kryo's default for it (records field by field), or by one of ours. */
-  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF, SOURCE_REF, SHARD_SET }
+  enum Kind { LIST, MAP, OPTIONAL, BYTES, ACTOR_REF, SOURCE_REF, SHARD_SET, SELECTED_SHARD_SET }
 
   record Entry(int id, Class<?> type, Kind kind) {}
 
@@ -157,7 +158,8 @@ public final class WireRegistry {
       case BYTES -> new ByteStringSerializer();
       case ACTOR_REF -> new ActorRefSerializer(resolver);
       case SOURCE_REF -> new SourceRefSerializer(streams);
-      case SHARD_SET -> new ShardSetSerializer();
+      case SHARD_SET -> new ShardSetSerializers.Whole();
+      case SELECTED_SHARD_SET -> new ShardSetSerializers.Selected();
     };
   }
 
@@ -256,34 +258,6 @@ public final class WireRegistry {
     @Override
     public ByteString read(Kryo kryo, Input in, Class<? extends ByteString> type) {
       return ByteString.fromArrayUnsafe(in.readBytes(BoundedInput.count(in, "a byte string")));
-    }
-  }
-
-  /** A recipe's shards: their URIs and sample counts. */
-  private static final class ShardSetSerializer extends Serializer<dev.conveyor.streams.plan.ShardSet> {
-    ShardSetSerializer() {
-      setImmutable(true);
-    }
-
-    @Override
-    public void write(Kryo kryo, Output out, dev.conveyor.streams.plan.ShardSet set) {
-      out.writeVarInt(set.size(), true);
-      for (int i = 0; i < set.size(); i++) {
-        out.writeString(set.name(i));
-        out.writeVarInt(set.count(i), true);
-      }
-    }
-
-    @Override
-    public dev.conveyor.streams.plan.ShardSet read(Kryo kryo, Input in, Class<? extends dev.conveyor.streams.plan.ShardSet> type) {
-      int n = BoundedInput.count(in, "a shard set");
-      List<String> names = new ArrayList<>(n);
-      int[] counts = new int[n];
-      for (int i = 0; i < n; i++) {
-        names.add(in.readString());
-        counts[i] = in.readVarInt(true);
-      }
-      return new dev.conveyor.streams.plan.ShardSet(names, counts);
     }
   }
 

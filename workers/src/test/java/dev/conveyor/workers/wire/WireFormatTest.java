@@ -68,7 +68,7 @@ class WireFormatTest {
         "219 dev.conveyor.streams.sample.Expanded", "220 dev.conveyor.streams.pipeline.BatchGate$Started",
         "221 dev.conveyor.streams.pipeline.BatchGate$Made", "222 dev.conveyor.streams.pipeline.BatchGate$RanOut",
         "223 dev.conveyor.streams.pipeline.BatchGate$Failed", "224 dev.conveyor.streams.plan.Packing",
-        "225 dev.conveyor.streams.plan.Bucketing",
+        "225 dev.conveyor.streams.plan.Bucketing", "226 dev.conveyor.streams.plan.SelectedShardSet",
         "300 dev.conveyor.workers.reader.ShardReader$Lease", "301 dev.conveyor.workers.reader.ShardReader$Offer",
         "303 dev.conveyor.workers.reader.ShardReader$SliceEnd",
         "304 org.apache.pekko.stream.impl.streamref.SourceRefImpl",
@@ -95,6 +95,24 @@ class WireFormatTest {
       assertThat(back.shape()).isEqualTo(r.shape());
       assertThat(back.fingerprint()).isEqualTo(r.fingerprint()); // every part of the recipe, shards included
     }
+    // shards of which a catalog's query chose some samples: the choice crosses whole, and is in the fingerprint
+    var selected = new dev.conveyor.streams.plan.SelectedShardSet(List.of("a.tar", "b.tar", "c.tar"),
+        new int[][] {{0, 3, 4, 9}, null, {19}}, new int[] {10, 20, 30}, "where=label = 3;corpus=abc;");
+    var recipe = new dev.conveyor.streams.plan.Recipe(selected, 7, 4, false,
+        new dev.conveyor.streams.plan.Recipe.Shuffle(true, 2, 16), "none");
+    var back = (dev.conveyor.streams.plan.Recipe) kryo.fromBinary(kryo.toBinary(recipe),
+        dev.conveyor.streams.plan.Recipe.class);
+    assertThat(back.shards().chosen(0)).containsExactly(0, 3, 4, 9);
+    assertThat(back.shards().chosen(1)).isNull();
+    assertThat(back.shards().count(1)).isEqualTo(20);
+    assertThat(back.shards().held(2)).isEqualTo(30);
+    assertThat(back.shards().selection()).isEqualTo(selected.selection());
+    assertThat(back.fingerprint()).isEqualTo(recipe.fingerprint());
+    var otherChoice = new dev.conveyor.streams.plan.SelectedShardSet(List.of("a.tar", "b.tar", "c.tar"),
+        new int[][] {{0, 3, 5, 9}, null, {19}}, new int[] {10, 20, 30}, "where=label = 3;corpus=abc;");
+    assertThat(new dev.conveyor.streams.plan.Recipe(otherChoice, 7, 4, false,
+        new dev.conveyor.streams.plan.Recipe.Shuffle(true, 2, 16), "none").fingerprint())
+        .as("the same counts, other samples chosen: another recipe").isNotEqualTo(recipe.fingerprint());
   }
 
   @Test

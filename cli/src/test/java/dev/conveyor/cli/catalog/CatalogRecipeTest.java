@@ -1,0 +1,219 @@
+package dev.conveyor.cli.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conveyor.cli.CliResult;
+import dev.conveyor.cli.Datasets;
+import dev.conveyor.streams.json.Json;
+import dev.conveyor.streams.manifest.Manifest;
+import dev.conveyor.streams.manifest.ShardInfo;
+import dev.conveyor.streams.store.ShardIndex;
+import dev.conveyor.tools.datagen.DatasetSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A recipe over the dataset's catalog: {@code where} chooses exactly the samples whose
+ * {@code json} member satisfies it (checked against the members read by an independent tar
+ * reader, not against the catalog), reads only their bytes, and a run stopped and resumed
+ * delivers what an uninterrupted one does.
+ */
+class CatalogRecipeTest {
+  @TempDir
+  static Path dir;
+
+  static String shards;
+  /** Per label, the keys of the samples whose json says it, and their bytes in their shards (by the indexes). */
+  static final Map<Integer, TreeSet<String>> KEYS = new TreeMap<>();
+  static final Map<Integer, Long> BYTES = new TreeMap<>();
+
+  @BeforeAll
+  static void dataset() throws Exception {
+    shards = Datasets.generate(dir, "data", new DatasetSpec(160, 0, 96 * 1024, 11));
+    Path data = dir.resolve("data");
+    Manifest m = Manifest.parse(Files.readString(data.resolve("shards.json")));
+    for (ShardInfo s : m.shards()) {
+      ShardIndex index = ShardIndex.parse(Files.readString(data.resolve(s.name() + ShardIndex.SUFFIX)));
+      List<String> keys = new ArrayList<>();
+      try (TarArchiveInputStream tar = new TarArchiveInputStream(Files.newInputStream(data.resolve(s.name())))) {
+        for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+          String key = e.getName().substring(0, e.getName().indexOf('.'));
+          if (keys.isEmpty() || !keys.get(keys.size() - 1).equals(key)) {
+            keys.add(key);
+          }
+          if (e.getName().endsWith(".json")) {
+            int label = Json.parse(new String(tar.readAllBytes())).path("label").asInt();
+            KEYS.computeIfAbsent(label, l -> new TreeSet<>()).add(key);
+            BYTES.merge(label, index.range(keys.size() - 1, keys.size()).length(), Long::sum);
+          }
+        }
+      }
+    }
+  }
+
+  /** A label some, but far from all, samples have. */
+  static int label() {
+    return KEYS.entrySet().stream().filter(e -> e.getValue().size() >= 8).min(Map.Entry.comparingByKey())
+        .orElseThrow().getKey();
+  }
+
+  static CliResult run(String... args) {
+    List<String> all = new ArrayList<>(List.of("run", "--shards", shards, "--world", "2", "--batch-size", "2",
+        "--decode", "none"));
+    all.addAll(List.of(args));
+    return CliResult.run(all.toArray(String[]::new));
+  }
+
+  static TreeSet<String> keys(Path keysOut) throws Exception {
+    TreeSet<String> keys = new TreeSet<>();
+    Files.readAllLines(keysOut).forEach(l -> keys.add(l.split(" ", 4)[3]));
+    return keys;
+  }
+
+  @Test
+  void aWhereChoosesExactlyTheSamplesWhoseJsonSatisfiesItAndReadsOnlyTheirBytes() throws Exception {
+    int label = label();
+    Path keysOut = dir.resolve("keys.txt");
+    Path summary = dir.resolve("summary.json");
+    CliResult r = run("--where", "label = " + label, "--keys-out", keysOut.toString(), "--summary-json",
+        summary.toString(), "--set", "conveyor.job.drop-last=false");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("recipe: where label = " + label + " chose " + KEYS.get(label).size() + " of 160");
+    assertThat(keys(keysOut)).isEqualTo(KEYS.get(label)).hasSizeLessThan(160);
+    JsonNode reads = Json.parse(Files.readString(summary)).path("reads");
+    long chosenBytes = BYTES.get(label);
+    assertThat(reads.path("bytes").asLong()).as("the chosen samples' bytes (%d) and their shards' indexes", chosenBytes)
+        .isLessThanOrEqualTo(chosenBytes * 105 / 100);
+    long all = BYTES.values().stream().mapToLong(Long::longValue).sum();
+    assertThat(chosenBytes).isLessThan(all / 2);
+  }
+
+  @Test
+  void stoppedAtAnyStepAndResumedItDeliversWhatAnUninterruptedRunDoes() throws Exception {
+    String where = "label <> " + label(); // most samples: several steps per rank
+    Path whole = dir.resolve("whole.txt");
+    CliResult all = run("--where", where, "--epochs", "2", "--digest-out", whole.toString());
+    assertThat(all.code()).as(all.err()).isZero();
+    List<String> expected = sorted(Files.readAllLines(whole));
+    int steps = expected.size() / 2; // per rank, both epochs
+    int stop = 1 + new java.util.SplittableRandom(11).nextInt(steps - 1);
+    Path ckpt = dir.resolve("ckpt");
+    Path first = dir.resolve("first.txt");
+    Path rest = dir.resolve("rest.txt");
+    CliResult a = run("--where", where, "--epochs", "2", "--max-steps", String.valueOf(stop), "--checkpoint-dir",
+        ckpt.toString(), "--digest-out", first.toString());
+    CliResult b = run("--where", where, "--epochs", "2", "--checkpoint-dir", ckpt.toString(), "--resume", "latest",
+        "--digest-out", rest.toString());
+    assertThat(a.code()).as(a.err()).isZero();
+    assertThat(b.code()).as(b.err()).isZero();
+    List<String> resumed = new ArrayList<>(Files.readAllLines(first));
+    resumed.addAll(Files.readAllLines(rest));
+    assertThat(sorted(resumed)).as("stopped at step %d of %d and resumed", stop, steps).isEqualTo(expected);
+
+    // the same job file over another choice (another where): the cursor is refused, naming what chose
+    CliResult other = run("--where", "label = " + label(), "--epochs", "2", "--checkpoint-dir", ckpt.toString(),
+        "--resume", "latest");
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("the cursor belongs to another recipe")
+        .contains("this job reads the samples chosen by where \"label = " + label() + "\" over corpus version");
+  }
+
+  static List<String> sorted(List<String> lines) {
+    return lines.stream().sorted().toList();
+  }
+
+  @Test
+  void aBadWhereAWrongVersionOrAnEmptyChoiceIsAUsageErrorSayingWhy() {
+    CliResult unknown = run("--where", "labl = 1");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("conveyor.job.where").contains("no column labl")
+        .contains("its columns: key, shard, sample").contains("label").contains("width");
+    CliResult syntax = run("--where", "label = = 1");
+    assertThat(syntax.code()).isEqualTo(2);
+    assertThat(syntax.err()).contains("conveyor.job.where").contains("is not a filter over the catalog")
+        .contains("syntax error");
+    CliResult none = run("--where", "label > 1000");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("\"label > 1000\" chooses none of the catalog's 160 samples");
+    CliResult version = run("--where", "label = 1", "--corpus-version", "0123abcd");
+    assertThat(version.code()).isEqualTo(2);
+    assertThat(version.err()).contains("conveyor.job.corpus-version").contains("is 0123abcd, but the dataset at")
+        .contains("is of corpus version " + dev.conveyor.streams.catalog.Catalog.corpusVersion(manifestJson()));
+  }
+
+  static String manifestJson() {
+    try {
+      return Manifest.parse(Files.readString(dir.resolve("data/shards.json"))).toJson();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A copy of the dataset in {@code name}, its catalog rewritten by {@code select} (SQL over the original's rows). */
+  static Path alteredCopy(String name, String select) throws Exception {
+    Path copy = dir.resolve(name);
+    Files.createDirectories(copy);
+    try (var files = Files.list(dir.resolve("data"))) {
+      for (Path f : files.toList()) {
+        if (!f.getFileName().toString().equals("catalog.parquet")) {
+          Files.copy(f, copy.resolve(f.getFileName()));
+        }
+      }
+    }
+    rewriteCatalog(copy, select);
+    return copy;
+  }
+
+  /** Writes {@code data}'s catalog as {@code select} over the original dataset's rows ({@code rows}) makes it. */
+  static void rewriteCatalog(Path data, String select) throws Exception {
+    String version = dev.conveyor.streams.catalog.Catalog.corpusVersion(manifestJson());
+    try (var db = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = db.createStatement()) {
+      st.execute("CREATE VIEW rows AS SELECT * FROM read_parquet('" + dir.resolve("data/catalog.parquet") + "')");
+      st.execute("COPY (" + select + ") TO '" + data.resolve("catalog.parquet") + "' (FORMAT parquet,"
+          + " KV_METADATA {corpus_version: '" + version + "'})");
+    }
+  }
+
+  @Test
+  void aCatalogThatDoesNotDescribeItsShardsIsRefused() throws Exception {
+    Path copy = alteredCopy("past-end", "SELECT * REPLACE (CASE WHEN key = '000000' THEN \"offset\" + 100000000"
+        + " ELSE \"offset\" END AS \"offset\") FROM rows");
+    CliResult r = CliResult.run("run", "--shards", copy.resolve("shards.json").toUri().toString(), "--decode", "none",
+        "--where", "key = '000000'");
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("places a sample of part-000000.tar up to byte").contains("past its")
+        .contains("the catalog does not describe these shards");
+  }
+
+  @Test
+  void aCursorSavedBeforeACatalogRowChangedIsRefusedNamingTheVersions() throws Exception {
+    Path copy = alteredCopy("changing", "SELECT * FROM rows");
+    String where = "label = " + label();
+    List<String> job = List.of("run", "--shards", copy.resolve("shards.json").toUri().toString(), "--decode", "none",
+        "--world", "2", "--batch-size", "2", "--where", where, "--checkpoint-dir", copy.resolve("ckpt").toString());
+    List<String> stopped = new ArrayList<>(job);
+    stopped.addAll(List.of("--max-steps", "1"));
+    CliResult first = CliResult.run(stopped.toArray(String[]::new));
+    assertThat(first.code()).as(first.err()).isZero();
+    // one sample that had the label no longer has it
+    rewriteCatalog(copy, "SELECT * REPLACE (CASE WHEN key = (SELECT min(key) FROM rows WHERE " + where + ") THEN -1"
+        + " ELSE label END AS label) FROM rows");
+    List<String> resumed = new ArrayList<>(job);
+    resumed.addAll(List.of("--resume", "latest"));
+    CliResult again = CliResult.run(resumed.toArray(String[]::new));
+    assertThat(again.code()).as(again.out()).isEqualTo(2);
+    assertThat(again.err()).contains("the cursor belongs to another recipe").contains("over corpus version "
+        + dev.conveyor.streams.catalog.Catalog.corpusVersion(manifestJson()) + ", catalog ");
+  }
+}

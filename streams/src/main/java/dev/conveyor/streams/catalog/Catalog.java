@@ -1,0 +1,214 @@
+package dev.conveyor.streams.catalog;
+
+import static dev.conveyor.streams.catalog.CatalogWriter.literal;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A dataset's catalog ({@value #FILE_NAME}, beside {@code shards.json}): one row per sample, its
+ * shard and place, its members' sizes and its {@code json} fields ({@link CatalogWriter}), the
+ * corpus version in its metadata. A recipe's {@code where} is SQL over its columns, run by an
+ * embedded DuckDB; what it chooses is, per shard, the numbers of the chosen samples.
+ */
+public final class Catalog implements AutoCloseable {
+  public static final String FILE_NAME = "catalog.parquet";
+  static final String VERSION_KEY = "corpus_version";
+  static final Set<String> RESERVED = Set.of("key", "shard", "sample", "offset", "length", "members");
+  private static final Pattern UNKNOWN_COLUMN = Pattern.compile("Referenced column \"?([^\"\\s]+)\"? not found");
+
+  /** Why a catalog or a query over it cannot be used: one line, naming what is wrong. */
+  public static final class CatalogException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public CatalogException(String message) {
+      super(message);
+    }
+  }
+
+  /** A column of the catalog: its name and SQL type. */
+  public record Column(String name, String type) {}
+
+  /**
+   * What a {@code where} chose: the numbers of the chosen samples of each shard that has any
+   * (ascending) and where the last of them ends in the shard, how many of how many rows, and
+   * the chosen samples' bytes.
+   */
+  public record Chosen(Map<String, int[]> samples, Map<String, Long> ends, long chosen, long rows, long bytes) {}
+
+  private final Path file;
+  private final Connection db;
+  private final List<Column> columns;
+
+  private Catalog(Path file, Connection db, List<Column> columns) {
+    this.file = file;
+    this.db = db;
+    this.columns = columns;
+  }
+
+  /** The catalog in {@code file}: a Parquet file with at least the columns {@code key} and {@code shard}. */
+  public static Catalog open(Path file) throws CatalogException {
+    if (!Files.isRegularFile(file)) {
+      throw new CatalogException("no catalog at " + file);
+    }
+    Connection db = null;
+    try {
+      db = open();
+      List<Column> columns = new ArrayList<>();
+      try (Statement st = db.createStatement();
+           ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM read_parquet(" + literal(file.toString()) + ")")) {
+        while (rs.next()) {
+          columns.add(new Column(rs.getString("column_name"), rs.getString("column_type")));
+        }
+      }
+      List<String> names = columns.stream().map(Column::name).toList();
+      for (String needed : List.of("key", "shard", "sample", "offset", "length")) {
+        if (!names.contains(needed)) {
+          throw new CatalogException("the catalog " + file + " has no column \"" + needed + "\" (it has "
+              + String.join(", ", names) + ")");
+        }
+      }
+      return new Catalog(file, db, List.copyOf(columns));
+    } catch (SQLException e) {
+      close(db);
+      throw new CatalogException("the catalog " + file + " cannot be read as Parquet: " + firstLine(e));
+    } catch (CatalogException e) {
+      close(db);
+      throw e;
+    }
+  }
+
+  /** The catalog's columns, in order. */
+  public List<Column> columns() {
+    return columns;
+  }
+
+  /** The corpus version its metadata names, if it names one. */
+  public Optional<String> version() throws CatalogException {
+    try (Statement st = db.createStatement();
+         ResultSet rs = st.executeQuery("SELECT decode(value) FROM parquet_kv_metadata(" + literal(file.toString())
+             + ") WHERE decode(key) = " + literal(VERSION_KEY))) {
+      return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+    } catch (SQLException e) {
+      throw new CatalogException("the catalog " + file + "'s metadata cannot be read: " + firstLine(e));
+    }
+  }
+
+  /**
+   * The samples {@code where} (SQL over the columns; blank: every sample) chooses. A syntax error
+   * or a column the catalog lacks is a {@link CatalogException} naming it and listing the columns.
+   */
+  public Chosen choose(String where) throws CatalogException {
+    String filter = where.isBlank() ? "TRUE" : "(" + where + ")";
+    String from = "FROM read_parquet(" + literal(file.toString()) + ")";
+    Map<String, int[]> samples = new LinkedHashMap<>();
+    Map<String, Long> ends = new LinkedHashMap<>();
+    long chosen = 0;
+    long bytes = 0;
+    try (Statement st = db.createStatement()) {
+      long rows;
+      try (ResultSet rs = st.executeQuery("SELECT count(*) " + from)) {
+        rs.next();
+        rows = rs.getLong(1);
+      }
+      try (ResultSet rs = st.executeQuery("SELECT shard, list(sample ORDER BY sample), sum(length), "
+          + "max(\"offset\" + length) " + from
+          + " WHERE " + filter + " GROUP BY shard ORDER BY shard")) {
+        while (rs.next()) {
+          Array list = rs.getArray(2);
+          Object[] items = (Object[]) list.getArray();
+          int[] numbers = new int[items.length];
+          for (int i = 0; i < items.length; i++) {
+            numbers[i] = ((Number) items[i]).intValue();
+          }
+          samples.put(rs.getString(1), numbers);
+          ends.put(rs.getString(1), rs.getLong(4));
+          chosen += numbers.length;
+          bytes += rs.getLong(3);
+        }
+      }
+      return new Chosen(samples, ends, chosen, rows, bytes);
+    } catch (SQLException e) {
+      throw new CatalogException(whyNot(where, e));
+    }
+  }
+
+  private String whyNot(String where, SQLException e) {
+    String columnsText = String.join(", ", columns.stream().map(c -> quoted(c.name())).toList());
+    Matcher m = UNKNOWN_COLUMN.matcher(e.getMessage());
+    if (m.find()) {
+      return "where = \"" + where + "\": the catalog has no column " + m.group(1) + "; its columns: " + columnsText;
+    }
+    return "where = \"" + where + "\" is not a filter over the catalog: " + firstLine(e) + " (its columns: "
+        + columnsText + ")";
+  }
+
+  /** A column's name as SQL names it: quoted when it is not a plain identifier (a json field's {@code a.b}). */
+  static String quoted(String name) {
+    return name.matches("[A-Za-z_][A-Za-z0-9_]*") ? name : "\"" + name.replace("\"", "\"\"") + "\"";
+  }
+
+  /** The corpus version of a dataset whose {@code shards.json} is {@code manifest}: its sha256. */
+  public static String corpusVersion(String manifest) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(manifest.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** An in-memory DuckDB, at most 2 threads and 512 MB of native memory (a planner, not a query server). */
+  static Connection open() throws SQLException {
+    try {
+      Class.forName("org.duckdb.DuckDBDriver");
+    } catch (ClassNotFoundException e) {
+      throw new SQLException("DuckDB's JDBC driver is not on the class path", e);
+    }
+    Connection c = DriverManager.getConnection("jdbc:duckdb:");
+    try (Statement st = c.createStatement()) {
+      st.execute("SET threads = 2");
+      st.execute("SET memory_limit = '512MB'");
+    }
+    return c;
+  }
+
+  private static String firstLine(SQLException e) {
+    String m = String.valueOf(e.getMessage()).strip();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  private static void close(Connection db) {
+    if (db != null) {
+      try {
+        db.close();
+      } catch (SQLException ignored) {
+        // nothing to keep
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    close(db);
+  }
+}
