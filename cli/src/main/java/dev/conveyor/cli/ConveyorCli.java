@@ -20,7 +20,7 @@ import picocli.CommandLine;
     description = "A distributed training-data loader: tar shards from S3 to batches, deterministically.",
     subcommands = {DemoCommand.class, DatagenCommand.class, IndexCommand.class, RunCommand.class, ServeS3Command.class, BenchCommand.class,
         NodeCommand.class, FeedCommand.class, SimCommand.class, CertsCommand.class, PackCommand.class, ReportCommand.class,
-        ExplainCommand.class},
+        ExplainCommand.class, RecipeCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:any other failure", "2:bad usage or configuration", "3:bad data over the job's bound"})
 public final class ConveyorCli implements Runnable {

@@ -97,6 +97,31 @@ class CatalogRecipeTest {
         .isLessThanOrEqualTo(chosenBytes * 105 / 100);
     long all = BYTES.values().stream().mapToLong(Long::longValue).sum();
     assertThat(chosenBytes).isLessThan(all / 2);
+
+    // conveyor recipe says the same before any shard is read: the id, what was chosen, the bytes a pass reads
+    CliResult recipe = CliResult.run("recipe", "--shards", shards, "--world", "2", "--batch-size", "2", "--decode",
+        "none", "--where", "label = " + label, "--json");
+    assertThat(recipe.code()).as(recipe.err()).isZero();
+    JsonNode j = Json.parse(recipe.out());
+    assertThat(j.path("id").asText()).isEqualTo(Json.parse(Files.readString(summary)).path("recipe").asText())
+        .hasSize(16);
+    assertThat(j.path("chosen").asLong()).isEqualTo(KEYS.get(label).size());
+    assertThat(j.path("samples").asLong()).isEqualTo(160);
+    assertThat(j.path("pass_bytes").asLong()).isEqualTo(chosenBytes);
+    long perShard = 0;
+    for (JsonNode s : j.path("per_shard")) {
+      perShard += s.path("chosen").asLong();
+    }
+    assertThat(perShard).isEqualTo(KEYS.get(label).size());
+    assertThat(j.path("where").get(0).path("corpus_version").asText()).isEqualTo(
+        dev.conveyor.streams.catalog.Catalog.corpusVersion(manifestJson()));
+    CliResult text = CliResult.run("recipe", "--shards", shards, "--where", "label = " + label);
+    assertThat(text.out()).startsWith("recipe " + j.path("id").asText() + ": " + KEYS.get(label).size() + " of 160 samples")
+        .contains("conveyor.job: where label = " + label + " chose").contains("a pass reads 0.");
+    CliResult otherSeed = CliResult.run("recipe", "--shards", shards, "--where", "label = " + label, "--seed", "9",
+        "--json");
+    assertThat(Json.parse(otherSeed.out()).path("id").asText()).as("another seed, another recipe")
+        .isNotEqualTo(j.path("id").asText());
   }
 
   @Test

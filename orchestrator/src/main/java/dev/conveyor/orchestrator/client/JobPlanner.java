@@ -43,8 +43,18 @@ public final class JobPlanner {
     this.progress = progress;
   }
 
-  /** A job's recipe as {@code run} reads it, with the manifest's checks: what a cluster ships to its nodes. */
-  public record Planned(Recipe recipe, Map<String, ShardCheck> checks, int shards, List<DeadLetter> problems) {}
+  /**
+   * A job's recipe as {@code run} reads it, with the manifest's checks: what a cluster ships to
+   * its nodes; and, for each of its sources whose samples a catalog's query chose, what it chose.
+   */
+  public record Planned(Recipe recipe, Map<String, ShardCheck> checks, int shards, List<DeadLetter> problems,
+                        List<Choice> choices) {}
+
+  /**
+   * What a source's {@code where} chose: {@code chosen} of the catalog's {@code rows} samples,
+   * {@code bytes} of them, in a dataset of corpus version {@code version}; {@code at} names its settings.
+   */
+  public record Choice(String at, String where, String version, long chosen, long rows, long bytes) {}
 
   /**
    * The recipe of {@code settings}' job, read as {@code run} reads it (the manifest found or
@@ -57,7 +67,7 @@ public final class JobPlanner {
     ShardList named = parseShards(settings.job().shards(), JobSettings.PATH + ".shards");
     try (ShardStore store = ShardStores.forScheme(named.scheme(), settings.s3())) {
       Loaded l = load(settings, named, store, settings.job().selection(), JobSettings.PATH);
-      return new Planned(l.recipe(), l.checks(), l.recipe().shards().size(), l.problems());
+      return new Planned(l.recipe(), l.checks(), l.recipe().shards().size(), l.problems(), l.choices());
     }
   }
 
@@ -71,6 +81,7 @@ public final class JobPlanner {
     int shards = 0;
     Map<String, ShardCheck> checks = new java.util.HashMap<>();
     List<DeadLetter> problems = new ArrayList<>();
+    List<Choice> choices = new ArrayList<>();
     List<Mix.Source> sources = new ArrayList<>();
     Recipe first = null;
     for (int i = 0; i < job.sources().size(); i++) {
@@ -84,6 +95,7 @@ public final class JobPlanner {
         shards += set.size();
         checks.putAll(l.checks());
         problems.addAll(l.problems());
+        choices.addAll(l.choices());
         first = first == null ? l.recipe() : first;
       }
     }
@@ -92,11 +104,12 @@ public final class JobPlanner {
     Recipe recipe = new Recipe(ShardSet.concat(sets), first.seed(),
         first.batchSize(), first.dropLast(), first.shuffle(), first.decode(), Optional.of(mix))
         .withFullBatches(first.fullBatches()).withPacking(first.packing()).withBucketing(first.bucketing());
-    return new Planned(recipe, checks, shards, problems);
+    return new Planned(recipe, checks, shards, problems, choices);
   }
 
-  /** The recipe, its problems and checks (RecipeLoader's), and the shards it names. */
-  private record Loaded(ShardList shards, Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks) {}
+  /** The recipe, its problems and checks (RecipeLoader's), the shards it names, and what a query chose of them. */
+  private record Loaded(ShardList shards, Recipe recipe, List<DeadLetter> problems, Map<String, ShardCheck> checks,
+                        List<Choice> choices) {}
 
   /** Loads {@code named}'s shards, narrowed to what {@code selection} (set at {@code at}) chooses by their catalog. */
   private Loaded load(ConveyorSettings settings, ShardList named, ShardStore store, Selection selection, String at)
@@ -109,7 +122,7 @@ public final class JobPlanner {
         : "none"; // the author's stages change what is delivered
     RecipeLoader.Loaded l = RecipeLoader.load(job, decode, shards, listed, store, mat, progress);
     if (!selection.chooses()) {
-      return new Loaded(shards, l.recipe(), l.problems(), l.checks());
+      return new Loaded(shards, l.recipe(), l.problems(), l.checks(), List.of());
     }
     if (listed.isEmpty()) {
       throw new SettingsException(at + ".where", "chooses samples by the dataset's catalog: name the shards by the"
@@ -117,7 +130,8 @@ public final class JobPlanner {
     }
     CatalogSelection.Chosen chosen = CatalogSelection.choose(selection, at, l.recipe().shards(), named.shards().get(0),
         listed.get(), store, mat, progress);
-    return new Loaded(shards, l.recipe().withShards(chosen.shards()), l.problems(), l.checks());
+    return new Loaded(shards, l.recipe().withShards(chosen.shards()), l.problems(), l.checks(), List.of(new Choice(at,
+        selection.where(), chosen.version(), chosen.chosen(), chosen.rows(), chosen.bytes())));
   }
 
   /**

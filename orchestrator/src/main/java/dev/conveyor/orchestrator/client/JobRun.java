@@ -92,7 +92,7 @@ public final class JobRun {
             + Manifest.FILE_NAME + " to " + sink.get().to());
       }
     }
-    return new JobSummary(spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
+    return new JobSummary(spec.recipe().id(), spec.ranks().size(), planned.shards(), c.samples(), c.batches(), c.bytes(),
         c.bad(), c.filtered(), droppedRemainder(spec, Cursor.decode(o.start())) + o.leftOver(), o.seconds(), o.stall(),
         o.cursor(),
         seed.isPresent() ? Optional.empty() : NodeState.get(system).reads(spec.id()),

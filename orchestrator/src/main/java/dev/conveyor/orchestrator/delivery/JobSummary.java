@@ -13,10 +13,11 @@ import java.util.Optional;
  * What a job did: the figures printed at its end and written by {@code --summary-json}, the
  * same for a run in one process and on a cluster. {@code stall} is the trainers' mean share of
  * their wall time spent waiting for a batch; {@code filtered} the samples the pipeline's filters
- * left out. {@code reads} are the store's figures when this
+ * left out; {@code recipe} the recipe's id. {@code reads} are the store's figures when this
  * process read the shards; {@code cluster} how the job ran on a cluster it joined.
  */
 public record JobSummary(
+    String recipe,
     int ranks,
     int shards,
     long samples,
@@ -64,7 +65,7 @@ public record JobSummary(
   public String text() {
     String head = cluster.map(c -> String.format(Locale.ROOT, "cluster %s: ranks %d on %s, %d shard reader(s), shards %d",
         c.seed(), ranks, c.trainerHosts(), c.readers(), shards)).orElse(String.format(Locale.ROOT, "ranks %d, shards %d",
-        ranks, shards));
+        ranks, shards)) + ", recipe " + recipe;
     String tail = cluster.map(c -> String.format(Locale.ROOT, "%n  slices leased %d, leased again %d, handed back %d"
             + "   coordinator taken over %d time(s)", c.leases(), c.leasedAgain(), c.handedBack(), c.takeovers()))
         .orElse("") + reads.map(r -> "%n  ".formatted() + r.line()).orElse("") + sourcesLine();
@@ -92,7 +93,7 @@ public record JobSummary(
 
   /** The summary as {@code --summary-json} writes it. */
   public String json() {
-    ObjectNode j = Json.object().put("ranks", ranks).put("shards", shards).put("samples", samples).put("batches", batches)
+    ObjectNode j = Json.object().put("recipe", recipe).put("ranks", ranks).put("shards", shards).put("samples", samples).put("batches", batches)
         .put("bytes", bytes).put("bad_samples", badSamples).put("filtered", filtered).put("dropped_remainder", droppedRemainder)
         .put("seconds", Json.fixed(seconds, 3)).put("samples_per_s", Json.fixed(samplesPerSecond(), 1))
         .put("mb_per_s", Json.fixed(megabytesPerSecond(), 2)).put("stall", Json.fixed(stall, 5))

@@ -115,6 +115,28 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
     return mix.isPresent();
   }
 
+  /**
+   * The recipe's id: which samples it reads, in which order — a hash of what chose them (a
+   * catalog's filter, the corpus version, the catalog), the shards with their sample counts, and
+   * the seed — whatever the batch size, decoding or stages. Two runs with the same id read the
+   * same samples in the same order; {@code conveyor recipe} prints it before a run, the run's
+   * summary after.
+   */
+  public String id() {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+    sha.update(shards.selection().getBytes(StandardCharsets.UTF_8));
+    for (int i = 0; i < shards.size(); i++) {
+      sha.update((shards.name(i) + "=" + shards.held(i) + ";").getBytes(StandardCharsets.UTF_8));
+    }
+    sha.update(("seed=" + seed + mix.map(m -> ";mix=" + m.describe()).orElse("")).getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(sha.digest(), 0, 8);
+  }
+
   /** A short hash of everything in the recipe; cursors carry it, and resume refuses a mismatch. */
   public String fingerprint() {
     MessageDigest sha;

@@ -9,6 +9,7 @@ import dev.conveyor.streams.cursor.Cursor;
 import dev.conveyor.streams.plan.DataPlan;
 import dev.conveyor.streams.plan.RankSegment;
 import dev.conveyor.streams.plan.Recipe;
+import dev.conveyor.streams.plan.ShardSet;
 import dev.conveyor.streams.plan.ShardTask;
 import dev.conveyor.streams.plan.WindowSlice;
 import dev.conveyor.streams.sample.RawSample;
@@ -75,7 +76,12 @@ class IndexedPiecesTest {
 
   /** Every rank's epoch over the shards under {@code base} (a copy of the data may lie elsewhere). */
   static Epoch epoch(Path base, boolean indexed, long readAhead) {
-    DataPlan p = new DataPlan(new Recipe(manifest.shardSet(base.toUri()), 5, 4, false, new Recipe.Shuffle(true, 2, 16), "none"));
+    return epoch(base, indexed, readAhead, manifest.shardSet(base.toUri()));
+  }
+
+  /** The same over {@code shards} (the data's shards, or some of their samples). */
+  static Epoch epoch(Path base, boolean indexed, long readAhead, ShardSet shards) {
+    DataPlan p = new DataPlan(new Recipe(shards, 5, 4, false, new Recipe.Shuffle(true, 2, 16), "none"));
     List<String> batches = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
@@ -97,6 +103,39 @@ class IndexedPiecesTest {
       }
     }
     return new Epoch(batches, keys, skipped, bytes);
+  }
+
+  @Test
+  void chosenSamplesAreReadAloneWithTheIndexAndTheSameFromWholeShardsWithoutIt() {
+    Path data = dir.resolve("data");
+    ShardSet all = manifest.shardSet(data.toUri());
+    // of each shard: samples 0, 1, 2 (a run), then every third one after
+    int[][] chosen = new int[all.size()][];
+    List<String> names = new ArrayList<>();
+    int[] held = new int[all.size()];
+    java.util.Set<String> expected = new java.util.TreeSet<>();
+    for (int i = 0; i < all.size(); i++) {
+      names.add(all.name(i));
+      held[i] = all.count(i);
+      chosen[i] = java.util.stream.IntStream.range(0, all.count(i)).filter(n -> n < 3 || n % 3 == 0).toArray();
+      List<String> keys = kit.collect(dev.conveyor.streams.sample.ShardSamples.read(new FileShardStore(), all.uri(i),
+          1 << 24)).stream().map(r -> ((RawSample) r).key()).toList();
+      for (int n : chosen[i]) {
+        expected.add(keys.get(n));
+      }
+    }
+    ShardSet selected = new dev.conveyor.streams.plan.SelectedShardSet(names, chosen, held, "test; ");
+    Epoch whole = epoch(data, true, 0, all);
+    for (long readAhead : new long[] {0, 8 << 20}) {
+      Epoch ranged = epoch(data, true, readAhead, selected);
+      Epoch unindexed = epoch(data, false, readAhead, selected);
+      assertThat(new java.util.TreeSet<>(ranged.keys())).as("read ahead %d", readAhead).isEqualTo(expected);
+      assertThat(ranged.keys()).hasSize(expected.size());
+      assertThat(unindexed.batches()).as("whole shards, the unchosen samples left out").isEqualTo(ranged.batches());
+      assertThat(ranged.skipped()).isEmpty();
+      assertThat(ranged.bytesRead()).as("only the chosen samples' ranges and the indexes")
+          .isLessThan(whole.bytesRead() * 3 / 4);
+    }
   }
 
   @Test
