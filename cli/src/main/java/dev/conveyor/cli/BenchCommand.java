@@ -36,13 +36,15 @@ import picocli.CommandLine;
         "cache: the shard cache's policies (lru, fifo, plan, and the offline optimum) replaying the reads of real",
         "  data plans (3 shuffled epochs of 512 shards; caches of 30, 50, 70 %; --cache-ranks, --cache-jobs), and",
         "  the ring placing --keys-per-node keys on each of --nodes nodes as nodes leave and join; --chart PNG.",
+        "catalog: a synthetic catalog of --rows rows (--per-shard to a shard) made by DuckDB, and a recipe over it",
+        "  (--where) planned as run plans it, then sought mid-epoch; seconds and peak heap (run with -Xmx1g).",
         "ring-writer: the Java half of python/bench/trainer_bench.py's hand-off figure: --images batches of",
         "  --batch-size 256x256x3 images into a shared-memory ring announced on stdout, as `feed` announces one."})
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster | cache | ring-writer")
+  @Parameters(index = "0", paramLabel = "WHAT", description = "plan | decode | read | pipeline | cluster | cache | catalog | ring-writer")
   String what;
 
   @Option(names = "--shards", defaultValue = "500000", description = "Shards (default: ${DEFAULT-VALUE}).")
@@ -262,10 +264,16 @@ final class BenchCommand implements Callable<Integer> {
   @CommandLine.Mixin
   CacheBenchFlags cache;
 
+  @CommandLine.Mixin
+  CatalogBenchFlags catalog;
+
   @Override
   public Integer call() throws Exception {
     if ("cache".equals(what)) {
       return cache.run(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+    }
+    if ("catalog".equals(what)) {
+      return catalog.run(perShard, spec.commandLine().getOut(), spec.commandLine().getErr(), json);
     }
     if ("decode".equals(what)) {
       return decode();
@@ -288,7 +296,8 @@ final class BenchCommand implements Callable<Integer> {
       return read();
     }
     if (!"plan".equals(what)) {
-      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline', 'cluster', 'cache' and 'ring-writer', got \"" + what + "\"");
+      throw new ConveyorCli.UsageException("bench knows 'plan', 'decode', 'read', 'pipeline', 'cluster', 'cache', 'catalog'"
+          + " and 'ring-writer', got \"" + what + "\"");
     }
     if (shards < 1 || perShard < 0 || world < 1 || rounds < 1) {
       throw new ConveyorCli.UsageException("--shards, --world and --rounds must be at least 1, --per-shard at least 0");

@@ -17,7 +17,7 @@ public record CliResult(int code, String out, String err) {
   }
 
   /** Runs {@code command} against {@code s3} (its endpoint and credentials set) with {@code more} arguments. */
-  static CliResult runAgainst(EmbeddedS3 s3, String command, List<String> more) {
+  public static CliResult runAgainst(EmbeddedS3 s3, String command, List<String> more) {
     List<String> args = new ArrayList<>(List.of(command,
         "--set", "conveyor.s3.endpoint=" + s3.endpoint(),
         "--set", "conveyor.s3.access-key-id=" + EmbeddedS3.ACCESS_KEY_ID,

@@ -154,6 +154,26 @@ class CatalogRecipeTest {
         .contains("this job reads the samples chosen by where \"label = " + label() + "\" over corpus version");
   }
 
+  @Test
+  void aDatasetOnS3IsChosenFromTheSameWayItsCatalogReadThroughTheStore() throws Exception {
+    try (var s3 = dev.conveyor.tools.s3.EmbeddedS3.start(dir.resolve("s3"), 0);
+         var store = new dev.conveyor.streams.store.S3ShardStore(s3.settings(dev.conveyor.config.S3Settings.fromConfig(
+             com.typesafe.config.ConfigFactory.defaultReference())))) {
+      store.ensureBucket("data").toCompletableFuture().join();
+      try (var files = Files.list(dir.resolve("data"))) {
+        for (Path f : files.toList()) {
+          store.write(java.net.URI.create("s3://data/train/" + f.getFileName()), f).toCompletableFuture().join();
+        }
+      }
+      int label = label();
+      Path keysOut = dir.resolve("s3-keys.txt");
+      CliResult r = CliResult.runAgainst(s3, "run", List.of("--shards", "s3://data/train/shards.json", "--world", "2",
+          "--batch-size", "2", "--decode", "none", "--where", "label = " + label, "--keys-out", keysOut.toString()));
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(keys(keysOut)).isEqualTo(KEYS.get(label));
+    }
+  }
+
   static List<String> sorted(List<String> lines) {
     return lines.stream().sorted().toList();
   }
