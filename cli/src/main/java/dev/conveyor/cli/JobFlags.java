@@ -41,6 +41,10 @@ final class JobFlags {
       + " than this (as `conveyor recipe` prints it).")
   String corpusVersion;
 
+  @Option(names = "--catalog", paramLabel = "URI", description = "A Parquet catalog written by another tool (key, shard"
+      + " and any fields, a row per sample) whose columns --where may use too.")
+  String catalog;
+
   @Option(names = "--batch-size", paramLabel = "N", description = "Samples per batch per rank.")
   Integer batchSize;
 
@@ -104,6 +108,7 @@ final class JobFlags {
     flags.put(J + "shards", shards);
     flags.put(J + "where", where);
     flags.put(J + "corpus-version", corpusVersion);
+    flags.put(J + "catalog", catalog);
     flags.put(J + "manifest", manifest);
     flags.put(J + "batch-size", batchSize);
     flags.put(J + "full-batches", fullBatches);

@@ -166,7 +166,7 @@ public record JobSettings(
 
   /** The job's {@code where} and {@code corpus-version}: for its shards; a mix gives each source its own. */
   private static Selection selection(ConfigReader r, List<SourceSettings> sources) {
-    Selection s = Selection.read(r.string("where"), r.string("corpus-version"), PATH);
+    Selection s = Selection.read(r.string("where"), r.string("corpus-version"), r.string("catalog"), PATH);
     if (s.chooses() && !sources.isEmpty()) {
       throw new SettingsException(r.key("where"), "is for a job's shards: a mix gives each source its own (where ="
           + " \"...\" in " + SourceSettings.PATH + "[i])");

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * One source of a mixed job:
- * {@code conveyor.job.sources = [ { shards, weight, repeat, name, where, corpus-version } ]}.
+ * {@code conveyor.job.sources = [ { shards, weight, repeat, name, where, corpus-version, catalog } ]}.
  *
  * @param name   what its counts are reported under (default: {@code source-<index>})
  * @param shards its shards, as {@code conveyor.job.shards} names them (a pattern or a shards.json)
@@ -22,7 +22,8 @@ import java.util.Set;
  */
 public record SourceSettings(String name, String shards, double weight, boolean repeat, Selection selection) {
   static final String PATH = JobSettings.PATH + ".sources";
-  private static final Set<String> KEYS = Set.of("name", "shards", "weight", "repeat", "where", "corpus-version");
+  private static final Set<String> KEYS = Set.of("name", "shards", "weight", "repeat", "where", "corpus-version",
+      "catalog");
 
   /** A source of every one of its samples. */
   public SourceSettings(String name, String shards, double weight, boolean repeat) {
@@ -48,7 +49,7 @@ public record SourceSettings(String name, String shards, double weight, boolean 
       for (String key : o.keySet()) {
         if (!KEYS.contains(key)) {
           throw new SettingsException(at + "." + key, "is not a source setting: a source has shards, weight, repeat,"
-              + " name, where and corpus-version");
+              + " name, where, corpus-version and catalog");
         }
       }
       Config c = o.toConfig();
@@ -66,7 +67,8 @@ public record SourceSettings(String name, String shards, double weight, boolean 
         throw new SettingsException(at + ".name", "\"" + name + "\" names another source too: names are unique");
       }
       Selection selection = Selection.read(read(c, at, "where", () -> c.getString("where"), ""),
-          read(c, at, "corpus-version", () -> c.getString("corpus-version"), ""), at);
+          read(c, at, "corpus-version", () -> c.getString("corpus-version"), ""),
+          read(c, at, "catalog", () -> c.getString("catalog"), ""), at);
       out.add(new SourceSettings(name, shards, weight, repeat, selection));
     }
     if (!out.isEmpty() && out.stream().allMatch(SourceSettings::repeat)) {

@@ -63,6 +63,10 @@ class SourceSettingsTest {
                                  { shards = "file:///b/shards.json" } ]""");
     assertThat(mix.sources().get(0).selection()).isEqualTo(new Selection("width > 300", ""));
     assertThat(mix.sources().get(1).selection()).isEqualTo(Selection.ALL);
+    assertThat(job("conveyor.job { shards = \"file:///d/shards.json\", where = \"s > 1\", catalog = \"file:///s.parquet\" }")
+        .selection()).isEqualTo(new Selection("s > 1", "", "file:///s.parquet"));
+    assertThatThrownBy(() -> job("conveyor.job { shards = \"file:///d/shards.json\", catalog = \"file:///s.parquet\" }"))
+        .hasMessageContaining("conveyor.job.catalog").hasMessageContaining("conveyor.job.where is not");
     assertThatThrownBy(() -> job("conveyor.job { shards = \"file:///d/shards.json\", corpus-version = abc }"))
         .hasMessageContaining("conveyor.job.corpus-version").hasMessageContaining("conveyor.job.where is not");
     assertThatThrownBy(() -> job("conveyor.job.sources = [ { shards = \"file:///a.tar\", corpus-version = v } ]"))

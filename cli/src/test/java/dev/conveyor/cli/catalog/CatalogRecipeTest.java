@@ -174,6 +174,59 @@ class CatalogRecipeTest {
     }
   }
 
+  @Test
+  void eachSourceOfAMixChoosesItsOwnSamples() throws Exception {
+    int a = label();
+    int b = KEYS.entrySet().stream().filter(e -> e.getKey() != a && e.getValue().size() >= 8).findFirst().orElseThrow()
+        .getKey();
+    Path job = Files.writeString(dir.resolve("mix.conf"), "conveyor.job.sources = [\n"
+        + "  { name = a, shards = \"" + shards + "\", where = \"label = " + a + "\" }\n"
+        + "  { name = b, shards = \"" + shards + "\", where = \"label = " + b + "\", repeat = true } ]\n");
+    Path keysOut = dir.resolve("mix-keys.txt");
+    Path summary = dir.resolve("mix-summary.json");
+    CliResult r = CliResult.run("run", job.toString(), "--world", "1", "--batch-size", "2", "--decode", "none",
+        "--keys-out", keysOut.toString(), "--summary-json", summary.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    TreeSet<String> both = new TreeSet<>(KEYS.get(a));
+    both.addAll(KEYS.get(b));
+    TreeSet<String> delivered = keys(keysOut);
+    assertThat(both).as("only chosen samples").containsAll(delivered);
+    assertThat(delivered).as("a does not repeat: the epoch is its pass").containsAll(KEYS.get(a));
+    JsonNode sources = Json.parse(Files.readString(summary)).path("sources");
+    assertThat(sources.get(0).path("samples").asLong()).isEqualTo(KEYS.get(a).size());
+    assertThat(sources.get(1).path("samples").asLong()).as("1:1, batch by batch").isEqualTo(KEYS.get(a).size());
+    assertThat(r.err()).contains("recipe: where label = " + a + " chose " + KEYS.get(a).size() + " of 160")
+        .contains("recipe: where label = " + b + " chose " + KEYS.get(b).size() + " of 160");
+  }
+
+  @Test
+  void aCatalogWrittenByAnotherToolIsJoinedToTheDatasetsByKeyAndShard() throws Exception {
+    // another tool's scores: key, shard and "aesthetic", the key's number modulo 7
+    Path theirs = dir.resolve("scores.parquet");
+    try (var db = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = db.createStatement()) {
+      st.execute("COPY (SELECT shard, key, CAST(key AS INTEGER) % 7 AS aesthetic FROM read_parquet('"
+          + dir.resolve("data/catalog.parquet") + "') ORDER BY random()) TO '" + theirs + "' (FORMAT parquet)");
+    }
+    int label = label();
+    TreeSet<String> expected = new TreeSet<>();
+    KEYS.get(label).stream().filter(k -> Integer.parseInt(k) % 7 < 4).forEach(expected::add);
+    Path keysOut = dir.resolve("joined-keys.txt");
+    CliResult r = run("--where", "label = " + label + " AND aesthetic < 4", "--catalog", theirs.toUri().toString(),
+        "--keys-out", keysOut.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(keys(keysOut)).isEqualTo(expected).isNotEmpty();
+
+    Path stray = dir.resolve("stray.parquet");
+    try (var db = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = db.createStatement()) {
+      st.execute("COPY (SELECT 'part-000000.tar' AS shard, 'no-such-key' AS key, 1 AS aesthetic) TO '" + stray
+          + "' (FORMAT parquet)");
+    }
+    CliResult refused = run("--where", "aesthetic = 1", "--catalog", stray.toUri().toString());
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("conveyor.job.where").contains("names samples the dataset does not hold (first:"
+        + " part-000000.tar no-such-key)");
+  }
+
   static List<String> sorted(List<String> lines) {
     return lines.stream().sorted().toList();
   }

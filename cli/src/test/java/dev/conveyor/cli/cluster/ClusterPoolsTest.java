@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reading and decoding all the same and sending its samples there, and the batches are those of
  * one process running the stage fused; a batch job whose worker holding a pool's actors
  * is SIGKILLed mid-job delivers the same batches and writes the same shards as one process; the
- * recaptioning example writes on the cluster what it writes in one process.
+ * recaptioning example writes on the cluster what it writes in one process; a recipe over the
+ * dataset's catalog delivers on the cluster what it delivers in one process.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterPoolsTest {
@@ -97,6 +98,18 @@ class ClusterPoolsTest {
           assertThat(p.path("limit").asInt()).as("the limit explain said").isEqualTo(plannedLimit);
         });
     assertThat(pools("worker2")).as("worker2 offers none: no pool there").isEmpty();
+
+    // a recipe over the dataset's catalog: its chosen samples' shards (on the wire) read on the cluster as in one process
+    String[] chosen = {"run", "--shards", shards, "--world", "2", "--epochs", "1", "--batch-size", "4", "--decode",
+        "none", "--where", "label <> 2"};
+    Path chosenAlone = dir.resolve("where-one.txt");
+    Path chosenOnCluster = dir.resolve("where-cluster.txt");
+    Cli whereOne = cli(concat(chosen, "--digest-out", chosenAlone.toString()));
+    Cli whereCluster = cli(concat(chosen, "--cluster", "127.0.0.1:" + port, "--digest-out",
+        chosenOnCluster.toString()));
+    assertThat(whereOne.code()).as(whereOne.err()).isZero();
+    assertThat(whereCluster.code()).as(whereCluster.err()).isZero();
+    assertThat(Files.readAllLines(chosenOnCluster)).hasSizeGreaterThan(4).isEqualTo(Files.readAllLines(chosenAlone));
     assertThat(latest("worker2", "readers").path("events").asLong())
         .as("worker2 read and decoded its share all the same").isPositive();
     JsonNode routed = latest("worker2", "routes");

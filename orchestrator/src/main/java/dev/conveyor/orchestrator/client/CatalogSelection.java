@@ -50,10 +50,22 @@ final class CatalogSelection {
     }
     URI catalogUri = Manifest.child(dir(manifestUri), Catalog.FILE_NAME);
     Path file = null;
+    Path other = null;
     try {
       file = Files.createTempFile("conveyor-catalog-", ".parquet");
-      fetch(catalogUri, file, store, mat, at);
-      try (Catalog catalog = Catalog.open(file)) {
+      fetch(catalogUri, file, store, mat, at + ".where");
+      String joined = "";
+      if (!selection.catalog().isEmpty()) {
+        URI theirs = URI.create(selection.catalog());
+        if (!manifestUri.getScheme().equals(theirs.getScheme())) {
+          throw new SettingsException(at + ".catalog", "must be on the shards' store (" + manifestUri.getScheme()
+              + "://), got " + selection.catalog());
+        }
+        other = Files.createTempFile("conveyor-their-catalog-", ".parquet");
+        fetch(theirs, other, store, mat, at + ".catalog");
+        joined = " joined with " + selection.catalog() + " " + sha256(other);
+      }
+      try (Catalog catalog = other == null ? Catalog.open(file) : Catalog.joined(file, other)) {
         String its = catalog.version().orElse("(none)");
         if (!its.equals(version)) {
           throw new SettingsException(at + ".where", "the catalog " + catalogUri + " is of corpus version " + its
@@ -66,7 +78,8 @@ final class CatalogSelection {
               + chosen.rows() + " samples");
         }
         ShardSet narrowed = narrow(set, chosen, manifest, dir(manifestUri), catalogUri, at,
-            "where \"" + selection.where() + "\" over corpus version " + version + ", catalog " + sha256(file) + "; ");
+            "where \"" + selection.where() + "\" over corpus version " + version + ", catalog " + sha256(file) + joined
+                + "; ");
         notice.accept("recipe: where " + selection.where() + " chose " + chosen.chosen() + " of " + chosen.rows()
             + " samples in " + narrowed.size() + " shard(s) (corpus version " + version.substring(0, 12) + ")");
         return new Chosen(narrowed, version, chosen.chosen(), chosen.rows(), chosen.bytes());
@@ -76,13 +89,8 @@ final class CatalogSelection {
     } catch (IOException e) {
       throw new UncheckedIOException("could not read the catalog " + catalogUri + ": " + e.getMessage(), e);
     } finally {
-      if (file != null) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException ignored) {
-          // a temporary file
-        }
-      }
+      delete(file);
+      delete(other);
     }
   }
 
@@ -132,15 +140,27 @@ final class CatalogSelection {
     }
   }
 
-  private static void fetch(URI catalog, Path file, ShardStore store, Materializer mat, String at) throws IOException {
+  private static void delete(Path temporary) {
+    if (temporary != null) {
+      try {
+        Files.deleteIfExists(temporary);
+      } catch (IOException ignored) {
+        // a temporary file
+      }
+    }
+  }
+
+  /** Copies {@code catalog} to {@code file} through {@code store}; a failure names the setting {@code key}. */
+  private static void fetch(URI catalog, Path file, ShardStore store, Materializer mat, String key) throws IOException {
     try {
       IOResult r = store.read(catalog).runWith(FileIO.toPath(file), mat).toCompletableFuture().get(10, TimeUnit.MINUTES);
       if (r.count() == 0) {
-        throw new SettingsException(at + ".where", "the catalog " + catalog + " is empty");
+        throw new SettingsException(key, "the catalog " + catalog + " is empty");
       }
     } catch (ExecutionException e) {
-      throw new SettingsException(at + ".where", "needs the dataset's catalog, and " + catalog + " cannot be read ("
-          + e.getCause().getMessage() + "): conveyor index --in " + dir(catalog) + " writes one");
+      throw new SettingsException(key, "needs the catalog " + catalog + ", which cannot be read ("
+          + e.getCause().getMessage() + ")" + (catalog.getPath().endsWith("/" + Catalog.FILE_NAME)
+          ? ": conveyor index --in " + dir(catalog) + " writes one" : ""));
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IOException("reading the catalog " + catalog + " took over 10 minutes", e);
     } catch (InterruptedException e) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -57,11 +58,75 @@ public final class Catalog implements AutoCloseable {
   private final Path file;
   private final Connection db;
   private final List<Column> columns;
+  /** What the queries read: the catalog's rows (a table function or a subquery). */
+  private final String rows;
 
-  private Catalog(Path file, Connection db, List<Column> columns) {
+  private Catalog(Path file, Connection db, List<Column> columns, String rows) {
     this.file = file;
     this.db = db;
     this.columns = columns;
+    this.rows = rows;
+  }
+
+  /**
+   * The dataset's catalog in {@code own} joined with {@code other}, a Parquet catalog written by
+   * another tool: one row per sample, {@code key} and {@code shard} (as {@code shards.json} names
+   * it) and whatever fields it has; a {@code where} runs over both catalogs' columns (theirs where
+   * both have a field), and the dataset's catalog places the samples. A row of {@code other} that names a sample the dataset does not
+   * hold, or names one twice, is refused.
+   */
+  public static Catalog joined(Path own, Path other) throws CatalogException {
+    Catalog dataset = open(own);
+    Connection db = dataset.db;
+    String theirs = "read_parquet(" + literal(other.toString()) + ")";
+    try (Statement st = db.createStatement()) {
+      List<String> names = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + theirs)) {
+        while (rs.next()) {
+          names.add(rs.getString("column_name"));
+        }
+      }
+      if (!names.contains("key") || !names.contains("shard")) {
+        throw new CatalogException("the catalog " + other + " needs the columns \"key\" and \"shard\" (it has "
+            + String.join(", ", names) + ")");
+      }
+      // the dataset's columns, then theirs (a field both have: theirs, the newer word)
+      StringJoiner select = new StringJoiner(", ");
+      for (Column c : dataset.columns) {
+        if (List.of("key", "shard", "sample", "offset", "length").contains(c.name()) || !names.contains(c.name())) {
+          select.add("c." + sqlName(c.name()));
+        }
+      }
+      names.stream().filter(n -> !n.equals("key") && !n.equals("shard")).forEach(n -> select.add("o." + sqlName(n)));
+      String placed = "(SELECT " + select + " FROM " + theirs + " o JOIN " + dataset.rows + " c USING (shard, key))";
+      try (ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT (shard, key)) FROM " + theirs)) {
+        rs.next();
+        long all = rs.getLong(1);
+        if (rs.getLong(2) != all) {
+          throw new CatalogException("the catalog " + other + " names " + (all - rs.getLong(2)) + " sample(s) twice");
+        }
+        try (ResultSet missing = db.createStatement().executeQuery("SELECT shard, key FROM " + theirs + " o ANTI JOIN "
+            + dataset.rows + " c USING (shard, key) LIMIT 1")) {
+          if (missing.next()) {
+            throw new CatalogException("the catalog " + other + " names samples the dataset does not hold (first: "
+                + missing.getString(1) + " " + missing.getString(2) + "): it is not a catalog of this dataset");
+          }
+        }
+      }
+      List<Column> columns = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + placed)) {
+        while (rs.next()) {
+          columns.add(new Column(rs.getString("column_name"), rs.getString("column_type")));
+        }
+      }
+      return new Catalog(own, db, List.copyOf(columns), placed);
+    } catch (SQLException e) {
+      close(db);
+      throw new CatalogException("the catalog " + other + " cannot be read as Parquet: " + firstLine(e));
+    } catch (CatalogException e) {
+      close(db);
+      throw e;
+    }
   }
 
   /** The catalog in {@code file}: a Parquet file with at least the columns {@code key} and {@code shard}. */
@@ -86,7 +151,7 @@ public final class Catalog implements AutoCloseable {
               + String.join(", ", names) + ")");
         }
       }
-      return new Catalog(file, db, List.copyOf(columns));
+      return new Catalog(file, db, List.copyOf(columns), "read_parquet(" + literal(file.toString()) + ")");
     } catch (SQLException e) {
       close(db);
       throw new CatalogException("the catalog " + file + " cannot be read as Parquet: " + firstLine(e));
@@ -118,7 +183,7 @@ public final class Catalog implements AutoCloseable {
    */
   public Chosen choose(String where) throws CatalogException {
     String filter = where.isBlank() ? "TRUE" : "(" + where + ")";
-    String from = "FROM read_parquet(" + literal(file.toString()) + ")";
+    String from = "FROM " + rows;
     Map<String, int[]> samples = new LinkedHashMap<>();
     Map<String, Long> ends = new LinkedHashMap<>();
     long chosen = 0;
@@ -159,6 +224,11 @@ public final class Catalog implements AutoCloseable {
     }
     return "where = \"" + where + "\" is not a filter over the catalog: " + firstLine(e) + " (its columns: "
         + columnsText + ")";
+  }
+
+  /** A column's name quoted, as SQL always accepts it. */
+  private static String sqlName(String name) {
+    return "\"" + name.replace("\"", "\"\"") + "\"";
   }
 
   /** A column's name as SQL names it: quoted when it is not a plain identifier (a json field's {@code a.b}). */
