@@ -20,7 +20,7 @@ import picocli.CommandLine;
     name = "datagen",
     mixinStandardHelpOptions = true,
     description = {
-        "Writes a synthetic WebDataset: shards part-000000.tar, ... and shards.json under --out.",
+        "Writes a synthetic WebDataset: shards part-000000.tar, ..., shards.json and catalog.parquet under --out.",
         "Each sample is KEY.jpg or KEY.mp4 (H.264) plus KEY.json (caption, label, width, height, frames).",
         "The same seed gives the same bytes."})
 final class DatagenCommand implements Callable<Integer> {

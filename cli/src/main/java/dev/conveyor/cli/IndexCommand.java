@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     description = {
         "Writes NAME.idx.json beside every shard under --in: where each sample's bytes lie, and their CRC32C.",
         "With it a rank reads only the samples of a shard its part of the plan needs, so a shard split",
-        "between ranks is read once per epoch. Updates shards.json (writes one, counting samples, if there is none).",
+        "between ranks is read once per epoch. Updates shards.json (writes one, counting samples, if there is none),",
+        "and writes catalog.parquet: a row per sample (its place, members and json fields) for recipes' where.",
         "conveyor datagen writes indexes itself."})
 final class IndexCommand implements Callable<Integer> {
   @CommandLine.Spec

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
         "Packs your files into WebDataset shards under --out: part-000000.tar, ... each with its per-sample",
-        "byte index (part-000000.tar.idx.json), and shards.json (sizes, sample counts, sha256).",
+        "byte index (part-000000.tar.idx.json), shards.json (sizes, sample counts, sha256) and catalog.parquet",
+        "(a row per sample: its place, members and json fields, for recipes' where).",
         "--in DIR: every file under DIR, grouped into samples by the WebDataset rule (a/b/0001.jpg and",
         "a/b/0001.cls are sample a/b/0001), sorted by key. --in FILE.jsonl: one sample per line,",
         "{\"key\": \"a/b/0001\", \"jpg\": \"img/0001.jpg\", \"cls\": \"labels/0001.cls\"}, paths relative to the file.",
