@@ -80,12 +80,7 @@ public final class Catalog implements AutoCloseable {
     Connection db = dataset.db;
     String theirs = "read_parquet(" + literal(other.toString()) + ")";
     try (Statement st = db.createStatement()) {
-      List<String> names = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + theirs)) {
-        while (rs.next()) {
-          names.add(rs.getString("column_name"));
-        }
-      }
+      List<String> names = describe(db, theirs).stream().map(Column::name).toList();
       if (!names.contains("key") || !names.contains("shard")) {
         throw new CatalogException("the catalog " + other + " needs the columns \"key\" and \"shard\" (it has "
             + String.join(", ", names) + ")");
@@ -113,13 +108,7 @@ public final class Catalog implements AutoCloseable {
           }
         }
       }
-      List<Column> columns = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + placed)) {
-        while (rs.next()) {
-          columns.add(new Column(rs.getString("column_name"), rs.getString("column_type")));
-        }
-      }
-      return new Catalog(own, db, List.copyOf(columns), placed);
+      return new Catalog(own, db, describe(db, placed), placed);
     } catch (SQLException e) {
       close(db);
       throw new CatalogException("the catalog " + other + " cannot be read as Parquet: " + firstLine(e));
@@ -137,13 +126,8 @@ public final class Catalog implements AutoCloseable {
     Connection db = null;
     try {
       db = open();
-      List<Column> columns = new ArrayList<>();
-      try (Statement st = db.createStatement();
-           ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM read_parquet(" + literal(file.toString()) + ")")) {
-        while (rs.next()) {
-          columns.add(new Column(rs.getString("column_name"), rs.getString("column_type")));
-        }
-      }
+      String rows = "read_parquet(" + literal(file.toString()) + ")";
+      List<Column> columns = describe(db, rows);
       List<String> names = columns.stream().map(Column::name).toList();
       for (String needed : List.of("key", "shard", "sample", "offset", "length")) {
         if (!names.contains(needed)) {
@@ -151,7 +135,7 @@ public final class Catalog implements AutoCloseable {
               + String.join(", ", names) + ")");
         }
       }
-      return new Catalog(file, db, List.copyOf(columns), "read_parquet(" + literal(file.toString()) + ")");
+      return new Catalog(file, db, columns, rows);
     } catch (SQLException e) {
       close(db);
       throw new CatalogException("the catalog " + file + " cannot be read as Parquet: " + firstLine(e));
@@ -159,6 +143,17 @@ public final class Catalog implements AutoCloseable {
       close(db);
       throw e;
     }
+  }
+
+  /** The columns of {@code rows} (a table function or a subquery), in order. */
+  private static List<Column> describe(Connection db, String rows) throws SQLException {
+    List<Column> columns = new ArrayList<>();
+    try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + rows)) {
+      while (rs.next()) {
+        columns.add(new Column(rs.getString("column_name"), rs.getString("column_type")));
+      }
+    }
+    return List.copyOf(columns);
   }
 
   /** The catalog's columns, in order. */

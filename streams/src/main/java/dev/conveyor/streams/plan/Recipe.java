@@ -123,12 +123,7 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
    * summary after.
    */
   public String id() {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+    MessageDigest sha = sha256();
     sha.update(shards.selection().getBytes(StandardCharsets.UTF_8));
     for (int i = 0; i < shards.size(); i++) {
       sha.update((shards.name(i) + "=" + shards.held(i) + ";").getBytes(StandardCharsets.UTF_8));
@@ -139,12 +134,7 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
 
   /** A short hash of everything in the recipe; cursors carry it, and resume refuses a mismatch. */
   public String fingerprint() {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+    MessageDigest sha = sha256();
     ByteBuffer n = ByteBuffer.allocate(8);
     for (int i = 0; i < shards.size(); i++) {
       sha.update(shards.name(i).getBytes(StandardCharsets.UTF_8));
@@ -167,5 +157,13 @@ public record Recipe(ShardSet shards, long seed, int batchSize, boolean dropLast
         + shape.map(p -> (p instanceof Packing ? ";pack=" : ";bucket=") + p.describe()).orElse(""))
         .getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(sha.digest(), 0, 8);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 }

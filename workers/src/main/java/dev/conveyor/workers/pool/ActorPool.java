@@ -74,14 +74,7 @@ public final class ActorPool {
 
   /** The per-sample stage that hands each group to {@code pool} and waits for its answer. */
   public static SampleStage stage(ActorRef<Command> pool) {
-    return (epoch, group) -> {
-      if (group.stream().noneMatch(PoolActor::holdsSample)) {
-        return CompletableFuture.completedFuture(group);
-      }
-      CompletableFuture<List<ReadEvent>> answer = new CompletableFuture<>();
-      pool.tell(new Apply(epoch, group, answer));
-      return answer;
-    };
+    return PoolActor.handing((epoch, group, answer) -> pool.tell(new Apply(epoch, group, answer)));
   }
 
   /** The pool's dispatcher (workers' reference.conf): threads of their own, so a slow constructor holds up no decoder. */

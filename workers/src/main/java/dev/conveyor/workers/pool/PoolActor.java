@@ -3,11 +3,13 @@ package dev.conveyor.workers.pool;
 import dev.conveyor.streams.decode.AuthorSteps;
 import dev.conveyor.streams.decode.SampleDecoding;
 import dev.conveyor.streams.pipeline.ReadEvent;
+import dev.conveyor.streams.pipeline.SampleStage;
 import dev.conveyor.streams.sample.DeadLetter;
 import dev.conveyor.streams.sample.Expanded;
 import dev.conveyor.streams.sample.RawSample;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -67,6 +69,24 @@ final class PoolActor {
     }
     pool.tell(new ActorPool.Done(self, job, out));
     return Behaviors.same();
+  }
+
+  /** How a stage hands a group of samples on: {@code answer} is completed with what became of it. */
+  @FunctionalInterface
+  interface Handing {
+    void hand(int epoch, List<ReadEvent> group, CompletableFuture<List<ReadEvent>> answer);
+  }
+
+  /** The per-sample stage that hands each group holding samples on by {@code handing} and waits for its answer. */
+  static SampleStage handing(Handing handing) {
+    return (epoch, group) -> {
+      if (group.stream().noneMatch(PoolActor::holdsSample)) {
+        return CompletableFuture.completedFuture(group);
+      }
+      CompletableFuture<List<ReadEvent>> answer = new CompletableFuture<>();
+      handing.hand(epoch, group, answer);
+      return answer;
+    };
   }
 
   /** Whether {@code e} holds a sample (or a flatMap's samples) for the stage. */

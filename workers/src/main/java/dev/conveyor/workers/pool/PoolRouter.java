@@ -120,14 +120,7 @@ public final class PoolRouter {
 
   /** The per-sample stage that hands each group holding samples to {@code router} and waits for its answer. */
   public static SampleStage stage(ActorRef<Command> router) {
-    return (epoch, group) -> {
-      if (group.stream().noneMatch(PoolActor::holdsSample)) {
-        return CompletableFuture.completedFuture(group);
-      }
-      CompletableFuture<List<ReadEvent>> answer = new CompletableFuture<>();
-      router.tell(new Route(epoch, group, answer));
-      return answer;
-    };
+    return PoolActor.handing((epoch, group, answer) -> router.tell(new Route(epoch, group, answer)));
   }
 
   /** A group on its way: its answer, once each of its parts came back. */
