@@ -11,7 +11,6 @@ import dev.conveyor.streams.store.ShardReadException;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.streams.store.Verified;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -162,30 +161,7 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
 
   /** The shard's index, fetched once; empty when it cannot be read. */
   private synchronized CompletableFuture<Optional<ShardIndex>> index(URI shard) {
-    return indexes.computeIfAbsent(shard, s -> fetchIndex(s, INDEX_READS));
-  }
-
-  /** Reads and parses a shard's index, reading it again (up to {@code reads} in all) while it cannot be parsed. */
-  private CompletableFuture<Optional<ShardIndex>> fetchIndex(URI shard, int reads) {
-    URI sidecar = ShardIndex.sidecar(shard);
-    return inner.read(sidecar)
-        .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
-        .thenApply(b -> Optional.of(ShardIndex.parse(b.decodeString(StandardCharsets.UTF_8))))
-        .toCompletableFuture()
-        .handle((index, t) -> {
-          if (t == null) {
-            return CompletableFuture.completedFuture(index);
-          }
-          Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-          if (reads > 1 && c instanceof IllegalArgumentException) { // unparseable: changed in transfer, perhaps
-            inner.metrics().retry(ReaderMetrics.Cause.CORRUPT);
-            LOG.warn("{}: reading its index {} again: {}", shard, sidecar, c.getMessage());
-            return fetchIndex(shard, reads - 1);
-          }
-          LOG.warn("{}: its index {} cannot be read, the shard is read whole: {}", shard, sidecar, c.getMessage());
-          return CompletableFuture.completedFuture(Optional.<ShardIndex>empty());
-        })
-        .thenCompose(f -> f);
+    return indexes.computeIfAbsent(shard, s -> IndexFetch.fetch(inner, s, INDEX_READS, mat));
   }
 
   /** Starts fetching the next entries in order while the budget has room for them. */
