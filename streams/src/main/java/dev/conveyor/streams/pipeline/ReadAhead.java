@@ -139,9 +139,9 @@ public final class ReadAhead extends ForwardingShardStore implements Pieces {
   /**
    * How samples {@code [from, to)} of a shard of {@code samples} (the shard's {@code chosen} ones,
    * when a query chose them) are read: ranges of its index — one, or one per run of consecutive
-   * chosen samples — or whole. A whole indexed shard is read as the range of all its samples too: each sample is
-   * checked against its CRC32C as it comes instead of the whole shard against its SHA-256
-   * before any sample goes on (over 404 MB of images into a Python trainer: 3.1 s of the
+   * chosen samples — or whole. A whole indexed shard is read as the range of all its samples
+   * too: each sample is checked against its CRC32C as it comes instead of the whole shard
+   * against its SHA-256 before any sample goes on (over 404 MB of images into a Python trainer: 3.1 s of the
    * node's 10.8 s of CPU, and the first batch waited for the first shard's last byte).
    */
   private CompletableFuture<Optional<List<ShardIndex.Range>>> how(URI shard, int from, int to, int samples, int[] chosen) {
