@@ -280,13 +280,16 @@ public final class PoolRouter {
 
     private Behavior<Command> onTick() {
       long now = System.nanoTime();
+      List<Part> expired = new ArrayList<>();
       while (!waiting.isEmpty() && now - waiting.peek().since > wait.toNanos()) {
-        Part p = waiting.poll();
+        expired.add(waiting.poll());
+      }
+      stats.waiting = waiting.size(); // counted before the answers go: whoever they wake sees the figures
+      for (Part p : expired) {
         stats.deadLetters.addAndGet(PoolActor.samples(p.events));
         p.group.done(p.index, PoolActor.deadLetters(p.events, "no worker that hosts the pools of " + stats.stages()
             + " was reachable for " + wait.toSeconds() + " s"));
       }
-      stats.waiting = waiting.size();
       return this;
     }
   }
