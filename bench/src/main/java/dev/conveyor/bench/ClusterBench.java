@@ -3,12 +3,9 @@ package dev.conveyor.bench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import dev.conveyor.config.ConveyorSettings;
-import dev.conveyor.config.TlsSettings;
 import dev.conveyor.orchestrator.client.ClusterClient;
 import dev.conveyor.orchestrator.delivery.JobSummary;
-import dev.conveyor.orchestrator.security.Certificates;
 import dev.conveyor.streams.decode.DecodeException;
 import dev.conveyor.streams.decode.SampleDecoder;
 import dev.conveyor.streams.json.Json;
@@ -16,10 +13,7 @@ import dev.conveyor.streams.pipeline.ReadEvent;
 import dev.conveyor.streams.sample.RawSample;
 import dev.conveyor.streams.store.ShardStore;
 import dev.conveyor.workers.reader.ShardReader;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,13 +89,7 @@ public final class ClusterBench {
       throw new IllegalArgumentException("bench cluster splits the decoder slots between two workers: give an even"
           + " number of at least 2, got " + decoders);
     }
-    Config job = ConfigFactory.parseString(String.format(Locale.ROOT,
-            "conveyor.job { shards = \"%s\", world-size = %d, batch-size = %d, decode = auto, manifest = none,"
-                + " shuffle.window-shards = 1 }\n"
-                + "conveyor.decode.image { short-side = 256, crop-height = 256, crop-width = 256 }",
-            PipelineBench.pattern(shards), world, batchSize))
-        .withFallback(base);
-    ConveyorSettings settings = ConveyorSettings.fromConfig(job);
+    ConveyorSettings settings = settings(shards, world, batchSize, base);
     double[] wire = wireCost(local, store, shards.get(0), settings, batchSize, warmups > 0);
     List<Process> nodes = new ArrayList<>();
     List<ActorSystem<Void>> clients = new ArrayList<>();
@@ -112,19 +100,9 @@ public final class ClusterBench {
       Optional<String> secure = Optional.empty();
       ActorSystem<Void> tlsClient = null;
       if (tls) {
-        String password = Certificates.randomPassword();
-        Path certs = Files.createDirectories(dir.resolve("certs"));
-        Certificates c = new Certificates(certs, password, 2, step -> { });
-        c.newCa("bench-ca", List.of());
-        c.member("node", c.ca(Optional.empty()));
-        String stores = "conveyor.tls { enabled = true, key-store = \"" + certs.resolve("node.p12") + "\", trust-store = \""
-            + certs.resolve(Certificates.TRUST_STORE) + "\" }";
-        secure = Optional.of(cluster(nodeCommand, dir, stores, decoders, Map.of(TlsSettings.KEY_STORE_PASSWORD, password,
-            TlsSettings.TRUST_STORE_PASSWORD, password), nodes));
-        tlsClient = ClusterClient.join(secure.get(), ConfigFactory.parseString(stores)
-            .withValue("conveyor.tls.key-store-password", ConfigValueFactory.fromAnyRef(password))
-            .withValue("conveyor.tls.trust-store-password", ConfigValueFactory.fromAnyRef(password))
-            .withFallback(ConfigFactory.load()));
+        NodeProcs.Tls t = NodeProcs.tls(dir);
+        secure = Optional.of(cluster(nodeCommand, dir, t.settings(), decoders, t.env(), nodes));
+        tlsClient = ClusterClient.join(secure.get(), t.clientConfig());
         clients.add(tlsClient);
       }
       notice.accept("cluster: " + nodes.size() + " node processes up" + (tls ? " (plain TCP and mutual TLS)" : "")
@@ -171,6 +149,16 @@ public final class ClusterBench {
     }
   }
 
+  /** The benchmarks' job: {@code shards} (images) decoded to 256x256 and batched for {@code world} ranks. */
+  static ConveyorSettings settings(List<URI> shards, int world, int batchSize, Config base) {
+    return ConveyorSettings.fromConfig(ConfigFactory.parseString(String.format(Locale.ROOT,
+            "conveyor.job { shards = \"%s\", world-size = %d, batch-size = %d, decode = auto, manifest = none,"
+                + " shuffle.window-shards = 1 }\n"
+                + "conveyor.decode.image { short-side = 256, crop-height = 256, crop-width = 256 }",
+            PipelineBench.pattern(shards), world, batchSize))
+        .withFallback(base));
+  }
+
   /**
    * Starts a trainer host (the seed) and two workers with half the decoder slots each, with
    * {@code settings} (HOCON) and {@code env}, adding them to {@code nodes}; returns the seed's
@@ -178,13 +166,13 @@ public final class ClusterBench {
    */
   private static String cluster(List<String> nodeCommand, Path dir, String settings, int decoders, Map<String, String> env,
                                 List<Process> nodes) throws Exception {
-    int port = freePort();
+    int port = NodeProcs.freePort();
     String prefix = settings.isEmpty() ? "" : "tls-";
     String seeds = "seed-nodes = [\"127.0.0.1:" + port + "\"], http.port = -1";
-    nodes.add(node(nodeCommand, dir, prefix + "host", settings + "\nconveyor.node { roles = [trainer-host], port = " + port
+    nodes.add(NodeProcs.node(nodeCommand, dir, prefix + "host", settings + "\nconveyor.node { roles = [trainer-host], port = " + port
         + ", " + seeds + " }", env));
     for (String w : List.of("worker1", "worker2")) {
-      nodes.add(node(nodeCommand, dir, prefix + w, settings + "\nconveyor.node { roles = [worker], port = 0, cpus = "
+      nodes.add(NodeProcs.node(nodeCommand, dir, prefix + w, settings + "\nconveyor.node { roles = [worker], port = 0, cpus = "
           + decoders / 2 + ", " + seeds + " }", env));
     }
     return "127.0.0.1:" + port;
@@ -240,40 +228,5 @@ public final class ClusterBench {
     nanos[0] = t1 - t0;
     nanos[1] = t2 - t1;
     return bytes.length;
-  }
-
-  /** Starts {@code conveyor node} with {@code conf}; returns when it reports itself up. */
-  private static Process node(List<String> command, Path dir, String name, String conf, Map<String, String> env)
-      throws Exception {
-    Path file = Files.writeString(dir.resolve(name + ".conf"), conf + "\n");
-    Path log = dir.resolve(name + ".log");
-    List<String> cmd = new ArrayList<>(command);
-    cmd.add(file.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(env); // the stores' password: never in the file or the command line
-    Process p = pb.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!(Files.exists(log) && Files.readString(log).contains(" up, roles"))) {
-      if (!p.isAlive() || System.nanoTime() > deadline) {
-        p.destroyForcibly();
-        throw new IllegalStateException("node " + name + " did not come up within 90 s: " + tail(log));
-      }
-      Thread.sleep(100);
-    }
-    return p;
-  }
-
-  private static String tail(Path log) throws IOException {
-    if (!Files.exists(log)) {
-      return "(no output)";
-    }
-    List<String> lines = Files.readAllLines(log);
-    return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -94,62 +94,8 @@ final class BenchCommand implements Callable<Integer> {
       + " process may use (run under taskset -c 0 for one core).")
   java.nio.file.Path peer;
 
-  @Option(names = "--ranks", paramLabel = "N", defaultValue = "2", description = "cluster: ranks, all on the trainer host"
-      + " (default: ${DEFAULT-VALUE}, one per worker).")
-  int ranks;
-
-  @Option(names = "--decoders", paramLabel = "N", description = "cluster: decoder slots in all, split between the two"
-      + " workers (default: the cores, at least 2).")
-  Integer decoders;
-
-  @Option(names = "--tls", description = "cluster: also three node processes over mutual TLS (stores made as conveyor"
-      + " certs makes them), measured in the same rounds.")
-  boolean tls;
-
-  private Integer cluster() throws Exception {
-    if (in == null) {
-      throw new ConveyorCli.UsageException("bench cluster needs --in: e.g. --in file:///tmp/ref/shards (make it with"
-          + " bench/reference-corpus.sh /tmp/ref)");
-    }
-    java.util.List<java.net.URI> images = inputs(in).stream().filter(u -> u.getPath().matches(".*/img-[^/]*\\.tar")).toList();
-    if (images.isEmpty()) {
-      throw new ConveyorCli.UsageException("bench cluster takes the reference corpus's img-*.tar shards; none in " + in);
-    }
-    int slots = decoders != null ? decoders : Math.max(2, Runtime.getRuntime().availableProcessors());
-    if (ranks < 1) {
-      throw new ConveyorCli.UsageException("--ranks must be at least 1, got " + ranks);
-    }
-    if (slots < 2 || slots % 2 != 0) {
-      throw new ConveyorCli.UsageException("--decoders must be even and at least 2 (half for each worker), got " + slots);
-    }
-    PrintWriter err = spec.commandLine().getErr();
-    com.typesafe.config.Config base = com.typesafe.config.ConfigFactory.parseString("conveyor.node.cpus = " + slots)
-        .withFallback(com.typesafe.config.ConfigFactory.load());
-    dev.conveyor.config.NodeSettings node = dev.conveyor.config.NodeSettings.fromConfig(base);
-    var system = dev.conveyor.orchestrator.node.ClusterNode.startAlone(node,
-        dev.conveyor.config.S3Settings.fromConfig(base), base);
-    // the nodes run as bin/conveyor runs this JVM: its options (G1 regions for large arrays), its class path
-    java.util.List<String> nodeCommand = new java.util.ArrayList<>();
-    nodeCommand.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    nodeCommand.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-    nodeCommand.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), ConveyorCli.class.getName(), "node"));
-    try (var store = new dev.conveyor.streams.store.FileShardStore();
-         Scratch scratch = Scratch.create("conveyor-bench-cluster-")) {
-      dev.conveyor.orchestrator.node.ClusterNode.awaitUp(system, "127.0.0.1 (this process)",
-          java.time.Duration.ofSeconds(60));
-      var r = dev.conveyor.bench.ClusterBench.run(system, images, slots, ranks, batchSize, 2, rounds, base, store, nodeCommand,
-          scratch.dir, tls, line -> {
-            err.println("bench: " + line);
-            err.flush();
-          });
-      spec.commandLine().getOut().println(json ? Json.compact(r.json()) : r.text());
-      return ConveyorCli.EXIT_OK;
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
-          .exceptionally(x -> null).join();
-    }
-  }
+  @CommandLine.Mixin
+  ClusterBenchFlags cluster;
 
   private Integer pipeline() throws Exception {
     if (in == null) {
@@ -244,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
     });
   }
 
-  private static java.util.List<java.net.URI> inputs(String in) throws java.io.IOException {
+  static java.util.List<java.net.URI> inputs(String in) throws java.io.IOException {
     if (in.startsWith("file:") && java.nio.file.Files.isDirectory(java.nio.file.Path.of(java.net.URI.create(in)))) {
       try (var files = java.nio.file.Files.list(java.nio.file.Path.of(java.net.URI.create(in)))) {
         java.util.List<java.net.URI> l = files.filter(p -> p.toString().endsWith(".tar")).sorted().map(java.nio.file.Path::toUri).toList();
@@ -282,7 +228,8 @@ final class BenchCommand implements Callable<Integer> {
       if (rounds < 1 || batchSize < 1) {
         throw new ConveyorCli.UsageException("--rounds and --batch-size must be at least 1");
       }
-      return "cluster".equals(what) ? cluster() : pipeline();
+      return "cluster".equals(what) ? cluster.run(in == null ? null : inputs(in), batchSize, rounds,
+          spec.commandLine().getOut(), spec.commandLine().getErr(), json) : pipeline();
     }
     if ("ring-writer".equals(what)) {
       dev.conveyor.bench.HandoffBench.run(spec.commandLine().getOut(),
