@@ -30,9 +30,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class PinnedClusterBench {
   private PinnedClusterBench() {}
 
-  /** Medians of the rounds: images/s and CPU milliseconds per image of each set-up (TLS: 0 when not measured). */
+  /**
+   * Medians of the rounds: images/s and CPU milliseconds per image of each set-up (TLS: 0 when
+   * not measured), and how busy each pinned core was — its node's CPU seconds over the job's
+   * wall seconds — alone, and as the two nodes' host and worker.
+   */
   public record Result(long samples, int rounds, double onePerS, double oneCpuMs, double twoPerS, double twoCpuMs,
-                       double tlsPerS, double tlsCpuMs) {
+                       double tlsPerS, double tlsCpuMs, double oneBusy, double hostBusy, double workerBusy) {
     /** Two pinned nodes against one: the goal is 1.7 or more. */
     public double pinnedRatio() {
       return onePerS > 0 ? twoPerS / onePerS : 0;
@@ -60,14 +64,17 @@ public final class PinnedClusterBench {
           .put("one_pinned_samples_per_s", Json.fixed(onePerS, 1)).put("one_pinned_cpu_ms_per_image", Json.fixed(oneCpuMs, 3))
           .put("two_pinned_samples_per_s", Json.fixed(twoPerS, 1)).put("two_pinned_cpu_ms_per_image", Json.fixed(twoCpuMs, 3))
           .put("tls_two_pinned_samples_per_s", Json.fixed(tlsPerS, 1))
-          .put("tls_two_pinned_cpu_ms_per_image", Json.fixed(tlsCpuMs, 3));
+          .put("tls_two_pinned_cpu_ms_per_image", Json.fixed(tlsCpuMs, 3))
+          .put("one_pinned_core_busy", Json.fixed(oneBusy, 3)).put("two_pinned_host_core_busy", Json.fixed(hostBusy, 3))
+          .put("two_pinned_worker_core_busy", Json.fixed(workerBusy, 3));
     }
 
     public String text() {
       return String.format(Locale.ROOT, "pinned, %,d images a round (medians of %d): one node on one core %,.0f images/s"
               + " at %.2f ms of CPU an image; a trainer host on core 0 and a worker on core 1 %,.0f images/s at %.2f ms"
-              + " (pinned_ratio %.3f, goal >= 1.7; cpu_per_image_ratio %.3f, goal <= 1.2)", samples, rounds, onePerS,
-          oneCpuMs, twoPerS, twoCpuMs, pinnedRatio(), cpuPerImageRatio())
+              + " (pinned_ratio %.3f, goal >= 1.7; cpu_per_image_ratio %.3f, goal <= 1.2); cores busy: alone %.0f %%,"
+              + " host %.0f %%, worker %.0f %%", samples, rounds, onePerS, oneCpuMs, twoPerS, twoCpuMs, pinnedRatio(),
+          cpuPerImageRatio(), 100 * oneBusy, 100 * hostBusy, 100 * workerBusy)
           + (tlsPerS > 0 ? String.format(Locale.ROOT, "; the two over mutual TLS %,.0f images/s at %.2f ms"
           + " (tls_throughput_ratio %.3f, goal >= 0.85; tls_cpu_per_image_ratio %.3f, goal <= 1.15)", tlsPerS, tlsCpuMs,
           tlsThroughputRatio(), tlsCpuPerImageRatio()) : "");
@@ -76,18 +83,32 @@ public final class PinnedClusterBench {
 
   /** One set-up: its node processes and the client that submits its jobs. */
   private record Cluster(String seed, List<Process> nodes, ActorSystem<Void> client) {
-    /** The job once: its summary, and the CPU milliseconds all its nodes spent on it. */
+    /**
+     * The job once: images/s, the CPU milliseconds an image all its nodes spent, the images, and
+     * each node's CPU seconds over the job's wall seconds (its core's busy fraction).
+     */
     double[] job(ConveyorSettings settings) throws Exception {
-      long before = cpuNanos();
+      long[] before = cpuNanos();
+      long t0 = System.nanoTime();
       JobSummary s = PipelineBench.job(client, settings, Optional.of(seed));
-      double cpuMs = (cpuNanos() - before) / 1e6;
-      return new double[] {s.samplesPerSecond(), s.samples() > 0 ? cpuMs / s.samples() : 0, s.samples()};
+      double wall = System.nanoTime() - t0;
+      long[] after = cpuNanos();
+      double[] out = new double[3 + nodes.size()];
+      long cpu = 0;
+      for (int i = 0; i < nodes.size(); i++) {
+        cpu += after[i] - before[i];
+        out[3 + i] = (after[i] - before[i]) / wall;
+      }
+      out[0] = s.samplesPerSecond();
+      out[1] = s.samples() > 0 ? cpu / 1e6 / s.samples() : 0;
+      out[2] = s.samples();
+      return out;
     }
 
-    long cpuNanos() {
-      long n = 0;
-      for (Process p : nodes) {
-        n += p.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElseThrow(() ->
+    long[] cpuNanos() {
+      long[] n = new long[nodes.size()];
+      for (int i = 0; i < n.length; i++) {
+        n[i] = nodes.get(i).toHandle().info().totalCpuDuration().map(Duration::toNanos).orElseThrow(() ->
             new IllegalStateException("this system does not report a process's CPU time"));
       }
       return n;
@@ -120,6 +141,7 @@ public final class PinnedClusterBench {
       }
       double[][] perS = new double[clusters.size()][rounds];
       double[][] cpu = new double[clusters.size()][rounds];
+      double[][] busy = new double[3][rounds]; // alone; the two's host, worker
       long samples = 0;
       for (int r = 0; r < rounds; r++) {
         StringBuilder line = new StringBuilder("pinned round " + (r + 1) + "/" + rounds + ":");
@@ -128,13 +150,20 @@ public final class PinnedClusterBench {
           perS[c][r] = m[0];
           cpu[c][r] = m[1];
           samples = (long) m[2];
+          if (c == 0) {
+            busy[0][r] = m[3];
+          } else if (c == 1) {
+            busy[1][r] = m[3];
+            busy[2][r] = m[4];
+          }
           line.append(String.format(Locale.ROOT, " %s %,.0f images/s %.2f ms CPU an image;", List.of("one", "two",
               "two over TLS").get(c), m[0], m[1]));
         }
         notice.accept(line.toString());
       }
       return new Result(samples, rounds, Measure.median(perS[0]), Measure.median(cpu[0]), Measure.median(perS[1]),
-          Measure.median(cpu[1]), tls ? Measure.median(perS[2]) : 0, tls ? Measure.median(cpu[2]) : 0);
+          Measure.median(cpu[1]), tls ? Measure.median(perS[2]) : 0, tls ? Measure.median(cpu[2]) : 0,
+          Measure.median(busy[0]), Measure.median(busy[1]), Measure.median(busy[2]));
     } finally {
       for (Cluster c : clusters) {
         ClusterClient.leave(c.client());
