@@ -17,21 +17,43 @@ import org.apache.pekko.serialization.JSerializer;
  * anything is allocated for it ({@link BoundedInput}). Artery refuses to send a frame above
  * {@code maximum-frame-size} (on the way in it does not check: TLS keeps strangers from the
  * port, see TlsRemoting). Kryo instances are pooled: one
- * per thread at a time, since a Kryo is not thread-safe.
+ * per thread at a time, since a Kryo is not thread-safe; each with the output buffer it last
+ * wrote into, kept up to {@value #KEEP} bytes, so that a batch of decoded images is not written
+ * into a buffer grown and copied again and again from 64 KiB (23 % of a worker's CPU samples in
+ * {@code bench cluster --pin}, before).
  */
 public final class KryoSerializer extends JSerializer {
   /** Pekko's id of this serializer (Pekko's own are below 100). */
   public static final int IDENTIFIER = 7301;
   private static final int BUFFER = 64 * 1024;
   private static final int MAX_MESSAGE = 256 * 1024 * 1024;
+  /** The largest output buffer a pooled writer keeps between messages (a frame's worth). */
+  static final int KEEP = 16 * 1024 * 1024 + 64 * 1024;
+
+  /** A Kryo and the output buffer it writes into, used by one thread at a time. */
+  private static final class Writer {
+    final Kryo kryo;
+    Output out = new Output(BUFFER, MAX_MESSAGE);
+
+    Writer(Kryo kryo) {
+      this.kryo = kryo;
+    }
+  }
 
   private final Pool<Kryo> kryos;
+  private final Pool<Writer> writers;
 
   public KryoSerializer(ExtendedActorSystem system) {
     this.kryos = new Pool<>(true, false, 64) {
       @Override
       protected Kryo create() {
         return WireRegistry.newKryo(system);
+      }
+    };
+    this.writers = new Pool<>(true, false, 64) {
+      @Override
+      protected Writer create() {
+        return new Writer(WireRegistry.newKryo(system));
       }
     };
   }
@@ -48,15 +70,21 @@ public final class KryoSerializer extends JSerializer {
 
   @Override
   public byte[] toBinary(Object o) {
-    Kryo k = kryos.obtain();
-    try (Output out = new Output(BUFFER, MAX_MESSAGE)) {
-      k.writeClassAndObject(out, o);
-      return out.toBytes();
+    Writer w = writers.obtain();
+    try {
+      w.out.reset();
+      w.kryo.writeClassAndObject(w.out, o);
+      return w.out.toBytes();
     } catch (KryoException | IllegalArgumentException e) { // Kryo refuses an unregistered class with the latter
+      w.out = new Output(BUFFER, MAX_MESSAGE); // a write cut short leaves nothing behind
+      w.kryo.reset();
       throw new IllegalArgumentException("cannot send " + o.getClass().getName() + " to another node: "
           + firstLine(e.getMessage()), e);
     } finally {
-      kryos.free(k);
+      if (w.out.getBuffer().length > KEEP) {
+        w.out = new Output(BUFFER, MAX_MESSAGE);
+      }
+      writers.free(w);
     }
   }
 
