@@ -137,15 +137,7 @@ public final class ClusterBench {
       for (ActorSystem<Void> client : clients) {
         ClusterClient.leave(client);
       }
-      // SIGTERM, one node after another, workers first: each leaves the cluster (told all at once,
-      // the last ones wait out Pekko's 10 s cluster-exiting timeout)
-      for (int i = nodes.size() - 1; i >= 0; i--) {
-        Process p = nodes.get(i);
-        p.destroy();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      }
+      NodeProcs.stop(nodes);
     }
   }
 

@@ -77,4 +77,19 @@ final class NodeProcs {
       return s.getLocalPort();
     }
   }
+
+  /**
+   * SIGTERM to each of {@code nodes} in turn, the last started first (the seed last): each leaves
+   * a cluster that can still acknowledge it — told all at once, the last ones would wait out
+   * Pekko's 10 s cluster-exiting timeout. SIGKILL to any still there after 60 s.
+   */
+  static void stop(List<Process> nodes) throws InterruptedException {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      Process p = nodes.get(i);
+      p.destroy();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
 }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -167,13 +166,7 @@ public final class PinnedClusterBench {
     } finally {
       for (Cluster c : clusters) {
         ClusterClient.leave(c.client());
-        for (int i = c.nodes().size() - 1; i >= 0; i--) { // the worker first, then the seed
-          Process p = c.nodes().get(i);
-          p.destroy();
-          if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-          }
-        }
+        NodeProcs.stop(c.nodes());
       }
     }
   }
