@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -250,8 +251,9 @@ public final class Nodes implements AutoCloseable {
 
   /**
    * SIGCONT to any paused node, then SIGTERM to each in turn, the last-numbered first: each
-   * leaves a cluster that can still acknowledge it — told all at once (or two at a time), one
-   * would wait out Pekko's 10 s cluster-exiting timeout. SIGKILL to any still there after 30 s.
+   * leaves a cluster that can still acknowledge it — told all at once (or the two workers
+   * together), one waited out Pekko's 10 s cluster-exiting timeout. SIGKILL to any still there
+   * after 30 s.
    */
   @Override
   public void close() throws InterruptedException {
@@ -266,7 +268,7 @@ public final class Nodes implements AutoCloseable {
       }
     }
     List<Node> last = new ArrayList<>(nodes.values());
-    java.util.Collections.reverse(last); // by number: nodes is a TreeMap
+    Collections.reverse(last); // by number: nodes is a TreeMap
     for (Node n : last) {
       if (n.process != null && n.process.isAlive()) {
         n.process.destroy();
@@ -276,6 +278,4 @@ public final class Nodes implements AutoCloseable {
       }
     }
   }
-
-
 }
